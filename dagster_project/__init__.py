@@ -1,0 +1,1 @@
+"""gxindustry: Guangxi Q4 2024 industrial-policy data warehouse."""

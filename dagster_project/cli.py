@@ -1,0 +1,172 @@
+"""`gxindustry`: generate sample feeds, refresh the warehouse, run the demo (OUTPUTS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR
+from dagster_project.settings import ENV_AS_OF, ENV_LANDING, ENV_PARAMS, ENV_REPORTS, ENV_WAREHOUSE, Settings
+
+DEFAULT_AS_OF = date(2024, 11, 25)  # OUTPUTS.md: a Monday in the middle of the policy quarter
+DEFAULT_SCALE = "small"
+DEFAULT_SEED = 20241125
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gxindustry", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write sample feeds that follow FEEDS.md")
+    gen.add_argument("--landing", type=Path, required=True)
+    gen.add_argument("--scale", choices=("tiny", "small", "province", "national"), default=DEFAULT_SCALE)
+    gen.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    gen.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
+
+    ref = sub.add_parser("refresh", help="ingest -> dbt -> checks -> measures -> reports, in-process")
+    _refresh_options(ref)
+
+    sub.add_parser("demo", help="generate the default sample (if not there yet), then refresh")
+    sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
+
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        raise SystemExit(generate(args.landing, args.scale, args.seed, args.as_of))
+    if args.command == "prepare":
+        prepare_dbt(force=True)
+        return
+    if args.command == "demo":
+        settings = Settings.from_env()
+        if not _has_deliveries(settings.landing):
+            generate(settings.landing, DEFAULT_SCALE, DEFAULT_SEED, DEFAULT_AS_OF)
+        else:
+            print(f"sample feeds already in {settings.landing}; refreshing over them")
+        raise SystemExit(refresh(settings))
+    if args.command == "refresh":
+        raise SystemExit(refresh(_settings_from_args(args)))
+
+
+def _refresh_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--landing", type=Path, help=f"landing dir (env {ENV_LANDING})")
+    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
+    p.add_argument("--reports", type=Path, help=f"reports dir (env {ENV_REPORTS})")
+    p.add_argument("--params", type=Path, help=f"YAML parameter overrides (env {ENV_PARAMS})")
+    p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (env {ENV_AS_OF}; default: latest data date)")
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    for var, value in (
+        (ENV_LANDING, args.landing),
+        (ENV_WAREHOUSE, args.warehouse),
+        (ENV_REPORTS, args.reports),
+        (ENV_PARAMS, args.params),
+        (ENV_AS_OF, args.as_of),
+    ):
+        if value:
+            os.environ[var] = str(value)
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise SystemExit(f"gxindustry: {exc}") from None
+
+
+def generate(landing: Path, scale: str, seed: int, as_of: date) -> int:
+    from dagster_project.lib.generate import generate_feeds
+
+    try:
+        summary = generate_feeds(landing, scale=scale, seed=seed, as_of=as_of)
+    except ValueError as exc:
+        print(f"gxindustry generate: {exc}", file=sys.stderr)
+        return 2
+    print(f"generated {len(summary.files)} files ({scale}, seed {seed}, as of {as_of}) in {landing}")
+    return 0
+
+
+def _has_deliveries(landing: Path) -> bool:
+    return landing.is_dir() and any(p.is_file() for p in landing.glob("*/*"))
+
+
+def prepare_dbt(force: bool = False) -> None:
+    """Run `dbt parse` when the manifest is missing or older than the dbt project files."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and not p.is_relative_to(DBT_PROJECT_DIR / "target")
+               and not p.is_relative_to(DBT_PROJECT_DIR / "logs")]
+    if not force and manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    env = dict(os.environ)
+    env.setdefault(ENV_WAREHOUSE, str(DEFAULT_DATA_DIR / "warehouse.duckdb"))  # parse does not open it
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"gxindustry: dbt parse failed:\n{result.stdout}{result.stderr}")
+
+
+def dagster_instance():
+    """The persistent instance in DAGSTER_HOME (default <repo>/data/dagster_home), so CLI runs
+    show in the Dagster UI started on the same home."""
+    from dagster import DagsterInstance
+
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DATA_DIR / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+def refresh(settings: Settings) -> int:
+    from dagster_project.lib.ingest import landing_as_of
+
+    settings.export()
+    as_of = settings.as_of or landing_as_of(settings.landing)
+    if as_of is None:
+        print(f"gxindustry refresh: no deliveries in {settings.landing} (run `gxindustry generate` first)", file=sys.stderr)
+        return 2
+    prepare_dbt()
+    from dagster_project.defs.resources import AS_OF_TAG
+    from dagster_project.definitions import defs
+
+    print(f"refresh as of {as_of}: landing {settings.landing} -> warehouse {settings.warehouse}")
+    job = defs.resolve_job_def("weekly_refresh")
+    result = job.execute_in_process(
+        run_config={"loggers": {"progress": {}}},
+        instance=dagster_instance(),
+        tags={AS_OF_TAG: as_of.isoformat()},
+        raise_on_error=False,
+    )
+    if not result.success:
+        failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        names = ", ".join(e.step_key for e in failed) or "run"
+        print(f"gxindustry refresh: FAILED in {names} (run {result.run_id})", file=sys.stderr)
+        return 1
+    _print_summary(settings)
+    return 0
+
+
+def _print_summary(settings: Settings) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        files = con.execute(
+            "select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest group by feed order by feed"
+        ).fetchall()
+        refused = con.execute("select feed, file_name, reason from raw._file_refusals order by feed, file_name").fetchall()
+    print(f"\nwarehouse {settings.warehouse}")
+    print(f"{'feed':<10} {'files':>6} {'rows accepted':>14} {'rows rejected':>14}")
+    for feed, n, accepted, rejected in files:
+        print(f"{feed:<10} {n:>6} {accepted:>14} {rejected:>14}")
+    if refused:
+        print(f"\n{len(refused)} file(s) refused (left untouched in the landing dir):")
+        for feed, name, reason in refused:
+            print(f"  {feed}/{name}: {reason}")
+    print("rejected rows and their reasons: select * from raw._rejected_rows")

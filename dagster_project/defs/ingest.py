@@ -1,0 +1,54 @@
+"""Ingestion assets: one multi-asset per feed, one asset key per raw table.
+
+The keys `raw/<feed>_<dataset>` are the keys dagster-dbt gives the dbt
+sources, so the dbt staging models hang directly below them.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.lib.ingest import FEEDS, datasets_of
+from dagster_project.lib.ingest.loader import ingest_feed
+
+from .resources import GxSettings
+
+
+def _feed_asset(feed: str) -> dg.AssetsDefinition:
+    datasets = datasets_of(feed)
+    specs = [
+        dg.AssetSpec(["raw", ds.table], description=f"{ds.description} ({ds.feed} feed, raw text rows)", group_name="raw")
+        for ds in datasets
+    ]
+
+    @dg.multi_asset(name=f"ingest_{feed}", specs=specs, compute_kind="python")
+    def _ingest(context: dg.AssetExecutionContext, settings: GxSettings):
+        landing = settings.resolved().landing
+        with settings.connect() as con:
+            outcomes = ingest_feed(con, landing, feed)
+        for o in outcomes:
+            if o.status == "refused":
+                context.log.error(f"refused {feed}/{o.file_name}: {o.message}")
+            elif o.status == "loaded":
+                context.log.info(
+                    f"loaded {feed}/{o.file_name}: {o.rows_read} rows read, {o.rows_accepted} accepted, "
+                    f"{o.rows_rejected} rejected{'; ' + o.message if o.message else ''}"
+                )
+        for ds in datasets:
+            mine = [o for o in outcomes if o.dataset == ds.table and o.status == "loaded"]
+            yield dg.MaterializeResult(
+                asset_key=["raw", ds.table],
+                metadata={
+                    "files_loaded": len(mine),
+                    "files_already_loaded": sum(o.dataset == ds.table and o.status == "skipped" for o in outcomes),
+                    "rows_accepted": sum(o.rows_accepted for o in mine),
+                    "rows_rejected": sum(o.rows_rejected for o in mine),
+                    "files_refused_in_feed": sum(o.status == "refused" for o in outcomes),
+                    "landing": str(landing / feed),
+                },
+            )
+
+    return _ingest
+
+
+INGEST_ASSETS = [_feed_asset(feed) for feed in FEEDS]

@@ -1,0 +1,54 @@
+"""The settings resource shared by every asset."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+from dagster_project.lib.ingest import landing_as_of
+from dagster_project.settings import Settings
+
+AS_OF_TAG = "gxindustry/as_of"
+
+
+class GxSettings(dg.ConfigurableResource):
+    """Paths and as-of date; empty fields fall back to environment variables, then defaults."""
+
+    landing: str = ""
+    warehouse: str = ""
+    reports: str = ""
+    params: str = ""
+
+    def resolved(self) -> Settings:
+        env = Settings.from_env()
+        return Settings(
+            landing=_path(self.landing) or env.landing,
+            warehouse=_path(self.warehouse) or env.warehouse,
+            reports=_path(self.reports) or env.reports,
+            params=_path(self.params) or env.params,
+            as_of=env.as_of,
+        )
+
+    def as_of(self, context: dg.AssetExecutionContext) -> date:
+        """The run's as-of date: the run tag, else GXINDUSTRY_AS_OF, else the latest data date landed."""
+        tag = context.run.tags.get(AS_OF_TAG)
+        if tag:
+            return date.fromisoformat(tag)
+        settings = self.resolved()
+        found = settings.as_of or landing_as_of(settings.landing)
+        if found is None:
+            raise dg.Failure(f"no as-of date: no dated deliveries in {settings.landing} and none given")
+        return found
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        path = self.resolved().warehouse
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path))
+
+
+def _path(value: str):
+    from pathlib import Path
+
+    return Path(value).expanduser().resolve() if value else None

@@ -1,0 +1,308 @@
+"""Load landed files into the raw schema, once each, with a manifest.
+
+Every file is identified by name and SHA-256. A file already in the manifest
+with the same bytes is skipped; the same name with other bytes is refused
+(corrections come as `_vN`). Each file loads in one transaction: its accepted
+rows, its rejected rows (with file, line, field, value, reason) and its
+manifest row appear together or not at all. Landed files are only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dagster_project.lib import refdata
+from dagster_project.lib.uscc import uscc_problem
+
+from . import datasets_of
+from .filenames import FileNameError, parse_name
+from .readers import FileRefused, TextTable, read_file
+from .spec import Column, Dataset, DeliveredFile, FileOutcome, Kind
+
+RAW = "raw"
+METADATA_COLUMNS = (
+    ("_file", "VARCHAR"),
+    ("_dataset_period", "VARCHAR"),
+    ("_version", "INTEGER"),
+    ("_line", "INTEGER"),
+    ("_available_on", "DATE"),
+    ("_loaded_at", "TIMESTAMP"),
+    ("_extra", "VARCHAR"),
+)
+
+_BOOKKEEPING_DDL = f"""
+create schema if not exists {RAW};
+create table if not exists {RAW}._manifest (
+    file_name varchar primary key, feed varchar, dataset varchar, period varchar, version integer,
+    sha256 varchar, size_bytes bigint, encoding varchar,
+    rows_read integer, rows_accepted integer, rows_rejected integer, rows_blank integer,
+    extra_columns varchar, available_on date, loaded_at timestamp
+);
+create table if not exists {RAW}._file_refusals (
+    file_name varchar, feed varchar, sha256 varchar, reason varchar,
+    first_seen_at timestamp, last_seen_at timestamp, primary key (file_name, sha256)
+);
+create table if not exists {RAW}._rejected_rows (
+    file_name varchar, line integer, field varchar, header varchar, value varchar, reason varchar,
+    row_json varchar, loaded_at timestamp
+);
+"""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Code lists the row checks need."""
+
+    counties: frozenset[str]
+    industries: frozenset[str]
+    countries: frozenset[str]
+
+    @classmethod
+    def from_seeds(cls) -> Reference:
+        return cls(refdata.county_codes(), refdata.industry_classes(), refdata.country_codes())
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, datasets: Iterable[Dataset]) -> None:
+    """Create the bookkeeping tables and one raw table per dataset (empty until a file arrives)."""
+    con.execute(_BOOKKEEPING_DDL)
+    for ds in datasets:
+        cols = [f"{c.name} VARCHAR" for c in ds.columns] + [f"{n} {t}" for n, t in METADATA_COLUMNS]
+        con.execute(f"create table if not exists {RAW}.{ds.table} ({', '.join(cols)})")
+
+
+def ingest_feed(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    feed: str,
+    reference: Reference | None = None,
+    now: datetime | None = None,
+) -> list[FileOutcome]:
+    """Load every new file of one feed's landing folder; return what happened to each file."""
+    datasets = datasets_of(feed)
+    ensure_raw_tables(con, datasets)
+    reference = reference or Reference.from_seeds()
+    now = now or datetime.now()
+    folder = landing / feed
+    if not folder.is_dir():
+        return []
+    outcomes = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        outcomes.append(_ingest_file(con, path, feed, datasets, reference, now))
+    return outcomes
+
+
+def _ingest_file(con, path: Path, feed: str, datasets, reference: Reference, now: datetime) -> FileOutcome:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        delivered = parse_name(path.name, feed, datasets)
+    except FileNameError as exc:
+        return _refuse(con, path.name, feed, sha, str(exc), now)
+    known = con.execute(f"select sha256 from {RAW}._manifest where file_name = ?", [path.name]).fetchone()
+    if known and known[0] == sha:
+        return FileOutcome(path.name, feed, "skipped", "already loaded", dataset=delivered.dataset.table)
+    if known:
+        message = (
+            f"{feed}/{path.name}: a file of this name was already loaded with different bytes "
+            f"(sha256 {known[0][:12]}… then, {sha[:12]}… now); delivered files are never edited in place — "
+            f"send the correction as {_next_version_name(delivered)}"
+        )
+        return _refuse(con, path.name, feed, sha, message, now)
+    try:
+        table = read_file(path, delivered.dataset, data)
+        incoming, extras = _map_headers(path, delivered.dataset, table)
+    except FileRefused as exc:
+        return _refuse(con, path.name, feed, sha, f"{feed}/{exc}", now)
+    con.begin()
+    try:
+        outcome = _load(con, delivered, table, incoming, extras, reference, sha, len(data), now)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return outcome
+
+
+def _next_version_name(delivered: DeliveredFile) -> str:
+    return f"{delivered.base_name}_v{delivered.version + 1}.{delivered.dataset.extension}"
+
+
+def _refuse(con, name: str, feed: str, sha: str, reason: str, now: datetime) -> FileOutcome:
+    con.execute(
+        f"""insert into {RAW}._file_refusals values (?, ?, ?, ?, ?, ?)
+            on conflict (file_name, sha256) do update set last_seen_at = excluded.last_seen_at, reason = excluded.reason""",
+        [name, feed, sha, reason, now, now],
+    )
+    return FileOutcome(name, feed, "refused", reason)
+
+
+def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, list], list[str]]:
+    """Columns by English name (from the Chinese headers, any order) plus unknown extra headers."""
+    positions: dict[str, int] = {}
+    for i, header in enumerate(table.headers):
+        if header in positions:
+            raise FileRefused(f"{path.name}: header {header!r} appears twice")
+        if header:
+            positions[header] = i
+    missing = [c.header for c in ds.columns if c.header not in positions and c.required]
+    if missing:
+        raise FileRefused(
+            f"{path.name}: missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(table.headers) or 'no header'}"
+        )
+    extras = [h for h in positions if h not in set(ds.headers)]
+
+    def col(i: int | None) -> list:
+        if i is None:
+            return [None] * len(table.rows)
+        return [row[i] if i < len(row) else None for row in table.rows]
+
+    columns = {c.name: col(positions.get(c.header)) for c in ds.columns}
+    if extras:
+        columns["_extra"] = [
+            json.dumps({h: row[positions[h]] if positions[h] < len(row) else None for h in extras}, ensure_ascii=False)
+            for row in table.rows
+        ]
+    return columns, extras
+
+
+def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, list], extras: list[str],
+          reference: Reference, sha: str, size: int, now: datetime) -> FileOutcome:
+    ds = delivered.dataset
+    n = len(table.rows)
+    columns = dict(columns)
+    columns["__row"] = list(range(n))
+    columns["__line"] = table.lines
+    arrow = pa.table({k: pa.array(v, type=pa.int64() if k in ("__row", "__line") else pa.string()) for k, v in columns.items()})
+    con.register("incoming", arrow)
+    try:
+        _register_reference(con, ds, columns, reference)
+        rejected = _rejections(con, ds)
+        rejected_rows = sorted({r[0] for r in rejected})
+        con.execute("create or replace temp table rejected_idx (i bigint)")
+        if rejected_rows:
+            con.executemany("insert into rejected_idx values (?)", [(i,) for i in rejected_rows])
+        names = [c.name for c in ds.columns]
+        normalised = ", ".join(_normalise_sql(c) for c in ds.columns)
+        extra_sql = "_extra" if extras else "null"
+        con.execute(
+            f"""insert into {RAW}.{ds.table} ({', '.join(names)}, {', '.join(n for n, _ in METADATA_COLUMNS)})
+                select {normalised}, ?, ?, ?, __line, ?, ?, {extra_sql}
+                from incoming where __row not in (select i from rejected_idx) order by __row""",
+            [delivered.name, delivered.period, delivered.version, delivered.available_on, now],
+        )
+        if rejected:
+            headers = {c.name: c.header for c in ds.columns}
+            con.executemany(
+                f"insert into {RAW}._rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (delivered.name, table.lines[i], field, headers[field], value, reason,
+                     json.dumps(dict(zip(table.headers, table.rows[i])), ensure_ascii=False), now)
+                    for i, field, value, reason in rejected
+                ],
+            )
+        outcome = FileOutcome(
+            delivered.name, ds.feed, "loaded",
+            dataset=ds.table,
+            rows_read=n,
+            rows_accepted=n - len(rejected_rows),
+            rows_rejected=len(rejected_rows),
+            rows_blank=table.blank_rows,
+            extra_columns=extras,
+        )
+        if extras:
+            outcome.message = f"extra column(s) kept in _extra: {', '.join(extras)}"
+        con.execute(
+            f"insert into {RAW}._manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [delivered.name, ds.feed, ds.dataset, delivered.period, delivered.version, sha, size,
+             ds.encoding or "xlsx", n, outcome.rows_accepted, outcome.rows_rejected, table.blank_rows,
+             ", ".join(extras) or None, delivered.available_on, now],
+        )
+    finally:
+        con.unregister("incoming")
+    return outcome
+
+
+def _register_reference(con, ds: Dataset, columns: dict[str, list], reference: Reference) -> None:
+    """Temp tables the row checks join against: code lists and the invalid USCCs of this file."""
+    lists = {"ref_county": reference.counties, "ref_industry": reference.industries, "ref_country": reference.countries}
+    kinds = {c.kind for c in ds.columns}
+    for name, values in lists.items():
+        if {"ref_county": Kind.COUNTY, "ref_industry": Kind.INDUSTRY, "ref_country": Kind.COUNTRY}[name] in kinds:
+            con.register(name, pa.table({"code": pa.array(sorted(values), type=pa.string())}))
+    bad = {}
+    for c in ds.columns:
+        if c.kind is Kind.USCC:
+            for value in set(columns[c.name]) - {None}:
+                problem = uscc_problem(value)
+                if problem:
+                    bad[value] = problem
+    con.register("bad_uscc", pa.table({"code": pa.array(list(bad), type=pa.string()),
+                                       "problem": pa.array(list(bad.values()), type=pa.string())}))
+
+
+def _check_sql(c: Column) -> str | None:
+    """SQL giving the reason a non-blank value of column c is invalid, or NULL."""
+    v = c.name
+    if c.kind is Kind.USCC:
+        return f"(select 'invalid USCC: ' || problem from bad_uscc where code = {v})"
+    if c.kind is Kind.MONTH:
+        return (f"case when not regexp_full_match({v}, '[0-9]{{6}}') or substr({v}, 5, 2)::int not between 1 and 12 "
+                f"then 'not a month YYYYMM' end")
+    if c.kind is Kind.DATE:
+        return (f"case when not regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"or try_strptime({v}, '%Y-%m-%d') is null then 'not a date YYYY-MM-DD' end")
+    if c.kind is Kind.DECIMAL:
+        return f"case when try_cast(replace({v}, ',', '') as decimal(38, 6)) is null then 'not a number' end"
+    if c.kind is Kind.INTEGER:
+        return f"case when try_cast(replace({v}, ',', '') as bigint) is null then 'not a whole number' end"
+    if c.kind is Kind.ENUM:
+        allowed = ", ".join(f"'{x}'" for x in c.values)
+        if c.list_separator:
+            return (f"case when len(list_filter(string_split({v}, '{c.list_separator}'), "
+                    f"x -> trim(x) <> '' and trim(x) not in ({allowed}))) > 0 "
+                    f"then 'unknown value (allowed: {' '.join(c.values)})' end")
+        return f"case when {v} not in ({allowed}) then 'unknown value (allowed: {' '.join(c.values)})' end"
+    table = {Kind.COUNTY: ("ref_county", "unknown county code (not a Guangxi GB/T 2260 code)"),
+             Kind.INDUSTRY: ("ref_industry", "unknown GB/T 4754-2017 class"),
+             Kind.COUNTRY: ("ref_country", "unknown ISO 3166-1 alpha-3 country")}.get(c.kind)
+    if table:
+        return f"case when {v} not in (select code from {table[0]}) then '{table[1]}' end"
+    return None
+
+
+def _rejections(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:
+    """(row index, field, value, reason) for every failing field of every row."""
+    parts = []
+    for c in ds.columns:
+        check = _check_sql(c)
+        reason = "required value missing" if c.required else "null"
+        if check:
+            expr = f"case when {c.name} is null then {reason if reason == 'null' else repr(reason)} else {check} end"
+        elif c.required:
+            expr = f"case when {c.name} is null then 'required value missing' end"
+        else:
+            continue
+        parts.append(f"select __row, '{c.name}' as field, {c.name} as value, {expr} as reason from incoming")
+    if not parts:
+        return []
+    sql = " union all ".join(parts)
+    return con.execute(f"select * from ({sql}) where reason is not null order by __row, field").fetchall()
+
+
+def _normalise_sql(c: Column) -> str:
+    if c.kind in (Kind.DECIMAL, Kind.INTEGER):
+        return f"replace({c.name}, ',', '')"
+    if c.kind is Kind.ENUM and c.list_separator:
+        sep = c.list_separator
+        return (f"nullif(array_to_string(list_filter(list_transform(string_split({c.name}, '{sep}'), x -> trim(x)), "
+                f"x -> x <> ''), '{sep}'), '')")
+    return c.name

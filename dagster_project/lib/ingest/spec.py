@@ -1,0 +1,120 @@
+"""Declarative description of every dataset in FEEDS.md.
+
+A dataset spec says how a delivered file is recognised (feed, dataset, period
+kind), decoded (encoding), mapped (Chinese header -> English column) and
+checked field by field. The per-feed modules (`stats`, `power`, ...) hold the
+specs; `loader` applies them. Nothing here knows about Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """How a field is checked and normalised on ingestion."""
+
+    TEXT = "text"
+    USCC = "uscc"  # GB 32100-2015 code incl. check characters
+    MONTH = "month"  # YYYYMM
+    DATE = "date"  # YYYY-MM-DD
+    DECIMAL = "decimal"
+    INTEGER = "integer"
+    ENUM = "enum"
+    COUNTY = "county"  # GB/T 2260 county code under Guangxi
+    INDUSTRY = "industry"  # GB/T 4754-2017 class
+    COUNTRY = "country"  # ISO 3166-1 alpha-3
+
+
+class PeriodKind(str, Enum):
+    MONTH = "month"  # YYYYMM in the file name: the data month
+    DELIVERY_DATE = "delivery_date"  # YYYYMMDD: the delivery date (weekly feeds)
+    NONE = "none"  # registers
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # exactly as in FEEDS.md
+    name: str  # raw/staging column name
+    kind: Kind = Kind.TEXT
+    required: bool = True  # a blank value rejects the row
+    values: tuple[str, ...] = ()  # allowed values for Kind.ENUM
+    # For Kind.ENUM fields holding a ';'-separated list (project tags).
+    list_separator: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    feed: str
+    dataset: str
+    period: PeriodKind
+    extension: str  # "csv" or "xlsx"
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # supersession key (column names) within the dataset
+    encoding: str | None = None  # CSV only: the provider's encoding
+    sheet: str | None = None  # xlsx only
+    # Days after the end of the data month when a monthly delivery counts as
+    # arrived (OUTPUTS.md: stats/tax ~15th, customs ~10th of the next month).
+    arrival_day: int | None = None
+    description: str = ""
+
+    @property
+    def table(self) -> str:
+        return f"{self.feed}_{self.dataset}"
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A file name parsed against the naming rule of FEEDS.md."""
+
+    name: str
+    dataset: Dataset
+    period: str | None
+    version: int
+
+    @property
+    def base_name(self) -> str:
+        stem = f"{self.dataset.feed}_{self.dataset.dataset}"
+        return f"{stem}_{self.period}" if self.period else stem
+
+    @property
+    def available_on(self) -> date:
+        """When this delivery counts as arrived, for the as-of cut."""
+        ds = self.dataset
+        if ds.period is PeriodKind.DELIVERY_DATE:
+            p = self.period
+            return date(int(p[:4]), int(p[4:6]), int(p[6:8]))
+        if ds.period is PeriodKind.MONTH:
+            year, month = int(self.period[:4]), int(self.period[4:6])
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            return date(year, month, ds.arrival_day)
+        # Registers are standing lists kept by the department: always present.
+        return REGISTERS_AVAILABLE_ON
+
+
+REGISTERS_AVAILABLE_ON = date(1970, 1, 1)
+
+
+@dataclass
+class FileOutcome:
+    """What ingesting one file did (also the manifest row)."""
+
+    file_name: str
+    feed: str
+    status: str  # loaded | skipped (already loaded) | refused
+    message: str = ""
+    dataset: str | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_blank: int = 0
+    extra_columns: list[str] = field(default_factory=list)

@@ -1,0 +1,62 @@
+"""Run configuration in one place: environment variables, then embedded defaults.
+
+| variable              | meaning                                  | default                      |
+|-----------------------|------------------------------------------|------------------------------|
+| GXINDUSTRY_LANDING    | landing dir (<landing>/<feed>/<file>)    | <repo>/data/landing          |
+| GXINDUSTRY_WAREHOUSE  | DuckDB warehouse file                    | <repo>/data/warehouse.duckdb |
+| GXINDUSTRY_REPORTS    | reports dir (one folder per as-of date)  | <repo>/data/reports          |
+| GXINDUSTRY_PARAMS     | YAML parameter overrides                 | none                         |
+| GXINDUSTRY_AS_OF      | the pipeline's "today" (YYYY-MM-DD)      | latest data date loaded      |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dagster_project.paths import DEFAULT_DATA_DIR
+
+ENV_LANDING = "GXINDUSTRY_LANDING"
+ENV_WAREHOUSE = "GXINDUSTRY_WAREHOUSE"
+ENV_REPORTS = "GXINDUSTRY_REPORTS"
+ENV_PARAMS = "GXINDUSTRY_PARAMS"
+ENV_AS_OF = "GXINDUSTRY_AS_OF"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing: Path
+    warehouse: Path
+    reports: Path
+    params: Path | None = None
+    as_of: date | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def path(var: str, default: Path) -> Path:
+            return Path(env.get(var) or default).expanduser().resolve()
+
+        as_of = env.get(ENV_AS_OF)
+        params = env.get(ENV_PARAMS)
+        return cls(
+            landing=path(ENV_LANDING, DEFAULT_DATA_DIR / "landing"),
+            warehouse=path(ENV_WAREHOUSE, DEFAULT_DATA_DIR / "warehouse.duckdb"),
+            reports=path(ENV_REPORTS, DEFAULT_DATA_DIR / "reports"),
+            params=Path(params).expanduser().resolve() if params else None,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+        )
+
+    def export(self) -> None:
+        """Write the resolved values back to the environment, so that dbt (a subprocess
+        whose profile reads GXINDUSTRY_WAREHOUSE) sees the same absolute paths."""
+        os.environ[ENV_LANDING] = str(self.landing)
+        os.environ[ENV_WAREHOUSE] = str(self.warehouse)
+        os.environ[ENV_REPORTS] = str(self.reports)
+        if self.params:
+            os.environ[ENV_PARAMS] = str(self.params)
+        if self.as_of:
+            os.environ[ENV_AS_OF] = self.as_of.isoformat()

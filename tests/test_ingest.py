@@ -1,0 +1,165 @@
+"""Ingestion: decoding, header mapping, row rejection, manifest, idempotency, re-deliveries."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+from dagster_project.lib.ingest import landing_as_of
+from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.uscc import make_uscc
+
+GOOD = make_uscc("450102", "MA5K1234")
+OTHER = make_uscc("450202", "MA5K9999")
+BAD = GOOD[:17] + ("0" if GOOD[17] != "0" else "1")
+
+INDUSTRY_HEADER = "统一社会信用代码,报告期,工业总产值_本月_千元,工业总产值_累计_千元,营业收入_本月_千元,营业收入_累计_千元,利润总额_累计_千元,从业人员期末人数"
+
+
+def write(landing: Path, feed: str, name: str, text: str, encoding: str) -> Path:
+    path = landing / feed / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as c:
+        yield c
+
+
+def test_gb18030_file_loads_with_lines_and_rejections(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", "\n".join([
+        INDUSTRY_HEADER,
+        f'{GOOD},202410,100.5,"1,200.5",90,900,-5,12',
+        f"{BAD},202410,1,2,3,4,5,6",
+        ",,,,,,,",
+        f"{OTHER},202410,abc,2,3,4,5,6",
+    ]) + "\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected, outcome.rows_blank) == (
+        "loaded", 3, 1, 2, 1)
+    row = con.execute("select uscc, output_ytd_k_yuan, _line, _available_on from raw.stats_industry").fetchone()
+    assert row == (GOOD, "1200.5", 2, date(2024, 11, 15))
+    rejected = con.execute("select line, field, value, reason from raw._rejected_rows order by line").fetchall()
+    assert rejected[0][:3] == (3, "uscc", BAD) and rejected[0][3].startswith("invalid USCC: check character")
+    assert rejected[1] == (5, "output_month_k_yuan", "abc", "not a number")
+    manifest = con.execute("select rows_read, rows_accepted, rows_rejected from raw._manifest").fetchone()
+    assert manifest == (3, 1, 2)
+
+
+def test_columns_matched_by_name_in_any_order_and_extras_kept(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241125.csv",
+          "\ufeff 日期 ,数据标志,用电户号,用电量_千瓦时,备注\r\n2024-11-18,正常,A1,120.5,x\r\n2024-11-19,缺失,A1,,\r\n",
+          "utf-8")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert outcome.rows_accepted == 2 and outcome.extra_columns == ["备注"]
+    rows = con.execute("select account_no, reading_date, kwh, data_flag, _extra from raw.power_daily order by _line").fetchall()
+    assert rows[0] == ("A1", "2024-11-18", "120.5", "正常", '{"备注": "x"}')
+    assert rows[1][2] is None
+
+
+def test_missing_required_column_refuses_the_file(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "tax", "tax_vat_202410.csv", "纳税人识别号,所属期,开票销售额_元\n" + f"{GOOD},202410,1\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "tax")
+    assert outcome.status == "refused"
+    assert "missing required column(s) 应纳增值税额_元" in outcome.message
+    assert con.execute("select count(*) from raw.tax_vat").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw._manifest").fetchone()[0] == 0
+
+
+def test_wrong_encoding_is_refused_with_a_hint(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "tax", "tax_vat_202410.csv",
+          "纳税人识别号,所属期,开票销售额_元,应纳增值税额_元,申报日期\n" + f"{GOOD},202410,1,2,2024-11-10\n", "utf-8")
+    [outcome] = ingest_feed(con, landing, "tax")
+    assert outcome.status == "refused"
+    assert "not valid GB18030" in outcome.message and "decodes as UTF-8" in outcome.message
+
+
+def test_second_ingest_adds_nothing_and_changed_bytes_are_refused(tmp_path, con):
+    landing = tmp_path / "landing"
+    path = write(landing, "stats", "stats_industry_202410.csv", INDUSTRY_HEADER + f"\n{GOOD},202410,1,1,1,1,1,1\n", "gb18030")
+    ingest_feed(con, landing, "stats")
+    [again] = ingest_feed(con, landing, "stats")
+    assert again.status == "skipped"
+    path.write_bytes((INDUSTRY_HEADER + f"\n{GOOD},202410,9,9,9,9,9,9\n").encode("gb18030"))
+    [changed] = ingest_feed(con, landing, "stats")
+    assert changed.status == "refused"
+    assert "already loaded with different bytes" in changed.message
+    assert "stats_industry_202410_v2.csv" in changed.message
+    assert con.execute("select output_ytd_k_yuan from raw.stats_industry").fetchall() == [("1",)]
+    assert con.execute("select count(*) from raw._file_refusals").fetchone()[0] == 1
+
+
+def test_v2_rows_are_kept_beside_the_original(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv",
+          INDUSTRY_HEADER + f"\n{GOOD},202410,1,1,1,1,1,1\n{OTHER},202410,2,2,2,2,2,2\n", "gb18030")
+    write(landing, "stats", "stats_industry_202410_v2.csv", INDUSTRY_HEADER + f"\n{GOOD},202410,5,5,5,5,5,5\n", "gb18030")
+    outcomes = ingest_feed(con, landing, "stats")
+    assert [o.status for o in outcomes] == ["loaded", "loaded"]
+    rows = con.execute("select uscc, output_ytd_k_yuan, _version from raw.stats_industry order by _version, uscc").fetchall()
+    assert sorted(rows) == sorted([(GOOD, "1", 1), (OTHER, "2", 1), (GOOD, "5", 2)])
+
+
+@pytest.mark.parametrize("name", ["stats_industry_2024-10.csv", "stats_unknown_202410.csv", "tax_vat_202410.csv",
+                                  "stats_industry_202413.csv", "stats_industry_202410_v1.csv", "stats_industry.csv"])
+def test_names_outside_the_rule_are_reported_and_left_alone(tmp_path, con, name):
+    landing = tmp_path / "landing"
+    path = write(landing, "stats", name, INDUSTRY_HEADER + "\n", "gb18030")
+    before = path.read_bytes()
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.status == "refused" and name in outcome.message
+    assert path.read_bytes() == before
+
+
+def _register_workbook(rows: list[list], title: bool) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    r = 0
+    if title:
+        ws.merge_range(0, 0, 0, 6, "2024年桂惠贷台账")
+        r = 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write_string(r, c, v) if isinstance(v, str) else ws.write(r, c, v)
+        r += 1
+    wb.close()
+    return buf.getvalue()
+
+
+def test_hand_kept_register_with_title_row_blank_rows_and_numbers_as_text(tmp_path, con):
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    data = _register_workbook([
+        ["统一社会信用代码 ", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"],
+        [GOOD, "广西农信 ", "工业流动资金贷", "2024-10-08", "2025-10-07", "500", 3.45],
+        [None] * 7,
+        [OTHER, "桂林银行", "工业流动资金贷", "2024-11-01", "2025-05-01", 1200, "1.8"],
+    ], title=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(data)
+    [outcome] = ingest_feed(con, landing, "registers")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_blank) == ("loaded", 2, 1)
+    rows = con.execute("select uscc, lender, principal_10k_yuan, annual_rate_pct, _line from raw.registers_loans order by _line").fetchall()
+    assert rows == [(GOOD, "广西农信", "500", "3.45", 3), (OTHER, "桂林银行", "1200", "1.8", 5)]
+
+
+def test_default_as_of_is_the_latest_arrival(tmp_path):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", INDUSTRY_HEADER + "\n", "gb18030")
+    write(landing, "power", "power_daily_20241111.csv", "用电户号,日期,用电量_千瓦时,数据标志\n", "utf-8")
+    assert landing_as_of(landing) == date(2024, 11, 15)
+    write(landing, "power", "power_daily_20241118.csv", "用电户号,日期,用电量_千瓦时,数据标志\n", "utf-8")
+    assert landing_as_of(landing) == date(2024, 11, 18)
