@@ -1,0 +1,220 @@
+"""The measure catalogue: one declarative YAML file per policy document.
+
+The schema is strict: an unknown key, a parameter without a unit, or a number
+with neither a quoted source clause nor the `assumption` flag is an error.
+Parameter values are held in the unit the policy states (万元, %, ...);
+`Parameters` converts them to what the rules compute with (元, fractions).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+CATALOGUES_DIR = Path(__file__).parent / "catalogues"
+DEFAULT_CATALOGUE = CATALOGUES_DIR / "gx-2024q4-industrial-measures.yaml"
+
+# How a value in each unit becomes the quantity the rules use.
+UNIT_FACTORS: dict[str, Decimal | None] = {
+    "元": Decimal(1),
+    "万元": Decimal(10_000),
+    "亿元": Decimal(100_000_000),
+    "%": Decimal("0.01"),
+    "百分点": Decimal("0.01"),
+    "倍": Decimal(1),
+    "元/千瓦时": Decimal(1),
+    "个月": None,
+    "天": None,
+    "年": None,
+    "年月": None,
+    "家": None,
+    "项": None,
+    "个": None,
+}
+Unit = Literal["元", "万元", "亿元", "%", "百分点", "倍", "元/千瓦时", "个月", "天", "年", "年月", "家", "项", "个"]
+ParamType = Literal["decimal", "integer", "month", "date"]
+
+
+class CatalogueError(ValueError):
+    """The catalogue or an override file does not follow the schema."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Strict):
+    start: date
+    end: date
+
+
+class Document(_Strict):
+    id: str
+    title: str
+    source: str
+    policy_quarter: Period
+    base_quarter: Period
+    year: int
+
+
+class Section(_Strict):
+    number: int
+    title: str
+
+
+class Sourced(_Strict):
+    """A number is either quoted from the text (`source`) or a flagged assumption."""
+
+    source: str | None = None
+    assumption: bool = False
+    assumption_note: str | None = None
+
+    @model_validator(mode="after")
+    def _sourced(self):
+        if not self.source and not self.assumption:
+            raise ValueError("needs a quoted `source` clause or `assumption: true`")
+        if self.assumption and not self.assumption_note:
+            raise ValueError("`assumption: true` needs an `assumption_note`")
+        return self
+
+
+class Parameter(Sourced):
+    id: str
+    description: str
+    value: Decimal | int | str | date | None
+    unit: Unit
+    type: ParamType
+    nullable: bool = False
+
+    @model_validator(mode="after")
+    def _typed(self):
+        check_value(self, self.value)
+        return self
+
+
+class Kpi(Sourced):
+    id: str
+    indicator: str
+    unit: str
+    target_op: Literal[">=", ">", "≈", "narrows", "positive", "none"]
+    target_value: Decimal | None = None
+    industry_group: str | None = None
+
+    @model_validator(mode="after")
+    def _target(self):
+        if (self.target_op in (">=", ">", "≈")) != (self.target_value is not None):
+            raise ValueError(f"target_op {self.target_op!r} and target_value {self.target_value!r} do not fit")
+        return self
+
+
+class Scheme(_Strict):
+    id: str
+    title: str
+    beneficiary: Literal["enterprise", "project"]
+    funding: Literal["grant", "revolving_fund"]
+    exclusive_group: str | None = None
+
+
+class MonitoringList(_Strict):
+    id: str
+    title: str
+    definition: str
+
+
+class Measure(_Strict):
+    number: int
+    id: str
+    section: int
+    title: str
+    kind: Literal["subsidy", "kpi_target", "monitoring_list", "qualitative"]
+    clauses: list[str]
+    note: str | None = None
+    schemes: list[Scheme] = []
+    parameters: list[Parameter] = []
+    kpis: list[Kpi] = []
+    lists: list[MonitoringList] = []
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.id != f"M{self.number:02d}":
+            raise ValueError(f"id {self.id} does not match number {self.number}")
+        if not self.clauses:
+            raise ValueError("a measure needs at least one quoted clause")
+        if (self.kind == "subsidy") != bool(self.schemes):
+            raise ValueError("subsidy measures, and only they, have schemes")
+        for item in [*self.schemes, *self.parameters, *self.kpis, *self.lists]:
+            if not (item.id == self.id or item.id.startswith(self.id + ".")):
+                raise ValueError(f"{item.id} does not belong to {self.id}")
+        return self
+
+
+class Catalogue(_Strict):
+    document: Document
+    sections: list[Section]
+    measures: list[Measure]
+
+    @model_validator(mode="after")
+    def _unique(self):
+        ids = [x.id for m in self.measures for x in [m, *m.schemes, *m.parameters, *m.kpis, *m.lists]]
+        dupes = sorted({i for i in ids if ids.count(i) > 1} - {m.id for m in self.measures if m.schemes})
+        if dupes:
+            raise ValueError(f"duplicate ids: {', '.join(dupes)}")
+        sections = {s.number for s in self.sections}
+        for m in self.measures:
+            if m.section not in sections:
+                raise ValueError(f"{m.id}: unknown section {m.section}")
+        return self
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        return {p.id: p for m in self.measures for p in m.parameters}
+
+    @property
+    def schemes(self) -> dict[str, Scheme]:
+        return {s.id: s for m in self.measures for s in m.schemes}
+
+    @property
+    def kpis(self) -> list[tuple[Measure, Kpi]]:
+        return [(m, k) for m in self.measures for k in m.kpis]
+
+    def measure(self, measure_id: str) -> Measure:
+        return next(m for m in self.measures if m.id == measure_id)
+
+
+def check_value(param: Parameter, value: object) -> None:
+    """Raise ValueError when `value` does not fit the parameter's type."""
+    if value is None:
+        if not param.nullable:
+            raise ValueError(f"{param.id}: a value is required (not nullable)")
+        return
+    ok = {
+        "decimal": isinstance(value, (int, float, Decimal)) and not isinstance(value, bool),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "month": isinstance(value, str) and len(value) == 6 and value.isdigit() and 1 <= int(value[4:]) <= 12,
+        "date": isinstance(value, date),
+    }[param.type]
+    if not ok:
+        raise ValueError(f"{param.id}: {value!r} is not a {param.type} ({param.unit})")
+
+
+def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogueError(f"{path}: {_explain(exc)}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        lines.append(f"{where}: {err['msg']}")
+    return "; ".join(lines)

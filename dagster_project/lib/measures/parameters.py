@@ -1,0 +1,102 @@
+"""Parameters in force for a run: catalogue values, optionally overridden by a YAML file.
+
+Finance writes overrides in the unit the catalogue states (`M02.rate: 1.5` means
+1.5 %); rules read them converted (`params.amount("M02.cap")` in 元,
+`params.ratio("M02.rate")` as 0.015).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from .catalogue import UNIT_FACTORS, Catalogue, CatalogueError, Parameter, check_value
+
+
+@dataclass(frozen=True)
+class ParameterInForce:
+    parameter: Parameter
+    value: Decimal | int | str | None  # in the parameter's unit
+    origin: str  # "catalogue" or "override: <file>"
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return "无上限" if self.parameter.id.endswith("cap") else "—"
+        unit = self.parameter.unit
+        return f"{_plain(self.value)}{unit}" if unit not in ("年月", "年") else str(self.value)
+
+
+class Parameters:
+    def __init__(self, catalogue: Catalogue, overrides: dict[str, object] | None = None, origin: str = "") -> None:
+        self.catalogue = catalogue
+        known = catalogue.parameters
+        self._in_force = {pid: ParameterInForce(p, p.value, "catalogue") for pid, p in known.items()}
+        for pid, value in (overrides or {}).items():
+            if pid not in known:
+                raise CatalogueError(f"{origin or 'override'}: unknown parameter id {pid!r}")
+            value = _coerce(known[pid], value)
+            try:
+                check_value(known[pid], value)
+            except ValueError as exc:
+                raise CatalogueError(f"{origin or 'override'}: {exc}") from None
+            self._in_force[pid] = ParameterInForce(known[pid], value, f"override: {origin}")
+
+    @classmethod
+    def from_file(cls, catalogue: Catalogue, path: Path | None) -> Parameters:
+        if path is None:
+            return cls(catalogue)
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogueError(f"{path}: cannot read parameter overrides: {exc}") from None
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{path}: expected a mapping `parameter id: value`")
+        return cls(catalogue, data, Path(path).name)
+
+    def __iter__(self):
+        return iter(self._in_force.values())
+
+    def get(self, pid: str) -> ParameterInForce:
+        try:
+            return self._in_force[pid]
+        except KeyError:
+            raise CatalogueError(f"the rules need parameter {pid!r}, which the catalogue lacks") from None
+
+    def base(self, pid: str) -> Decimal | int | str | None:
+        """The value converted for computation: money in 元, % and 百分点 as fractions."""
+        entry = self.get(pid)
+        if entry.value is None:
+            return None
+        factor = UNIT_FACTORS[entry.parameter.unit]
+        if factor is None:
+            return entry.value
+        return Decimal(entry.value) * factor
+
+    def display(self, pid: str) -> str:
+        return self.get(pid).display
+
+    def fingerprint(self) -> str:
+        text = "\n".join(f"{p.parameter.id}={p.value}" for p in sorted(self, key=lambda p: p.parameter.id))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _coerce(param: Parameter, value: object) -> object:
+    """YAML gives floats and ints; decimals are taken from their shortest text form."""
+    if param.type == "decimal" and isinstance(value, float):
+        return Decimal(repr(value))
+    if param.type == "decimal" and isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if param.type == "month" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
