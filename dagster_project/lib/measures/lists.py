@@ -1,0 +1,85 @@
+"""Monitoring lists: measure 1's four lists and measure 33's 退库风险 list -> marts.policy_lists.
+
+The lists are as of the latest reported month of the policy year (the latest
+stats delivery that has arrived by the as-of date).
+"""
+
+from __future__ import annotations
+
+from .rules import RuleContext, pct, sql_text, wan
+
+
+def latest_month_sql(ctx: RuleContext) -> str:
+    return (f"(select max(month) from marts.fct_enterprise_month "
+            f"where month between date '{ctx.periods.year_start}' and date '{ctx.periods.q4_end}')")
+
+
+def _list_sql(ctx: RuleContext) -> dict[str, str]:
+    latest = latest_month_sql(ctx)
+    near = f"{ctx.p('M01.near_threshold_share')} * {ctx.p('M01.above_size_revenue')}"
+    since = f"strptime({ctx.p('M01.new_production_since')}, '%Y%m')::date"
+    threshold = ctx.p("M33.exit_risk_threshold")
+    sep = f"date '{ctx.periods.q3_last_month}'"
+    ytd = f"""
+        select e.*, cur.output_ytd_yuan as ytd, prev.output_ytd_yuan as ytd_base
+        from marts.dim_enterprise e
+        join marts.fct_enterprise_month cur on cur.uscc = e.uscc and cur.month = {latest}
+        left join marts.fct_enterprise_month prev on prev.uscc = e.uscc and prev.month = {latest} - interval 1 year
+        where e.is_above_size and prev.output_ytd_yuan > 0
+    """
+    growth = "ytd / ytd_base - 1"
+    return {
+        "M01.list_positive": f"""
+            select uscc, enterprise_name, city_code, industry_group, ({growth})::double as value,
+                   '本年累计产值 ' || {wan('ytd')} || '，上年同期 ' || {wan('ytd_base')} || '，增速 ' || {pct(growth)} as detail
+            from ({ytd}) where ytd > ytd_base""",
+        "M01.list_negative": f"""
+            select uscc, enterprise_name, city_code, industry_group, ({growth})::double as value,
+                   '本年累计产值 ' || {wan('ytd')} || '，上年同期 ' || {wan('ytd_base')} || '，增速 ' || {pct(growth)} as detail
+            from ({ytd}) where ytd < ytd_base""",
+        "M01.list_new_production": f"""
+            select uscc, enterprise_name, city_code, industry_group, null::double as value,
+                   '投产年月 ' || strftime(production_start, '%Y%m') || ' ≥ ' || {ctx.p('M01.new_production_since')}
+                   || '，' || scale_flag as detail
+            from marts.dim_enterprise where production_start >= {since}""",
+        "M01.list_near_above_size": f"""
+            with trailing as (
+                select uscc, sum(revenue_month_yuan) as revenue
+                from marts.fct_enterprise_month
+                where month > {latest} - to_months({ctx.p('M01.near_threshold_months')}) and month <= {latest}
+                group by uscc
+            )
+            select e.uscc, e.enterprise_name, e.city_code, e.industry_group, t.revenue::double as value,
+                   '近' || {ctx.p('M01.near_threshold_months')}::varchar || '个月营业收入 ' || {wan('t.revenue')} || ' ≥ '
+                   || {ctx.shown('M01.near_threshold_share')} || ' × ' || {ctx.shown('M01.above_size_revenue')} as detail
+            from marts.dim_enterprise e join trailing t using (uscc)
+            where e.scale_flag = '临规' and t.revenue >= {near}""",
+        "M33.exit_risk": f"""
+            select e.uscc, e.enterprise_name, e.city_code, e.industry_group,
+                   least(m.output_ytd_yuan, m.revenue_ytd_yuan)::double as value,
+                   '1—9月产值 ' || {wan('m.output_ytd_yuan')} || '，营业收入 ' || {wan('m.revenue_ytd_yuan')}
+                   || '，门槛 ' || {ctx.shown('M33.exit_risk_threshold')} as detail
+            from marts.dim_enterprise e
+            join marts.fct_enterprise_month m on m.uscc = e.uscc and m.month = {sep}
+            where e.is_above_size and (m.output_ytd_yuan < {threshold} or m.revenue_ytd_yuan < {threshold})""",
+    }
+
+
+def write(con, ctx: RuleContext, binds: dict, execute) -> None:
+    titles = {lst.id: lst.title for m in ctx.catalogue.measures for lst in m.lists}
+    parts = [
+        f"select {sql_text(list_id)} as list_id, {sql_text(titles[list_id])} as list_title, * from ({sql})"
+        for list_id, sql in _list_sql(ctx).items()
+        if list_id in titles
+    ]
+    execute(
+        con,
+        f"create or replace table marts.policy_lists as select cast('{ctx.periods.as_of}' as date) as as_of, * "
+        f"from ({' union all '.join(parts)}) order by list_id, uscc",
+        binds,
+    )
+
+
+def members(list_id: str) -> str:
+    """SQL for the USCCs on a list (after `write`), for the KPIs built on the lists."""
+    return f"(select uscc from marts.policy_lists where list_id = {sql_text(list_id)})"

@@ -1,0 +1,99 @@
+"""Shared pieces for writing scheme rules as SQL over the scenario quantities.
+
+A scheme module exposes `SCHEMES`: scheme id -> function(RuleContext) -> SQL
+selecting `scenario, scheme_id, uscc, project_code, eligible, amount_yuan,
+reason`. Thresholds and rates are never written in the SQL: they are bound
+parameters named after the catalogue ids (`$M02_min_output` for
+`M02.min_output`), in 元 and fractions; the reason trace shows them as the
+policy states them (万元, %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalogue import Catalogue
+from .parameters import Parameters
+from .quantities import Periods
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    catalogue: Catalogue
+    params: Parameters
+    periods: Periods
+
+    def p(self, pid: str) -> str:
+        """The bound-parameter placeholder for a catalogue parameter."""
+        self.params.get(pid)  # fails early on an unknown id
+        return "$" + bind_name(pid)
+
+    def shown(self, pid: str) -> str:
+        """The parameter as the policy states it, as an SQL string literal (e.g. '5000万元')."""
+        return sql_text(self.params.display(pid))
+
+    def industry_group(self, kpi_id: str) -> str:
+        """The industry group a growth KPI of the catalogue is about, as an SQL literal."""
+        kpi = next(k for _, k in self.catalogue.kpis if k.id == kpi_id)
+        return sql_text(kpi.industry_group)
+
+    def in_quarter(self, column: str) -> str:
+        return f"({column} between date '{self.periods.q4_start}' and date '{self.periods.q4_end}')"
+
+
+def bind_name(pid: str) -> str:
+    return pid.replace(".", "_")
+
+
+def bindings(params: Parameters) -> dict[str, object]:
+    return {bind_name(p.parameter.id): params.base(p.parameter.id) for p in params}
+
+
+def sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def wan(expr: str) -> str:
+    """An amount in 元 shown in 万元 with two decimals."""
+    return f"printf('%.2f万元', ({expr})::double / 10000)"
+
+
+def pct(expr: str) -> str:
+    """A fraction shown as a percentage."""
+    return f"coalesce(printf('%.2f%%', ({expr})::double * 100), '—')"
+
+
+def yi(expr: str) -> str:
+    """元 -> 亿元 (for KPI values)."""
+    return f"(({expr})::double / 100000000)"
+
+
+def as_percent(expr: str) -> str:
+    """A fraction -> percent points (8.5 means 8.5%, the KPI unit)."""
+    return f"(({expr})::double * 100)"
+
+
+def percent_to_fraction(expr: str) -> str:
+    return f"(({expr}) / 100)"
+
+
+def mark(condition: str) -> str:
+    return f"(case when coalesce({condition}, false) then ' ✓' else ' ✗' end)"
+
+
+def condition(label: str, value_sql: str, op: str, threshold_sql: str, ok_sql: str) -> str:
+    """`label value op threshold ✓/✗` as an SQL string expression."""
+    return f"({sql_text(label + ' ')} || {value_sql} || {sql_text(' ' + op + ' ')} || {threshold_sql} || {mark(ok_sql)})"
+
+
+def reason(*parts: str, amount_sql: str | None = None, eligible_sql: str = "false") -> str:
+    """Join conditions with '；' and append the amount when eligible."""
+    joined = " || '；' || ".join(parts)
+    if amount_sql is None:
+        return joined
+    return f"({joined} || case when {eligible_sql} then ' → ' || {amount_sql} else ' → 不符合' end)"
+
+
+def cap(expr: str, cap_placeholder: str) -> str:
+    """min(expr, cap); a NULL cap (none) leaves expr as it is."""
+    return f"least({expr}, coalesce({cap_placeholder}, {expr}))"

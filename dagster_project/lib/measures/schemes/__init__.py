@@ -1,0 +1,27 @@
+"""Subsidy schemes, one module per measure family; each exposes SCHEMES: scheme id -> SQL builder."""
+
+from . import (
+    m02_output_growth,
+    m08_supply_links,
+    m11_revolving_fund,
+    m15_investment,
+    m20_equipment_renewal,
+    m21_sales_events,
+    m22_market_expansion,
+    m23_loan_interest,
+    m24_power_increment,
+)
+
+MODULES = (
+    m02_output_growth,
+    m08_supply_links,
+    m11_revolving_fund,
+    m15_investment,
+    m20_equipment_renewal,
+    m21_sales_events,
+    m22_market_expansion,
+    m23_loan_interest,
+    m24_power_increment,
+)
+
+SCHEMES = {scheme_id: build for module in MODULES for scheme_id, build in module.SCHEMES.items()}

@@ -1,0 +1,24 @@
+"""M11 前期工作周转资金: a revolving fund for large 双百双新 projects not yet started (per project)."""
+
+from ..rules import RuleContext, condition, reason, wan
+
+
+def revolving_fund(ctx: RuleContext) -> str:
+    big = f"planned_investment_yuan > {ctx.p('M11.min_planned_investment')}"
+    eligible = f"(has_tag_shuangbai_shuangxin and {big} and start_month is null)"
+    amount = f"{ctx.p('M11.share')} * planned_investment_yuan"
+    trace = reason(
+        condition("计划总投资", wan("planned_investment_yuan"), ">", ctx.shown("M11.min_planned_investment"), big),
+        condition("开工年月", "coalesce(strftime(start_month, '%Y%m'), '空')", "=", "'空（未开工）'", "start_month is null"),
+        amount_sql=f"{ctx.shown('M11.share')} || ' × ' || {wan('planned_investment_yuan')} || ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        select sc.scenario, 'M11' as scheme_id, uscc, project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from marts.dim_project cross join (values ('base'), ('low'), ('high')) sc(scenario)
+        where has_tag_shuangbai_shuangxin
+    """
+
+
+SCHEMES = {"M11": revolving_fund}

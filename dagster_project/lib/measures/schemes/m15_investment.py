@@ -1,0 +1,72 @@
+"""M15 工业投资激励: increment, major project, new start (per project; only one may be claimed).
+
+The three evaluations are all kept; which one a project claims is decided by the
+engine from the catalogue's exclusive group (largest amount, ties in listed order).
+"""
+
+from ..rules import RuleContext, condition, reason, wan
+
+_PROJECTS = """
+    select q.*, d.uscc, d.construction_type, d.start_month, d.library_entry_month
+    from q_project q join marts.dim_project d using (project_code)
+"""
+
+
+def increment(ctx: RuleContext) -> str:
+    enough = f"q4_investment >= {ctx.p('M15.increment_min_investment')}"
+    eligible = f"({enough} and q4_investment > q4b_investment)"
+    amount = f"{ctx.p('M15.increment_rate')} * (q4_investment - q4b_investment)"
+    trace = reason(
+        condition("四季度完成投资", wan("q4_investment"), "≥", ctx.shown("M15.increment_min_investment"), enough),
+        condition("较上年四季度", wan("q4b_investment"), "增长", "''", "q4_investment > q4b_investment"),
+        amount_sql=f"{ctx.shown('M15.increment_rate')} || ' × 增量 ' || {wan('q4_investment - q4b_investment')} "
+                   f"|| ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        select scenario, 'M15.increment' as scheme_id, uscc, project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from ({_PROJECTS})
+    """
+
+
+def major(ctx: RuleContext) -> str:
+    eligible = f"(q4_investment >= {ctx.p('M15.major_min_investment')})"
+    amount = f"{ctx.p('M15.major_rate')} * q4_investment"
+    trace = reason(
+        condition("四季度完成投资", wan("q4_investment"), "≥", ctx.shown("M15.major_min_investment"), eligible),
+        amount_sql=f"{ctx.shown('M15.major_rate')} || ' × ' || {wan('q4_investment')} || ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        select scenario, 'M15.major' as scheme_id, uscc, project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from ({_PROJECTS})
+    """
+
+
+def new_start(ctx: RuleContext) -> str:
+    started = f"({ctx.in_quarter('start_month')} and {ctx.in_quarter('library_entry_month')})"
+    new_build = f"(construction_type = '新建' and q4_investment >= {ctx.p('M15.new_start_min_new')})"
+    renovation = f"(construction_type = '技术改造' and q4_investment >= {ctx.p('M15.new_start_min_renovation')})"
+    eligible = f"({started} and ({new_build} or {renovation}))"
+    amount = (f"case when {new_build} then {ctx.p('M15.new_start_amount')} "
+              f"else {ctx.p('M15.new_start_amount_renovation')} end")
+    threshold = (f"case construction_type when '新建' then {ctx.shown('M15.new_start_min_new')} "
+                 f"when '技术改造' then {ctx.shown('M15.new_start_min_renovation')} else '不适用（扩建/改建）' end")
+    trace = reason(
+        condition("开工与入库年月", "coalesce(strftime(start_month, '%Y%m'), '空') || '/' || "
+                  "coalesce(strftime(library_entry_month, '%Y%m'), '空')", "在", "'四季度'", started),
+        condition("建设性质 ' || construction_type || ' 四季度完成投资", wan("q4_investment"), "≥", threshold,
+                  f"({new_build} or {renovation})"),
+        amount_sql=wan(amount),
+        eligible_sql=eligible,
+    )
+    return f"""
+        select scenario, 'M15.new_start' as scheme_id, uscc, project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from ({_PROJECTS})
+    """
+
+
+SCHEMES = {"M15.increment": increment, "M15.major": major, "M15.new_start": new_start}

@@ -1,0 +1,27 @@
+"""M20 设备更新: equipment renewal in 技术改造 projects tagged 设备更新重点方向 (per project)."""
+
+from ..rules import RuleContext, cap, condition, reason, wan
+
+
+def equipment_renewal(ctx: RuleContext) -> str:
+    enough = f"equipment_since_start >= {ctx.p('M20.min_equipment')}"
+    kind = "(construction_type = '技术改造' and has_tag_equipment_renewal)"
+    eligible = f"({kind} and {enough})"
+    amount = cap(f"{ctx.p('M20.rate')} * equipment_in_year", ctx.p("M20.cap"))
+    trace = reason(
+        condition("建设性质/标签", "construction_type || '/' || coalesce(tags, '无')", "含",
+                  "'技术改造/设备更新重点方向'", kind),
+        condition("开工以来设备购置", wan("equipment_since_start"), "≥", ctx.shown("M20.min_equipment"), enough),
+        amount_sql=f"{ctx.shown('M20.rate')} || ' × 本年设备购置 ' || {wan('equipment_in_year')} || '，上限 ' "
+                   f"|| {ctx.shown('M20.cap')} || ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        select q.scenario, 'M20' as scheme_id, d.uscc, q.project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from q_project q join marts.dim_project d using (project_code)
+        where d.construction_type = '技术改造' or d.has_tag_equipment_renewal
+    """
+
+
+SCHEMES = {"M20": equipment_renewal}

@@ -1,0 +1,59 @@
+"""M22 开拓市场: trade-fair booths and exports to new destinations in Q4 (per enterprise)."""
+
+from ..rules import RuleContext, cap, condition, reason, wan
+
+
+def fair(ctx: RuleContext) -> str:
+    output_ok = f"q.q4_output >= {ctx.p('M22.fair_min_output')}"
+    eligible = f"(a.fairs > 0 and {output_ok})"
+    amount = cap(f"{ctx.p('M22.fair_share')} * a.fees", ctx.p("M22.fair_cap"))
+    trace = reason(
+        condition("四季度参展", "a.fairs::varchar || '次，展位费 ' || " + wan("a.fees"), "≥", "'1次'", "a.fairs > 0"),
+        condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M22.fair_min_output"), output_ok),
+        amount_sql=f"{ctx.shown('M22.fair_share')} || ' × ' || {wan('a.fees')} || '，上限 ' "
+                   f"|| {ctx.shown('M22.fair_cap')} || ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        with a as (
+            select uscc,
+                   count(*) filter (where {ctx.in_quarter('held_on')}) as fairs,
+                   coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as fees
+            from marts.fct_applications where activity_type = '展会'
+            group by uscc
+        )
+        select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from a join q_enterprise q using (uscc)
+    """
+
+
+def new_market(ctx: RuleContext) -> str:
+    window_start = f"(date '{ctx.periods.q4_start}' - to_months({ctx.p('M22.lookback_months')}))"
+    is_new = f"(last_export_month_before_quarter is null or last_export_month_before_quarter < {window_start})"
+    exports_ok = f"x.new_exports >= {ctx.p('M22.new_market_min_exports')}"
+    output_ok = f"q.q4_output >= {ctx.p('M22.new_market_min_output')}"
+    eligible = f"({exports_ok} and {output_ok})"
+    amount = cap(f"{ctx.p('M22.new_market_rate')} * x.new_exports", ctx.p("M22.new_market_cap"))
+    trace = reason(
+        condition("四季度新市场出口", wan("x.new_exports") + " || '（' || coalesce(x.new_destinations, '无') || '）'",
+                  "≥", ctx.shown("M22.new_market_min_exports"), exports_ok),
+        condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M22.new_market_min_output"), output_ok),
+        amount_sql=f"{ctx.shown('M22.new_market_rate')} || ' × ' || {wan('x.new_exports')} || '，上限 ' "
+                   f"|| {ctx.shown('M22.new_market_cap')} || ' = ' || {wan(amount)}",
+        eligible_sql=eligible,
+    )
+    return f"""
+        with x as (
+            select scenario, uscc,
+                   coalesce(sum(q4_cny) filter (where {is_new}), 0) as new_exports,
+                   string_agg(destination, ',' order by destination) filter (where {is_new}) as new_destinations
+            from q_export group by scenario, uscc
+        )
+        select q.scenario, 'M22.new_market' as scheme_id, x.uscc, null as project_code, {eligible} as eligible,
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+        from x join q_enterprise q on q.uscc = x.uscc and q.scenario = x.scenario
+    """
+
+
+SCHEMES = {"M22.fair": fair, "M22.new_market": new_market}
