@@ -4,6 +4,7 @@ import dagster as dg
 
 from dagster_project.defs.dbt import dbt_resource, warehouse_models
 from dagster_project.defs.ingest import INGEST_ASSETS
+from dagster_project.defs.measures import policy_measures
 from dagster_project.defs.resources import GxSettings
 from dagster_project.progress import progress_logger
 
@@ -24,7 +25,7 @@ weekly_schedule = dg.ScheduleDefinition(
 
 defs = dg.Definitions(
     loggers={"progress": progress_logger, "console": dg.colored_console_logger},
-    assets=[*INGEST_ASSETS, warehouse_models],
+    assets=[*INGEST_ASSETS, warehouse_models, policy_measures],
     jobs=[weekly_refresh],
     schedules=[weekly_schedule],
     resources={"settings": GxSettings(), "dbt": dbt_resource()},

@@ -43,7 +43,7 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
                    || '，' || scale_flag as detail
             from marts.dim_enterprise where production_start >= {since}""",
         "M01.list_near_above_size": f"""
-            with trailing as (
+            with recent as (
                 select uscc, sum(revenue_month_yuan) as revenue
                 from marts.fct_enterprise_month
                 where month > {latest} - to_months({ctx.p('M01.near_threshold_months')}) and month <= {latest}
@@ -52,7 +52,7 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
             select e.uscc, e.enterprise_name, e.city_code, e.industry_group, t.revenue::double as value,
                    '近' || {ctx.p('M01.near_threshold_months')}::varchar || '个月营业收入 ' || {wan('t.revenue')} || ' ≥ '
                    || {ctx.shown('M01.near_threshold_share')} || ' × ' || {ctx.shown('M01.above_size_revenue')} as detail
-            from marts.dim_enterprise e join trailing t using (uscc)
+            from marts.dim_enterprise e join recent t using (uscc)
             where e.scale_flag = '临规' and t.revenue >= {near}""",
         "M33.exit_risk": f"""
             select e.uscc, e.enterprise_name, e.city_code, e.industry_group,

@@ -1,6 +1,6 @@
 """M02 增产增效奖励: output growth, new production, small-to-large (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, pct, reason, wan
+from ..rules import RuleContext, cap, condition, money, pct, reason, wan
 
 
 def _base(ctx: RuleContext) -> str:
@@ -24,7 +24,7 @@ def growth(ctx: RuleContext) -> str:
         condition("同比", pct("q4_output / nullif(q4b_output, 0) - 1"), "≥", f"{pct(min_growth)} || factor_note",
                   f"has_base and q4_output >= q4b_output * (1 + {min_growth})"),
         amount_sql=f"{ctx.shown('M02.rate')} || ' × 增量 ' || {wan('q4_output - q4b_output')} || "
-                   f"'，上限 ' || {ctx.shown('M02.cap')} || ' = ' || {wan(amount)}",
+                   f"'，上限 ' || {ctx.shown('M02.cap')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M08 电子信息首次供需奖励: first-time supply links of electronics enterprises in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, reason, wan
+from ..rules import RuleContext, cap, condition, money, reason, wan
 
 
 def supply_links(ctx: RuleContext) -> str:
@@ -12,7 +12,7 @@ def supply_links(ctx: RuleContext) -> str:
         condition("供方行业组", "industry_group", "=", electronics, f"industry_group = {electronics}"),
         condition("四季度首次供货", "links::varchar || '户'", "≥", "'1户'", "links > 0"),
         amount_sql=f"{ctx.shown('M08.per_link')} || ' × ' || links::varchar || '，上限 ' || {ctx.shown('M08.cap')} "
-                   f"|| ' = ' || {wan(amount)}",
+                   f"|| ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M11 前期工作周转资金: a revolving fund for large 双百双新 projects not yet started (per project)."""
 
-from ..rules import RuleContext, condition, reason, wan
+from ..rules import RuleContext, condition, money, reason, wan
 
 
 def revolving_fund(ctx: RuleContext) -> str:
@@ -10,7 +10,7 @@ def revolving_fund(ctx: RuleContext) -> str:
     trace = reason(
         condition("计划总投资", wan("planned_investment_yuan"), ">", ctx.shown("M11.min_planned_investment"), big),
         condition("开工年月", "coalesce(strftime(start_month, '%Y%m'), '空')", "=", "'空（未开工）'", "start_month is null"),
-        amount_sql=f"{ctx.shown('M11.share')} || ' × ' || {wan('planned_investment_yuan')} || ' = ' || {wan(amount)}",
+        amount_sql=f"{ctx.shown('M11.share')} || ' × ' || {wan('planned_investment_yuan')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

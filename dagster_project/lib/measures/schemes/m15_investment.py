@@ -4,7 +4,7 @@ The three evaluations are all kept; which one a project claims is decided by the
 engine from the catalogue's exclusive group (largest amount, ties in listed order).
 """
 
-from ..rules import RuleContext, condition, reason, wan
+from ..rules import RuleContext, condition, money, reason, wan
 
 _PROJECTS = """
     select q.*, d.uscc, d.construction_type, d.start_month, d.library_entry_month
@@ -20,7 +20,7 @@ def increment(ctx: RuleContext) -> str:
         condition("四季度完成投资", wan("q4_investment"), "≥", ctx.shown("M15.increment_min_investment"), enough),
         condition("较上年四季度", wan("q4b_investment"), "增长", "''", "q4_investment > q4b_investment"),
         amount_sql=f"{ctx.shown('M15.increment_rate')} || ' × 增量 ' || {wan('q4_investment - q4b_investment')} "
-                   f"|| ' = ' || {wan(amount)}",
+                   f"|| ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""
@@ -35,7 +35,7 @@ def major(ctx: RuleContext) -> str:
     amount = f"{ctx.p('M15.major_rate')} * q4_investment"
     trace = reason(
         condition("四季度完成投资", wan("q4_investment"), "≥", ctx.shown("M15.major_min_investment"), eligible),
-        amount_sql=f"{ctx.shown('M15.major_rate')} || ' × ' || {wan('q4_investment')} || ' = ' || {wan(amount)}",
+        amount_sql=f"{ctx.shown('M15.major_rate')} || ' × ' || {wan('q4_investment')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""
@@ -57,9 +57,9 @@ def new_start(ctx: RuleContext) -> str:
     trace = reason(
         condition("开工与入库年月", "coalesce(strftime(start_month, '%Y%m'), '空') || '/' || "
                   "coalesce(strftime(library_entry_month, '%Y%m'), '空')", "在", "'四季度'", started),
-        condition("建设性质 ' || construction_type || ' 四季度完成投资", wan("q4_investment"), "≥", threshold,
-                  f"({new_build} or {renovation})"),
-        amount_sql=wan(amount),
+        condition("建设性质", "construction_type", "属于", "'新建/技术改造'", "construction_type in ('新建', '技术改造')"),
+        condition("四季度完成投资", wan("q4_investment"), "≥", threshold, f"({new_build} or {renovation})"),
+        amount_sql=money(amount),
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M20 设备更新: equipment renewal in 技术改造 projects tagged 设备更新重点方向 (per project)."""
 
-from ..rules import RuleContext, cap, condition, reason, wan
+from ..rules import RuleContext, cap, condition, money, reason, wan
 
 
 def equipment_renewal(ctx: RuleContext) -> str:
@@ -13,7 +13,7 @@ def equipment_renewal(ctx: RuleContext) -> str:
                   "'技术改造/设备更新重点方向'", kind),
         condition("开工以来设备购置", wan("equipment_since_start"), "≥", ctx.shown("M20.min_equipment"), enough),
         amount_sql=f"{ctx.shown('M20.rate')} || ' × 本年设备购置 ' || {wan('equipment_in_year')} || '，上限 ' "
-                   f"|| {ctx.shown('M20.cap')} || ' = ' || {wan(amount)}",
+                   f"|| {ctx.shown('M20.cap')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M21 产销活动补助: product launch and order events held in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, pct, reason, wan
+from ..rules import RuleContext, cap, condition, money, pct, reason, wan
 
 
 def sales_events(ctx: RuleContext) -> str:
@@ -14,7 +14,7 @@ def sales_events(ctx: RuleContext) -> str:
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M21.min_output"), output_ok),
         condition("同比", pct("q.q4_output / nullif(q.q4b_output, 0) - 1"), "≥", ctx.shown("M21.min_growth"), growth_ok),
         amount_sql=f"{ctx.shown('M21.share')} || ' × ' || {wan('a.cost')} || '，上限 ' || {ctx.shown('M21.cap')} "
-                   f"|| ' = ' || {wan(amount)}",
+                   f"|| ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M22 开拓市场: trade-fair booths and exports to new destinations in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, reason, wan
+from ..rules import RuleContext, cap, condition, money, reason, wan
 
 
 def fair(ctx: RuleContext) -> str:
@@ -11,7 +11,7 @@ def fair(ctx: RuleContext) -> str:
         condition("四季度参展", "a.fairs::varchar || '次，展位费 ' || " + wan("a.fees"), "≥", "'1次'", "a.fairs > 0"),
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M22.fair_min_output"), output_ok),
         amount_sql=f"{ctx.shown('M22.fair_share')} || ' × ' || {wan('a.fees')} || '，上限 ' "
-                   f"|| {ctx.shown('M22.fair_cap')} || ' = ' || {wan(amount)}",
+                   f"|| {ctx.shown('M22.fair_cap')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""
@@ -40,7 +40,7 @@ def new_market(ctx: RuleContext) -> str:
                   "≥", ctx.shown("M22.new_market_min_exports"), exports_ok),
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M22.new_market_min_output"), output_ok),
         amount_sql=f"{ctx.shown('M22.new_market_rate')} || ' × ' || {wan('x.new_exports')} || '，上限 ' "
-                   f"|| {ctx.shown('M22.new_market_cap')} || ' = ' || {wan(amount)}",
+                   f"|| {ctx.shown('M22.new_market_cap')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

@@ -1,6 +1,6 @@
 """M23 桂惠贷工业流动资金贷贴息: interest subsidy on working-capital loans disbursed in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, percent_to_fraction, reason, sql_text, wan
+from ..rules import RuleContext, cap, money, percent_to_fraction, reason, sql_text, wan
 
 
 def loan_interest(ctx: RuleContext) -> str:
@@ -15,7 +15,7 @@ def loan_interest(ctx: RuleContext) -> str:
     trace = reason(
         "'四季度放款工业流动资金贷 ' || l.loans::varchar || '笔：' || coalesce(l.detail, '无')",
         amount_sql=f"{sql_text('合计 ')} || {wan('l.subsidy')} || '，每户上限 ' || {ctx.shown('M23.cap')} "
-                   f"|| ' = ' || {wan(amount)}",
+                   f"|| ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

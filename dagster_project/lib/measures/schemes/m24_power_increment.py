@@ -1,6 +1,6 @@
 """M24 增量用电奖励: incremental electricity of growing, independently metered, non-两高 enterprises."""
 
-from ..rules import RuleContext, cap, condition, pct, reason, wan
+from ..rules import RuleContext, cap, condition, money, pct, reason, wan
 
 
 def power_increment(ctx: RuleContext) -> str:
@@ -17,7 +17,7 @@ def power_increment(ctx: RuleContext) -> str:
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M24.min_output"), output_ok),
         condition("同比", pct("q.q4_output / nullif(q.q4b_output, 0) - 1"), "≥", ctx.shown("M24.min_growth"), growth_ok),
         condition("增量用电", f"printf('%.0f千瓦时', {increment}::double)", ">", "'0'", f"{increment} > 0"),
-        amount_sql=f"{ctx.shown('M24.rate')} || ' × ' || printf('%.0f千瓦时', {increment}::double) || ' = ' || {wan(amount)}",
+        amount_sql=f"{ctx.shown('M24.rate')} || ' × ' || printf('%.0f千瓦时', {increment}::double) || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""

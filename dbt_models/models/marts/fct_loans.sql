@@ -1,0 +1,30 @@
+-- 桂惠贷 loans (元), one row per (uscc, lender, disbursed_on).
+with
+
+loans as (
+
+    select * from {{ ref('stg_registers__loans') }}
+
+),
+
+final as (
+
+    select
+        uscc,
+        lender,
+        product,
+        product = '工业流动资金贷' as is_industrial_working_capital,
+        disbursed_on,
+        {{ quarter_start('disbursed_on') }} as disbursed_quarter_start,
+        matures_on,
+        cast({{ dbt.datediff('disbursed_on', 'matures_on', 'day') }} as integer) as loan_days,
+        principal_yuan,
+        annual_rate_pct,
+        source_file,
+        source_line
+
+    from loans
+
+)
+
+select * from final

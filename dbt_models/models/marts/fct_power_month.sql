@@ -1,0 +1,89 @@
+-- Enterprise x month electricity consumption over all its (USCC-matched) accounts.
+with
+
+readings as (
+
+    select * from {{ ref('stg_power__daily') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_power__accounts') }}
+    where uscc is not null
+
+),
+
+enterprise_accounts as (
+
+    select
+        uscc,
+        cast(count(*) as integer) as accounts,
+        cast(sum(case when is_independently_metered then 1 else 0 end) as integer) as independent_accounts
+    from accounts
+    group by uscc
+
+),
+
+enterprise_days as (
+
+    select
+        accounts.uscc,
+        readings.reading_date,
+        cast({{ dbt.date_trunc('month', 'readings.reading_date') }} as date) as month,
+        sum(case when readings.data_flag in ('正常', '估算') then readings.kwh end) as kwh,
+        sum(case when readings.data_flag = '估算' then readings.kwh end) as kwh_estimated,
+        sum(case when readings.data_flag in ('正常', '估算') then 1 else 0 end) as account_readings,
+        sum(case when readings.data_flag = '缺失' then 1 else 0 end) as account_missing,
+        count(*) as accounts_reporting  -- one row per (account, day) after supersession
+    from readings
+    inner join accounts on readings.account_no = accounts.account_no
+    group by accounts.uscc, readings.reading_date
+
+),
+
+enterprise_months as (
+
+    select
+        uscc,
+        month,
+        cast(coalesce(sum(kwh), 0) as decimal(18, 3)) as kwh,
+        cast(coalesce(sum(kwh_estimated), 0) as decimal(18, 3)) as kwh_estimated,
+        cast(sum(case when account_readings > 0 then 1 else 0 end) as integer) as days_with_reading,
+        cast(sum(case when account_missing > 0 then 1 else 0 end) as integer) as days_missing,
+        cast(sum(account_readings) as integer) as account_days_with_reading,
+        cast(sum(account_missing) as integer) as account_days_missing,
+        cast(max(accounts_reporting) as integer) as accounts_reporting,
+        min(reading_date) as first_reading_date,
+        max(reading_date) as last_reading_date
+    from enterprise_days
+    group by uscc, month
+
+),
+
+final as (
+
+    select
+        enterprise_months.uscc,
+        enterprise_months.month,
+        {{ quarter_start('enterprise_months.month') }} as quarter_start,
+        enterprise_months.kwh,
+        enterprise_months.kwh_estimated,
+        enterprise_months.days_with_reading,
+        enterprise_months.days_missing,
+        enterprise_months.account_days_with_reading,
+        enterprise_months.account_days_missing,
+        cast(extract(day from {{ dbt.last_day('enterprise_months.month', 'month') }}) as integer) as days_in_month,
+        enterprise_months.first_reading_date,
+        enterprise_months.last_reading_date,
+        enterprise_months.accounts_reporting,
+        enterprise_accounts.accounts,
+        enterprise_accounts.independent_accounts,
+        enterprise_accounts.accounts = enterprise_accounts.independent_accounts as all_accounts_independent
+
+    from enterprise_months
+    inner join enterprise_accounts on enterprise_months.uscc = enterprise_accounts.uscc
+
+)
+
+select * from final

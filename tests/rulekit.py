@@ -1,0 +1,67 @@
+"""Test helpers: put hand-made rows straight into the marts and run the engine on them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+
+from dagster_project.lib.measures import engine
+from dagster_project.lib.measures.catalogue import load_catalogue
+from dagster_project.lib.measures.parameters import Parameters
+from dagster_project.lib.uscc import make_uscc
+
+AFTER_Q4 = date(2025, 2, 1)  # December's stats arrived on 2025-01-15: nothing left to forecast
+WAN = Decimal(10_000)
+
+
+def uscc(n: int, county: str = "450102") -> str:
+    return make_uscc(county, f"MA{n:06d}")
+
+
+class Warehouse:
+    def __init__(self, path) -> None:
+        self.con = duckdb.connect(str(path))
+        self.catalogue = load_catalogue()
+
+    def insert(self, table: str, **values) -> None:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.con.execute(f"insert into {table} ({cols}) values ({marks})", list(values.values()))
+
+    def enterprise(self, n: int, *, q4_wan=None, q4b_wan=None, group="机械", difficult=False, scale="规上",
+                   production_start=None, above_size_since=None, fy_wan=None, fy_base_wan=None, two_high=False,
+                   city="450100") -> str:
+        code = uscc(n)
+        self.insert("marts.dim_enterprise", uscc=code, enterprise_name=f"企业{n}", county_code="450102",
+                    city_code=city, industry_code="3411", industry_group=group, is_difficult_industry=difficult,
+                    scale_flag=scale, is_above_size=scale == "规上", production_start=production_start,
+                    above_size_since=above_size_since, is_two_high=two_high)
+        q4 = None if q4_wan is None else Decimal(str(q4_wan)) * WAN
+        q4b = None if q4b_wan is None else Decimal(str(q4b_wan)) * WAN
+        fy = None if fy_wan is None else Decimal(str(fy_wan)) * WAN
+        fy_base = None if fy_base_wan is None else Decimal(str(fy_base_wan)) * WAN
+        if q4b is not None:
+            self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2023, 10, 1), year=2023, quarter=4,
+                        output_yuan=q4b, output_ytd_yuan=fy_base, months_reported=3, is_complete=True)
+            self.insert("marts.fct_enterprise_month", uscc=code, month=date(2023, 12, 1), output_ytd_yuan=fy_base)
+        if q4 is not None:
+            self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 10, 1), year=2024, quarter=4,
+                        output_yuan=q4, output_ytd_yuan=fy, months_reported=3, is_complete=True,
+                        base_output_yuan=q4b, base_output_ytd_yuan=fy_base, has_base=(q4b or 0) > 0)
+            self.insert("marts.fct_enterprise_month", uscc=code, month=date(2024, 12, 1), output_ytd_yuan=fy)
+        return code
+
+    def run(self, overrides: dict | None = None, as_of: date = AFTER_Q4):
+        params = Parameters(self.catalogue, overrides, "test") if overrides else Parameters(self.catalogue)
+        return engine.run(self.con, self.catalogue, params, as_of)
+
+    def award(self, scheme_id: str, key: str, scenario: str = "base") -> tuple[bool, bool, Decimal, str]:
+        row = self.con.execute(
+            "select eligible, chosen, amount_yuan, reason from marts.policy_awards "
+            "where scheme_id = ? and coalesce(project_code, uscc) = ? and scenario = ?",
+            [scheme_id, key, scenario],
+        ).fetchone()
+        assert row is not None, f"no {scheme_id} evaluation for {key}"
+        return row
