@@ -1,0 +1,165 @@
+"""Per-enterprise register and feed schemes: M08, M21, M22, M23, M24."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from rulekit import WAN, Warehouse
+
+Q4_DAY = date(2024, 11, 5)
+
+
+@pytest.fixture
+def wh(empty_warehouse):
+    return Warehouse(empty_warehouse)
+
+
+def link(wh, supplier, buyer, on, group="电子信息"):
+    wh.insert("marts.fct_supply_links", uscc=supplier, buyer_name=buyer, first_supply_on=on, industry_group=group)
+
+
+def test_m08_per_link_cap_and_window(wh):
+    one = wh.enterprise(1, group="电子信息")
+    three = wh.enterprise(2, group="电子信息")
+    outside = wh.enterprise(3, group="电子信息")
+    other = wh.enterprise(4, group="机械")
+    link(wh, one, "甲", Q4_DAY)
+    for buyer in "甲乙丙":
+        link(wh, three, buyer, Q4_DAY)
+    link(wh, outside, "甲", date(2024, 9, 30))
+    link(wh, outside, "乙", date(2025, 1, 1))
+    link(wh, other, "甲", Q4_DAY, group="机械")
+    wh.run()
+    assert wh.award("M08", one)[2] == Decimal("200000.00")
+    assert wh.award("M08", three)[2] == Decimal("500000.00")  # 3 × 20万 capped at 50万
+    assert wh.award("M08", outside)[:3] == (False, False, Decimal(0))
+    assert wh.award("M08", other)[:3] == (False, False, Decimal(0))
+
+
+def apply(wh, n, code, kind, cost_yuan, on=Q4_DAY):
+    wh.insert("marts.fct_applications", application_id=f"A{n}", uscc=code, activity_type=kind, held_on=on,
+              claimed_cost_yuan=Decimal(str(cost_yuan)))
+
+
+@pytest.mark.parametrize(
+    ("q4_wan", "q4b_wan", "costs", "amount"),
+    [
+        (500, "454.54", [100_000], "50000.00"),  # 500万, YoY just above 10%: 50% × 10万
+        ("499.99", 400, [100_000], "0"),  # output just below 500万
+        (550, 500, [100_000], "50000.00"),  # YoY exactly 10%
+        ("549.99", 500, [100_000], "0"),  # YoY just below
+        (550, None, [100_000], "0"),  # no base
+        (800, 500, [400_000, 200_000], "300000.00"),  # 50% × 60万 = 30万 = cap
+        (800, 500, [400_000, 300_000], "300000.00"),  # capped
+    ],
+)
+def test_m21_sales_events(wh, q4_wan, q4b_wan, costs, amount):
+    code = wh.enterprise(1, q4_wan=q4_wan, q4b_wan=q4b_wan)
+    for i, cost in enumerate(costs):
+        apply(wh, i, code, "新品发布会" if i % 2 == 0 else "产品订货会", cost)
+    apply(wh, 99, code, "新品发布会", 1_000_000, on=date(2024, 9, 1))  # outside Q4: not counted
+    wh.run()
+    assert wh.award("M21", code)[2] == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("q4_wan", "fees", "amount"),
+    [(500, [60_000], "30000.00"), ("499.99", [60_000], "0"), (500, [80_000, 30_000], "50000.00")],
+)
+def test_m22_fair(wh, q4_wan, fees, amount):
+    code = wh.enterprise(1, q4_wan=q4_wan, q4b_wan=None)
+    for i, fee in enumerate(fees):
+        apply(wh, i, code, "展会", fee)
+    wh.run()
+    assert wh.award("M22.fair", code)[2] == Decimal(amount)
+
+
+def export(wh, code, destination, q4_cny_wan, last_before):
+    wh.insert("marts.fct_export_destination_quarter", uscc=code, destination=destination, quarter_start=date(2024, 10, 1),
+              value_cny_yuan=Decimal(str(q4_cny_wan)) * WAN, last_export_month_before_quarter=last_before)
+
+
+def test_m22_new_market_lookback_threshold_and_cap(wh):
+    thirteen = wh.enterprise(1, q4_wan=600)
+    eleven = wh.enterprise(2, q4_wan=600)
+    small = wh.enterprise(3, q4_wan=600)
+    big = wh.enterprise(4, q4_wan=600)
+    low_output = wh.enterprise(5, q4_wan="499.99")
+    export(wh, thirteen, "USA", 150, date(2023, 9, 1))  # 13 months before Q4: new
+    export(wh, eleven, "USA", 150, date(2023, 11, 1))  # 11 months before Q4: not new
+    export(wh, small, "VNM", "99.99", None)  # never before, but below 100万
+    export(wh, big, "VNM", 3000, None)  # 1% × 3000万 = 30万
+    export(wh, big, "THA", 3000, None)  # + 30万 -> capped at 50万
+    export(wh, big, "JPN", 9000, date(2024, 6, 1))  # old destination, not counted
+    export(wh, low_output, "VNM", 1000, None)
+    wh.run()
+    assert wh.award("M22.new_market", thirteen)[2] == Decimal("15000.00")
+    assert wh.award("M22.new_market", eleven)[:3] == (False, False, Decimal(0))
+    assert wh.award("M22.new_market", small)[0] is False
+    assert wh.award("M22.new_market", big)[2] == Decimal("500000.00")
+    assert wh.award("M22.new_market", low_output)[0] is False
+    wh.run({"M22.lookback_months": 14})  # with 14 months, 2023-09 is inside the window
+    assert wh.award("M22.new_market", thirteen)[0] is False
+
+
+def loan(wh, code, lender, disbursed, days, principal_wan, rate, product="工业流动资金贷"):
+    wh.insert("marts.fct_loans", uscc=code, lender=lender, product=product, is_industrial_working_capital=product == "工业流动资金贷",
+              disbursed_on=disbursed, matures_on=disbursed + timedelta(days=days), loan_days=days,
+              principal_yuan=Decimal(str(principal_wan)) * WAN, annual_rate_pct=Decimal(str(rate)))
+
+
+def test_m23_rate_days_and_cap(wh):
+    a = wh.enterprise(1)
+    loan(wh, a, "甲银行", Q4_DAY, 365, 1000, "3.45")  # 1000万 × 2% × 365/365 = 20万
+    loan(wh, a, "乙银行", Q4_DAY, 180, 1000, "1.5")  # 1000万 × 1.5% × 180/365 = 73972.60...
+    loan(wh, a, "丙银行", Q4_DAY, 500, 100, "4")  # term over a year: 100万 × 2% × 365/365 = 2万
+    loan(wh, a, "丁银行", date(2024, 9, 30), 365, 1000, "4")  # disbursed before Q4
+    loan(wh, a, "戊银行", Q4_DAY, 365, 1000, "4", product="科技贷")  # other product
+    b = wh.enterprise(2)
+    for i in range(9):
+        loan(wh, b, f"银行{i}", Q4_DAY + timedelta(days=i), 365, 1000, "5")  # 9 × 20万 -> cap 150万
+    wh.run()
+    expected = Decimal(10_000_000) * Decimal("0.02") + Decimal(10_000_000) * Decimal("0.015") * 180 / 365 \
+        + Decimal(1_000_000) * Decimal("0.02")
+    assert wh.award("M23", a)[2] == expected.quantize(Decimal("0.01"))
+    assert wh.award("M23", b)[2] == Decimal("1500000.00")
+
+
+def power(wh, code, account, independent, q4_kwh, q4b_kwh):
+    wh.insert("marts.dim_power_account", account_no=account, uscc=code, is_independently_metered=independent)
+    for month, kwh in ((date(2024, 12, 1), q4_kwh), (date(2023, 12, 1), q4b_kwh)):
+        wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),
+                  days_with_reading=31, days_in_month=31, last_reading_date=date(month.year, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "meters", "amount"),
+    [
+        (dict(q4_wan=1100, q4b_wan=1000), [True], "30000.00"),  # YoY exactly 10%, 1000万+: 0.03 × 1,000,000
+        (dict(q4_wan="1099.99", q4b_wan=1000), [True], "0"),
+        (dict(q4_wan=1000, q4b_wan=500), [True], "30000.00"),  # output exactly 1000万
+        (dict(q4_wan="999.99", q4b_wan=500), [True], "0"),
+        (dict(q4_wan=2000, q4b_wan=1000), [True, False], "0"),  # mixed metering
+        (dict(q4_wan=2000, q4b_wan=1000, two_high=True), [True], "0"),  # 两高
+        (dict(q4_wan=2000, q4b_wan=1000), [], "0"),  # no account
+    ],
+)
+def test_m24_power_increment(wh, kwargs, meters, amount):
+    code = wh.enterprise(1, **kwargs)
+    # The kWh sit on the first account; a second account only adds metering.
+    for i, independent in enumerate(meters):
+        wh.insert("marts.dim_power_account", account_no=f"E{i}", uscc=code, is_independently_metered=independent)
+    if meters:
+        for month, kwh in ((date(2024, 12, 1), 3_000_000), (date(2023, 12, 1), 2_000_000)):
+            wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1),
+                      kwh=Decimal(kwh), days_with_reading=31, days_in_month=31, last_reading_date=date(month.year, 12, 31))
+    wh.run()
+    assert wh.award("M24", code)[2] == Decimal(amount)
+
+
+def test_m24_no_increment_no_award(wh):
+    code = wh.enterprise(1, q4_wan=2000, q4b_wan=1000)
+    power(wh, code, "E1", True, 1_000_000, 1_000_000)
+    wh.run()
+    assert wh.award("M24", code)[:3] == (False, False, Decimal(0))

@@ -1,0 +1,96 @@
+"""Per-project schemes: M11 revolving fund, M15's exclusive three, M20 equipment renewal."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rulekit import Warehouse, add_project
+
+
+@pytest.fixture
+def wh(empty_warehouse):
+    w = Warehouse(empty_warehouse)
+    w.owner = w.enterprise(1, q4_wan=100, q4b_wan=100)
+    return w
+
+
+@pytest.mark.parametrize(
+    ("planned_wan", "start", "tags", "eligible"),
+    [
+        ("50000.01", None, "双百双新", True),
+        (50000, None, "双百双新", False),  # strictly more than 5亿
+        (80000, date(2024, 11, 1), "双百双新", False),  # already started
+        (80000, None, "千企技改", False),  # not 双百双新
+    ],
+)
+def test_m11_revolving_fund(wh, planned_wan, start, tags, eligible):
+    add_project(wh, "P1", wh.owner, planned_wan=planned_wan, start=start, tags=tags)
+    wh.run()
+    if tags != "双百双新":
+        assert wh.con.execute("select count(*) from marts.policy_awards where scheme_id = 'M11'").fetchone()[0] == 0
+        return
+    got = wh.award("M11", "P1")
+    expected = (Decimal(str(planned_wan)) * 10_000 * Decimal("0.02")).quantize(Decimal("0.01")) if eligible else 0
+    assert (got[0], got[2]) == (eligible, expected)
+
+
+def test_m15_thresholds_choice_and_tie(wh):
+    q4 = date(2024, 10, 1)
+    add_project(wh, "INC", wh.owner, q4_wan=1000, q4b_wan=800)  # increment only: 5% × 200万 = 10万
+    add_project(wh, "INC_LOW", wh.owner, q4_wan="999.99", q4b_wan=0)  # below 1000万
+    add_project(wh, "INC_FLAT", wh.owner, q4_wan=1500, q4b_wan=1500)  # not higher than Q4b
+    add_project(wh, "MAJOR", wh.owner, q4_wan=20000, q4b_wan=19000)  # major 1% × 2亿 = 200万 > increment 50万
+    add_project(wh, "MAJOR_LOW", wh.owner, q4_wan="19999.99", q4b_wan=19999)  # not major; increment 5% × 0.99万 = 495元
+    add_project(wh, "NEW", wh.owner, q4_wan=1000, kind="新建", start=q4, entry=q4)  # new start 100万 > increment 50万
+    add_project(wh, "RENO", wh.owner, q4_wan=500, kind="技术改造", start=q4, entry=date(2024, 11, 1))  # 50万
+    add_project(wh, "RENO_LOW", wh.owner, q4_wan="499.99", kind="技术改造", start=q4, entry=q4)
+    add_project(wh, "EXPAND", wh.owner, q4_wan=5000, kind="扩建", start=q4, entry=q4)  # 扩建 never a new start
+    add_project(wh, "OLD_START", wh.owner, q4_wan=1000, kind="新建", start=date(2024, 9, 1), entry=q4)
+    # Tie: increment 5% × 2000万 = 100万 = new-start amount: the increment (listed first) is chosen.
+    add_project(wh, "TIE", wh.owner, q4_wan=2000, q4b_wan=0, kind="新建", start=q4, entry=q4)
+    wh.run()
+    expect = {
+        "INC": {"M15.increment": (True, True, "100000.00")},
+        "INC_LOW": {"M15.increment": (False, False, "0")},
+        "INC_FLAT": {"M15.increment": (False, False, "0")},
+        "MAJOR": {"M15.increment": (True, False, "500000.00"), "M15.major": (True, True, "2000000.00")},
+        "MAJOR_LOW": {"M15.major": (False, False, "0"), "M15.increment": (True, True, "495.00")},
+        "NEW": {"M15.increment": (True, False, "500000.00"), "M15.new_start": (True, True, "1000000.00")},
+        "RENO": {"M15.new_start": (True, True, "500000.00")},
+        "RENO_LOW": {"M15.new_start": (False, False, "0")},
+        "EXPAND": {"M15.new_start": (False, False, "0"), "M15.increment": (True, True, "2500000.00")},
+        "OLD_START": {"M15.new_start": (False, False, "0")},
+        "TIE": {"M15.increment": (True, True, "1000000.00"), "M15.new_start": (True, False, "1000000.00")},
+    }
+    for project, schemes in expect.items():
+        for scheme, (eligible, chosen, amount) in schemes.items():
+            got = wh.award(scheme, project)
+            assert got[:3] == (eligible, chosen, Decimal(amount)), (project, scheme, got)
+    chosen = wh.con.execute(
+        "select project_code, count(*) from marts.policy_awards where measure_id = 'M15' and chosen "
+        "and scenario = 'base' group by 1 having count(*) > 1").fetchall()
+    assert chosen == []
+    # All three evaluations are kept for every project.
+    per_project = wh.con.execute("select distinct count(*) from marts.policy_awards where measure_id = 'M15' "
+                                 "and scenario = 'base' group by project_code").fetchall()
+    assert per_project == [(3,)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "amount"),
+    [
+        (dict(equipment_2024_wan=300, equipment_before_wan=200), "240000.00"),  # 500万 since start: 8% × 300万
+        (dict(equipment_2024_wan="299.99", equipment_before_wan=200), "0"),  # 499.99万 since start
+        (dict(equipment_2024_wan=12500, equipment_before_wan=0), "10000000.00"),  # 8% × 12500万 = cap 1000万
+        (dict(equipment_2024_wan=20000, equipment_before_wan=0), "10000000.00"),  # capped
+        (dict(equipment_2024_wan=600, kind="新建"), "0"),  # not 技术改造
+        (dict(equipment_2024_wan=600, tags="千企技改"), "0"),  # not tagged 设备更新重点方向
+    ],
+)
+def test_m20_equipment_renewal(wh, kwargs, amount):
+    args = dict(kind="技术改造", tags="设备更新重点方向", start=date(2023, 6, 1)) | kwargs
+    add_project(wh, "P1", wh.owner, **args)
+    wh.run()
+    got = wh.award("M20", "P1")
+    assert got[2] == Decimal(amount)
