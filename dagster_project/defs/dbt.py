@@ -3,10 +3,10 @@
 The manifest is produced by `gxindustry prepare` (dbt parse), never at import.
 """
 
-from __future__ import annotations
-
 import json
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,7 +17,6 @@ from dagster_project.paths import DBT_PROJECT_DIR
 from .resources import GxSettings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
 
 class LayeredTranslator(DagsterDbtTranslator):
     """Models and seeds are keyed `<schema>/<name>` (e.g. `marts/dim_enterprise`), grouped by schema;
@@ -33,7 +32,6 @@ class LayeredTranslator(DagsterDbtTranslator):
             return dbt_resource_props["schema"]
         return super().get_group_name(dbt_resource_props)
 
-
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: GxSettings):
     resolved = settings.resolved()
@@ -42,6 +40,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     context.log.info(f"dbt build on {resolved.warehouse} with vars {dbt_vars}")
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
-
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt of this environment, whether or not the venv's bin is on PATH (e.g. under the daemon).
+    executable = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(executable))

@@ -4,15 +4,12 @@ The keys `raw/<feed>_<dataset>` are the keys dagster-dbt gives the dbt
 sources, so the dbt staging models hang directly below them.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dagster_project.lib.ingest import FEEDS, datasets_of
 from dagster_project.lib.ingest.loader import ingest_feed
 
 from .resources import GxSettings
-
 
 def _feed_asset(feed: str) -> dg.AssetsDefinition:
     datasets = datasets_of(feed)
@@ -49,6 +46,5 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
             )
 
     return _ingest
-
 
 INGEST_ASSETS = [_feed_asset(feed) for feed in FEEDS]

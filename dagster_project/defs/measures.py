@@ -1,7 +1,5 @@
 """The measures engine as an asset downstream of the dbt marts."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dagster_project.lib.measures import engine
@@ -22,7 +20,6 @@ OUTPUTS = {
     "policy_lists": "measure 1's four enterprise lists and measure 33's 退库风险 list",
     "policy_parameters": "the parameters in force for the run and where each value came from",
 }
-
 
 @dg.multi_asset(
     name="policy_measures",

@@ -1,7 +1,5 @@
 """The settings resource shared by every asset."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg
@@ -11,7 +9,6 @@ from dagster_project.lib.ingest import landing_as_of
 from dagster_project.settings import Settings
 
 AS_OF_TAG = "gxindustry/as_of"
-
 
 class GxSettings(dg.ConfigurableResource):
     """Paths and as-of date; empty fields fall back to environment variables, then defaults."""
@@ -46,7 +43,6 @@ class GxSettings(dg.ConfigurableResource):
         path = self.resolved().warehouse
         path.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(path))
-
 
 def _path(value: str):
     from pathlib import Path
