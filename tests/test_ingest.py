@@ -163,3 +163,17 @@ def test_default_as_of_is_the_latest_arrival(tmp_path):
     assert landing_as_of(landing) == date(2024, 11, 15)
     write(landing, "power", "power_daily_20241118.csv", "用电户号,日期,用电量_千瓦时,数据标志\n", "utf-8")
     assert landing_as_of(landing) == date(2024, 11, 18)
+
+
+def test_project_tags_are_checked_and_normalised(tmp_path, con):
+    landing = tmp_path / "landing"
+    header = "项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月"
+    write(landing, "stats", "stats_projects_202410.csv", "\n".join([
+        header,
+        f"P1,甲,{GOOD},450102,3411,新建,1000,202410,202410,10,1, 双百双新 ;千企技改;,",
+        f"P2,乙,{GOOD},450102,3411,新建,1000,202410,202410,10,1,双百;千企技改,",
+    ]) + "\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
+    assert con.execute("select tags from raw.stats_projects").fetchone() == ("双百双新;千企技改",)
+    assert con.execute("select field from raw._rejected_rows").fetchone() == ("tags",)

@@ -268,7 +268,7 @@ def _check_sql(c: Column) -> str | None:
         allowed = ", ".join(f"'{x}'" for x in c.values)
         if c.list_separator:
             return (f"case when len(list_filter(string_split({v}, '{c.list_separator}'), "
-                    f"x -> trim(x) <> '' and trim(x) not in ({allowed}))) > 0 "
+                    f"lambda x: trim(x) <> '' and trim(x) not in ({allowed}))) > 0 "
                     f"then 'unknown value (allowed: {' '.join(c.values)})' end")
         return f"case when {v} not in ({allowed}) then 'unknown value (allowed: {' '.join(c.values)})' end"
     table = {Kind.COUNTY: ("ref_county", "unknown county code (not a Guangxi GB/T 2260 code)"),
@@ -303,6 +303,6 @@ def _normalise_sql(c: Column) -> str:
         return f"replace({c.name}, ',', '')"
     if c.kind is Kind.ENUM and c.list_separator:
         sep = c.list_separator
-        return (f"nullif(array_to_string(list_filter(list_transform(string_split({c.name}, '{sep}'), x -> trim(x)), "
-                f"x -> x <> ''), '{sep}'), '')")
+        return (f"nullif(array_to_string(list_filter(list_transform(string_split({c.name}, '{sep}'), lambda x: trim(x)), "
+                f"lambda x: x <> ''), '{sep}'), '')")
     return c.name

@@ -1,0 +1,96 @@
+"""Deterministic sample feeds for the landing directory (FEEDS.md), as delivered up to an as-of date.
+
+    generate_feeds(landing, scale="small", seed=20241125, as_of=date(2024, 11, 25))
+
+Flow: a population of enterprises with true monthly figures (enterprises.py),
+planted rule cases among them (cases.py), projects (projects.py) and power
+accounts (power.py) on top; each feed module then publishes what its
+provider would have delivered by the as-of date (schedule.py), with the
+deliberate defects of defects.py. Same seed and as-of, same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .customs import write_customs
+from .defects import stats_defects
+from .enterprises import build_population
+from .power import build_accounts, write_power
+from .projects import build_projects
+from .registers import write_registers
+from .scales import SCALES, get_scale
+from .schedule import FIRST_DAY, Window
+from .stats import write_stats
+from .tax import write_tax
+from .writers import FEEDS, Landing
+
+__all__ = ["SCALES", "GenerationSummary", "generate_feeds"]
+
+DEFAULT_SEED = 20241125
+DEFAULT_AS_OF = date(2024, 11, 25)
+
+
+@dataclass
+class GenerationSummary:
+    landing: Path
+    scale: str
+    seed: int
+    as_of: date
+    files: list[str]  # relative to the landing dir, sorted
+    files_per_feed: dict[str, int]
+    rows_per_dataset: dict[str, int]  # data rows over all files of a dataset (all versions)
+    enterprises: int  # in the directory population (planted cases included)
+    projects: int
+    accounts: int
+    defects: list[str] = field(default_factory=list)  # deliberate defects: file and key
+    # Planted rule cases (cases.py): key -> USCC, and project key -> 项目代码, for tests that
+    # check what the pipeline decides about a known case.
+    planted: dict[str, str] = field(default_factory=dict)
+    planted_projects: dict[str, str] = field(default_factory=dict)
+
+
+def generate_feeds(
+    landing: Path,
+    scale: str = "small",
+    seed: int = DEFAULT_SEED,
+    as_of: date = DEFAULT_AS_OF,
+) -> GenerationSummary:
+    """Write every file the providers would have delivered by `as_of` into `landing/<feed>/`."""
+    spec = get_scale(scale)
+    if as_of < FIRST_DAY:
+        raise ValueError(f"as_of {as_of} is before the data window, which starts on {FIRST_DAY}")
+    out = Landing(Path(landing))
+    out.refuse_if_delivered()
+
+    window = Window(as_of)
+    pop = build_population(spec, seed, window)
+    projects = build_projects(spec, pop, window, seed)
+    accounts = build_accounts(spec, pop, seed)
+
+    write_stats(out, pop, projects, stats_defects(pop, seed))
+    write_power(out, pop, accounts, seed)
+    write_tax(out, pop, seed)
+    write_customs(out, spec, pop, seed)
+    write_registers(out, spec, pop, seed)
+
+    files = sorted(out.files)
+    return GenerationSummary(
+        landing=Path(landing),
+        scale=scale,
+        seed=seed,
+        as_of=as_of,
+        files=files,
+        files_per_feed={feed: sum(f.startswith(feed + "/") for f in files) for feed in FEEDS},
+        rows_per_dataset=dict(sorted(out.rows.items())),
+        enterprises=len(pop.table),
+        projects=len(projects.table),
+        accounts=len(accounts.table),
+        defects=out.defects,
+        planted=dict(pop.table.loc[pop.table["planted"], ["key", "uscc"]].sort_values("key").values.tolist()),
+        planted_projects=dict(
+            projects.table.loc[projects.table["key"] != "", ["key", "code"]].sort_values("key").values.tolist()
+        ),
+    )

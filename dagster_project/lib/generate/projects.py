@@ -1,0 +1,155 @@
+"""The industrial fixed-asset investment project library and each project's monthly investment.
+
+A project enters the library (入库年月) when it starts or, for a project still
+in preparation, before it starts (开工年月 blank), reports every month and
+leaves after the month it is completed. Investment follows a hump over the
+construction period with a year-end push; amounts are integers in 1/100 万元.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import cases
+from .enterprises import Population, short_name
+from .rng import stream
+from .scales import Scale
+from .schedule import Q4_2023, Q4_2024, Window, add_months, ordinal
+
+NATURES = ("新建", "扩建", "改建", "技术改造")
+NATURE_WEIGHTS = (0.35, 0.20, 0.10, 0.35)
+TAGS = ("双百双新", "千企技改", "重大产业标志性工程", "招商引资", "设备更新重点方向")
+NAME_SUFFIX = {"新建": "生产基地建设项目", "扩建": "扩建项目", "改建": "改建项目", "技术改造": "智能化技术改造项目"}
+MAX_MONTHS = 36  # longest construction period
+OUTSIDE_OWNER_SHARE = 0.05  # new companies building their first plant, not yet in the directory
+
+
+@dataclass
+class Projects:
+    table: pd.DataFrame  # key (planted), code, name, uscc, county, industry, nature, plan, started, entered, completed, tags
+    invest: np.ndarray  # (p, T) completed investment, 1/100 万元
+    equipment: np.ndarray  # (p, T) of which equipment, 1/100 万元
+    in_library: np.ndarray  # (p, T)
+
+
+def _wan(x: np.ndarray | float) -> np.ndarray:
+    """万元 -> integer 1/100 万元."""
+    return np.rint(np.asarray(x, dtype=float) * 100).astype(np.int64)
+
+
+def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = stream(seed, "projects")
+    ent = pop.table
+    owners_pool = np.flatnonzero(((ent["entered"] > 0) & (ent["exited"] == 0) & ~ent["planted"]).to_numpy())
+    weight = np.sqrt(ent["level_wan"].to_numpy()[owners_pool])
+    owner = rng.choice(owners_pool, size=n, p=weight / weight.sum())
+    outside = rng.random(n) < OUTSIDE_OWNER_SHARE
+    county = ent["county"].to_numpy()[owner]
+    uscc = np.array(ent["uscc"].to_numpy()[owner], dtype=object)
+    uscc[outside] = pop.outside_usccs("projects", county[outside])
+    nature = rng.choice(NATURES, size=n, p=NATURE_WEIGHTS)
+    renovation = nature == "技术改造"
+    plan = np.maximum(12_000 * np.exp(rng.standard_normal(n)) * np.where(renovation, 0.5, 1.0), 500)
+    plan = np.where(rng.random(n) < 0.7, np.round(plan, -1), np.round(plan, 2))  # most plans are round figures
+
+    duration = np.where(renovation, rng.integers(6, 19, n), rng.integers(12, MAX_MONTHS + 1, n))
+    start_o = ordinal(202107) + rng.integers(0, ordinal(202409) - ordinal(202107) + 1, n)
+    # The policy quarter sees a rush of new starts; a few projects are still in preparation.
+    rush = rng.random(n) < 0.15
+    start_o = np.where(rush, ordinal(202410) + rng.integers(0, 3, n), start_o)
+    start_o = np.maximum(start_o, ordinal(202301) - duration + 1)  # every project reaches the window
+    preparing = (rng.random(n) < 0.08) & ~rush
+    entered_o = np.where(preparing, ordinal(202301) + rng.integers(0, 24, n),
+                         start_o + np.where(rng.random(n) < 0.8, 0, rng.integers(1, 3, n)))
+    started = np.where(preparing, 0, add_months(202301, start_o - ordinal(202301)))
+    completed = np.where(preparing, 0, add_months(202301, start_o + duration - 1 - ordinal(202301)))
+
+    # Hump-shaped schedule over the construction months, with a December push and noise.
+    k = np.arange(MAX_MONTHS)[None, :]
+    hump = np.where(k < duration[:, None], np.sin(np.pi * (k + 0.5) / duration[:, None]) + 0.3, 0.0)
+    share_of_total = hump / hump.sum(axis=1, keepdims=True)
+    total = plan * rng.uniform(0.85, 1.0, n)
+    months = np.array(window.months)
+    rel = ordinal(months)[None, :] - start_o[:, None]
+    active = (rel >= 0) & (rel < duration[:, None]) & ~preparing[:, None]
+    base = np.take_along_axis(share_of_total, np.clip(rel, 0, MAX_MONTHS - 1), axis=1) * total[:, None]
+    z = np.stack([stream(seed, "project-months", int(m)).standard_normal((2, n)) for m in months], axis=-1)
+    december = np.where(months % 100 == 12, 1.5, 1.0)[None, :]
+    invest = _wan(np.where(active, base * december * np.exp(0.25 * z[0] - 0.03), 0.0))
+    eq_share = np.where(renovation, rng.uniform(0.4, 0.7, n), rng.uniform(0.1, 0.35, n))[:, None]
+    equipment = np.minimum(_wan(invest / 100 * eq_share * np.exp(0.2 * z[1])), invest)
+
+    big = plan >= 50_000
+    tags = np.stack([
+        rng.random(n) < np.where(big, 0.25, 0.08),  # 双百双新
+        renovation & (rng.random(n) < 0.45),  # 千企技改
+        (plan >= 100_000) & (rng.random(n) < 0.4),  # 重大产业标志性工程
+        rng.random(n) < np.where(nature == "新建", 0.35, 0.15),  # 招商引资
+        rng.random(n) < np.where(renovation, 0.35, 0.03),  # 设备更新重点方向
+    ], axis=1)
+    table = pd.DataFrame({
+        "key": "", "owner": owner, "uscc": uscc, "county": county, "industry": ent["industry"].to_numpy()[owner],
+        "nature": nature, "plan": _wan(plan), "started": started, "entered": add_months(202301, entered_o - ordinal(202301)),
+        "completed": completed, "tags": [";".join(t for t, on in zip(TAGS, row) if on) for row in tags.tolist()],
+    })
+    return table, invest, equipment
+
+
+def _quarter(values: np.ndarray, months: list[int], quarter: tuple[int, int, int], total: float | None) -> None:
+    """Spread a quarter's total (30/30/40) over the quarter's active months, in place."""
+    if total is None:
+        return
+    cols = [months.index(m) for m in quarter if m in months]
+    active = [c for c in cols if values[c] > 0]
+    weights = np.array([(0.3, 0.3, 0.4)[quarter.index(months[c])] for c in active])
+    if active:
+        values[active] = total * weights / weights.sum()
+
+
+def _planted_projects(pop: Population, window: Window) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    months = window.months
+    month_arr = np.array(months)
+    rows, invest, equipment = [], [], []
+    for p in cases.PROJECTS:
+        owner = pop.index_of(p.owner)
+        values = np.zeros(len(months))
+        if p.started is not None:
+            values[(month_arr >= p.started) & (month_arr <= (p.completed or 999999))] = p.monthly_wan
+            _quarter(values, months, Q4_2023, p.q4b_wan)
+            _quarter(values, months, Q4_2024, p.q4_wan)
+        invest.append(_wan(values))
+        equipment.append(_wan(values * p.equipment_share))
+        rows.append({
+            "key": p.key, "owner": owner, "uscc": pop.table.at[owner, "uscc"], "county": pop.table.at[owner, "county"],
+            "industry": pop.table.at[owner, "industry"], "nature": p.nature, "plan": _wan(p.plan_wan),
+            "started": p.started or 0, "entered": p.entered, "completed": p.completed or 0,
+            "tags": ";".join(t for t in TAGS if t in p.tags),
+        })
+    return pd.DataFrame(rows), np.array(invest).reshape(-1, len(months)), np.array(equipment).reshape(-1, len(months))
+
+
+def build_projects(scale: Scale, pop: Population, window: Window, seed: int) -> Projects:
+    planted, p_inv, p_eq = _planted_projects(pop, window)
+    random, r_inv, r_eq = _random_projects(max(0, scale.projects - len(planted)), pop, window, seed)
+    table = pd.concat([planted, random], ignore_index=True)
+    invest = np.concatenate([p_inv, r_inv])
+    equipment = np.concatenate([p_eq, r_eq])
+
+    rng = stream(seed, "project-codes")
+    n = len(table)
+    serial = rng.choice(10**6, size=n, replace=False)
+    kind = np.where(table["plan"].to_numpy() >= _wan(100_000), "02", "03")  # 核准 for the largest, else 备案
+    table["code"] = [
+        f"{e // 100}-{c}-{i[:2]}-{k}-{s:06d}"
+        for e, c, i, k, s in zip(table["entered"], table["county"], table["industry"], kind, serial.tolist())
+    ]
+    owner_names = pop.table["name"].to_numpy()[table["owner"].to_numpy()]
+    table["name"] = [short_name(o) + NAME_SUFFIX[nat] for o, nat in zip(owner_names, table["nature"])]
+    months = np.array(window.months)[None, :]
+    completed = table["completed"].to_numpy()[:, None]
+    in_library = (months >= table["entered"].to_numpy()[:, None]) & ((completed == 0) | (months <= completed))
+    order = np.argsort(table["code"].to_numpy(), kind="stable")
+    return Projects(table.iloc[order].reset_index(drop=True), invest[order], equipment[order], in_library[order])

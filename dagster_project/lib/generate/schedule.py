@@ -1,0 +1,74 @@
+"""Months of the data window and the providers' delivery calendar (OUTPUTS.md)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+FIRST_MONTH = 202301  # the data window starts in January 2023
+FIRST_DAY = date(2023, 1, 1)
+STATS_DAY = 15  # stats and tax for month M arrive on the 15th of M+1
+TAX_DAY = 15
+CUSTOMS_DAY = 10  # customs on the 10th of M+1
+
+Q4_2023 = (202310, 202311, 202312)  # the base quarter of the policy (Q4b)
+Q4_2024 = (202410, 202411, 202412)  # the policy quarter
+
+
+def ordinal(yyyymm: int) -> int:
+    """Months since year 0, so that month arithmetic is integer arithmetic."""
+    return (yyyymm // 100) * 12 + yyyymm % 100 - 1
+
+
+def from_ordinal(o: int) -> int:
+    return (o // 12) * 100 + o % 12 + 1
+
+
+def add_months(yyyymm: int, n: int) -> int:
+    return from_ordinal(ordinal(yyyymm) + n)
+
+
+def month_of(d: date) -> int:
+    return d.year * 100 + d.month
+
+
+def days_in_month(yyyymm: int) -> int:
+    return calendar.monthrange(yyyymm // 100, yyyymm % 100)[1]
+
+
+def first_day(yyyymm: int) -> date:
+    return date(yyyymm // 100, yyyymm % 100, 1)
+
+
+def delivery_date(yyyymm: int, day: int) -> date:
+    """The day of the month after `yyyymm` on which a monthly file arrives."""
+    return first_day(add_months(yyyymm, 1)).replace(day=day)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The simulated months (January 2023 to the as-of month) and what was delivered by as-of."""
+
+    as_of: date
+
+    @property
+    def months(self) -> list[int]:
+        return [from_ordinal(o) for o in range(ordinal(FIRST_MONTH), ordinal(month_of(self.as_of)) + 1)]
+
+    def index(self, yyyymm: int) -> int:
+        """Column of a month in the (enterprise × month) arrays."""
+        return ordinal(yyyymm) - ordinal(FIRST_MONTH)
+
+    def delivered_months(self, day: int) -> list[int]:
+        """Data months whose monthly file (arriving on `day` of the next month) is in by as-of."""
+        return [m for m in self.months if delivery_date(m, day) <= self.as_of]
+
+    def mondays(self) -> list[date]:
+        """Weekly power deliveries: every Monday up to as-of, from the first Monday of 2023."""
+        first = FIRST_DAY + timedelta(days=(7 - FIRST_DAY.weekday()) % 7)
+        return [first + timedelta(weeks=k) for k in range((self.as_of - first).days // 7 + 1)] if self.as_of >= first else []
+
+    def first_mondays(self) -> list[date]:
+        """Monthly power account snapshots: the first Monday of each month."""
+        return [d for d in self.mondays() if d.day <= 7]
