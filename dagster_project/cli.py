@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR
@@ -136,14 +137,18 @@ def refresh(settings: Settings) -> int:
     from dagster_project.defs.resources import AS_OF_TAG
     from dagster_project.definitions import defs
 
+    log = settings.warehouse.parent / "logs" / f"refresh_{datetime.now():%Y%m%d_%H%M%S}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     print(f"refresh as of {as_of}: landing {settings.landing} -> warehouse {settings.warehouse}")
+    print(f"full log (dbt output included): {log}", flush=True)
     job = defs.resolve_job_def("weekly_refresh")
-    result = job.execute_in_process(
-        run_config={"loggers": {"progress": {}}},
-        instance=dagster_instance(),
-        tags={AS_OF_TAG: as_of.isoformat()},
-        raise_on_error=False,
-    )
+    with open(log, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        result = job.execute_in_process(
+            run_config={"loggers": {"progress": {}, "console": {"config": {"log_level": "INFO"}}}},
+            instance=dagster_instance(),
+            tags={AS_OF_TAG: as_of.isoformat()},
+            raise_on_error=False,
+        )
     if not result.success:
         failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         names = ", ".join(e.step_key for e in failed) or "run"
@@ -161,6 +166,9 @@ def _print_summary(settings: Settings) -> None:
             "select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest group by feed order by feed"
         ).fetchall()
         refused = con.execute("select feed, file_name, reason from raw._file_refusals order by feed, file_name").fetchall()
+        budget = con.execute(
+            "select scenario, sum(beneficiaries), sum(amount_yuan) from marts.policy_budget group by scenario"
+        ).fetchall()
     print(f"\nwarehouse {settings.warehouse}")
     print(f"{'feed':<10} {'files':>6} {'rows accepted':>14} {'rows rejected':>14}")
     for feed, n, accepted, rejected in files:
@@ -170,3 +178,9 @@ def _print_summary(settings: Settings) -> None:
         for feed, name, reason in refused:
             print(f"  {feed}/{name}: {reason}")
     print("rejected rows and their reasons: select * from raw._rejected_rows")
+    totals = {scenario: (n, amount) for scenario, n, amount in budget}
+    if totals:
+        n, base = totals["base"]
+        print(f"\nbudget estimate: base {base / 10_000:,.2f}万元 "
+              f"(range {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元), {n} awards in the base case;"
+              " by scheme: select * from marts.policy_budget")

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_power_month'}}}) }}
 -- Every 正常/估算 kWh of a USCC-matched account is counted once in fct_power_month.
 with
 

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_enterprise_quarter'}}}) }}
 -- The quarter output / revenue of fct_enterprise_quarter (ytd difference) must equal the
 -- sum of the derived month values of fct_enterprise_month in that quarter, wherever the
 -- month before the quarter was reported (or the quarter is Q1). When it was not, the
