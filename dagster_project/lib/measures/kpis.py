@@ -11,7 +11,7 @@ from .lists import members
 from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
 from .quantities import latest_delivered_month
-from .rules import RuleContext, as_percent, sql_text, yi
+from .rules import RuleContext, as_percent, sql_text, wide, yi
 
 NO_TARGET = "无量化指标"
 
@@ -46,7 +46,7 @@ def _actual_sql(ctx: RuleContext) -> dict[str, str]:
                        f"and q.uscc in {members('M01.list_new_production')} "
                        f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)",
         "M01.turnaround": f"select count(*)::double {base} and q.has_base and q.ytd9_base_output > 0 "
-                          f"and q.q4_output::decimal(38, 2) * q.ytd9_base_output > q.ytd9_output::decimal(38, 2) * q.q4b_output "
+                          f"and {wide('q.q4_output')} * q.ytd9_base_output > {wide('q.ytd9_output')} * q.q4b_output "
                           f"and q.uscc in {members('M01.list_negative')}",
         "M13.new_projects": f"select count(*)::double from marts.dim_project where has_tag_shuangbai_shuangxin "
                             f"and library_entry_month between {q4}",

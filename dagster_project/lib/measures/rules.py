@@ -63,6 +63,11 @@ def pct(expr: str) -> str:
     return f"coalesce(printf('%.2f%%', ({expr})::double * 100), '—')"
 
 
+def wide(expr: str) -> str:
+    """An amount widened so that products of two amounts cannot overflow DECIMAL(18)."""
+    return f"({expr})::decimal(38, 2)"
+
+
 def money(expr: str) -> str:
     """A resulting amount: in 万元 as finance reads it, and exact in 元."""
     return f"format('{{:.2f}}万元（{{:,.2f}}元）', ({expr})::double / 10000, ({expr})::decimal(18, 2))"
