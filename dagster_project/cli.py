@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> None:
     _refresh_options(ref)
 
     sub.add_parser("demo", help="generate the default sample (if not there yet), then refresh")
+
+    bt = sub.add_parser("backtest", help="replay Q4 of an earlier year week by week and measure the forecast")
+    bt.add_argument("--year", type=int, default=2023, help="the year whose Q4 is replayed (default 2023)")
+    bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE)
+    bt.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest")
+    bt.add_argument("--out", type=Path, help="also write the markdown table to this file")
     sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
 
     args = parser.parse_args(argv)
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(refresh(settings))
     if args.command == "refresh":
         raise SystemExit(refresh(_settings_from_args(args)))
+    if args.command == "backtest":
+        raise SystemExit(backtest(args))
 
 
 def _refresh_options(p: argparse.ArgumentParser) -> None:
@@ -184,3 +193,37 @@ def _print_summary(settings: Settings) -> None:
         print(f"\nbudget estimate: base {base / 10_000:,.2f}万元 "
               f"(range {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元), {n} awards in the base case;"
               " by scheme: select * from marts.policy_budget")
+
+
+def backtest(args: argparse.Namespace) -> int:
+    """Generate feeds with a year of extra history, ingest them once, replay every Monday of Q4."""
+    import duckdb
+
+    from dagster_project.lib.generate import generate_feeds
+    from dagster_project.lib.ingest import FEEDS
+    from dagster_project.lib.ingest.loader import ingest_feed
+    from dagster_project.lib.ingest.stats import ARRIVAL_DAY
+    from dagster_project.lib.measures import backtest as bt
+    from dagster_project.lib.measures.catalogue import load_catalogue
+
+    catalogue = bt.shift_catalogue(load_catalogue(), args.year - load_catalogue().document.year)
+    quarter = catalogue.document.policy_quarter
+    final_as_of = date(args.year + 1, 1, ARRIVAL_DAY)  # December's statistics have arrived
+    landing, warehouse = args.workdir / "landing", args.workdir / "warehouse.duckdb"
+    if not _has_deliveries(landing):
+        print(f"generating {args.scale} feeds from {args.year - 1}-01 to {final_as_of} in {landing}")
+        generate_feeds(landing, scale=args.scale, seed=args.seed, as_of=final_as_of,
+                       history_start=date(args.year - 1, 1, 1))
+    prepare_dbt()
+    with duckdb.connect(str(warehouse)) as con:
+        for feed in FEEDS:
+            ingest_feed(con, landing, feed)
+    weeks = bt.mondays(quarter.start, quarter.end)
+    print(f"replaying Q4 {args.year}: {len(weeks)} weekly runs, then the outcome as of {final_as_of}")
+    results, actual = bt.replay(warehouse, catalogue, weeks, final_as_of)
+    command = f"gxindustry backtest --year {args.year} --scale {args.scale} --seed {args.seed}"
+    table = bt.report(results, actual, command)
+    print(table)
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+    return 0

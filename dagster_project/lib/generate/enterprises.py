@@ -7,6 +7,14 @@ here as (enterprise × month) integer arrays in tenths of 千元; what the
 providers publish (with revisions and typos) is decided by the feed modules.
 Output exists from 投产年月 on, with a three-month ramp-up; the statistics
 bureau only sees it from the enterprise's first report (`report_from`).
+
+With history (a window starting before 2023, `Window.first_month`), the
+months before 2023 sit at the 2023 level deflated by the enterprise's 2023
+growth (`yoy_2023`: its group's typical growth, part of its own 2024 lead
+over the group, and noise), with the same seasonality. Enterprises entered
+before the window report from its first month; 临规 tracking still starts in
+January 2023 (`TRACKING_FROM`). The months from 2023 on are the same
+whatever the window's start.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from ..uscc import make_uscc
 from . import cases, industries, reference
 from .rng import stream
 from .scales import Scale
-from .schedule import FIRST_MONTH, Window, add_months, ordinal
+from .schedule import FIRST_MONTH, TRACKING_FROM, Window, add_months, ordinal
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Cohort:
     share: float
     started: tuple[int, int]  # 投产年月 range
     entered: tuple[int, int] | None  # 入统年月 range; None: a new plant entering 1–4 months after 投产
-    tracked_2023: bool  # reported as 临规 from 202301 until 入统
+    tracked_2023: bool  # reported as 临规 from 202301 (TRACKING_FROM) until 入统
     size_wan: tuple[float, float]  # median 2023 output (万元) and log-sd
     has_growth: bool = True  # False: a new plant, its level is the running level
     exits: bool = False
@@ -51,6 +59,10 @@ COHORTS: tuple[Cohort, ...] = (
 NEAR_SIZE_WAN = (1300, 0.3)  # 临规: median yearly revenue and log-sd, kept under 2000万
 NOISE_SIGMA = 0.07  # month-to-month output noise of random enterprises
 GROWTH_SPREAD = (0.12, 0.08)  # enterprise spread around the group's Jan–Sep and Q4 growth
+# 2023 growth over 2022 (history only): the group's typical (Jan–Sep 2024) growth, this share of
+# the enterprise's own 2024 lead over its group, and a spread of its own.
+HISTORY_PERSISTENCE = 0.4
+HISTORY_SPREAD = 0.08
 
 
 @dataclass
@@ -149,7 +161,8 @@ def _random_table(n_above: int, n_near: int, rng: np.random.Generator) -> pd.Dat
             "cohort": cohort.name,
             "started": started,
             "entered": entered,
-            "report_from": np.maximum(FIRST_MONTH, FIRST_MONTH if cohort.tracked_2023 else entered),
+            # First report before the window starts: clipped to the window in build_population.
+            "report_from": np.full(m, TRACKING_FROM) if cohort.tracked_2023 else entered,
             "exited": np.where(rng.random(m) < 0.5, 202401, 202407) if cohort.exits else 0,
             "level_wan": median * np.exp(sd * rng.standard_normal(m)),
             "has_growth": cohort.has_growth,
@@ -160,7 +173,7 @@ def _random_table(n_above: int, n_near: int, rng: np.random.Generator) -> pd.Dat
         "cohort": "near",
         "started": _random_months(rng, 200001, 202206, n_near),
         "entered": 0,
-        "report_from": FIRST_MONTH,
+        "report_from": TRACKING_FROM,
         "exited": 0,
         "level_wan": np.clip(near_median * np.exp(near_sd * rng.standard_normal(n_near)), 500, 1900),
         "has_growth": True,
@@ -220,7 +233,7 @@ def _planted_table() -> pd.DataFrame:
         rows.append({
             "key": p.key, "planted": True, "cohort": "planted", "county": p.county, "industry": p.industry,
             "group": industries.policy_group(p.industry), "started": p.started, "entered": p.entered or 0,
-            "report_from": max(FIRST_MONTH, p.tracked_from or p.entered or FIRST_MONTH),
+            "report_from": p.tracked_from or p.entered or TRACKING_FROM,
             "exited": p.exited or 0, "level_wan": level, "has_growth": p.yoy_q4 is not None,
             "yoy_jan_sep": g9, "yoy_q4": gq4, "revenue_ratio": p.revenue_ratio, "margin": 0.05,
             "kwh_efficiency": p.kwh_efficiency_2024, "noise": 0.0, "name": p.name, "accounts": ("是",) if p.accounts is None else p.accounts,
@@ -269,7 +282,20 @@ def build_population(scale: Scale, seed: int, window: Window) -> Population:
     table["city"] = table["county"].str[:4] + "00"
     table["season"] = table["industry"].map({c: k.season for c, k in industries.BY_CODE.items()})
     table = table.sort_values(["county", "uscc"], ignore_index=True)
+    table["report_from"] = np.maximum(table["report_from"].to_numpy(np.int64), window.first_month)
+    table["yoy_2023"] = _growth_2023(table, seed)
     return _with_monthly_series(table, seed, window)
+
+
+def _growth_2023(table: pd.DataFrame, seed: int) -> np.ndarray:
+    """Each enterprise's output growth 2023 over 2022, for the history months (own stream: drawing it
+    leaves every other draw, and so the default sample, as it was). Planted cases get no noise."""
+    trends = industries.GROUP_TRENDS
+    typical = table["group"].map({g: t.yoy_jan_sep for g, t in trends.items()}).to_numpy()
+    lead = np.where(table["has_growth"].to_numpy(bool), table["yoy_jan_sep"].to_numpy() - typical, 0.0)
+    z = stream(seed, "history-growth").standard_normal(len(table))
+    quiet = (table["noise"].to_numpy() > 0).astype(float)
+    return np.maximum(typical + HISTORY_PERSISTENCE * lead + HISTORY_SPREAD * quiet * z, -0.5)
 
 
 def _with_monthly_series(table: pd.DataFrame, seed: int, window: Window) -> Population:
@@ -289,6 +315,9 @@ def _with_monthly_series(table: pd.DataFrame, seed: int, window: Window) -> Popu
     gq4 = table["yoy_q4"].to_numpy()[:, None]
     in_2024_terms = np.where(month <= 9, 1 + g9, 1 + gq4)
     growth = np.where(year == 2023, 1.0, in_2024_terms * (1 + g9) ** np.maximum(year - 2024, 0))
+    if window.has_history:  # before 2023: the 2023 level deflated by the 2023 growth
+        g23 = table["yoy_2023"].to_numpy()[:, None]
+        growth = np.where(year < 2023, (1 + g23) ** np.minimum(year - 2023, 0).astype(float), growth)
 
     k = mo - ordinal(table["started"].to_numpy(np.int64))[:, None]
     ramp = np.select([k < 0, k == 0, k == 1, k == 2], [0.0, 0.4, 0.7, 0.9], 1.0)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-FIRST_MONTH = 202301  # the data window starts in January 2023
+FIRST_MONTH = 202301  # the data window starts in January 2023 ...
 FIRST_DAY = date(2023, 1, 1)
+EARLIEST_HISTORY = date(2022, 1, 1)  # ... or, with history (generate_feeds(history_start=...)), as early as this
+TRACKING_FROM = 202301  # the bureau tracks 临规 enterprises from January 2023 on
 STATS_DAY = 15  # stats and tax for month M arrive on the 15th of M+1
 TAX_DAY = 15
 CUSTOMS_DAY = 10  # customs on the 10th of M+1
@@ -46,27 +48,58 @@ def delivery_date(yyyymm: int, day: int) -> date:
     return first_day(add_months(yyyymm, 1)).replace(day=day)
 
 
+def first_monday(d: date) -> date:
+    """The first Monday on or after `d`."""
+    return d + timedelta(days=(7 - d.weekday()) % 7)
+
+
+def check_history_start(history_start: date) -> int:
+    """The first month (YYYYMM) of a window starting on `history_start`; ValueError if it cannot start there."""
+    if not isinstance(history_start, date) or isinstance(history_start, datetime):
+        raise ValueError(f"history_start must be a date, not {type(history_start).__name__}")
+    if history_start.day != 1:
+        raise ValueError(f"history_start {history_start} must be the first day of a month")
+    if history_start > FIRST_DAY:
+        raise ValueError(f"history_start {history_start} is after {FIRST_DAY}: history can only extend the "
+                         f"data window (which starts on {FIRST_DAY}) backwards")
+    if history_start < EARLIEST_HISTORY:
+        raise ValueError(f"history_start {history_start} is before {EARLIEST_HISTORY}, the earliest month the "
+                         "sample can simulate")
+    return month_of(history_start)
+
+
 @dataclass(frozen=True)
 class Window:
-    """The simulated months (January 2023 to the as-of month) and what was delivered by as-of."""
+    """The simulated months (`first_month`, by default January 2023, to the as-of month) and what was
+    delivered by as-of. An earlier `first_month` adds history before 2023 (see check_history_start)."""
 
     as_of: date
+    first_month: int = FIRST_MONTH
+
+    @property
+    def start_day(self) -> date:
+        return first_day(self.first_month)
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the window starts before 2023."""
+        return self.first_month < FIRST_MONTH
 
     @property
     def months(self) -> list[int]:
-        return [from_ordinal(o) for o in range(ordinal(FIRST_MONTH), ordinal(month_of(self.as_of)) + 1)]
+        return [from_ordinal(o) for o in range(ordinal(self.first_month), ordinal(month_of(self.as_of)) + 1)]
 
     def index(self, yyyymm: int) -> int:
         """Column of a month in the (enterprise × month) arrays."""
-        return ordinal(yyyymm) - ordinal(FIRST_MONTH)
+        return ordinal(yyyymm) - ordinal(self.first_month)
 
     def delivered_months(self, day: int) -> list[int]:
         """Data months whose monthly file (arriving on `day` of the next month) is in by as-of."""
         return [m for m in self.months if delivery_date(m, day) <= self.as_of]
 
     def mondays(self) -> list[date]:
-        """Weekly power deliveries: every Monday up to as-of, from the first Monday of 2023."""
-        first = FIRST_DAY + timedelta(days=(7 - FIRST_DAY.weekday()) % 7)
+        """Weekly power deliveries: every Monday up to as-of, from the first Monday of the window."""
+        first = first_monday(self.start_day)
         return [first + timedelta(weeks=k) for k in range((self.as_of - first).days // 7 + 1)] if self.as_of >= first else []
 
     def first_mondays(self) -> list[date]:

@@ -73,6 +73,7 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     con.begin()
     try:
         _write_awards(con, as_of)
+        _write_basis(con)
         _write_budget(con, as_of)
         lists.write(con, ctx, binds, execute)
         kpis.write(con, ctx, binds, execute)
@@ -124,6 +125,16 @@ def _write_awards(con, as_of: date) -> None:
         order by r.scenario, r.scheme_id, r.uscc, r.project_code
         """,
         [as_of],
+    )
+
+
+def _write_basis(con) -> None:
+    """The quantity each rate applies to, per evaluation: what a workbook formula multiplies."""
+    con.execute(
+        """
+        create or replace table marts.policy_award_basis as
+        select scenario, scheme_id, uscc, project_code, basis from evaluated
+        """
     )
 
 

@@ -18,6 +18,16 @@ from .quantities import Periods
 
 
 @dataclass(frozen=True)
+class LiveFormula:
+    """How a workbook recomputes a scheme's amount from the row's basis: MIN(rate × basis, cap),
+    so that finance can change the rate or the cap in a spreadsheet and see the effect."""
+
+    rate: str  # parameter id
+    cap: str | None  # parameter id, or None when the scheme has no cap
+    basis_label: str  # what the basis column of the beneficiary table holds
+
+
+@dataclass(frozen=True)
 class RuleContext:
     catalogue: Catalogue
     params: Parameters
@@ -61,6 +71,11 @@ def wan(expr: str) -> str:
 def pct(expr: str) -> str:
     """A fraction shown as a percentage."""
     return f"coalesce(printf('%.2f%%', ({expr})::double * 100), '—')"
+
+
+def basis(expr: str) -> str:
+    """The `basis` column of a scheme's evaluations (see LiveFormula)."""
+    return f"({expr})::decimal(20, 3) as basis"
 
 
 def wide(expr: str) -> str:

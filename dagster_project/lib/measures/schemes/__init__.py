@@ -25,3 +25,5 @@ MODULES = (
 )
 
 SCHEMES = {scheme_id: build for module in MODULES for scheme_id, build in module.SCHEMES.items()}
+# Schemes whose amount a workbook can recompute as MIN(rate × basis, cap) from the parameter cells.
+LIVE = {scheme_id: live for module in MODULES for scheme_id, live in module.LIVE.items()}

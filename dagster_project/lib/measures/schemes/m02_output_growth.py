@@ -1,6 +1,6 @@
 """M02 增产增效奖励: output growth, new production, small-to-large (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, money, pct, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
 
 
 def _base(ctx: RuleContext) -> str:
@@ -29,7 +29,8 @@ def growth(ctx: RuleContext) -> str:
     )
     return f"""
         select scenario, 'M02.growth' as scheme_id, uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("(q4_output - q4b_output)")}
         from ({_base(ctx)})
     """
 
@@ -48,7 +49,8 @@ def new_production(ctx: RuleContext) -> str:
     )
     return f"""
         select scenario, 'M02.new' as scheme_id, uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {ctx.p('M02.new_amount')} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {ctx.p('M02.new_amount')} else 0 end as amount_yuan, {trace} as reason,
+               {basis("null")}
         from ({_base(ctx)})
     """
 
@@ -69,9 +71,11 @@ def small_to_large(ctx: RuleContext) -> str:
     return f"""
         select scenario, 'M02.small_to_large' as scheme_id, uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {ctx.p('M02.small_to_large_amount')} else 0 end as amount_yuan,
-               {trace} as reason
+               {trace} as reason,
+               {basis("null")}
         from ({_base(ctx)})
     """
 
 
 SCHEMES = {"M02.growth": growth, "M02.new": new_production, "M02.small_to_large": small_to_large}
+LIVE = {"M02.growth": LiveFormula("M02.rate", "M02.cap", "四季度产值增量（元）")}

@@ -1,6 +1,6 @@
 """M08 电子信息首次供需奖励: first-time supply links of electronics enterprises in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason, wan
 
 
 def supply_links(ctx: RuleContext) -> str:
@@ -21,9 +21,11 @@ def supply_links(ctx: RuleContext) -> str:
             from marts.fct_supply_links group by uscc
         )
         select sc.scenario, 'M08' as scheme_id, uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("links")}
         from per_enterprise cross join (values ('base'), ('low'), ('high')) sc(scenario)
     """
 
 
 SCHEMES = {"M08": supply_links}
+LIVE = {"M08": LiveFormula("M08.per_link", "M08.cap", "四季度首次供需关系（户）")}

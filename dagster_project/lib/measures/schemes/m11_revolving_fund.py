@@ -1,6 +1,6 @@
 """M11 前期工作周转资金: a revolving fund for large 双百双新 projects not yet started (per project)."""
 
-from ..rules import RuleContext, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, wan
 
 
 def revolving_fund(ctx: RuleContext) -> str:
@@ -15,10 +15,12 @@ def revolving_fund(ctx: RuleContext) -> str:
     )
     return f"""
         select sc.scenario, 'M11' as scheme_id, uscc, project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("planned_investment_yuan")}
         from marts.dim_project cross join (values ('base'), ('low'), ('high')) sc(scenario)
         where has_tag_shuangbai_shuangxin
     """
 
 
 SCHEMES = {"M11": revolving_fund}
+LIVE = {"M11": LiveFormula("M11.share", None, "计划总投资（元）")}

@@ -4,7 +4,7 @@ The three evaluations are all kept; which one a project claims is decided by the
 engine from the catalogue's exclusive group (largest amount, ties in listed order).
 """
 
-from ..rules import RuleContext, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, wan
 
 _PROJECTS = """
     select q.*, d.uscc, d.construction_type, d.start_month, d.library_entry_month
@@ -25,7 +25,8 @@ def increment(ctx: RuleContext) -> str:
     )
     return f"""
         select scenario, 'M15.increment' as scheme_id, uscc, project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("(q4_investment - q4b_investment)")}
         from ({_PROJECTS})
     """
 
@@ -40,7 +41,8 @@ def major(ctx: RuleContext) -> str:
     )
     return f"""
         select scenario, 'M15.major' as scheme_id, uscc, project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("q4_investment")}
         from ({_PROJECTS})
     """
 
@@ -64,9 +66,14 @@ def new_start(ctx: RuleContext) -> str:
     )
     return f"""
         select scenario, 'M15.new_start' as scheme_id, uscc, project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("null")}
         from ({_PROJECTS})
     """
 
 
 SCHEMES = {"M15.increment": increment, "M15.major": major, "M15.new_start": new_start}
+LIVE = {
+    "M15.increment": LiveFormula("M15.increment_rate", None, "四季度投资增量（元）"),
+    "M15.major": LiveFormula("M15.major_rate", None, "四季度完成投资（元）"),
+}

@@ -1,6 +1,6 @@
 """M20 设备更新: equipment renewal in 技术改造 projects tagged 设备更新重点方向 (per project)."""
 
-from ..rules import RuleContext, cap, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason, wan
 
 
 def equipment_renewal(ctx: RuleContext) -> str:
@@ -18,10 +18,12 @@ def equipment_renewal(ctx: RuleContext) -> str:
     )
     return f"""
         select q.scenario, 'M20' as scheme_id, d.uscc, q.project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("equipment_in_year")}
         from q_project q join marts.dim_project d using (project_code)
         where d.construction_type = '技术改造' or d.has_tag_equipment_renewal
     """
 
 
 SCHEMES = {"M20": equipment_renewal}
+LIVE = {"M20": LiveFormula("M20.rate", "M20.cap", "本年设备购置（元）")}

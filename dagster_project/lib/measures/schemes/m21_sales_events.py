@@ -1,6 +1,6 @@
 """M21 产销活动补助: product launch and order events held in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, money, pct, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
 
 
 def sales_events(ctx: RuleContext) -> str:
@@ -26,9 +26,11 @@ def sales_events(ctx: RuleContext) -> str:
             group by uscc
         )
         select q.scenario, 'M21' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("a.cost")}
         from a join q_enterprise q using (uscc)
     """
 
 
 SCHEMES = {"M21": sales_events}
+LIVE = {"M21": LiveFormula("M21.share", "M21.cap", "四季度活动费用（元）")}

@@ -1,6 +1,6 @@
 """M22 开拓市场: trade-fair booths and exports to new destinations in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason, wan
 
 
 def fair(ctx: RuleContext) -> str:
@@ -23,7 +23,8 @@ def fair(ctx: RuleContext) -> str:
             group by uscc
         )
         select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("a.fees")}
         from a join q_enterprise q using (uscc)
     """
 
@@ -51,9 +52,14 @@ def new_market(ctx: RuleContext) -> str:
             from q_export group by scenario, uscc
         )
         select q.scenario, 'M22.new_market' as scheme_id, x.uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("x.new_exports")}
         from x join q_enterprise q on q.uscc = x.uscc and q.scenario = x.scenario
     """
 
 
 SCHEMES = {"M22.fair": fair, "M22.new_market": new_market}
+LIVE = {
+    "M22.fair": LiveFormula("M22.fair_share", "M22.fair_cap", "四季度展位费（元）"),
+    "M22.new_market": LiveFormula("M22.new_market_rate", "M22.new_market_cap", "四季度新市场出口（元）"),
+}

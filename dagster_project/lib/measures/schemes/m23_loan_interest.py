@@ -1,6 +1,6 @@
 """M23 桂惠贷工业流动资金贷贴息: interest subsidy on working-capital loans disbursed in Q4 (per enterprise)."""
 
-from ..rules import RuleContext, cap, money, percent_to_fraction, reason, sql_text, wan
+from ..rules import RuleContext, basis, cap, money, percent_to_fraction, reason, sql_text, wan
 
 
 def loan_interest(ctx: RuleContext) -> str:
@@ -29,9 +29,12 @@ def loan_interest(ctx: RuleContext) -> str:
             group by uscc
         )
         select sc.scenario, 'M23' as scheme_id, l.uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("null")}
         from l cross join (values ('base'), ('low'), ('high')) sc(scenario)
     """
 
 
 SCHEMES = {"M23": loan_interest}
+# No live formula: each loan has its own min(subsidy points, contract rate) and day count.
+LIVE: dict = {}

@@ -1,6 +1,6 @@
 """M24 增量用电奖励: incremental electricity of growing, independently metered, non-两高 enterprises."""
 
-from ..rules import RuleContext, cap, condition, money, pct, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
 
 
 def power_increment(ctx: RuleContext) -> str:
@@ -26,7 +26,8 @@ def power_increment(ctx: RuleContext) -> str:
             from marts.dim_power_account where uscc is not null group by uscc
         )
         select q.scenario, 'M24' as scheme_id, q.uscc, null as project_code, {eligible} as eligible,
-               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason
+               case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
+               {basis("(coalesce(p.q4_kwh, 0) - coalesce(p.q4b_kwh, 0))")}
         from q_enterprise q
         join marts.dim_enterprise e using (uscc)
         left join acc using (uscc)
@@ -35,3 +36,4 @@ def power_increment(ctx: RuleContext) -> str:
 
 
 SCHEMES = {"M24": power_increment}
+LIVE = {"M24": LiveFormula("M24.rate", "M24.cap", "四季度增量用电（千瓦时）")}
