@@ -1,0 +1,1 @@
+"""Excel workbooks for finance and KPI tracking, written from warehouse tables (plain Python)."""
