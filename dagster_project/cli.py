@@ -142,6 +142,10 @@ def refresh(settings: Settings) -> int:
     if as_of is None:
         print(f"gxindustry refresh: no deliveries in {settings.landing} (run `gxindustry generate` first)", file=sys.stderr)
         return 2
+    problem = _check_params(settings)
+    if problem:
+        print(f"gxindustry refresh: {problem}", file=sys.stderr)
+        return 2
     prepare_dbt()
     from dagster_project.defs.resources import AS_OF_TAG
     from dagster_project.definitions import defs
@@ -165,6 +169,20 @@ def refresh(settings: Settings) -> int:
         return 1
     _print_summary(settings)
     return 0
+
+
+def _check_params(settings: Settings) -> str | None:
+    """Refuse a bad override file before anything runs: unknown ids and wrong types are errors."""
+    from dagster_project.lib.measures.catalogue import CatalogueError, load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    if settings.params and not settings.params.is_file():
+        return f"parameter file {settings.params} not found"
+    try:
+        Parameters.from_file(load_catalogue(), settings.params)
+    except CatalogueError as exc:
+        return str(exc)
+    return None
 
 
 def _print_summary(settings: Settings) -> None:

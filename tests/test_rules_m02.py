@@ -87,3 +87,36 @@ def test_small_to_large_combines_with_growth_and_overrides_change_amounts(wh):
     assert wh.award("M02.small_to_large", code)[1:3] == (True, Decimal("150000.00"))
     budget = dict(wh.con.execute("select scheme_id, amount_yuan from marts.policy_budget where scenario = 'base'").fetchall())
     assert budget["M02.growth"] == Decimal("200000.00") and budget["M02.small_to_large"] == Decimal("150000.00")
+
+
+def test_a_second_policy_document_is_a_second_file(wh, tmp_path):
+    """Another document (lower threshold, another quarter) is data: the same code gives other awards."""
+    import yaml
+
+    from dagster_project.lib.measures.catalogue import DEFAULT_CATALOGUE, load_catalogue
+
+    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    data["document"]["id"] = "gx-2025q4-industrial-measures"
+    next(p for m in data["measures"] for p in m.get("parameters", []) if p["id"] == "M02.min_output")["value"] = 4000
+    path = tmp_path / "gx-2025q4-industrial-measures.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    code = wh.enterprise(1, q4_wan=4500, q4b_wan=4000)
+    wh.run()
+    assert wh.award("M02.growth", code)[0] is False
+    wh.catalogue = load_catalogue(path)
+    wh.run()
+    assert wh.award("M02.growth", code)[1:3] == (True, Decimal("50000.00"))
+
+
+def test_another_quarter_moves_every_date(wh):
+    from dagster_project.lib.measures.backtest import shift_catalogue
+
+    shifted = shift_catalogue(wh.catalogue, -1)
+    assert shifted.document.policy_quarter.start == date(2023, 10, 1)
+    assert shifted.document.base_quarter.start == date(2022, 10, 1)
+    assert shifted.parameters["M02.new_production_since"].value == "202210"
+    assert shifted.parameters["M02.small_to_large_entry_year"].value == 2023
+    code = wh.enterprise(1, q4_wan=9000, q4b_wan=5000)  # Q4 2024 figures: nothing in Q4 2023
+    wh.catalogue = shifted
+    wh.run(as_of=date(2024, 2, 1))
+    assert wh.award("M02.growth", code)[0] is False
