@@ -16,6 +16,10 @@ AFTER_Q4 = date(2025, 2, 1)  # December's stats arrived on 2025-01-15: nothing l
 WAN = Decimal(10_000)
 
 
+def _yuan(wan) -> Decimal | None:
+    return None if wan is None else Decimal(str(wan)) * WAN
+
+
 def uscc(n: int, county: str = "450102") -> str:
     return make_uscc(county, f"MA{n:06d}")
 
@@ -32,7 +36,7 @@ class Warehouse:
 
     def enterprise(self, n: int, *, q4_wan=None, q4b_wan=None, group="机械", difficult=False, scale="规上",
                    production_start=None, above_size_since=None, fy_wan=None, fy_base_wan=None, two_high=False,
-                   city="450100") -> str:
+                   city="450100", q3_wan=None, ytd9_wan=None, ytd9_base_wan=None) -> str:
         code = uscc(n)
         self.insert("marts.dim_enterprise", uscc=code, enterprise_name=f"企业{n}", county_code="450102",
                     city_code=city, industry_code="3411", industry_group=group, is_difficult_industry=difficult,
@@ -46,6 +50,10 @@ class Warehouse:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2023, 10, 1), year=2023, quarter=4,
                         output_yuan=q4b, output_ytd_yuan=fy_base, months_reported=3, is_complete=True)
             self.insert("marts.fct_enterprise_month", uscc=code, month=date(2023, 12, 1), output_ytd_yuan=fy_base)
+        if q3_wan is not None or ytd9_wan is not None:
+            self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 7, 1), year=2024, quarter=3,
+                        output_yuan=_yuan(q3_wan), output_ytd_yuan=_yuan(ytd9_wan),
+                        base_output_ytd_yuan=_yuan(ytd9_base_wan), months_reported=3, is_complete=True)
         if q4 is not None:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 10, 1), year=2024, quarter=4,
                         output_yuan=q4, output_ytd_yuan=fy, months_reported=3, is_complete=True,

@@ -42,7 +42,7 @@ def _actual_sql(ctx: RuleContext) -> dict[str, str]:
     sql = {
         "M01.expand": f"select count(*)::double {base} and q.has_base and q.q4_output > q.q4b_output "
                       f"and q.uscc in {members('M01.list_positive')}",
-        "M01.ramp_up": f"select count(*)::double {base} and q.q4_output >= q.q3_output and q.q4_output > 0 "
+        "M01.ramp_up": f"select count(*)::double {base} and q.q4_output >= q.q3_output "
                        f"and q.uscc in {members('M01.list_new_production')} "
                        f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)",
         "M01.turnaround": f"select count(*)::double {base} and q.has_base and q.ytd9_base_output > 0 "
@@ -78,10 +78,11 @@ def write(con, ctx: RuleContext, binds: dict, execute) -> None:
     for measure, kpi in ctx.catalogue.kpis:
         if kpi.id not in actual_sql:
             raise KeyError(f"no computation for KPI {kpi.id}")
-        actual = execute(con, actual_sql[kpi.id], binds).fetchone()[0]
+        actual = _rounded(execute(con, actual_sql[kpi.id], binds).fetchone()[0])
         target = float(kpi.target_value) if kpi.target_value is not None else None
         if kpi.target_op == "narrows":
-            target = execute(con, _group_growth(kpi.industry_group, "ytd9_output", "ytd9_base_output"), binds).fetchone()[0]
+            target = _rounded(execute(con, _group_growth(kpi.industry_group, "ytd9_output", "ytd9_base_output"),
+                                      binds).fetchone()[0])
         elif kpi.target_op == "positive":
             target = 0.0
         rows.append((measure.id, kpi.id, kpi.indicator, kpi.unit, target, actual,
@@ -104,6 +105,12 @@ def write(con, ctx: RuleContext, binds: dict, execute) -> None:
         "insert into marts.policy_kpis values (?, ?, ?, ?, ?, ?, ?, ?)",
         [(ctx.periods.as_of, *row) for row in rows],
     )
+
+
+def _rounded(value: float | None) -> float | None:
+    """Growth rates come out of a division in floating point (8.499999999999996 for 8.5%): KPI values are
+    kept to 6 decimals, far below what any target distinguishes, so that a target met exactly is met."""
+    return None if value is None else round(value, 6)
 
 
 def _status(op: str, target: float | None, actual: float | None, quarter_closed: bool) -> str:

@@ -1,0 +1,81 @@
+"""KPIs and monitoring lists on hand-made marts (quarter fully reported)."""
+
+from datetime import date
+
+import pytest
+
+from rulekit import Warehouse
+
+
+@pytest.fixture
+def wh(empty_warehouse):
+    return Warehouse(empty_warehouse)
+
+
+def kpis(wh) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in wh.con.execute(
+        "select kpi_id, target_value, actual_value, status from marts.policy_kpis").fetchall()}
+
+
+def members(wh, list_id) -> set[str]:
+    return {r[0] for r in wh.con.execute("select uscc from marts.policy_lists where list_id = ?", [list_id]).fetchall()}
+
+
+def test_measure_1_lists_and_kpis(wh):
+    up = wh.enterprise(1, q4_wan=550, q4b_wan=500, fy_wan=1100, fy_base_wan=1000)
+    turning = wh.enterprise(2, q4_wan=480, q4b_wan=500, fy_wan=900, fy_base_wan=1000, ytd9_wan=420, ytd9_base_wan=500)
+    sinking = wh.enterprise(3, q4_wan=400, q4b_wan=500, fy_wan=800, fy_base_wan=1000, ytd9_wan=400, ytd9_base_wan=500)
+    ramping = wh.enterprise(4, q4_wan=300, fy_wan=500, q3_wan=200, production_start=date(2024, 3, 1))
+    stalling = wh.enterprise(5, q4_wan=100, fy_wan=500, q3_wan=200, production_start=date(2023, 1, 1))
+    wh.run()
+    assert members(wh, "M01.list_positive") == {up}
+    assert members(wh, "M01.list_negative") == {turning, sinking}
+    assert members(wh, "M01.list_new_production") == {ramping, stalling}
+    got = kpis(wh)
+    assert got["M01.expand"][1] == 1
+    assert got["M01.turnaround"][1] == 1  # -4% in Q4 beats -16% in Jan–Sep; -20% does not beat -20%
+    assert got["M01.ramp_up"][1] == 1
+    assert got["M01.expand"][2] == "滞后"
+
+
+def test_industry_group_growth_and_targets(wh):
+    wh.enterprise(1, group="钢铁", q4_wan=100, q4b_wan=100, fy_wan=1100, fy_base_wan=1000)
+    wh.enterprise(2, group="钢铁", q4_wan=100, q4b_wan=100, fy_wan=1070, fy_base_wan=1000)
+    wh.enterprise(3, group="钢铁", q4_wan=100, fy_wan=5000)  # no 2023 output: not comparable
+    wh.enterprise(4, group="医药", q4_wan=100, q4b_wan=100, fy_wan=1001, fy_base_wan=1000,
+                  ytd9_wan=700, ytd9_base_wan=800)
+    wh.run()
+    got = kpis(wh)
+    assert got["M03.steel"][0] == 8.5 and got["M03.steel"][1] == pytest.approx(8.5) and got["M03.steel"][2] == "达标"
+    assert got["M06.pharma"][1] == pytest.approx(0.1) and got["M06.pharma"][2] == "达标"  # turned positive
+    assert got["M05.building_materials"][1] is None
+
+
+def test_new_above_size_and_recognitions(wh):
+    wh.enterprise(1, above_size_since=date(2024, 11, 1), production_start=date(2023, 5, 1))
+    wh.enterprise(2, above_size_since=date(2024, 10, 1), production_start=date(2022, 12, 1))
+    wh.enterprise(3, above_size_since=date(2024, 9, 1), production_start=date(2024, 1, 1))
+    for i, (category, level, kind, on) in enumerate([
+        ("绿色工厂", "国家级", "新认定", date(2024, 7, 1)),
+        ("绿色工厂", "国家级", "新认定", date(2024, 6, 30)),  # first half: not counted
+        ("绿色工厂", "自治区级", "新认定", date(2024, 8, 1)),  # not national
+        ("制造业单项冠军", "自治区级", "复核", date(2024, 3, 1)),
+        ("制造业单项冠军", "自治区级", "新认定", date(2023, 12, 31)),  # 2023
+    ]):
+        wh.insert("marts.fct_recognitions", recognition_key=f"k{i}", list_category=category, level=level,
+                  recognition_type=kind, recognised_on=on, name=f"n{i}")
+    wh.run()
+    got = kpis(wh)
+    assert got["M32.new_above_size"][1] == 2
+    assert got["M32.new_above_size_newly_built"][1] == 1
+    assert got["M17.green_factories"][1] == 1
+    assert got["M29.champions_review"][1] == 1 and got["M29.champions_new"][1] == 0
+
+
+def test_every_measure_is_in_kpis_or_budget(wh):
+    wh.run()
+    kpi_measures = {r[0] for r in wh.con.execute("select measure_id from marts.policy_kpis").fetchall()}
+    budget_measures = {r[0] for r in wh.con.execute("select measure_id from marts.policy_budget").fetchall()}
+    assert kpi_measures | budget_measures == {f"M{n:02d}" for n in range(1, 35)}
+    qualitative = wh.con.execute("select status from marts.policy_kpis where kpi_id = 'M10'").fetchone()
+    assert qualitative == ("无量化指标",)
