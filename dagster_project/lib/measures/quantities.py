@@ -262,20 +262,19 @@ def _power(con, p: Periods) -> None:
 
 
 def _exports(con, p: Periods, delivered: date) -> None:
-    missing = con.execute(
-        "select count(*) from generate_series(?::date + interval 1 month, ?::date, interval 1 month)",
-        [delivered, p.q4_end],
-    ).fetchone()[0] if delivered < date(p.q4_end.year, 12, 1) else 0
-    reported = max(0, 3 - missing)
-    share = {"base": 1.0, "low": 1 - EXPORT_FORECAST_SPREAD, "high": 1 + EXPORT_FORECAST_SPREAD}
+    """Q4 exports per enterprise and destination; months not delivered yet are forecast at the
+    quarter's monthly rate so far (new destinations have no seasonal history to go by)."""
+    q4_months = [date(p.q4_start.year, p.q4_start.month + i, 1) for i in range(3)]
+    reported = sum(m <= delivered for m in q4_months)
+    missing = len(q4_months) - reported
+    factor = {"base": 1.0, "low": 1 - EXPORT_FORECAST_SPREAD, "high": 1 + EXPORT_FORECAST_SPREAD}
+    forecast = f"x.value_cny_yuan / {reported} * {missing}" if reported and missing else "0"
     con.execute(
         f"""
         create or replace temp table q_export as
         select sc.scenario, x.uscc, x.destination,
-               (x.value_cny_yuan + case when {reported} > 0
-                    then (x.value_cny_yuan / {max(reported, 1)} * {missing}
-                          * case sc.scenario when 'base' then {share['base']} when 'low' then {share['low']} else {share['high']} end)
-                    else 0 end)::decimal(18, 2) as q4_cny,
+               (x.value_cny_yuan + {forecast} * case sc.scenario when 'base' then {factor['base']}
+                    when 'low' then {factor['low']} else {factor['high']} end)::decimal(18, 2) as q4_cny,
                x.last_export_month_before_quarter
         from marts.fct_export_destination_quarter x cross join {_scenarios_sql()}
         where x.quarter_start = date '{p.q4_start}'
