@@ -57,6 +57,18 @@ def tiny_after_q4(tmp_path_factory):
     return generate_feeds(tmp_path_factory.mktemp("after_q4"), "tiny", as_of=date(2025, 2, 20))
 
 
+HISTORY_START = date(2022, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def tiny_history(tmp_path_factory):
+    """The same as tiny_after_q4 with a year of history before 2023 (for backtests of Q4 2023)."""
+    landing = tmp_path_factory.mktemp("history")
+    start = time.perf_counter()
+    summary = generate_feeds(landing, "tiny", as_of=date(2025, 2, 20), history_start=HISTORY_START)
+    return summary, time.perf_counter() - start
+
+
 def _months(first: int, last: int) -> list[int]:
     out, m = [], first
     while m <= last:
@@ -264,7 +276,11 @@ def _output_wan(root: Path, months: tuple[int, ...]) -> dict[tuple[str, int], fl
     }
 
 
-def test_planted_cases_sit_on_both_sides_of_the_rules(tiny_after_q4):
+@pytest.mark.parametrize("run", ["tiny_after_q4", "tiny_history"])
+def test_planted_cases_sit_on_both_sides_of_the_rules(run, request):
+    tiny_after_q4 = request.getfixturevalue(run)
+    if isinstance(tiny_after_q4, tuple):
+        tiny_after_q4 = tiny_after_q4[0]
     root, code = tiny_after_q4.landing, tiny_after_q4.planted
     cum = _output_wan(root, (202309, 202312, 202409, 202412))
 
@@ -312,3 +328,200 @@ def test_destinations_are_iso_alpha3():
     with open(seed, encoding="utf-8", newline="") as fh:
         known = {r["alpha3"] for r in csv.DictReader(fh)}
     assert set(reference.DESTINATIONS) | {e.country for e in cases.EXPORTS} <= known
+
+
+# --- history before 2023 (generate_feeds(history_start=...)) ---------------------------------------
+
+# Digests of the files the generator wrote before history_start existed (tiny, default seed), per feed:
+# SHA-256 over "<file> <SHA-256 of its bytes>" lines in file order. If you change the generator's
+# output on purpose, recompute them with _feed_digests.
+STORED_DIGESTS = {
+    AS_OF: {
+        "stats": "6b2fc96ead025cb73bcf301fb4409c033813c6f6747229523797fead52733b8d",
+        "power": "5f9322679a084854193c1f230f3673dee0de5985129b31b423cb62066bf54e2f",
+        "tax": "f01eae74838e13cf885827f39a99617f705139a19ce3399e97490769c85db141",
+        "customs": "7bdccf5487c365c6c8bfea134f1a3913be5abaf5b1494540fcea79b8729d62e2",
+        "registers": "d36e1f909329c6187e976f6637674a4f56492fd668a466e6776b9895d23b5c2b",
+    },
+    date(2023, 12, 20): {
+        "stats": "0663409144e59871ab584b7586125d01fc01c025c6197542abfdb9abc21395a5",
+        "power": "504495446133879cfad31c7b7dd53f3eb444b287df8eb690ccb20816174c2fc1",
+        "tax": "d392b3802b017fe5f3ec97923853b6aea0a74062991458ae93ecafa1e08c4f2c",
+        "customs": "45c373104cc143e95b968168e7129ea3abd24edb1b079a118c2df12809ba85c2",
+        "registers": "c67689367b4cdf01d389be39da1d86f3797a810eabbad486f55458628ca9966f",
+    },
+}
+
+
+def _feed_digests(root: Path, files: list[str]) -> dict[str, str]:
+    hashes = _hashes(root, files)
+    out = {}
+    for feed in ("stats", "power", "tax", "customs", "registers"):
+        h = hashlib.sha256()
+        for f in sorted(hashes):
+            if f.startswith(feed + "/"):
+                h.update(f"{f} {hashes[f]}\n".encode())
+        out[feed] = h.hexdigest()
+    return out
+
+
+def test_default_history_start_changes_nothing(tiny, tmp_path):
+    summary, _ = tiny
+    assert summary.history_start == date(2023, 1, 1)
+    assert _feed_digests(summary.landing, summary.files) == STORED_DIGESTS[AS_OF]
+    explicit = generate_feeds(tmp_path / "explicit", "tiny", as_of=AS_OF, history_start=date(2023, 1, 1))
+    assert explicit.files == summary.files
+    assert _hashes(explicit.landing, explicit.files) == _hashes(summary.landing, summary.files)
+    assert explicit.defects == summary.defects
+    early = generate_feeds(tmp_path / "early", "tiny", as_of=date(2023, 12, 20), history_start=date(2023, 1, 1))
+    assert _feed_digests(early.landing, early.files) == STORED_DIGESTS[date(2023, 12, 20)]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (date(2023, 2, 1), "after 2023-01-01"),
+    (date(2024, 1, 1), "after 2023-01-01"),
+    (date(2022, 3, 15), "first day of a month"),
+    (date(2021, 12, 1), "before 2022-01-01"),
+    ("2022-01-01", "must be a date"),
+])
+def test_history_start_is_validated(bad, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        generate_feeds(tmp_path, "tiny", history_start=bad)
+    assert not list(tmp_path.iterdir()), "nothing is written when the arguments are refused"
+
+
+def test_history_is_fast(tiny_history):
+    _, seconds = tiny_history
+    assert seconds < 3
+
+
+def test_history_adds_2022_files(tiny_history, tiny_after_q4):
+    summary, _ = tiny_history
+    assert summary.history_start == HISTORY_START
+    months = _months(202201, 202212)
+    mondays = [date(2022, 1, 3) + timedelta(weeks=k) for k in range(52)]
+    assert mondays[-1] == date(2022, 12, 26)
+    added = (
+        [f"stats/stats_{ds}_{m}.csv" for ds in ("enterprise", "industry", "projects") for m in months]
+        + [f"tax/tax_vat_{m}.csv" for m in months]
+        + [f"customs/customs_export_{m}.csv" for m in months]
+        + [f"power/power_daily_{d:%Y%m%d}.csv" for d in mondays]
+        + [f"power/power_accounts_{d:%Y%m%d}.csv" for d in mondays if d.day <= 7]
+    )
+    assert summary.files == sorted(tiny_after_q4.files + added)
+    assert "stats/stats_industry_202210.csv" in summary.files
+    first = _read_csv(summary.landing / "power" / "power_daily_20220103.csv")
+    assert {r["日期"] for r in first} == {"2022-01-01", "2022-01-02"}
+    assert summary.projects > tiny_after_q4.projects, "projects completed in 2022 join the library"
+
+
+def test_history_keeps_2023_and_2024(tiny_history, tiny_after_q4):
+    """Every file of the default run is there with the same bytes, except the first weekly power
+    delivery of 2023, which now covers the whole last week of 2022."""
+    summary, _ = tiny_history
+    default = _hashes(tiny_after_q4.landing, tiny_after_q4.files)
+    again = _hashes(summary.landing, tiny_after_q4.files)
+    assert [f for f in default if again[f] != default[f]] == ["power/power_daily_20230102.csv"]
+    days = {r["日期"] for r in _read_csv(summary.landing / "power" / "power_daily_20230102.csv")}
+    assert days == {f"2022-12-{d}" for d in range(26, 32)} | {"2023-01-01"}
+    # Defects of files both runs deliver are the same (the power summaries count all deliveries).
+    def kept(defects: list[str]) -> list[str]:
+        return [d for d in defects if "2022" not in d.split(":")[0] and "*" not in d.split(":")[0]]
+
+    assert kept(summary.defects) == kept(tiny_after_q4.defects)
+    assert kept(tiny_after_q4.defects)
+
+
+def _industry(root: Path, month: int) -> dict[str, dict[str, str]]:
+    return {r["统一社会信用代码"]: r for r in _read_csv(root / "stats" / f"stats_industry_{month}.csv")}
+
+
+def test_history_year_to_date_resets_each_january(tiny_history):
+    summary, _ = tiny_history
+    root = summary.landing
+    reports = {m: _industry(root, m) for m in _months(202201, 202301)}
+    revised = {d.split(" of ")[1].split(" ")[0] for d in summary.defects
+               if d.startswith("stats/stats_industry_2022") and "quiet revision" in d}
+    assert revised, "history months carry quiet revisions too"
+    full_year = set.intersection(*(set(reports[m]) for m in _months(202201, 202212)))
+    assert len(full_year) >= 30
+    checked = 0
+    for code in full_year:
+        months_sum = sum(round(float(reports[m][code]["工业总产值_本月_千元"]) * 10) for m in _months(202201, 202212))
+        december = round(float(reports[202212][code]["工业总产值_累计_千元"]) * 10)
+        if code in revised:
+            assert december > months_sum  # the revised month's 本月 stays short
+        else:
+            assert december == months_sum, code
+            checked += 1
+    assert checked >= 30
+    january = reports[202301]
+    assert all(r["工业总产值_累计_千元"] == r["工业总产值_本月_千元"] for r in january.values())
+    assert all(r["工业总产值_累计_千元"] == r["工业总产值_本月_千元"] for r in reports[202201].values())
+
+
+def test_history_levels_and_seasonality_are_plausible(tiny_history):
+    summary, _ = tiny_history
+    root = summary.landing
+    cum = {m: {u: float(r["工业总产值_累计_千元"]) for u, r in _industry(root, m).items()}
+           for m in (202209, 202212, 202309, 202312)}
+    both = [u for u in cum[202212] if u in cum[202209] and u in cum[202312] and u in cum[202309]]
+    ratios = [(cum[202312][u] - cum[202309][u]) / (cum[202212][u] - cum[202209][u]) for u in both]
+    assert len(ratios) >= 30
+    plausible = [r for r in ratios if 0.7 < r < 1.5]
+    assert len(plausible) >= 0.9 * len(ratios)
+    assert 0.9 < sorted(ratios)[len(ratios) // 2] < 1.15
+    # Same seasonality: monthly totals of 2022 follow those of 2023.
+    totals = {m: sum(float(r["工业总产值_本月_千元"]) for r in _industry(root, m).values())
+              for m in _months(202201, 202312)}
+    shape_2022 = [totals[202200 + k] / totals[202201] for k in range(1, 13)]
+    shape_2023 = [totals[202300 + k] / totals[202301] for k in range(1, 13)]
+    assert all(abs(a / b - 1) < 0.2 for a, b in zip(shape_2022, shape_2023))
+    assert shape_2022[1] < shape_2022[0] < shape_2022[11]  # February dip, December push
+
+
+def test_history_directory_and_rates(tiny_history):
+    summary, _ = tiny_history
+    root = summary.landing
+    d2022 = _read_csv(root / "stats" / "stats_enterprise_202212.csv")
+    d2023 = _read_csv(root / "stats" / "stats_enterprise_202312.csv")
+    assert d2022 and all(r["规模标志"] == "规上" and r["入统年月"] <= "202212" for r in d2022)
+    assert {r["统一社会信用代码"] for r in d2022} == set(_industry(root, 202212))
+    entered_2023 = {r["统一社会信用代码"] for r in d2023 if r["入统年月"].startswith("2023")}
+    tracked_2023 = {r["统一社会信用代码"] for r in d2023 if r["规模标志"] == "临规"}
+    assert entered_2023 and tracked_2023
+    assert not (entered_2023 | tracked_2023) & {r["统一社会信用代码"] for r in d2022}, "they still start in 2023"
+    for m in _months(202201, 202212):
+        lines = _read_csv(root / "customs" / f"customs_export_{m}.csv")
+        assert lines, m
+        assert all(6.3 < float(r["人民币金额_元"]) / float(r["美元金额"]) < 7.2 for r in lines)
+    done_2023 = summary.planted_projects["done_2023"]  # 开工 202210, 入库 202211
+    library = {m: {r["项目代码"]: r for r in _read_csv(root / "stats" / f"stats_projects_{m}.csv")}
+               for m in _months(202201, 202412)}
+    assert done_2023 not in library[202210]
+    assert library[202211][done_2023]["开工年月"] == "202210"
+    assert float(library[202212][done_2023]["本月完成投资_万元"]) > 0
+    # A project leaves the library after its completion month, history projects included.
+    for m, rows in library.items():
+        for code, r in rows.items():
+            assert r["竣工年月"] in ("", str(m)), (m, code)
+            if r["竣工年月"]:
+                assert all(code not in library[later] for later in library if later > m)
+    completed_2022 = {c for m in _months(202201, 202212) for c, r in library[m].items() if r["竣工年月"]}
+    assert completed_2022, "projects completed in 2022 show in the 2022 library"
+    accounts = _read_csv(root / "power" / "power_accounts_20220103.csv")
+    assert accounts and all(r["立户日期"] <= "2022-01-03" for r in accounts)
+
+
+def test_history_start_later_in_2022(tiny_history, tmp_path):
+    """A window starting mid-2022 delivers from then on; its 累计 still count from January."""
+    summary, _ = tiny_history
+    later = generate_feeds(tmp_path / "later", "tiny", as_of=date(2025, 2, 20), history_start=date(2022, 7, 1))
+    assert later.history_start == date(2022, 7, 1)
+    assert "stats/stats_industry_202207.csv" in later.files
+    assert "stats/stats_industry_202206.csv" not in later.files
+    assert min(f for f in later.files if "power_daily" in f) == "power/power_daily_20220704.csv"
+    assert set(later.files) <= set(summary.files)
+    differing = [f for f in later.files if _hashes(later.landing, [f]) != _hashes(summary.landing, [f])]
+    # Only the first (partial) power week and the re-read week that repeats its days differ.
+    assert differing == ["power/power_daily_20220704.csv", "power/power_daily_20220711.csv"]

@@ -1,12 +1,23 @@
 """Deterministic sample feeds for the landing directory (FEEDS.md), as delivered up to an as-of date.
 
     generate_feeds(landing, scale="small", seed=20241125, as_of=date(2024, 11, 25))
+    generate_feeds(landing, "small", as_of=date(2025, 2, 20), history_start=date(2022, 1, 1))
 
 Flow: a population of enterprises with true monthly figures (enterprises.py),
 planted rule cases among them (cases.py), projects (projects.py) and power
 accounts (power.py) on top; each feed module then publishes what its
 provider would have delivered by the as-of date (schedule.py), with the
 deliberate defects of defects.py. Same seed and as-of, same bytes.
+
+The data window starts in January 2023. `history_start` (the first of a month
+from 2022-01-01 to 2023-01-01) extends it backwards, e.g. to replay Q4 2023
+against a Q4 2022 base: the monthly files are then delivered from
+`history_start` on (simulated from January of its year, so 累计 columns stay
+right), with 2022 levels below 2023 by each enterprise's 2023 growth. With
+the default `history_start`, the output is byte-identical to a run without
+it; with an earlier one, every file from 2023 on keeps its bytes except the
+first weekly power delivery of 2023 (it then covers the whole week before).
+Registers are the same either way (dated 2023–2024).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from .power import build_accounts, write_power
 from .projects import build_projects
 from .registers import write_registers
 from .scales import SCALES, get_scale
-from .schedule import FIRST_DAY, Window
+from .schedule import FIRST_DAY, Window, check_history_start, first_day
 from .stats import write_stats
 from .tax import write_tax
 from .writers import FEEDS, Landing
@@ -31,6 +42,7 @@ __all__ = ["SCALES", "GenerationSummary", "generate_feeds"]
 
 DEFAULT_SEED = 20241125
 DEFAULT_AS_OF = date(2024, 11, 25)
+DEFAULT_HISTORY_START = FIRST_DAY  # 2023-01-01: no history before the policy's base year
 
 
 @dataclass
@@ -50,6 +62,7 @@ class GenerationSummary:
     # check what the pipeline decides about a known case.
     planted: dict[str, str] = field(default_factory=dict)
     planted_projects: dict[str, str] = field(default_factory=dict)
+    history_start: date = DEFAULT_HISTORY_START  # first day of the data window
 
 
 def generate_feeds(
@@ -57,15 +70,22 @@ def generate_feeds(
     scale: str = "small",
     seed: int = DEFAULT_SEED,
     as_of: date = DEFAULT_AS_OF,
+    history_start: date = DEFAULT_HISTORY_START,
 ) -> GenerationSummary:
-    """Write every file the providers would have delivered by `as_of` into `landing/<feed>/`."""
+    """Write every file the providers would have delivered by `as_of` into `landing/<feed>/`.
+
+    `history_start` moves the start of the data window from 2023-01-01 back to the first of an
+    earlier month (2022-01-01 at the earliest); ValueError otherwise.
+    """
     spec = get_scale(scale)
+    first_month = check_history_start(history_start)
     if as_of < FIRST_DAY:
-        raise ValueError(f"as_of {as_of} is before the data window, which starts on {FIRST_DAY}")
+        raise ValueError(f"as_of {as_of} is before {FIRST_DAY}: the sample is delivered from 2023 on "
+                         f"(history_start only adds earlier months to what is delivered)")
     out = Landing(Path(landing))
     out.refuse_if_delivered()
 
-    window = Window(as_of)
+    window = Window(as_of, first_month)
     pop = build_population(spec, seed, window)
     projects = build_projects(spec, pop, window, seed)
     accounts = build_accounts(spec, pop, seed)
@@ -93,4 +113,5 @@ def generate_feeds(
         planted_projects=dict(
             projects.table.loc[projects.table["key"] != "", ["key", "code"]].sort_values("key").values.tolist()
         ),
+        history_start=first_day(first_month),
     )

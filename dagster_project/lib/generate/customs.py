@@ -142,7 +142,11 @@ def write_customs(landing: Landing, scale: Scale, pop: Population, seed: int) ->
     planted_exp = np.isin(ex.ent, [pop.index_of(p.exporter) for p in cases.EXPORTS])
     counters: dict[tuple[str, int], int] = {}
     n = len(pop.table)
-    for month in pop.window.delivered_months(CUSTOMS_DAY):
+    window = pop.window
+    # Months simulated but not delivered (a window starting after January) still number declarations,
+    # so that a month's numbers do not depend on the window's first month.
+    undelivered = [m for m in window.months if m < window.first_month]
+    for month in undelivered + window.delivered_months(CUSTOMS_DAY):
         rng = stream(seed, "customs-numbers", month)
         lines = _month_lines(ex, pop, month, seed)
         year = month // 100
@@ -156,6 +160,8 @@ def write_customs(landing: Landing, scale: Scale, pop: Population, seed: int) ->
         decls["number"] = [f"{o}{year}0{s:09d}" for o, s in zip(decls["office"], (start + decls["serial"]).tolist())]
         for office, top in (start + decls["serial"]).groupby(decls["office"]).max().items():
             counters[(office, year)] = int(top)
+        if month < window.first_month:
+            continue
         lines = lines.merge(decls[["decl", "number"]], on="decl").sort_values(["day", "number"], kind="stable")
         lines["item"] = lines.groupby("decl").cumcount() + 1
 

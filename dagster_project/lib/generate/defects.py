@@ -15,6 +15,7 @@ import numpy as np
 from ..uscc import CHARSET
 from .enterprises import Population
 from .rng import stream
+from .schedule import FIRST_MONTH
 
 # Corrected re-deliveries (`_v2`) of monthly files: data month and days after the base delivery.
 STATS_V2_MONTH = 202409
@@ -24,8 +25,9 @@ V2_DELAY = timedelta(days=10)
 # Months whose report carries a quiet revision of the month before (always within the year,
 # including the September figure revised in the October report, inside the policy quarter),
 # and months with mistyped codes (not quarter ends, so quarter sums stay computable).
-REVISION_MONTHS = (202303, 202306, 202308, 202311, 202402, 202405, 202407, 202410)
-TYPO_MONTHS = (202305, 202308, 202404, 202407)
+# The 2022 months only matter with history (a window starting before 2023).
+REVISION_MONTHS = (202204, 202211, 202303, 202306, 202308, 202311, 202402, 202405, 202407, 202410)
+TYPO_MONTHS = (202207, 202305, 202308, 202404, 202407)
 
 
 def how_many(n: int, per: int, minimum: int = 1) -> int:
@@ -56,17 +58,24 @@ class StatsDefects:
 
 
 def stats_defects(pop: Population, seed: int) -> StatsDefects:
-    """Pick the defects month by month, in order, so that earlier months do not depend on the as-of."""
+    """Pick the defects month by month, in order, so that earlier months do not depend on the as-of.
+
+    History months (before 2023) keep their own tally of enterprises already given a defect, so
+    that the defects from 2023 on are the same whether or not the window has history.
+    """
     n = len(pop.table)
     misreport = np.zeros_like(pop.output)
     bad_code = np.zeros_like(pop.reported)
     revised: list[tuple[int, int]] = []
     v2_rows = np.array([], dtype=np.int64)
-    taken = pop.table["planted"].to_numpy().copy()  # one defect per enterprise, none on planted cases
+    planted = pop.table["planted"].to_numpy()
+    taken_from_2023 = planted.copy()  # one defect per enterprise, none on planted cases
+    taken_history = planted.copy()
 
     for month in pop.window.months:
         rng = stream(seed, "stats-defects", month)
         t = pop.window.index(month)
+        taken = taken_history if month < FIRST_MONTH else taken_from_2023
 
         def pick(candidates: np.ndarray, k: int) -> np.ndarray:
             pool = np.flatnonzero(candidates & ~taken)
@@ -77,7 +86,7 @@ def stats_defects(pop: Population, seed: int) -> StatsDefects:
         def shortfall(e: np.ndarray, col: int) -> np.ndarray:
             return np.maximum(np.rint(pop.output[e, col] * rng.uniform(0.03, 0.08, len(e))), 10).astype(np.int64)
 
-        if month in REVISION_MONTHS:
+        if month in REVISION_MONTHS and t > 0:  # the month before must be in the window
             e = pick(pop.reported[:, t] & pop.reported[:, t - 1] & (pop.output[:, t - 1] > 0), how_many(n, 1500))
             misreport[e, t - 1] = shortfall(e, t - 1)
             revised += [(int(i), t) for i in e]

@@ -11,10 +11,11 @@ bureau only sees it from the enterprise's first report (`report_from`).
 With history (a window starting before 2023, `Window.first_month`), the
 months before 2023 sit at the 2023 level deflated by the enterprise's 2023
 growth (`yoy_2023`: its group's typical growth, part of its own 2024 lead
-over the group, and noise), with the same seasonality. Enterprises entered
-before the window report from its first month; 临规 tracking still starts in
-January 2023 (`TRACKING_FROM`). The months from 2023 on are the same
-whatever the window's start.
+over the group, and noise), with the same seasonality and monthly noise.
+Enterprises entered before the simulated months report from the first of
+them (`Window.simulated_from`); 临规 tracking still starts in January 2023
+(`TRACKING_FROM`). The months from 2023 on are the same whatever the
+window's start.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..uscc import make_uscc
 from . import cases, industries, reference
 from .rng import stream
 from .scales import Scale
-from .schedule import FIRST_MONTH, TRACKING_FROM, Window, add_months, ordinal
+from .schedule import TRACKING_FROM, Window, add_months, ordinal
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Population:
 
 
 # Index blocks of codes outside the directory; the directory uses 0..n-1 (n < 1,000,000).
-_OUTSIDE_BLOCKS = {"projects": 1_000_000, "power": 2_000_000, "tax": 3_000_000}
+_OUTSIDE_BLOCKS = {"projects": 1_000_000, "power": 2_000_000, "tax": 3_000_000, "history-projects": 4_000_000}
 
 
 def short_name(name: str) -> str:
@@ -282,7 +283,7 @@ def build_population(scale: Scale, seed: int, window: Window) -> Population:
     table["city"] = table["county"].str[:4] + "00"
     table["season"] = table["industry"].map({c: k.season for c, k in industries.BY_CODE.items()})
     table = table.sort_values(["county", "uscc"], ignore_index=True)
-    table["report_from"] = np.maximum(table["report_from"].to_numpy(np.int64), window.first_month)
+    table["report_from"] = np.maximum(table["report_from"].to_numpy(np.int64), window.simulated_from)
     table["yoy_2023"] = _growth_2023(table, seed)
     return _with_monthly_series(table, seed, window)
 

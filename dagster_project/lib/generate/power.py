@@ -18,7 +18,7 @@ from . import headers, industries, reference
 from .enterprises import Population
 from .rng import stream
 from .scales import Scale
-from .schedule import FIRST_DAY, days_in_month, month_of
+from .schedule import FIRST_DAY, days_in_month, first_monday, month_of
 from .writers import Landing, fixed
 
 WEEKDAY = np.array([1.03, 1.03, 1.03, 1.03, 1.03, 0.95, 0.85])  # Monday .. Sunday
@@ -27,7 +27,8 @@ MIXED_METERING_SHARE = 0.08  # of enterprises with several accounts, one account
 UNMATCHED_SHARE = 0.03  # accounts whose holder the grid could not match to a USCC
 OUTSIDE_SHARE = 0.02  # accounts of holders outside the industrial directory
 ESTIMATED, MISSING = 0.010, 0.004  # shares of 估算 and 缺失 readings
-REREAD_EVERY = 4  # every fourth delivery repeats re-read days of the week before
+REREAD_EVERY = 4  # every fourth delivery repeats re-read days of the week before ...
+REREAD_ANCHOR = first_monday(FIRST_DAY)  # ... counted from the first delivery of 2023, whatever the window
 
 
 @dataclass
@@ -157,9 +158,10 @@ def write_power(landing: Landing, pop: Population, accounts: Accounts, seed: int
     opened = acc["opened"].to_numpy()
     previous: dict[str, np.ndarray] | None = None
     rereads: list[str] = []
-    for k, monday in enumerate(window.mondays()):
+    for monday in window.mondays():
+        k = (monday - REREAD_ANCHOR).days // 7
         days = [monday - timedelta(days=d) for d in range(7, 0, -1)]
-        days = [d for d in days if d >= FIRST_DAY]
+        days = [d for d in days if d >= window.start_day]
         rng = stream(seed, "power-week", monday.toordinal())
         cols = np.array([window.index(month_of(d)) for d in days])
         weekday = WEEKDAY[[d.weekday() for d in days]]

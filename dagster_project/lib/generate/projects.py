@@ -4,6 +4,11 @@ A project enters the library (入库年月) when it starts or, for a project sti
 in preparation, before it starts (开工年月 blank), reports every month and
 leaves after the month it is completed. Investment follows a hump over the
 construction period with a year-end push; amounts are integers in 1/100 万元.
+
+Every random project reaches 2023. With history (a window starting before
+2023), projects completed in 2022 are added from streams of their own, about
+as many as complete in a year later on, so that the library of 2022 is about
+as full as that of 2023 and the projects from 2023 on stay as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from . import cases
 from .enterprises import Population, short_name
 from .rng import stream
 from .scales import Scale
-from .schedule import Q4_2023, Q4_2024, Window, add_months, ordinal
+from .schedule import FIRST_MONTH, Q4_2023, Q4_2024, Window, add_months, ordinal
 
 NATURES = ("新建", "扩建", "改建", "技术改造")
 NATURE_WEIGHTS = (0.35, 0.20, 0.10, 0.35)
@@ -25,6 +30,12 @@ TAGS = ("双百双新", "千企技改", "重大产业标志性工程", "招商�
 NAME_SUFFIX = {"新建": "生产基地建设项目", "扩建": "扩建项目", "改建": "改建项目", "技术改造": "智能化技术改造项目"}
 MAX_MONTHS = 36  # longest construction period
 OUTSIDE_OWNER_SHARE = 0.05  # new companies building their first plant, not yet in the directory
+START_SPAN = (202107, 202409)  # random projects start in this span (or in the policy quarter's rush)
+RUSH_SHARE = 0.15
+# History: projects completing in a month before 2023, per random project (steady-state rate of
+# the starts spread over START_SPAN).
+HISTORY_COMPLETIONS_PER_MONTH = (1 - RUSH_SHARE) / (ordinal(START_SPAN[1]) - ordinal(START_SPAN[0]) + 1)
+HISTORY_FROM = 202201  # history projects complete in 2022, whatever month the window starts in
 
 
 @dataclass
@@ -40,30 +51,63 @@ def _wan(x: np.ndarray | float) -> np.ndarray:
     return np.rint(np.asarray(x, dtype=float) * 100).astype(np.int64)
 
 
-def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    rng = stream(seed, "projects")
+def _owners_and_plans(rng: np.random.Generator, n: int, pop: Population, owners_pool: np.ndarray,
+                      outside_purpose: str) -> dict[str, np.ndarray]:
+    """Owner, place, nature, planned total and construction months of `n` random projects."""
     ent = pop.table
-    owners_pool = np.flatnonzero(((ent["entered"] > 0) & (ent["exited"] == 0) & ~ent["planted"]).to_numpy())
     weight = np.sqrt(ent["level_wan"].to_numpy()[owners_pool])
     owner = rng.choice(owners_pool, size=n, p=weight / weight.sum())
     outside = rng.random(n) < OUTSIDE_OWNER_SHARE
     county = ent["county"].to_numpy()[owner]
     uscc = np.array(ent["uscc"].to_numpy()[owner], dtype=object)
-    uscc[outside] = pop.outside_usccs("projects", county[outside])
+    uscc[outside] = pop.outside_usccs(outside_purpose, county[outside])
     nature = rng.choice(NATURES, size=n, p=NATURE_WEIGHTS)
     renovation = nature == "技术改造"
     plan = np.maximum(12_000 * np.exp(rng.standard_normal(n)) * np.where(renovation, 0.5, 1.0), 500)
     plan = np.where(rng.random(n) < 0.7, np.round(plan, -1), np.round(plan, 2))  # most plans are round figures
-
     duration = np.where(renovation, rng.integers(6, 19, n), rng.integers(12, MAX_MONTHS + 1, n))
-    start_o = ordinal(202107) + rng.integers(0, ordinal(202409) - ordinal(202107) + 1, n)
+    return {"owner": owner, "county": county, "uscc": uscc, "industry": ent["industry"].to_numpy()[owner],
+            "nature": nature, "plan": plan, "duration": duration}
+
+
+def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = stream(seed, "projects")
+    ent = pop.table
+    owners_pool = np.flatnonzero(((ent["entered"] > 0) & (ent["exited"] == 0) & ~ent["planted"]).to_numpy())
+    p = _owners_and_plans(rng, n, pop, owners_pool, "projects")
+    duration = p["duration"]
+    start_o = ordinal(START_SPAN[0]) + rng.integers(0, ordinal(START_SPAN[1]) - ordinal(START_SPAN[0]) + 1, n)
     # The policy quarter sees a rush of new starts; a few projects are still in preparation.
-    rush = rng.random(n) < 0.15
+    rush = rng.random(n) < RUSH_SHARE
     start_o = np.where(rush, ordinal(202410) + rng.integers(0, 3, n), start_o)
-    start_o = np.maximum(start_o, ordinal(202301) - duration + 1)  # every project reaches the window
+    start_o = np.maximum(start_o, ordinal(202301) - duration + 1)  # every project reaches 2023
     preparing = (rng.random(n) < 0.08) & ~rush
     entered_o = np.where(preparing, ordinal(202301) + rng.integers(0, 24, n),
                          start_o + np.where(rng.random(n) < 0.8, 0, rng.integers(1, 3, n)))
+    return _schedule(rng, p, start_o, preparing, entered_o, window, seed, "project-months")
+
+
+def _history_projects(n: int, pop: Population, window: Window, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Projects completed in 2022 (history only; those completed before the first month delivered never show)."""
+    rng = stream(seed, "history-projects")
+    ent = pop.table
+    owners_pool = np.flatnonzero(((ent["entered"] > 0) & (ent["entered"] < FIRST_MONTH) & (ent["exited"] == 0)
+                                  & ~ent["planted"]).to_numpy())
+    p = _owners_and_plans(rng, n, pop, owners_pool, "history-projects")
+    first, last = ordinal(HISTORY_FROM), ordinal(FIRST_MONTH) - 1
+    end_o = first + rng.integers(0, last - first + 1, n)
+    start_o = end_o - p["duration"] + 1
+    entered_o = np.minimum(start_o + np.where(rng.random(n) < 0.8, 0, rng.integers(1, 3, n)), end_o)
+    return _schedule(rng, p, start_o, np.zeros(n, dtype=bool), entered_o, window, seed, "history-project-months")
+
+
+def _schedule(rng: np.random.Generator, p: dict[str, np.ndarray], start_o: np.ndarray, preparing: np.ndarray,
+              entered_o: np.ndarray, window: Window, seed: int, month_stream: str,
+              ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Monthly investment, equipment and tags of projects, and their table."""
+    n = len(start_o)
+    duration, plan, nature = p["duration"], p["plan"], p["nature"]
+    renovation = nature == "技术改造"
     started = np.where(preparing, 0, add_months(202301, start_o - ordinal(202301)))
     completed = np.where(preparing, 0, add_months(202301, start_o + duration - 1 - ordinal(202301)))
 
@@ -76,7 +120,7 @@ def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tupl
     rel = ordinal(months)[None, :] - start_o[:, None]
     active = (rel >= 0) & (rel < duration[:, None]) & ~preparing[:, None]
     base = np.take_along_axis(share_of_total, np.clip(rel, 0, MAX_MONTHS - 1), axis=1) * total[:, None]
-    z = np.stack([stream(seed, "project-months", int(m)).standard_normal((2, n)) for m in months], axis=-1)
+    z = np.stack([stream(seed, month_stream, int(m)).standard_normal((2, n)) for m in months], axis=-1)
     december = np.where(months % 100 == 12, 1.5, 1.0)[None, :]
     invest = _wan(np.where(active, base * december * np.exp(0.25 * z[0] - 0.03), 0.0))
     eq_share = np.where(renovation, rng.uniform(0.4, 0.7, n), rng.uniform(0.1, 0.35, n))[:, None]
@@ -91,7 +135,8 @@ def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tupl
         rng.random(n) < np.where(renovation, 0.35, 0.03),  # 设备更新重点方向
     ], axis=1)
     table = pd.DataFrame({
-        "key": "", "owner": owner, "uscc": uscc, "county": county, "industry": ent["industry"].to_numpy()[owner],
+        "key": "", "owner": p["owner"], "uscc": p["uscc"], "county": p["county"],
+        "industry": p["industry"],
         "nature": nature, "plan": _wan(plan), "started": started, "entered": add_months(202301, entered_o - ordinal(202301)),
         "completed": completed, "tags": [";".join(t for t, on in zip(TAGS, row) if on) for row in tags.tolist()],
     })
@@ -141,6 +186,16 @@ def build_projects(scale: Scale, pop: Population, window: Window, seed: int) -> 
     rng = stream(seed, "project-codes")
     n = len(table)
     serial = rng.choice(10**6, size=n, replace=False)
+    if window.has_history:
+        history_months = ordinal(FIRST_MONTH) - ordinal(HISTORY_FROM)
+        n_history = max(1, round(len(random) * HISTORY_COMPLETIONS_PER_MONTH * history_months))
+        history, h_inv, h_eq = _history_projects(n_history, pop, window, seed)
+        table = pd.concat([table, history], ignore_index=True)
+        invest = np.concatenate([invest, h_inv])
+        equipment = np.concatenate([equipment, h_eq])
+        # Serials of their own stream, none of them already taken.
+        candidates = stream(seed, "history-project-codes").choice(10**6, size=n + n_history, replace=False)
+        serial = np.concatenate([serial, candidates[~np.isin(candidates, serial)][:n_history]])
     kind = np.where(table["plan"].to_numpy() >= _wan(100_000), "02", "03")  # 核准 for the largest, else 备案
     table["code"] = [
         f"{e // 100}-{c}-{i[:2]}-{k}-{s:06d}"

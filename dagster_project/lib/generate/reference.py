@@ -47,9 +47,15 @@ _USD_CNY_2023_2024 = (
 )
 
 
+# 2022 (history only): monthly averages from about 6.35 in spring to 7.17 in November.
+_USD_CNY_2022 = (63600, 63500, 63400, 63800, 66200, 66900, 67300, 67800, 69200, 71000, 71700, 69900)
+
+
 def usd_cny_1e4(yyyymm: int) -> int:
     """Customs exchange rate of a month in 1/10000 yuan; later years repeat 2024's path."""
     year, month = divmod(yyyymm, 100)
+    if year <= 2022:
+        return _USD_CNY_2022[month - 1]
     offset = 0 if year == 2023 else 12
     return _USD_CNY_2023_2024[offset + month - 1]
 

@@ -70,14 +70,16 @@ def check_history_start(history_start: date) -> int:
 
 @dataclass(frozen=True)
 class Window:
-    """The simulated months (`first_month`, by default January 2023, to the as-of month) and what was
-    delivered by as-of. An earlier `first_month` adds history before 2023 (see check_history_start)."""
+    """The simulated months (January of `first_month`'s year to the as-of month) and what was
+    delivered by as-of (from `first_month` on, by default January 2023). An earlier `first_month`
+    adds history before 2023 (see check_history_start); simulating from January keeps its 累计 right."""
 
     as_of: date
-    first_month: int = FIRST_MONTH
+    first_month: int = FIRST_MONTH  # first month delivered
 
     @property
     def start_day(self) -> date:
+        """First day delivered."""
         return first_day(self.first_month)
 
     @property
@@ -86,16 +88,21 @@ class Window:
         return self.first_month < FIRST_MONTH
 
     @property
+    def simulated_from(self) -> int:
+        return self.first_month // 100 * 100 + 1
+
+    @property
     def months(self) -> list[int]:
-        return [from_ordinal(o) for o in range(ordinal(self.first_month), ordinal(month_of(self.as_of)) + 1)]
+        """Simulated months, the columns of the (enterprise × month) arrays."""
+        return [from_ordinal(o) for o in range(ordinal(self.simulated_from), ordinal(month_of(self.as_of)) + 1)]
 
     def index(self, yyyymm: int) -> int:
         """Column of a month in the (enterprise × month) arrays."""
-        return ordinal(yyyymm) - ordinal(self.first_month)
+        return ordinal(yyyymm) - ordinal(self.simulated_from)
 
     def delivered_months(self, day: int) -> list[int]:
         """Data months whose monthly file (arriving on `day` of the next month) is in by as-of."""
-        return [m for m in self.months if delivery_date(m, day) <= self.as_of]
+        return [m for m in self.months if m >= self.first_month and delivery_date(m, day) <= self.as_of]
 
     def mondays(self) -> list[date]:
         """Weekly power deliveries: every Monday up to as-of, from the first Monday of the window."""
