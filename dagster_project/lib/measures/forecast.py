@@ -6,7 +6,8 @@ Method (explained in docs/forecast.md), per entity (enterprise, project, ...):
   sum of the entity's last three reported months over the same three months a
   year earlier — last year's seasonality carried by this year's trend;
 * where that is not possible (no history a year back), the mean of the last
-  three reported months;
+  three reported months times the seasonal step that the entities with a year of
+  history share (e.g. the year-end push of investment in Q4);
 * an early signal may replace the ratio for a month (daily power for output).
 
 The spread comes from the method's own errors: the same forecast is replayed
@@ -92,6 +93,7 @@ def forecast_months(con: duckdb.DuckDBPyConnection, fc: SeriesForecast, year_sta
             select t.key, t.month, t.last_reported,
                    sum(cur.value) / nullif(sum(prev.value), 0) as ratio,
                    count(prev.value) as prev_months,
+                   sum(prev.value) as prev_sum,
                    avg(cur.value) as recent_mean
             from t_{fc.name} t
             left join s_{fc.name} cur on cur.key = t.key
@@ -99,14 +101,24 @@ def forecast_months(con: duckdb.DuckDBPyConnection, fc: SeriesForecast, year_sta
             left join s_{fc.name} prev on prev.key = t.key and prev.month = cur.month - to_months(12)
             group by all
         ),
+        pooled as (
+            -- The seasonal step shared by the entities that have a year of history: the target month a
+            -- year ago over the mean of the three months before the latest report a year ago.
+            select h.month, h.last_reported, sum(b.value) / nullif(sum(h.prev_sum) / {HISTORY_MONTHS}, 0) as factor
+            from history h
+            join s_{fc.name} b on b.key = h.key and b.month = h.month - to_months(12)
+            where h.prev_months = {HISTORY_MONTHS}
+            group by h.month, h.last_reported
+        ),
         point as (
             select h.key, h.month,
                    least(greatest(datediff('month', h.last_reported, h.month), 1), 3) as horizon,
                    case when h.prev_months = {HISTORY_MONTHS} and h.ratio is not null and b.value is not null
                         then b.value * h.ratio
-                        else coalesce(h.recent_mean, 0) end as base
+                        else coalesce(h.recent_mean, 0) * coalesce(pooled.factor, 1) end as base
             from history h
             left join s_{fc.name} b on b.key = h.key and b.month = h.month - to_months(12)
+            left join pooled on pooled.month = h.month and pooled.last_reported = h.last_reported
         )
         select p.key, p.month, p.horizon, greatest(p.base, 0) as base,
                greatest(p.base, 0) / (1 + q.over) as low,
