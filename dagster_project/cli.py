@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
     bt.add_argument("--out", type=Path, help="also write the markdown table to this file")
     sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
 
+    st = sub.add_parser("status", help="deliveries, feed freshness and the last runs of a warehouse")
+    st.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
+    st.add_argument("--as-of", type=date.fromisoformat, help="judge freshness as of this date (default: today)")
+
     args = parser.parse_args(argv)
     if args.command == "generate":
         raise SystemExit(generate(args.landing, args.scale, args.seed, args.as_of))
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(refresh(_settings_from_args(args)))
     if args.command == "backtest":
         raise SystemExit(backtest(args))
+    if args.command == "status":
+        raise SystemExit(status(args))
 
 
 def _refresh_options(p: argparse.ArgumentParser) -> None:
@@ -244,4 +250,32 @@ def backtest(args: argparse.Namespace) -> int:
     print(table)
     if args.out:
         args.out.write_text(table, encoding="utf-8")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from dagster_project.lib.status import freshness, last_runs
+
+    if args.warehouse:
+        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
+    warehouse = Settings.from_env().warehouse
+    if not warehouse.exists():
+        print(f"gxindustry status: no warehouse at {warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
+        return 2
+    as_of = args.as_of or date.today()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        feeds = freshness(con, as_of)
+        runs = last_runs(con)
+        refused = con.execute("select count(*) from raw._file_refusals").fetchone()[0]
+    print(f"warehouse {warehouse}, freshness as of {as_of}\n")
+    print(f"{'feed':<10} {'files':>6} {'accepted':>10} {'rejected':>9}  freshness")
+    for f in feeds:
+        print(f"{f.feed:<10} {f.files:>6} {f.rows_accepted:>10} {f.rows_rejected:>9}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
+    print(f"\nfiles refused: {refused} (select * from raw._file_refusals)")
+    print("\nlast runs:" if runs else "\nno measures run yet")
+    for as_of_run, finished, fingerprint, n, base, low, high in runs:
+        print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {base / 10_000:,.2f}万元 "
+              f"(range {low / 10_000:,.2f}–{high / 10_000:,.2f}), {n} beneficiaries, parameters {fingerprint}")
     return 0

@@ -36,3 +36,27 @@ def test_generate_refuses_to_overwrite_deliveries(tmp_path):
     assert run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path).returncode == 0
     again = run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path)
     assert again.returncode == 2 and "gxindustry generate:" in again.stderr
+
+
+def test_status_tells_freshness_and_the_last_run(tmp_path):
+    import duckdb
+
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_tables(con, DATASETS)
+        for feed, period in (("stats", "202410"), ("power", "20241118"), ("tax", "202409")):
+            con.execute("insert into raw._manifest (file_name, feed, period, rows_accepted, rows_rejected) "
+                        "values (?, ?, ?, 10, 1)", [f"{feed}_x_{period}.csv", feed, period])
+        con.execute("create schema marts; create table marts.policy_runs (as_of date, finished_at timestamp, "
+                    "params_fingerprint varchar, beneficiaries integer, base_yuan decimal(18,2), low_yuan decimal(18,2),"
+                    " high_yuan decimal(18,2))")
+        con.execute("insert into marts.policy_runs values ('2024-11-25', '2024-11-25 08:00', 'abc', 7, 1000000, 900000, 1200000)")
+    result = run("status", "--warehouse", str(warehouse), "--as-of", "2024-11-25", env_home=tmp_path)
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line[:1].isalpha()}
+    assert "ok    up to 2024-10" in lines["stats"]
+    assert "ok    up to 2024-11-18" in lines["power"]
+    assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
+    assert "as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries, parameters abc" in result.stdout
