@@ -173,7 +173,7 @@ def refresh(settings: Settings) -> int:
         names = ", ".join(e.step_key for e in failed) or "run"
         print(f"gxindustry refresh: FAILED in {names} (run {result.run_id})", file=sys.stderr)
         return 1
-    _print_summary(settings)
+    _print_summary(settings, as_of)
     return 0
 
 
@@ -191,7 +191,7 @@ def _check_params(settings: Settings) -> str | None:
     return None
 
 
-def _print_summary(settings: Settings) -> None:
+def _print_summary(settings: Settings, as_of: date) -> None:
     import duckdb
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -217,6 +217,9 @@ def _print_summary(settings: Settings) -> None:
         print(f"\nbudget estimate: base {base / 10_000:,.2f}万元 "
               f"(range {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元), {n} awards in the base case;"
               " by scheme: select * from marts.policy_budget")
+    workbooks = sorted((settings.reports / as_of.isoformat()).glob("*.xlsx"))
+    if workbooks:
+        print("workbooks:\n" + "\n".join(f"  {path}" for path in workbooks))
 
 
 def backtest(args: argparse.Namespace) -> int:
