@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from dagster_project.defs.checks import ASSET_CHECKS  # data-quality checks (expectations/)
 from dagster_project.defs.dbt import dbt_resource, warehouse_models
 from dagster_project.defs.ingest import INGEST_ASSETS
 from dagster_project.defs.measures import policy_measures
+from dagster_project.defs.reports import policy_workbooks  # workbooks (reports/)
 from dagster_project.defs.resources import GxSettings
 from dagster_project.progress import progress_logger
 
@@ -25,7 +27,8 @@ weekly_schedule = dg.ScheduleDefinition(
 
 defs = dg.Definitions(
     loggers={"progress": progress_logger, "console": dg.colored_console_logger},
-    assets=[*INGEST_ASSETS, warehouse_models, policy_measures],
+    assets=[*INGEST_ASSETS, warehouse_models, policy_measures, policy_workbooks],
+    asset_checks=ASSET_CHECKS,  # data quality: blocking checks stop the steps downstream
     jobs=[weekly_refresh],
     schedules=[weekly_schedule],
     resources={"settings": GxSettings(), "dbt": dbt_resource()},

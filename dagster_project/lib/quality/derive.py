@@ -1,0 +1,336 @@
+"""Derived columns for the checks GX has no built-in for, computed in pandas on one batch.
+
+Each derivation adds `*_problem` columns: NULL where the row is fine, otherwise a short text
+saying what is wrong *with the values* (so that GX's unexpected examples are readable), e.g.
+`工业总产值累计 202410 12,345.0 < 202409 13,000.0`. The suites then assert them with
+`expect_column_values_to_be_null` (with `mostly` where the check is a rate). Nothing here reads
+the warehouse: the previous reports, the directory and the account list come in as arguments,
+so every check can be tested on a hand-made DataFrame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dagster_project.lib.ingest.spec import Dataset, Kind
+from dagster_project.lib.uscc import uscc_problem
+
+# Defaults of the tolerances (a suite's `params` override them).
+DEFAULTS = {
+    "gap_tolerance_share": 0.05,  # |本月 − Δ累计| allowed, as a share of the larger of the two
+    "gap_tolerance_abs": 1.0,  # ... plus this absolute slack (in the file's unit, 千元 for stats)
+    "jump_factor": 100.0,  # a month value this many times the previous report's (or 1/x) is a unit slip
+    "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
+    "cny_per_usd_max": 9.0,
+}
+
+
+@dataclass
+class Lookups:
+    """What a derivation may need besides the batch itself."""
+
+    as_of: date
+    period: str | None = None  # the delivered file's period (YYYYMM or YYYYMMDD), None for registers/marts
+    directory: frozenset[str] = frozenset()  # USCCs of the enterprise directory as of the run
+    accounts: frozenset[str] = frozenset()  # metering accounts in any account snapshot as of the run
+    # stats_industry: per USCC, the latest report *before* the batch's month (any year), effective
+    # (superseded versions resolved): columns uscc, report_month (int YYYYMM), output_month_k_yuan,
+    # output_ytd_k_yuan, revenue_month_k_yuan, revenue_ytd_k_yuan.
+    previous_reports: pd.DataFrame | None = None
+    params: dict = field(default_factory=dict)
+
+    def param(self, name: str) -> float:
+        return float(self.params.get(name, DEFAULTS[name]))
+
+
+# ---------------------------------------------------------------- typing of raw text batches
+
+
+def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Raw text columns typed by their spec: numbers as float, months as int YYYYMM, dates as datetime.
+
+    Values that do not parse (only possible in quarantined rows) become NULL; the quarantine
+    expectation reports those rows.
+    """
+    out = df.copy()
+    for c in dataset.columns:
+        if c.name not in out:
+            out[c.name] = None
+        s = out[c.name]
+        if c.kind in (Kind.DECIMAL, Kind.INTEGER):
+            out[c.name] = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False), errors="coerce").astype(float)
+        elif c.kind is Kind.MONTH:
+            text = s.astype("string")
+            ok = text.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])").fillna(False).astype(bool)
+            out[c.name] = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+        elif c.kind is Kind.DATE:
+            out[c.name] = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+        else:
+            out[c.name] = s.astype(object).where(s.notna(), None)
+    return out
+
+
+# ---------------------------------------------------------------- generic derivations
+
+
+def add_uscc_problem(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """uscc_problem: GB 32100-2015 shape and check character, GB 11714 organisation-code check digit."""
+    if "uscc" in df:
+        df["uscc_problem"] = [None if _blank(v) else _with_code(v, uscc_problem(v)) for v in df["uscc"]]
+    return df
+
+
+def add_directory_problem(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """directory_problem: a valid USCC that is not in the enterprise directory (referential integrity).
+
+    Blank codes (unmatched power accounts, parks) and invalid codes (reported by uscc_problem) are
+    not counted again here."""
+    if "uscc" in df:
+        df["directory_problem"] = [
+            None if _blank(v) or v in lookups.directory or uscc_problem(v) else f"{v} not in the enterprise directory"
+            for v in df["uscc"]
+        ]
+    return df
+
+
+# ---------------------------------------------------------------- stats
+
+
+def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """Checks of a monthly industrial report against each enterprise's previous report.
+
+    ytd_decrease: 累计 output or revenue lower than in the previous report of the same year.
+    gap_problem: 本月 differs from Δ累计 (this 累计 − last month's 累计; January: 累计) by more than the
+        tolerance; only where the previous report is the month just before (or the month is January),
+        since a skipped month makes Δ累计 cover two months.
+    magnitude_jump: 本月 output ≥ jump_factor × (or ≤ 1/jump_factor of) the previous report's, both > 0:
+        the signature of a file in 元 instead of 千元 (or the other way round).
+    """
+    prev = lookups.previous_reports
+    if prev is None or prev.empty:
+        prev = pd.DataFrame(columns=["uscc", "report_month", "output_month_k_yuan", "output_ytd_k_yuan",
+                                     "revenue_month_k_yuan", "revenue_ytd_k_yuan"])
+    prev = prev.drop_duplicates("uscc", keep="last").set_index("uscc")
+    share, slack, factor = lookups.param("gap_tolerance_share"), lookups.param("gap_tolerance_abs"), lookups.param("jump_factor")
+    decrease, gap, jump = [], [], []
+    for row in df.itertuples(index=False):
+        month = _int(row.report_month)
+        p = prev.loc[row.uscc] if row.uscc in prev.index else None
+        p_month = _int(p["report_month"]) if p is not None else None
+        same_year = p is not None and month is not None and p_month is not None and p_month // 100 == month // 100
+        problems = []
+        if same_year:
+            for label, now, before in (("工业总产值累计", row.output_ytd_k_yuan, p["output_ytd_k_yuan"]),
+                                       ("营业收入累计", row.revenue_ytd_k_yuan, p["revenue_ytd_k_yuan"])):
+                if _num(now) and _num(before) and now < before:
+                    problems.append(f"{label} {month} {_fmt(now)} < {p_month} {_fmt(before)}")
+        decrease.append("; ".join(problems) or None)
+
+        problems = []
+        january = month is not None and month % 100 == 1
+        consecutive = same_year and p_month == month - 1
+        if january or consecutive:
+            for label, reported, ytd, before in (
+                ("工业总产值", row.output_month_k_yuan, row.output_ytd_k_yuan, None if january else p["output_ytd_k_yuan"]),
+                ("营业收入", row.revenue_month_k_yuan, row.revenue_ytd_k_yuan, None if january else p["revenue_ytd_k_yuan"]),
+            ):
+                if not (_num(reported) and _num(ytd)) or (not january and not _num(before)):
+                    continue
+                derived = ytd - (0.0 if january else before)
+                diff = reported - derived
+                if abs(diff) > slack + share * max(abs(reported), abs(derived)):
+                    base = f"累计 {_fmt(ytd)}" if january else f"累计 {month} {_fmt(ytd)} − {p_month} {_fmt(before)}"
+                    rel = f" ({diff / derived:+.1%})" if derived else ""
+                    problems.append(f"{label} 本月 {_fmt(reported)} vs Δ累计 {_fmt(derived)} ({base}): gap {_fmt(diff)}{rel}")
+        gap.append("; ".join(problems) or None)
+
+        problem = None
+        if p is not None and _num(row.output_month_k_yuan) and _num(p["output_month_k_yuan"]):
+            now, before = row.output_month_k_yuan, p["output_month_k_yuan"]
+            if now > 0 and before > 0 and (now >= factor * before or now * factor <= before):
+                problem = (f"工业总产值_本月 {_fmt(now)} 千元 = {now / before:,.4g}× the previous report "
+                           f"({p_month}: {_fmt(before)} 千元)")
+        jump.append(problem)
+    df["ytd_decrease"] = decrease
+    df["gap_problem"] = gap
+    df["magnitude_jump"] = jump
+    return df
+
+
+def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """month_problem: a month field after the snapshot month (the future of the file);
+    field_problem: 规上 without 入统年月, 退库年月 before 入统年月."""
+    snapshot = _int(lookups.period)
+    labels = {"above_size_since": "入统年月", "production_start": "投产年月", "above_size_exit": "退库年月"}
+    month_problem, field_problem = [], []
+    for row in df.itertuples(index=False):
+        late = [f"{labels[c]} {_int(getattr(row, c))} after snapshot {snapshot}" for c in labels
+                if snapshot and _int(getattr(row, c)) and _int(getattr(row, c)) > snapshot]
+        month_problem.append("; ".join(late) or None)
+        problems = []
+        since, exit_ = _int(row.above_size_since), _int(row.above_size_exit)
+        if row.scale_flag == "规上" and since is None:
+            problems.append("规上 without 入统年月")
+        if since and exit_ and exit_ < since:
+            problems.append(f"退库年月 {exit_} before 入统年月 {since}")
+        field_problem.append("; ".join(problems) or None)
+    df["month_problem"] = month_problem
+    df["field_problem"] = field_problem
+    return df
+
+
+def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """month_problem: 开工/入库/竣工年月 after the library month of the file;
+    field_problem: equipment purchase above the month's investment, completion before start."""
+    library = _int(lookups.period)
+    labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
+    month_problem, field_problem = [], []
+    for row in df.itertuples(index=False):
+        late = [f"{labels[c]} {_int(getattr(row, c))} after library month {library}" for c in labels
+                if library and _int(getattr(row, c)) and _int(getattr(row, c)) > library]
+        month_problem.append("; ".join(late) or None)
+        problems = []
+        if _num(row.equipment_month_10k_yuan) and _num(row.investment_month_10k_yuan) \
+                and row.equipment_month_10k_yuan > row.investment_month_10k_yuan:
+            problems.append(f"设备购置 {_fmt(row.equipment_month_10k_yuan)} > 完成投资 {_fmt(row.investment_month_10k_yuan)} 万元")
+        start, done = _int(row.start_month), _int(row.completion_month)
+        if start and done and done < start:
+            problems.append(f"竣工年月 {done} before 开工年月 {start}")
+        field_problem.append("; ".join(problems) or None)
+    df["month_problem"] = month_problem
+    df["field_problem"] = field_problem
+    return df
+
+
+# ---------------------------------------------------------------- power, tax, customs, registers
+
+
+def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失."""
+    df["account_problem"] = [None if _blank(a) or a in lookups.accounts else f"account {a} in no account snapshot"
+                             for a in df["account_no"]]
+    flag_problem = []
+    for flag, kwh in zip(df["data_flag"], df["kwh"]):
+        if flag == "缺失" and _num(kwh):
+            flag_problem.append(f"flagged 缺失 but kWh {_fmt(kwh)}")
+        elif flag in ("正常", "估算") and not _num(kwh):
+            flag_problem.append(f"flagged {flag} but kWh blank")
+        else:
+            flag_problem.append(None)
+    df["flag_problem"] = flag_problem
+    return df
+
+
+def add_tax_vat(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """filed_problem: filing date before the start of the tax period, or after the as-of date."""
+    out = []
+    for period, filed in zip(df["tax_period"], df["filed_on"]):
+        p = _int(period)
+        if p is None or pd.isna(filed):
+            out.append(None)
+            continue
+        start = date(p // 100, p % 100, 1)
+        if filed.date() < start:
+            out.append(f"申报日期 {filed.date()} before 所属期 {p}")
+        elif filed.date() > lookups.as_of:
+            out.append(f"申报日期 {filed.date()} after as-of {lookups.as_of}")
+        else:
+            out.append(None)
+    df["filed_problem"] = out
+    return df
+
+
+def add_customs_export(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """rate_problem: CNY per USD outside a plausible band (a value in the wrong unit);
+    date_problem: export date outside the file's month."""
+    low, high = lookups.param("cny_per_usd_min"), lookups.param("cny_per_usd_max")
+    rate_problem = []
+    for usd, cny in zip(df["value_usd"], df["value_cny_yuan"]):
+        if _num(usd) and _num(cny) and usd > 0 and not low <= cny / usd <= high:
+            rate_problem.append(f"人民币 {_fmt(cny)} / 美元 {_fmt(usd)} = {cny / usd:,.4g} CNY per USD")
+        else:
+            rate_problem.append(None)
+    df["rate_problem"] = rate_problem
+    month = _int(lookups.period)
+    df["date_problem"] = [
+        None if month is None or pd.isna(d) or d.year * 100 + d.month == month else f"出口日期 {d.date()} outside {month}"
+        for d in df["export_date"]
+    ]
+    return df
+
+
+def add_loans(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """date_problem: maturity not after disbursement."""
+    df["date_problem"] = [
+        f"到期日期 {m.date()} not after 放款日期 {d.date()}" if not (pd.isna(d) or pd.isna(m)) and m <= d else None
+        for d, m in zip(df["disbursed_on"], df["matures_on"])
+    ]
+    return df
+
+
+def add_policy_awards(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
+    """award_problem: chosen without being eligible, or an amount without eligibility."""
+    out = []
+    for eligible, chosen, amount in zip(df["eligible"], df["chosen"], df["amount_yuan"]):
+        problems = []
+        if _true(chosen) and not _true(eligible):
+            problems.append("chosen but not eligible")
+        if not _true(eligible) and _num(amount) and amount != 0:
+            problems.append(f"amount {_fmt(amount)} 元 without eligibility")
+        out.append("; ".join(problems) or None)
+    df["award_problem"] = out
+    return df
+
+
+DERIVE: dict[str, Callable[[pd.DataFrame, Lookups], pd.DataFrame]] = {
+    "uscc": add_uscc_problem,
+    "directory": add_directory_problem,
+    "stats_industry": add_stats_industry,
+    "stats_enterprise": add_stats_enterprise,
+    "stats_projects": add_stats_projects,
+    "power_daily": add_power_daily,
+    "tax_vat": add_tax_vat,
+    "customs_export": add_customs_export,
+    "loans": add_loans,
+    "policy_awards": add_policy_awards,
+}
+
+
+def derive(df: pd.DataFrame, names: tuple[str, ...], lookups: Lookups) -> pd.DataFrame:
+    for name in names:
+        df = DERIVE[name](df, lookups)
+    return df
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == ""
+
+
+def _true(v) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v)) and bool(v)
+
+
+def _num(v) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
+
+
+def _int(v) -> int | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return int(v)
+
+
+def _fmt(v: float) -> str:
+    return f"{float(v):,.1f}"
+
+
+def _with_code(code: str, problem: str | None) -> str | None:
+    return None if problem is None else f"{code}: {problem}"

@@ -1,0 +1,214 @@
+"""Great Expectations 1.x on pandas batches: one ephemeral context per run, results as plain rows.
+
+GX is imported here only, when a session starts (importing it takes seconds). The context is
+ephemeral (nothing is written except the Data Docs site), progress bars are off, and there is one
+pandas dataframe asset per suite. Every validation result is also put in the context's (in-memory)
+validation store so that the Data Docs site, built into `<reports>/data_docs/`, shows the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .suites import Suite, to_gx
+
+SITE_NAME = "gxindustry_data_quality"
+AGGREGATE_NAMES = {"expect_column_median_to_be_between": "median", "expect_table_row_count_to_be_between": "rows"}
+EXAMPLES = 10
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    batch: str
+    expectation: str
+    expectation_type: str
+    label: str
+    column_name: str | None
+    severity: str
+    success: bool
+    observed_value: str
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    mostly: float | None
+    unexpected_examples: list[Any]
+
+    @property
+    def outcome(self) -> str:
+        if self.success:
+            return "pass"
+        return "fail" if self.severity == "blocking" else "warn"
+
+
+class GxSession:
+    """One GX context for one Dagster run (shared by the run's check steps in this process)."""
+
+    def __init__(self, run_name: str, docs_dir: Path | None = None) -> None:
+        import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = {"globally": False, "metric_calculations": False, "profilers": False}
+        self.docs_dir = docs_dir
+        if docs_dir is not None:
+            self.ctx.add_data_docs_site(
+                SITE_NAME,
+                {
+                    "class_name": "SiteBuilder",
+                    "show_how_to_buttons": False,
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+        self.source = self.ctx.data_sources.add_pandas("gxindustry")
+        self.batch_definitions: dict[str, Any] = {}
+        self.suites_stored: set[str] = set()
+        self.run_identifier = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        self.validations = 0
+        self._not_rendered: list = []  # resources stored since the last Data Docs build
+
+    def validate(self, suite: Suite, frame: pd.DataFrame, values: dict[str, Any], batch: str) -> list[ExpectationOutcome]:
+        """Validate one batch against a suite; one outcome per expectation, in the suite's order."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        gx_suite = to_gx(suite, values)
+        if suite.name not in self.suites_stored:
+            self.ctx.suites.add(to_gx(suite, values))
+            self.suites_stored.add(suite.name)
+            self._not_rendered.append(ExpectationSuiteIdentifier(name=suite.name))
+        if suite.name not in self.batch_definitions:
+            asset = self.source.add_dataframe_asset(suite.name)
+            self.batch_definitions[suite.name] = asset.add_batch_definition_whole_dataframe("batch")
+        gx_batch = self.batch_definitions[suite.name].get_batch(batch_parameters={"dataframe": frame})
+        # Pass 1, every expectation: counts and sample values (GX's BASIC format is about a third
+        # cheaper than SUMMARY, and most batches are clean). Pass 2, only the expectations that met
+        # unexpected rows: again with SUMMARY and the suite's index columns, so that every example
+        # says which row (line, key) it is.
+        result = gx_batch.validate(gx_suite, result_format={"result_format": "BASIC", "partial_unexpected_count": EXAMPLES})
+        by_name = {r.expectation_config.meta.get("name"): r for r in result.results}
+        index = [c for c in suite.index_columns if c in frame.columns]
+        detail = [e for e in suite.expectations
+                  if e.is_map and index and by_name.get(e.name) is not None and (by_name[e.name].result or {}).get("unexpected_count")]
+        if detail:
+            again = gx_batch.validate(
+                to_gx(suite, values, tuple(detail)),
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                               "unexpected_index_column_names": index},
+            )
+            for r in again.results:
+                by_name[r.expectation_config.meta.get("name")] = r
+            result.results = [by_name.get(r.expectation_config.meta.get("name"), r) for r in result.results]
+        result.meta["run_id"] = self.run_identifier
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite.name), self.run_identifier, batch)
+        self.ctx.validation_results_store.set(key, result)
+        self._not_rendered.append(key)
+        self.validations += 1
+        return [_outcome(suite, batch, e, by_name.get(e.name)) for e in suite.expectations]
+
+    def build_docs(self) -> Path | None:
+        """Render the validations stored since the last build and rebuild the index page (which
+        lists every validation of this session; pages of earlier runs are removed). The index path."""
+        if self.docs_dir is None or not self.validations:
+            return None
+        self.docs_dir.mkdir(parents=True, exist_ok=True)
+        if self._not_rendered:
+            self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
+            self._not_rendered = []
+        return self.docs_dir / "index.html"
+
+
+def _outcome(suite: Suite, batch: str, e, r) -> ExpectationOutcome:
+    base = dict(suite=suite.name, batch=batch, expectation=e.name, expectation_type=e.type, label=e.label,
+                column_name=e.column, severity=e.severity, mostly=e.mostly)
+    if r is None:  # cannot happen unless GX drops an expectation; never count it as passed
+        return ExpectationOutcome(**base, success=False, observed_value="error: no result from GX", element_count=None,
+                                  unexpected_count=None, unexpected_percent=None, unexpected_examples=[])
+    error = _exception(r.exception_info)
+    if error:
+        return ExpectationOutcome(**base, success=False, observed_value=f"error: {error}", element_count=None,
+                                  unexpected_count=None, unexpected_percent=None, unexpected_examples=[])
+    res = dict(r.result or {})
+    if e.is_map:
+        n, bad = res.get("element_count"), res.get("unexpected_count")
+        pct = res.get("unexpected_percent_total", res.get("unexpected_percent"))
+        if pct is None and n:
+            pct = 100.0 * (bad or 0) / n
+        observed = f"{bad} of {n} rows ({(pct or 0):.2f}%)"
+        if e.mostly is not None:
+            observed += f"; at most {(1 - e.mostly):.0%} allowed"
+        examples = _examples(res, e.column)
+    else:
+        n, bad, pct = None, None, None
+        value = _plain(res.get("observed_value"))
+        statistic = AGGREGATE_NAMES.get(e.type, "observed")
+        observed = f"{statistic}: no value (empty batch or all NULL)" if value is None else \
+            f"{statistic} {_number(value) if isinstance(value, (int, float)) else json.dumps(value, ensure_ascii=False)}"
+        examples = []
+    return ExpectationOutcome(**base, success=bool(r.success), observed_value=observed, element_count=n,
+                              unexpected_count=bad, unexpected_percent=pct, unexpected_examples=examples)
+
+
+def _examples(res: dict, column: str | None) -> list[Any]:
+    values = res.get("partial_unexpected_list") or []
+    index = res.get("partial_unexpected_index_list") or []
+    out = []
+    for i, value in enumerate(values[:EXAMPLES]):
+        where = index[i] if i < len(index) and isinstance(index[i], dict) else None
+        if where:
+            item = {k: _plain(v) for k, v in where.items()}
+            if column and "," not in column and column not in item:
+                item[column] = _plain(value)
+            out.append(item)
+        else:
+            out.append(_plain(value))
+    return out
+
+
+def _exception(info) -> str | None:
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    if isinstance(info, dict):  # {metric id: {raised_exception, exception_message, ...}}
+        for v in info.values():
+            if isinstance(v, dict) and v.get("raised_exception"):
+                return v.get("exception_message") or "exception in GX"
+    return None
+
+
+def _number(v: float) -> str:
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.6g}"
+
+
+def _plain(v):
+    """JSON-friendly values for the results table and Dagster metadata."""
+    if v is None:
+        return None
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if hasattr(v, "item"):  # numpy scalars
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        return int(v) if v.is_integer() and abs(v) < 1e15 else round(v, 6)
+    if isinstance(v, str) and len(v) == 19 and v.endswith("T00:00:00"):
+        return v[:10]
+    return v

@@ -1,0 +1,153 @@
+"""Validate suites against the warehouse: build each batch, derive, run GX, record the results.
+
+`validate_suites` is what the Dagster checks call; it knows nothing about Dagster. One call handles
+a list of suites with one DuckDB connection (the caller's) and one GX session, and appends every
+expectation result to `marts.dq_check_results`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from dagster_project.lib import refdata
+from dagster_project.lib.ingest import DATASETS
+from dagster_project.lib.ingest.spec import Dataset, PeriodKind
+
+from . import warehouse
+from .derive import Lookups, derive, typed
+from .gx_runner import ExpectationOutcome, GxSession
+from .suites import Suite
+
+DATASET_BY_TABLE = {d.table: d for d in DATASETS}
+
+
+@dataclass
+class BatchResult:
+    name: str  # file name (raw) or the table / suite name (marts)
+    rows: int
+    outcomes: list[ExpectationOutcome]
+    file_name: str | None = None
+    revalidation: bool = False
+
+
+@dataclass
+class SuiteResult:
+    suite: Suite
+    batches: list[BatchResult] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # failing files now fully superseded
+
+    def outcomes(self, severity: str) -> list[ExpectationOutcome]:
+        return [o for b in self.batches for o in b.outcomes if o.severity == severity]
+
+    def passed(self, severity: str) -> bool:
+        return all(o.success for o in self.outcomes(severity))
+
+    def failures(self, severity: str) -> list[tuple[BatchResult, ExpectationOutcome]]:
+        return [(b, o) for b in self.batches for o in b.outcomes if o.severity == severity and not o.success]
+
+
+def run_values(as_of: date) -> dict[str, Any]:
+    """Placeholder values that are the same for every batch of a run."""
+    first = as_of.replace(day=1)
+    last_closed = (first.year - 1) * 100 + 12 if first.month == 1 else first.year * 100 + first.month - 1
+    return {
+        "$as_of": datetime(as_of.year, as_of.month, as_of.day),
+        "$as_of_month": as_of.year * 100 + as_of.month,
+        "$last_closed_month": last_closed,
+        "$last_closed_month_start": datetime(last_closed // 100, last_closed % 100, 1),
+        "$file_period": None,
+        "$county_codes": sorted(refdata.county_codes()),
+        "$industry_classes": sorted(refdata.industry_classes()),
+        "$country_codes": sorted(refdata.country_codes()),
+    }
+
+
+def file_period_value(ds: Dataset, period: str | None):
+    if period is None or ds.period is PeriodKind.NONE:
+        return None
+    if ds.period is PeriodKind.DELIVERY_DATE:
+        return datetime(int(period[:4]), int(period[4:6]), int(period[6:8]))
+    return int(period)
+
+
+def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, run_id: str,
+                    now: datetime | None = None) -> list[SuiteResult]:
+    warehouse.ensure_results_table(con)
+    values = run_values(as_of)
+    shared = {"directory": None, "accounts": None}
+
+    def lookups(period: str | None, suite: Suite, extra: dict | None = None) -> Lookups:
+        if "directory" in suite.derive and shared["directory"] is None:
+            shared["directory"] = warehouse.directory(con, as_of)
+        if "power_daily" in suite.derive and shared["accounts"] is None:
+            shared["accounts"] = warehouse.accounts(con, as_of)
+        return Lookups(as_of=as_of, period=period, directory=shared["directory"] or frozenset(),
+                       accounts=shared["accounts"] or frozenset(), params=suite.params, **(extra or {}))
+
+    results = []
+    for suite in suites:
+        result = SuiteResult(suite)
+        rows: list[dict] = []
+        if suite.batch == "file":
+            ds = DATASET_BY_TABLE[suite.dataset]
+            for delivery in warehouse.deliveries_to_validate(con, ds, suite.asset, as_of):
+                text = warehouse.file_batch(con, ds, delivery, as_of)
+                checked_at = now or datetime.now()
+                if text is None:
+                    result.cleared.append(delivery.file_name)
+                    rows.append(_cleared_row(run_id, checked_at, as_of, suite, delivery.file_name))
+                    continue
+                extra = {}
+                if "stats_industry" in suite.derive:
+                    extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
+                frame = derive(typed(text, ds), suite.derive, lookups(delivery.period, suite, extra))
+                batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
+                outcomes = session.validate(suite, frame, batch_values, delivery.file_name)
+                batch = BatchResult(delivery.file_name, len(frame), outcomes, delivery.file_name, delivery.revalidation)
+                result.batches.append(batch)
+                rows += _rows(run_id, checked_at, as_of, suite, batch)
+        else:
+            if suite.batch == "table":
+                frame = warehouse.table_batch(con, suite.table)
+            else:
+                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
+                frame = warehouse.sql_batch(con, suite.sql, bind)
+            frame = derive(frame, suite.derive, lookups(None, suite))
+            checked_at = now or datetime.now()
+            outcomes = session.validate(suite, frame, values, suite.name)
+            batch = BatchResult(suite.table or suite.name, len(frame), outcomes)
+            result.batches.append(batch)
+            rows += _rows(run_id, checked_at, as_of, suite, batch)
+        warehouse.write_results(con, rows)
+        results.append(result)
+    return results
+
+
+def _rows(run_id: str, checked_at: datetime, as_of: date, suite: Suite, batch: BatchResult) -> list[dict]:
+    return [
+        {
+            "run_id": run_id, "checked_at": checked_at, "as_of": as_of, "asset": suite.asset,
+            "check_name": suite.check_name(o.severity), "suite": suite.name, "file_name": batch.file_name,
+            "batch_rows": batch.rows, "expectation": o.expectation, "expectation_type": o.expectation_type,
+            "label": o.label, "column_name": o.column_name, "severity": o.severity, "success": o.success,
+            "outcome": o.outcome, "observed_value": o.observed_value, "element_count": o.element_count,
+            "unexpected_count": o.unexpected_count, "unexpected_percent": o.unexpected_percent, "mostly": o.mostly,
+            "unexpected_examples": json.dumps(o.unexpected_examples, ensure_ascii=False, default=str),
+        }
+        for o in batch.outcomes
+    ]
+
+
+def _cleared_row(run_id: str, checked_at: datetime, as_of: date, suite: Suite, file_name: str) -> dict:
+    return {
+        "run_id": run_id, "checked_at": checked_at, "as_of": as_of, "asset": suite.asset,
+        "check_name": suite.check_name("blocking"), "suite": suite.name, "file_name": file_name, "batch_rows": 0,
+        "expectation": "superseded", "expectation_type": None, "label": "已被后续报送全部替代",
+        "column_name": None, "severity": "blocking", "success": True, "outcome": "pass",
+        "observed_value": "every row of the file is superseded by a later delivery: earlier failures cleared",
+        "unexpected_examples": "[]",
+    }
+

@@ -1,0 +1,264 @@
+"""Everything the checks read from and write to the DuckDB warehouse.
+
+Batches are built one at a time and only ever hold one delivered file (raw) or one mart: the
+history is never loaded into pandas as a whole. Results go to `marts.dq_check_results`
+(append-only), with the view `marts.dq_check_results_latest` (the latest validation of every
+suite and file) for the workbook's 数据质量 sheet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.ingest.spec import Dataset
+
+RESULTS_TABLE = "marts.dq_check_results"
+LATEST_VIEW = "marts.dq_check_results_latest"
+
+# (name, type, meaning) -- the contract with the workbook writer (docs/data-quality.md).
+RESULT_COLUMNS = (
+    ("run_id", "VARCHAR", "Dagster run id"),
+    ("checked_at", "TIMESTAMP", "when this batch was validated (same for all rows of one batch)"),
+    ("as_of", "DATE", "the run's as-of date"),
+    ("asset", "VARCHAR", "Dagster asset key, e.g. raw/stats_industry, marts/fct_enterprise_month"),
+    ("check_name", "VARCHAR", "Dagster asset check, <suite>_<severity>"),
+    ("suite", "VARCHAR", "expectation suite = expectations/<suite>.yml"),
+    ("file_name", "VARCHAR", "delivered file (raw suites); NULL for marts"),
+    ("batch_rows", "BIGINT", "rows in the batch"),
+    ("expectation", "VARCHAR", "expectation name within the suite"),
+    ("expectation_type", "VARCHAR", "GX expectation type"),
+    ("label", "VARCHAR", "Chinese label for the 数据质量 sheet"),
+    ("column_name", "VARCHAR", "column(s) checked"),
+    ("severity", "VARCHAR", "blocking | warning"),
+    ("success", "BOOLEAN", "the expectation held (within mostly)"),
+    ("outcome", "VARCHAR", "pass | fail (blocking, not met) | warn (warning, not met)"),
+    ("observed_value", "VARCHAR", "what GX observed, in words: 'n of N rows (p%)' or the observed statistic"),
+    ("element_count", "BIGINT", "rows evaluated (map expectations)"),
+    ("unexpected_count", "BIGINT", "rows not meeting the expectation"),
+    ("unexpected_percent", "DOUBLE", "unexpected_count / element_count × 100"),
+    ("mostly", "DOUBLE", "required share of rows, NULL = all"),
+    ("unexpected_examples", "VARCHAR", "JSON list of up to 10 examples (value and identifying columns)"),
+)
+
+# Keys that decide which row of a delivery is in force (as the dbt staging models supersede).
+SUPERSESSION_KEYS = {
+    "stats_enterprise": ("_dataset_period", "uscc"),
+    "stats_projects": ("_dataset_period", "project_code"),
+    "registers_recognitions": ("list_category", "level", "coalesce(uscc, name)", "recognition_type", "recognised_on"),
+}
+
+
+def supersession_key(ds: Dataset) -> tuple[str, ...]:
+    return SUPERSESSION_KEYS.get(ds.table, ds.key)
+
+
+def ensure_results_table(con: duckdb.DuckDBPyConnection) -> None:
+    cols = ", ".join(f"{name} {kind}" for name, kind, _ in RESULT_COLUMNS)
+    con.execute("create schema if not exists marts")
+    con.execute(f"create table if not exists {RESULTS_TABLE} ({cols})")
+    con.execute(
+        f"""create or replace view {LATEST_VIEW} as
+            select * from {RESULTS_TABLE}
+            qualify checked_at = max(checked_at) over (partition by asset, suite, coalesce(file_name, ''))"""
+    )
+
+
+def write_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    if not rows:
+        return
+    ensure_results_table(con)
+    names = [n for n, _, _ in RESULT_COLUMNS]
+    frame = pd.DataFrame([{n: r.get(n) for n in names} for r in rows], columns=names)
+    con.register("dq_rows", frame)
+    try:
+        casts = ", ".join(f"cast({n} as {kind}) as {n}" for n, kind, _ in RESULT_COLUMNS)
+        con.execute(f"insert into {RESULTS_TABLE} select {casts} from dq_rows")
+    finally:
+        con.unregister("dq_rows")
+
+
+def _table_exists(con, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
+
+
+# ---------------------------------------------------------------- which files to validate
+
+
+@dataclass(frozen=True)
+class Delivery:
+    file_name: str
+    period: str | None
+    version: int
+    available_on: date
+    revalidation: bool = False  # its latest validation failed a blocking expectation
+
+
+def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[Delivery]:
+    """Files of one raw dataset that need validating in this run.
+
+    - every loaded file that has arrived by the as-of date (`available_on <= as_of`, the same cut
+      as the dbt models) and has never been validated: in a weekly run, the week's deliveries;
+    - every file whose latest validation failed a blocking expectation: it keeps blocking until a
+      later delivery supersedes its rows or the expectation passes (then it is cleared).
+    Files that arrive after the as-of date wait for the run in which they count as arrived.
+    """
+    if not _table_exists(con, "raw._manifest"):
+        return []
+    manifest = con.execute(
+        """select file_name, period, version, available_on from raw._manifest
+           where feed = ? and dataset = ? and available_on <= ?
+           order by coalesce(period, ''), version, file_name""",
+        [ds.feed, ds.dataset, as_of],
+    ).fetchall()
+    last = last_validation(con, asset)
+    out, again = [], []
+    for name, period, version, available_on in manifest:
+        if name not in last:
+            out.append(Delivery(name, period, version, available_on))
+        elif last[name]:
+            again.append(Delivery(name, period, version, available_on, revalidation=True))
+    return out + again
+
+
+def last_validation(con, asset: str) -> dict[str, bool]:
+    """file name -> whether its latest validation failed a blocking expectation."""
+    if not _table_exists(con, RESULTS_TABLE):
+        return {}
+    rows = con.execute(
+        f"""select file_name, bool_or(severity = 'blocking' and not success)
+            from (select *, max(checked_at) over (partition by file_name) as latest
+                  from {RESULTS_TABLE} where asset = ? and file_name is not null)
+            where checked_at = latest group by file_name""",
+        [asset],
+    ).fetchall()
+    return dict(rows)
+
+
+# ---------------------------------------------------------------- batches
+
+
+def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFrame | None:
+    """One delivered file as text columns + `_file`, `_line`, `_quarantined` (reasons, NULL for loaded rows).
+
+    A first validation sees the file as delivered: its loaded rows and the rows ingestion
+    quarantined (rebuilt from `raw._rejected_rows`). A re-validation sees only what is still in
+    force -- loaded rows not superseded by a later delivery, and the quarantined rows unless a
+    later version (`_vN`) of the same delivery has come. None when nothing of the file is left in
+    force (it has been superseded: the failure is cleared).
+    """
+    names = [c.name for c in ds.columns]
+    cols = ", ".join(names)
+    if delivery.revalidation:
+        keys = ", ".join(supersession_key(ds))
+        loaded = con.execute(
+            f"""select {cols}, _file, _line from (
+                    select *, row_number() over (
+                        partition by {keys}
+                        order by coalesce(_dataset_period, '') desc, _version desc, _line desc) as _rank
+                    from raw.{ds.table} where _available_on <= ?)
+                where _rank = 1 and _file = ? order by _line""",
+            [as_of, delivery.file_name],
+        ).df()
+        corrected = con.execute(
+            """select count(*) from raw._manifest where feed = ? and dataset = ?
+               and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?""",
+            [ds.feed, ds.dataset, delivery.period, delivery.version, as_of],
+        ).fetchone()[0] > 0
+        rejected = _rejected(con, ds, delivery.file_name) if not corrected else _EMPTY
+        if loaded.empty and rejected.empty:
+            return None
+    else:
+        loaded = con.execute(
+            f"select {cols}, _file, _line from raw.{ds.table} where _file = ? order by _line", [delivery.file_name]
+        ).df()
+        rejected = _rejected(con, ds, delivery.file_name)
+    loaded["_quarantined"] = None
+    if rejected.empty:
+        loaded["_line"] = loaded["_line"].astype("Int64")
+        return loaded
+    frame = pd.concat([loaded, rejected] if not loaded.empty else [rejected], ignore_index=True)
+    frame["_line"] = frame["_line"].astype("Int64")
+    return frame.sort_values("_line", kind="stable").reset_index(drop=True)
+
+
+def _rejected(con, ds: Dataset, file_name: str) -> pd.DataFrame:
+    rows = con.execute(
+        """select line, any_value(row_json), string_agg(field || ': ' || reason, '; ' order by field)
+           from raw._rejected_rows where file_name = ? group by line order by line""",
+        [file_name],
+    ).fetchall()
+    names = [c.name for c in ds.columns]
+    if not rows:
+        return _EMPTY
+    by_header = {c.header: c.name for c in ds.columns}
+    records = []
+    for line, row_json, reasons in rows:
+        values = json.loads(row_json) if row_json else {}
+        record = {name: None for name in names}
+        for header, value in values.items():
+            name = by_header.get((header or "").strip())
+            if name:
+                text = None if value is None else str(value).strip()
+                record[name] = text or None
+        record.update(_file=file_name, _line=line, _quarantined=reasons)
+        records.append(record)
+    return pd.DataFrame.from_records(records, columns=[*names, "_file", "_line", "_quarantined"])
+
+
+_EMPTY = pd.DataFrame()  # no quarantined rows (only ever tested with .empty)
+
+
+def table_batch(con, table: str) -> pd.DataFrame:
+    return con.execute(f"select * from {table}").df()
+
+
+def sql_batch(con, sql: str, values: dict) -> pd.DataFrame:
+    """A suite's query; `$name` parameters (as_of, ...) are bound by DuckDB."""
+    used = set(re.findall(r"\$([a-z_]+)", sql))
+    return con.execute(sql, {k: v for k, v in values.items() if k in used}).df()
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def directory(con, as_of: date) -> frozenset[str]:
+    """USCCs listed in any enterprise-directory snapshot that has arrived by the as-of date."""
+    if not _table_exists(con, "raw.stats_enterprise"):
+        return frozenset()
+    rows = con.execute("select distinct uscc from raw.stats_enterprise where _available_on <= ?", [as_of]).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def accounts(con, as_of: date) -> frozenset[str]:
+    if not _table_exists(con, "raw.power_accounts"):
+        return frozenset()
+    rows = con.execute("select distinct account_no from raw.power_accounts where _available_on <= ?", [as_of]).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def previous_reports(con, report_month: int, as_of: date) -> pd.DataFrame:
+    """Per USCC, its latest monthly report before `report_month` (any year), the version in force."""
+    return con.execute(
+        """select uscc, cast(report_month as integer) as report_month,
+                  try_cast(output_month_k_yuan as double) as output_month_k_yuan,
+                  try_cast(output_ytd_k_yuan as double) as output_ytd_k_yuan,
+                  try_cast(revenue_month_k_yuan as double) as revenue_month_k_yuan,
+                  try_cast(revenue_ytd_k_yuan as double) as revenue_ytd_k_yuan
+           from (
+               select * from raw.stats_industry
+               where _available_on <= ? and report_month < ?
+               qualify row_number() over (partition by report_month, uscc
+                                          order by _dataset_period desc, _version desc, _line desc) = 1
+           )
+           qualify row_number() over (partition by uscc order by report_month desc) = 1""",
+        [as_of, str(report_month)],
+    ).df()

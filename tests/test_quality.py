@@ -1,0 +1,258 @@
+"""Data-quality suites: loading, the custom checks on hand-made frames, GX results, file selection."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib.ingest import DATASETS
+from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.quality import derive as d
+from dagster_project.lib.quality import warehouse
+from dagster_project.lib.quality.run import DATASET_BY_TABLE, run_values, validate_suites
+from dagster_project.lib.quality.suites import DERIVATIONS, SuiteError, load_suite, load_suites
+from dagster_project.lib.uscc import CHARSET, make_uscc
+
+A = make_uscc("450102", "MA5K1234")
+B = make_uscc("450202", "MA5K9999")
+C = make_uscc("450305", "MA5K0001")
+BAD_CHECK = A[:17] + CHARSET[(CHARSET.index(A[17]) + 1) % len(CHARSET)]
+BAD_ORG = A[:16] + ("0" if A[16] != "0" else "1") + A[17]
+INDUSTRY_HEADER = "统一社会信用代码,报告期,工业总产值_本月_千元,工业总产值_累计_千元,营业收入_本月_千元,营业收入_累计_千元,利润总额_累计_千元,从业人员期末人数"
+SUITES = {s.name: s for s in load_suites()}
+
+
+# ---------------------------------------------------------------- suites as data
+
+
+def test_every_raw_dataset_and_key_mart_has_a_suite_with_both_severities():
+    raw = {s.dataset for s in SUITES.values() if s.batch == "file"}
+    assert raw == {ds.table for ds in DATASETS}
+    for s in SUITES.values():
+        if s.batch == "file":
+            assert s.asset == f"raw/{s.dataset}"
+    marts = {s.asset for s in SUITES.values() if s.asset.startswith("marts/")}
+    assert {"marts/fct_enterprise_month", "marts/fct_enterprise_quarter", "marts/dim_enterprise",
+            "marts/fct_power_month", "marts/policy_awards"} <= marts
+    severities = {e.severity for s in SUITES.values() for e in s.expectations}
+    assert severities == {"blocking", "warning"}
+    assert set(DERIVATIONS) == set(d.DERIVE)
+
+
+def test_check_names_are_suite_and_severity():
+    s = SUITES["raw_stats_industry"]
+    assert s.severities == ("blocking", "warning")
+    assert s.check_name("blocking") == "raw_stats_industry_blocking"
+    assert {e.name for e in s.of_severity("blocking")} >= {"unit_median_output", "key_unique", "report_month_closed"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ("severity: blocking", "severity 'fatal' must be blocking or warning"),
+    ("mostly: 0.9", "mostly must be a share in (0, 1]"),
+    ("kwargs: {value_set: ['$file_period']}", "unknown placeholder $tomorrow"),
+    ("type: expect_column_values_to_be_null", "type 'expect_magic' is not supported"),
+])
+def test_a_bad_suite_file_is_refused_with_a_clear_message(tmp_path, change, message):
+    good = (Path(__file__).parent.parent / "expectations" / "raw_tax_vat.yml").read_text(encoding="utf-8")
+    bad = {
+        "severity: blocking": "severity: fatal",
+        "mostly: 0.9": "mostly: 1.5",
+        "kwargs: {value_set: ['$file_period']}": "kwargs: {value_set: ['$tomorrow']}",
+        "type: expect_column_values_to_be_null": "type: expect_magic",
+    }[change]
+    path = tmp_path / "raw_tax_vat.yml"
+    path.write_text(good.replace(change, bad, 1), encoding="utf-8")
+    with pytest.raises(SuiteError, match=message.replace("(", r"\(").replace(")", r"\)").replace("$", r"\$")):
+        load_suite(path)
+
+
+def test_run_values_close_the_month_before_the_as_of_month():
+    v = run_values(date(2025, 1, 20))
+    assert v["$last_closed_month"] == 202412 and v["$as_of_month"] == 202501
+    assert v["$last_closed_month_start"] == datetime(2024, 12, 1)
+
+
+# ---------------------------------------------------------------- custom checks on hand-made frames
+
+
+def lookups(**kw) -> d.Lookups:
+    return d.Lookups(as_of=date(2025, 2, 1), **kw)
+
+
+def test_uscc_problem_names_the_check_character_and_the_organisation_code_digit():
+    df = d.add_uscc_problem(pd.DataFrame({"uscc": [A, BAD_CHECK, BAD_ORG, None, "123"]}), lookups())
+    problems = list(df["uscc_problem"])
+    assert problems[0] is None and problems[3] is None
+    assert problems[1].startswith(BAD_CHECK) and "check character" in problems[1]
+    assert "organisation-code check digit" in problems[2]
+    assert "length 3" in problems[4]
+
+
+def test_directory_problem_counts_valid_codes_outside_the_directory_only():
+    df = d.add_directory_problem(pd.DataFrame({"uscc": [A, B, BAD_CHECK, None]}), lookups(directory=frozenset({A})))
+    assert list(df["directory_problem"].isna()) == [True, False, True, True]
+
+
+def industry(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["uscc", "report_month", "output_month_k_yuan", "output_ytd_k_yuan", "revenue_month_k_yuan", "revenue_ytd_k_yuan"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["report_month"] = df["report_month"].astype("Int64")
+    return df
+
+
+PREVIOUS = industry([(A, 202409, 1000.0, 9000.0, 900.0, 8100.0), (B, 202409, 2000.0, 18000.0, 1900.0, 17000.0),
+                     (C, 202312, 500.0, 6000.0, 480.0, 5800.0)])
+
+
+def test_a_file_in_yuan_instead_of_thousands_jumps_a_thousandfold():
+    df = industry([(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0),
+                   (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)])
+    out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
+    assert out["magnitude_jump"].notna().all()
+    assert "1,050× the previous report (202409: 1,000.0 千元)" in out["magnitude_jump"][0]
+
+
+def test_a_decreasing_cumulative_value_is_flagged_within_the_year_only():
+    df = industry([(A, 202410, 100.0, 8500.0, 90.0, 8190.0),  # 累计 output 9000 -> 8500
+                   (C, 202401, 450.0, 450.0, 440.0, 440.0)])  # January: a new year starts from 0
+    out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
+    assert out["ytd_decrease"][0] == "工业总产值累计 202410 8,500.0 < 202409 9,000.0"
+    assert out["ytd_decrease"][1] is None
+
+
+def test_monthly_against_cumulative_gap_outside_the_tolerance():
+    df = industry([(A, 202410, 1000.0, 10_200.0, 900.0, 9000.0),  # Δ累计 1200 vs 本月 1000: 20% off
+                   (B, 202410, 2000.0, 20_050.0, 1900.0, 18_900.0),  # within 5%
+                   (C, 202402, 400.0, 900.0, 380.0, 860.0)])  # previous report not the month before: not evaluated
+    out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
+    assert out["gap_problem"][0].startswith("工业总产值 本月 1,000.0 vs Δ累计 1,200.0")
+    assert out["gap_problem"][1] is None and out["gap_problem"][2] is None
+
+
+def test_power_flags_and_customs_rates():
+    power = pd.DataFrame({"account_no": ["1", "2", "3"], "kwh": [10.0, None, 5.0], "data_flag": ["正常", "正常", "缺失"]})
+    out = d.add_power_daily(power, lookups(accounts=frozenset({"1", "2"})))
+    assert list(out["flag_problem"].isna()) == [True, False, False]
+    assert list(out["account_problem"].isna()) == [True, True, False]
+    customs = pd.DataFrame({"value_usd": [1000.0, 1000.0], "value_cny_yuan": [7100.0, 71.0],
+                            "export_date": pd.to_datetime(["2024-10-03", "2024-11-01"])})
+    out = d.add_customs_export(customs, lookups(period="202410"))
+    assert list(out["rate_problem"].isna()) == [True, False]
+    assert list(out["date_problem"].isna()) == [True, False]
+
+
+# ---------------------------------------------------------------- GX on one batch
+
+
+@pytest.fixture(scope="module")
+def session():
+    from dagster_project.lib.quality.gx_runner import GxSession
+
+    return GxSession("test-run")
+
+
+def stats_batch(rows: list[tuple]) -> pd.DataFrame:
+    df = industry(rows)
+    df["profit_ytd_k_yuan"], df["employees_end"] = 10.0, 50.0
+    df["_file"], df["_line"], df["_quarantined"] = "stats_industry_202410.csv", range(2, 2 + len(df)), None
+    return df
+
+
+def validate(session, rows, as_of=date(2025, 2, 1), period=202410):
+    suite = SUITES["raw_stats_industry"]
+    frame = d.derive(stats_batch(rows), suite.derive,
+                     d.Lookups(as_of=as_of, directory=frozenset({A, B, C}), previous_reports=PREVIOUS, params=suite.params))
+    values = dict(run_values(as_of), **{"$file_period": period})
+    return {o.expectation: o for o in session.validate(suite, frame, values, "stats_industry_202410.csv")}
+
+
+def test_gx_reports_a_yuan_magnitude_file_as_blocking_with_observed_value_and_examples(session):
+    out = validate(session, [(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0),
+                             (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)])
+    median = out["unit_median_output"]
+    assert not median.success and median.severity == "blocking" and median.observed_value == "median 1,575,000"
+    jump = out["unit_jump_vs_previous_report"]
+    assert not jump.success and jump.unexpected_count == 2 and jump.observed_value.startswith("2 of 2 rows (100.00%)")
+    assert {e["uscc"] for e in jump.unexpected_examples} == {A, B}
+    assert all("magnitude_jump" in e and "_line" in e for e in jump.unexpected_examples)
+    assert out["rows_quarantined"].success and out["key_unique"].success
+
+
+def test_gx_reports_a_future_month_and_a_clean_file_passes(session):
+    clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
+    assert all(o.success for o in validate(session, clean).values())
+    future = validate(session, clean, as_of=date(2024, 10, 20))  # October is not closed yet
+    closed = future["report_month_closed"]
+    assert not closed.success and closed.unexpected_count == 2
+    assert closed.unexpected_examples[0]["report_month"] == 202410
+
+
+# ---------------------------------------------------------------- which files, and what a batch holds
+
+
+def write_industry(landing: Path, name: str, rows: list[str]) -> None:
+    path = landing / "stats" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\n".join([INDUSTRY_HEADER, *rows]).encode("gb18030"))
+
+
+def test_new_files_once_failing_files_again_until_superseded(tmp_path, session):
+    landing, suite = tmp_path / "landing", SUITES["raw_stats_industry"]
+    ds = DATASET_BY_TABLE["stats_industry"]
+    write_industry(landing, "stats_industry_202409.csv", [f"{A},202409,1000,9000,900,8100,10,50",
+                                                          f"{B},202409,2000,18000,1900,17000,10,50"])
+    write_industry(landing, "stats_industry_202410.csv", [f"{A},202410,1500000,10500000,950000,9000000,10,50",
+                                                          f"{B},202410,2000000,20000000,1900000,18900000,10,50",
+                                                          f"{BAD_CHECK},202410,5,5,5,5,1,1"])
+    as_of = date(2024, 12, 1)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, landing, "stats")
+        # The quarantined row is part of the batch, with its reason.
+        first = warehouse.deliveries_to_validate(con, ds, suite.asset, as_of)
+        assert [x.file_name for x in first] == ["stats_industry_202409.csv", "stats_industry_202410.csv"]
+        batch = warehouse.file_batch(con, ds, first[1], as_of)
+        assert len(batch) == 3 and batch["_quarantined"].notna().sum() == 1
+        assert "invalid USCC" in batch.loc[batch["uscc"] == BAD_CHECK, "_quarantined"].iloc[0]
+
+        [result] = validate_suites(con, [suite], as_of, session, "run-1")
+        assert result.passed("blocking") is False
+        failed = {o.expectation for _, o in result.failures("blocking")}
+        assert {"unit_median_output", "unit_jump_vs_previous_report"} <= failed
+        stored = con.execute("select count(distinct file_name), count(*) from marts.dq_check_results").fetchone()
+        assert stored == (2, 2 * len(suite.expectations))
+
+        # Next run: only the failing file comes back.
+        again = warehouse.deliveries_to_validate(con, ds, suite.asset, as_of)
+        assert [(x.file_name, x.revalidation) for x in again] == [("stats_industry_202410.csv", True)]
+
+        # A corrected re-delivery of every row clears it.
+        write_industry(landing, "stats_industry_202410_v2.csv", [f"{A},202410,1000,10000,950,9050,10,50",
+                                                                 f"{B},202410,2000,20000,1900,18900,10,50"])
+        ingest_feed(con, landing, "stats")
+        [result] = validate_suites(con, [suite], as_of, session, "run-2")
+        assert result.passed("blocking")
+        assert result.cleared == ["stats_industry_202410.csv"]
+        assert [b.name for b in result.batches] == ["stats_industry_202410_v2.csv"]
+        latest = con.execute(f"select file_name, expectation, success from {warehouse.LATEST_VIEW} "
+                             "where file_name = 'stats_industry_202410.csv'").fetchall()
+        assert latest == [("stats_industry_202410.csv", "superseded", True)]
+        assert warehouse.deliveries_to_validate(con, ds, suite.asset, as_of) == []
+        examples = con.execute("select unexpected_examples from marts.dq_check_results "
+                               "where run_id = 'run-1' and expectation = 'unit_jump_vs_previous_report' "
+                               "and file_name = 'stats_industry_202410.csv'").fetchone()[0]
+        assert {e["uscc"] for e in json.loads(examples)} == {A, B}
+
+
+def test_files_not_arrived_by_the_as_of_date_wait(tmp_path):
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202410.csv", [f"{A},202410,1000,10000,950,9050,10,50"])
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, landing, "stats")
+        ds = DATASET_BY_TABLE["stats_industry"]
+        assert warehouse.deliveries_to_validate(con, ds, "raw/stats_industry", date(2024, 11, 14)) == []
+        assert len(warehouse.deliveries_to_validate(con, ds, "raw/stats_industry", date(2024, 11, 15))) == 1
