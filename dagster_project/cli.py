@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"sample feeds already in {settings.landing}; refreshing over them")
         raise SystemExit(refresh(settings))
     if args.command == "refresh":
-        raise SystemExit(refresh(_settings_from_args(args)))
+        raise SystemExit(refresh(_settings_from_args(args), city_packs=args.city_packs))
     if args.command == "backtest":
         raise SystemExit(backtest(args))
     if args.command == "status":
@@ -73,6 +73,8 @@ def _refresh_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reports", type=Path, help=f"reports dir (env {ENV_REPORTS})")
     p.add_argument("--params", type=Path, help=f"YAML parameter overrides (env {ENV_PARAMS})")
     p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (env {ENV_AS_OF}; default: latest data date)")
+    p.add_argument("--city-packs", action="store_true",
+                   help="also write both workbooks filtered to each prefecture (<reports>/<as_of>/cities/)")
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
@@ -140,7 +142,7 @@ def dagster_instance():
     return DagsterInstance.get()
 
 
-def refresh(settings: Settings) -> int:
+def refresh(settings: Settings, city_packs: bool = False) -> int:
     from dagster_project.lib.ingest import landing_as_of
 
     settings.export()
@@ -163,7 +165,10 @@ def refresh(settings: Settings) -> int:
     job = defs.resolve_job_def("weekly_refresh")
     with open(log, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         result = job.execute_in_process(
-            run_config={"loggers": {"progress": {}, "console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"progress": {}, "console": {"config": {"log_level": "INFO"}}},
+                "ops": {"policy_workbooks": {"config": {"city_packs": city_packs}}},
+            },
             instance=dagster_instance(),
             tags={AS_OF_TAG: as_of.isoformat()},
             raise_on_error=False,
