@@ -143,6 +143,17 @@ def dagster_instance():
 
 
 def refresh(settings: Settings, city_packs: bool = False) -> int:
+    from dagster_project.lib.lock import WarehouseBusy, warehouse_lock
+
+    try:
+        with warehouse_lock(settings.warehouse):
+            return _refresh(settings, city_packs)
+    except WarehouseBusy as exc:
+        print(f"gxindustry refresh: {exc}", file=sys.stderr)
+        return 3
+
+
+def _refresh(settings: Settings, city_packs: bool) -> int:
     from dagster_project.lib.ingest import landing_as_of
 
     settings.export()

@@ -60,3 +60,16 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "ok    up to 2024-11-18" in lines["power"]
     assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
     assert "as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries, parameters abc" in result.stdout
+
+
+def test_a_second_refresh_on_the_same_warehouse_refuses_clearly(tmp_path):
+    from dagster_project.lib.lock import warehouse_lock
+
+    (tmp_path / "landing" / "power").mkdir(parents=True)
+    (tmp_path / "landing" / "power" / "power_daily_20241125.csv").write_text("用电户号,日期,用电量_千瓦时,数据标志\n")
+    warehouse = tmp_path / "wh.duckdb"
+    with warehouse_lock(warehouse):  # a refresh in progress
+        result = run("refresh", "--landing", str(tmp_path / "landing"), "--warehouse", str(warehouse), env_home=tmp_path)
+    assert result.returncode == 3
+    assert f"another refresh is running on {warehouse}" in result.stderr
+    assert not warehouse.exists()

@@ -177,3 +177,63 @@ def test_project_tags_are_checked_and_normalised(tmp_path, con):
     assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
     assert con.execute("select tags from raw.stats_projects").fetchone() == ("双百双新;千企技改",)
     assert con.execute("select field from raw._rejected_rows").fetchone() == ("tags",)
+
+
+def test_quoted_commas_and_quotes_in_names_load_exactly(tmp_path, con):
+    landing = tmp_path / "landing"
+    header = "统一社会信用代码,企业名称,行政区划代码,行业代码,规模标志,入统年月,投产年月,退库年月"
+    write(landing, "stats", "stats_enterprise_202410.csv", "\r\n".join([
+        header,
+        f'{GOOD},"玉林市""宏达""动力机械有限公司,玉州分公司",450902,3412,规上,201001,200806,',
+        f'{OTHER},"=HYPERLINK(""http://x"",""y"")",450202,3411,临规,,201506,',
+    ]) + "\r\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.rows_accepted == 2
+    names = [r[0] for r in con.execute("select enterprise_name from raw.stats_enterprise order by _line").fetchall()]
+    assert names == ['玉林市"宏达"动力机械有限公司,玉州分公司', '=HYPERLINK("http://x","y")']
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"\r\n  \r\n", "empty file"),
+        (("纳税人识别号,所属期,开票销售额_元,应纳增值税额_元,申报日期\n" + f'{GOOD},202410,1,"2').encode("gb18030"), "truncated"),
+    ],
+)
+def test_empty_and_truncated_files_are_refused(tmp_path, con, content, message):
+    path = tmp_path / "landing" / "tax" / "tax_vat_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    [outcome] = ingest_feed(con, tmp_path / "landing", "tax")
+    assert outcome.status == "refused" and message in outcome.message
+    assert path.read_bytes() == content
+
+
+def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path, monkeypatch):
+    from dagster_project.lib.ingest import loader
+
+    landing = tmp_path / "landing"
+    for month in ("202408", "202409", "202410"):
+        write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
+    real_load, calls = loader._load, []
+
+    def crash_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real_load(*args, **kwargs)
+
+    with duckdb.connect(str(tmp_path / "crashed.duckdb")) as crashed:
+        monkeypatch.setattr(loader, "_load", crash_on_second)
+        with pytest.raises(KeyboardInterrupt):
+            ingest_feed(crashed, landing, "stats")
+        assert crashed.execute("select count(*) from raw._manifest").fetchone()[0] == 1  # the first file only
+        monkeypatch.setattr(loader, "_load", real_load)
+        ingest_feed(crashed, landing, "stats")
+        after_rerun = crashed.execute("select report_month, uscc from raw.stats_industry order by 1").fetchall()
+        manifest = crashed.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall()
+    with duckdb.connect(str(tmp_path / "clean.duckdb")) as clean:
+        ingest_feed(clean, landing, "stats")
+        assert clean.execute("select report_month, uscc from raw.stats_industry order by 1").fetchall() == after_rerun
+        assert clean.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall() == manifest
