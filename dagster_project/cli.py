@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR
+from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR, PROJECT_ROOT
 from dagster_project.settings import ENV_AS_OF, ENV_LANDING, ENV_PARAMS, ENV_REPORTS, ENV_WAREHOUSE, Settings
 
 DEFAULT_AS_OF = date(2024, 11, 25)  # OUTPUTS.md: a Monday in the middle of the policy quarter
 DEFAULT_SCALE = "small"
 DEFAULT_SEED = 20241125
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,7 +137,7 @@ def dagster_instance():
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DATA_DIR / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 

@@ -237,3 +237,18 @@ def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path,
         ingest_feed(clean, landing, "stats")
         assert clean.execute("select report_month, uscc from raw.stats_industry order by 1").fetchall() == after_rerun
         assert clean.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall() == manifest
+
+
+def test_unknown_county_industry_and_country_codes_are_quarantined(tmp_path, con):
+    landing = tmp_path / "landing"
+    header = "统一社会信用代码,企业名称,行政区划代码,行业代码,规模标志,入统年月,投产年月,退库年月"
+    write(landing, "stats", "stats_enterprise_202410.csv", "\n".join([
+        header,
+        f"{GOOD},甲,440106,3411,规上,201001,200806,",  # Guangdong, not Guangxi
+        f"{OTHER},乙,450102,9999,规上,201001,200806,",  # no such GB/T 4754 class
+    ]) + "\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (0, 2)
+    reasons = dict(con.execute("select field, reason from raw._rejected_rows").fetchall())
+    assert reasons == {"county_code": "unknown county code (not a Guangxi GB/T 2260 code)",
+                       "industry_code": "unknown GB/T 4754-2017 class"}
