@@ -1,0 +1,84 @@
+"""What starts and watches runs without anyone at the keyboard: the landing sensor and the
+run-failure alert (the weekly schedule lives in definitions.py)."""
+
+import hashlib
+
+import dagster as dg
+
+from dagster_project.lib.alerts import Alert, raise_alert
+from dagster_project.lib.ingest import FEEDS, datasets_of, landing_as_of
+from dagster_project.lib.ingest.filenames import FileNameError, parse_name
+from dagster_project.settings import Settings
+
+from .resources import AS_OF_TAG
+
+
+def new_deliveries(settings: Settings, loaded: set[str]) -> list[str]:
+    """Names of correctly named files in the landing dir that are not in the manifest yet."""
+    found = []
+    for feed in FEEDS:
+        folder = settings.landing / feed
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            try:
+                parse_name(path.name, feed, datasets_of(feed))
+            except FileNameError:
+                continue
+            if path.name not in loaded:
+                found.append(f"{feed}/{path.name}")
+    return found
+
+
+def _loaded_files(settings: Settings) -> set[str] | None:
+    """File names in the manifest; None while a refresh holds the warehouse (try again next tick)."""
+    import duckdb
+
+    if not settings.warehouse.exists():
+        return set()
+    try:
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            return {r[0] for r in con.execute("select file_name from raw._manifest").fetchall()}
+    except duckdb.Error:
+        return None
+
+
+def landing_sensor_factory(job) -> dg.SensorDefinition:
+    @dg.sensor(job=job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
+               description="Starts the refresh when new deliveries have landed and stayed unchanged for a tick.")
+    def landing_sensor(context: dg.SensorEvaluationContext):
+        settings = Settings.from_env()
+        loaded = _loaded_files(settings)
+        if loaded is None:
+            return dg.SkipReason("the warehouse is busy (a refresh is running)")
+        new = new_deliveries(settings, loaded)
+        if not new:
+            return dg.SkipReason("no new deliveries")
+        # A delivery set is complete when it did not change since the previous tick (files still
+        # being copied in would change it).
+        fingerprint = hashlib.sha256("\n".join(new).encode()).hexdigest()[:16]
+        if context.cursor != fingerprint:
+            context.update_cursor(fingerprint)
+            return dg.SkipReason(f"{len(new)} new file(s); waiting one tick for the set to settle")
+        as_of = landing_as_of(settings.landing)
+        return dg.RunRequest(run_key=fingerprint, tags={AS_OF_TAG: as_of.isoformat()} if as_of else {})
+
+    return landing_sensor
+
+
+@dg.run_failure_sensor(description="Writes an alert naming the failed steps and blocking checks.",
+                       default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_alert(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    failed_steps = [e.step_key for e in context.get_step_failure_events() if e.step_key]
+    failed_checks = []
+    for record in context.instance.get_records_for_run(run.run_id).records:
+        event = record.event_log_entry.dagster_event
+        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
+                failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+    alert = Alert(run.run_id, run.job_name, run.tags.get(AS_OF_TAG), failed_steps, failed_checks,
+                  context.failure_event.message or "")
+    path = raise_alert(alert, Settings.from_env().warehouse.parent / "logs")
+    context.log.info(f"alert written to {path}")

@@ -1,0 +1,44 @@
+"""Schedule tags, the landing sensor and the failure alert."""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from dagster_project.lib.alerts import Alert, raise_alert
+
+
+def test_schedule_runs_as_of_its_monday(dbt_manifest):
+    from dagster_project.definitions import weekly_schedule
+
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2024, 11, 25, 7, tzinfo=ZoneInfo("Asia/Shanghai")))
+    request = weekly_schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["gxindustry/as_of"] == "2024-11-25"
+
+
+def test_landing_sensor_waits_for_a_settled_set_of_new_files(tmp_path, monkeypatch, dbt_manifest):
+    from dagster_project.definitions import defs
+
+    monkeypatch.setenv("GXINDUSTRY_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("GXINDUSTRY_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    (tmp_path / "landing" / "power").mkdir(parents=True)
+    assert sensor.evaluate_tick(dg.build_sensor_context()).skip_message == "no new deliveries"
+    (tmp_path / "landing" / "power" / "power_daily_20241125.csv").write_text("x")
+    (tmp_path / "landing" / "power" / "notes.txt").write_text("not a delivery")
+    first = sensor.evaluate_tick(dg.build_sensor_context())
+    assert "waiting one tick" in first.skip_message
+    second = sensor.evaluate_tick(dg.build_sensor_context(cursor=first.cursor))
+    [request] = second.run_requests
+    assert request.tags["gxindustry/as_of"] == "2024-11-25"
+
+
+def test_alert_is_logged_and_sent_to_the_hook(tmp_path, monkeypatch):
+    sink = tmp_path / "sent.txt"
+    monkeypatch.setenv("GXINDUSTRY_ALERT_COMMAND", f"cat > {sink}")
+    alert = Alert("r1", "weekly_refresh", "2024-11-25", ["gx_raw_checks"], ["raw/stats_industry:raw_stats_industry_blocking"])
+    path = raise_alert(alert, tmp_path / "logs")
+    record = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["failed_checks"] == ["raw/stats_industry:raw_stats_industry_blocking"]
+    assert "failed blocking checks: raw/stats_industry:raw_stats_industry_blocking" in sink.read_text(encoding="utf-8")
