@@ -51,6 +51,18 @@ class RuleContext:
         return f"({column} between date '{self.periods.q4_start}' and date '{self.periods.q4_end}')"
 
 
+def applications_in_quarter(ctx: RuleContext, activity_types: tuple[str, ...]) -> str:
+    """Per applicant: `events` held in the policy quarter and their claimed `cost`, for the given types."""
+    types = ", ".join(sql_text(t) for t in activity_types)
+    return f"""
+        select uscc,
+               count(*) filter (where {ctx.in_quarter('held_on')}) as events,
+               coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as cost
+        from marts.fct_applications where activity_type in ({types})
+        group by uscc
+    """
+
+
 def bind_name(pid: str) -> str:
     return pid.replace(".", "_")
 

@@ -1,6 +1,6 @@
 """M21 产销活动补助: product launch and order events held in Q4 (per enterprise)."""
 
-from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
+from ..rules import LiveFormula, RuleContext, applications_in_quarter, basis, cap, condition, money, pct, reason, wan
 
 
 def sales_events(ctx: RuleContext) -> str:
@@ -18,13 +18,7 @@ def sales_events(ctx: RuleContext) -> str:
         eligible_sql=eligible,
     )
     return f"""
-        with a as (
-            select uscc,
-                   count(*) filter (where {ctx.in_quarter('held_on')}) as events,
-                   coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as cost
-            from marts.fct_applications where activity_type in ('新品发布会', '产品订货会')
-            group by uscc
-        )
+        with a as ({applications_in_quarter(ctx, ("新品发布会", "产品订货会"))})
         select q.scenario, 'M21' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}

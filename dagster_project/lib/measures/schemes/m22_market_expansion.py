@@ -1,30 +1,24 @@
 """M22 开拓市场: trade-fair booths and exports to new destinations in Q4 (per enterprise)."""
 
-from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, applications_in_quarter, basis, cap, condition, money, reason, wan
 
 
 def fair(ctx: RuleContext) -> str:
     output_ok = f"q.q4_output >= {ctx.p('M22.fair_min_output')}"
-    eligible = f"(a.fairs > 0 and {output_ok})"
-    amount = cap(f"{ctx.p('M22.fair_share')} * a.fees", ctx.p("M22.fair_cap"))
+    eligible = f"(a.events > 0 and {output_ok})"
+    amount = cap(f"{ctx.p('M22.fair_share')} * a.cost", ctx.p("M22.fair_cap"))
     trace = reason(
-        condition("四季度参展", "a.fairs::varchar || '次，展位费 ' || " + wan("a.fees"), "≥", "'1次'", "a.fairs > 0"),
+        condition("四季度参展", "a.events::varchar || '次，展位费 ' || " + wan("a.cost"), "≥", "'1次'", "a.events > 0"),
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M22.fair_min_output"), output_ok),
-        amount_sql=f"{ctx.shown('M22.fair_share')} || ' × ' || {wan('a.fees')} || '，上限 ' "
+        amount_sql=f"{ctx.shown('M22.fair_share')} || ' × ' || {wan('a.cost')} || '，上限 ' "
                    f"|| {ctx.shown('M22.fair_cap')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""
-        with a as (
-            select uscc,
-                   count(*) filter (where {ctx.in_quarter('held_on')}) as fairs,
-                   coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as fees
-            from marts.fct_applications where activity_type = '展会'
-            group by uscc
-        )
+        with a as ({applications_in_quarter(ctx, ("展会",))})
         select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
-               {basis("a.fees")}
+               {basis("a.cost")}
         from a join q_enterprise q using (uscc)
     """
 
