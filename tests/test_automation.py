@@ -42,3 +42,23 @@ def test_alert_is_logged_and_sent_to_the_hook(tmp_path, monkeypatch):
     record = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
     assert record["failed_checks"] == ["raw/stats_industry:raw_stats_industry_blocking"]
     assert "failed blocking checks: raw/stats_industry:raw_stats_industry_blocking" in sink.read_text(encoding="utf-8")
+
+
+def test_stale_feed_is_a_visible_warning(tmp_path, monkeypatch, dbt_manifest):
+    import duckdb
+
+    from dagster_project.defs.automation import FRESHNESS_CHECKS
+    from dagster_project.defs.resources import GxSettings
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_tables(con, DATASETS)
+        con.execute("insert into raw._manifest (file_name, feed, period) values ('tax_vat_202409.csv', 'tax', '202409')")
+    monkeypatch.setenv("GXINDUSTRY_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("GXINDUSTRY_AS_OF", "2024-11-25")
+    check = next(c for c in FRESHNESS_CHECKS if "tax_feed_fresh" in str(c.check_keys))
+    result = check(dg.build_asset_check_context(resources={"settings": GxSettings()}))
+    assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
+    assert "expected the month 2024-10" in result.metadata["note"].value

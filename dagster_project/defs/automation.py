@@ -10,7 +10,7 @@ from dagster_project.lib.ingest import FEEDS, datasets_of, landing_as_of
 from dagster_project.lib.ingest.filenames import FileNameError, parse_name
 from dagster_project.settings import Settings
 
-from .resources import AS_OF_TAG
+from .resources import AS_OF_TAG, GxSettings
 
 
 def new_deliveries(settings: Settings, loaded: set[str]) -> list[str]:
@@ -82,3 +82,28 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
                   context.failure_event.message or "")
     path = raise_alert(alert, Settings.from_env().warehouse.parent / "logs")
     context.log.info(f"alert written to {path}")
+
+
+FRESHNESS_ASSETS = {"stats": "stats_industry", "tax": "tax_vat", "customs": "customs_export", "power": "power_daily"}
+
+
+def _freshness_check(feed: str, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", table]), name=f"{feed}_feed_fresh", blocking=False,
+                    description=f"The {feed} feed has delivered what its cadence promises by the run's as-of date.")
+    def _check(context: dg.AssetCheckExecutionContext, settings: GxSettings) -> dg.AssetCheckResult:
+        from dagster_project.lib.status import freshness
+
+        as_of = settings.as_of(context)
+        with settings.connect() as con:
+            status = next((f for f in freshness(con, as_of) if f.feed == feed), None)
+        if status is None:
+            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                       metadata={"as_of": str(as_of), "note": "nothing delivered yet"})
+        return dg.AssetCheckResult(passed=status.fresh, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"as_of": str(as_of), "latest": status.latest or "",
+                                             "expected": status.expected or "", "note": status.note})
+
+    return _check
+
+
+FRESHNESS_CHECKS = [_freshness_check(feed, table) for feed, table in FRESHNESS_ASSETS.items()]
