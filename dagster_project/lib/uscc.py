@@ -8,6 +8,7 @@ check digit), check character (1).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # GB 32100-2015 table 1: the 31 characters allowed (no I, O, S, V, Z).
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -33,6 +34,7 @@ def org_check_digit(body8: str) -> str:
     return {10: "X", 11: "0"}.get(digit, str(digit))
 
 
+@lru_cache(maxsize=1 << 20)  # the same enterprises recur in every file of every feed
 def uscc_problem(code: str | None) -> str | None:
     """Why ``code`` is not a valid USCC, or None when it is."""
     if code is None or code == "":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.lib import refdata
 from dagster_project.lib.uscc import uscc_problem
@@ -144,7 +145,7 @@ def _refuse(con, name: str, feed: str, sha: str, reason: str, now: datetime) -> 
     return FileOutcome(name, feed, "refused", reason)
 
 
-def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, list], list[str]]:
+def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, pa.Array], list[str]]:
     """Columns by English name (from the Chinese headers, any order) plus unknown extra headers."""
     positions: dict[str, int] = {}
     for i, header in enumerate(table.headers):
@@ -159,37 +160,26 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, l
             f"found {', '.join(table.headers) or 'no header'}"
         )
     extras = [h for h in positions if h not in set(ds.headers)]
-
-    def col(i: int | None) -> list:
-        if i is None:
-            return [None] * len(table.rows)
-        return [row[i] if i < len(row) else None for row in table.rows]
-
-    columns = {c.name: col(positions.get(c.header)) for c in ds.columns}
+    absent = pa.nulls(table.num_rows, type=pa.string())
+    columns = {c.name: table.columns[positions[c.header]] if c.header in positions else absent for c in ds.columns}
     if extras:
-        columns["_extra"] = [
-            json.dumps({h: row[positions[h]] if positions[h] < len(row) else None for h in extras}, ensure_ascii=False)
-            for row in table.rows
-        ]
+        values = zip(*(table.columns[positions[h]].to_pylist() for h in extras))
+        columns["_extra"] = pa.array([json.dumps(dict(zip(extras, row)), ensure_ascii=False) for row in values],
+                                     type=pa.string())
     return columns, extras
 
 
-def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, list], extras: list[str],
+def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa.Array], extras: list[str],
           reference: Reference, sha: str, size: int, now: datetime) -> FileOutcome:
     ds = delivered.dataset
-    n = len(table.rows)
-    columns = dict(columns)
-    columns["__row"] = list(range(n))
-    columns["__line"] = table.lines
-    arrow = pa.table({k: pa.array(v, type=pa.int64() if k in ("__row", "__line") else pa.string()) for k, v in columns.items()})
+    n = table.num_rows
+    arrow = pa.table({**columns, "__row": pa.array(range(n), type=pa.int64()), "__line": table.lines})
     con.register("incoming", arrow)
     try:
         _register_reference(con, ds, columns, reference)
         rejected = _rejections(con, ds)
         rejected_rows = sorted({r[0] for r in rejected})
-        con.execute("create or replace temp table rejected_idx (i bigint)")
-        if rejected_rows:
-            con.executemany("insert into rejected_idx values (?)", [(i,) for i in rejected_rows])
+        con.register("rejected_idx", pa.table({"i": pa.array(rejected_rows, type=pa.int64())}))
         names = [c.name for c in ds.columns]
         normalised = ", ".join(_normalise_sql(c) for c in ds.columns)
         extra_sql = "_extra" if extras else "null"
@@ -201,12 +191,13 @@ def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, li
         )
         if rejected:
             headers = {c.name: c.header for c in ds.columns}
+            lines = table.lines.to_pylist()
             con.executemany(
                 f"insert into {RAW}._rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (delivered.name, table.lines[i], field, headers[field], value, reason,
-                     json.dumps(dict(zip(table.headers, table.rows[i])), ensure_ascii=False), now)
-                    for i, field, value, reason in rejected
+                    (delivered.name, lines[i], column, headers[column], value, reason,
+                     json.dumps(dict(zip(table.headers, table.row(i))), ensure_ascii=False), now)
+                    for i, column, value, reason in rejected
                 ],
             )
         outcome = FileOutcome(
@@ -228,11 +219,12 @@ def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, li
         )
     finally:
         con.unregister("incoming")
+        con.unregister("rejected_idx")
     return outcome
 
 
-def _register_reference(con, ds: Dataset, columns: dict[str, list], reference: Reference) -> None:
-    """Temp tables the row checks join against: code lists and the invalid USCCs of this file."""
+def _register_reference(con, ds: Dataset, columns: dict[str, pa.Array], reference: Reference) -> None:
+    """Tables the row checks join against: code lists and the invalid USCCs of this file."""
     lists = {"ref_county": reference.counties, "ref_industry": reference.industries, "ref_country": reference.countries}
     kinds = {c.kind for c in ds.columns}
     for name, values in lists.items():
@@ -241,7 +233,7 @@ def _register_reference(con, ds: Dataset, columns: dict[str, list], reference: R
     bad = {}
     for c in ds.columns:
         if c.kind is Kind.USCC:
-            for value in set(columns[c.name]) - {None}:
+            for value in pc.unique(columns[c.name]).drop_null().to_pylist():
                 problem = uscc_problem(value)
                 if problem:
                     bad[value] = problem
