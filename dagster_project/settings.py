@@ -7,6 +7,7 @@
 | GXINDUSTRY_REPORTS    | reports dir (one folder per as-of date)  | <repo>/data/reports          |
 | GXINDUSTRY_PARAMS     | YAML parameter overrides                 | none                         |
 | GXINDUSTRY_AS_OF      | the pipeline's "today" (YYYY-MM-DD)      | latest data date loaded      |
+| GXINDUSTRY_GX_WORKERS | GX worker processes on large loads       | one per core (0: in-process) |
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -256,3 +257,31 @@ def test_files_not_arrived_by_the_as_of_date_wait(tmp_path):
         ds = DATASET_BY_TABLE["stats_industry"]
         assert warehouse.deliveries_to_validate(con, ds, "raw/stats_industry", date(2024, 11, 14)) == []
         assert len(warehouse.deliveries_to_validate(con, ds, "raw/stats_industry", date(2024, 11, 15))) == 1
+
+
+def test_worker_processes_give_the_same_results_as_one_process(tmp_path, monkeypatch):
+    """A first load validates hundreds of files in GX worker processes; the outcomes, their order
+    and the Data Docs are those of validating in the run's own process."""
+    from dagster_project.lib.generate import generate_feeds
+    from dagster_project.lib.quality import gx_runner
+
+    landing, as_of = tmp_path / "landing", date(2024, 11, 18)
+    generate_feeds(landing, scale="tiny", seed=3, as_of=as_of)
+    with duckdb.connect(str(tmp_path / "loaded.duckdb")) as con:
+        for feed in ("stats", "customs"):
+            ingest_feed(con, landing, feed)
+    raw_suites = [s for s in SUITES.values() if s.batch == "file" and s.dataset in ("stats_industry", "customs_export")]
+    outcomes = {}
+    for workers in ("0", "2"):
+        monkeypatch.setenv(gx_runner.ENV_WORKERS, workers)
+        monkeypatch.setattr(gx_runner, "MIN_BATCHES_PER_WORKER", 1)
+        shutil.copy(tmp_path / "loaded.duckdb", tmp_path / f"wh{workers}.duckdb")
+        with duckdb.connect(str(tmp_path / f"wh{workers}.duckdb")) as con:
+            session = gx_runner.GxSession(f"run-{workers}", tmp_path / f"docs{workers}")
+            results = validate_suites(con, raw_suites, as_of, session, f"run-{workers}")
+            assert session.validations == sum(len(r.batches) for r in results) > 2 * len(raw_suites)
+            assert session.build_docs().exists()
+            outcomes[workers] = [(b.name, o.expectation, o.success, o.observed_value, o.unexpected_examples)
+                                 for r in results for b in r.batches for o in b.outcomes]
+    assert outcomes["2"] == outcomes["0"]
+    assert any(not success for _, _, success, _, _ in outcomes["2"]), "the sample feeds carry defects"

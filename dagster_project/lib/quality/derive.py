@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from dagster_project.lib.ingest.spec import Dataset, Kind
@@ -52,10 +53,11 @@ class Lookups:
 
 
 def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Raw text columns typed by their spec: numbers as float, months as int YYYYMM, dates as datetime.
+    """Columns typed by their spec: numbers as float, months as Int64 YYYYMM, dates as datetime64[ns].
 
-    Values that do not parse (only possible in quarantined rows) become NULL; the quarantine
-    expectation reports those rows.
+    Takes raw text (values that do not parse, only possible in quarantined rows, become NULL; the
+    quarantine expectation reports those rows) or columns the warehouse has already cast, whose
+    dtypes it only normalises.
     """
     out = df.copy()
     for c in dataset.columns:
@@ -63,13 +65,19 @@ def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
             out[c.name] = None
         s = out[c.name]
         if c.kind in (Kind.DECIMAL, Kind.INTEGER):
-            out[c.name] = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False), errors="coerce").astype(float)
+            if not pd.api.types.is_float_dtype(s):
+                s = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False), errors="coerce")
+            out[c.name] = s.astype(float)
         elif c.kind is Kind.MONTH:
-            text = s.astype("string")
-            ok = text.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])").fillna(False).astype(bool)
-            out[c.name] = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+            if not pd.api.types.is_numeric_dtype(s):
+                text = s.astype("string")
+                ok = text.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])").fillna(False).astype(bool)
+                s = pd.to_numeric(text.where(ok), errors="coerce")
+            out[c.name] = s.astype("Int64")
         elif c.kind is Kind.DATE:
-            out[c.name] = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+            if not pd.api.types.is_datetime64_any_dtype(s):
+                s = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+            out[c.name] = s.astype("datetime64[ns]")
         else:
             out[c.name] = s.astype(object).where(s.notna(), None)
     return out
@@ -81,7 +89,7 @@ def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 def add_uscc_problem(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """uscc_problem: GB 32100-2015 shape and check character, GB 11714 organisation-code check digit."""
     if "uscc" in df:
-        df["uscc_problem"] = [None if _blank(v) else _with_code(v, uscc_problem(v)) for v in df["uscc"]]
+        df["uscc_problem"] = _per_value(df["uscc"], lambda v: _with_code(v, uscc_problem(v)))
     return df
 
 
@@ -91,10 +99,10 @@ def add_directory_problem(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     Blank codes (unmatched power accounts, parks) and invalid codes (reported by uscc_problem) are
     not counted again here."""
     if "uscc" in df:
-        df["directory_problem"] = [
-            None if _blank(v) or v in lookups.directory or uscc_problem(v) else f"{v} not in the enterprise directory"
-            for v in df["uscc"]
-        ]
+        df["directory_problem"] = _per_value(
+            df["uscc"],
+            lambda v: None if v in lookups.directory or uscc_problem(v) else f"{v} not in the enterprise directory",
+        )
     return df
 
 
@@ -110,56 +118,58 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
         since a skipped month makes Δ累计 cover two months.
     magnitude_jump: 本月 output ≥ jump_factor × (or ≤ 1/jump_factor of) the previous report's, both > 0:
         the signature of a file in 元 instead of 千元 (or the other way round).
+    The conditions are evaluated on whole columns; messages are written for the failing rows only.
     """
     prev = lookups.previous_reports
     if prev is None or prev.empty:
-        prev = pd.DataFrame(columns=["uscc", "report_month", "output_month_k_yuan", "output_ytd_k_yuan",
-                                     "revenue_month_k_yuan", "revenue_ytd_k_yuan"])
-    prev = prev.drop_duplicates("uscc", keep="last").set_index("uscc")
+        prev = pd.DataFrame(columns=["uscc", *_REPORT_COLUMNS])
+    prev = prev.drop_duplicates("uscc", keep="last")
+    before = df[["uscc"]].merge(prev[["uscc", *_REPORT_COLUMNS]], on="uscc", how="left")
+    now = {c: _floats(df[c]) for c in _REPORT_COLUMNS}
+    was = {c: _floats(before[c]) for c in _REPORT_COLUMNS}
+    month, p_month = now["report_month"], was["report_month"]
     share, slack, factor = lookups.param("gap_tolerance_share"), lookups.param("gap_tolerance_abs"), lookups.param("jump_factor")
-    decrease, gap, jump = [], [], []
-    for row in df.itertuples(index=False):
-        month = _int(row.report_month)
-        p = prev.loc[row.uscc] if row.uscc in prev.index else None
-        p_month = _int(p["report_month"]) if p is not None else None
-        same_year = p is not None and month is not None and p_month is not None and p_month // 100 == month // 100
-        problems = []
-        if same_year:
-            for label, now, before in (("工业总产值累计", row.output_ytd_k_yuan, p["output_ytd_k_yuan"]),
-                                       ("营业收入累计", row.revenue_ytd_k_yuan, p["revenue_ytd_k_yuan"])):
-                if _num(now) and _num(before) and now < before:
-                    problems.append(f"{label} {month} {_fmt(now)} < {p_month} {_fmt(before)}")
-        decrease.append("; ".join(problems) or None)
+    n = len(df)
 
-        problems = []
-        january = month is not None and month % 100 == 1
-        consecutive = same_year and p_month == month - 1
-        if january or consecutive:
-            for label, reported, ytd, before in (
-                ("工业总产值", row.output_month_k_yuan, row.output_ytd_k_yuan, None if january else p["output_ytd_k_yuan"]),
-                ("营业收入", row.revenue_month_k_yuan, row.revenue_ytd_k_yuan, None if january else p["revenue_ytd_k_yuan"]),
-            ):
-                if not (_num(reported) and _num(ytd)) or (not january and not _num(before)):
-                    continue
-                derived = ytd - (0.0 if january else before)
-                diff = reported - derived
-                if abs(diff) > slack + share * max(abs(reported), abs(derived)):
-                    base = f"累计 {_fmt(ytd)}" if january else f"累计 {month} {_fmt(ytd)} − {p_month} {_fmt(before)}"
-                    rel = f" ({diff / derived:+.1%})" if derived else ""
-                    problems.append(f"{label} 本月 {_fmt(reported)} vs Δ累计 {_fmt(derived)} ({base}): gap {_fmt(diff)}{rel}")
-        gap.append("; ".join(problems) or None)
+    same_year = np.floor(p_month / 100) == np.floor(month / 100)  # False where either is missing
+    decrease = []
+    for label, column in (("工业总产值累计", "output_ytd_k_yuan"), ("营业收入累计", "revenue_ytd_k_yuan")):
+        decrease.append((same_year & (now[column] < was[column]),
+                         lambda i, label=label, c=column:
+                         f"{label} {int(month[i])} {_fmt(now[c][i])} < {int(p_month[i])} {_fmt(was[c][i])}"))
+    df["ytd_decrease"] = _messages(n, decrease)
 
-        problem = None
-        if p is not None and _num(row.output_month_k_yuan) and _num(p["output_month_k_yuan"]):
-            now, before = row.output_month_k_yuan, p["output_month_k_yuan"]
-            if now > 0 and before > 0 and (now >= factor * before or now * factor <= before):
-                problem = (f"工业总产值_本月 {_fmt(now)} 千元 = {now / before:,.4g}× the previous report "
-                           f"({p_month}: {_fmt(before)} 千元)")
-        jump.append(problem)
-    df["ytd_decrease"] = decrease
-    df["gap_problem"] = gap
-    df["magnitude_jump"] = jump
+    january = month % 100 == 1
+    consecutive = same_year & (p_month == month - 1)
+    gaps = []
+    for label, reported_col, ytd_col in (("工业总产值", "output_month_k_yuan", "output_ytd_k_yuan"),
+                                         ("营业收入", "revenue_month_k_yuan", "revenue_ytd_k_yuan")):
+        reported, ytd = now[reported_col], now[ytd_col]
+        previous_ytd = np.where(january, 0.0, was[ytd_col])
+        derived = ytd - previous_ytd
+        diff = reported - derived
+        with np.errstate(invalid="ignore"):
+            outside = np.abs(diff) > slack + share * np.maximum(np.abs(reported), np.abs(derived))
+        gaps.append((
+            (january | consecutive) & outside,  # NaN anywhere makes `outside` False
+            lambda i, label=label, reported=reported, ytd=ytd, previous_ytd=previous_ytd, derived=derived, diff=diff: (
+                f"{label} 本月 {_fmt(reported[i])} vs Δ累计 {_fmt(derived[i])} "
+                f"({f'累计 {_fmt(ytd[i])}' if january[i] else f'累计 {int(month[i])} {_fmt(ytd[i])} − {int(p_month[i])} {_fmt(previous_ytd[i])}'})"
+                f": gap {_fmt(diff[i])}{f' ({diff[i] / derived[i]:+.1%})' if derived[i] else ''}"
+            ),
+        ))
+    df["gap_problem"] = _messages(n, gaps)
+
+    out_now, out_before = now["output_month_k_yuan"], was["output_month_k_yuan"]
+    with np.errstate(invalid="ignore"):
+        jumped = (out_now > 0) & (out_before > 0) & ((out_now >= factor * out_before) | (out_now * factor <= out_before))
+    df["magnitude_jump"] = _messages(n, [(jumped, lambda i: (
+        f"工业总产值_本月 {_fmt(out_now[i])} 千元 = {out_now[i] / out_before[i]:,.4g}× the previous report "
+        f"({int(p_month[i])}: {_fmt(out_before[i])} 千元)"))])
     return df
+
+
+_REPORT_COLUMNS = ("report_month", "output_month_k_yuan", "output_ytd_k_yuan", "revenue_month_k_yuan", "revenue_ytd_k_yuan")
 
 
 def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
@@ -212,17 +222,14 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失."""
-    df["account_problem"] = [None if _blank(a) or a in lookups.accounts else f"account {a} in no account snapshot"
-                             for a in df["account_no"]]
-    flag_problem = []
-    for flag, kwh in zip(df["data_flag"], df["kwh"]):
-        if flag == "缺失" and _num(kwh):
-            flag_problem.append(f"flagged 缺失 but kWh {_fmt(kwh)}")
-        elif flag in ("正常", "估算") and not _num(kwh):
-            flag_problem.append(f"flagged {flag} but kWh blank")
-        else:
-            flag_problem.append(None)
-    df["flag_problem"] = flag_problem
+    df["account_problem"] = _per_value(
+        df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
+    kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
+    has_kwh = ~np.isnan(kwh)
+    df["flag_problem"] = _messages(len(df), [
+        ((flag == "缺失") & has_kwh, lambda i: f"flagged 缺失 but kWh {_fmt(kwh[i])}"),
+        (((flag == "正常") | (flag == "估算")) & ~has_kwh, lambda i: f"flagged {flag[i]} but kWh blank"),
+    ])
     return df
 
 
@@ -249,18 +256,17 @@ def add_customs_export(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """rate_problem: CNY per USD outside a plausible band (a value in the wrong unit);
     date_problem: export date outside the file's month."""
     low, high = lookups.param("cny_per_usd_min"), lookups.param("cny_per_usd_max")
-    rate_problem = []
-    for usd, cny in zip(df["value_usd"], df["value_cny_yuan"]):
-        if _num(usd) and _num(cny) and usd > 0 and not low <= cny / usd <= high:
-            rate_problem.append(f"人民币 {_fmt(cny)} / 美元 {_fmt(usd)} = {cny / usd:,.4g} CNY per USD")
-        else:
-            rate_problem.append(None)
-    df["rate_problem"] = rate_problem
+    usd, cny = _floats(df["value_usd"]), _floats(df["value_cny_yuan"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = cny / usd
+        implausible = (usd > 0) & ~np.isnan(cny) & ~((low <= rate) & (rate <= high))
+    df["rate_problem"] = _messages(len(df), [(implausible, lambda i: (
+        f"人民币 {_fmt(cny[i])} / 美元 {_fmt(usd[i])} = {rate[i]:,.4g} CNY per USD"))])
     month = _int(lookups.period)
-    df["date_problem"] = [
-        None if month is None or pd.isna(d) or d.year * 100 + d.month == month else f"出口日期 {d.date()} outside {month}"
-        for d in df["export_date"]
-    ]
+    dates = pd.to_datetime(df["export_date"])
+    outside = np.zeros(len(df), dtype=bool) if month is None else \
+        (dates.notna() & (dates.dt.year * 100 + dates.dt.month != month)).to_numpy()
+    df["date_problem"] = _messages(len(df), [(outside, lambda i: f"出口日期 {dates.iloc[i].date()} outside {month}")])
     return df
 
 
@@ -308,6 +314,26 @@ def derive(df: pd.DataFrame, names: tuple[str, ...], lookups: Lookups) -> pd.Dat
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _messages(n: int, checks: list[tuple[np.ndarray, Callable[[int], str]]]) -> list[str | None]:
+    """Per row, the messages of the checks whose mask is True there, joined by '; '; None if none."""
+    out: list[str | None] = [None] * n
+    for mask, message in checks:
+        for i in np.flatnonzero(mask):
+            out[i] = message(i) if out[i] is None else f"{out[i]}; {message(i)}"
+    return out
+
+
+def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> list[str | None]:
+    """`problem` of each non-blank value, worked out once per distinct value."""
+    verdicts = {v: problem(v) for v in column.dropna().unique() if not _blank(v)}
+    found = column.map(verdicts)
+    return found.astype(object).where(found.notna(), None).tolist()
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _blank(v) -> bool:

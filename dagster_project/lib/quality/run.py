@@ -8,17 +8,18 @@ expectation result to `marts.dq_check_results`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from dagster_project.lib import refdata
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
 
 from . import warehouse
-from .derive import Lookups, derive, typed
-from .gx_runner import ExpectationOutcome, GxSession
+from .derive import Lookups, derive
+from .gx_runner import ExpectationOutcome, GxSession, Job
 from .suites import Suite
 
 DATASET_BY_TABLE = {d.table: d for d in DATASETS}
@@ -73,6 +74,16 @@ def file_period_value(ds: Dataset, period: str | None):
     return int(period)
 
 
+class _Batch(NamedTuple):
+    """What validate_suites needs to know about a batch when its outcomes come back."""
+
+    result: SuiteResult
+    name: str
+    rows: int
+    file_name: str | None = None
+    revalidation: bool = False
+
+
 def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, run_id: str,
                     now: datetime | None = None) -> list[SuiteResult]:
     warehouse.ensure_results_table(con)
@@ -87,42 +98,44 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
         return Lookups(as_of=as_of, period=period, directory=shared["directory"] or frozenset(),
                        accounts=shared["accounts"] or frozenset(), params=suite.params, **(extra or {}))
 
-    results = []
-    for suite in suites:
-        result = SuiteResult(suite)
-        rows: list[dict] = []
-        if suite.batch == "file":
-            ds = DATASET_BY_TABLE[suite.dataset]
-            for delivery in warehouse.deliveries_to_validate(con, ds, suite.asset, as_of):
-                text = warehouse.file_batch(con, ds, delivery, as_of)
-                checked_at = now or datetime.now()
-                if text is None:
+    results = [SuiteResult(suite) for suite in suites]
+    rows: list[dict] = []
+    pending = {suite.name: [(ds, d) for d in warehouse.deliveries_to_validate(con, ds, suite.asset, as_of)]
+               for suite in suites if suite.batch == "file" for ds in [DATASET_BY_TABLE[suite.dataset]]}
+
+    def jobs() -> Iterator[Job]:
+        """Each suite's batches, built one at a time as the validator asks for them."""
+        for result in results:
+            suite = result.suite
+            if suite.batch != "file":
+                if suite.batch == "table":
+                    frame = warehouse.table_batch(con, suite.table)
+                else:
+                    bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
+                    frame = warehouse.sql_batch(con, suite.sql, bind)
+                frame = derive(frame, suite.derive, lookups(None, suite))
+                yield Job(suite, frame, values, suite.name, _Batch(result, suite.table or suite.name, len(frame)))
+                continue
+            for ds, delivery in pending[suite.name]:
+                batch_frame = warehouse.file_batch(con, ds, delivery, as_of)
+                if batch_frame is None:
                     result.cleared.append(delivery.file_name)
-                    rows.append(_cleared_row(run_id, checked_at, as_of, suite, delivery.file_name))
+                    rows.append(_cleared_row(run_id, now or datetime.now(), as_of, suite, delivery.file_name))
                     continue
                 extra = {}
                 if "stats_industry" in suite.derive:
                     extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
-                frame = derive(typed(text, ds), suite.derive, lookups(delivery.period, suite, extra))
+                frame = derive(batch_frame, suite.derive, lookups(delivery.period, suite, extra))
                 batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
-                outcomes = session.validate(suite, frame, batch_values, delivery.file_name)
-                batch = BatchResult(delivery.file_name, len(frame), outcomes, delivery.file_name, delivery.revalidation)
-                result.batches.append(batch)
-                rows += _rows(run_id, checked_at, as_of, suite, batch)
-        else:
-            if suite.batch == "table":
-                frame = warehouse.table_batch(con, suite.table)
-            else:
-                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
-                frame = warehouse.sql_batch(con, suite.sql, bind)
-            frame = derive(frame, suite.derive, lookups(None, suite))
-            checked_at = now or datetime.now()
-            outcomes = session.validate(suite, frame, values, suite.name)
-            batch = BatchResult(suite.table or suite.name, len(frame), outcomes)
-            result.batches.append(batch)
-            rows += _rows(run_id, checked_at, as_of, suite, batch)
-        warehouse.write_results(con, rows)
-        results.append(result)
+                yield Job(suite, frame, batch_values, delivery.file_name,
+                          _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation))
+
+    batches = sum(len(p) for p in pending.values()) + sum(s.batch != "file" for s in suites)
+    for b, outcomes in session.validate_all(jobs(), batches):
+        batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
+        b.result.batches.append(batch)
+        rows += _rows(run_id, now or datetime.now(), as_of, b.result.suite, batch)
+    warehouse.write_results(con, rows)
     return results
 
 

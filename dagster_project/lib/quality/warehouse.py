@@ -16,7 +16,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.ingest.spec import Dataset
+from dagster_project.lib.ingest.spec import Column, Dataset, Kind
+
+from .derive import typed
 
 RESULTS_TABLE = "marts.dq_check_results"
 LATEST_VIEW = "marts.dq_check_results_latest"
@@ -147,16 +149,17 @@ def last_validation(con, asset: str) -> dict[str, bool]:
 
 
 def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFrame | None:
-    """One delivered file as text columns + `_file`, `_line`, `_quarantined` (reasons, NULL for loaded rows).
+    """One delivered file, typed by its spec, + `_file`, `_line`, `_quarantined` (reasons, NULL for loaded rows).
 
     A first validation sees the file as delivered: its loaded rows and the rows ingestion
     quarantined (rebuilt from `raw._rejected_rows`). A re-validation sees only what is still in
     force -- loaded rows not superseded by a later delivery, and the quarantined rows unless a
     later version (`_vN`) of the same delivery has come. None when nothing of the file is left in
     force (it has been superseded: the failure is cleared).
+    Loaded rows are typed by DuckDB (they passed ingestion's checks, so every cast succeeds);
+    the few quarantined rows by `derive.typed`, which turns what does not parse into NULL.
     """
-    names = [c.name for c in ds.columns]
-    cols = ", ".join(names)
+    cols = ", ".join(_typed_sql(c) for c in ds.columns)
     if delivery.revalidation:
         keys = ", ".join(supersession_key(ds))
         loaded = con.execute(
@@ -181,13 +184,26 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFram
             f"select {cols}, _file, _line from raw.{ds.table} where _file = ? order by _line", [delivery.file_name]
         ).df()
         rejected = _rejected(con, ds, delivery.file_name)
+    loaded = typed(loaded, ds)
     loaded["_quarantined"] = None
     if rejected.empty:
         loaded["_line"] = loaded["_line"].astype("Int64")
         return loaded
+    rejected = typed(rejected, ds)
     frame = pd.concat([loaded, rejected] if not loaded.empty else [rejected], ignore_index=True)
     frame["_line"] = frame["_line"].astype("Int64")
     return frame.sort_values("_line", kind="stable").reset_index(drop=True)
+
+
+def _typed_sql(c: Column) -> str:
+    """A raw text column in the type `derive.typed` gives it (which then only normalises dtypes)."""
+    if c.kind in (Kind.DECIMAL, Kind.INTEGER):
+        return f"cast(replace({c.name}, ',', '') as double) as {c.name}"
+    if c.kind is Kind.MONTH:
+        return f"cast({c.name} as integer) as {c.name}"
+    if c.kind is Kind.DATE:
+        return f"cast({c.name} as timestamp) as {c.name}"
+    return c.name
 
 
 def _rejected(con, ds: Dataset, file_name: str) -> pd.DataFrame:
