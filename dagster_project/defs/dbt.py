@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_project.lib.incremental import full_refresh_reason
 from dagster_project.paths import DBT_PROJECT_DIR
 
 from .resources import GxSettings
@@ -36,9 +37,16 @@ class LayeredTranslator(DagsterDbtTranslator):
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: GxSettings):
     resolved = settings.resolved()
     resolved.export()  # the dbt profile reads GXINDUSTRY_WAREHOUSE
-    dbt_vars = {"as_of": settings.as_of(context).isoformat()}
-    context.log.info(f"dbt build on {resolved.warehouse} with vars {dbt_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    as_of = settings.as_of(context)
+    dbt_vars = {"as_of": as_of.isoformat()}
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    with settings.connect() as con:
+        reason = full_refresh_reason(con, as_of)
+    if reason:
+        context.log.info(f"full refresh of the incremental models: {reason}")
+        args.append("--full-refresh")
+    context.log.info(f"dbt {' '.join(args)} on {resolved.warehouse}")
+    yield from dbt.cli(args, context=context).stream()
 
 def dbt_resource() -> DbtCliResource:
     # The dbt of this environment, whether or not the venv's bin is on PATH (e.g. under the daemon).
