@@ -359,6 +359,8 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                             c.failed_rows, c.description] for c in failed],
                           "T_checks", {1: st.wrap, 3: st.count}, empty="全部检查通过。")
 
+    next_row = _expectations_not_met(ws, st, con, as_of, next_row)
+
     total = con.execute(
         "select count(*) from raw._rejected_rows r join raw._manifest m using (file_name) where m.available_on <= ?",
         [as_of]).fetchone()[0]
@@ -375,6 +377,29 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         ws.set_column(c, c, w)
     ws.freeze_panes(3, 0)
     print_setup(ws)
+
+
+def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> int:
+    """The GX expectations not met in the latest validation of each delivered file (arrived by the
+    as-of date) and of each mart suite: the state of the data, whichever run validated it (a file is
+    validated once, in the run that first sees it, and again only while a blocking check fails)."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'marts' and table_name = 'dq_check_results_latest'").fetchone()[0]
+    rows = con.execute(
+        """
+        select coalesce(q.file_name, q.asset), q.suite, q.label, q.severity, q.unexpected_count, q.observed_value,
+               q.unexpected_examples
+        from marts.dq_check_results_latest q left join raw._manifest m using (file_name)
+        where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
+        order by q.severity, q.suite, coalesce(q.file_name, q.asset), q.expectation
+        """, [as_of]).fetchall() if exists else []
+    blocking = sum(r[3] == "blocking" for r in rows)
+    return _table(ws, st, first_row, f"未满足的数据期望（GX，各文件最新一次校验；阻断 {blocking} 项，警告 {len(rows) - blocking} 项；"
+                  "全部见仓库 marts.dq_check_results_latest）",
+                  ["文件或数据表", "期望套件", "期望", "级别", "问题行数", "观察值", "示例"],
+                  [[where, suite, label, "阻断" if severity == "blocking" else "警告", count, observed, (examples or "")[:300]]
+                   for where, suite, label, severity, count, observed, examples in rows],
+                  "T_expectations", {2: st.wrap, 4: st.count, 5: st.wrap, 6: st.wrap}, empty="全部数据期望均已满足。")
 
 
 def write_kpi_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, reports_dir: Path, as_of: date,

@@ -339,6 +339,18 @@ def test_kpi_data_quality_sheet(kpi_file, con):
     texts = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
     assert any(t.startswith("未通过的数据检查（本次运行共") for t in texts), "the run's checks are listed"
     assert any("invalid USCC" in t for t in texts)
+    # Every expectation not met in the latest validation of a file or mart is listed, whichever run made it.
+    row, cols = header_row(ws, "文件或数据表")
+    listed = set()
+    for r in range(row + 1, ws.max_row + 1):
+        if not ws.cell(r, cols["期望套件"]).value:
+            break
+        listed.add((ws.cell(r, cols["文件或数据表"]).value, ws.cell(r, cols["期望套件"]).value,
+                    ws.cell(r, cols["期望"]).value))
+    expected = set(con.execute(
+        "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
+    ).fetchall())
+    assert listed == expected and expected, "the sample feeds' defects fail some expectations"
 
 
 # ----------------------------------------------------------------------------- writing safely
