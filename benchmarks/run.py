@@ -126,9 +126,10 @@ def one_run(scale_dir: Path, base: Path, nxt: Path) -> dict:
         target = landing / path.parent.name / path.name
         if not target.exists():
             shutil.copy(path, target)
-    incremental, inc_rss, _ = timed([GXINDUSTRY, "refresh", "--as-of", WEEK_N1.isoformat()], env)
+    incremental, inc_rss, out = timed([GXINDUSTRY, "refresh", "--as-of", WEEK_N1.isoformat()], env)
     return {"floor": floor, "full": full, "full_rss": full_rss, "incremental": incremental, "inc_rss": inc_rss,
-            **{f"step:{k}": v for k, v in steps.items()}}
+            **{f"step:{k}": v for k, v in steps.items()},
+            **{f"incstep:{k}": float(v) for k, v in STEP.findall(out)}}
 
 
 def main() -> None:
@@ -143,7 +144,8 @@ def main() -> None:
     for i in range(args.runs):
         print(f"run {i + 1}/{args.runs} ...", flush=True)
         runs.append(one_run(scale_dir, base, nxt))
-    median = {k: statistics.median(r[k] for r in runs if k in r) for k in runs[0]}
+    keys = dict.fromkeys(k for r in runs for k in r)
+    median = {k: statistics.median(r[k] for r in runs if k in r) for k in keys}
     files = sum(1 for _ in base.glob("*/*"))
     size = sum(p.stat().st_size for p in base.glob("*/*")) / 2**20
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
@@ -166,7 +168,9 @@ def main() -> None:
         f"| full / floor | {median['full'] / median['floor']:.1f}× | |",
         f"| incremental / full | {median['incremental'] / median['full'] * 100:.0f}% | |",
     ]
-    lines += [f"| step `{k.split(':', 1)[1]}` (full refresh) | {v:.1f} | |" for k, v in median.items() if k.startswith("step:")]
+    lines += ["", "| step | full refresh (s) | incremental refresh (s) |", "|---|---:|---:|"]
+    lines += [f"| `{k.split(':', 1)[1]}` | {v:.1f} | {median.get('inc' + k, float('nan')):.1f} |"
+              for k, v in median.items() if k.startswith("step:")]
     table = "\n".join(lines) + "\n"
     print(table)
     docs = REPO / "docs" / "benchmarks.md"
