@@ -8,6 +8,7 @@
 | GXINDUSTRY_PARAMS     | YAML parameter overrides                 | none                         |
 | GXINDUSTRY_AS_OF      | the pipeline's "today" (YYYY-MM-DD)      | latest data date loaded      |
 | GXINDUSTRY_GX_WORKERS | GX worker processes on large loads       | one per core (0: in-process) |
+| GXINDUSTRY_DUCKDB_MEMORY | DuckDB buffer pool per process (dbt too) | 8GB                       |
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ ENV_WAREHOUSE = "GXINDUSTRY_WAREHOUSE"
 ENV_REPORTS = "GXINDUSTRY_REPORTS"
 ENV_PARAMS = "GXINDUSTRY_PARAMS"
 ENV_AS_OF = "GXINDUSTRY_AS_OF"
+ENV_DUCKDB_MEMORY = "GXINDUSTRY_DUCKDB_MEMORY"
+# DuckDB takes 80% of RAM by default; with dbt, the run's process and GX workers alive at the same
+# time that is more than the machine has. Beyond the limit, sorts and windows spill to disk.
+DEFAULT_DUCKDB_MEMORY = "8GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get(ENV_DUCKDB_MEMORY) or DEFAULT_DUCKDB_MEMORY
 
 
 @dataclass(frozen=True)

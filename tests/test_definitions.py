@@ -34,3 +34,22 @@ def test_weekly_schedule_is_monday_morning_in_shanghai(dbt_manifest):
     assert schedule.cron_schedule == "0 7 * * 1"
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.job_name == "weekly_refresh"
+
+
+def test_warehouse_connections_cap_duckdbs_memory(tmp_path, monkeypatch):
+    """DuckDB would take 80% of RAM in each process; the run's connections and dbt's are capped."""
+    import yaml
+
+    from dagster_project.defs.resources import GxSettings
+    from dagster_project.paths import DBT_PROJECT_DIR
+    from dagster_project.settings import ENV_DUCKDB_MEMORY
+
+    settings = GxSettings(warehouse=str(tmp_path / "wh.duckdb"))
+    monkeypatch.delenv(ENV_DUCKDB_MEMORY, raising=False)
+    with settings.connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "7.4 GiB"  # 8 GB
+    monkeypatch.setenv(ENV_DUCKDB_MEMORY, "2GB")
+    with settings.connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"  # 2 GB
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    assert ENV_DUCKDB_MEMORY in profile["gxindustry"]["outputs"]["default"]["settings"]["memory_limit"]

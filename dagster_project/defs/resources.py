@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.lib.ingest import landing_as_of
-from dagster_project.settings import Settings
+from dagster_project.settings import Settings, duckdb_memory_limit
 
 AS_OF_TAG = "gxindustry/as_of"
 
@@ -42,7 +42,7 @@ class GxSettings(dg.ConfigurableResource):
     def connect(self) -> duckdb.DuckDBPyConnection:
         path = self.resolved().warehouse
         path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path))
+        return duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
 
 def _run_tags(context) -> dict:
     """The run's tags; none when an asset or check is invoked directly (unit tests)."""
