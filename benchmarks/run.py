@@ -89,7 +89,9 @@ def read_floor(landing: Path) -> float:
     start = time.monotonic()
     utf8 = [str(p) for feed in ("power", "customs") for p in sorted((landing / feed).glob("*.csv"))]
     with duckdb.connect() as con:
-        con.execute("select count(*) from read_csv(?, all_varchar = true, union_by_name = true)", [utf8]).fetchone()
+        # Dialect given, not sniffed: a quoted field may first appear past the sniffer's sample.
+        con.execute("select count(*) from read_csv(?, all_varchar = true, union_by_name = true, header = true, "
+                    "delim = ',', quote = '\"', escape = '\"')", [utf8]).fetchone()
     for feed in ("stats", "tax"):
         for path in (landing / feed).glob("*.csv"):
             sum(1 for _ in io.StringIO(path.read_bytes().decode("gb18030")))
