@@ -6,10 +6,11 @@ pandas dataframe asset per suite. Every validation result is also put in the con
 validation store so that the Data Docs site, built into `<reports>/data_docs/`, shows the run.
 
 GX spends most of a validation in its own bookkeeping (about 7 ms per expectation, whatever the
-batch size), in one Python thread. A first load validates hundreds of files, so `parallel()` can
-hand batches to worker processes (`GXINDUSTRY_GX_WORKERS`, default: one per core) while the
+batch size), in one Python thread. A first load validates hundreds of files, so `validate_all()`
+hands batches to worker processes (`GXINDUSTRY_GX_WORKERS`, default: one per core) while the
 caller builds the next batch; results come back in submission order and are recorded here, so
-the Data Docs and the results table are the same as in one process.
+the Data Docs and the results table are the same as in one process. Workers are spawned, not
+forked: the caller holds a DuckDB connection, whose threads a fork would copy mid-flight.
 """
 
 from __future__ import annotations
