@@ -94,13 +94,17 @@ def header_row(ws, first_header: str, column: int | None = None):
 
 def summary_schemes(ws) -> dict[str, dict[str, object]]:
     """汇总: scheme id -> {header: value} for the table by measure and scheme."""
-    row, cols = header_row(ws, "方案编号")
-    out = {}
+    return {r["方案编号"]: r for r in table_rows(ws, "方案编号", "方案编号")}
+
+
+def table_rows(ws, first_header: str, key: str) -> list[dict[str, object]]:
+    """{header: value} per row of the table headed by `first_header`, down to the first blank `key`."""
+    row, cols = header_row(ws, first_header)
+    out = []
     for r in range(row + 1, ws.max_row + 1):
-        sid = ws.cell(r, cols["方案编号"]).value
-        if not sid:
+        if not ws.cell(r, cols[key]).value:
             break
-        out[sid] = {h: ws.cell(r, c).value for h, c in cols.items()}
+        out.append({h: ws.cell(r, c).value for h, c in cols.items()})
     return out
 
 
@@ -323,15 +327,8 @@ def test_kpi_growth_table_and_lists(kpi_file, catalogue, con):
 
 def test_kpi_data_quality_sheet(kpi_file, con):
     ws = load_workbook(kpi_file, data_only=True)["数据质量"]
-    row, cols = header_row(ws, "数据源")
-    per_dataset = {}
-    for r in range(row + 1, ws.max_row + 1):
-        dataset = ws.cell(r, cols["数据集"]).value
-        if not dataset:
-            break
-        per_dataset[dataset.split("（")[1].rstrip("）")] = (ws.cell(r, cols["文件数"]).value,
-                                                         ws.cell(r, cols["接受行数"]).value,
-                                                         ws.cell(r, cols["拒收行数"]).value)
+    per_dataset = {r["数据集"].split("（")[1].rstrip("）"): (r["文件数"], r["接受行数"], r["拒收行数"])
+                   for r in table_rows(ws, "数据源", "数据集")}
     expected = {d: (f, a, j) for d, f, a, j in con.execute(
         "select dataset, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest"
         " where available_on <= ? group by dataset", [AS_OF]).fetchall()}
@@ -340,13 +337,7 @@ def test_kpi_data_quality_sheet(kpi_file, con):
     assert any(t.startswith("未通过的数据检查（本次运行共") for t in texts), "the run's checks are listed"
     assert any("invalid USCC" in t for t in texts)
     # Every expectation not met in the latest validation of a file or mart is listed, whichever run made it.
-    row, cols = header_row(ws, "文件或数据表")
-    listed = set()
-    for r in range(row + 1, ws.max_row + 1):
-        if not ws.cell(r, cols["期望套件"]).value:
-            break
-        listed.add((ws.cell(r, cols["文件或数据表"]).value, ws.cell(r, cols["期望套件"]).value,
-                    ws.cell(r, cols["期望"]).value))
+    listed = {(r["文件或数据表"], r["期望套件"], r["期望"]) for r in table_rows(ws, "文件或数据表", "期望套件")}
     expected = set(con.execute(
         "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
     ).fetchall())

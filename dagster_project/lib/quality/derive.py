@@ -179,9 +179,7 @@ def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     labels = {"above_size_since": "入统年月", "production_start": "投产年月", "above_size_exit": "退库年月"}
     month_problem, field_problem = [], []
     for row in df.itertuples(index=False):
-        late = [f"{labels[c]} {_int(getattr(row, c))} after snapshot {snapshot}" for c in labels
-                if snapshot and _int(getattr(row, c)) and _int(getattr(row, c)) > snapshot]
-        month_problem.append("; ".join(late) or None)
+        month_problem.append(_late_months(row, labels, snapshot, "after snapshot"))
         problems = []
         since, exit_ = _int(row.above_size_since), _int(row.above_size_exit)
         if row.scale_flag == "规上" and since is None:
@@ -201,9 +199,7 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     month_problem, field_problem = [], []
     for row in df.itertuples(index=False):
-        late = [f"{labels[c]} {_int(getattr(row, c))} after library month {library}" for c in labels
-                if library and _int(getattr(row, c)) and _int(getattr(row, c)) > library]
-        month_problem.append("; ".join(late) or None)
+        month_problem.append(_late_months(row, labels, library, "after library month"))
         problems = []
         if _num(row.equipment_month_10k_yuan) and _num(row.investment_month_10k_yuan) \
                 and row.equipment_month_10k_yuan > row.investment_month_10k_yuan:
@@ -323,6 +319,13 @@ def _messages(n: int, checks: list[tuple[np.ndarray, Callable[[int], str]]]) -> 
         for i in np.flatnonzero(mask):
             out[i] = message(i) if out[i] is None else f"{out[i]}; {message(i)}"
     return out
+
+
+def _late_months(row, labels: dict[str, str], limit: int | None, after: str) -> str | None:
+    """The month fields of `row` (column -> label) later than the file's month `limit`, as one message."""
+    late = [f"{labels[c]} {_int(getattr(row, c))} {after} {limit}" for c in labels
+            if limit and _int(getattr(row, c)) and _int(getattr(row, c)) > limit]
+    return "; ".join(late) or None
 
 
 def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> list[str | None]:
