@@ -259,9 +259,13 @@ def test_files_not_arrived_by_the_as_of_date_wait(tmp_path):
         assert len(warehouse.deliveries_to_validate(con, ds, "raw/stats_industry", date(2024, 11, 15))) == 1
 
 
-def test_worker_processes_give_the_same_results_as_one_process(tmp_path, monkeypatch):
-    """A first load validates hundreds of files in GX worker processes; the outcomes, their order
-    and the Data Docs are those of validating in the run's own process."""
+def test_workers_and_configurations_built_once_give_gx_own_results(tmp_path, monkeypatch):
+    """A first load validates hundreds of files in GX worker processes, each validation building an
+    expectation's configuration once (`_configurations_built_once`). The outcomes, their order, the
+    stored validation results and the Data Docs are those of one process with GX's own per-read
+    rebuild of the configurations."""
+    import contextlib
+
     from dagster_project.lib.generate import generate_feeds
     from dagster_project.lib.quality import gx_runner
 
@@ -271,17 +275,38 @@ def test_worker_processes_give_the_same_results_as_one_process(tmp_path, monkeyp
         for feed in ("stats", "customs"):
             ingest_feed(con, landing, feed)
     raw_suites = [s for s in SUITES.values() if s.batch == "file" and s.dataset in ("stats_industry", "customs_export")]
-    outcomes = {}
-    for workers in ("0", "2"):
+    seen = {}
+    for variant, workers in (("workers", "2"), ("one process", "0"), ("GX's own", "0")):
         monkeypatch.setenv(gx_runner.ENV_WORKERS, workers)
         monkeypatch.setattr(gx_runner, "MIN_BATCHES_PER_WORKER", 1)
-        shutil.copy(tmp_path / "loaded.duckdb", tmp_path / f"wh{workers}.duckdb")
-        with duckdb.connect(str(tmp_path / f"wh{workers}.duckdb")) as con:
-            session = gx_runner.GxSession(f"run-{workers}", tmp_path / f"docs{workers}")
-            results = validate_suites(con, raw_suites, as_of, session, f"run-{workers}")
-            assert session.validations == sum(len(r.batches) for r in results) > 2 * len(raw_suites)
-            assert session.build_docs().exists()
-            outcomes[workers] = [(b.name, o.expectation, o.success, o.observed_value, o.unexpected_examples)
-                                 for r in results for b in r.batches for o in b.outcomes]
-    assert outcomes["2"] == outcomes["0"]
-    assert any(not success for _, _, success, _, _ in outcomes["2"]), "the sample feeds carry defects"
+        if variant == "GX's own":
+            monkeypatch.setattr(gx_runner, "_configurations_built_once", contextlib.nullcontext)
+        wh, docs = tmp_path / f"{variant}.duckdb", tmp_path / f"docs {variant}"
+        shutil.copy(tmp_path / "loaded.duckdb", wh)
+        with duckdb.connect(str(wh)) as con:
+            session = gx_runner.GxSession("same-run", docs)
+            results = validate_suites(con, raw_suites, as_of, session, "same-run")
+        assert session.validations == sum(len(r.batches) for r in results) > 2 * len(raw_suites)
+        assert session.build_docs().exists()
+        store = session.ctx.validation_results_store
+        seen[variant] = (
+            [(b.name, o.expectation, o.success, o.observed_value, o.unexpected_examples)
+             for r in results for b in r.batches for o in b.outcomes],
+            {key.to_tuple()[-1]: [r.to_json_dict() for r in store.get(key).results] for key in store.list_keys()},
+            sorted((p.parent.parent.name, p.name) for p in docs.rglob("validations/*/*/*/*.html")),  # not the run time
+        )
+    assert len(seen["workers"][2]) == len(seen["workers"][1]) == session.validations
+    assert seen["workers"] == seen["one process"] == seen["GX's own"]
+    assert any(not success for _, _, success, _, _ in seen["workers"][0]), "the sample feeds carry defects"
+
+
+def test_configurations_built_once_restores_gx_property_also_after_an_error():
+    from great_expectations.expectations.expectation import Expectation
+
+    from dagster_project.lib.quality.gx_runner import _configurations_built_once
+
+    gx_property = Expectation.__dict__["configuration"]
+    with pytest.raises(RuntimeError), _configurations_built_once():
+        assert Expectation.__dict__["configuration"] is not gx_property
+        raise RuntimeError("a validation fails")
+    assert Expectation.__dict__["configuration"] is gx_property
