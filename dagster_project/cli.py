@@ -111,10 +111,7 @@ def _has_deliveries(landing: Path) -> bool:
 
 def prepare_dbt(force: bool = False) -> None:
     """Run `dbt parse` when the manifest is missing or older than the dbt project files."""
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and not p.is_relative_to(DBT_PROJECT_DIR / "target")
-               and not p.is_relative_to(DBT_PROJECT_DIR / "logs")]
-    if not force and manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+    if not force and manifest_is_current(DBT_PROJECT_DIR):
         return
     env = dict(os.environ)
     env.setdefault(ENV_WAREHOUSE, str(DEFAULT_DATA_DIR / "warehouse.duckdb"))  # parse does not open it
@@ -127,6 +124,18 @@ def prepare_dbt(force: bool = False) -> None:
     )
     if result.returncode != 0:
         raise SystemExit(f"gxindustry: dbt parse failed:\n{result.stdout}{result.stderr}")
+
+
+def manifest_is_current(project_dir: Path) -> bool:
+    """Whether `target/manifest.json` is newer than every file of the project (what dbt writes,
+    `target/` and `logs/`, is not looked into)."""
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return False
+    generated = {project_dir / "target", project_dir / "logs"}
+    tops = [p for p in project_dir.iterdir() if p not in generated]
+    sources = [f for p in tops for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources)
 
 
 def dagster_instance():

@@ -60,6 +60,13 @@ class Settings:
             as_of=date.fromisoformat(as_of) if as_of else None,
         )
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts and log for this warehouse (manifest, run_results.json, dbt.log), one
+        folder reused by every run: the last run's files are there to read, nothing piles up, and
+        the next run can reuse its partial parse."""
+        return self.warehouse.parent / "dbt_target" / self.warehouse.stem
+
     def export(self) -> None:
         """Write the resolved values back to the environment, so that dbt (a subprocess
         whose profile reads GXINDUSTRY_WAREHOUSE) sees the same absolute paths."""

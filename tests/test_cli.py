@@ -73,3 +73,29 @@ def test_a_second_refresh_on_the_same_warehouse_refuses_clearly(tmp_path):
     assert result.returncode == 3
     assert f"another refresh is running on {warehouse}" in result.stderr
     assert not warehouse.exists()
+
+
+def test_the_manifest_is_reparsed_when_a_project_file_is_newer_and_not_for_dbt_output(tmp_path):
+    import os
+
+    from dagster_project.cli import manifest_is_current
+
+    project = tmp_path / "dbt"
+    for name in ("dbt_project.yml", "models/marts/dim_a.sql", "target/manifest.json", "target/run-1/x.json",
+                 "logs/dbt.log"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x")
+
+    def age(name: str, seconds: int) -> None:
+        os.utime(project / name, (1_700_000_000 + seconds,) * 2)
+
+    for name in ("dbt_project.yml", "models/marts/dim_a.sql"):
+        age(name, 0)
+    age("target/manifest.json", 10)
+    age("target/run-1/x.json", 20)
+    age("logs/dbt.log", 20)
+    assert manifest_is_current(project)
+    age("models/marts/dim_a.sql", 11)
+    assert not manifest_is_current(project)
+    (project / "target" / "manifest.json").unlink()
+    assert not manifest_is_current(project)

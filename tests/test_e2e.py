@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -108,6 +109,17 @@ def test_second_refresh_ingests_nothing_again(pipeline):
         assert con.execute("select count(*) from raw._manifest").fetchone()[0] == in_quarter["manifest"]
     # The default as-of is the latest data date: the last Monday power delivery.
     assert "refresh as of 2025-01-27" in second.stdout
+
+
+def test_dbt_artifacts_of_the_last_run_sit_next_to_the_warehouse(pipeline):
+    from dagster_project.paths import DBT_PROJECT_DIR
+
+    tmp, *_ = pipeline
+    run_results = json.loads((tmp / "dbt_target" / "wh" / "run_results.json").read_text(encoding="utf-8"))
+    assert run_results["args"]["vars"] == {"as_of": "2025-01-27"}, "the second run overwrote the first"
+    started = (tmp / "landing").stat().st_mtime
+    left = [p for p in (DBT_PROJECT_DIR / "target").glob("warehouse_models-*") if p.stat().st_mtime >= started]
+    assert not left, f"runs left dbt folders in the project: {left}"
 
 
 def test_v2_supersedes_by_key(pipeline):

@@ -46,7 +46,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
         context.log.info(f"full refresh of the incremental models: {reason}")
         args.append("--full-refresh")
     context.log.info(f"dbt {' '.join(args)} on {resolved.warehouse}")
-    yield from dbt.cli(args, context=context).stream()
+    yield from dbt.cli(args, context=context, target_path=resolved.dbt_target).stream()
 
 def dbt_resource() -> DbtCliResource:
     # The dbt of this environment, whether or not the venv's bin is on PATH (e.g. under the daemon).
