@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import date
 
@@ -162,7 +163,8 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFram
     cols = ", ".join(_typed_sql(c) for c in ds.columns)
     if delivery.revalidation:
         keys = ", ".join(supersession_key(ds))
-        loaded = con.execute(
+        loaded = _typed_frame(
+            con,
             f"""select {cols}, _file, _line from (
                     select *, row_number() over (
                         partition by {keys}
@@ -170,7 +172,7 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFram
                     from raw.{ds.table} where _available_on <= ?)
                 where _rank = 1 and _file = ? order by _line""",
             [as_of, delivery.file_name],
-        ).df()
+        )
         corrected = con.execute(
             """select count(*) from raw._manifest where feed = ? and dataset = ?
                and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?""",
@@ -180,9 +182,8 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFram
         if loaded.empty and rejected.empty:
             return None
     else:
-        loaded = con.execute(
-            f"select {cols}, _file, _line from raw.{ds.table} where _file = ? order by _line", [delivery.file_name]
-        ).df()
+        loaded = _typed_frame(
+            con, f"select {cols}, _file, _line from raw.{ds.table} where _file = ? order by _line", [delivery.file_name])
         rejected = _rejected(con, ds, delivery.file_name)
     loaded = typed(loaded, ds)
     loaded["_quarantined"] = None
@@ -193,6 +194,19 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFram
     frame = pd.concat([loaded, rejected] if not loaded.empty else [rejected], ignore_index=True)
     frame["_line"] = frame["_line"].astype("Int64")
     return frame.sort_values("_line", kind="stable").reset_index(drop=True)
+
+
+def _typed_frame(con, sql: str, params: list) -> pd.DataFrame:
+    """A query over `_typed_sql` columns (text, double, integer, timestamp: no DECIMAL or DATE,
+    which Arrow would hand to pandas as Python objects) as a dataframe, through Arrow: half the
+    time of `.df()` with the same dtypes, and a power file is ~100,000 rows.
+
+    DuckDB warns that Arrow from `execute()` copies the rows once more than from `con.sql()`; it
+    is still the faster path, and `con.sql()` refuses to run while an earlier `execute()` on the
+    connection has rows left unfetched, which the caller's connection may have."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+        return con.execute(sql, params).to_arrow_table().to_pandas()
 
 
 def _typed_sql(c: Column) -> str:
