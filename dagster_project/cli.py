@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import contextlib
 import os
 import shutil
@@ -113,11 +114,18 @@ def prepare_dbt(force: bool = False) -> None:
     """Run `dbt parse` when the manifest is missing or older than the dbt project files."""
     if not force and manifest_is_current(DBT_PROJECT_DIR):
         return
+    from dagster_project.lib.dbt_invocation import dbt_vars
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
     env = dict(os.environ)
     env.setdefault(ENV_WAREHOUSE, str(DEFAULT_DATA_DIR / "warehouse.duckdb"))  # parse does not open it
     dbt = Path(sys.executable).with_name("dbt")
+    # The vars of a run without parameter overrides, so that such a run can reuse this parse.
+    vars_ = json.dumps(dbt_vars(Parameters.from_file(load_catalogue(), None)))
     result = subprocess.run(
-        [str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        [str(dbt), "parse", "--vars", vars_, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
         env=env,
         capture_output=True,
         text=True,

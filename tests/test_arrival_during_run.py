@@ -27,7 +27,7 @@ def test_late_delivery_is_loaded_but_only_counts_from_the_next_run(empty_warehou
     assert [o.status for o in outcomes] == ["loaded", "loaded"]
 
     def staged(as_of: date) -> list:
-        dbt(["run", "--select", "stg_power__daily", "--vars", f'{{"as_of": "{as_of}"}}', "--quiet"], warehouse)
+        dbt(["run", "--select", "stg_power__daily", "--quiet"], warehouse, as_of)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             return con.execute("select reading_date, kwh from staging.stg_power__daily order by 1").fetchall()
 

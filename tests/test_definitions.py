@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 
 def test_definitions_validate(dbt_manifest):
@@ -53,3 +54,43 @@ def test_warehouse_connections_cap_duckdbs_memory(tmp_path, monkeypatch):
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"  # 2 GB
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
     assert ENV_DUCKDB_MEMORY in profile["gxindustry"]["outputs"]["default"]["settings"]["memory_limit"]
+
+
+def test_the_dbt_resource_knows_the_version_of_the_dbt_it_runs(dbt_manifest):
+    """The resource reads dbt's version from the installed package instead of running `dbt --version`."""
+    import re
+
+    from dagster_project.definitions import defs
+
+    dbt = defs.resources["dbt"]
+    output = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    assert str(dbt._cli_version) == re.search(r"(\d+\.\d+\.\d+)", output).group(1)
+
+
+def test_dbt_project_var_defaults_are_the_catalogue_values_the_pipeline_passes():
+    """dbt by hand (without --vars) computes what the pipeline does without parameter overrides."""
+    import yaml
+
+    from dagster_project.lib.dbt_invocation import dbt_vars
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+    from dagster_project.paths import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["vars"] == dbt_vars(Parameters.from_file(load_catalogue(), None))
+
+
+def test_the_as_of_date_is_in_dbts_environment_only_inside_the_block(monkeypatch):
+    import os
+    from datetime import date
+
+    from dagster_project.lib.dbt_invocation import AS_OF_ENV, as_of_environment
+
+    monkeypatch.delenv(AS_OF_ENV, raising=False)
+    with as_of_environment(date(2024, 11, 25)):
+        assert os.environ[AS_OF_ENV] == "2024-11-25"
+    assert AS_OF_ENV not in os.environ
+    monkeypatch.setenv(AS_OF_ENV, "2024-11-18")
+    with pytest.raises(RuntimeError), as_of_environment(date(2024, 11, 25)):
+        raise RuntimeError("dbt failed to start")
+    assert os.environ[AS_OF_ENV] == "2024-11-18"

@@ -115,8 +115,11 @@ def test_dbt_artifacts_of_the_last_run_sit_next_to_the_warehouse(pipeline):
     from dagster_project.paths import DBT_PROJECT_DIR
 
     tmp, *_ = pipeline
-    run_results = json.loads((tmp / "dbt_target" / "wh" / "run_results.json").read_text(encoding="utf-8"))
-    assert run_results["args"]["vars"] == {"as_of": "2025-01-27"}, "the second run overwrote the first"
+    target = tmp / "dbt_target" / "wh"
+    run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    assert run_results["args"]["vars"] == {"new_destination_lookback_months": 12}  # the catalogue's M22 look-back
+    staged = (target / "compiled" / "gxindustry" / "models" / "staging" / "stg_stats__industry.sql").read_text("utf-8")
+    assert "cast('2025-01-27' as date)" in staged, "the second run's as-of date, in place of the first's"
     started = (tmp / "landing").stat().st_mtime
     left = [p for p in (DBT_PROJECT_DIR / "target").glob("warehouse_models-*") if p.stat().st_mtime >= started]
     assert not left, f"runs left dbt folders in the project: {left}"

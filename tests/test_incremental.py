@@ -1,6 +1,5 @@
 """A weekly refresh over only the new files gives the same warehouse as a build from scratch."""
 
-import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,8 +20,7 @@ def refresh(warehouse: Path, landing: Path, as_of: date) -> None:
     with duckdb.connect(str(warehouse)) as con:
         for feed in FEEDS:
             ingest_feed(con, landing, feed)
-    dbt(["build", "--exclude-resource-type", "test", "--vars", json.dumps({"as_of": as_of.isoformat()}), "--quiet"],
-        warehouse)
+    dbt(["build", "--exclude-resource-type", "test", "--quiet"], warehouse, as_of)
 
 
 def marts(warehouse: Path) -> dict[str, list]:

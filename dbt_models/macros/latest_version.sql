@@ -2,7 +2,7 @@
   Supersession of raw deliveries (FEEDS.md "Landing area").
 
   Returns a SELECT over `source_relation` that
-  - keeps only rows whose delivery counts as arrived: _available_on <= var('as_of');
+  - keeps only rows whose delivery counts as arrived: _available_on <= the run's as-of date;
   - keeps, per key, the row with the greatest (_dataset_period, _version, _line):
     a later period's file or a `_vN` re-delivery wins for the keys it repeats,
     rows it does not repeat stay as they were.
@@ -20,7 +20,12 @@
 {%- endmacro %}
 
 
-{# The run's as-of date as a SQL DATE literal. #}
+{#
+  The run's as-of date as a SQL DATE literal. The pipeline sets GXINDUSTRY_DBT_AS_OF for each dbt
+  command (by hand: GXINDUSTRY_DBT_AS_OF=2024-11-25 dbt build); unset means "everything loaded".
+  An environment variable rather than a dbt var: dbt re-parses the whole project when its vars
+  change (every week), but only the files that read an environment variable when it changes.
+#}
 {% macro as_of_date() -%}
-    cast('{{ var("as_of") }}' as date)
+    cast('{{ env_var("GXINDUSTRY_DBT_AS_OF", "9999-12-31") }}' as date)
 {%- endmacro %}
