@@ -94,3 +94,11 @@ def test_the_as_of_date_is_in_dbts_environment_only_inside_the_block(monkeypatch
     with pytest.raises(RuntimeError), as_of_environment(date(2024, 11, 25)):
         raise RuntimeError("dbt failed to start")
     assert os.environ[AS_OF_ENV] == "2024-11-18"
+
+
+def test_finance_overrides_reach_dbt_vars():
+    from dagster_project.lib.dbt_invocation import dbt_vars
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    assert dbt_vars(Parameters(load_catalogue(), {"M22.lookback_months": 14})) == {"new_destination_lookback_months": 14}
