@@ -25,6 +25,7 @@ from .resources import GxSettings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
+
 class LayeredTranslator(DagsterDbtTranslator):
     """Models and seeds are keyed `<schema>/<name>` (e.g. `marts/dim_enterprise`), grouped by schema;
     sources keep the default `<source>/<table>` = `raw/<feed>_<dataset>`, the ingestion assets' keys."""
@@ -38,6 +39,7 @@ class LayeredTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return dbt_resource_props["schema"]
         return super().get_group_name(dbt_resource_props)
+
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: GxSettings):
@@ -55,6 +57,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     with as_of_environment(as_of):
         invocation = dbt.cli(args, context=context, target_path=resolved.dbt_target)  # starts dbt
     yield from invocation.stream()
+
 
 class EnvironmentDbtCli(DbtCliResource):
     """dagster-dbt's resource for the dbt installed next to this Python, without two start-up costs.
