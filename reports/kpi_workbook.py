@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.measures.catalogue import Catalogue, Kpi
+from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
 from . import data
 from .safe_write import as_of_dir, atomic_path
@@ -383,16 +384,14 @@ def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> i
     """The GX expectations not met in the latest validation of each delivered file (arrived by the
     as-of date) and of each mart suite: the state of the data, whichever run validated it (a file is
     validated once, in the run that first sees it, and again only while a blocking check fails)."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'marts' and table_name = 'dq_check_results_latest'").fetchone()[0]
     rows = con.execute(
-        """
+        f"""
         select coalesce(q.file_name, q.asset), q.suite, q.label, q.severity, q.unexpected_count, q.observed_value,
                q.unexpected_examples
-        from marts.dq_check_results_latest q left join raw._manifest m using (file_name)
+        from {LATEST_VIEW} q left join raw._manifest m using (file_name)
         where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
         order by q.severity, q.suite, coalesce(q.file_name, q.asset), q.expectation
-        """, [as_of]).fetchall() if exists else []
+        """, [as_of]).fetchall() if table_exists(con, LATEST_VIEW) else []
     blocking = sum(r[3] == "blocking" for r in rows)
     return _table(ws, st, first_row, f"未满足的数据期望（GX，各文件最新一次校验；阻断 {blocking} 项，警告 {len(rows) - blocking} 项；"
                   "全部见仓库 marts.dq_check_results_latest）",

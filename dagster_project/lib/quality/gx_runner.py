@@ -167,20 +167,19 @@ class GxSession:
         with _configurations_built_once():
             result = gx_batch.validate(gx_suite, result_format={"result_format": "BASIC",
                                                                 "partial_unexpected_count": EXAMPLES})
-        by_name = {r.expectation_config.meta.get("name"): r for r in result.results}
-        index = [c for c in suite.index_columns if c in frame.columns]
-        detail = [e for e in suite.expectations
-                  if e.is_map and index and by_name.get(e.name) is not None and (by_name[e.name].result or {}).get("unexpected_count")]
-        if detail:
-            with _configurations_built_once():
+            by_name = {r.expectation_config.meta.get("name"): r for r in result.results}
+            index = [c for c in suite.index_columns if c in frame.columns]
+            detail = [e for e in suite.expectations if e.is_map and index and by_name.get(e.name) is not None
+                      and (by_name[e.name].result or {}).get("unexpected_count")]
+            if detail:
                 again = gx_batch.validate(
                     to_gx(suite, values, tuple(detail)),
                     result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
                                    "unexpected_index_column_names": index},
                 )
-            for r in again.results:
-                by_name[r.expectation_config.meta.get("name")] = r
-            result.results = [by_name.get(r.expectation_config.meta.get("name"), r) for r in result.results]
+                for r in again.results:
+                    by_name[r.expectation_config.meta.get("name")] = r
+                result.results = [by_name.get(r.expectation_config.meta.get("name"), r) for r in result.results]
         return [_outcome(suite, batch, e, by_name.get(e.name)) for e in suite.expectations], result
 
     def _record(self, suite: Suite, values: dict[str, Any], batch: str, result) -> None:
@@ -214,7 +213,7 @@ class GxSession:
 
 @contextmanager
 def _configurations_built_once():
-    """During one validation, build each expectation's configuration once instead of on every read.
+    """During one validation (both passes), build each expectation's configuration once, not per read.
 
     GX 1.24's `Expectation.configuration` is a property that rebuilds the configuration through
     pydantic (`self.dict()`) each time it is read, and a validation reads it ~50 times per
@@ -222,7 +221,7 @@ def _configurations_built_once():
     ones GX creates for it, and neither they nor their configurations are changed while it runs
     (GX deep-copies a configuration before it adds to it). So the first build is reused, unless a
     field of the expectation was reassigned since (then it is built again); all of it is dropped
-    when the validation ends. GX's own property is restored on exit, also on error.
+    when the block ends. GX's own property is restored on exit, also on error.
     `tests/test_quality.py` checks that outcomes, stored results and Data Docs pages are the same
     with and without this.
     """

@@ -86,7 +86,7 @@ def write_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         con.unregister("dq_rows")
 
 
-def _table_exists(con, qualified: str) -> bool:
+def table_exists(con, qualified: str) -> bool:
     schema, table = qualified.split(".")
     return con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
@@ -114,7 +114,7 @@ def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[De
       later delivery supersedes its rows or the expectation passes (then it is cleared).
     Files that arrive after the as-of date wait for the run in which they count as arrived.
     """
-    if not _table_exists(con, "raw._manifest"):
+    if not table_exists(con, "raw._manifest"):
         return []
     manifest = con.execute(
         """select file_name, period, version, available_on from raw._manifest
@@ -134,7 +134,7 @@ def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[De
 
 def last_validation(con, asset: str) -> dict[str, bool]:
     """file name -> whether its latest validation failed a blocking expectation."""
-    if not _table_exists(con, RESULTS_TABLE):
+    if not table_exists(con, RESULTS_TABLE):
         return {}
     rows = con.execute(
         f"""select file_name, bool_or(severity = 'blocking' and not success)
@@ -262,14 +262,14 @@ def sql_batch(con, sql: str, values: dict) -> pd.DataFrame:
 
 def directory(con, as_of: date) -> frozenset[str]:
     """USCCs listed in any enterprise-directory snapshot that has arrived by the as-of date."""
-    if not _table_exists(con, "raw.stats_enterprise"):
+    if not table_exists(con, "raw.stats_enterprise"):
         return frozenset()
     rows = con.execute("select distinct uscc from raw.stats_enterprise where _available_on <= ?", [as_of]).fetchall()
     return frozenset(r[0] for r in rows)
 
 
 def accounts(con, as_of: date) -> frozenset[str]:
-    if not _table_exists(con, "raw.power_accounts"):
+    if not table_exists(con, "raw.power_accounts"):
         return frozenset()
     rows = con.execute("select distinct account_no from raw.power_accounts where _available_on <= ?", [as_of]).fetchall()
     return frozenset(r[0] for r in rows)
