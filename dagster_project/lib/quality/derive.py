@@ -59,7 +59,7 @@ def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     quarantine expectation reports those rows) or columns the warehouse has already cast, whose
     dtypes it only normalises.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced, never changed in place: the caller's frame stays as it was
     for c in dataset.columns:
         if c.name not in out:
             out[c.name] = None
@@ -67,19 +67,21 @@ def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         if c.kind in (Kind.DECIMAL, Kind.INTEGER):
             if not pd.api.types.is_float_dtype(s):
                 s = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False), errors="coerce")
-            out[c.name] = s.astype(float)
+            out[c.name] = s.astype(float, copy=False)
         elif c.kind is Kind.MONTH:
             if not pd.api.types.is_numeric_dtype(s):
                 text = s.astype("string")
                 ok = text.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])").fillna(False).astype(bool)
                 s = pd.to_numeric(text.where(ok), errors="coerce")
-            out[c.name] = s.astype("Int64")
+            out[c.name] = s.astype("Int64", copy=False)
         elif c.kind is Kind.DATE:
             if not pd.api.types.is_datetime64_any_dtype(s):
                 s = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-            out[c.name] = s.astype("datetime64[ns]")
-        else:
+            out[c.name] = s.astype("datetime64[ns]", copy=False)
+        elif s.dtype != object:
             out[c.name] = s.astype(object).where(s.notna(), None)
+        elif s.isna().any():  # text from the warehouse has None already; NaN only from hand-made frames
+            out[c.name] = s.where(s.notna(), None)
     return out
 
 
@@ -175,41 +177,32 @@ _REPORT_COLUMNS = ("report_month", "output_month_k_yuan", "output_ytd_k_yuan", "
 def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """month_problem: a month field after the snapshot month (the future of the file);
     field_problem: 规上 without 入统年月, 退库年月 before 入统年月."""
-    snapshot = _int(lookups.period)
     labels = {"above_size_since": "入统年月", "production_start": "投产年月", "above_size_exit": "退库年月"}
-    month_problem, field_problem = [], []
-    for row in df.itertuples(index=False):
-        month_problem.append(_late_months(row, labels, snapshot, "after snapshot"))
-        problems = []
-        since, exit_ = _int(row.above_size_since), _int(row.above_size_exit)
-        if row.scale_flag == "规上" and since is None:
-            problems.append("规上 without 入统年月")
-        if since and exit_ and exit_ < since:
-            problems.append(f"退库年月 {exit_} before 入统年月 {since}")
-        field_problem.append("; ".join(problems) or None)
-    df["month_problem"] = month_problem
-    df["field_problem"] = field_problem
+    df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after snapshot")
+    since, exit_ = _floats(df["above_size_since"]), _floats(df["above_size_exit"])
+    with np.errstate(invalid="ignore"):
+        exit_before_since = (since > 0) & (exit_ > 0) & (exit_ < since)
+    df["field_problem"] = _messages(len(df), [
+        ((df["scale_flag"] == "规上").to_numpy(dtype=bool, na_value=False) & np.isnan(since),
+         lambda i: "规上 without 入统年月"),
+        (exit_before_since, lambda i: f"退库年月 {int(exit_[i])} before 入统年月 {int(since[i])}"),
+    ])
     return df
 
 
 def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """month_problem: 开工/入库/竣工年月 after the library month of the file;
     field_problem: equipment purchase above the month's investment, completion before start."""
-    library = _int(lookups.period)
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
-    month_problem, field_problem = [], []
-    for row in df.itertuples(index=False):
-        month_problem.append(_late_months(row, labels, library, "after library month"))
-        problems = []
-        if _num(row.equipment_month_10k_yuan) and _num(row.investment_month_10k_yuan) \
-                and row.equipment_month_10k_yuan > row.investment_month_10k_yuan:
-            problems.append(f"设备购置 {_fmt(row.equipment_month_10k_yuan)} > 完成投资 {_fmt(row.investment_month_10k_yuan)} 万元")
-        start, done = _int(row.start_month), _int(row.completion_month)
-        if start and done and done < start:
-            problems.append(f"竣工年月 {done} before 开工年月 {start}")
-        field_problem.append("; ".join(problems) or None)
-    df["month_problem"] = month_problem
-    df["field_problem"] = field_problem
+    df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
+    equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
+    start, done = _floats(df["start_month"]), _floats(df["completion_month"])
+    with np.errstate(invalid="ignore"):
+        df["field_problem"] = _messages(len(df), [
+            (equipment > investment,  # False where either is blank
+             lambda i: f"设备购置 {_fmt(equipment[i])} > 完成投资 {_fmt(investment[i])} 万元"),
+            ((start > 0) & (done > 0) & (done < start), lambda i: f"竣工年月 {int(done[i])} before 开工年月 {int(start[i])}"),
+        ])
     return df
 
 
@@ -231,20 +224,16 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_tax_vat(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """filed_problem: filing date before the start of the tax period, or after the as-of date."""
-    out = []
-    for period, filed in zip(df["tax_period"], df["filed_on"]):
-        p = _int(period)
-        if p is None or pd.isna(filed):
-            out.append(None)
-            continue
-        start = date(p // 100, p % 100, 1)
-        if filed.date() < start:
-            out.append(f"申报日期 {filed.date()} before 所属期 {p}")
-        elif filed.date() > lookups.as_of:
-            out.append(f"申报日期 {filed.date()} after as-of {lookups.as_of}")
-        else:
-            out.append(None)
-    df["filed_problem"] = out
+    period = _floats(df["tax_period"])
+    filed = pd.to_datetime(df["filed_on"]).dt.normalize()
+    first_day = pd.Series(period * 100 + 1, index=df.index).astype("Int64").astype("string")
+    start = pd.to_datetime(first_day, format="%Y%m%d", errors="coerce")
+    before = (filed < start).to_numpy()  # False where either is blank
+    after = ~before & (filed > pd.Timestamp(lookups.as_of)).to_numpy()
+    df["filed_problem"] = _messages(len(df), [
+        (before, lambda i: f"申报日期 {filed.iloc[i].date()} before 所属期 {int(period[i])}"),
+        (after, lambda i: f"申报日期 {filed.iloc[i].date()} after as-of {lookups.as_of}"),
+    ])
     return df
 
 
@@ -321,18 +310,22 @@ def _messages(n: int, checks: list[tuple[np.ndarray, Callable[[int], str]]]) -> 
     return out
 
 
-def _late_months(row, labels: dict[str, str], limit: int | None, after: str) -> str | None:
-    """The month fields of `row` (column -> label) later than the file's month `limit`, as one message."""
-    late = [f"{labels[c]} {_int(getattr(row, c))} {after} {limit}" for c in labels
-            if limit and _int(getattr(row, c)) and _int(getattr(row, c)) > limit]
-    return "; ".join(late) or None
+def _late_months(df: pd.DataFrame, labels: dict[str, str], limit: int | None, after: str) -> list[str | None]:
+    """Per row, the month fields (column -> label) later than the file's month `limit`, as one message."""
+    checks = []
+    for column, label in labels.items():
+        months = _floats(df[column])
+        with np.errstate(invalid="ignore"):
+            late = months > limit if limit else np.zeros(len(df), dtype=bool)
+        checks.append((late, lambda i, label=label, months=months: f"{label} {int(months[i])} {after} {limit}"))
+    return _messages(len(df), checks)
 
 
 def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> list[str | None]:
     """`problem` of each non-blank value, worked out once per distinct value."""
-    verdicts = {v: problem(v) for v in column.dropna().unique() if not _blank(v)}
-    found = column.map(verdicts)
-    return found.astype(object).where(found.notna(), None).tolist()
+    codes, values = pd.factorize(column)  # blank (None/NaN) -> -1, which picks the trailing None
+    verdicts = np.array([None if _blank(v) else problem(v) for v in values] + [None], dtype=object)
+    return verdicts[codes].tolist()
 
 
 def _floats(column: pd.Series) -> np.ndarray:
