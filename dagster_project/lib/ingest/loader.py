@@ -5,13 +5,19 @@ with the same bytes is skipped; the same name with other bytes is refused
 (corrections come as `_vN`). Each file loads in one transaction: its accepted
 rows, its rejected rows (with file, line, field, value, reason) and its
 manifest row appear together or not at all. Landed files are only read.
+
+A feed's files are read, parsed and row-checked one file ahead, in a thread with its own DuckDB
+cursor, while the previous file is written: both mostly run outside Python (Arrow's CSV reader,
+DuckDB), so a feed loads on two cores instead of one. Files are still written one at a time, in
+name order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,37 +100,81 @@ def ingest_feed(
     folder = landing / feed
     if not folder.is_dir():
         return []
-    outcomes = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        outcomes.append(_ingest_file(con, path, feed, datasets, reference, now))
-    return outcomes
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # Names are unique, so what the manifest says about this folder's files cannot change while
+    # they load; the reading thread consults this copy and never touches the connection.
+    loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
+    with con.cursor() as checker:
+        return [_write(con, read, feed, reference, now)
+                for read in _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference), paths)]
 
 
-def _ingest_file(con, path: Path, feed: str, datasets, reference: Reference, now: datetime) -> FileOutcome:
+@dataclass
+class _ReadFile:
+    """A landed file as read, before anything is written: parsed, or the reason it is not loaded."""
+
+    path: Path
+    sha: str
+    size: int
+    delivered: DeliveredFile | None = None
+    table: TextTable | None = None
+    columns: dict[str, pa.Array] | None = None
+    extras: list[str] | None = None
+    rejected: list[tuple[int, str, str | None, str]] | None = None
+    skipped: bool = False
+    refusal: str | None = None
+
+
+def _read(path: Path, feed: str, datasets, loaded: dict[str, str], checker, reference: Reference) -> _ReadFile:
+    """Read, parse and row-check one file; `checker` is a cursor only this thread uses, for the checks."""
     data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    read = _ReadFile(path, hashlib.sha256(data).hexdigest(), len(data))
     try:
-        delivered = parse_name(path.name, feed, datasets)
+        read.delivered = parse_name(path.name, feed, datasets)
     except FileNameError as exc:
-        return _refuse(con, path.name, feed, sha, str(exc), now)
-    known = con.execute(f"select sha256 from {RAW}._manifest where file_name = ?", [path.name]).fetchone()
-    if known and known[0] == sha:
-        return FileOutcome(path.name, feed, "skipped", "already loaded", dataset=delivered.dataset.table)
-    if known:
-        message = (
+        read.refusal = str(exc)
+        return read
+    known = loaded.get(path.name)
+    if known == read.sha:
+        read.skipped = True
+    elif known:
+        read.refusal = (
             f"{feed}/{path.name}: a file of this name was already loaded with different bytes "
-            f"(sha256 {known[0][:12]}… then, {sha[:12]}… now); delivered files are never edited in place — "
-            f"send the correction as {_next_version_name(delivered)}"
+            f"(sha256 {known[:12]}… then, {read.sha[:12]}… now); delivered files are never edited in place — "
+            f"send the correction as {_next_version_name(read.delivered)}"
         )
-        return _refuse(con, path.name, feed, sha, message, now)
-    try:
-        table = read_file(path, delivered.dataset, data)
-        incoming, extras = _map_headers(path, delivered.dataset, table)
-    except FileRefused as exc:
-        return _refuse(con, path.name, feed, sha, f"{feed}/{exc}", now)
+    else:
+        try:
+            read.table = read_file(path, read.delivered.dataset, data)
+            read.columns, read.extras = _map_headers(path, read.delivered.dataset, read.table)
+        except FileRefused as exc:
+            read.refusal = f"{feed}/{exc}"
+            return read
+        read.rejected = _rejections(checker, read.delivered.dataset, read.columns, read.table.num_rows, reference)
+    return read
+
+
+def _one_ahead(read: Callable[[Path], _ReadFile], paths: list[Path]) -> Iterator[_ReadFile]:
+    """read(path) of each path in order; the next file is read in a thread while the caller writes this one."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader:
+        pending: Future | None = None
+        for path in paths:
+            current, pending = pending, reader.submit(read, path)
+            if current is not None:
+                yield current.result()
+        if pending is not None:
+            yield pending.result()
+
+
+def _write(con, read: _ReadFile, feed: str, reference: Reference, now: datetime) -> FileOutcome:
+    name = read.path.name
+    if read.refusal:
+        return _refuse(con, name, feed, read.sha, read.refusal, now)
+    if read.skipped:
+        return FileOutcome(name, feed, "skipped", "already loaded", dataset=read.delivered.dataset.table)
     con.begin()
     try:
-        outcome = _load(con, delivered, table, incoming, extras, reference, sha, len(data), now)
+        outcome = _load(con, read.delivered, read.table, read.columns, read.extras, read.rejected, read.sha, read.size, now)
         con.commit()
     except BaseException:
         con.rollback()
@@ -170,14 +220,12 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
 
 
 def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa.Array], extras: list[str],
-          reference: Reference, sha: str, size: int, now: datetime) -> FileOutcome:
+          rejected: list[tuple[int, str, str | None, str]], sha: str, size: int, now: datetime) -> FileOutcome:
     ds = delivered.dataset
     n = table.num_rows
     arrow = pa.table({**columns, "__row": pa.array(range(n), type=pa.int64()), "__line": table.lines})
     con.register("incoming", arrow)
     try:
-        _register_reference(con, ds, columns, reference)
-        rejected = _rejections(con, ds)
         rejected_rows = sorted({r[0] for r in rejected})
         con.register("rejected_idx", pa.table({"i": pa.array(rejected_rows, type=pa.int64())}))
         names = [c.name for c in ds.columns]
@@ -271,8 +319,18 @@ def _check_sql(c: Column) -> str | None:
     return None
 
 
-def _rejections(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:
+def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], rows: int, reference: Reference,
+                ) -> list[tuple[int, str, str | None, str]]:
     """(row index, field, value, reason) for every failing field of every row."""
+    con.register("incoming", pa.table({**columns, "__row": pa.array(range(rows), type=pa.int64())}))
+    try:
+        _register_reference(con, ds, columns, reference)
+        return _failing_fields(con, ds)
+    finally:
+        con.unregister("incoming")
+
+
+def _failing_fields(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:
     parts = []
     for c in ds.columns:
         check = _check_sql(c)
