@@ -20,3 +20,12 @@ def test_full_refresh_only_when_going_back_in_time_or_upgrading():
         assert full_refresh_reason(con, date(2024, 11, 18)) is None
         assert full_refresh_reason(con, date(2024, 11, 25)) is None
         assert "later than 2024-11-11" in full_refresh_reason(con, date(2024, 11, 11))
+
+
+def test_a_month_table_built_for_a_later_week_is_rebuilt_too():
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_power_month (month date, built_as_of date)")
+        con.execute("insert into marts.fct_power_month values ('2024-11-01', '2024-11-25')")
+        assert full_refresh_reason(con, date(2024, 11, 25)) is None
+        assert "marts.fct_power_month was last built as of 2024-11-25" in full_refresh_reason(con, date(2024, 11, 18))

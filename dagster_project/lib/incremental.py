@@ -1,6 +1,6 @@
 """When the incremental dbt models must be rebuilt from scratch.
 
-An incremental model (stg_power__daily) only re-decides what deliveries it has not seen change,
+An incremental model (stg_power__daily, fct_power_month) only re-decides what deliveries it has not seen change,
 which is right as long as time moves forward. A build for an earlier as-of date than the last
 one (replaying a past week on the same warehouse), or a table built before the model became
 incremental, needs `dbt build --full-refresh`.
@@ -13,7 +13,7 @@ from datetime import date
 import duckdb
 
 # Incremental models and the column holding the as-of date of the build that wrote each row.
-WATERMARKS = {"staging.stg_power__daily": "built_as_of"}
+WATERMARKS = {"staging.stg_power__daily": "built_as_of", "marts.fct_power_month": "built_as_of"}
 
 
 def full_refresh_reason(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:

@@ -1,9 +1,49 @@
 -- Enterprise x month electricity consumption over all its (USCC-matched) accounts.
+--
+-- Incremental by month: a build recomputes every enterprise of the months that hold readings of
+-- a delivery the last build has not seen (arrived since its as-of date, or loaded since its
+-- newest load: the same test as stg_power__daily), and replaces those months whole. A new or
+-- corrected account snapshot can move an account to another enterprise, so then the pre-hook
+-- empties the table and every month is recomputed. Equal to a full rebuild
+-- (tests/test_incremental.py); a build with an earlier as-of date than the last one is run with
+-- --full-refresh by the dbt asset.
+{{ config(
+    materialized='incremental',
+    unique_key='month',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ empty_when_account_snapshots_unseen() }}",
+) }}
+
 with
+
+{% if is_incremental() %}
+last_build as (
+
+    select
+        coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
+        coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
+    from {{ this }}
+
+),
+
+unseen_reading_months as (
+
+    select distinct cast({{ dbt.date_trunc('month', 'cast(daily.reading_date as date)') }} as date) as month
+    from {{ source('raw', 'power_daily') }} as daily
+    cross join last_build
+    where daily._available_on <= {{ as_of_date() }}
+      and (daily._available_on > last_build.as_of or daily._loaded_at > last_build.loaded_to)
+
+),
+
+{% endif %}
 
 readings as (
 
     select * from {{ ref('stg_power__daily') }}
+    {% if is_incremental() -%}
+    where cast({{ dbt.date_trunc('month', 'reading_date') }} as date) in (select month from unseen_reading_months)
+    {%- endif %}
 
 ),
 
@@ -79,7 +119,15 @@ final as (
         enterprise_months.accounts_reporting,
         enterprise_accounts.accounts,
         enterprise_accounts.independent_accounts,
-        enterprise_accounts.accounts = enterprise_accounts.independent_accounts as all_accounts_independent
+        enterprise_accounts.accounts = enterprise_accounts.independent_accounts as all_accounts_independent,
+        {{ as_of_date() }} as built_as_of,
+        (
+            select max(_loaded_at) from (
+                select _loaded_at from {{ source('raw', 'power_daily') }} where _available_on <= {{ as_of_date() }}
+                union all
+                select _loaded_at from {{ source('raw', 'power_accounts') }} where _available_on <= {{ as_of_date() }}
+            ) as available
+        ) as built_loaded_to
 
     from enterprise_months
     inner join enterprise_accounts on enterprise_months.uscc = enterprise_accounts.uscc
