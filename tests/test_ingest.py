@@ -252,3 +252,41 @@ def test_unknown_county_industry_and_country_codes_are_quarantined(tmp_path, con
     reasons = dict(con.execute("select field, reason from raw._rejected_rows").fetchall())
     assert reasons == {"county_code": "unknown county code (not a Guangxi GB/T 2260 code)",
                        "industry_code": "unknown GB/T 4754-2017 class"}
+
+
+def test_files_are_read_one_ahead_of_the_writes_and_written_in_name_order():
+    from dagster_project.lib.ingest.loader import _one_ahead
+
+    events = []
+
+    def read(name):
+        events.append(("read", name))
+        return name
+
+    for name in _one_ahead(read, ["a", "b", "c", "d"]):
+        events.append(("write", name))
+    writes = [name for kind, name in events if kind == "write"]
+    assert writes == ["a", "b", "c", "d"]
+    for k, name in enumerate(writes):
+        assert events.index(("read", name)) < events.index(("write", name))
+        if k + 2 < len(writes):  # never more than one file read ahead of the one being written
+            assert events.index(("write", name)) < events.index(("read", writes[k + 2]))
+
+
+def test_a_mixed_folder_gives_the_same_outcomes_in_name_order(tmp_path, con):
+    landing = tmp_path / "landing"
+    for month in ("202408", "202409", "202410"):
+        write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
+    write(landing, "stats", "stats_industry_2024xx.csv", INDUSTRY_HEADER + "\n", "gb18030")
+    ingest_feed(con, landing, "stats")
+    write(landing, "stats", "stats_industry_202409.csv", INDUSTRY_HEADER + f"\n{GOOD},202409,2,2,2,2,2,2\n", "gb18030")
+    write(landing, "stats", "stats_industry_202411.csv", INDUSTRY_HEADER + f"\n{BAD},202411,1,1,1,1,1,1\n", "gb18030")
+    outcomes = ingest_feed(con, landing, "stats")
+    assert [(o.file_name, o.status) for o in outcomes] == [
+        ("stats_industry_202408.csv", "skipped"),
+        ("stats_industry_202409.csv", "refused"),  # same name, other bytes
+        ("stats_industry_202410.csv", "skipped"),
+        ("stats_industry_202411.csv", "loaded"),
+        ("stats_industry_2024xx.csv", "refused"),  # not a file name of the feed
+    ]
+    assert outcomes[3].rows_rejected == 1

@@ -301,16 +301,18 @@ def derive(df: pd.DataFrame, names: tuple[str, ...], lookups: Lookups) -> pd.Dat
 # ---------------------------------------------------------------- helpers
 
 
-def _messages(n: int, checks: list[tuple[np.ndarray, Callable[[int], str]]]) -> list[str | None]:
-    """Per row, the messages of the checks whose mask is True there, joined by '; '; None if none."""
-    out: list[str | None] = [None] * n
+def _messages(n: int, checks: list[tuple[np.ndarray, Callable[[int], str]]]) -> np.ndarray:
+    """Per row, the messages of the checks whose mask is True there, joined by '; '; None if none.
+
+    An object array, not a list: pandas takes it as a column without converting each element."""
+    out = np.full(n, None, dtype=object)
     for mask, message in checks:
         for i in np.flatnonzero(mask):
             out[i] = message(i) if out[i] is None else f"{out[i]}; {message(i)}"
     return out
 
 
-def _late_months(df: pd.DataFrame, labels: dict[str, str], limit: int | None, after: str) -> list[str | None]:
+def _late_months(df: pd.DataFrame, labels: dict[str, str], limit: int | None, after: str) -> np.ndarray:
     """Per row, the month fields (column -> label) later than the file's month `limit`, as one message."""
     checks = []
     for column, label in labels.items():
@@ -321,11 +323,12 @@ def _late_months(df: pd.DataFrame, labels: dict[str, str], limit: int | None, af
     return _messages(len(df), checks)
 
 
-def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> list[str | None]:
-    """`problem` of each non-blank value, worked out once per distinct value."""
+def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> np.ndarray:
+    """`problem` of each non-blank value, worked out once per distinct value (an object array)."""
     codes, values = pd.factorize(column)  # blank (None/NaN) -> -1, which picks the trailing None
-    verdicts = np.array([None if _blank(v) else problem(v) for v in values] + [None], dtype=object)
-    return verdicts[codes].tolist()
+    verdicts = np.full(len(values) + 1, None, dtype=object)
+    verdicts[:-1] = [None if _blank(v) else problem(v) for v in values]
+    return verdicts[codes]
 
 
 def _floats(column: pd.Series) -> np.ndarray:
