@@ -106,7 +106,10 @@ def _split_one_record_per_line(text: str) -> TextTable | None:
     try:
         parsed = pa_csv.read_csv(
             io.BytesIO(utf8),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            # One thread: the loader reads in a background thread, and Arrow's multi-threaded
+            # reader run from one failed intermittently ("a chunk failed converting for an unknown
+            # reason", once in ~250 province files); the loader's writes run meanwhile anyway.
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
             parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=True),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                   strings_can_be_null=False),
