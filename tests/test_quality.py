@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -310,3 +312,17 @@ def test_configurations_built_once_restores_gx_property_also_after_an_error():
         assert Expectation.__dict__["configuration"] is not gx_property
         raise RuntimeError("a validation fails")
     assert Expectation.__dict__["configuration"] is gx_property
+
+
+def test_gx_imported_in_background_once_and_a_session_waits_for_it():
+    script = (
+        "import sys, threading\n"
+        "from dagster_project.lib.quality import gx_runner\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "gx_runner.import_gx_in_background(); gx_runner.import_gx_in_background()\n"
+        "assert [t.name for t in threading.enumerate()].count('gx-import') <= 1\n"
+        "gx_runner.GxSession('run')\n"
+        "assert not gx_runner._BACKGROUND_IMPORT.is_alive() and 'great_expectations' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr

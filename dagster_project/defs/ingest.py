@@ -8,6 +8,7 @@ import dagster as dg
 
 from dagster_project.lib.ingest import FEEDS, datasets_of
 from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.quality.gx_runner import import_gx_in_background
 
 from .resources import GxSettings
 
@@ -20,6 +21,7 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
 
     @dg.multi_asset(name=f"ingest_{feed}", specs=specs, compute_kind="python")
     def _ingest(context: dg.AssetExecutionContext, settings: GxSettings):
+        import_gx_in_background()  # for the check steps that follow; meanwhile this step mostly waits on DuckDB
         landing = settings.resolved().landing
         with settings.connect() as con:
             outcomes = ingest_feed(con, landing, feed)
