@@ -105,7 +105,7 @@ def ingest_feed(
     # they load; the reading thread consults this copy and never touches the connection.
     loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
     with con.cursor() as checker:
-        return [_write(con, read, feed, reference, now)
+        return [_write(con, read, feed, now)
                 for read in _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference), paths)]
 
 
@@ -166,7 +166,7 @@ def _one_ahead(read: Callable[[Path], _ReadFile], paths: list[Path]) -> Iterator
             yield pending.result()
 
 
-def _write(con, read: _ReadFile, feed: str, reference: Reference, now: datetime) -> FileOutcome:
+def _write(con, read: _ReadFile, feed: str, now: datetime) -> FileOutcome:
     name = read.path.name
     if read.refusal:
         return _refuse(con, name, feed, read.sha, read.refusal, now)
