@@ -149,6 +149,37 @@ def test_power_flags_and_customs_rates():
     assert list(out["date_problem"].isna()) == [True, False]
 
 
+def test_tax_filing_dates_around_the_period_start_and_the_as_of_date():
+    df = pd.DataFrame({"tax_period": pd.array([202501, 202501, 202501, 202501, None], dtype="Int64"),
+                       "filed_on": pd.to_datetime(["2024-12-31", "2025-01-01", "2025-02-01", "2025-02-02", "2025-01-05"])})
+    assert list(d.add_tax_vat(df, lookups())["filed_problem"]) == [
+        "申报日期 2024-12-31 before 所属期 202501", None, None, "申报日期 2025-02-02 after as-of 2025-02-01", None]
+
+
+def test_directory_and_project_fields_at_their_limits():
+    months = {"dtype": "Int64"}
+    enterprises = pd.DataFrame({
+        "scale_flag": ["规上", "规上", "规下", "规上"],
+        "above_size_since": pd.array([None, 202410, None, 202301], **months),
+        "production_start": pd.array([202410, 202411, None, 202001], **months),
+        "above_size_exit": pd.array([None, 202409, None, 202301], **months),
+    })
+    out = d.add_stats_enterprise(enterprises, lookups(period="202410"))
+    assert list(out["month_problem"]) == [None, "投产年月 202411 after snapshot 202410", None, None]
+    assert list(out["field_problem"]) == ["规上 without 入统年月", "退库年月 202409 before 入统年月 202410", None, None]
+    projects = pd.DataFrame({
+        "start_month": pd.array([202410, 202411, 202405], **months),
+        "library_entry_month": pd.array([202410, 202411, 202405], **months),
+        "completion_month": pd.array([None, 202409, 202405], **months),
+        "equipment_month_10k_yuan": [100.0, 100.01, None],
+        "investment_month_10k_yuan": [100.0, 100.0, 5.0],
+    })
+    out = d.add_stats_projects(projects, lookups(period="202410"))
+    assert list(out["month_problem"]) == [None, "开工年月 202411 after library month 202410; 入库年月 202411 after library month 202410", None]
+    assert list(out["field_problem"]) == [
+        None, "设备购置 100.0 > 完成投资 100.0 万元; 竣工年月 202409 before 开工年月 202411", None]
+
+
 # ---------------------------------------------------------------- GX on one batch
 
 
@@ -326,3 +357,31 @@ def test_gx_imported_in_background_once_and_a_session_waits_for_it():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
+
+
+def test_data_docs_rendered_in_the_background_are_complete_before_the_session_goes_on(tmp_path, monkeypatch):
+    from dagster_project.lib.quality.gx_runner import GxSession
+
+    suite, as_of = SUITES["raw_stats_industry"], date(2025, 2, 1)
+    frame = d.derive(stats_batch([(A, 202410, 1050.0, 10050.0, 950.0, 9050.0)]), suite.derive,
+                     d.Lookups(as_of=as_of, directory=frozenset({A}), previous_reports=PREVIOUS, params=suite.params))
+    values = dict(run_values(as_of), **{"$file_period": 202410})
+    session = GxSession("background-docs", tmp_path / "docs")
+
+    def pages() -> int:
+        return len(list((tmp_path / "docs").rglob("validations/*/*/*/*.html")))
+
+    session.validate(suite, frame, values, "stats_industry_202410.csv")
+    index = session.build_docs_in_background()
+    session.validate(suite, frame, values, "stats_industry_202410_v2.csv")  # waits for the render first
+    assert index.is_file() and pages() == 1
+    assert session.build_docs() == index and pages() == 2
+
+    def broken(**_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(session.ctx, "build_data_docs", broken)
+    session.validate(suite, frame, values, "stats_industry_202410_v3.csv")
+    session.build_docs_in_background()
+    with pytest.raises(OSError, match="disk full"):  # the render's error comes out of the next call
+        session.validate(suite, frame, values, "stats_industry_202410_v4.csv")
