@@ -170,6 +170,9 @@ def main() -> None:
         f"| full / floor | {median['full'] / median['floor']:.1f}× | |",
         f"| incremental / full | {median['incremental'] / median['full'] * 100:.0f}% | |",
     ]
+    if len(runs) > 1:
+        lines += ["", "Each run: full " + ", ".join(f"{r['full']:.1f}" for r in runs)
+                  + " s; incremental " + ", ".join(f"{r['incremental']:.1f}" for r in runs) + " s."]
     lines += ["", "| step | full refresh (s) | incremental refresh (s) |", "|---|---:|---:|"]
     lines += [f"| `{k.split(':', 1)[1]}` | {v:.1f} | {median.get('inc' + k, float('nan')):.1f} |"
               for k, v in median.items() if k.startswith("step:")]
