@@ -358,30 +358,3 @@ def test_gx_imported_in_background_once_and_a_session_waits_for_it():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
 
-
-def test_data_docs_rendered_in_the_background_are_complete_before_the_session_goes_on(tmp_path, monkeypatch):
-    from dagster_project.lib.quality.gx_runner import GxSession
-
-    suite, as_of = SUITES["raw_stats_industry"], date(2025, 2, 1)
-    frame = d.derive(stats_batch([(A, 202410, 1050.0, 10050.0, 950.0, 9050.0)]), suite.derive,
-                     d.Lookups(as_of=as_of, directory=frozenset({A}), previous_reports=PREVIOUS, params=suite.params))
-    values = dict(run_values(as_of), **{"$file_period": 202410})
-    session = GxSession("background-docs", tmp_path / "docs")
-
-    def pages() -> int:
-        return len(list((tmp_path / "docs").rglob("validations/*/*/*/*.html")))
-
-    session.validate(suite, frame, values, "stats_industry_202410.csv")
-    index = session.build_docs_in_background()
-    session.validate(suite, frame, values, "stats_industry_202410_v2.csv")  # waits for the render first
-    assert index.is_file() and pages() == 1
-    assert session.build_docs() == index and pages() == 2
-
-    def broken(**_):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(session.ctx, "build_data_docs", broken)
-    session.validate(suite, frame, values, "stats_industry_202410_v3.csv")
-    session.build_docs_in_background()
-    with pytest.raises(OSError, match="disk full"):  # the render's error comes out of the next call
-        session.validate(suite, frame, values, "stats_industry_202410_v4.csv")

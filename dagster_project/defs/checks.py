@@ -81,7 +81,7 @@ def _run(context: dg.AssetCheckExecutionContext, settings: GxSettings, suites: l
     session = _session(context.run.run_id, resolved.reports / "data_docs")
     with settings.connect() as con:
         results = validate_suites(con, wanted, as_of, session, context.run.run_id)
-    docs = session.build_docs_in_background()  # written while the next step runs
+    docs = session.build_docs()
     _log_failures(context, results)
     for result in results:
         suite = result.suite

@@ -143,12 +143,9 @@ class GxSession:
         self.run_identifier = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
         self.validations = 0
         self._not_rendered: list = []  # resources stored since the last Data Docs build
-        self._rendering: threading.Thread | None = None  # a Data Docs build started by build_docs_in_background
-        self._render_error: BaseException | None = None
 
     def validate(self, suite: Suite, frame: pd.DataFrame, values: dict[str, Any], batch: str) -> list[ExpectationOutcome]:
         """Validate one batch against a suite; one outcome per expectation, in the suite's order."""
-        self._wait_for_docs()
         outcomes, result = self._evaluate(suite, frame, values, batch)
         self._record(suite, values, batch, result)
         return outcomes
@@ -159,7 +156,6 @@ class GxSession:
         With worker processes (only when `batches` is enough to pay for starting them: each
         imports GX), the caller builds the next batches while earlier ones are validated; at most
         two batches per worker are in flight, so memory stays at a few batches."""
-        self._wait_for_docs()
         workers = _workers()
         if workers == 0 or batches < MIN_BATCHES_PER_WORKER * workers:
             for job in jobs:
@@ -229,7 +225,6 @@ class GxSession:
     def build_docs(self) -> Path | None:
         """Render the validations stored since the last build and rebuild the index page (which
         lists every validation of this session; pages of earlier runs are removed). The index path."""
-        self._wait_for_docs()
         if self.docs_dir is None or not self.validations:
             return None
         self.docs_dir.mkdir(parents=True, exist_ok=True)
@@ -237,34 +232,6 @@ class GxSession:
             self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
             self._not_rendered = []
         return self.docs_dir / "index.html"
-
-    def build_docs_in_background(self) -> Path | None:
-        """`build_docs` in a thread; returns the index path it writes.
-
-        A check step calls this and ends, so the render (3 s after a first load) overlaps the next
-        step, dbt, which runs in its own process. Every other method of the session waits for the
-        render first and raises its error if it failed; so does the interpreter at exit (the thread
-        is not a daemon)."""
-        self._wait_for_docs()
-        if self.docs_dir is None or not self.validations:
-            return None
-        self._rendering = threading.Thread(target=self._render, name="gx-data-docs")
-        self._rendering.start()
-        return self.docs_dir / "index.html"
-
-    def _render(self) -> None:
-        try:
-            self.build_docs()
-        except BaseException as exc:  # handed to the session's next call
-            self._render_error = exc
-
-    def _wait_for_docs(self) -> None:
-        if self._rendering is None or self._rendering is threading.current_thread():
-            return
-        self._rendering.join()
-        self._rendering, error, self._render_error = None, self._render_error, None
-        if error is not None:
-            raise error
 
 
 @contextmanager
