@@ -10,14 +10,9 @@
     where exists (
         select 1
         from {{ source('raw', 'power_accounts') }} as snapshot
-        cross join (
-            select
-                coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
-                coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
-            from {{ this }}
-        ) as last_build
+        cross join ({{ last_build() }}) as last_build
         where snapshot._available_on <= {{ as_of_date() }}
-          and (snapshot._available_on > last_build.as_of or snapshot._loaded_at > last_build.loaded_to)
+          and {{ unseen_by_last_build('snapshot') }}
     )
     {%- endif -%}
 {%- endmacro %}

@@ -19,10 +19,7 @@ with
 {% if is_incremental() %}
 last_build as (
 
-    select
-        coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
-        coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
-    from {{ this }}
+    {{ last_build() }}
 
 ),
 
@@ -32,7 +29,7 @@ unseen_reading_months as (
     from {{ source('raw', 'power_daily') }} as daily
     cross join last_build
     where daily._available_on <= {{ as_of_date() }}
-      and (daily._available_on > last_build.as_of or daily._loaded_at > last_build.loaded_to)
+      and {{ unseen_by_last_build('daily') }}
 
 ),
 

@@ -25,10 +25,7 @@ available as (
 {% if is_incremental() %}
 last_build as (
 
-    select
-        coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
-        coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
-    from {{ this }}
+    {{ last_build() }}
 
 ),
 
@@ -37,8 +34,7 @@ touched as (
     select distinct available.account_no, available.reading_date
     from available
     cross join last_build
-    where available._available_on > last_build.as_of
-       or available._loaded_at > last_build.loaded_to
+    where {{ unseen_by_last_build('available') }}
 
 ),
 {% endif %}

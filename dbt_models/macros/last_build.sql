@@ -1,0 +1,21 @@
+{#
+  Watermarks of the incremental models (stg_power__daily, fct_power_month). Each row records the
+  as-of date of the build that wrote it (built_as_of) and the newest load that build had
+  (built_loaded_to). A raw row is unseen by the last build when it arrived after that build's
+  as-of date or was loaded after its newest load (a _vN correction counts as arrived on its base
+  file's date, so the date alone would miss it).
+
+  last_build(): one row (as_of, loaded_to) over {{ this }}; 1900-01-01 when it is empty.
+  unseen_by_last_build(alias): the condition on a raw row `alias`, joined to last_build.
+#}
+{% macro last_build() -%}
+    select
+        coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
+        coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
+    from {{ this }}
+{%- endmacro %}
+
+
+{% macro unseen_by_last_build(alias) -%}
+    ({{ alias }}._available_on > last_build.as_of or {{ alias }}._loaded_at > last_build.loaded_to)
+{%- endmacro %}
