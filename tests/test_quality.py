@@ -180,6 +180,32 @@ def test_directory_and_project_fields_at_their_limits():
         None, "设备购置 100.0 > 完成投资 100.0 万元; 竣工年月 202409 before 开工年月 202411", None]
 
 
+def test_award_problems_need_eligibility_and_treat_null_as_not_eligible():
+    awards = pd.DataFrame({
+        "eligible": pd.array([True, False, None, False, True, False], dtype="boolean"),
+        "chosen": pd.array([True, True, True, False, False, None], dtype="boolean"),
+        "amount_yuan": [100.0, 0.0, 2500.5, float("nan"), 0.0, 0.01],
+    })
+    assert list(d.add_policy_awards(awards, lookups())["award_problem"]) == [
+        None, "chosen but not eligible", "chosen but not eligible; amount 2,500.5 元 without eligibility",
+        None, None, "amount 0.0 元 without eligibility"]
+
+
+def test_mart_batches_hold_dates_in_nanoseconds_so_gx_compares_them_on_the_whole_column(session):
+    con = duckdb.connect()
+    frame = warehouse.sql_batch(con, "select d::date as month, 1 as n from (values ('2024-10-01'), ('2024-12-01')) t(d) "
+                                     "where d::date <= $as_of", {"as_of": date(2025, 1, 1), "other": 1})
+    assert str(frame["month"].dtype) == "datetime64[ns]" and list(frame["n"]) == [1, 1]
+    far = warehouse.sql_batch(con, "select date '9999-12-31' as until", {})
+    assert far["until"].dt.year.tolist() == [9999]  # beyond nanoseconds' range: kept as DuckDB gives it
+    suite = SUITES["mart_fct_power_month"]
+    closed = next(e for e in suite.expectations if e.name == "month_not_future")
+    values = dict(run_values(date(2024, 11, 20)))
+    batch = pd.DataFrame({"uscc": [A, B], "month": frame["month"], "kwh": [1.0, 2.0]})
+    outcome = {o.expectation: o for o in session.validate(suite, batch, values, "fct_power_month")}[closed.name]
+    assert not outcome.success and outcome.unexpected_count == 1
+
+
 # ---------------------------------------------------------------- GX on one batch
 
 

@@ -266,15 +266,14 @@ def add_loans(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_policy_awards(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """award_problem: chosen without being eligible, or an amount without eligibility."""
-    out = []
-    for eligible, chosen, amount in zip(df["eligible"], df["chosen"], df["amount_yuan"]):
-        problems = []
-        if _true(chosen) and not _true(eligible):
-            problems.append("chosen but not eligible")
-        if not _true(eligible) and _num(amount) and amount != 0:
-            problems.append(f"amount {_fmt(amount)} 元 without eligibility")
-        out.append("; ".join(problems) or None)
-    df["award_problem"] = out
+    eligible = _flags(df["eligible"])
+    amounts = _floats(df["amount_yuan"])
+    with np.errstate(invalid="ignore"):
+        paid = ~np.isnan(amounts) & (amounts != 0)
+    df["award_problem"] = _messages(len(df), [
+        (_flags(df["chosen"]) & ~eligible, lambda i: "chosen but not eligible"),
+        (paid & ~eligible, lambda i: f"amount {_fmt(amounts[i])} 元 without eligibility"),
+    ])
     return df
 
 
@@ -331,20 +330,17 @@ def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> np.nd
     return verdicts[codes]
 
 
+def _flags(column: pd.Series) -> np.ndarray:
+    """True where the value is true; null and false are both False."""
+    return column.fillna(False).to_numpy(dtype=bool)
+
+
 def _floats(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _blank(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == ""
-
-
-def _true(v) -> bool:
-    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v)) and bool(v)
-
-
-def _num(v) -> bool:
-    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
 
 
 def _int(v) -> int | None:
