@@ -171,7 +171,10 @@ def wan(yuan) -> float | None:
 
 def text_width(text: str) -> float:
     """Approximate display width in Excel character units (CJK characters count double)."""
-    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in str(text))
+    text = str(text)
+    if text.isascii():  # codes, numbers, dates: most cells
+        return 1.1 * len(text)
+    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text)
 
 
 def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, maximum: float = 48,
@@ -179,12 +182,9 @@ def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, max
     """Set each column to the width of its longest header line or value, within bounds."""
     for i, header in enumerate(headers):
         width = max(text_width(line) for line in str(header).split("\n")) / 1.6 + 2  # headers wrap
-        for row in rows:
-            value = row[i] if i < len(row) else None
-            if value is None:
-                continue
-            shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-            width = max(width, text_width(shown) + 1.5)
+        shown = {f"{value:,.2f}" if isinstance(value, float) else str(value)
+                 for row in rows if i < len(row) for value in [row[i]] if value is not None}
+        width = max([width, *(text_width(text) + 1.5 for text in shown)])
         ws.set_column(first_col + i, first_col + i, max(minimum, min(maximum, width)))
 
 
