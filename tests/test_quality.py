@@ -359,6 +359,16 @@ def test_workers_and_configurations_built_once_give_gx_own_results(tmp_path, mon
     assert any(not success for _, _, success, _, _ in seen["workers"][0]), "the sample feeds carry defects"
 
 
+def test_gx_does_not_fingerprint_the_batches(session):
+    """The batch's identity is its file (and lines) or its mart; GX's hash of every value is skipped.
+    If a GX upgrade renames the size limit that turns it off, this fails."""
+    clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0)]
+    assert all(o.success for o in validate(session, clean).values())
+    store = session.ctx.validation_results_store
+    markers = [store.get(key).meta["batch_markers"] for key in store.list_keys()]
+    assert markers and all("ge_load_time" in m and "pandas_data_fingerprint" not in m for m in markers)
+
+
 def test_configurations_built_once_restores_gx_property_also_after_an_error():
     from great_expectations.expectations.expectation import Expectation
 

@@ -123,7 +123,13 @@ class GxSession:
             _BACKGROUND_IMPORT.join()
         import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GX fingerprints every pandas batch (a hash of each value) for its batch markers, below a
+        # size limit: ~20 ms per 100,000-row power file, 0.5 s for the awards. A batch here is
+        # identified by its delivered file (SHA-256 in raw._manifest) and lines, or by its mart
+        # and run, so the limit is 0: no fingerprint. Process-wide, in workers too.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self.ctx = gx.get_context(mode="ephemeral")
         self.ctx.variables.progress_bars = {"globally": False, "metric_calculations": False, "profilers": False}
         self.docs_dir = docs_dir
