@@ -135,15 +135,14 @@ def prepare_dbt(force: bool = False) -> None:
 
 
 def manifest_is_current(project_dir: Path) -> bool:
-    """Whether `target/manifest.json` is newer than every file of the project (what dbt writes,
-    `target/` and `logs/`, is not looked into)."""
+    """Whether `target/manifest.json` is newer than every file of the project (what dbt writes
+    there, `target/`, `logs/` and `dbt_packages/`, is not looked into)."""
+    from dagster_project.lib.dbt_selection import project_files
+
     manifest = project_dir / "target" / "manifest.json"
     if not manifest.exists():
         return False
-    generated = {project_dir / "target", project_dir / "logs"}
-    tops = [p for p in project_dir.iterdir() if p not in generated]
-    sources = [f for p in tops for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
-    return manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources)
+    return manifest.stat().st_mtime >= max(p.stat().st_mtime for p in project_files(project_dir))
 
 
 def dagster_instance():

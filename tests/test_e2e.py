@@ -111,6 +111,35 @@ def test_second_refresh_ingests_nothing_again(pipeline):
     assert "refresh as of 2025-01-27" in second.stdout
 
 
+def test_second_refresh_rebuilds_what_new_rows_reach_and_carries_the_other_tests(pipeline, monkeypatch):
+    """The second run's as-of date brings December's and January's deliveries of every feed but the
+    registers: dbt rebuilds all but the register models; those are reported not rebuilt, and their
+    tests carry the first run's results, so both runs report every model and every test."""
+    import dagster as dg
+
+    tmp, *_ = pipeline
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+    with dg.DagsterInstance.get() as instance:
+        second, first = instance.get_runs()  # newest first
+
+        def step_events(run, kind):
+            return [e for e in instance.all_logs(run.run_id, of_type=kind) if e.step_key == "warehouse_models"]
+
+        built = {run.run_id: step_events(run, dg.DagsterEventType.ASSET_MATERIALIZATION) for run in (first, second)}
+        checks = {run.run_id: step_events(run, dg.DagsterEventType.ASSET_CHECK_EVALUATION) for run in (first, second)}
+        plan = [e.user_message for e in instance.all_logs(second.run_id) if "dbt build of" in e.user_message]
+    assert len(built[first.run_id]) == len(built[second.run_id]) > 30
+    assert len(checks[first.run_id]) == len(checks[second.run_id]) > 100
+    assert plan and "registers" not in plan[0] and "stats_industry" in plan[0], plan
+    kept = {e.dagster_event.asset_key.path[-1] for e in built[second.run_id]
+            if e.dagster_event.event_specific_data.materialization.metadata.get("rebuilt") == dg.BoolMetadataValue(False)}
+    assert {"fct_loans", "fct_recognitions", "stg_registers__loans"} <= kept
+    assert not {"fct_enterprise_quarter", "stg_stats__industry", "fct_power_month"} & kept
+    carried = [e.dagster_event.event_specific_data for e in checks[second.run_id]
+               if (e.dagster_event.event_specific_data.description or "").startswith(f"carried over from run {first.run_id}")]
+    assert carried and {c.asset_key.path[-1] for c in carried} <= kept
+
+
 def test_dbt_artifacts_of_the_last_run_sit_next_to_the_warehouse(pipeline):
     from dagster_project.paths import DBT_PROJECT_DIR
 

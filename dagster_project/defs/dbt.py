@@ -16,6 +16,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from dagster_project.lib.dbt_invocation import as_of_environment, dbt_vars
+from dagster_project.lib.dbt_selection import (
+    BuildPlan,
+    plan_build,
+    project_fingerprint,
+    raw_sources,
+    record_build,
+    unchanged_in_build_order,
+)
 from dagster_project.lib.incremental import full_refresh_reason
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
@@ -43,20 +51,82 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: GxSettings):
+    """`dbt build` of what changed (`lib/dbt_selection.py`); the models it leaves alone are reported
+    as not rebuilt, with the test results of the run that built them."""
     resolved = settings.resolved()
     resolved.export()  # the dbt profile reads GXINDUSTRY_WAREHOUSE
     as_of = settings.as_of(context)
-    params = Parameters.from_file(load_catalogue(), resolved.params)
-    args = ["build", "--vars", json.dumps(dbt_vars(params))]
+    variables = dbt_vars(Parameters.from_file(load_catalogue(), resolved.params))
+    args = ["build", "--vars", json.dumps(variables)]
+    fingerprint = project_fingerprint(DBT_PROJECT_DIR, variables)
+    manifest = json.loads(Path(DBT_PROJECT.manifest_path).read_text(encoding="utf-8"))
     with settings.connect() as con:
         reason = full_refresh_reason(con, as_of)
+        plan = plan_build(con, as_of, fingerprint, raw_sources(manifest), reason)
     if reason:
         context.log.info(f"full refresh of the incremental models: {reason}")
         args.append("--full-refresh")
-    context.log.info(f"dbt {' '.join(args)} as of {as_of} on {resolved.warehouse}")
-    with as_of_environment(as_of):
-        invocation = dbt.cli(args, context=context, target_path=resolved.dbt_target)  # starts dbt
-    yield from invocation.stream()
+    plan, earlier = _with_earlier_results(context, plan)
+    context.log.info(f"dbt build of {'everything' if plan.everything else ', '.join(plan.sources) or 'nothing'}: "
+                     f"{plan.reason}")
+    if not plan.everything:  # first: a rebuilt model may read one that is not rebuilt, never the reverse
+        yield from _not_rebuilt(context, manifest, plan)
+    tested: set[dg.AssetCheckKey] = set()
+    if plan.sources != ():
+        args += plan.select_args(manifest)
+        context.log.info(f"dbt {' '.join(args[:3])} … as of {as_of} on {resolved.warehouse}")
+        with as_of_environment(as_of):
+            invocation = dbt.cli(args, context=context, target_path=resolved.dbt_target)  # starts dbt
+        for event in invocation.stream():
+            if isinstance(event, dg.AssetCheckResult):
+                tested.add(dg.AssetCheckKey(event.asset_key, event.check_name))
+            yield event
+    if not plan.everything:
+        yield from _carried_over(context.selected_asset_check_keys - tested, earlier, plan.last.run_id)
+    with settings.connect() as con:
+        record_build(con, context.run_id, as_of, plan.loaded_to, fingerprint)
+
+
+def _with_earlier_results(context: dg.AssetExecutionContext, plan: BuildPlan) -> tuple[BuildPlan, dict]:
+    """The plan, rebuilding everything unless all models are asked for and the last build's test
+    results are in this instance (to stand for the tests not run); with those results."""
+    if plan.everything:
+        return plan, {}
+    if context.selected_asset_keys != context.assets_def.keys:
+        return plan.rebuild_everything("a subset of the models was asked for"), {}
+    earlier = _check_results_of_run(context.instance, plan.last.run_id)
+    missing = context.selected_asset_check_keys - earlier.keys()
+    if missing:
+        return plan.rebuild_everything(f"{len(missing)} test result(s) of run {plan.last.run_id} "
+                                       "are not in this Dagster instance"), {}
+    return plan, earlier
+
+
+def _not_rebuilt(context: dg.AssetExecutionContext, manifest: dict, plan: BuildPlan):
+    """The models and seeds the plan leaves alone, parents first: their tables are the last build's."""
+    note = f"not rebuilt: no new rows in its sources since run {plan.last.run_id}, which built or carried it"
+    for node in unchanged_in_build_order(manifest, plan.sources):
+        key = LayeredTranslator().get_asset_key(node)
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                        metadata={"rebuilt": False, "unchanged_since_run": plan.last.run_id, "note": note})
+
+
+def _check_results_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[dg.AssetCheckKey, Any]:
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return {r.dagster_event.event_specific_data.asset_check_key: r.dagster_event.event_specific_data for r in records}
+
+
+def _carried_over(keys: set[dg.AssetCheckKey], earlier: dict[dg.AssetCheckKey, Any], last_run: str):
+    """The tests dbt did not run (their models and sources are unchanged), with the results they
+    had in the last build: the run's checks and the data-quality sheet list every test."""
+    for key in sorted(keys, key=lambda k: k.to_user_string()):
+        result = earlier[key]
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key, check_name=key.name, passed=result.passed, severity=result.severity,
+            description=f"carried over from run {last_run} (model and sources unchanged)"
+                        + (f": {result.description}" if result.description else ""),
+            metadata={**result.metadata, "carried_from_run": last_run},
+        )
 
 
 class EnvironmentDbtCli(DbtCliResource):
