@@ -8,6 +8,8 @@ Parameter values are held in the unit the policy states (万元, %, ...);
 
 from __future__ import annotations
 
+import functools
+
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -203,9 +205,15 @@ def check_value(param: Parameter, value: object) -> None:
 
 
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
+    """The catalogue in `path`, read each time; parsed once per distinct text (a run loads it in
+    several steps, ~0.3 s each; the models are frozen)."""
+    return _parse(str(path), Path(path).read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse(path: str, text: str) -> Catalogue:
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return Catalogue.model_validate(raw)
+        return Catalogue.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
         raise CatalogueError(f"{path}: {_explain(exc)}") from None
     except yaml.YAMLError as exc:
