@@ -83,8 +83,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
             yield event
     if not plan.everything:
         yield from _carried_over(context.selected_asset_check_keys - tested, earlier, plan.last.run_id)
-    with settings.connect() as con:
-        record_build(con, context.run_id, as_of, plan.loaded_to, fingerprint)
+    if not context.is_subset:  # building a few models is not a complete build
+        with settings.connect() as con:
+            record_build(con, context.run_id, as_of, plan.loaded_to, fingerprint)
 
 
 def _with_earlier_results(context: dg.AssetExecutionContext, plan: BuildPlan) -> tuple[BuildPlan, dict]:
@@ -92,7 +93,7 @@ def _with_earlier_results(context: dg.AssetExecutionContext, plan: BuildPlan) ->
     results are in this instance (to stand for the tests not run); with those results."""
     if plan.everything:
         return plan, {}
-    if context.selected_asset_keys != context.assets_def.keys:
+    if context.is_subset:
         return plan.rebuild_everything("a subset of the models was asked for"), {}
     earlier = _check_results_of_run(context.instance, plan.last.run_id)
     missing = context.selected_asset_check_keys - earlier.keys()
