@@ -7,11 +7,28 @@
     - unique_combination:
         arguments:
           combination_of_columns: [uscc, month]
+
+  keys_of_last_build: true (incremental models with the built_as_of / built_loaded_to
+  watermarks): only the keys the last build wrote are checked, against every row. A duplicate
+  needs a row of that build (rows of earlier builds were checked by those builds), and a full
+  build writes every row, so it checks the whole table. At province size this is 0.1 s
+  instead of 1.4 s for 11 M daily readings.
 #}
-{% test unique_combination(model, combination_of_columns) %}
+{% test unique_combination(model, combination_of_columns, keys_of_last_build=false) %}
     {%- set columns_csv = combination_of_columns | join(', ') %}
     select {{ columns_csv }}, count(*) as n_rows
-    from {{ model }}
+    from {{ model }} as checked
+    {%- if keys_of_last_build %}
+    where exists (
+        select 1
+        from {{ model }} as written
+        where written.built_as_of = (select max(built_as_of) from {{ model }})
+          and written.built_loaded_to = (select max(built_loaded_to) from {{ model }})
+          {%- for column in combination_of_columns %}
+          and written.{{ column }} = checked.{{ column }}
+          {%- endfor %}
+    )
+    {%- endif %}
     group by {{ columns_csv }}
     having count(*) > 1
 {% endtest %}
