@@ -169,3 +169,22 @@ def test_a_run_of_some_models_leaves_no_record_and_the_next_builds_everything(em
     assert built == {"marts/dim_region"}
     with duckdb.connect(str(empty_warehouse)) as con:
         assert sel.take_last_build(con) is None
+
+
+def test_a_test_result_carried_again_still_names_the_run_that_ran_the_test():
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from dagster_project.defs.dbt import _carried_over
+
+    key = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_project"]), "relationships_dim_project_uscc")
+    ran = SimpleNamespace(passed=False, severity=dg.AssetCheckSeverity.WARN, description="3 rows", metadata={})
+    once = next(_carried_over({key}, {key: ran}, "run-1"))
+    assert not once.passed and once.severity == dg.AssetCheckSeverity.WARN
+    assert once.description == "carried over from run run-1 (model and sources unchanged): 3 rows"
+    metadata = {k: v if isinstance(v, dg.MetadataValue) else dg.MetadataValue.text(v) for k, v in once.metadata.items()}
+    again = next(_carried_over({key}, {key: SimpleNamespace(passed=once.passed, severity=once.severity,
+                                                            description=once.description, metadata=metadata)}, "run-2"))
+    assert again.description == once.description
+    assert getattr(again.metadata["carried_from_run"], "value", again.metadata["carried_from_run"]) == "run-1"

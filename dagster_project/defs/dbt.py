@@ -119,14 +119,17 @@ def _check_results_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[dg.
 
 def _carried_over(keys: set[dg.AssetCheckKey], earlier: dict[dg.AssetCheckKey, Any], last_run: str):
     """The tests dbt did not run (their models and sources are unchanged), with the results they
-    had in the last build: the run's checks and the data-quality sheet list every test."""
+    had in the last build: the run's checks and the data-quality sheet list every test. A result
+    carried again keeps naming the run that ran the test, and what the test said then."""
     for key in sorted(keys, key=lambda k: k.to_user_string()):
         result = earlier[key]
+        carried = "carried_from_run" in result.metadata
+        ran_in = result.metadata["carried_from_run"].value if carried else last_run
+        said = result.metadata["test_description"].value if carried else (result.description or "")
         yield dg.AssetCheckResult(
             asset_key=key.asset_key, check_name=key.name, passed=result.passed, severity=result.severity,
-            description=f"carried over from run {last_run} (model and sources unchanged)"
-                        + (f": {result.description}" if result.description else ""),
-            metadata={**result.metadata, "carried_from_run": last_run},
+            description=f"carried over from run {ran_in} (model and sources unchanged)" + (f": {said}" if said else ""),
+            metadata={**result.metadata, "carried_from_run": ran_in, "test_description": said},
         )
 
 
