@@ -332,7 +332,7 @@ def _per_value(column: pd.Series, problem: Callable[[str], str | None]) -> np.nd
 
 def _flags(column: pd.Series) -> np.ndarray:
     """True where the value is true; null and false are both False."""
-    return column.fillna(False).to_numpy(dtype=bool)
+    return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
 def _floats(column: pd.Series) -> np.ndarray:
