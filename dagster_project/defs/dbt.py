@@ -106,8 +106,9 @@ def _with_earlier_results(context: dg.AssetExecutionContext, plan: BuildPlan) ->
 def _not_rebuilt(context: dg.AssetExecutionContext, manifest: dict, plan: BuildPlan):
     """The models and seeds the plan leaves alone, parents first: their tables are the last build's."""
     note = f"not rebuilt: no new rows in its sources since run {plan.last.run_id}, which built or carried it"
+    translator = LayeredTranslator()
     for node in unchanged_in_build_order(manifest, plan.sources):
-        key = LayeredTranslator().get_asset_key(node)
+        key = translator.get_asset_key(node)
         yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                         metadata={"rebuilt": False, "unchanged_since_run": plan.last.run_id, "note": note})
 

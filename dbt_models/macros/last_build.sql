@@ -5,14 +5,15 @@
   as-of date or was loaded after its newest load (a _vN correction counts as arrived on its base
   file's date, so the date alone would miss it).
 
-  last_build(): one row (as_of, loaded_to) over {{ this }}; 1900-01-01 when it is empty.
+  last_build(relation): one row (as_of, loaded_to) over relation (default {{ this }}); 1900-01-01 when
+  it is empty.
   unseen_by_last_build(alias): the condition on a raw row `alias`, joined to last_build.
 #}
-{% macro last_build() -%}
+{% macro last_build(relation=this) -%}
     select
         coalesce(max(built_as_of), cast('1900-01-01' as date)) as as_of,
         coalesce(max(built_loaded_to), cast('1900-01-01' as timestamp)) as loaded_to
-    from {{ this }}
+    from {{ relation }}
 {%- endmacro %}
 
 

@@ -9,7 +9,7 @@
           combination_of_columns: [uscc, month]
 
   keys_of_last_build: true (incremental models with the built_as_of / built_loaded_to
-  watermarks): only the keys the last build wrote are checked, against every row. A duplicate
+  watermarks, macros/last_build.sql): only the keys the last build wrote are checked, against every row. A duplicate
   needs a row of that build (rows of earlier builds were checked by those builds), and a full
   build writes every row, so it checks the whole table. At province size this is 0.1 s
   instead of 1.4 s for 11 M daily readings.
@@ -22,8 +22,9 @@
     where exists (
         select 1
         from {{ model }} as written
-        where written.built_as_of = (select max(built_as_of) from {{ model }})
-          and written.built_loaded_to = (select max(built_loaded_to) from {{ model }})
+        cross join ({{ last_build(model) }}) as last_build
+        where written.built_as_of = last_build.as_of
+          and written.built_loaded_to = last_build.loaded_to
           {%- for column in combination_of_columns %}
           and written.{{ column }} = checked.{{ column }}
           {%- endfor %}
