@@ -290,3 +290,22 @@ def test_a_mixed_folder_gives_the_same_outcomes_in_name_order(tmp_path, con):
         ("stats_industry_2024xx.csv", "refused"),  # not a file name of the feed
     ]
     assert outcomes[3].rows_rejected == 1
+
+
+def test_a_correction_counts_from_the_run_that_first_saw_it(tmp_path, con):
+    """A `_vN` name carries no delivery date: the first run that sees it dates its arrival (never
+    before the delivery it corrects); first deliveries keep their arrival rule."""
+    landing = tmp_path / "landing"
+    row = f"{GOOD},202409,1,1,1,1,1,1"
+    write(landing, "stats", "stats_industry_202409.csv", f"{INDUSTRY_HEADER}\n{row}\n", "gb18030")
+    write(landing, "stats", "stats_industry_202409_v2.csv", f"{INDUSTRY_HEADER}\n{row}\n", "gb18030")
+    write(landing, "stats", "stats_industry_202408_v2.csv", f"{INDUSTRY_HEADER}\n{row}\n", "gb18030")
+    ingest_feed(con, landing, "stats", as_of=date(2024, 9, 20))
+    arrived = dict(con.execute("select file_name, available_on from raw._manifest").fetchall())
+    assert arrived == {
+        "stats_industry_202408_v2.csv": date(2024, 9, 20),  # first seen on 09-20, after its base (09-15)
+        "stats_industry_202409.csv": date(2024, 10, 15),  # the arrival rule
+        "stats_industry_202409_v2.csv": date(2024, 10, 15),  # landed early: not before its base
+    }
+    stored = dict(con.execute("select _file, max(_available_on) from raw.stats_industry group by 1").fetchall())
+    assert stored == arrived

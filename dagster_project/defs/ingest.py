@@ -23,8 +23,9 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, settings: GxSettings):
         import_gx_in_background()  # for the check steps that follow; meanwhile this step mostly waits on DuckDB
         landing = settings.resolved().landing
+        as_of = settings.as_of(context)
         with settings.connect() as con:
-            outcomes = ingest_feed(con, landing, feed)
+            outcomes = ingest_feed(con, landing, feed, as_of=as_of)
         for o in outcomes:
             if o.status == "refused":
                 context.log.error(f"refused {feed}/{o.file_name}: {o.message}")

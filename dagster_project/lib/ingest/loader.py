@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -91,8 +91,12 @@ def ingest_feed(
     feed: str,
     reference: Reference | None = None,
     now: datetime | None = None,
+    as_of: date | None = None,
 ) -> list[FileOutcome]:
-    """Load every new file of one feed's landing folder; return what happened to each file."""
+    """Load every new file of one feed's landing folder; return what happened to each file.
+
+    `as_of` is the run's as-of date: a `_vN` correction first seen by this run counts as arrived
+    from that date (spec.DeliveredFile.available_from)."""
     datasets = datasets_of(feed)
     ensure_raw_tables(con, datasets)
     reference = reference or Reference.from_seeds()
@@ -105,7 +109,7 @@ def ingest_feed(
     # they load; the reading thread consults this copy and never touches the connection.
     loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
     with con.cursor() as checker:
-        return [_write(con, read, feed, now)
+        return [_write(con, read, feed, now, as_of)
                 for read in _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference), paths)]
 
 
@@ -166,7 +170,7 @@ def _one_ahead(read: Callable[[Path], _ReadFile], paths: list[Path]) -> Iterator
             yield pending.result()
 
 
-def _write(con, read: _ReadFile, feed: str, now: datetime) -> FileOutcome:
+def _write(con, read: _ReadFile, feed: str, now: datetime, as_of: date | None) -> FileOutcome:
     name = read.path.name
     if read.refusal:
         return _refuse(con, name, feed, read.sha, read.refusal, now)
@@ -174,7 +178,8 @@ def _write(con, read: _ReadFile, feed: str, now: datetime) -> FileOutcome:
         return FileOutcome(name, feed, "skipped", "already loaded", dataset=read.delivered.dataset.table)
     con.begin()
     try:
-        outcome = _load(con, read.delivered, read.table, read.columns, read.extras, read.rejected, read.sha, read.size, now)
+        outcome = _load(con, read.delivered, read.table, read.columns, read.extras, read.rejected, read.sha, read.size,
+                        now, read.delivered.available_from(as_of))
         con.commit()
     except BaseException:
         con.rollback()
@@ -220,7 +225,8 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
 
 
 def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa.Array], extras: list[str],
-          rejected: list[tuple[int, str, str | None, str]], sha: str, size: int, now: datetime) -> FileOutcome:
+          rejected: list[tuple[int, str, str | None, str]], sha: str, size: int, now: datetime,
+          available_on: date) -> FileOutcome:
     ds = delivered.dataset
     n = table.num_rows
     arrow = pa.table({**columns, "__row": pa.array(range(n), type=pa.int64()), "__line": table.lines})
@@ -235,7 +241,7 @@ def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa
             f"""insert into {RAW}.{ds.table} ({', '.join(names)}, {', '.join(n for n, _ in METADATA_COLUMNS)})
                 select {normalised}, ?, ?, ?, __line, ?, ?, {extra_sql}
                 from incoming where __row not in (select i from rejected_idx) order by __row""",
-            [delivered.name, delivered.period, delivered.version, delivered.available_on, now],
+            [delivered.name, delivered.period, delivered.version, available_on, now],
         )
         if rejected:
             headers = {c.name: c.header for c in ds.columns}
@@ -263,7 +269,7 @@ def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa
             f"insert into {RAW}._manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [delivered.name, ds.feed, ds.dataset, delivered.period, delivered.version, sha, size,
              ds.encoding or "xlsx", n, outcome.rows_accepted, outcome.rows_rejected, table.blank_rows,
-             ", ".join(extras) or None, delivered.available_on, now],
+             ", ".join(extras) or None, available_on, now],
         )
     finally:
         con.unregister("incoming")

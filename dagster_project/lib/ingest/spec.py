@@ -97,8 +97,18 @@ class DeliveredFile:
             year, month = int(self.period[:4]), int(self.period[4:6])
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
             return date(year, month, ds.arrival_day)
-        # Registers are standing lists kept by the department: always present.
+        # Registers are standing lists kept by the department: always present (their rows are cut by
+        # their own dates in staging).
         return REGISTERS_AVAILABLE_ON
+
+    def available_from(self, first_seen_as_of: date | None) -> date:
+        """When this delivery counts as arrived. A first delivery: by the arrival rule of its name. A
+        `_vN` correction arrives on a day its name does not tell: it counts from the as-of date of the
+        run that first saw it in the landing dir, and never before the delivery it corrects. A run
+        without an as-of date (tests, tools) falls back to the rule."""
+        if self.version == 1 or first_seen_as_of is None:
+            return self.available_on
+        return max(self.available_on, first_seen_as_of)
 
 
 REGISTERS_AVAILABLE_ON = date(1970, 1, 1)

@@ -24,4 +24,7 @@ renamed as (
 
 )
 
+-- A register is a standing list kept by hand: a run as of a day sees only the rows dated on or
+-- before it (what the register could hold that day), so that a replay of a past day is honest.
 select * from renamed
+where held_on <= {{ as_of_date() }}
