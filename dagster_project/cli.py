@@ -232,8 +232,9 @@ def _print_summary(settings: Settings, as_of: date) -> None:
         ).fetchall()
         refused = con.execute("select feed, file_name, reason from raw._file_refusals order by feed, file_name").fetchall()
         budget = con.execute(
-            "select scenario, sum(beneficiaries), sum(amount_yuan) from marts.policy_budget group by scenario"
+            "select scenario, awards, amount_yuan from marts.policy_budget_rollup where level = 'total'"
         ).fetchall()
+        draws = con.execute("select draws from forecast.runs").fetchone()[0]
     print(f"\nwarehouse {settings.warehouse}")
     print(f"{'feed':<10} {'files':>6} {'rows accepted':>14} {'rows rejected':>14}")
     for feed, n, accepted, rejected in files:
@@ -246,8 +247,9 @@ def _print_summary(settings: Settings, as_of: date) -> None:
     totals = {scenario: (n, amount) for scenario, n, amount in budget}
     if totals:
         n, base = totals["base"]
-        print(f"\nbudget estimate: base {base / 10_000:,.2f}万元 "
-              f"(range {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元), {n} awards in the base case;"
+        spread = (f"P10–P90 {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元 over {draws} "
+                  "simulated outcomes" if draws > 1 else "the quarter is fully reported: no forecast")
+        print(f"\nbudget estimate: median {base / 10_000:,.2f}万元 ({spread}), {n} awards in the median outcome;"
               " by scheme: select * from marts.policy_budget")
     workbooks = sorted((settings.reports / as_of.isoformat()).glob("*.xlsx"))
     if workbooks:

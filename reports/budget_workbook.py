@@ -356,7 +356,8 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) 
     wrap = st.get(valign="top", text_wrap=True)
     small = st.get(valign="top", text_wrap=True, font_size=9)
     rows = []
-    measures = {m.id: m for m in catalogue.measures}
+    owners = {m.id: f"{m.id} {m.title}" for m in catalogue.measures}
+    owners["forecast"] = catalogue.forecast.title
     for i, entry in enumerate(params):
         p = entry.parameter
         r = header_row + 1 + i
@@ -364,9 +365,8 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) 
         live = p.id in live_ids
         fmt = (override_fmt if overridden else input_fmt) if live else (override_locked if overridden else
                                                                           (date_fmt if p.type == "date" else top))
-        measure = measures[p.id.split(".")[0]]
         origin = "覆盖文件：" + entry.origin.split(":", 1)[1].strip() if overridden else "目录默认值"
-        values = [p.id, f"{measure.id} {measure.title}", p.description, entry.value, p.unit, origin,
+        values = [p.id, owners[p.id.split(".")[0]], p.description, entry.value, p.unit, origin,
                   defined_name(p.id), YES if live else NO, p.source or p.assumption_note,
                   YES if p.assumption else NO]
         for c, value in enumerate(values):

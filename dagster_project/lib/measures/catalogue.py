@@ -37,8 +37,10 @@ UNIT_FACTORS: dict[str, Decimal | None] = {
     "家": None,
     "项": None,
     "个": None,
+    "次": None,
+    "无": None,
 }
-Unit = Literal["元", "万元", "亿元", "%", "百分点", "倍", "元/千瓦时", "个月", "天", "年", "年月", "家", "项", "个"]
+Unit = Literal["元", "万元", "亿元", "%", "百分点", "倍", "元/千瓦时", "个月", "天", "年", "年月", "家", "项", "个", "次", "无"]
 ParamType = Literal["decimal", "integer", "month", "date"]
 
 
@@ -155,14 +157,30 @@ class Measure(_Strict):
         return self
 
 
+class ForecastSettings(_Strict):
+    """How the part of the quarter not reported yet is forecast: parameters `forecast.*`."""
+
+    title: str
+    parameters: list[Parameter]
+
+    @model_validator(mode="after")
+    def _ids(self):
+        for p in self.parameters:
+            if not p.id.startswith("forecast."):
+                raise ValueError(f"{p.id} is not a forecast setting (forecast.*)")
+        return self
+
+
 class Catalogue(_Strict):
     document: Document
     sections: list[Section]
     measures: list[Measure]
+    forecast: ForecastSettings
 
     @model_validator(mode="after")
     def _unique(self):
         ids = [x.id for m in self.measures for x in [m, *m.schemes, *m.parameters, *m.kpis, *m.lists]]
+        ids += [p.id for p in self.forecast.parameters]
         dupes = sorted({i for i in ids if ids.count(i) > 1} - {m.id for m in self.measures if m.schemes})
         if dupes:
             raise ValueError(f"duplicate ids: {', '.join(dupes)}")
@@ -174,7 +192,8 @@ class Catalogue(_Strict):
 
     @property
     def parameters(self) -> dict[str, Parameter]:
-        return {p.id: p for m in self.measures for p in m.parameters}
+        """Every parameter: the measures', then the forecast settings."""
+        return {p.id: p for p in [*(p for m in self.measures for p in m.parameters), *self.forecast.parameters]}
 
     @property
     def schemes(self) -> dict[str, Scheme]:

@@ -1,9 +1,24 @@
-"""Evaluate every subsidy scheme, KPI and monitoring list of a catalogue over the marts.
+"""Evaluate every subsidy scheme, KPI and monitoring list of a catalogue over the marts and the forecast.
 
-Writes, in one transaction, tables in schema `marts` (OUTPUTS.md):
-`policy_awards`, `policy_budget`, `policy_kpis`, plus `policy_lists` (measure 1's
-four lists and measure 33's 退库风险 list), `policy_parameters` (the values in
-force and their origin) and a row in `policy_runs`.
+The rules run on every simulated draw of the quarter (lib/forecast: the actuals plus one joint
+draw of everything not reported yet; a single draw once the quarter is fully reported), so every
+reported figure has a distribution. What is written, in one transaction, in schema `marts`
+(OUTPUTS.md):
+
+* `policy_budget` — per scheme, `low`/`base`/`high` = the `forecast.quantile_low` / median /
+  `forecast.quantile_high` quantile of the scheme's simulated total (each row its own
+  distribution, so low ≤ base ≤ high); `policy_budget_draws` — the per-draw totals behind them;
+  `policy_budget_rollup` — the same quantiles of the totals per measure, funding, city, industry
+  group and overall (each its own distribution: a total's median is not the sum of medians);
+  `policy_budget_history` — `policy_budget` of every as-of date refreshed.
+* `policy_awards` — per beneficiary and scenario, the rules' evaluation in a representative draw:
+  for `base` the draw at the median of the beneficiary's own simulated amount, for `low`/`high`
+  at its low/high quantile, with the reason trace of that draw; `policy_award_basis` — the
+  quantity each rate applies to in that row (what a workbook formula multiplies);
+  `policy_award_forecast` — per beneficiary: probability of qualifying and of being chosen,
+  expected amount and its quantiles over all draws.
+* `policy_kpis` (the median over draws while the quarter is open), `policy_lists`,
+  `policy_parameters`, and a row in `policy_runs`.
 """
 
 from __future__ import annotations
@@ -16,20 +31,32 @@ import duckdb
 
 from . import kpis, lists, quantities
 from .catalogue import Catalogue, CatalogueError
-from .forecast import SCENARIOS
 from .parameters import Parameters
 from .quantities import Periods
 from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
+SCENARIOS = ("base", "low", "high")
+# The marts the engine reads (and nothing else): the measures asset's dependencies, and what a replay
+# snapshots for each replayed day.
+ENGINE_INPUTS = (
+    "dim_enterprise", "dim_project", "dim_power_account", "fct_enterprise_month", "fct_enterprise_quarter",
+    "fct_project_month", "fct_project_quarter", "fct_power_month", "fct_power_quarter",
+    "fct_export_destination_month", "fct_export_destination_quarter", "fct_loans", "fct_applications",
+    "fct_supply_links", "fct_recognitions",
+)
 _PLACEHOLDER = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+# Evaluation columns the budget needs from every draw (the reason trace is built for the
+# representative scenarios only).
+_LEAN = "scenario, scheme_id, uscc, project_code, eligible, amount_yuan"
 
 
 @dataclass(frozen=True)
 class EngineResult:
     as_of: date
-    beneficiaries: int  # base scenario, chosen awards
-    budget_yuan: dict[str, object]  # scenario -> total (grants and revolving fund)
+    draws: int
+    beneficiaries: int  # chosen awards in the base scenario
+    budget_yuan: dict[str, object]  # scenario -> the total's own quantile (grants and revolving fund)
     params_fingerprint: str
 
 
@@ -52,6 +79,18 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, binds: dict[str, object]):
     return con.execute(sql, used) if used else con.execute(sql)
 
 
+def forecast_draws(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """The number of draws of the forecast written for `as_of` (lib/forecast/draws.py)."""
+    try:
+        row = con.execute("select as_of, draws from forecast.runs").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is None or row[0] != as_of:
+        raise CatalogueError(f"no forecast as of {as_of} in the warehouse (found {row[0] if row else 'none'}): "
+                             "the forecast step runs before the measures")
+    return int(row[1])
+
+
 def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters, as_of: date) -> EngineResult:
     missing = sorted(set(catalogue.schemes) - set(SCHEMES))
     if missing:
@@ -59,26 +98,31 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     periods = periods_for(catalogue, as_of)
     ctx = RuleContext(catalogue, params, periods)
     binds = bindings(params)
-    quantities.build(con, periods)
+    draws = forecast_draws(con, as_of)
+    quantiles = {"low": float(params.base("forecast.quantile_low")), "base": 0.5,
+                 "high": float(params.base("forecast.quantile_high"))}
+    _scheme_meta(con, catalogue)
 
-    union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
-    execute(con, f"create or replace temp table evaluated as {union}", binds)
-    order = {sid: i for i, sid in enumerate(catalogue.schemes)}
-    groups = {sid: s.exclusive_group for sid, s in catalogue.schemes.items()}
-    con.execute("create or replace temp table scheme_meta (scheme_id varchar, listed integer, exclusive_group varchar, funding varchar)")
-    con.executemany(
-        "insert into scheme_meta values (?, ?, ?, ?)",
-        [(sid, order[sid], groups[sid], s.funding) for sid, s in catalogue.schemes.items()],
-    )
+    quantities.build_draws(con, periods, draws)
+    lean = "\nunion all\n".join(f"select {_LEAN} from ({SCHEMES[sid](ctx)}) where eligible" for sid in catalogue.schemes)
+    execute(con, f"create or replace temp table draw_awards as {lean}", binds)
+    _choose(con, "draw_awards")
+
     con.begin()
     try:
+        lists.write(con, ctx, binds, execute)
+        kpi_rows = kpis.evaluate(con, ctx, binds, execute)  # over every draw, before the quantities are relabelled
+        con.execute(f"create or replace temp table representative as {_representative_sql(draws, quantiles)}")
+        quantities.build_representative(con)
+        union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
+        execute(con, f"create or replace temp table evaluated as {union}", binds)
+        _write_budget(con, as_of, draws, quantiles)
+        _write_award_forecast(con, as_of, draws, quantiles)
         _write_awards(con, as_of)
         _write_basis(con)
-        _write_budget(con, as_of)
-        lists.write(con, ctx, binds, execute)
-        kpis.write(con, ctx, binds, execute)
+        kpis.write(con, ctx, kpi_rows)
         _write_parameters(con, params, as_of)
-        result = _summary(con, as_of, params)
+        result = _summary(con, as_of, draws, params)
         con.execute(
             "create table if not exists marts.policy_runs (as_of date, finished_at timestamp, params_fingerprint varchar,"
             " beneficiaries integer, base_yuan decimal(18, 2), low_yuan decimal(18, 2), high_yuan decimal(18, 2))"
@@ -95,18 +139,189 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     return result
 
 
+def _scheme_meta(con, catalogue: Catalogue) -> None:
+    con.execute("create or replace temp table scheme_meta (scheme_id varchar, listed integer, exclusive_group varchar,"
+                " funding varchar)")
+    con.executemany(
+        "insert into scheme_meta values (?, ?, ?, ?)",
+        [(sid, i, s.exclusive_group, s.funding) for i, (sid, s) in enumerate(catalogue.schemes.items())],
+    )
+
+
+def _choose(con, table: str) -> None:
+    """Add `chosen` to the evaluations of `table`: per scenario and beneficiary, of the schemes of an
+    exclusive group only the one that pays most is claimed (ties: the one listed first)."""
+    con.execute(f"""
+        create or replace temp table {table} as
+        select v.*, v.eligible and (m.exclusive_group is null or row_number() over (
+                   partition by v.scenario, coalesce(v.project_code, v.uscc), coalesce(m.exclusive_group, v.scheme_id)
+                   order by v.eligible desc, v.amount_yuan desc, m.listed) = 1) as chosen
+        from {table} v join scheme_meta m using (scheme_id)
+    """)
+
+
+def _position(q: float, draws: int) -> int:
+    """The rank (1..draws) of the q-quantile among sorted draws (the lower value where q splits two)."""
+    return max(1, min(draws, int(-(-q * draws // 1))))
+
+
+def _representative_sql(draws: int, quantiles: dict[str, float]) -> str:
+    """(scenario, kind, key, draw): per beneficiary, the draw at each scenario's quantile of its total
+    chosen amount (ties by draw number); entities without any award in any draw take the draw of
+    that rank (every draw is as good: they qualify in none)."""
+    ranks = ", ".join(f"('{s}', {_position(q, draws)})" for s, q in quantiles.items())
+    return f"""
+        with ranks(scenario, position) as (values {ranks}),
+        per_draw as (
+            select case when project_code is null then 'enterprise' else 'project' end as kind,
+                   coalesce(project_code, uscc) as key, scenario as draw,
+                   sum(case when chosen then amount_yuan else 0 end) as amount
+            from draw_awards group by all
+        ),
+        awarded as (select distinct kind, key from per_draw),
+        grid as (
+            select a.kind, a.key, d.scenario as draw, coalesce(p.amount, 0) as amount
+            from awarded a cross join (select scenario from scenarios) d
+            left join per_draw p on p.kind = a.kind and p.key = a.key and p.draw = d.scenario
+        ),
+        ordered as (
+            select kind, key, draw, row_number() over (partition by kind, key order by amount, draw) as position
+            from grid
+        ),
+        chosen as (
+            select r.scenario, o.kind, o.key, o.draw from ordered o join ranks r using (position)
+        ),
+        others as (
+            select r.scenario, k.kind, k.key, r.position as draw
+            from ranks r cross join (
+                select 'project' as kind, project_code as key from q_project where scenario = 1
+                union select 'enterprise', uscc from (
+                    select uscc from q_enterprise where scenario = 1
+                    union select uscc from q_power where scenario = 1
+                    union select uscc from q_export where scenario = 1
+                    union select uscc from q_loans where scenario = 1
+                    union select uscc from q_applications where scenario = 1
+                    union select uscc from q_supply_links where scenario = 1
+                )
+            ) k
+            where not exists (select 1 from awarded a where a.kind = k.kind and a.key = k.key)
+        )
+        select * from chosen union all select * from others
+    """
+
+
+def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> None:
+    """Per draw and scheme the chosen total, then each row's quantiles; the roll-ups; the history."""
+    con.execute(f"""
+        create or replace table marts.policy_budget_draws as
+        select cast(? as date) as as_of, d.draw, split_part(m.scheme_id, '.', 1) as measure_id, m.scheme_id,
+               cast(count(a.uscc) filter (where a.chosen) as integer) as beneficiaries,
+               cast(coalesce(sum(a.amount_yuan) filter (where a.chosen), 0) as decimal(18, 2)) as amount_yuan
+        from scheme_meta m cross join (select range::integer as draw from range(1, {draws + 1})) d
+        left join draw_awards a on a.scheme_id = m.scheme_id and a.scenario = d.draw
+        group by all
+    """, [as_of])
+    picks = ", ".join(
+        f"('{s}', {_position(q, draws)})" for s, q in quantiles.items()
+    )
+    con.execute(f"""
+        create or replace table marts.policy_budget as
+        with ranks(scenario, position) as (values {picks}),
+        amounts as (
+            select scheme_id, amount_yuan, row_number() over (partition by scheme_id order by amount_yuan, draw) as position
+            from marts.policy_budget_draws
+        ),
+        counts as (
+            select scheme_id, beneficiaries, row_number() over (partition by scheme_id order by beneficiaries, draw) as position
+            from marts.policy_budget_draws
+        )
+        select cast(? as date) as as_of, r.scenario, split_part(m.scheme_id, '.', 1) as measure_id, m.scheme_id,
+               c.beneficiaries, a.amount_yuan
+        from scheme_meta m cross join ranks r
+        join amounts a on a.scheme_id = m.scheme_id and a.position = r.position
+        join counts c on c.scheme_id = m.scheme_id and c.position = r.position
+        order by case r.scenario when 'base' then 0 when 'low' then 1 else 2 end, m.listed
+    """, [as_of])
+    _write_rollup(con, as_of, picks)
+    con.execute("create table if not exists marts.policy_budget_history as select * from marts.policy_budget limit 0")
+    con.execute("delete from marts.policy_budget_history where as_of = ?", [as_of])
+    con.execute("insert into marts.policy_budget_history select * from marts.policy_budget")
+
+
+def _write_rollup(con, as_of: date, picks: str) -> None:
+    """The quantiles of the total per measure, funding, city, industry group and overall."""
+    con.execute(f"""
+        create or replace table marts.policy_budget_rollup as
+        with ranks(scenario, position) as (values {picks}),
+        awards as (
+            select a.scenario as draw, a.scheme_id, split_part(a.scheme_id, '.', 1) as measure_id, m.funding,
+                   coalesce(p.city_code, e.city_code, substr(a.uscc, 3, 4) || '00') as city_code,
+                   coalesce(p.industry_group, e.industry_group, '其他') as industry_group,
+                   a.amount_yuan, coalesce(a.project_code, a.uscc) as beneficiary
+            from draw_awards a join scheme_meta m using (scheme_id)
+            left join marts.dim_enterprise e on e.uscc = a.uscc
+            left join marts.dim_project p on p.project_code = a.project_code
+            where a.chosen
+        ),
+        keys as (
+            select distinct 'total' as level, '全部' as key from scheme_meta
+            union all select distinct 'funding', funding from scheme_meta
+            union all select distinct 'measure', split_part(scheme_id, '.', 1) from scheme_meta
+            union all select distinct 'city', city_code from awards
+            union all select distinct 'industry_group', industry_group from awards
+        ),
+        tagged as (
+            select draw, 'total' as level, '全部' as key, amount_yuan, beneficiary from awards
+            union all select draw, 'funding', funding, amount_yuan, beneficiary from awards
+            union all select draw, 'measure', measure_id, amount_yuan, beneficiary from awards
+            union all select draw, 'city', city_code, amount_yuan, beneficiary from awards
+            union all select draw, 'industry_group', industry_group, amount_yuan, beneficiary from awards
+        ),
+        per_draw as (
+            select k.level, k.key, d.draw,
+                   cast(coalesce(sum(t.amount_yuan), 0) as decimal(18, 2)) as amount_yuan,
+                   cast(count(t.beneficiary) as integer) as awards,
+                   cast(count(distinct t.beneficiary) as integer) as beneficiaries
+            from keys k cross join (select distinct draw from marts.policy_budget_draws) d
+            left join tagged t on t.level = k.level and t.key = k.key and t.draw = d.draw
+            group by all
+        ),
+        ordered as (
+            select *, row_number() over (partition by level, key order by amount_yuan, draw) as by_amount,
+                      row_number() over (partition by level, key order by beneficiaries, draw) as by_count,
+                      row_number() over (partition by level, key order by awards, draw) as by_awards
+            from per_draw
+        )
+        select cast(? as date) as as_of, o.level, o.key, r.scenario, o.amount_yuan, c.beneficiaries, w.awards
+        from ordered o join ranks r on o.by_amount = r.position
+        join ordered c on c.level = o.level and c.key = o.key and c.by_count = r.position
+        join ordered w on w.level = o.level and w.key = o.key and w.by_awards = r.position
+        order by o.level, o.key, r.scenario
+    """, [as_of])
+
+
+def _write_award_forecast(con, as_of: date, draws: int, quantiles: dict[str, float]) -> None:
+    """Per beneficiary and scheme, over all draws: how likely it qualifies and is chosen, and its amount."""
+    con.execute(f"""
+        create or replace table marts.policy_award_forecast as
+        select cast(? as date) as as_of, a.scheme_id, split_part(a.scheme_id, '.', 1) as measure_id, a.uscc,
+               a.project_code,
+               {draws}::integer as draws,
+               count(*)::double / {draws} as p_eligible,
+               count(*) filter (where a.chosen)::double / {draws} as p_chosen,
+               cast(sum(case when a.chosen then a.amount_yuan else 0 end) / {draws} as decimal(18, 2))
+                   as expected_amount_yuan
+        from draw_awards a
+        group by all
+        order by a.scheme_id, expected_amount_yuan desc, a.uscc, a.project_code
+    """, [as_of])
+
+
 def _write_awards(con, as_of: date) -> None:
+    _choose(con, "evaluated")
     con.execute(
         """
         create or replace table marts.policy_awards as
-        with ranked as (
-            select v.*, m.listed, m.exclusive_group,
-                   row_number() over (
-                       partition by v.scenario, coalesce(v.project_code, v.uscc), coalesce(m.exclusive_group, v.scheme_id)
-                       order by v.eligible desc, v.amount_yuan desc, m.listed
-                   ) as preference
-            from evaluated v join scheme_meta m using (scheme_id)
-        )
         select cast(? as date) as as_of,
                r.scenario,
                split_part(r.scheme_id, '.', 1) as measure_id,
@@ -116,10 +331,10 @@ def _write_awards(con, as_of: date) -> None:
                coalesce(p.city_code, e.city_code, substr(r.uscc, 3, 4) || '00') as city_code,
                coalesce(p.industry_group, e.industry_group) as industry_group,
                r.eligible,
-               r.eligible and (r.exclusive_group is null or r.preference = 1) as chosen,
+               r.chosen,
                cast(round(case when r.eligible then r.amount_yuan else 0 end, 2) as decimal(18, 2)) as amount_yuan,
                r.reason
-        from ranked r
+        from evaluated r
         left join marts.dim_enterprise e on e.uscc = r.uscc
         left join marts.dim_project p on p.project_code = r.project_code
         order by r.scenario, r.scheme_id, r.uscc, r.project_code
@@ -135,24 +350,6 @@ def _write_basis(con) -> None:
         create or replace table marts.policy_award_basis as
         select scenario, scheme_id, uscc, project_code, basis from evaluated
         """
-    )
-
-
-def _write_budget(con, as_of: date) -> None:
-    scenarios = ", ".join(f"('{s}')" for s in SCENARIOS)
-    con.execute(
-        f"""
-        create or replace table marts.policy_budget as
-        select cast(? as date) as as_of, sc.scenario, split_part(m.scheme_id, '.', 1) as measure_id, m.scheme_id,
-               cast(count(a.uscc) filter (where a.chosen) as integer) as beneficiaries,
-               cast(coalesce(sum(a.amount_yuan) filter (where a.chosen), 0) as decimal(18, 2)) as amount_yuan
-        from scheme_meta m
-        cross join (values {scenarios}) sc(scenario)
-        left join marts.policy_awards a on a.scheme_id = m.scheme_id and a.scenario = sc.scenario
-        group by all
-        order by sc.scenario, min(m.listed)
-        """,
-        [as_of],
     )
 
 
@@ -172,9 +369,10 @@ def _write_parameters(con, params: Parameters, as_of: date) -> None:
     )
 
 
-def _summary(con, as_of: date, params: Parameters) -> EngineResult:
-    totals = dict(con.execute("select scenario, sum(amount_yuan) from marts.policy_budget group by scenario").fetchall())
+def _summary(con, as_of: date, draws: int, params: Parameters) -> EngineResult:
+    totals = dict(con.execute(
+        "select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'").fetchall())
     beneficiaries = con.execute(
         "select count(distinct coalesce(project_code, uscc)) from marts.policy_awards where scenario = 'base' and chosen"
     ).fetchone()[0]
-    return EngineResult(as_of, beneficiaries, totals, params.fingerprint())
+    return EngineResult(as_of, draws, beneficiaries, totals, params.fingerprint())

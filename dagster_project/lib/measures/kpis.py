@@ -1,7 +1,8 @@
 """KPI targets -> marts.policy_kpis: every KPI of the catalogue, plus one row per measure
 that has no quantified indicator (qualitative measures, monitoring lists).
 
-Actual values use the `base` scenario: while the quarter is open they are forecasts.
+A KPI that reads forecast quantities is computed on every simulated draw; its actual value is the
+median over the draws (the forecast while the quarter is open, the actual once it is reported).
 Units: counts in 家/项/个, money in 亿元, growth in % (8.5 means 8.5%).
 """
 
@@ -25,32 +26,38 @@ def _recognitions(category: str, level: str | None, kind: str | None, since: str
     return f"select count(*)::double from marts.fct_recognitions where {' and '.join(where)}"
 
 
-def _group_growth(group: str, ytd_column: str, base_column: str) -> str:
-    """Σ policy year / Σ year before − 1 in %, over enterprises reporting in both years (comparable basis)."""
+def _per_draw(condition: str, value: str = "count(q.uscc)::double", table: str = "q_enterprise") -> str:
+    """(scenario, value) for every draw, also where no row meets `condition`."""
     return f"""
-        select {as_percent(f"sum(q.{ytd_column}) / nullif(sum(q.{base_column}), 0) - 1")}
-        from q_enterprise q join marts.dim_enterprise e using (uscc)
-        where q.scenario = 'base' and e.industry_group = {sql_text(group)}
-          and q.{base_column} > 0 and q.{ytd_column} > 0
+        select sc.scenario, {value} as value
+        from scenarios sc left join (select * from {table} q where {condition}) q on q.scenario = sc.scenario
+        group by sc.scenario
     """
 
 
+def _group_growth(group: str, ytd_column: str, base_column: str) -> str:
+    """Σ policy year / Σ year before − 1 in %, over enterprises reporting in both years (comparable basis)."""
+    return _per_draw(
+        f"q.uscc in (select uscc from marts.dim_enterprise where industry_group = {sql_text(group)}) "
+        f"and q.{base_column} > 0 and q.{ytd_column} > 0",
+        as_percent(f"sum(q.{ytd_column}) / nullif(sum(q.{base_column}), 0) - 1"),
+    )
+
+
 def _actual_sql(ctx: RuleContext) -> dict[str, str]:
+    """Per KPI: SQL of (scenario, value) for every draw, or of one value where no forecast enters."""
     p = ctx.periods
     q4 = f"date '{p.q4_start}' and date '{p.q4_end}'"
-    base = "from q_enterprise q where q.scenario = 'base'"
     sql = {
-        "M01.expand": f"select count(*)::double {base} and q.has_base and q.q4_output > q.q4b_output "
-                      f"and q.uscc in {members('M01.list_positive')}",
-        "M01.ramp_up": f"select count(*)::double {base} and q.q4_output >= q.q3_output "
-                       f"and q.uscc in {members('M01.list_new_production')} "
-                       f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)",
-        "M01.turnaround": f"select count(*)::double {base} and q.has_base and q.ytd9_base_output > 0 "
-                          f"and {wide('q.q4_output')} * q.ytd9_base_output > {wide('q.ytd9_output')} * q.q4b_output "
-                          f"and q.uscc in {members('M01.list_negative')}",
+        "M01.expand": _per_draw(f"q.has_base and q.q4_output > q.q4b_output and q.uscc in {members('M01.list_positive')}"),
+        "M01.ramp_up": _per_draw(f"q.q4_output >= q.q3_output and q.uscc in {members('M01.list_new_production')} "
+                                 f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)"),
+        "M01.turnaround": _per_draw(f"q.has_base and q.ytd9_base_output > 0 "
+                                    f"and {wide('q.q4_output')} * q.ytd9_base_output > {wide('q.ytd9_output')} * q.q4b_output "
+                                    f"and q.uscc in {members('M01.list_negative')}"),
         "M13.new_projects": f"select count(*)::double from marts.dim_project where has_tag_shuangbai_shuangxin "
                             f"and library_entry_month between {q4}",
-        "M14.q4_investment": f"select {yi('sum(q4_investment)')} from q_project where scenario = 'base'",
+        "M14.q4_investment": _per_draw("true", yi("coalesce(sum(q.q4_investment), 0)"), "q_project"),
         "M16.new_renovation": f"select count(*)::double from marts.dim_project where has_tag_qianqi_jigai "
                               f"and library_entry_month between {q4}",
         "M17.green_factories": _recognitions("绿色工厂", "国家级", "新认定",
@@ -71,22 +78,30 @@ def _actual_sql(ctx: RuleContext) -> dict[str, str]:
     return sql
 
 
-def write(con, ctx: RuleContext, binds: dict, execute) -> None:
+def evaluate(con, ctx: RuleContext, binds: dict, execute) -> list[tuple]:
+    """(measure id, kpi id, indicator, unit, target, actual, status) of every KPI and of every measure
+    without one; run while the quantities hold every draw."""
     quarter_closed = latest_delivered_month(ctx.periods.as_of, STATS_ARRIVAL_DAY) >= ctx.periods.year_end_month
     actual_sql = _actual_sql(ctx)
     rows = []
     for measure, kpi in ctx.catalogue.kpis:
         if kpi.id not in actual_sql:
             raise KeyError(f"no computation for KPI {kpi.id}")
-        actual = _rounded(execute(con, actual_sql[kpi.id], binds).fetchone()[0])
+        actual = _median(execute(con, actual_sql[kpi.id], binds).fetchall())
         target = float(kpi.target_value) if kpi.target_value is not None else None
         if kpi.target_op == "narrows":
-            target = _rounded(execute(con, _group_growth(kpi.industry_group, "ytd9_output", "ytd9_base_output"),
-                                      binds).fetchone()[0])
+            target = _median(execute(con, _group_growth(kpi.industry_group, "ytd9_output", "ytd9_base_output"),
+                                     binds).fetchall())
         elif kpi.target_op == "positive":
             target = 0.0
         rows.append((measure.id, kpi.id, kpi.indicator, kpi.unit, target, actual,
                      _status(kpi.target_op, target, actual, quarter_closed)))
+    return rows
+
+
+def write(con, ctx: RuleContext, kpi_rows: list[tuple]) -> None:
+    """marts.policy_kpis: the evaluated KPIs, plus a row per measure without a quantified indicator."""
+    rows = list(kpi_rows)
     with_kpi = {m.id for m, _ in ctx.catalogue.kpis}
     for m in ctx.catalogue.measures:
         if m.id in with_kpi or m.kind == "subsidy":
@@ -105,6 +120,14 @@ def write(con, ctx: RuleContext, binds: dict, execute) -> None:
         "insert into marts.policy_kpis values (?, ?, ?, ?, ?, ?, ?, ?)",
         [(ctx.periods.as_of, *row) for row in rows],
     )
+
+
+def _median(rows: list[tuple]) -> float | None:
+    """The lower median of the per-draw values (rows (scenario, value)), or the single value (rows (value,))."""
+    values = sorted((r[-1] for r in rows), key=lambda v: (v is None, 0.0 if v is None else v))
+    if not values:
+        return None
+    return _rounded(values[(len(values) - 1) // 2])
 
 
 def _rounded(value: float | None) -> float | None:

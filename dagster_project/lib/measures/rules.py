@@ -2,7 +2,8 @@
 
 A scheme module exposes `SCHEMES`: scheme id -> function(RuleContext) -> SQL
 selecting `scenario, scheme_id, uscc, project_code, eligible, amount_yuan,
-reason`. Thresholds and rates are never written in the SQL: they are bound
+reason, basis` from the quantities of quantities.py (one row per scenario and
+beneficiary; a scenario is a simulated draw or a representative one). Thresholds and rates are never written in the SQL: they are bound
 parameters named after the catalogue ids (`$M02_min_output` for
 `M02.min_output`), in 元 and fractions; the reason trace shows them as the
 policy states them (万元, %).
@@ -52,14 +53,15 @@ class RuleContext:
 
 
 def applications_in_quarter(ctx: RuleContext, activity_types: tuple[str, ...]) -> str:
-    """Per applicant: `events` held in the policy quarter and their claimed `cost`, for the given types."""
+    """Per scenario and applicant: `events` held in the policy quarter and their claimed `cost`, for the
+    given types."""
     types = ", ".join(sql_text(t) for t in activity_types)
     return f"""
-        select uscc,
+        select scenario, uscc,
                count(*) filter (where {ctx.in_quarter('held_on')}) as events,
                coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as cost
-        from marts.fct_applications where activity_type in ({types})
-        group by uscc
+        from q_applications where activity_type in ({types})
+        group by scenario, uscc
     """
 
 

@@ -6,10 +6,10 @@ from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct,
 def _base(ctx: RuleContext) -> str:
     """Enterprise quantities with the difficult-industry factor applied to the thresholds."""
     return f"""
-        select q.*, e.is_difficult_industry, e.production_start, e.above_size_since,
-               case when e.is_difficult_industry then {ctx.p('M02.difficult_factor')} else 1 end as factor,
-               case when e.is_difficult_industry then '（困难行业×' || {ctx.shown('M02.difficult_factor')} || '）' else '' end as factor_note
-        from q_enterprise q join marts.dim_enterprise e using (uscc)
+        select q.*,
+               case when q.is_difficult_industry then {ctx.p('M02.difficult_factor')} else 1 end as factor,
+               case when q.is_difficult_industry then '（困难行业×' || {ctx.shown('M02.difficult_factor')} || '）' else '' end as factor_note
+        from q_enterprise q
     """
 
 

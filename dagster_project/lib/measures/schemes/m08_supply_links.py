@@ -17,13 +17,13 @@ def supply_links(ctx: RuleContext) -> str:
     )
     return f"""
         with per_enterprise as (
-            select uscc, any_value(industry_group) as industry_group, {links} as links
-            from marts.fct_supply_links group by uscc
+            select scenario, uscc, any_value(industry_group) as industry_group, {links} as links
+            from q_supply_links group by scenario, uscc
         )
-        select sc.scenario, 'M08' as scheme_id, uscc, null as project_code, {eligible} as eligible,
+        select scenario, 'M08' as scheme_id, uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("links")}
-        from per_enterprise cross join (values ('base'), ('low'), ('high')) sc(scenario)
+        from per_enterprise
     """
 
 

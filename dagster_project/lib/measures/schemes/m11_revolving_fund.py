@@ -17,7 +17,7 @@ def revolving_fund(ctx: RuleContext) -> str:
         select sc.scenario, 'M11' as scheme_id, uscc, project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("planned_investment_yuan")}
-        from marts.dim_project cross join (values ('base'), ('low'), ('high')) sc(scenario)
+        from marts.dim_project cross join scenarios sc
         where has_tag_shuangbai_shuangxin
     """
 

@@ -6,10 +6,7 @@ engine from the catalogue's exclusive group (largest amount, ties in listed orde
 
 from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, wan
 
-_PROJECTS = """
-    select q.*, d.uscc, d.construction_type, d.start_month, d.library_entry_month
-    from q_project q join marts.dim_project d using (project_code)
-"""
+_PROJECTS = "select * from q_project"
 
 
 def increment(ctx: RuleContext) -> str:

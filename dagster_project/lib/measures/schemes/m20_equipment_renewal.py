@@ -17,11 +17,11 @@ def equipment_renewal(ctx: RuleContext) -> str:
         eligible_sql=eligible,
     )
     return f"""
-        select q.scenario, 'M20' as scheme_id, d.uscc, q.project_code, {eligible} as eligible,
+        select scenario, 'M20' as scheme_id, uscc, project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("equipment_in_year")}
-        from q_project q join marts.dim_project d using (project_code)
-        where d.construction_type = '技术改造' or d.has_tag_equipment_renewal
+        from q_project
+        where construction_type = '技术改造' or has_tag_equipment_renewal
     """
 
 

@@ -19,7 +19,7 @@ def fair(ctx: RuleContext) -> str:
         select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}
-        from a join q_enterprise q using (uscc)
+        from a join q_enterprise q on q.uscc = a.uscc and q.scenario = a.scenario
     """
 
 

@@ -20,18 +20,18 @@ def loan_interest(ctx: RuleContext) -> str:
     )
     return f"""
         with l as (
-            select uscc,
+            select scenario, uscc,
                    count(*) filter (where {ctx.in_quarter('disbursed_on')}) as loans,
                    coalesce(sum({per_loan}) filter (where {ctx.in_quarter('disbursed_on')}), 0) as subsidy,
                    string_agg({loan_text}, '；' order by disbursed_on, lender)
                        filter (where {ctx.in_quarter('disbursed_on')}) as detail
-            from marts.fct_loans where is_industrial_working_capital
-            group by uscc
+            from q_loans where is_industrial_working_capital
+            group by scenario, uscc
         )
-        select sc.scenario, 'M23' as scheme_id, l.uscc, null as project_code, {eligible} as eligible,
+        select scenario, 'M23' as scheme_id, l.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("null")}
-        from l cross join (values ('base'), ('low'), ('high')) sc(scenario)
+        from l
     """
 
 

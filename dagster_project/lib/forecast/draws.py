@@ -1,0 +1,288 @@
+"""The weekly forecast: simulated draws of everything the quarter has not reported yet.
+
+Reads the marts as of the run (reported months only) and writes schema `forecast`:
+
+* `forecast.enterprise_draws(draw, uscc, q3_output_fc, q4_output_fc, fy_output_fc)` — the
+  unreported months of each enterprise's output added up per period, per draw (元);
+* `forecast.power_draws(draw, uscc, q4_kwh_fc)` — the unread days of the policy quarter (kWh);
+* `forecast.project_draws(draw, project_code, q4_investment_fc, equipment_fc)` — investment of the
+  unreported policy-quarter months and equipment of the unreported months to December (元);
+* `forecast.export_draws(draw, uscc, destination, q4_cny_fc)` — exports to destinations new in the
+  policy quarter in its unreported months (元);
+* `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
+  the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
+* `forecast.runs` — one row per run: as-of, method, draws, seed, origins and errors measured.
+
+Draw numbers run 1..N; with nothing left to forecast (the quarter fully reported) N = 1 and every
+table is empty: the actuals are the outcome. The measures engine adds these draws to the actual
+quantities of the marts and runs the rules on every draw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dagster_project.lib.ingest import customs as customs_feed
+from dagster_project.lib.ingest import stats as stats_feed
+from dagster_project.lib.measures.catalogue import Catalogue
+from dagster_project.lib.measures.quantities import latest_delivered_month
+
+from .panel import Panel, add_months, load_panel
+from .series import ErrorModel, PointForecast, SeriesSettings, measure_errors, point_forecast, simulate
+from .settings import ForecastSettings
+
+SCHEMA = "forecast"
+HISTORY_YEARS = 2  # months before this many years ahead of the policy year are not read
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """What the run has and what it must forecast, in months."""
+
+    year_start: date  # January of the policy year
+    q3_start: date
+    q4_start: date
+    q4_end_month: date  # December
+    stats_month: date  # latest delivered stats month
+    customs_month: date  # latest delivered customs month
+    as_of: date
+
+    @property
+    def open(self) -> bool:
+        return self.stats_month < self.q4_end_month or self.customs_month < self.q4_end_month
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, as_of: date) -> Horizon:
+        """The horizon of a run as of `as_of` under the policy document of `catalogue`."""
+        doc = catalogue.document
+        q4 = doc.policy_quarter.start
+        return cls(
+            year_start=date(doc.year, 1, 1),
+            q3_start=add_months(q4, -3),
+            q4_start=q4,
+            q4_end_month=date(doc.policy_quarter.end.year, doc.policy_quarter.end.month, 1),
+            stats_month=latest_delivered_month(as_of, stats_feed.ARRIVAL_DAY),
+            customs_month=latest_delivered_month(as_of, customs_feed.EXPORT.arrival_day),
+            as_of=as_of,
+        )
+
+
+@dataclass
+class SeriesResult:
+    name: str
+    method: str  # the point method the series used
+    origins: int
+    errors: int
+    draws: np.ndarray  # (N, n, H)
+    panel: Panel
+    forecast: PointForecast
+
+
+def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSettings, method: str = "model") -> int:
+    """Write the forecast tables; return the number of draws (1 when nothing is left to forecast)."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    draws = settings.draws if horizon.open else 1
+    rng = np.random.default_rng([settings.seed, horizon.as_of.toordinal()])
+    output = _output(con, horizon, settings, method, draws, rng)
+    investment, equipment = _projects(con, horizon, settings, method, draws, rng)
+    power = _power(con, horizon, settings, method, draws, rng)
+    _write_enterprise_draws(con, horizon, output, draws)
+    _write_project_draws(con, horizon, investment, equipment, draws)
+    _write_power_draws(con, horizon, power, draws)
+    _write_export_draws(con, horizon, settings, draws, rng)
+    _write_months(con, [output, investment, equipment, power.series] if power else [output, investment, equipment],
+                  settings)
+    con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
+                    ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
+    return draws
+
+
+def _history_start(h: Horizon) -> date:
+    return date(h.year_start.year - HISTORY_YEARS, 1, 1)
+
+
+def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
+                     rng: np.random.Generator, candidates: tuple[bool, ...]) -> SeriesResult:
+    """Point forecast and draws; with `model`, the variant (own seasonal history or peers' steps)
+    whose out-of-sample error on the group totals was smaller."""
+    horizon = panel.months - 1 - panel.last
+    best = None
+    for own in candidates:
+        s = dataclasses.replace(settings, own_seasonal=own)
+        errors = measure_errors(panel, horizon, method, s)
+        score = _aggregate_error(errors)
+        if best is None or score < best[0]:
+            best = (score, s, errors)
+    _, s, errors = best
+    fc = point_forecast(panel, panel.last, horizon, method, s)
+    values = simulate(fc, panel.groups, errors, draws, rng, s) if draws > 1 else fc.values[None, :, :]
+    variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
+    return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, values, panel, fc)
+
+
+def _aggregate_error(errors: ErrorModel) -> float:
+    """Mean absolute log error of the pooled total over origins and horizons (inf if unmeasured)."""
+    pooled = errors.common[-1]
+    measured = pooled[~np.isnan(pooled)]
+    return float(np.abs(measured).mean()) if measured.size else float("inf")
+
+
+def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> SeriesResult:
+    panel = load_panel(
+        con, "output",
+        """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_month_yuan as value
+           from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
+        _history_start(h), h.q4_end_month, h.stats_month,
+    )
+    return _forecast_series(panel, settings.series, method, draws, rng, (True,))
+
+
+def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> list[SeriesResult]:
+    out = []
+    for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan")):
+        panel = load_panel(
+            con, name,
+            f"""select m.project_code as key, coalesce(p.industry_group, '其他') as grp, m.month, m.{column} as value
+                from marts.fct_project_month m left join marts.dim_project p using (project_code)""",
+            _history_start(h), h.q4_end_month, h.stats_month,
+            stops_sql="select project_code as key, completion_month as month from marts.dim_project",
+            born_sql="select project_code as key, start_month as month from marts.dim_project",
+        )
+        out.append(_forecast_series(panel, settings.series, method, draws, rng, (True, False)))
+    return out
+
+
+@dataclass
+class PowerResult:
+    series: SeriesResult  # complete months; the draws of the month being read are for the whole month
+    read_so_far: np.ndarray  # (n,) kWh read in the month being read (0 where none)
+    month_read: date  # the month being read (the one after the last complete month)
+
+
+def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> PowerResult | None:
+    """kWh of the enterprises' metered accounts: complete months are the panel; the month being read
+    is its reading so far plus the rest of the month at its daily rate, with the error of a month ahead."""
+    last_read = con.execute("select max(last_reading_date) from marts.fct_power_month").fetchone()[0]
+    if last_read is None:
+        return None
+    last_complete = add_months(date(last_read.year, last_read.month, 1), 0 if (last_read + timedelta(days=1)).day == 1 else -1)
+    month_read = add_months(last_complete, 1)
+    panel = load_panel(
+        con, "kwh",
+        """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.kwh as value
+           from marts.fct_power_month m left join marts.dim_enterprise e using (uscc)
+           where m.last_reading_date = last_day(m.month)""",
+        _history_start(h), max(h.q4_end_month, last_complete), last_complete,
+    )
+    result = _forecast_series(panel, settings.series, method, draws, rng, (True,))
+    read = np.zeros(len(panel.keys))
+    if result.draws.shape[2] and month_read <= h.q4_end_month:
+        rows = con.execute(
+            """select uscc, kwh::double, datediff('day', month, last_reading_date) + 1, day(last_day(month))
+               from marts.fct_power_month where month = ?""", [month_read]).fetchall()
+        position = {k: i for i, k in enumerate(panel.keys.tolist())}
+        elapsed = np.zeros(len(panel.keys))
+        length = np.ones(len(panel.keys))
+        for uscc, kwh, days, days_in_month in rows:
+            if uscc in position:
+                read[position[uscc]], elapsed[position[uscc]], length[position[uscc]] = kwh, days, days_in_month
+        reading = result.forecast.active & (elapsed > 0)
+        point = result.forecast.values[:, 0]
+        rest = np.where(reading, read / np.maximum(elapsed, 1) * (length - elapsed), 0.0)
+        ratio = np.divide(result.draws[:, :, 0], point, out=np.ones_like(result.draws[:, :, 0]), where=point > 0)
+        result.draws[:, :, 0] = np.where(reading, read + rest * ratio, result.draws[:, :, 0])
+        result.forecast.values[:, 0] = np.where(reading, read + rest, point)
+    return PowerResult(result, read, month_read)
+
+
+def _period_sums(result: SeriesResult, start: date, end: date) -> np.ndarray:
+    """(N, n): the draws added up over the forecast months within start..end."""
+    p = result.panel
+    cols = [c - p.last - 1 for c in range(p.col(start), p.col(end) + 1) if c > p.last]
+    if not cols:
+        return np.zeros(result.draws.shape[:2])
+    return result.draws[:, :, cols].sum(axis=2)
+
+
+def _frame(result: SeriesResult, draws: int, key: str, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long table (draw, key, columns...) of the entities forecast at all."""
+    active = np.flatnonzero(result.forecast.active)
+    n = len(active)
+    frame = {"draw": np.repeat(np.arange(1, draws + 1, dtype=np.int16), n),
+             key: np.tile(result.panel.keys[active], draws)}
+    for name, values in columns.items():
+        frame[name] = values[:, active].reshape(-1)
+    return pd.DataFrame(frame)
+
+
+def _write_enterprise_draws(con, h: Horizon, output: SeriesResult, draws: int) -> None:
+    q3_end = add_months(h.q4_start, -1)
+    frame = _frame(output, draws, "uscc", {
+        "q3_output_fc": _period_sums(output, h.q3_start, q3_end),
+        "q4_output_fc": _period_sums(output, h.q4_start, h.q4_end_month),
+        "fy_output_fc": _period_sums(output, h.year_start, h.q4_end_month),
+    })
+    _store(con, "enterprise_draws", frame)
+
+
+def _write_project_draws(con, h: Horizon, investment: SeriesResult, equipment: SeriesResult, draws: int) -> None:
+    inv = _frame(investment, draws, "project_code", {"q4_investment_fc": _period_sums(investment, h.q4_start, h.q4_end_month)})
+    eq = _frame(equipment, draws, "project_code", {"equipment_fc": _period_sums(equipment, h.year_start, h.q4_end_month)})
+    _store(con, "project_draws", inv.merge(eq, on=["draw", "project_code"], how="outer").fillna(0.0))
+
+
+def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -> None:
+    if power is None:
+        _store(con, "power_draws", pd.DataFrame({"draw": pd.Series(dtype="int16"), "uscc": pd.Series(dtype=object),
+                                                 "q4_kwh_fc": pd.Series(dtype=float)}))
+        return
+    q4 = _period_sums(power.series, h.q4_start, h.q4_end_month)
+    if h.q4_start <= power.month_read <= h.q4_end_month:
+        q4 = q4 - power.read_so_far[None, :]  # read so far: in the marts' actual quarter already
+    _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}))
+
+
+def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    _store(con, "export_draws", pd.DataFrame({"draw": pd.Series(dtype="int16"), "uscc": pd.Series(dtype=object),
+                                              "destination": pd.Series(dtype=object),
+                                              "q4_cny_fc": pd.Series(dtype=float)}))
+
+
+def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) -> None:
+    frames = []
+    for r in results:
+        active = np.flatnonzero(r.forecast.active)
+        horizon = r.draws.shape[2]
+        if not len(active) or not horizon:
+            continue
+        q = np.quantile(r.draws[:, active, :], [settings.quantile_low, 0.5, settings.quantile_high], axis=0)
+        months = [r.panel.month(r.panel.last + 1 + k) for k in range(horizon)]
+        frames.append(pd.DataFrame({
+            "series": r.name,
+            "method": r.method,
+            "key": np.repeat(r.panel.keys[active], horizon),
+            "month": np.tile(np.array(months, dtype="datetime64[D]"), len(active)),
+            "point": r.forecast.values[active].reshape(-1),
+            "low": q[0].reshape(-1),
+            "median": q[1].reshape(-1),
+            "high": q[2].reshape(-1),
+        }))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in (("series", object), ("method", object), ("key", object),
+                                              ("month", "datetime64[ns]"), ("point", float), ("low", float),
+                                              ("median", float), ("high", float))})
+    _store(con, "months", frame)
+
+
+def _store(con, table: str, frame: pd.DataFrame) -> None:
+    con.register("frame_to_store", frame)
+    try:
+        con.execute(f"create or replace table {SCHEMA}.{table} as select * from frame_to_store")
+    finally:
+        con.unregister("frame_to_store")

@@ -1,0 +1,273 @@
+"""Forecast the unreported months of a panel, and simulate how wrong that forecast may be.
+
+Point forecast of month t from origin o (the latest delivered month), per entity:
+
+* seasonal ratio (`model`): the same month a year earlier × the entity's growth over the last
+  `growth_window` months against the same months a year earlier;
+* `naive` (the plain baseline the backtest compares with): the same month a year earlier × the
+  year-to-date ratio;
+* an entity without that history (young, new to the statistics), and every entity of a series
+  that follows a life cycle rather than a calendar (projects: `own_seasonal` off), gets the mean of
+  its last reported months × the seasonal step its peers went through a year earlier (target month
+  a year ago over the mean of the months before the origin a year ago); `model` takes the peers of
+  the same age a year earlier (months since the start, e.g. a project's 开工年月: a young project
+  ramps and pushes differently from one near completion); `naive` carries the recent mean flat;
+* an entity that did not report the origin month, or whose completion was known by then, is not
+  forecast.
+
+Errors are measured out of sample: the same forecast is replayed from every earlier origin whose
+outcome is known, and each error is split into a common part (the ratio of the group's reported
+total to its forecast total: errors of enterprises of one industry move together) and the
+entity's own part (its ratio over the common one). A simulated draw takes the common errors of one
+past origin (jittered, so that a handful of origins does not make a handful of outcomes) for every
+group and month at once, and for each entity the error path of a past entity of the same kind and
+size; the draw is the point forecast times both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .panel import NEVER, Panel
+
+SEASONAL, FALLBACK = 0, 1
+POOLED_GROUP = "*"
+
+
+@dataclass(frozen=True)
+class SeriesSettings:
+    growth_window: int  # months of this year's growth against last year (model)
+    min_growth_months: int  # months with both years reported needed for a ratio
+    age_class_months: int  # peers are matched on age in classes this many months wide ...
+    age_classes: int  # ... the last class open-ended
+    min_peers: int  # peers needed for an age-matched seasonal step
+    own_seasonal: bool  # the entity's own same month a year earlier (else peers' steps only)
+    training_months: int  # origins of out-of-sample errors go back this far
+    min_group_entities: int  # groups with fewer entities share the pooled common error
+    min_error_samples: int  # fewer error paths than this: fall back to `fallback_spread`
+    fallback_spread: float  # lognormal sd of a ratio error when none can be measured
+    size_classes: int  # error paths are matched on forecast size (quantile classes)
+    min_origins: int  # past origins needed to draw common errors over the full horizon
+    common_jitter: float  # jitter of a drawn common error, in units of its spread over origins
+
+
+@dataclass
+class PointForecast:
+    values: np.ndarray  # (n, H) forecast of columns origin+1..origin+H; 0 where not forecast
+    kind: np.ndarray  # (n,) SEASONAL or FALLBACK
+    active: np.ndarray  # (n,) forecast at all
+
+
+def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: SeriesSettings) -> PointForecast:
+    v = panel.values
+    n = len(panel.keys)
+    active = ~np.isnan(v[:, origin]) & (panel.stops > origin) if origin < v.shape[1] else np.zeros(n, bool)
+    window = s.growth_window if method == "model" else panel.month(origin).month  # naive: year to date
+    min_pairs = s.min_growth_months if method == "model" else 1
+    ratio, has_ratio = _growth_ratio(v, origin, window, min_pairs)
+    recent = _recent_mean(v, origin, window)
+    values = np.zeros((n, horizon))
+    seasonal = np.zeros(n, bool)
+    for h in range(1, horizon + 1):
+        t = origin + h
+        base = v[:, t - 12] if t - 12 >= 0 else np.full(n, np.nan)
+        ok = has_ratio & ~np.isnan(base) & (s.own_seasonal or method == "naive")
+        seasonal |= ok
+        if method == "model":
+            step = _seasonal_step(panel, origin, t, window, ok, has_ratio, s)
+        else:
+            step = np.ones(n)
+        fallback = np.nan_to_num(recent) * step
+        values[:, h - 1] = np.where(ok, np.nan_to_num(base) * ratio, fallback)
+    values[~active] = 0.0
+    values = np.maximum(values, 0.0)
+    return PointForecast(values, np.where(seasonal, SEASONAL, FALLBACK), active)
+
+
+def _growth_ratio(v: np.ndarray, origin: int, window: int, min_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    cols = np.arange(origin - window + 1, origin + 1)
+    cols = cols[cols - 12 >= 0]
+    if len(cols) == 0:
+        n = v.shape[0]
+        return np.zeros(n), np.zeros(n, bool)
+    cur, prev = v[:, cols], v[:, cols - 12]
+    both = ~np.isnan(cur) & ~np.isnan(prev)
+    cur_sum = np.where(both, cur, 0).sum(1)
+    prev_sum = np.where(both, prev, 0).sum(1)
+    ok = (both.sum(1) >= min_pairs) & (prev_sum > 0)
+    return np.where(ok, cur_sum / np.where(prev_sum > 0, prev_sum, 1), 0.0), ok
+
+
+def _recent_mean(v: np.ndarray, origin: int, window: int) -> np.ndarray:
+    cols = np.arange(max(origin - window + 1, 0), origin + 1)
+    block = v[:, cols]
+    counts = (~np.isnan(block)).sum(1)
+    return np.where(counts > 0, np.nansum(block, 1) / np.maximum(counts, 1), np.nan)
+
+
+def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarray, has_ratio: np.ndarray,
+                   s: SeriesSettings) -> np.ndarray:
+    """Per entity: the step from its recent months to month t that its peers went through a year
+    earlier; peers are entities reporting then, of the same age class then as the entity is now."""
+    v = panel.values
+    n = v.shape[0]
+    if origin - 12 - window + 1 < 0:
+        return np.ones(n)
+    then_recent = _recent_mean(v, origin - 12, window)
+    then_target = v[:, t - 12]
+    peers = ~np.isnan(then_recent) & (then_recent > 0) & ~np.isnan(then_target)
+    class_now, class_then = _age_class(panel, origin, s), _age_class(panel, origin - 12, s)
+
+    def step(mask: np.ndarray) -> float:
+        denominator = then_recent[mask].sum()
+        return float(then_target[mask].sum() / denominator) if mask.any() and denominator > 0 else 1.0
+
+    overall = step(peers)
+    steps = {c: step(peers & (class_then == c)) for c in np.unique(class_now)
+             if (peers & (class_then == c)).sum() >= s.min_peers}
+    return np.array([steps.get(c, overall) for c in class_now.tolist()])
+
+
+def _age_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
+    """Age class of every entity at column `col`: months since its start (or first report)."""
+    born = panel.born if panel.born is not None else panel.first_reported
+    age = np.maximum(col - born, 0)
+    return np.minimum(age // s.age_class_months, s.age_classes - 1)
+
+
+@dataclass
+class ErrorModel:
+    """Out-of-sample errors of one panel's forecast, split into common and own parts."""
+
+    origins: np.ndarray  # (O,) training origin columns
+    groups: list[str]  # groups with their own common error (plus POOLED_GROUP)
+    common: np.ndarray  # (G, O, H) log common ratio; NaN where not measured
+    own: np.ndarray  # (P, H) own ratio paths; NaN where not measured
+    own_kind: np.ndarray  # (P,)
+    own_size: np.ndarray  # (P,) the forecast level the path started from
+    samples: int  # (entity, origin, horizon) errors measured
+
+
+def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings) -> ErrorModel:
+    """Replay the forecast from every earlier origin whose months 1..horizon ahead are (partly) known."""
+    last = panel.last
+    # Only origins with a year of history before their growth window: from those the forecast is
+    # made as it is made now (earlier ones would measure a method that runs without a seasonal base).
+    data_from = int(panel.first_reported.min()) if len(panel.keys) else last
+    first = max(data_from + 12 + s.growth_window - 1, last - s.training_months)
+    origins = np.arange(first, last)
+    n = len(panel.keys)
+    counts = {}
+    records = []  # (origin index, entity idx, kind, forecast (H,), actual (H,))
+    for oi, o in enumerate(origins):
+        fc = point_forecast(panel, int(o), horizon, method, s)
+        known = min(horizon, last - o)
+        actual = np.full((n, horizon), np.nan)
+        block = panel.values[:, o + 1:o + 1 + known]
+        # An entity forecast but then not reporting counts as 0: it left the statistics (or finished).
+        actual[:, :known] = np.where(fc.active[:, None], np.nan_to_num(block), np.nan)
+        use = fc.active & (fc.values[:, 0] > 0)
+        records.append((oi, np.flatnonzero(use), fc.kind[use], fc.values[use], actual[use]))
+        for g in panel.groups[use]:
+            counts[g] = counts.get(g, 0) + 1
+    per_origin = max(len(origins), 1)
+    groups = sorted(g for g, c in counts.items() if c / per_origin >= s.min_group_entities) + [POOLED_GROUP]
+    gindex = {g: i for i, g in enumerate(groups)}
+    forecast_sum = np.zeros((len(groups), len(origins), horizon))
+    actual_sum = np.zeros_like(forecast_sum)
+    paths, kinds, sizes, owners = [], [], [], []
+    pooled = gindex[POOLED_GROUP]
+    for oi, idx, kind, fcv, act in records:
+        g = np.array([gindex.get(x, pooled) for x in panel.groups[idx]], dtype=np.int64)
+        measured = ~np.isnan(act)
+        for h in range(horizon):
+            m = measured[:, h]
+            own_group = m & (g != pooled)
+            np.add.at(forecast_sum[:, oi, h], g[own_group], fcv[own_group, h])
+            np.add.at(actual_sum[:, oi, h], g[own_group], act[own_group, h])
+            forecast_sum[pooled, oi, h] += fcv[m, h].sum()
+            actual_sum[pooled, oi, h] += act[m, h].sum()
+        paths.append(np.where(fcv > 0, act / np.where(fcv > 0, fcv, 1), np.nan))
+        kinds.append(kind)
+        sizes.append(fcv[:, 0])
+        owners.append(np.column_stack([np.full(len(idx), oi), g]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        common = np.where((forecast_sum > 0) & (actual_sum > 0), np.log(actual_sum / forecast_sum), np.nan)
+    # A group's origin without a measurement of its own takes the pooled one.
+    common = np.where(np.isnan(common), common[pooled][None, :, :], common)
+    if paths:
+        own = np.vstack(paths)
+        own_kind, own_size = np.concatenate(kinds), np.concatenate(sizes)
+        who = np.vstack(owners)
+        own = own / np.exp(common[who[:, 1], who[:, 0], :])
+    else:
+        own, own_kind, own_size = np.zeros((0, horizon)), np.zeros(0, np.int64), np.zeros(0)
+    samples = int((~np.isnan(own)).sum())
+    return ErrorModel(origins, groups, common, own, own_kind, own_size, samples)
+
+
+def simulate(fc: PointForecast, groups: np.ndarray, errors: ErrorModel, draws: int, rng: np.random.Generator,
+             s: SeriesSettings) -> np.ndarray:
+    """(draws, n, H) simulated values of the forecast months."""
+    n, horizon = fc.values.shape
+    common = _draw_common(groups, errors, draws, horizon, rng, s)  # (draws, n, H) multiplicative
+    own = _draw_own(fc, errors, draws, rng, s)  # (draws, n, H)
+    out = fc.values[None, :, :] * common * own
+    out[:, ~fc.active, :] = 0.0
+    return out
+
+
+def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: int, rng: np.random.Generator,
+                 s: SeriesSettings) -> np.ndarray:
+    gindex = {g: i for i, g in enumerate(errors.groups)}
+    pooled = gindex[POOLED_GROUP]
+    n = len(groups)
+    if len(errors.origins) == 0:
+        z = rng.standard_normal((draws, 1, 1)) * s.fallback_spread
+        return np.exp(np.broadcast_to(z, (draws, n, horizon)))
+    # A horizon an origin did not reach takes the longest one it did.
+    common = errors.common.copy()
+    full = ~np.isnan(common[pooled]).any(axis=1)
+    for h in range(1, horizon):
+        common[:, :, h] = np.where(np.isnan(common[:, :, h]), common[:, :, h - 1], common[:, :, h])
+    common = np.nan_to_num(common)
+    candidates = np.flatnonzero(full) if full.sum() >= s.min_origins else np.arange(len(errors.origins))
+    picked = rng.choice(candidates, size=draws)
+    spread = np.nanstd(common, axis=1) if common.shape[1] > 1 else np.full((common.shape[0], horizon), s.fallback_spread)
+    jitter = rng.standard_normal((draws, common.shape[0], 1)) * s.common_jitter * spread[None, :, :]
+    drawn = common[:, picked, :].transpose(1, 0, 2) + jitter  # (draws, G, H)
+    g = np.array([gindex.get(x, pooled) for x in groups], dtype=np.int64)
+    return np.exp(drawn[:, g, :])
+
+
+def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,
+              s: SeriesSettings) -> np.ndarray:
+    n, horizon = fc.values.shape
+    out = np.ones((draws, n, horizon))
+    if n == 0:
+        return out
+    complete = ~np.isnan(errors.own[:, :horizon]).any(axis=1) if len(errors.own) else np.zeros(0, bool)
+    size_now = fc.values[:, 0]
+    edges = np.quantile(size_now[fc.active & (size_now > 0)], np.linspace(0, 1, s.size_classes + 1)[1:-1]) \
+        if (fc.active & (size_now > 0)).sum() >= s.size_classes else np.array([])
+    class_now = np.searchsorted(edges, size_now)
+    class_then = np.searchsorted(edges, errors.own_size)
+    for kind in (SEASONAL, FALLBACK):
+        for size in range(s.size_classes):
+            members = np.flatnonzero(fc.active & (fc.kind == kind) & (class_now == size))
+            if len(members) == 0:
+                continue
+            pool = np.flatnonzero(complete & (errors.own_kind == kind) & (class_then == size))
+            if len(pool) < s.min_error_samples:
+                pool = np.flatnonzero(complete & (errors.own_kind == kind))
+            if len(pool) < s.min_error_samples:
+                pool = np.flatnonzero(complete)
+            if len(pool) < s.min_error_samples:
+                z = rng.standard_normal((draws, len(members), 1)) * s.fallback_spread
+                out[:, members, :] = np.exp(z - s.fallback_spread ** 2 / 2)
+                continue
+            picked = rng.choice(pool, size=(draws, len(members)))
+            out[:, members, :] = errors.own[picked][:, :, :horizon]
+    return out

@@ -1,0 +1,54 @@
+"""The forecast's settings: parameters `forecast.*` of the measure catalogue (overridable with --params)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster_project.lib.measures.parameters import Parameters
+
+from .series import SeriesSettings
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    draws: int  # simulated scenarios while something is still to be forecast
+    seed: int  # of the random draws: the same inputs give the same draws
+    quantile_low: float  # `low` = this quantile of each simulated outcome
+    quantile_high: float
+    series: SeriesSettings
+    min_power_days: int  # days of daily power in a month before it counts as a signal for that month
+    pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
+    count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
+
+    @classmethod
+    def from_parameters(cls, params: Parameters) -> ForecastSettings:
+        def number(pid: str) -> float:
+            return float(params.base(f"forecast.{pid}"))
+
+        def whole(pid: str) -> int:
+            return int(params.base(f"forecast.{pid}"))
+
+        return cls(
+            draws=whole("draws"),
+            seed=whole("seed"),
+            quantile_low=number("quantile_low"),
+            quantile_high=number("quantile_high"),
+            series=SeriesSettings(
+                growth_window=whole("growth_window_months"),
+                min_growth_months=whole("min_growth_months"),
+                age_class_months=whole("age_class_months"),
+                age_classes=whole("age_classes"),
+                min_peers=whole("min_peers"),
+                own_seasonal=True,
+                training_months=whole("training_months"),
+                min_group_entities=whole("min_group_entities"),
+                min_error_samples=whole("min_error_samples"),
+                fallback_spread=number("fallback_spread"),
+                size_classes=whole("size_classes"),
+                min_origins=whole("min_origins"),
+                common_jitter=number("common_jitter"),
+            ),
+            min_power_days=whole("min_power_days"),
+            pace_prior=number("pace_prior"),
+            count_dispersion=number("count_dispersion"),
+        )
