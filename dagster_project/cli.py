@@ -35,12 +35,24 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("demo", help="generate the default sample (if not there yet), then refresh")
 
-    bt = sub.add_parser("backtest", help="replay Q4 of an earlier year week by week and measure the forecast")
-    bt.add_argument("--year", type=int, default=2023, help="the year whose Q4 is replayed (default 2023)")
-    bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE)
-    bt.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest")
-    bt.add_argument("--out", type=Path, help="also write the markdown table to this file")
+    bt = sub.add_parser(
+        "backtest",
+        help="replay Q4 2023 and Q4 2024 Monday by Monday on generated feeds and score the forecast against the naive one",
+        description="Replays every Monday of Q4 of each year as a live run would have seen it, runs the forecast and the "
+                    "naive baseline through the rules, and scores both against the outcome (docs/forecast.md). "
+                    "Example: gxindustry backtest --seeds 1 2 3 4 5 --out docs/backtest",
+    )
+    bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
+                    help="generator seeds (default 1 2 3 4 5; none: only the --source data)")
+    bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024], help="years whose Q4 is replayed (default 2023 2024)")
+    bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE,
+                    help=f"generator scale (default {DEFAULT_SCALE})")
+    bt.add_argument("--source", type=Path, nargs=2, action="append", metavar=("LANDING", "ARRIVALS_JSON"),
+                    help="also replay the landing dir of another data source, whose delivery day per file is in "
+                         "ARRIVALS_JSON ({\"feed/file\": \"YYYY-MM-DD\"}); may be repeated")
+    bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
+                    help="replays, warehouses and snapshots (emptied first; default data/backtest)")
+    bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
     sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
 
     st = sub.add_parser("status", help="deliveries, feed freshness and the last runs of a warehouse")
@@ -257,36 +269,17 @@ def _print_summary(settings: Settings, as_of: date) -> None:
 
 
 def backtest(args: argparse.Namespace) -> int:
-    """Generate feeds with a year of extra history, ingest them once, replay every Monday of Q4."""
-    import duckdb
+    """Replay the forecast on generated (and given) sources and report its scores."""
+    from dagster_project.lib.forecast import backtest as bt
 
-    from dagster_project.lib.generate import generate_feeds
-    from dagster_project.lib.ingest import FEEDS
-    from dagster_project.lib.ingest.loader import ingest_feed
-    from dagster_project.lib.ingest.stats import ARRIVAL_DAY
-    from dagster_project.lib.measures import backtest as bt
-    from dagster_project.lib.measures.catalogue import load_catalogue
-
-    catalogue = bt.shift_catalogue(load_catalogue(), args.year - load_catalogue().document.year)
-    quarter = catalogue.document.policy_quarter
-    final_as_of = date(args.year + 1, 1, ARRIVAL_DAY)  # December's statistics have arrived
-    landing, warehouse = args.workdir / "landing", args.workdir / "warehouse.duckdb"
-    if not _has_deliveries(landing):
-        print(f"generating {args.scale} feeds from {args.year - 1}-01 to {final_as_of} in {landing}")
-        generate_feeds(landing, scale=args.scale, seed=args.seed, as_of=final_as_of,
-                       history_start=date(args.year - 1, 1, 1))
     prepare_dbt()
-    with duckdb.connect(str(warehouse)) as con:
-        for feed in FEEDS:
-            ingest_feed(con, landing, feed)
-    weeks = bt.mondays(quarter.start, quarter.end)
-    print(f"replaying Q4 {args.year}: {len(weeks)} weekly runs, then the outcome as of {final_as_of}")
-    results, actual = bt.replay(warehouse, catalogue, weeks, final_as_of)
-    command = f"gxindustry backtest --year {args.year} --scale {args.scale} --seed {args.seed}"
-    table = bt.report(results, actual, command)
-    print(table)
+    sources = [(Path(landing), Path(arrivals)) for landing, arrivals in args.source or []]
+    command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"
+    report = bt.run(args.seeds, args.years, args.scale, sources, args.workdir, command)
+    print(report.markdown)
     if args.out:
-        args.out.write_text(table, encoding="utf-8")
+        report.write(args.out)
+        print(f"written: {', '.join(str(p) for p in report.files(args.out))}")
     return 0
 
 

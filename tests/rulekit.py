@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 
-from dagster_project.lib.measures import engine
+from dagster_project.lib.measures.weekly import forecast_and_evaluate
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.uscc import make_uscc
@@ -63,7 +63,7 @@ class Warehouse:
 
     def run(self, overrides: dict | None = None, as_of: date = AFTER_Q4):
         params = Parameters(self.catalogue, overrides, "test") if overrides else Parameters(self.catalogue)
-        return engine.run(self.con, self.catalogue, params, as_of)
+        return forecast_and_evaluate(self.con, self.catalogue, params, as_of)
 
     def award(self, scheme_id: str, key: str, scenario: str = "base") -> tuple[bool, bool, Decimal, str]:
         row = self.con.execute(
@@ -84,8 +84,19 @@ def add_project(wh: Warehouse, code: str, owner: str, *, q4_wan=0, q4b_wan=0, ki
     wh.insert("marts.dim_project", project_code=code, uscc=owner, city_code="450100", industry_group="机械",
               construction_type=kind, planned_investment_yuan=Decimal(str(planned_wan)) * WAN, start_month=start,
               library_entry_month=entry, tags=tags or None, **flags)
+    before, in_2024 = Decimal(str(equipment_before_wan)) * WAN, Decimal(str(equipment_2024_wan)) * WAN
+    q4, q4b = Decimal(str(q4_wan)) * WAN, Decimal(str(q4b_wan)) * WAN
     wh.insert("marts.fct_project_month", project_code=code, month=date(2023, 12, 1), uscc=owner,
-              investment_yuan=Decimal(str(q4b_wan)) * WAN, equipment_yuan=Decimal(str(equipment_before_wan)) * WAN)
+              investment_yuan=q4b, equipment_yuan=before)
     wh.insert("marts.fct_project_month", project_code=code, month=date(2024, 12, 1), uscc=owner,
-              investment_yuan=Decimal(str(q4_wan)) * WAN, equipment_yuan=Decimal(str(equipment_2024_wan)) * WAN)
+              investment_yuan=q4, equipment_yuan=in_2024)
+    # The quarters as fct_project_quarter adds them up: equipment since the start counts from 开工年月.
+    started_by_2023 = start is not None and start <= date(2023, 12, 1)
+    wh.insert("marts.fct_project_quarter", project_code=code, quarter_start=date(2023, 10, 1), year=2023, quarter=4,
+              investment_yuan=q4b, equipment_yuan=before, months_reported=1,
+              equipment_since_start_yuan=before if started_by_2023 else None, equipment_ytd_yuan=before)
+    wh.insert("marts.fct_project_quarter", project_code=code, quarter_start=date(2024, 10, 1), year=2024, quarter=4,
+              investment_yuan=q4, equipment_yuan=in_2024, months_reported=1, base_investment_yuan=q4b,
+              equipment_since_start_yuan=(in_2024 + (before if started_by_2023 else 0)) if start is not None else None,
+              equipment_ytd_yuan=in_2024)
     return code

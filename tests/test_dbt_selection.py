@@ -60,7 +60,8 @@ def test_the_projects_own_manifest_a_power_week(dbt_manifest):
                                          "registers_two_high", "stats_enterprise", "stats_industry",
                                          "stats_projects", "tax_vat"])
     rebuilt, tested = sel.rebuilt_and_tested(m, ["power_daily"])
-    assert {m["nodes"][u]["name"] for u in rebuilt} == {"stg_power__daily", "fct_power_month", "dim_power_account"}
+    assert {m["nodes"][u]["name"] for u in rebuilt} == {"stg_power__daily", "fct_power_month", "fct_power_quarter",
+                                                       "dim_power_account"}
     names = {m["nodes"][u]["name"] for u in tested}
     assert "relationships_fct_power_month_uscc__uscc__ref_dim_enterprise_" in names  # dim_enterprise is not rebuilt
     assert not any("stg_stats" in n for n in names)
@@ -188,3 +189,16 @@ def test_a_test_result_carried_again_still_names_the_run_that_ran_the_test():
                                                             description=once.description, metadata=metadata)}, "run-2"))
     assert again.description == once.description
     assert getattr(again.metadata["carried_from_run"], "value", again.metadata["carried_from_run"]) == "run-1"
+
+
+@pytest.mark.parametrize("disbursed, rebuilt", [
+    (date(2024, 11, 20), ("registers_loans",)),  # dated between the two as-of dates: seen now
+    (date(2024, 11, 18), ()),  # seen by the last build already
+    (date(2024, 11, 26), ()),  # not yet
+])
+def test_a_register_row_becomes_visible_on_its_own_date(con, disbursed, rebuilt):
+    """A register loaded long ago shows a row once the as-of date passes the row's date."""
+    con.execute("create table raw.registers_loans (disbursed_on varchar, _available_on date, _loaded_at timestamp)")
+    con.execute("insert into raw.registers_loans values (?, '1970-01-01', ?)", [disbursed.isoformat(), LOADED])
+    sel.record_build(con, "run-1", AS_OF, LOADED, "f1")
+    assert sel.plan_build(con, NEXT, "f1", ["power", "registers_loans", "stats"]).sources == rebuilt

@@ -126,11 +126,18 @@ def test_m23_rate_days_and_cap(wh):
     assert wh.award("M23", b)[2] == Decimal("1500000.00")
 
 
+def power_month(wh, code, month, kwh):
+    """A December read in full, and its quarter as fct_power_quarter adds it up."""
+    wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),
+              days_with_reading=31, days_in_month=31, last_reading_date=date(month.year, 12, 31))
+    wh.insert("marts.fct_power_quarter", uscc=code, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),
+              days_with_reading=31, last_reading_date=date(month.year, 12, 31), months_with_readings=1)
+
+
 def power(wh, code, account, independent, q4_kwh, q4b_kwh):
     wh.insert("marts.dim_power_account", account_no=account, uscc=code, is_independently_metered=independent)
     for month, kwh in ((date(2024, 12, 1), q4_kwh), (date(2023, 12, 1), q4b_kwh)):
-        wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),
-                  days_with_reading=31, days_in_month=31, last_reading_date=date(month.year, 12, 31))
+        power_month(wh, code, month, kwh)
 
 
 @pytest.mark.parametrize(
@@ -152,8 +159,7 @@ def test_m24_power_increment(wh, kwargs, meters, amount):
         wh.insert("marts.dim_power_account", account_no=f"E{i}", uscc=code, is_independently_metered=independent)
     if meters:
         for month, kwh in ((date(2024, 12, 1), 3_000_000), (date(2023, 12, 1), 2_000_000)):
-            wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1),
-                      kwh=Decimal(kwh), days_with_reading=31, days_in_month=31, last_reading_date=date(month.year, 12, 31))
+            power_month(wh, code, month, kwh)
     wh.run()
     assert wh.award("M24", code)[2] == Decimal(amount)
 

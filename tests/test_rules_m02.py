@@ -109,7 +109,7 @@ def test_a_second_policy_document_is_a_second_file(wh, tmp_path):
 
 
 def test_another_quarter_moves_every_date(wh):
-    from dagster_project.lib.measures.backtest import shift_catalogue
+    from dagster_project.lib.forecast.backtest import shift_catalogue
 
     shifted = shift_catalogue(wh.catalogue, -1)
     assert shifted.document.policy_quarter.start == date(2023, 10, 1)

@@ -112,6 +112,9 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     """Point forecast and draws; with `model`, the variant (own seasonal history or peers' steps)
     whose out-of-sample error on the group totals was smaller."""
     horizon = panel.months - 1 - panel.last
+    if horizon <= 0:  # everything reported: nothing to forecast, nothing to measure
+        fc = point_forecast(panel, panel.last, 0, method, settings)
+        return SeriesResult(panel.name, method, 0, 0, np.zeros((draws, len(panel.keys), 0)), panel, fc)
     best = None
     for own in candidates:
         s = dataclasses.replace(settings, own_seasonal=own)
@@ -281,8 +284,5 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
 
 
 def _store(con, table: str, frame: pd.DataFrame) -> None:
-    con.register("frame_to_store", frame)
-    try:
-        con.execute(f"create or replace table {SCHEMA}.{table} as select * from frame_to_store")
-    finally:
-        con.unregister("frame_to_store")
+    # DuckDB reads the data frame `frame` by its name (a replacement scan).
+    con.execute(f"create or replace table {SCHEMA}.{table} as select * from frame")

@@ -14,8 +14,8 @@ own simulated amount; see engine.py):
   equipment_since_start, equipment_in_year)`;
 * `q_power(scenario, uscc, q4_kwh, q4b_kwh)`;
 * `q_export(scenario, uscc, destination, q4_cny, last_export_month_before_quarter)`;
-* `q_loans`, `q_applications`, `q_supply_links` — the register rows dated in the policy quarter,
-  per scenario.
+* `q_loans`, `q_applications`, `q_supply_links` — the register rows, per scenario (the rules
+  count those dated in the policy quarter).
 
 Actual quarter quantities come from the dbt marts (fct_enterprise_quarter, fct_project_quarter,
 fct_power_quarter, fct_export_destination_quarter: reported so far); the forecast tables
@@ -189,8 +189,6 @@ def _actuals(con, p: Periods) -> None:
         select uscc, destination, value_cny_yuan as q4_cny, last_export_month_before_quarter
         from marts.fct_export_destination_quarter where quarter_start = {q4}
     """)
-    quarter = f"between {q4} and date '{p.q4_end}'"
-    con.execute(f"create or replace temp table a_loans as select * from marts.fct_loans where disbursed_on {quarter}")
-    con.execute(f"create or replace temp table a_applications as select * from marts.fct_applications where held_on {quarter}")
-    con.execute(f"create or replace temp table a_supply_links as select * from marts.fct_supply_links "
-                f"where first_supply_on {quarter}")
+    # Every register row: a row outside the quarter still makes an evaluation (with its reason: 不符合).
+    for table in ("loans", "applications", "supply_links"):
+        con.execute(f"create or replace temp table a_{table} as select * from marts.fct_{table}")

@@ -1,0 +1,236 @@
+"""Backtest of the weekly forecast: replay past quarters Monday by Monday and score every forecast.
+
+A case is a data source (a landing dir holding the final state of every feed, and the day each
+file was delivered) and the years whose Q4 is replayed. For each year the policy document is
+shifted to that year (Q4 of the year against Q4 of the year before, every date parameter moved
+with it). The replay (replay.py) rebuilds the warehouse as a live run on each Monday of the
+quarter would have seen it; the forecast and the rules then run on each Monday's snapshot, once
+with the model and once with the naive baseline (missing month = same month last year × the
+year-to-date ratio, through the same rules and the same error simulation). The outcome is the
+run on the day December's statistics arrive (15 January), when nothing is left to forecast.
+
+Per (case, year, Monday, method, scheme or total): base error against the outcome, whether the
+outcome lies inside low–high (the 80% interval by default), its width, and the interval score
+(Gneiting & Raftery 2007: width + 2/α × how far the outcome falls outside; lower is better),
+each relative to the outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.ingest.stats import ARRIVAL_DAY
+from dagster_project.lib.measures.catalogue import Catalogue
+from dagster_project.lib.measures.parameters import Parameters
+from dagster_project.lib.measures.weekly import forecast_and_evaluate
+
+from . import replay
+
+METHODS = ("model", "naive")
+TOTAL = "total"
+
+
+def shift_catalogue(catalogue: Catalogue, years: int) -> Catalogue:
+    """The same document moved by `years`: periods, year, and every month/date/year parameter."""
+
+    def move(d: date) -> date:
+        return d.replace(year=d.year + years)
+
+    doc = catalogue.document
+    document = doc.model_copy(update={
+        "year": doc.year + years,
+        "policy_quarter": doc.policy_quarter.model_copy(update={"start": move(doc.policy_quarter.start),
+                                                                "end": move(doc.policy_quarter.end)}),
+        "base_quarter": doc.base_quarter.model_copy(update={"start": move(doc.base_quarter.start),
+                                                            "end": move(doc.base_quarter.end)}),
+    })
+    measures = []
+    for m in catalogue.measures:
+        params = []
+        for p in m.parameters:
+            value = p.value
+            if p.type == "month":
+                value = f"{int(value[:4]) + years}{value[4:]}"
+            elif p.type == "date":
+                value = move(value)
+            elif p.unit == "年":
+                value = value + years
+            params.append(p.model_copy(update={"value": value}))
+        measures.append(m.model_copy(update={"parameters": params}))
+    return catalogue.model_copy(update={"document": document, "measures": measures})
+
+
+def mondays(start: date, end: date) -> list[date]:
+    first = start + timedelta(days=(7 - start.weekday()) % 7)
+    return [first + timedelta(weeks=k) for k in range((end - first).days // 7 + 1)]
+
+
+def outcome_day(year: int) -> date:
+    """December's statistics of `year` have arrived: nothing of its Q4 is left to forecast."""
+    return date(year + 1, 1, ARRIVAL_DAY)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    case: str
+    year: int
+    as_of: date
+    week: int  # 1 = the first Monday of the quarter
+    method: str
+    scheme_id: str  # or TOTAL
+    low: float  # 元
+    base: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Score:
+    case: str
+    year: int
+    as_of: date
+    week: int
+    method: str
+    scheme_id: str
+    outcome_wan: float
+    base_wan: float
+    low_wan: float
+    high_wan: float
+    base_error: float | None  # (base − outcome) / outcome; None when the outcome is 0
+    covered: bool  # low ≤ outcome ≤ high
+    width: float | None  # (high − low) / outcome
+    interval_score: float | None  # relative to the outcome
+
+
+def budget_rows(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Decimal]]:
+    """scheme (and TOTAL) -> scenario -> amount in 元, of the run in `con`."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for scenario, scheme, amount in con.execute("select scenario, scheme_id, amount_yuan from marts.policy_budget").fetchall():
+        out.setdefault(scheme, {})[scenario] = amount
+    for scenario, amount in con.execute(
+            "select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'").fetchall():
+        out.setdefault(TOTAL, {})[scenario] = amount
+    return out
+
+
+def evaluate_snapshot(snapshot: Path, catalogue: Catalogue, params: Parameters, as_of: date,
+                      method: str) -> dict[str, dict[str, Decimal]]:
+    """Forecast and rules on a copy of a replayed day's snapshot (the snapshot stays as it was)."""
+    with tempfile.TemporaryDirectory(prefix="backtest-") as tmp:
+        work = Path(tmp) / "day.duckdb"
+        shutil.copyfile(snapshot, work)
+        with duckdb.connect(str(work)) as con:
+            forecast_and_evaluate(con, catalogue, params, as_of, method)
+            return budget_rows(con)
+
+
+def run_case(label: str, source: Path, arrivals: Mapping[str, date], years: list[int], workdir: Path,
+             catalogue: Catalogue, overrides: dict | None = None,
+             progress: Callable[[str], None] = print) -> tuple[list[Forecast], dict[tuple[int, str], Decimal]]:
+    """Replay every Monday of Q4 of each year (and each outcome day) over one source; the forecasts
+    of both methods and the outcomes per (year, scheme)."""
+    days = []
+    for year in sorted(years):
+        days += [*mondays(date(year, 10, 1), date(year, 12, 31)), outcome_day(year)]
+    params = Parameters(catalogue, overrides, "backtest") if overrides else Parameters(catalogue)
+    snapshots = replay.replay(source, arrivals, days, workdir, params, progress)
+    forecasts, outcomes = [], {}
+    for year in sorted(years):
+        shifted = shift_catalogue(catalogue, year - catalogue.document.year)
+        year_params = Parameters(shifted, overrides, "backtest") if overrides else Parameters(shifted)
+        final = evaluate_snapshot(snapshots[outcome_day(year)], shifted, year_params, outcome_day(year), "model")
+        for scheme, amounts in final.items():
+            outcomes[(year, scheme)] = amounts["base"]
+        for week, day in enumerate(mondays(date(year, 10, 1), date(year, 12, 31)), start=1):
+            for method in METHODS:
+                result = evaluate_snapshot(snapshots[day], shifted, year_params, day, method)
+                forecasts += [Forecast(label, year, day, week, method, scheme, float(a["low"]), float(a["base"]),
+                                       float(a["high"])) for scheme, a in result.items()]
+            total = {m: next(f for f in reversed(forecasts) if f.method == m and f.scheme_id == TOTAL) for m in METHODS}
+            progress(f"  {label} {day}: total model {total['model'].base / 1e4:,.0f}万 "
+                     f"naive {total['naive'].base / 1e4:,.0f}万, outcome {float(outcomes[(year, TOTAL)]) / 1e4:,.0f}万")
+    return forecasts, outcomes
+
+
+def score(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Decimal], alpha: float) -> list[Score]:
+    """Each forecast against its outcome; `outcomes` keyed by (case, year, scheme)."""
+    out = []
+    for f in forecasts:
+        y = float(outcomes[(f.case, f.year, f.scheme_id)])
+        covered = f.low <= y <= f.high
+        interval = (f.high - f.low) + 2 / alpha * (max(f.low - y, 0) + max(y - f.high, 0))
+        out.append(Score(f.case, f.year, f.as_of, f.week, f.method, f.scheme_id, y / 1e4, f.base / 1e4, f.low / 1e4,
+                         f.high / 1e4, (f.base - y) / y if y else None, covered,
+                         (f.high - f.low) / y if y else None, interval / y if y else None))
+    return out
+
+
+def write_csv(scores: list[Score], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(asdict(scores[0])))
+        writer.writeheader()
+        for s in scores:
+            writer.writerow(asdict(s))
+
+
+@dataclass
+class Report:
+    scores: list[Score]
+    markdown: str
+
+    def files(self, folder: Path) -> list[Path]:
+        return [folder / "backtest.md", folder / "backtest.csv", folder / "backtest.png"]
+
+    def write(self, folder: Path) -> None:
+        from .backtest_report import chart
+
+        md, csv_path, png = self.files(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        md.write_text(self.markdown, encoding="utf-8")
+        write_csv(self.scores, csv_path)
+        chart(self.scores, png)
+
+
+def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path, Path]], workdir: Path,
+        command: str, catalogue: Catalogue | None = None, progress: Callable[[str], None] = print) -> Report:
+    """Every case: the generator at each seed (with history from January two years before the first
+    year), and each given (landing dir, arrivals JSON); scored and reported."""
+    import json
+
+    from dagster_project.lib.generate import generate_feeds
+    from dagster_project.lib.measures.catalogue import load_catalogue
+
+    from .backtest_report import markdown
+
+    catalogue = catalogue or load_catalogue()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    cases = []
+    for seed in seeds:
+        source = workdir / "sources" / f"generator-{seed}"
+        summary = generate_feeds(source, scale=scale, seed=seed, as_of=outcome_day(max(years)),
+                                 history_start=date(min(years) - 1, 1, 1))
+        cases.append((f"generator-{seed}", source, summary.arrivals))
+    for landing, arrivals_file in sources:
+        arrivals = {name: date.fromisoformat(day) for name, day in json.loads(arrivals_file.read_text()).items()}
+        cases.append((landing.name, landing, arrivals))
+    forecasts, outcomes = [], {}
+    for label, source, arrivals in cases:
+        progress(f"case {label}: replaying Q4 of {', '.join(map(str, years))}")
+        found, outcome = run_case(label, source, arrivals, years, workdir / "replays" / label, catalogue,
+                                  progress=progress)
+        forecasts += found
+        outcomes.update({(label, year, scheme): amount for (year, scheme), amount in outcome.items()})
+    alpha = 1 - (float(Parameters(catalogue).base("forecast.quantile_high"))
+                 - float(Parameters(catalogue).base("forecast.quantile_low")))
+    scores = score(forecasts, outcomes, alpha)
+    return Report(scores, markdown(scores, command))

@@ -1,0 +1,148 @@
+"""The backtest's verdict: tables (markdown), the scores as CSV, and a chart (PNG).
+
+Targets (issue 14; benchmarks, not timed tests), over every case and year:
+* |base error| of the total ≤ 5% every Monday from the 6th week;
+* the 80% intervals cover the outcome in 70–90% of (case, year, week, scheme) forecasts;
+* median half-width of the total's interval ≤ 15% in week 6;
+* interval score of the total better than the naive forecast's in ≥ 90% of (case, year, week).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from .backtest import TOTAL, Score
+
+TARGET_ERROR, TARGET_FROM_WEEK = 0.05, 6
+TARGET_COVERAGE = (0.70, 0.90)
+TARGET_HALF_WIDTH, TARGET_WIDTH_WEEK = 0.15, 6
+TARGET_BETTER_THAN_NAIVE = 0.90
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x * 100:+.{digits}f}%"
+
+
+def _share(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f}%"
+
+
+def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
+    """Each target: (what was measured, met)."""
+    total = [s for s in scores if s.scheme_id == TOTAL]
+    model = [s for s in total if s.method == "model"]
+    late = [s for s in model if s.week >= TARGET_FROM_WEEK and s.base_error is not None]
+    worst = max((abs(s.base_error) for s in late), default=None)
+    schemes = [s for s in scores if s.method == "model" and s.scheme_id != TOTAL and s.outcome_wan]
+    coverage = sum(s.covered for s in schemes) / len(schemes) if schemes else None
+    week6 = [s.width / 2 for s in model if s.week == TARGET_WIDTH_WEEK and s.width is not None]
+    half = statistics.median(week6) if week6 else None
+    naive = {(s.case, s.year, s.week): s for s in total if s.method == "naive"}
+    pairs = [(s, naive[(s.case, s.year, s.week)]) for s in model if (s.case, s.year, s.week) in naive]
+    better = sum(m.interval_score < n.interval_score for m, n in pairs) / len(pairs) if pairs else None
+    return {
+        "base error of the total from week 6": (
+            f"largest |error| {_pct(worst)} over {len(late)} forecasts (target ≤ 5%)",
+            worst is not None and worst <= TARGET_ERROR),
+        "80% interval coverage (schemes)": (
+            f"{_share(coverage)} of {len(schemes)} forecasts with a non-zero outcome (target 70–90%)",
+            coverage is not None and TARGET_COVERAGE[0] <= coverage <= TARGET_COVERAGE[1]),
+        "half-width of the total's interval in week 6": (
+            f"median {_share(half)} over {len(week6)} cases (target ≤ 15%)",
+            half is not None and half <= TARGET_HALF_WIDTH),
+        "interval score of the total vs naive": (
+            f"better in {_share(better)} of {len(pairs)} weeks (target ≥ 90%)",
+            better is not None and better >= TARGET_BETTER_THAN_NAIVE),
+    }
+
+
+def markdown(scores: list[Score], command: str) -> str:
+    lines = [f"Produced by `{command}`.", "", "| target | measured | met |", "|---|---|---|"]
+    for name, (text, met) in verdict(scores).items():
+        lines.append(f"| {name} | {text} | {'yes' if met else 'no'} |")
+    lines += ["", "Total, per week over every case and year (error = base/outcome − 1; IS = interval score / "
+              "outcome, lower is better):", "",
+              "| week | cases | model: median error | model: max abs error | model: covered | model: median "
+              "half-width | naive: median error | naive: covered | IS model < naive |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    by_week: dict[int, dict[str, list[Score]]] = defaultdict(lambda: defaultdict(list))
+    for s in scores:
+        if s.scheme_id == TOTAL:
+            by_week[s.week][s.method].append(s)
+    for week in sorted(by_week):
+        m, n = by_week[week]["model"], by_week[week]["naive"]
+        naive = {(s.case, s.year): s for s in n}
+        better = [s.interval_score < naive[(s.case, s.year)].interval_score for s in m if (s.case, s.year) in naive]
+        errors = [s.base_error for s in m if s.base_error is not None]
+        lines.append(
+            f"| {week} | {len(m)} | {_pct(statistics.median(errors)) if errors else '—'} | "
+            f"{_pct(max(abs(e) for e in errors)).lstrip('+') if errors else '—'} | "
+            f"{sum(s.covered for s in m)}/{len(m)} | "
+            f"{_share(statistics.median([s.width / 2 for s in m if s.width is not None])) if m else '—'} | "
+            f"{_pct(statistics.median([s.base_error for s in n if s.base_error is not None])) if n else '—'} | "
+            f"{sum(s.covered for s in n)}/{len(n)} | {sum(better)}/{len(better)} |")
+    lines += ["", "Per scheme, over every case, year and week (model; naive in brackets):", "",
+              "| scheme | forecasts | outcome 0 | mean abs error | covered | median width | IS model < naive |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    by_scheme: dict[str, dict[str, list[Score]]] = defaultdict(lambda: defaultdict(list))
+    for s in scores:
+        by_scheme[s.scheme_id][s.method].append(s)
+    for scheme in sorted(by_scheme, key=lambda x: (x == TOTAL, x)):
+        m, n = by_scheme[scheme]["model"], by_scheme[scheme]["naive"]
+        naive = {(s.case, s.year, s.week): s for s in n}
+        errors = [abs(s.base_error) for s in m if s.base_error is not None]
+        naive_errors = [abs(s.base_error) for s in n if s.base_error is not None]
+        nonzero = [s for s in m if s.outcome_wan]
+        widths = [s.width for s in m if s.width is not None]
+        better = [s.interval_score < naive[(s.case, s.year, s.week)].interval_score for s in m
+                  if s.interval_score is not None and (s.case, s.year, s.week) in naive]
+        lines.append(
+            f"| {scheme} | {len(m)} | {len(m) - len(nonzero)} | "
+            f"{_share(statistics.mean(errors)) if errors else '—'} ({_share(statistics.mean(naive_errors)) if naive_errors else '—'}) | "
+            f"{sum(s.covered for s in nonzero)}/{len(nonzero)} ({sum(s.covered for s in n if s.outcome_wan)}/"
+            f"{sum(1 for s in n if s.outcome_wan)}) | {_share(statistics.median(widths)) if widths else '—'} | "
+            f"{sum(better)}/{len(better)} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(scores: list[Score], path: Path) -> None:
+    """Per case and year: the total's base and 80% interval per week relative to the outcome, model
+    against naive."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    total = [s for s in scores if s.scheme_id == TOTAL]
+    panels = sorted({(s.case, s.year) for s in total})
+    cols = min(5, len(panels)) or 1
+    rows = -(-len(panels) // cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), sharey=True, squeeze=False)
+    for ax, (case, year) in zip(axes.flat, panels):
+        for method, colour, shift in (("naive", "#A0A0A0", 0.15), ("model", "#1F5FA8", -0.15)):
+            ss = sorted((s for s in total if (s.case, s.year, s.method) == (case, year, method)), key=lambda s: s.week)
+            if not ss:
+                continue
+            weeks = [s.week + shift for s in ss]
+            rel = [s.base_wan / s.outcome_wan - 1 for s in ss]
+            lo = [s.low_wan / s.outcome_wan - 1 for s in ss]
+            hi = [s.high_wan / s.outcome_wan - 1 for s in ss]
+            ax.vlines(weeks, [x * 100 for x in lo], [x * 100 for x in hi], color=colour, linewidth=2, alpha=0.7)
+            ax.plot(weeks, [x * 100 for x in rel], "o", color=colour, markersize=3, label=method)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.axhspan(-5, 5, color="#2E7D32", alpha=0.08)
+        ax.set_title(f"{case} · Q4 {year}", fontsize=8)
+        ax.set_xlabel("week of the quarter", fontsize=7)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel("total vs outcome, %", fontsize=7)
+    axes.flat[0].legend(fontsize=7, loc="upper right")
+    fig.suptitle("Weekly forecast of the total budget: base (dot) and 80% interval (bar) against the outcome",
+                 fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
