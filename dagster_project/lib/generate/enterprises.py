@@ -73,7 +73,7 @@ NOISE_SIGMA = 0.06  # transitory monthly output noise of random enterprises (log
 LEAD_SD = 0.10  # lead over its group, the same every year
 DEPARTURE_SD = 0.06  # this year's departure from that lead
 DRIFT = (0.7, 0.06)  # AR(1) drift month to month: persistence, stationary sd
-MIN_GROWTH = -0.6
+MIN_GROWTH = -0.6  # no month falls below 40% of the same month a year earlier
 # The group's trend: GROUP_TRENDS in the policy year 2024; in other years around its Jan–Sep 2024
 # trend with a spread of its own, and a Q4 that departs from Jan–Sep by another spread.
 TREND_YEAR_SD = 0.03
