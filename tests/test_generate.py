@@ -86,6 +86,20 @@ def _hashes(root: Path, files: list[str]) -> dict[str, str]:
     return {f: hashlib.sha256((root / f).read_bytes()).hexdigest() for f in files}
 
 
+REGISTER_DATE_COLUMN = {"registers_recognitions.xlsx": 4, "registers_loans.xlsx": 3,
+                        "registers_applications.xlsx": 4, "registers_supply_links.xlsx": 2}
+
+
+def _register_rows(path: Path) -> list[tuple]:
+    """A register's data rows as stored (title, header and blank rows left out), dates as ISO text."""
+    wb = load_workbook(path, read_only=True)
+    rows = list(wb[wb.sheetnames[0]].iter_rows(values_only=True))
+    wb.close()
+    header_at = next(i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].strip() in ("名单类别", "统一社会信用代码", "申报编号"))
+    return [tuple(v.date().isoformat() if hasattr(v, "date") else v for v in r)
+            for r in rows[header_at + 1:] if any(v is not None for v in r)]
+
+
 def test_tiny_is_fast(tiny):
     _, seconds = tiny
     assert seconds < 3
@@ -332,23 +346,24 @@ def test_destinations_are_iso_alpha3():
 
 # --- history before 2023 (generate_feeds(history_start=...)) ---------------------------------------
 
-# Digests of the files the generator wrote before history_start existed (tiny, default seed), per feed:
-# SHA-256 over "<file> <SHA-256 of its bytes>" lines in file order. If you change the generator's
-# output on purpose, recompute them with _feed_digests.
+# Digests of the files of the default window (tiny, default seed), per feed: SHA-256 over
+# "<file> <SHA-256 of its bytes>" lines in file order, so that history_start's default changes nothing
+# and the output stays put. If you change the generator's output on purpose, recompute them with
+# _feed_digests (last: the process of docs/generator.md).
 STORED_DIGESTS = {
     AS_OF: {
-        "stats": "6b2fc96ead025cb73bcf301fb4409c033813c6f6747229523797fead52733b8d",
-        "power": "5f9322679a084854193c1f230f3673dee0de5985129b31b423cb62066bf54e2f",
-        "tax": "f01eae74838e13cf885827f39a99617f705139a19ce3399e97490769c85db141",
-        "customs": "7bdccf5487c365c6c8bfea134f1a3913be5abaf5b1494540fcea79b8729d62e2",
-        "registers": "d36e1f909329c6187e976f6637674a4f56492fd668a466e6776b9895d23b5c2b",
+        "stats": "55e4b09aaa4a646eecd9d8411edf5422fc7490a7fceca8e1d25d020fce5eb4a2",
+        "power": "534f88ff7dece7ff9214642a28dd2086f2d13d425dc1d3c37bf48e99d5180d09",
+        "tax": "e0f815c963e1114dd275c3e8f3fe854e418f04804188bfec40a15863fa9cad95",
+        "customs": "3499a5105a6ad5abb59c395632625688b67af5cacca95f6c53a753578e1b9d6a",
+        "registers": "4aef5df90189e468188ad220273cf3533bb48ee510885215969938e7af2a50c2",
     },
     date(2023, 12, 20): {
-        "stats": "0663409144e59871ab584b7586125d01fc01c025c6197542abfdb9abc21395a5",
-        "power": "504495446133879cfad31c7b7dd53f3eb444b287df8eb690ccb20816174c2fc1",
-        "tax": "d392b3802b017fe5f3ec97923853b6aea0a74062991458ae93ecafa1e08c4f2c",
-        "customs": "45c373104cc143e95b968168e7129ea3abd24edb1b079a118c2df12809ba85c2",
-        "registers": "c67689367b4cdf01d389be39da1d86f3797a810eabbad486f55458628ca9966f",
+        "stats": "8849d5713ce39981b8608c1aa79befc56f8b2b3a631135a9cbf992e75a1c987d",
+        "power": "3bd38eb55258f2792276bdb08855773b9c25c4ede0cfaa3e96140327490e9965",
+        "tax": "675b257390705e28988792c27a06afa2193077273fe4fed71505fbe8c66f8d94",
+        "customs": "e06739f2b71045877b4a191a136a4cfa65adc242bd1825ce19d9b005acfe1784",
+        "registers": "03c9d45209df0d2ab4de4db90520513ebd7de1bca4aa6c0ea46ae9b678cfddac",
     },
 }
 
@@ -417,11 +432,20 @@ def test_history_adds_2022_files(tiny_history, tiny_after_q4):
 
 def test_history_keeps_2023_and_2024(tiny_history, tiny_after_q4):
     """Every file of the default run is there with the same bytes, except the first weekly power
-    delivery of 2023, which now covers the whole last week of 2022."""
+    delivery of 2023, which now covers the whole last week of 2022, and the registers, which now
+    also list 2022 (their rows from 2023 on are the same)."""
     summary, _ = tiny_history
     default = _hashes(tiny_after_q4.landing, tiny_after_q4.files)
     again = _hashes(summary.landing, tiny_after_q4.files)
-    assert [f for f in default if again[f] != default[f]] == ["power/power_daily_20230102.csv"]
+    changed = [f for f in default if again[f] != default[f]]
+    assert changed[0] == "power/power_daily_20230102.csv"
+    assert {"registers/registers_loans.xlsx", "registers/registers_recognitions.xlsx"} <= set(changed[1:])
+    assert all(f.startswith("registers/") for f in changed[1:])
+    for f in [f for f in default if Path(f).name in REGISTER_DATE_COLUMN]:
+        column = REGISTER_DATE_COLUMN[Path(f).name]
+        with_history = _register_rows(summary.landing / f)
+        assert (f in changed) == any(str(r[column]) < "2023" for r in with_history), f
+        assert [r for r in with_history if str(r[column]) >= "2023"] == _register_rows(tiny_after_q4.landing / f)
     days = {r["日期"] for r in _read_csv(summary.landing / "power" / "power_daily_20230102.csv")}
     assert days == {f"2022-12-{d}" for d in range(26, 32)} | {"2023-01-01"}
     # Defects of files both runs deliver are the same (the power summaries count all deliveries).
@@ -523,5 +547,242 @@ def test_history_start_later_in_2022(tiny_history, tmp_path):
     assert min(f for f in later.files if "power_daily" in f) == "power/power_daily_20220704.csv"
     assert set(later.files) <= set(summary.files)
     differing = [f for f in later.files if _hashes(later.landing, [f]) != _hashes(summary.landing, [f])]
-    # Only the first (partial) power week and the re-read week that repeats its days differ.
-    assert differing == ["power/power_daily_20220704.csv", "power/power_daily_20220711.csv"]
+    # Only the first (partial) power week and the re-read week that repeats its days differ, and the
+    # registers, which list rows from the window's first day on.
+    assert [f for f in differing if not f.startswith("registers/")] == [
+        "power/power_daily_20220704.csv", "power/power_daily_20220711.csv"]
+    for name, column in REGISTER_DATE_COLUMN.items():
+        rows = _register_rows(later.landing / "registers" / name)
+        assert rows and min(str(r[column]) for r in rows) >= "2022-07-01"
+        assert rows == [r for r in _register_rows(summary.landing / "registers" / name) if str(r[column]) >= "2022-07-01"]
+
+
+# --- arrival dates (GenerationSummary.arrivals) ------------------------------------------------------
+
+def _provider_calendar(f: str, window_start: date) -> date:
+    """The day a file arrives by the providers' calendar (OUTPUTS.md), worked out from its name alone."""
+    feed, name = f.split("/")[0], Path(f).stem
+    if feed == "registers":  # standing lists from the window's start; the loan correction two weeks after the loan
+        return date(2024, 10, 23) if name.endswith("_v2") else window_start
+    period = name.removesuffix("_v2").rsplit("_", 1)[1]
+    if len(period) == 8:  # power: the Monday in the name
+        arrival = date(int(period[:4]), int(period[4:6]), int(period[6:]))
+    else:
+        year, month = divmod(int(period), 100)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        arrival = date(year, month, 10 if feed == "customs" else 15)
+    return arrival + timedelta(days=10) if name.endswith("_v2") else arrival
+
+
+@pytest.mark.parametrize("run", ["tiny", "tiny_after_q4", "tiny_history"])
+def test_every_file_has_its_arrival_by_the_providers_calendar(run, request):
+    summary = request.getfixturevalue(run)
+    summary = summary[0] if isinstance(summary, tuple) else summary
+    assert list(summary.arrivals) == summary.files
+    assert summary.arrivals == {f: _provider_calendar(f, summary.history_start) for f in summary.files}
+    assert max(summary.arrivals.values()) <= summary.as_of
+
+
+@pytest.mark.parametrize("as_of", [date(2024, 10, d) for d in (9, 10, 14, 15, 20, 21, 22, 23, 24, 25)])
+def test_a_run_as_of_a_day_writes_exactly_the_files_arrived_by_then(as_of, tiny_after_q4, tmp_path):
+    """Around every kind of arrival (customs 10th, stats and tax 15th, customs v2 20th, power Monday 21st,
+    loan correction 23rd, stats v2 25th): a run as of the day before lacks the file, a run as of the day
+    has it, with the bytes of the final run (registers aside: they are rewritten as of the day)."""
+    final = tiny_after_q4
+    run = generate_feeds(tmp_path, "tiny", as_of=as_of)
+    assert run.files == sorted(f for f, arrived in final.arrivals.items() if arrived <= as_of)
+    assert run.arrivals == {f: final.arrivals[f] for f in run.files}
+    data = [f for f in run.files if not f.startswith("registers/")]
+    assert _hashes(run.landing, data) == _hashes(final.landing, data)
+
+
+def test_registers_are_standing_lists_cut_by_their_own_dates(tiny_after_q4, tmp_path):
+    """A register written as of a day holds exactly the rows of the final register dated up to that day."""
+    early = generate_feeds(tmp_path, "tiny", as_of=date(2024, 10, 20))
+    for name, column in REGISTER_DATE_COLUMN.items():
+        rows = _register_rows(early.landing / "registers" / name)
+        final = _register_rows(tiny_after_q4.landing / "registers" / name)
+        assert rows == [r for r in final if str(r[column]) <= "2024-10-20"], name
+        assert any(str(r[column]) > "2024-10-20" for r in final), f"{name}: rows come in after the day"
+
+
+# --- the process: what varies, and what stays planted ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_process():
+    """The true series of the small sample with history (no files written)."""
+    from dagster_project.lib.generate.enterprises import build_population
+    from dagster_project.lib.generate.projects import build_projects
+    from dagster_project.lib.generate.scales import get_scale
+    from dagster_project.lib.generate.schedule import Window
+
+    window = Window(date(2025, 1, 20), 202201)
+    pop = build_population(get_scale("small"), 20241125, window)
+    return pop, build_projects(get_scale("small"), pop, window, 20241125)
+
+
+def _yoy(pop, year: int):
+    """(established random enterprises, 12) year-on-year output growth of each month of `year`."""
+    import numpy as np
+
+    t = pop.table
+    rows = np.flatnonzero(((t["cohort"] == "established") & ~t["planted"]).to_numpy())
+    cols = [pop.window.index(year * 100 + m) for m in range(1, 13)]
+    base = [pop.window.index((year - 1) * 100 + m) for m in range(1, 13)]
+    return rows, pop.output[np.ix_(rows, cols)] / pop.output[np.ix_(rows, base)] - 1
+
+
+def test_growth_of_an_enterprise_moves_by_month_and_year(small_process):
+    import numpy as np
+
+    pop, _ = small_process
+    _, g23 = _yoy(pop, 2023)
+    _, g24 = _yoy(pop, 2024)
+    for g in (g23, g24):
+        # Within a year, growth drifts (AR) rather than only scattering around one constant: what is
+        # left after the enterprise's mean for the year agrees more between neighbouring months.
+        demeaned = g - g.mean(axis=1, keepdims=True)
+        lag1 = np.mean(demeaned[:, 1:] * demeaned[:, :-1]) / np.mean(demeaned**2)
+        lag6 = np.mean(demeaned[:, 6:] * demeaned[:, :-6]) / np.mean(demeaned**2)
+        assert lag1 > lag6 + 0.2, (lag1, lag6)
+    # An enterprise's growth persists from one year to the next, but only in part.
+    r = np.corrcoef(g23.mean(axis=1), g24.mean(axis=1))[0, 1]
+    assert 0.2 < r < 0.9, r
+    assert np.median(np.abs(g24.mean(axis=1) - g23.mean(axis=1))) > 0.04
+
+
+def test_industry_shocks_move_an_industry_together(small_process):
+    import numpy as np
+
+    pop, _ = small_process
+    rows, g = _yoy(pop, 2024)
+    log_g = np.log1p(g) - np.log1p(g).mean(axis=1, keepdims=True)
+    group = pop.table["group"].to_numpy()[rows]
+    corr = np.corrcoef(log_g)
+    same = group[:, None] == group[None, :]
+    off_diagonal = ~np.eye(len(rows), dtype=bool)
+    within, between = corr[same & off_diagonal].mean(), corr[~same].mean()
+    assert within > 0.15 and within > between + 0.1, (within, between)
+
+
+def test_december_push_varies_by_project_and_year(small_process):
+    import numpy as np
+
+    from dagster_project.lib.generate import projects as p
+    from dagster_project.lib.generate.rng import stream
+    from dagster_project.lib.generate.schedule import ordinal
+
+    pop, projects = small_process
+    # The push itself: by project, by year, and smaller on average for a young project.
+    start = ordinal(202001) + np.arange(2000) % 46  # started 2020-01 .. 2023-10
+    months = np.array([202312, 202412])
+    push = np.log(p._december_push(stream(1, "test"), start, months, 1, "test-december"))
+    old = start <= ordinal(202306)
+    assert np.quantile(push[old, 0], 0.9) > 1.5 * np.quantile(push[old, 0], 0.1) > 0
+    assert np.corrcoef(push[old, 0], push[old, 1])[0, 1] > 0.2, "a project's habit persists"
+    assert np.median(np.abs(push[old, 1] - push[old, 0])) > 0.05, "but its push differs by year"
+    young = start > ordinal(202306)
+    assert push[young, 0].mean() < 0.9 * push[old, 0].mean()
+    assert push[young, 0].std() > push[old, 0].std()
+    # In the sample: a year-end push in every year, of different sizes.
+    random = (projects.table["key"] == "").to_numpy()
+    idx = pop.window.index
+    for year in (2022, 2023, 2024):
+        nov, dec = projects.invest[random, idx(year * 100 + 11)], projects.invest[random, idx(year * 100 + 12)]
+        ratio = np.log(dec[(nov > 0) & (dec > 0)] / nov[(nov > 0) & (dec > 0)])
+        assert np.median(ratio) > 0.15 and np.subtract(*np.quantile(ratio, [0.75, 0.25])) > 0.4, year
+
+
+def test_projects_slip_or_finish_early(small_process):
+    import numpy as np
+
+    from dagster_project.lib.generate import projects as p
+    from dagster_project.lib.generate.rng import stream
+
+    planned = np.full(4000, 20)
+    realised = p._realised_durations(stream(1, "test"), planned)
+    assert 0.2 < (realised > planned).mean() < 0.3 and 0.1 < (realised < planned).mean() < 0.2
+    shape = p._schedule_shape(planned[:3], np.array([20, 23, 17]))
+    assert np.allclose(shape.sum(axis=1), 1)
+    assert (shape[1, 20:23] > 0).all() and shape[1, 20] < shape[0, 19], "a slipped project trickles on"
+    assert shape[2, 16] > 2 * shape[0, 16] and (shape[2, 17:] == 0).all(), "an early finisher ends in a lump"
+
+
+def test_planted_cases_take_none_of_the_randomness(tmp_path):
+    """Q4 2024 output of the planted cases is their hand-worked target, whatever the seed."""
+    for seed in (20241125, 7):
+        summary = generate_feeds(tmp_path / str(seed), "tiny", seed=seed, as_of=date(2025, 1, 15))
+        cum = _output_wan(summary.landing, (202409, 202412))
+        for case in cases.ENTERPRISES:
+            if case.q4_wan is None or case.entered is None or case.entered > 202410:
+                continue
+            code = summary.planted[case.key]
+            q4 = cum[(code, 202412)] - cum.get((code, 202409), 0)
+            assert q4 == pytest.approx(case.q4_wan, abs=0.05), (seed, case.key)
+
+
+def test_exports_carry_one_off_shipments_and_recurring_new_markets(small_process):
+    import numpy as np
+
+    from dagster_project.lib.generate import customs
+    from dagster_project.lib.generate.scales import get_scale
+
+    pop, _ = small_process
+    ex = customs._exporters(get_scale("small"), pop, 20241125)
+    one_offs = ex.one_offs
+    assert len(one_offs) >= 20
+    planted = np.isin(ex.ent, [pop.index_of(e.exporter) for e in cases.EXPORTS])
+    assert not planted[one_offs["exp"].to_numpy()].any(), "planted exporters keep their exact shipments"
+    for exp, country in zip(one_offs["exp"], one_offs["country"]):
+        assert country not in ex.dest[exp, : ex.regular[exp] + 1], "never a destination it serves otherwise"
+    assert not one_offs.duplicated(["exp", "country"]).any(), "never repeated"
+    month = 202410
+    lines = customs._month_lines(ex, pop, month, 20241125)
+    shipped = one_offs[(one_offs["month"] == month)
+                       & (pop.output[ex.ent[one_offs["exp"].to_numpy()], pop.window.index(month)] > 0)]
+    for exp, country, cents in zip(shipped["exp"], shipped["country"], shipped["cny_cents"]):
+        there = lines[(lines["exp"] == exp) & (lines["country"] == country)]
+        assert there["cny_cents"].tolist() == [cents]
+    # Recurring new markets start in every year, most often in the policy quarter.
+    started = ex.added_from[ex.added_from > 0]
+    assert {2022, 2023, 2024} <= set((started // 100).tolist())
+    assert np.isin(started, [202410, 202411, 202412]).mean() > 3 / 30
+
+
+def test_meter_gaps_are_runs_of_missing_days(tiny):
+    summary, _ = tiny
+    longest = 0
+    for f in summary.files:
+        if "power_daily" not in f:
+            continue
+        missing: dict[str, list[str]] = {}
+        for r in _read_csv(summary.landing / f):
+            if r["数据标志"] == "缺失":
+                missing.setdefault(r["用电户号"], []).append(r["日期"])
+        for days in missing.values():
+            ordinals = sorted({date.fromisoformat(d).toordinal() for d in days})
+            run = 1
+            for a, b in zip(ordinals, ordinals[1:]):
+                run = run + 1 if b == a + 1 else 1
+                longest = max(longest, run)
+    assert longest >= 3, "some meters fail for several days in a row"
+
+
+def test_register_volumes_and_timing_vary_by_year():
+    import numpy as np
+
+    from dagster_project.lib.generate.registers import LOANS, QUARTER_END_BUNCHING, _monthly_dates
+    from dagster_project.lib.generate.rng import stream
+    from dagster_project.lib.generate.scales import get_scale
+
+    province = get_scale("province")
+    q4, october_share = {}, {}
+    for seed in range(1, 6):
+        for year in (2023, 2024):
+            days = _monthly_dates(stream(seed, "loans", year), LOANS, province, year, QUARTER_END_BUNCHING)
+            months = np.array([d.month for d in days])
+            q4[seed, year] = int((months >= 10).sum())
+            october_share[seed, year] = (months == 10).sum() / max(1, q4[seed, year])
+    ratio = np.array([q4[s, 2024] / q4[s, 2023] for s in range(1, 6)])
+    assert ratio.std() > 0.1 and np.abs(ratio - 1).max() > 0.1, ratio
+    assert np.mean([abs(october_share[s, 2024] - october_share[s, 2023]) for s in range(1, 6)]) > 0.04

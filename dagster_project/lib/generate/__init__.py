@@ -7,17 +7,23 @@ Flow: a population of enterprises with true monthly figures (enterprises.py),
 planted rule cases among them (cases.py), projects (projects.py) and power
 accounts (power.py) on top; each feed module then publishes what its
 provider would have delivered by the as-of date (schedule.py), with the
-deliberate defects of defects.py. Same seed and as-of, same bytes.
+deliberate defects of defects.py. Same seed and as-of, same bytes; a file
+delivered by a date has the same bytes whatever later as-of the generator runs
+with, except the registers (standing lists, rewritten as of the as-of date:
+the same rows, cut at it). The summary gives each file's arrival date, so a
+replay can land the files of a final run day by day. The random process (what
+varies by enterprise, industry, month and year): docs/generator.md.
 
 The data window starts in January 2023. `history_start` (the first of a month
 from 2022-01-01 to 2023-01-01) extends it backwards, e.g. to replay Q4 2023
 against a Q4 2022 base: the monthly files are then delivered from
 `history_start` on (simulated from January of its year, so 累计 columns stay
-right), with 2022 levels below 2023 by each enterprise's 2023 growth. With
-the default `history_start`, the output is byte-identical to a run without
-it; with an earlier one, every file from 2023 on keeps its bytes except the
-first weekly power delivery of 2023 (it then covers the whole week before).
-Registers are the same either way (dated 2023–2024).
+right), with 2022 levels below 2023 by each enterprise's 2023 growth of the
+same month. With the default `history_start`, the output is byte-identical to a
+run without it; with an earlier one, every file from 2023 on keeps its bytes
+except the first weekly power delivery of 2023 (it then covers the whole week
+before) and the registers, which then also list the rows dated from
+`history_start` on (their rows from 2023 on stay the same).
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ class GenerationSummary:
     seed: int
     as_of: date
     files: list[str]  # relative to the landing dir, sorted
+    # File -> the day its provider delivered it: stats and tax for month M on the 15th of M+1, customs
+    # on the 10th, power on the Monday in its name, a `_v2` correction V2_DELAY after the file it
+    # corrects; a register (a standing list whose rows count by their own dates) on the first day of the
+    # data window, its correction on its own day. A replay lands each file on its day.
+    arrivals: dict[str, date]
     files_per_feed: dict[str, int]
     rows_per_dataset: dict[str, int]  # data rows over all files of a dataset (all versions)
     enterprises: int  # in the directory population (planted cases included)
@@ -103,6 +114,7 @@ def generate_feeds(
         seed=seed,
         as_of=as_of,
         files=files,
+        arrivals={f: out.arrivals[f] for f in files},
         files_per_feed={feed: sum(f.startswith(feed + "/") for f in files) for feed in FEEDS},
         rows_per_dataset=dict(sorted(out.rows.items())),
         enterprises=len(pop.table),

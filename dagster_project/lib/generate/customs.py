@@ -2,10 +2,13 @@
 
 About one enterprise in six exports a share of its revenue, each month in a
 few declarations of one to several lines. An exporter ships to a few regular
-destinations; some add a destination during 2024, a quarter of those in the
-policy quarter (new markets for M22). Values are drawn in yuan, converted to
-whole US cents at the month's customs rate, and the yuan column is derived
-back from the dollars, as customs does.
+destinations; half of them add a recurring new market between mid-2022 and
+the end of 2024 (in a month drawn from weights of the seed's own, tripled in
+the policy quarter), built up over three months. Now and then an exporter
+makes a one-off shipment to a destination it never serves before or after (a
+single large line, not repeated). Values are drawn in yuan, converted to whole
+US cents at the month's customs rate, and the yuan column is derived back from
+the dollars, as customs does. docs/generator.md states the process.
 """
 
 from __future__ import annotations
@@ -17,17 +20,27 @@ import numpy as np
 import pandas as pd
 
 from . import cases, headers, industries, reference
-from .defects import CUSTOMS_V2_MONTH, TYPO_MONTHS, corrupt_uscc, how_many, v2_due
+from .defects import CUSTOMS_V2_MONTH, TYPO_MONTHS, corrupt_uscc, how_many, v2_arrival, v2_due
 from .enterprises import Population
 from .rng import stream
 from .scales import Scale
-from .schedule import CUSTOMS_DAY, days_in_month, delivery_date
+from .schedule import CUSTOMS_DAY, Q4_2024, add_months, days_in_month, delivery_date, ordinal
 from .writers import Landing, fixed
 
 SLOTS = 6  # up to five regular destinations and one added later
-NEW_DESTINATION_SHARE = 0.4  # exporters adding a destination in 2024 ...
-ADDED_FROM = (202403, 202405, 202407, 202409, 202410, 202410, 202411, 202412)  # ... from one of these months
+NEW_DESTINATION_SHARE = 0.5  # exporters adding a recurring destination ...
+NEW_MARKET_MONTHS = (202207, 202412)  # ... from a month in this span, drawn with weights exp(sd × z) ...
+NEW_MARKET_MONTH_SD = 0.5
+POLICY_QUARTER_BOOST = 3.0  # ... of which the policy quarter's months are tripled
+NEW_MARKET_RAMP = 3  # months a new market takes to reach its full share
 SHIPPING_MONTH_SHARE = 0.85  # an exporter ships in most months, not all
+# One-off shipments to a destination the exporter serves at no other time: per exporter and month,
+# over a fixed span of months (so that a month's shipments do not depend on the window), with a
+# log-normal value in 万元 (median, log sd).
+ONE_OFF_RATE = 0.015
+ONE_OFF_SPAN = (202201, 202512)
+ONE_OFF_WAN = (60.0, 0.8)
+ONE_OFF_MAX = 6  # at most this many per exporter (each to its own destination)
 
 
 @dataclass
@@ -43,6 +56,7 @@ class Exporters:
     weight: np.ndarray  # (x, SLOTS) slot weights, 0 for unused slots
     regular: np.ndarray  # number of regular destinations (the first slots)
     added_from: np.ndarray  # month from which slot `regular` is served (0: never)
+    one_offs: pd.DataFrame  # exp, month, day, country, cny_cents: one-off shipments
 
 
 def _exporters(scale: Scale, pop: Population, seed: int) -> Exporters:
@@ -65,14 +79,16 @@ def _exporters(scale: Scale, pop: Population, seed: int) -> Exporters:
     keys = np.log(np.array(list(reference.DESTINATIONS.values())))[None, :] + rng.gumbel(size=(x, len(countries)))
     for p in cases.EXPORTS:
         keys[np.searchsorted(ent_idx, pop.index_of(p.exporter)), countries == p.country] = -np.inf
-    dest = countries[np.argsort(-keys, axis=1)[:, :SLOTS]]
+    order = countries[np.argsort(-keys, axis=1)]
+    dest = order[:, :SLOTS]
     regular = rng.integers(1, SLOTS, x)  # 1..5 regular destinations
     slot = np.arange(SLOTS)[None, :]
     weight = np.where(slot < regular[:, None], rng.exponential(1.0, (x, SLOTS)), 0.0)
     # The added destination takes the slot after the regular ones (there is always one free).
     planted = np.isin(ent_idx, [pop.index_of(p.exporter) for p in cases.EXPORTS])
     adds = (rng.random(x) < NEW_DESTINATION_SHARE) & ~planted  # planted new markets are exact
-    added_from = np.where(adds, rng.choice(ADDED_FROM, x), 0)
+    months, p_month = _new_market_months(seed)
+    added_from = np.where(adds, rng.choice(months, x, p=p_month), 0)
     weight[np.arange(x), regular] = np.where(adds, rng.exponential(0.5, x), 0.0)
 
     size = np.clip((t["level_wan"].to_numpy() / 9000) ** 0.3, 0.3, 3.0)
@@ -88,7 +104,37 @@ def _exporters(scale: Scale, pop: Population, seed: int) -> Exporters:
         weight=weight,
         regular=regular,
         added_from=added_from,
+        one_offs=_one_offs(order[:, SLOTS:], planted, seed),
     )
+
+
+def _span(first: int, last: int) -> np.ndarray:
+    return add_months(first, np.arange(ordinal(last) - ordinal(first) + 1))
+
+
+def _new_market_months(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The months a recurring new market can start in, and their probabilities."""
+    months = _span(*NEW_MARKET_MONTHS)
+    weight = np.exp(NEW_MARKET_MONTH_SD * stream(seed, "new-market-months").standard_normal(len(months)))
+    weight *= np.where(np.isin(months, Q4_2024), POLICY_QUARTER_BOOST, 1.0)
+    return months, weight / weight.sum()
+
+
+def _one_offs(spare: np.ndarray, planted: np.ndarray, seed: int) -> pd.DataFrame:
+    """One-off shipments of every exporter over ONE_OFF_SPAN, each to a destination of its own from
+    `spare` (the exporter's countries after its regular and added ones). Planted exporters have none."""
+    rng = stream(seed, "customs-one-offs")
+    months = _span(*ONE_OFF_SPAN)
+    x = len(spare)
+    count = np.where(planted, 0, np.minimum(rng.poisson(ONE_OFF_RATE * len(months), x), ONE_OFF_MAX))
+    exp = np.repeat(np.arange(x), count)
+    nth = np.arange(len(exp)) - np.repeat(np.cumsum(count) - count, count)
+    month = rng.choice(months, len(exp))
+    median, sd = ONE_OFF_WAN
+    return pd.DataFrame({
+        "exp": exp, "month": month, "day": rng.integers(1, 29, len(exp)), "country": spare[exp, nth],
+        "cny_cents": np.rint(median * np.exp(sd * rng.standard_normal(len(exp))) * 1_000_000),
+    })
 
 
 def _month_lines(ex: Exporters, pop: Population, month: int, seed: int) -> pd.DataFrame:
@@ -103,7 +149,9 @@ def _month_lines(ex: Exporters, pop: Population, month: int, seed: int) -> pd.Da
     # Regular destinations always; the added one from its month on.
     slots = np.arange(SLOTS)[None, :]
     added = ((ex.added_from > 0) & (ex.added_from <= month))[:, None]
-    w = np.where((slots < ex.regular[:, None]) | (added & (slots == ex.regular[:, None])), ex.weight, 0.0)
+    since = ordinal(month) - ordinal(np.maximum(ex.added_from, 1))
+    ramp = np.where(slots == ex.regular[:, None], np.minimum((since + 1) / NEW_MARKET_RAMP, 1.0)[:, None], 1.0)
+    w = np.where((slots < ex.regular[:, None]) | (added & (slots == ex.regular[:, None])), ex.weight * ramp, 0.0)
     cum = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
     slot = (rng.random(len(d_exp))[:, None] > cum[d_exp]).sum(axis=1)
     d_weight = rng.exponential(1.0, len(d_exp))
@@ -117,12 +165,15 @@ def _month_lines(ex: Exporters, pop: Population, month: int, seed: int) -> pd.Da
         "exp": d_exp, "day": rng.integers(1, days_in_month(month) + 1, len(d_exp)),
         "country": ex.dest[d_exp, np.minimum(slot, SLOTS - 1)], "mode": mode,
     })
-    planted = _planted_declarations(ex, pop, month)
+    one_offs = ex.one_offs.loc[ex.one_offs["month"] == month, ["exp", "day", "country", "cny_cents"]]
+    one_offs = one_offs.loc[pop.output[ex.ent[one_offs["exp"].to_numpy()], t] > 0].assign(mode="0110")
+    single = pd.concat([f for f in (one_offs, _planted_declarations(ex, pop, month)) if len(f)]
+                       or [one_offs], ignore_index=True)
     lines = decl.iloc[line_decl].reset_index().rename(columns={"index": "decl"})
     lines["cny_cents"] = np.rint(i_value)
-    if len(planted):
-        planted["decl"] = np.arange(len(planted)) + len(decl)
-        lines = pd.concat([lines, planted], ignore_index=True)
+    if len(single):
+        single["decl"] = np.arange(len(single)) + len(decl)
+        lines = pd.concat([lines, single], ignore_index=True)
     return lines[lines["cny_cents"] >= 100]  # drop lines under one yuan
 
 
@@ -192,7 +243,8 @@ def write_customs(landing: Landing, scale: Scale, pop: Population, seed: int) ->
         if month == CUSTOMS_V2_MONTH:
             _misprint_and_correct(landing, columns, usd, cny, ~planted_exp[exp], rng, month, n, pop.window.as_of)
         order = headers.CUSTOMS_EXPORT_ALT if month % 100 % 3 == 1 else headers.CUSTOMS_EXPORT
-        landing.write_csv("customs", name, columns, order, encoding="utf-8", bom=month % 2 == 1)
+        landing.write_csv("customs", name, columns, order, arrival=delivery_date(month, CUSTOMS_DAY), encoding="utf-8",
+                          bom=month % 2 == 1)
 
 
 def _misprint_and_correct(
@@ -207,7 +259,7 @@ def _misprint_and_correct(
     base = delivery_date(month, CUSTOMS_DAY)
     if len(fix) and v2_due(base, as_of):
         name = f"customs_export_{month}_v2.csv"
-        landing.write_csv("customs", name, v2, headers.CUSTOMS_EXPORT, encoding="utf-8")
+        landing.write_csv("customs", name, v2, headers.CUSTOMS_EXPORT, arrival=v2_arrival(base), encoding="utf-8")
         for i in fix.tolist():
             landing.note(f"customs/{name}: corrects 美元金额/人民币金额_元 of {columns['报关单号'][i]}/"
                          f"{columns['项号'][i]} (v1 ten times too high)")

@@ -40,9 +40,13 @@ def corrupt_uscc(code: str) -> str:
     return code[:17] + CHARSET[(CHARSET.index(code[17]) + 1) % len(CHARSET)]
 
 
-def v2_due(base_delivery: date, as_of: date) -> bool:
+def v2_arrival(base_delivery: date) -> date:
     """A corrected re-delivery arrives V2_DELAY after the file it corrects."""
-    return base_delivery + V2_DELAY <= as_of
+    return base_delivery + V2_DELAY
+
+
+def v2_due(base_delivery: date, as_of: date) -> bool:
+    return v2_arrival(base_delivery) <= as_of
 
 
 @dataclass

@@ -1,21 +1,30 @@
 """The enterprise population and its true monthly figures.
 
-An enterprise has a 2023 output level, a city-specific industry, a monthly
-profile (SEASONS), growth for Jan–Sep and for Q4 2024 spread around its
-group's trend, and noise. The *true* monthly output, revenue and profit live
-here as (enterprise × month) integer arrays in tenths of 千元; what the
-providers publish (with revisions and typos) is decided by the feed modules.
-Output exists from 投产年月 on, with a three-month ramp-up; the statistics
-bureau only sees it from the enterprise's first report (`report_from`).
+An enterprise has a 2023 output level, a city-specific industry, its
+industry's monthly profile (SEASONS, perturbed every year per policy group),
+and year-on-year output growth that moves month by month: its group's trend
+for the year and quarter, a lead of its own that persists over the years, a
+departure for the year, and an AR(1) drift from month to month. Industry
+shocks (per policy group and per GB/T 4754 division, AR(1) month to month)
+move the output of all enterprises of an industry together; monthly noise
+comes on top. docs/generator.md states the process as equations.
 
-With history (a window starting before 2023, `Window.first_month`), the
-months before 2023 sit at the 2023 level deflated by the enterprise's 2023
-growth (`yoy_2023`: its group's typical growth, part of its own 2024 lead
-over the group, and noise), with the same seasonality and monthly noise.
-Enterprises entered before the simulated months report from the first of
-them (`Window.simulated_from`); 临规 tracking still starts in January 2023
-(`TRACKING_FROM`). The months from 2023 on are the same whatever the
-window's start.
+The *true* monthly output, revenue and profit live here as (enterprise ×
+month) integer arrays in tenths of 千元; what the providers publish (with
+revisions and typos) is decided by the feed modules. Output exists from
+投产年月 on, with a three-month ramp-up; the statistics bureau only sees it
+from the enterprise's first report (`report_from`).
+
+Every random component is drawn on a fixed grid of months from January 2022
+(the earliest history) on, from streams keyed by month or year, so a month's
+figures depend neither on the as-of date nor on where the window starts. 2023
+is the level year: 2024 and later grow from it month by month, 2022 (history)
+is 2023 deflated by each month's 2023 growth. Enterprises entered before the
+simulated months report from the first of them (`Window.simulated_from`); 临规
+tracking still starts in January 2023 (`TRACKING_FROM`).
+
+Planted cases (cases.py) take none of this randomness: their level year,
+fixed growth and base profile give the hand-worked figures exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from ..uscc import make_uscc
 from . import cases, industries, reference
 from .rng import stream
 from .scales import Scale
-from .schedule import TRACKING_FROM, Window, add_months, ordinal
+from .schedule import EARLIEST_HISTORY, TRACKING_FROM, Window, add_months, from_ordinal, month_of, ordinal
 
 
 @dataclass(frozen=True)
@@ -58,12 +67,31 @@ COHORTS: tuple[Cohort, ...] = (
     Cohort("exited", 0.008, (199501, 201812), (199601, 202201), False, (2000, 0.3), exits=True),
 )
 NEAR_SIZE_WAN = (1300, 0.3)  # 临规: median yearly revenue and log-sd, kept under 2000万
-NOISE_SIGMA = 0.07  # month-to-month output noise of random enterprises
-GROWTH_SPREAD = (0.12, 0.08)  # enterprise spread around the group's Jan–Sep and Q4 growth
-# 2023 growth over 2022 (history only): the group's typical (Jan–Sep 2024) growth, this share of
-# the enterprise's own 2024 lead over its group, and a spread of its own.
+NOISE_SIGMA = 0.06  # transitory monthly output noise of random enterprises (log sd)
+# Year-on-year growth of a random enterprise in month t of year Y (docs/generator.md):
+#   g = trend(group, Y, Jan–Sep or Q4) + lead + departure(Y) + drift(t)
+LEAD_SD = 0.10  # lead over its group, the same every year
+DEPARTURE_SD = 0.06  # this year's departure from that lead
+DRIFT = (0.7, 0.06)  # AR(1) drift month to month: persistence, stationary sd
+MIN_GROWTH = -0.6  # no month falls below 40% of the same month a year earlier
+# The group's trend: GROUP_TRENDS in the policy year 2024; in other years around its Jan–Sep 2024
+# trend with a spread of its own, and a Q4 that departs from Jan–Sep by another spread.
+TREND_YEAR_SD = 0.03
+TREND_Q4_SD = 0.03
+POLICY_YEAR = 2024
+# Industry shocks on output (log), common to the enterprises of a policy group and of a
+# GB/T 4754 division, AR(1) month to month: persistence, stationary sd.
+GROUP_SHOCK = (0.6, 0.035)
+DIVISION_SHOCK = (0.5, 0.025)
+# Seasonality per policy group and year: log sd of each month's departure from the profile, and
+# an extra one for December's push; renormalised so that a year's mean stays 1.
+SEASON_SD = 0.03
+DECEMBER_SD = 0.05
+# Planted cases' 2023 growth over 2022 (history only): their group's Jan–Sep trend and this share
+# of their own 2024 lead over it.
 HISTORY_PERSISTENCE = 0.4
-HISTORY_SPREAD = 0.08
+GRID_START = month_of(EARLIEST_HISTORY)  # first month of the grid every random component is drawn on
+LEVEL_YEAR = 2023  # the year `level_wan` is the output of
 
 
 @dataclass
@@ -189,13 +217,7 @@ def _random_table(n_above: int, n_near: int, rng: np.random.Generator) -> pd.Dat
     is_established = table["cohort"].isin(["established"]).to_numpy()
     table["level_wan"] = np.where(is_established, np.maximum(table["level_wan"] * size, 1400), table["level_wan"])
     n = len(table)
-    g9_mean = table["group"].map({g: t.yoy_jan_sep for g, t in trends.items()}).to_numpy()
-    gq4_mean = table["group"].map({g: t.yoy_q4 for g, t in trends.items()}).to_numpy()
-    dev = GROWTH_SPREAD[0] * rng.standard_normal(n)
-    g9 = np.maximum(g9_mean + dev, -0.6)
-    gq4 = np.maximum(gq4_mean + 0.6 * dev + GROWTH_SPREAD[1] * rng.standard_normal(n), -0.6)
-    table["yoy_jan_sep"] = np.where(table["has_growth"], g9, 0.0)
-    table["yoy_q4"] = np.where(table["has_growth"], gq4, 0.0)
+    table["lead"] = LEAD_SD * rng.standard_normal(n)
     table["revenue_ratio"] = rng.uniform(0.90, 1.05, n)
     table["margin"] = 0.045 + 0.05 * rng.standard_normal(n)
     table["kwh_efficiency"] = 1.0 + 0.04 * rng.standard_normal(n)
@@ -281,22 +303,130 @@ def build_population(scale: Scale, seed: int, window: Window) -> Population:
     table["uscc"] = allocate_usccs(table["county"].to_numpy(), 0, seed)
     table["name"] = _names(table, rng)
     table["city"] = table["county"].str[:4] + "00"
+    table["division"] = table["industry"].str[:2]
     table["season"] = table["industry"].map({c: k.season for c, k in industries.BY_CODE.items()})
     table = table.sort_values(["county", "uscc"], ignore_index=True)
     table["report_from"] = np.maximum(table["report_from"].to_numpy(np.int64), window.simulated_from)
-    table["yoy_2023"] = _growth_2023(table, seed)
     return _with_monthly_series(table, seed, window)
 
 
-def _growth_2023(table: pd.DataFrame, seed: int) -> np.ndarray:
-    """Each enterprise's output growth 2023 over 2022, for the history months (own stream: drawing it
-    leaves every other draw, and so the default sample, as it was). Planted cases get no noise."""
+def _grid(window: Window) -> np.ndarray:
+    """Months every random component is drawn on: from GRID_START through the as-of month, and at
+    least through the level year (history months are deflated by the growth of the same month of
+    the level year)."""
+    last = max(ordinal(month_of(window.as_of)), ordinal(LEVEL_YEAR * 100 + 12))
+    return np.array([from_ordinal(o) for o in range(ordinal(GRID_START), last + 1)], dtype=np.int64)
+
+
+def _ar1(seed: int, name: str, months: np.ndarray, size: int, persistence: float, sd: float) -> np.ndarray:
+    """(size, months) stationary AR(1) paths; month m's innovation comes from its own stream, so a
+    month's value depends only on the months before it, never on how many follow."""
+    out = np.empty((size, len(months)))
+    innovation_sd = sd * np.sqrt(1 - persistence**2)
+    for j, m in enumerate(months.tolist()):
+        z = stream(seed, name, m).standard_normal(size)
+        out[:, j] = sd * z if j == 0 else persistence * out[:, j - 1] + innovation_sd * z
+    return out
+
+
+def _group_trends(seed: int, years: np.ndarray) -> dict[int, tuple[dict[str, float], dict[str, float]]]:
+    """Each group's mean year-on-year growth per year: (Jan–Sep, Q4). The policy year's are
+    GROUP_TRENDS'; other years' are drawn around the group's Jan–Sep 2024 trend."""
     trends = industries.GROUP_TRENDS
-    typical = table["group"].map({g: t.yoy_jan_sep for g, t in trends.items()}).to_numpy()
-    lead = np.where(table["has_growth"].to_numpy(bool), table["yoy_jan_sep"].to_numpy() - typical, 0.0)
-    z = stream(seed, "history-growth").standard_normal(len(table))
-    quiet = (table["noise"].to_numpy() > 0).astype(float)
-    return np.maximum(typical + HISTORY_PERSISTENCE * lead + HISTORY_SPREAD * quiet * z, -0.5)
+    out = {}
+    for year in np.unique(years).tolist():
+        if year == POLICY_YEAR:
+            out[year] = ({g: t.yoy_jan_sep for g, t in trends.items()}, {g: t.yoy_q4 for g, t in trends.items()})
+            continue
+        z = stream(seed, "group-trend", year).standard_normal((2, len(trends)))
+        jan_sep = {g: t.yoy_jan_sep + TREND_YEAR_SD * z[0, i] for i, (g, t) in enumerate(trends.items())}
+        out[year] = (jan_sep, {g: jan_sep[g] + TREND_Q4_SD * z[1, i] for i, g in enumerate(trends)})
+    return out
+
+
+def _random_growth(table: pd.DataFrame, seed: int, grid: np.ndarray) -> np.ndarray:
+    """(n, grid) year-on-year output growth of random enterprises (docs/generator.md). A new plant
+    (no growth of its cohort) keeps its running level: only the drift moves it."""
+    n = len(table)
+    years, month = grid // 100, grid % 100
+    group = table["group"].to_numpy()
+    trend = np.zeros((n, len(grid)))
+    departure = np.zeros((n, len(grid)))
+    for year, (jan_sep, q4) in _group_trends(seed, years).items():
+        cols = years == year
+        per_quarter = np.where(month[cols] >= 10, 1, 0)
+        both = np.stack([pd.Series(group).map(jan_sep).to_numpy(), pd.Series(group).map(q4).to_numpy()])
+        trend[:, cols] = both[per_quarter].T
+        departure[:, cols] = DEPARTURE_SD * stream(seed, "growth-departure", year).standard_normal(n)[:, None]
+    own = np.where(table["has_growth"].to_numpy(bool)[:, None],
+                   trend + table["lead"].to_numpy()[:, None] + departure, 0.0)
+    return own + _ar1(seed, "growth-drift", grid, n, *DRIFT)
+
+
+def _planted_growth(table: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """(n, grid) fixed growth of planted cases: Jan–Sep and Q4 of 2024 as cases.py says, 2023's
+    (history) their group's trend plus part of their own lead, and later years at the Jan–Sep rate."""
+    years, month = grid // 100, grid % 100
+    g9 = table["yoy_jan_sep"].to_numpy()[:, None]
+    gq4 = table["yoy_q4"].to_numpy()[:, None]
+    typical = table["group"].map({g: t.yoy_jan_sep for g, t in industries.GROUP_TRENDS.items()}).to_numpy()[:, None]
+    g23 = np.where(table["has_growth"].to_numpy(bool)[:, None], typical + HISTORY_PERSISTENCE * (g9 - typical), typical)
+    return np.select([years <= LEVEL_YEAR, (years == POLICY_YEAR) & (month >= 10)], [g23, gq4], g9)
+
+
+def _growth_index(growth: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """(n, grid) output relative to the same month of the level year: 1 in the level year, later
+    years compound each month's growth, earlier years are deflated by the level year's."""
+    years = grid // 100
+    index = np.ones_like(growth)
+    factor = 1 + np.maximum(growth, MIN_GROWTH)
+    for j in range(len(grid)):
+        if years[j] > LEVEL_YEAR:
+            index[:, j] = index[:, j - 12] * factor[:, j]
+    for j in range(len(grid) - 1, -1, -1):
+        if years[j] < LEVEL_YEAR:
+            index[:, j] = index[:, j + 12] / factor[:, j + 12]
+    return index
+
+
+def _industry_shocks(table: pd.DataFrame, seed: int, grid: np.ndarray) -> np.ndarray:
+    """(n, grid) log output shock common to each policy group and each division."""
+    out = np.zeros((len(table), len(grid)))
+    for column, name, (persistence, sd) in (("group", "group-shock", GROUP_SHOCK),
+                                           ("division", "division-shock", DIVISION_SHOCK)):
+        keys = table[column].to_numpy()
+        universe = sorted(_all_industry_keys(column))
+        paths = _ar1(seed, name, grid, len(universe), persistence, sd)
+        out += paths[np.searchsorted(universe, keys)]
+    return out
+
+
+def _all_industry_keys(column: str) -> set[str]:
+    """Every policy group or division the sample can have (shocks are drawn for all, in a fixed order,
+    so a group's shock does not depend on which groups a small sample happens to hold)."""
+    if column == "group":
+        return set(industries.GROUP_TRENDS)
+    return {c.code[:2] for c in industries.CLASSES}
+
+
+def _seasons(table: pd.DataFrame, seed: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, grid) the base monthly profile of each enterprise's industry, and the same perturbed per
+    policy group and year (random enterprises use the second, planted cases the first)."""
+    profiles = np.array([industries.SEASONS[s] for s in industries.SEASON_NAMES])
+    season_idx = table["season"].map({s: i for i, s in enumerate(industries.SEASON_NAMES)}).to_numpy()
+    base = profiles[season_idx][:, grid % 100 - 1]
+    groups = list(industries.GROUP_TRENDS)
+    group_idx = table["group"].map({g: i for i, g in enumerate(groups)}).to_numpy()
+    years = grid // 100
+    factor = np.ones((len(table), len(grid)))
+    for year in np.unique(years).tolist():
+        z = stream(seed, "season", year).standard_normal((2, len(groups), 12))
+        departure = np.exp(SEASON_SD * z[0])
+        departure[:, 11] *= np.exp(DECEMBER_SD * z[1, :, 11])
+        departure /= departure.mean(axis=1, keepdims=True)
+        cols = np.flatnonzero(years == year)
+        factor[:, cols] = departure[group_idx][:, grid[cols] % 100 - 1]
+    return base, base * factor
 
 
 def _with_monthly_series(table: pd.DataFrame, seed: int, window: Window) -> Population:
@@ -304,27 +434,24 @@ def _with_monthly_series(table: pd.DataFrame, seed: int, window: Window) -> Popu
     months = np.array(window.months, dtype=np.int64)
     mo = ordinal(months)[None, :]
     year = (months // 100)[None, :]
-    month = (months % 100)[None, :]
     # Standard normal draws, one stream per month so a month's values do not depend on the horizon.
     z = np.stack([stream(seed, "monthly", int(m)).standard_normal((4, n)) for m in months], axis=-1)
 
-    seasons = np.array([industries.SEASONS[s] for s in industries.SEASON_NAMES])
-    season_idx = table["season"].map({s: i for i, s in enumerate(industries.SEASON_NAMES)}).to_numpy()
-    season = seasons[season_idx][:, month[0] - 1]
-
-    g9 = table["yoy_jan_sep"].to_numpy()[:, None]
-    gq4 = table["yoy_q4"].to_numpy()[:, None]
-    in_2024_terms = np.where(month <= 9, 1 + g9, 1 + gq4)
-    growth = np.where(year == 2023, 1.0, in_2024_terms * (1 + g9) ** np.maximum(year - 2024, 0))
-    if window.has_history:  # before 2023: the 2023 level deflated by the 2023 growth
-        g23 = table["yoy_2023"].to_numpy()[:, None]
-        growth = np.where(year < 2023, (1 + g23) ** np.minimum(year - 2023, 0).astype(float), growth)
+    grid = _grid(window)
+    cols = np.searchsorted(grid, months)  # the window's months on the grid
+    planted = table["planted"].to_numpy(bool)[:, None]
+    random_growth = _random_growth(table, seed, grid)
+    growth_rate = np.where(planted, _planted_growth(table, grid), random_growth)
+    growth = _growth_index(growth_rate, grid)[:, cols]
+    base_season, perturbed_season = _seasons(table, seed, grid)
+    season = np.where(planted, base_season, perturbed_season)[:, cols]
+    shock = np.where(planted, 0.0, _industry_shocks(table, seed, grid))[:, cols]
 
     k = mo - ordinal(table["started"].to_numpy(np.int64))[:, None]
     ramp = np.select([k < 0, k == 0, k == 1, k == 2], [0.0, 0.4, 0.7, 0.9], 1.0)
 
     sigma = table["noise"].to_numpy()[:, None]
-    noise = np.exp(sigma * z[0] - sigma**2 / 2)
+    noise = np.exp(sigma * z[0] - sigma**2 / 2 + shock)
     level_kyuan = table["level_wan"].to_numpy()[:, None] * 10
     output = np.rint(level_kyuan / 12 * season * growth * ramp * noise * 10).astype(np.int64)
 

@@ -1,9 +1,11 @@
 """power feed: metering accounts (monthly snapshot) and daily consumption (weekly), UTF-8.
 
 Daily kWh follow the enterprise's true monthly output times its industry's
-electricity intensity, split over its accounts, with a weekly rhythm and
-noise, so that power growth tracks output growth (and the planted
-efficiency cases break that link on purpose).
+electricity intensity, split over its accounts, with a monthly noise of each
+account's own (its use per unit of output wanders), a weekly rhythm and daily
+noise, so that power growth tracks output growth loosely (and the planted
+efficiency cases break that link on purpose). Meters fail now and then: a
+run of days flagged 缺失 within a week, half of them re-read later.
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ MIXED_METERING_SHARE = 0.08  # of enterprises with several accounts, one account
 UNMATCHED_SHARE = 0.03  # accounts whose holder the grid could not match to a USCC
 OUTSIDE_SHARE = 0.02  # accounts of holders outside the industrial directory
 ESTIMATED, MISSING = 0.010, 0.004  # shares of 估算 and 缺失 readings
+ACCOUNT_MONTH_SD = 0.05  # log sd of an account's monthly use per unit of output
+METER_GAP_RATE = 0.004  # share of account-weeks with a meter gap ...
+METER_GAP_DAYS = (2, 7)  # ... of this many consecutive days (within the week)
 REREAD_EVERY = 4  # every fourth delivery repeats re-read days of the week before ...
 REREAD_ANCHOR = first_monday(FIRST_DAY)  # ... counted from the first delivery of 2023, whatever the window
 
 
 @dataclass
 class Accounts:
-    table: pd.DataFrame  # number, holder, uscc, county, metered, voltage, opened, ent (-1: outside), share
+    table: pd.DataFrame  # number, holder, uscc, county, metered, voltage, opened, ent (-1: outside), planted
     daily_base: np.ndarray  # (accounts, T) expected kWh per day in each month
 
 
@@ -119,6 +124,9 @@ def build_accounts(scale: Scale, pop: Population, seed: int) -> Accounts:
     season = np.array(industries.SEASONS["standard"])[np.array(months) % 100 - 1]
     outside_daily = rng.uniform(300, 5000, n_outside)
     daily_base[~inside] = outside_daily[:, None] * season
+    # Each account's own monthly wander; planted accounts keep their use exactly proportional to output.
+    wander = np.stack([stream(seed, "power-month", int(m)).standard_normal(n) for m in months], axis=1)
+    daily_base *= np.exp(np.where(planted_rows[:, None], 0.0, ACCOUNT_MONTH_SD * wander - ACCOUNT_MONTH_SD**2 / 2))
 
     # Voltage by yearly use at the 2023 level (2023 output in 千元 times kWh per 千元).
     yearly_kwh = np.zeros(n)
@@ -136,7 +144,7 @@ def build_accounts(scale: Scale, pop: Population, seed: int) -> Accounts:
     bodies = (7919 * np.arange(n) + int(rng.integers(10**8))) % 10**8  # distinct account numbers
     table = pd.DataFrame({
         "number": [f"06{b:08d}" for b in bodies.tolist()], "holder": holder, "uscc": uscc, "county": county,
-        "metered": metered_all, "voltage": voltage, "opened": opened, "ent": ent_of,
+        "metered": metered_all, "voltage": voltage, "opened": opened, "ent": ent_of, "planted": planted_rows,
     })
     order = np.argsort(table["number"].to_numpy(), kind="stable")
     return Accounts(table.iloc[order].reset_index(drop=True), daily_base[order])
@@ -169,6 +177,7 @@ def write_power(landing: Landing, pop: Population, accounts: Accounts, seed: int
         measured = expected * np.exp(0.08 * rng.standard_normal(expected.shape) - 0.0032)
         u = rng.random(expected.shape)
         flag = np.where(u < ESTIMATED, "估算", np.where(u > 1 - MISSING, "缺失", "正常"))
+        flag[_meter_gaps(rng, acc["planted"].to_numpy(), len(days))] = "缺失"
         kwh = np.rint(np.where(flag == "估算", np.rint(expected), measured) * 100).astype(np.int64)
         day_ord = np.array([d.toordinal() for d in days])
         open_ = opened[:, None] <= day_ord[None, :]
@@ -189,11 +198,21 @@ def write_power(landing: Landing, pop: Population, accounts: Accounts, seed: int
             "用电量_千瓦时": fixed(rows["kwh"], 2, blank=missing),
             "数据标志": rows["flag"].tolist(),
         }
-        landing.write_csv("power", name, columns, headers.POWER_DAILY, encoding="utf-8")
+        landing.write_csv("power", name, columns, headers.POWER_DAILY, arrival=monday, encoding="utf-8")
         previous = week
     if rereads:
         landing.note(f"power/power_daily_*.csv: {len(rereads)} deliveries repeat days of the week before with "
                      f"re-read values, e.g. {rereads[-1]}")
+
+
+def _meter_gaps(rng: np.random.Generator, planted: np.ndarray, n_days: int) -> np.ndarray:
+    """(accounts, days) readings lost to a meter gap: a run of consecutive days of the week."""
+    n = len(planted)
+    failing = (rng.random(n) < METER_GAP_RATE) & ~planted
+    first = rng.integers(0, n_days, n)
+    length = rng.integers(METER_GAP_DAYS[0], METER_GAP_DAYS[1] + 1, n)
+    day = np.arange(n_days)[None, :]
+    return failing[:, None] & (day >= first[:, None]) & (day < (first + length)[:, None])
 
 
 def _rereads(previous: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -221,4 +240,5 @@ def _snapshot(landing: Landing, acc: pd.DataFrame, monday: date) -> None:
     }
     # The grid's system upgrade in 2024 moved 电压等级 before 独立计量.
     order = headers.POWER_ACCOUNTS_ALT if monday.year >= 2024 else headers.POWER_ACCOUNTS
-    landing.write_csv("power", f"power_accounts_{monday:%Y%m%d}.csv", columns, order, encoding="utf-8", bom=True)
+    landing.write_csv("power", f"power_accounts_{monday:%Y%m%d}.csv", columns, order, arrival=monday,
+                      encoding="utf-8", bom=True)

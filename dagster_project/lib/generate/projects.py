@@ -3,7 +3,12 @@
 A project enters the library (入库年月) when it starts or, for a project still
 in preparation, before it starts (开工年月 blank), reports every month and
 leaves after the month it is completed. Investment follows a hump over the
-construction period with a year-end push; amounts are integers in 1/100 万元.
+planned construction period; some projects slip (a thin tail of work after
+the planned end) and some finish early (the rest of the work in a final
+lump). December carries a year-end push whose size varies by year (the
+province's push), by project (its habit) and by project and year; a young
+project pushes less on average and more unevenly. Amounts are integers in
+1/100 万元. docs/generator.md states the process.
 
 Every random project reaches 2023. With history (a window starting before
 2023), projects completed in 2022 are added from streams of their own, about
@@ -28,7 +33,19 @@ NATURES = ("新建", "扩建", "改建", "技术改造")
 NATURE_WEIGHTS = (0.35, 0.20, 0.10, 0.35)
 TAGS = ("双百双新", "千企技改", "重大产业标志性工程", "招商引资", "设备更新重点方向")
 NAME_SUFFIX = {"新建": "生产基地建设项目", "扩建": "扩建项目", "改建": "改建项目", "技术改造": "智能化技术改造项目"}
-MAX_MONTHS = 36  # longest construction period
+MAX_MONTHS = 36  # longest planned construction period
+SLIP = (0.25, 4)  # share of projects finishing late, and by up to this many months
+EARLY = (0.15, 3)  # share finishing early, by up to this many months (never under 3 months in all)
+SLIP_TAIL = 0.25  # a slipped month's weight against the hump's (which runs 0.3..1.3)
+EARLY_LUMP = 0.6  # share of the unbuilt months' work done in an early finisher's last month
+# December push: multiplier exp(log(push of the year) × habit × this year's mood); the province's
+# push is PUSH_MEDIAN × exp(PUSH_YEAR_SD × z) per year.
+PUSH_MEDIAN = 1.5
+PUSH_YEAR_SD = 0.12
+PUSH_HABIT_SD = 0.4  # a project's own habit (log sd, mean 1), every year
+PUSH_MOOD_SD = 0.35  # this year's departure from it (log sd, mean 1)
+YOUNG_MONTHS = 6  # a project started fewer months than this before December is young ...
+YOUNG_PUSH = (0.0, 1.5)  # ... and its habit is scaled by a uniform draw from this range (mean 0.75)
 OUTSIDE_OWNER_SHARE = 0.05  # new companies building their first plant, not yet in the directory
 START_SPAN = (202107, 202409)  # random projects start in this span (or in the policy quarter's rush)
 RUSH_SHARE = 0.15
@@ -80,11 +97,12 @@ def _random_projects(n: int, pop: Population, window: Window, seed: int) -> tupl
     # The policy quarter sees a rush of new starts; a few projects are still in preparation.
     rush = rng.random(n) < RUSH_SHARE
     start_o = np.where(rush, ordinal(202410) + rng.integers(0, 3, n), start_o)
-    start_o = np.maximum(start_o, ordinal(202301) - duration + 1)  # every project reaches 2023
+    realised = _realised_durations(rng, duration)
+    start_o = np.maximum(start_o, ordinal(202301) - realised + 1)  # every project reaches 2023
     preparing = (rng.random(n) < 0.08) & ~rush
     entered_o = np.where(preparing, ordinal(202301) + rng.integers(0, 24, n),
                          start_o + np.where(rng.random(n) < 0.8, 0, rng.integers(1, 3, n)))
-    return _schedule(rng, p, start_o, preparing, entered_o, window, seed, "project-months")
+    return _schedule(rng, p, start_o, preparing, entered_o, realised, window, seed, "project-months")
 
 
 def _history_projects(n: int, pop: Population, window: Window, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -96,32 +114,70 @@ def _history_projects(n: int, pop: Population, window: Window, seed: int) -> tup
     p = _owners_and_plans(rng, n, pop, owners_pool, "history-projects")
     first, last = ordinal(HISTORY_FROM), ordinal(FIRST_MONTH) - 1
     end_o = first + rng.integers(0, last - first + 1, n)
-    start_o = end_o - p["duration"] + 1
+    realised = _realised_durations(rng, p["duration"])
+    start_o = end_o - realised + 1
     entered_o = np.minimum(start_o + np.where(rng.random(n) < 0.8, 0, rng.integers(1, 3, n)), end_o)
-    return _schedule(rng, p, start_o, np.zeros(n, dtype=bool), entered_o, window, seed, "history-project-months")
+    return _schedule(rng, p, start_o, np.zeros(n, dtype=bool), entered_o, realised, window, seed,
+                     "history-project-months")
+
+
+def _realised_durations(rng: np.random.Generator, planned: np.ndarray) -> np.ndarray:
+    """Construction months as built: planned, or later, or (never under 3 months) earlier."""
+    n = len(planned)
+    u = rng.random(n)
+    late = rng.integers(1, SLIP[1] + 1, n)
+    early = np.minimum(rng.integers(1, EARLY[1] + 1, n), np.maximum(planned - 3, 0))
+    return np.where(u < SLIP[0], planned + late, np.where(u > 1 - EARLY[0], planned - early, planned))
+
+
+def _schedule_shape(planned: np.ndarray, realised: np.ndarray) -> np.ndarray:
+    """(p, MAX_MONTHS + SLIP months) share of a project's total investment per construction month: a
+    hump over the planned months, a thin tail over slipped ones, the early finisher's lump at its end."""
+    k = np.arange(MAX_MONTHS + SLIP[1])[None, :]
+    planned, realised = planned[:, None], realised[:, None]
+    hump = np.where(k < planned, np.sin(np.pi * (k + 0.5) / planned) + 0.3, 0.0)
+    unbuilt = np.where(k >= realised, hump, 0.0).sum(axis=1, keepdims=True)
+    shape = np.where(k < np.minimum(planned, realised), hump, 0.0)
+    shape += np.where((k >= planned) & (k < realised), SLIP_TAIL, 0.0)
+    shape += np.where(k == realised - 1, EARLY_LUMP * unbuilt, 0.0)
+    return shape / shape.sum(axis=1, keepdims=True)
+
+
+def _december_push(rng: np.random.Generator, start_o: np.ndarray, months: np.ndarray, seed: int,
+                   push_stream: str) -> np.ndarray:
+    """(p, months) multiplier of each project's December investment (1 in other months)."""
+    n = len(start_o)
+    habit = np.exp(PUSH_HABIT_SD * rng.standard_normal(n) - PUSH_HABIT_SD**2 / 2)
+    out = np.ones((n, len(months)))
+    for j in np.flatnonzero(months % 100 == 12).tolist():
+        year = int(months[j] // 100)
+        province = PUSH_MEDIAN * np.exp(PUSH_YEAR_SD * stream(seed, "december-push", year).standard_normal())
+        draws = stream(seed, push_stream, year)
+        mood = np.exp(PUSH_MOOD_SD * draws.standard_normal(n) - PUSH_MOOD_SD**2 / 2)
+        young = (ordinal(int(months[j])) - start_o) < YOUNG_MONTHS
+        youth = np.where(young, draws.uniform(*YOUNG_PUSH, n), 1.0)
+        out[:, j] = np.exp(np.log(province) * habit * mood * youth)
+    return out
 
 
 def _schedule(rng: np.random.Generator, p: dict[str, np.ndarray], start_o: np.ndarray, preparing: np.ndarray,
-              entered_o: np.ndarray, window: Window, seed: int, month_stream: str,
+              entered_o: np.ndarray, realised: np.ndarray, window: Window, seed: int, month_stream: str,
               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Monthly investment, equipment and tags of projects, and their table."""
     n = len(start_o)
-    duration, plan, nature = p["duration"], p["plan"], p["nature"]
+    plan, nature = p["plan"], p["nature"]
     renovation = nature == "技术改造"
     started = np.where(preparing, 0, add_months(202301, start_o - ordinal(202301)))
-    completed = np.where(preparing, 0, add_months(202301, start_o + duration - 1 - ordinal(202301)))
+    completed = np.where(preparing, 0, add_months(202301, start_o + realised - 1 - ordinal(202301)))
 
-    # Hump-shaped schedule over the construction months, with a December push and noise.
-    k = np.arange(MAX_MONTHS)[None, :]
-    hump = np.where(k < duration[:, None], np.sin(np.pi * (k + 0.5) / duration[:, None]) + 0.3, 0.0)
-    share_of_total = hump / hump.sum(axis=1, keepdims=True)
+    share_of_total = _schedule_shape(p["duration"], realised)
     total = plan * rng.uniform(0.85, 1.0, n)
     months = np.array(window.months)
     rel = ordinal(months)[None, :] - start_o[:, None]
-    active = (rel >= 0) & (rel < duration[:, None]) & ~preparing[:, None]
-    base = np.take_along_axis(share_of_total, np.clip(rel, 0, MAX_MONTHS - 1), axis=1) * total[:, None]
+    active = (rel >= 0) & (rel < realised[:, None]) & ~preparing[:, None]
+    base = np.take_along_axis(share_of_total, np.clip(rel, 0, share_of_total.shape[1] - 1), axis=1) * total[:, None]
     z = np.stack([stream(seed, month_stream, int(m)).standard_normal((2, n)) for m in months], axis=-1)
-    december = np.where(months % 100 == 12, 1.5, 1.0)[None, :]
+    december = _december_push(rng, start_o, months, seed, month_stream + "-december")
     invest = _wan(np.where(active, base * december * np.exp(0.25 * z[0] - 0.03), 0.0))
     eq_share = np.where(renovation, rng.uniform(0.4, 0.7, n), rng.uniform(0.1, 0.35, n))[:, None]
     equipment = np.minimum(_wan(invest / 100 * eq_share * np.exp(0.2 * z[1])), invest)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 from . import headers
-from .defects import STATS_V2_MONTH, StatsDefects, corrupt_uscc, v2_due
+from .defects import STATS_V2_MONTH, StatsDefects, corrupt_uscc, v2_arrival, v2_due
 from .enterprises import Population
 from .projects import Projects
 from .schedule import STATS_DAY, delivery_date
@@ -46,7 +48,8 @@ def write_stats(landing: Landing, pop: Population, projects: Projects, defects: 
                 landing.note(f"stats/{name}: 累计 of {codes[e]} includes a quiet revision of the previous "
                              f"month (+{defects.misreport[e, t - 1] / 10:.1f} 千元)")
         order = headers.STATS_INDUSTRY_ALT if month % 100 % 4 == 0 else headers.STATS_INDUSTRY
-        _industry(landing, name, pop, cumulative, rows, published, defects.misreport[rows, t], t, month, order)
+        _industry(landing, name, pop, cumulative, rows, published, defects.misreport[rows, t], t, month, order,
+                  delivery_date(month, STATS_DAY))
         _projects(landing, projects, t, month)
     base = delivery_date(STATS_V2_MONTH, STATS_DAY)
     if STATS_V2_MONTH in window.delivered_months(STATS_DAY) and v2_due(base, window.as_of):
@@ -54,7 +57,7 @@ def write_stats(landing: Landing, pop: Population, projects: Projects, defects: 
         rows = defects.v2_rows
         name = f"stats_industry_{STATS_V2_MONTH}_v2.csv"
         _industry(landing, name, pop, cumulative, rows, codes[rows], np.zeros(len(rows), dtype=np.int64), t,
-                  STATS_V2_MONTH, headers.STATS_INDUSTRY)
+                  STATS_V2_MONTH, headers.STATS_INDUSTRY, v2_arrival(base))
         for e in rows.tolist():
             landing.note(f"stats/{name}: corrects 工业总产值 of {codes[e]} "
                          f"(+{defects.misreport[e, t] / 10:.1f} 千元 against stats_industry_{STATS_V2_MONTH}.csv)")
@@ -75,7 +78,8 @@ def _directory(landing: Landing, pop: Population, t: int, month: int) -> None:
         "投产年月": months_text(ent["started"].to_numpy()),
         "退库年月": months_text(exited, blank=~((exited > 0) & (exited <= month))),
     }
-    landing.write_csv("stats", f"stats_enterprise_{month}.csv", columns, headers.STATS_ENTERPRISE, **FORMAT)
+    landing.write_csv("stats", f"stats_enterprise_{month}.csv", columns, headers.STATS_ENTERPRISE,
+                      arrival=delivery_date(month, STATS_DAY), **FORMAT)
 
 
 def _industry(
@@ -89,6 +93,7 @@ def _industry(
     t: int,
     month: int,
     order: list[str],
+    arrival: date,
 ) -> None:
     """One monthly report; `shortfall` is missing from the published output (see StatsDefects)."""
     cum_output, cum_revenue, cum_profit = cumulative
@@ -102,7 +107,7 @@ def _industry(
         "利润总额_累计_千元": fixed(cum_profit[rows, t], 1),
         "从业人员期末人数": pop.employees[rows, t].astype(str).tolist(),
     }
-    landing.write_csv("stats", name, columns, order, **FORMAT)
+    landing.write_csv("stats", name, columns, order, arrival=arrival, **FORMAT)
 
 
 def _projects(landing: Landing, projects: Projects, t: int, month: int) -> None:
@@ -125,4 +130,5 @@ def _projects(landing: Landing, projects: Projects, t: int, month: int) -> None:
         "项目标签": p["tags"].tolist(),
         "竣工年月": months_text(completed, blank=~((completed > 0) & (completed <= month))),
     }
-    landing.write_csv("stats", f"stats_projects_{month}.csv", columns, headers.STATS_PROJECTS, **FORMAT)
+    landing.write_csv("stats", f"stats_projects_{month}.csv", columns, headers.STATS_PROJECTS,
+                      arrival=delivery_date(month, STATS_DAY), **FORMAT)

@@ -13,7 +13,7 @@ from . import headers
 from .defects import TYPO_MONTHS, corrupt_uscc, how_many
 from .enterprises import Population
 from .rng import stream
-from .schedule import TAX_DAY, add_months
+from .schedule import TAX_DAY, add_months, delivery_date
 from .writers import Landing, fixed
 
 ZERO_VAT_SHARE = 0.05  # returns with no VAT due (input tax carried forward)
@@ -56,5 +56,6 @@ def write_tax(landing: Landing, pop: Population, seed: int) -> None:
             "申报日期": [f"{filed_month // 100}-{filed_month % 100:02d}-{d:02d}" for d in filed_day[rows].tolist()],
         }
         order = headers.TAX_VAT_ALT if month % 100 % 3 == 0 else headers.TAX_VAT
-        landing.write_csv("tax", name, columns, order, encoding="gb18030", crlf=True, quote_all=True)
+        landing.write_csv("tax", name, columns, order, arrival=delivery_date(month, TAX_DAY), encoding="gb18030",
+                          crlf=True, quote_all=True)
 

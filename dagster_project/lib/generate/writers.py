@@ -124,6 +124,7 @@ class Landing:
     def __init__(self, root: Path):
         self.root = root
         self.files: list[str] = []
+        self.arrivals: dict[str, date] = {}  # file -> the day its provider delivered it
         self.rows: Counter[str] = Counter()
         self.defects: list[str] = []
 
@@ -147,17 +148,20 @@ class Landing:
                 "generate into an empty directory"
             )
 
-    def write(self, feed: str, name: str, data: bytes, rows: int) -> None:
+    def write(self, feed: str, name: str, data: bytes, rows: int, arrival: date) -> None:
+        """Write one delivered file; `arrival` is the day its provider delivered it."""
         folder = self.root / feed
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
         self.files.append(f"{feed}/{name}")
+        self.arrivals[f"{feed}/{name}"] = arrival
         self.rows[_DATASET.sub("", name.rsplit(".", 1)[0])] += rows
 
-    def write_csv(self, feed: str, name: str, columns: dict[str, Sequence[str]], order: Sequence[str], **fmt) -> None:
+    def write_csv(self, feed: str, name: str, columns: dict[str, Sequence[str]], order: Sequence[str], *,
+                  arrival: date, **fmt) -> None:
         rows = len(next(iter(columns.values())))
-        self.write(feed, name, csv_bytes(columns, order, **fmt), rows)
+        self.write(feed, name, csv_bytes(columns, order, **fmt), rows, arrival)
 
-    def write_xlsx(self, feed: str, name: str, sheet: Sheet, created: datetime) -> None:
+    def write_xlsx(self, feed: str, name: str, sheet: Sheet, created: datetime, *, arrival: date) -> None:
         rows = sum(1 for r in sheet.rows if r)
-        self.write(feed, name, xlsx_bytes([sheet], created), rows)
+        self.write(feed, name, xlsx_bytes([sheet], created), rows, arrival)
