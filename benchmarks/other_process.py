@@ -658,9 +658,9 @@ def build_projects(cal: Calendar, ent: Enterprises, scale: Scale, streams: Strea
     table["tags"] = [";".join(t) for t in tags]
     # Many 双百双新 projects enter the library during their preparation, months before they start.
     pre = np.array([("双百双新" in t) and rng.random() < 0.55 for t in tags])
-    table.loc[pre, "start"] = table.loc[pre, "entry"] + rng.geometric(1 / 9, pre.sum())
+    table.loc[pre, "start"] = table.loc[pre, "entry"] + np.minimum(rng.geometric(1 / 9, pre.sum()), 18)
 
-    push_mean = rng.normal(0.45, 0.2, len(year_list))  # the December push of each year ...
+    push_mean = rng.normal(0.45, 0.2, len(year_list))  # log level of each year's December push
     investment = np.zeros((P, T))
     equipment = np.zeros((P, T))
     completion = np.full(P, NEVER)
@@ -673,18 +673,16 @@ def build_projects(cal: Calendar, ent: Enterprises, scale: Scale, streams: Strea
         a, b = rng.uniform(1.4, 2.6), rng.uniform(1.6, 3.0)
         x = np.arange(D + 1) / D
         share = np.diff(_kumaraswamy(x, a, b))
-        if stall:
-            share = np.concatenate([share[:stall_at], np.full(stall_len, 0.0), share[stall_at:]])
+        if stall:  # months of near standstill (funding, permits) push the rest of the curve back
+            share = np.concatenate([share[:stall_at], np.full(stall_len, 0.003), share[stall_at:]])
         cal_idx = int(r["start"]) + np.arange(life)
         cal_month = np.array([month_add(months[0], int(c)) % 100 for c in cal_idx])
         cal_year = np.array([month_add(months[0], int(c)) // 100 for c in cal_idx])
         y_idx = np.clip(np.searchsorted(year_list, cal_year), 0, len(year_list) - 1)
         factor = np.exp(rng.normal(0, 0.35, life))  # lumpy months
         factor *= np.where(cal_month == 2, 0.55, 1.0) * np.where(cal_month == 1, 0.8, 1.0)
-        # ... varies by project and by year.
+        # The December push: the year's level, and each project's own response to it.
         factor *= np.where(cal_month == 12, np.exp(push_mean[y_idx] + rng.normal(0, 0.3, life)), 1.0)
-        if stall:
-            share[stall_at:stall_at + stall_len] = 0.003
         weights = share * factor
         total = r["planned"] * np.exp(rng.normal(-0.03, 0.1))
         monthly = total * weights / weights.sum()
@@ -987,8 +985,9 @@ def simulate_power(cal: Calendar, ent: Enterprises, accounts: pd.DataFrame, stre
     return np.round(kwh, 1)
 
 
-def write_power(landing: Landing, ent: Enterprises, accounts: pd.DataFrame, kwh: np.ndarray,
-                streams: Streams) -> None:
+def write_power(landing: Landing, accounts: pd.DataFrame, kwh: np.ndarray, streams: Streams) -> None:
+    """Weekly deliveries on Mondays (the seven days before, plus re-reads of the week before that) and
+    an account snapshot every fourth Monday."""
     rng = streams("meters")
     cal = landing.cal
     days = cal.day_ordinals
@@ -1435,7 +1434,7 @@ def write_landing(out: Path, seed: int, scale: str = "small", first_month: int =
     write_stats(landing, ent, projects, streams)
     write_tax(landing, ent, streams)
     accounts = build_accounts(cal, ent, streams)
-    write_power(landing, ent, accounts, simulate_power(cal, ent, accounts, streams), streams)
+    write_power(landing, accounts, simulate_power(cal, ent, accounts, streams), streams)
     write_customs(landing, ent, ref, streams)
     write_registers(landing, build_registers(cal, ent, streams), streams)
     arrivals = dict(sorted(landing.arrivals.items()))
