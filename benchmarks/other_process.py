@@ -1196,9 +1196,16 @@ def write_customs(landing: Landing, ent: Enterprises, ref: Reference, streams: S
 # ---------------------------------------------------------------------------------------------
 
 def _business_days(start: date, end: date) -> np.ndarray:
+    """Day ordinals of working days: weekdays outside the National Day week and the Spring Festival."""
     d = np.arange(start.toordinal(), end.toordinal() + 1)
     weekday = (d + 6) % 7  # date.fromordinal(1) is a Monday: ordinal 1 -> 0
-    return d[weekday < 5]
+    closed = np.zeros(len(d), dtype=bool)
+    for year in range(start.year, end.year + 1):
+        national = date(year, 10, 1).toordinal()
+        closed |= (d >= national) & (d < national + 7)
+        sf = SPRING_FESTIVAL[year].toordinal()
+        closed |= (d >= sf - 1) & (d < sf + 6)
+    return d[(weekday < 5) & ~closed]
 
 
 def _poisson_dates(rng: np.random.Generator, cal: Calendar, yearly: float, season: np.ndarray,
@@ -1268,7 +1275,7 @@ def build_registers(cal: Calendar, ent: Enterprises, streams: Streams) -> dict[s
         for d in _poisson_dates(rng, cal, yearly, season_k, 0.35):
             cand, w = _in_stats(ent, d)
             for i in _pick(rng, cand, w, 1):
-                apps.append([i, kind, f"{names[i][:6]}{d.year}年{'新品发布会' if kind == '新品发布会' else '产品订货会'}", d,
+                apps.append([i, kind, f"{names[i][:6]}{d.year}年{kind}", d,
                              round(float(np.exp(rng.normal(np.log(cost), 0.6))), -2)])
     for year in sorted({m // 100 for m in cal.months}):
         fairs = [("中国—东盟博览会", date(year, 9, int(rng.integers(14, 25))), 0.03),
@@ -1444,6 +1451,12 @@ def write_landing(out: Path, seed: int, scale: str = "small", first_month: int =
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return Result(out, arrivals_file, arrivals, dict(sorted(landing.rows.items())), len(ent.table),
                   len(projects.table), len(accounts))
+
+
+def load_arrivals(path: Path) -> dict[str, date]:
+    """The arrivals JSON read back: "<feed>/<file>" -> delivery date (the shape replay harnesses take)."""
+    files = json.loads(Path(path).read_text(encoding="utf-8"))["files"]
+    return {name: date.fromisoformat(day) for name, day in files.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
