@@ -907,24 +907,24 @@ def write_tax(landing: Landing, ent: Enterprises, streams: Streams) -> None:
 
 def build_accounts(cal: Calendar, ent: Enterprises, streams: Streams) -> pd.DataFrame:
     rng = streams("accounts")
-    t_ = ent.table
-    n = len(t_)
+    tab = ent.table
+    n = len(tab)
     counts = rng.choice([0, 1, 2, 3], n, p=[0.05, 0.72, 0.18, 0.05])
     owner = np.repeat(np.arange(n), counts)
     A = len(owner)
     numbers = 10_000_000 + rng.choice(90_000_000, A, replace=False)
-    city_digit = t_["city"].str[2:4].to_numpy()[owner]
-    size = np.exp(t_["log_size"].to_numpy())[owner]
+    city_digit = tab["city"].str[2:4].to_numpy()[owner]
+    size = np.exp(tab["log_size"].to_numpy())[owner]
     voltage = np.where(size > 40_000, np.where(rng.random(A) < 0.3, "220kV", "110kV"),
                        np.where(size > 6_000, np.where(rng.random(A) < 0.5, "35kV", "10kV"), "10kV"))
-    production = t_["production"].to_numpy()[owner]
+    production = tab["production"].to_numpy()[owner]
     prod_day = np.array([first_of(int(p)).toordinal() for p in production])
     opened = prod_day - rng.integers(20, 400, A)
     second = np.concatenate([[False], owner[1:] == owner[:-1]])
     opened = np.where(second, opened + rng.integers(0, 900, A), opened)
-    names = t_["name"].to_numpy()[owner].astype(object)
+    names = tab["name"].to_numpy()[owner].astype(object)
     names = np.where(second, names + "（二号表）", names)
-    holder = t_["uscc"].to_numpy()[owner].astype(object)
+    holder = tab["uscc"].to_numpy()[owner].astype(object)
     holder = np.where(rng.random(A) < 0.03, "", holder)  # the grid could not match the holder
     shares = np.ones(A)
     for i in np.unique(owner):
@@ -932,7 +932,7 @@ def build_accounts(cal: Calendar, ent: Enterprises, streams: Streams) -> pd.Data
         shares[at] = rng.dirichlet(np.full(len(at), 2.0))
     return pd.DataFrame({
         "number": [f"{c}{x:08d}" for c, x in zip(city_digit, numbers)],
-        "name": names, "uscc": holder, "county": t_["county"].to_numpy()[owner],
+        "name": names, "uscc": holder, "county": tab["county"].to_numpy()[owner],
         "metered": np.where(rng.random(A) < 0.07, "否", "是"), "voltage": voltage,
         "opened": opened, "owner": owner, "share": shares,
         "opened_text": [date.fromordinal(int(d)).isoformat() for d in opened],
@@ -942,10 +942,10 @@ def build_accounts(cal: Calendar, ent: Enterprises, streams: Streams) -> pd.Data
 def simulate_power(cal: Calendar, ent: Enterprises, accounts: pd.DataFrame, streams: Streams) -> np.ndarray:
     """(accounts, days) true daily kWh."""
     rng = streams("power")
-    t_ = ent.table
+    tab = ent.table
     n, T = ent.output.shape
-    division = t_["division"].to_numpy()
-    size = np.exp(t_["log_size"].to_numpy())
+    division = tab["division"].to_numpy()
+    size = np.exp(tab["log_size"].to_numpy())
     intensity = np.array([POWER_INTENSITY.get(d, DEFAULT_INTENSITY) for d in division])
     k = intensity * size * np.exp(rng.normal(0, 0.4, n))  # kWh per month at the enterprise's size
     beta_div = {d: rng.uniform(0.6, 0.98) for d in np.unique(division)}
