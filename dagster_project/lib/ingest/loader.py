@@ -41,9 +41,9 @@ import pyarrow.compute as pc
 from dagster_project.lib import refdata
 from dagster_project.lib.uscc import uscc_problem
 
-from . import datasets_of
+from . import FEEDS, datasets_of
 from .filenames import FileNameError, PeriodBounds, parse_name
-from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder
+from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder, scan_landing
 from .readers import FileRefused, TextTable, read_file
 from .spec import (
     EARLIEST_DATE,
@@ -157,6 +157,15 @@ def ingest_feed(
         raise
     outcomes += [FileOutcome(c.file_name, feed, c.action, c.reason) for c in changes]
     return outcomes
+
+
+def record_landing_root(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime | None = None,
+                        ) -> list[FileOutcome]:
+    """Report what lies at the landing root besides the feed folders (files, unknown folders,
+    links, ...): never read."""
+    ensure_raw_tables(con, [])
+    root = [stray for stray in scan_landing(landing, FEEDS).strays if stray.feed is None]
+    return [record_stray(con, stray, now or datetime.now()) for stray in root]
 
 
 def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray, now: datetime) -> FileOutcome:

@@ -17,6 +17,7 @@ connection, whose threads a fork would copy mid-flight.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -235,9 +236,30 @@ class GxSession:
             return None
         self.docs_dir.mkdir(parents=True, exist_ok=True)
         if self._not_rendered:
-            self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
+            with _left_as_it_was_on_error(self.docs_dir):
+                self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
             self._not_rendered = []
         return self.docs_dir / "index.html"
+
+
+@contextmanager
+def _left_as_it_was_on_error(site: Path):
+    """A Data Docs build that fails on the disk (full, turned read-only) leaves the site as it was:
+    the files it created (pages cut short or empty) are removed, and the index page it may have
+    cut short is put back. The OSError goes on to the caller."""
+    before = {p for p in site.rglob("*")}
+    index = site / "index.html"
+    saved = index.read_bytes() if index.is_file() else None
+    try:
+        yield
+    except OSError:
+        for path in sorted(set(site.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        if saved is not None:
+            with contextlib.suppress(OSError):
+                index.write_bytes(saved)
+        raise
 
 
 @contextmanager
