@@ -75,6 +75,9 @@ def scan_feed_folder(folder: Path, feed: str) -> tuple[list[Path], list[Stray]]:
             strays.append(Stray(name, feed, "hidden file (not read: a name starting with '.' is no delivery)"))
         elif what == "folder":
             strays.append(Stray(name + "/", feed, f"folder inside {feed}/ (not read: deliveries sit directly in {feed}/)"))
+        elif what.startswith("symbolic link"):
+            strays.append(Stray(name, feed, f"{what} (not read: a delivery is a regular file in the landing dir, a "
+                                            "link may point anywhere)"))
         else:
             strays.append(Stray(name, feed, f"{what} (not read: only regular files are deliveries)"))
     return files, strays
@@ -90,8 +93,7 @@ def _entries(folder: Path) -> dict[str, os.DirEntry]:
 
 def _kind(entry: os.DirEntry) -> str:
     if entry.is_symlink():
-        target = "a link pointing nowhere" if not os.path.exists(entry.path) else "a link"
-        return f"symbolic link ({target})"
+        return "symbolic link" if os.path.exists(entry.path) else "symbolic link pointing nowhere"
     mode = entry.stat(follow_symlinks=False).st_mode
     if stat.S_ISREG(mode):
         return "file"
