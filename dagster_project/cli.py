@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -216,6 +217,7 @@ def _refresh(settings: Settings, city_packs: bool) -> int:
             tags={AS_OF_TAG: as_of.isoformat()},
             raise_on_error=False,
         )
+        gc.collect()  # what a failed writer left open complains when collected: into the log, not the terminal
     if not result.success:
         failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         names = ", ".join(e.step_key for e in failed) or "run"
@@ -295,7 +297,10 @@ def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
         error = event.step_failure_data.error
         while error.cause is not None:  # the user code's own exception, not Dagster's wrapper
             error = error.cause
-        causes.append(f"{event.step_key}: {error.message.strip().splitlines()[0][:500]}")
+        message = " ".join(error.message.split())
+        if message.startswith("dagster."):  # Dagster's own error class says nothing to the user
+            message = message.split(": ", 1)[-1]
+        causes.append(f"{event.step_key}: {message[:500]}")
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         with contextlib.suppress(duckdb.CatalogException):
             rows = con.execute(

@@ -78,7 +78,7 @@ def test_a_header_only_report_blocks_every_run_until_its_correction(clean, tmp_p
         result = refresh(tmp_path)
         assert result.returncode == 1, f"run {attempt}: " + result.stdout[-2000:] + result.stderr[-2000:]
         assert "gxindustry refresh: FAILED in gx_raw_checks" in result.stderr
-        assert f"blocking: raw/stats_industry {OCTOBER}: not_empty (月报不为空): 0 rows" in result.stderr
+        assert f"blocking: raw/stats_industry {OCTOBER}: not_empty (月报不为空): rows 0" in result.stderr
 
     (tmp_path / "reports" / "data_docs").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(tmp_path / "reports" / "data_docs")
@@ -101,7 +101,7 @@ def test_a_delivery_removed_from_the_landing_dir_stops_counting_and_counts_again
     october.unlink()
     result = refresh(site)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert f"stats/{OCTOBER}: by landing: no longer in the landing dir" in result.stdout
+    assert f"stats/{OCTOBER}: by landing: no longer in the landing dir as a delivery" in result.stdout
     with duckdb.connect(str(site / "wh.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.stats_industry where _file = ?", [OCTOBER]).fetchone()[0] > 0
         assert con.execute("select count(*) from staging.stg_stats__industry where source_file = ?",

@@ -42,6 +42,24 @@ def test_a_data_docs_build_that_fills_the_disk_leaves_the_site_as_it_was(tmp_pat
     assert not (site / "validations" / "half").exists()
 
 
+def test_a_first_data_docs_build_that_fails_leaves_no_folder(tmp_path):
+    from dagster_project.lib.quality.gx_runner import GxSession
+
+    suite = next(s for s in load_suites() if s.name == "mart_dim_enterprise")
+    site = tmp_path / "reports" / "data_docs"
+    session = GxSession("run-1", site)
+    session.validate(suite, pd.DataFrame({"uscc": ["x"]}), run_values(date(2024, 11, 25)), "first")
+
+    def full_disk(**_):
+        (site / "index.html").write_bytes(b"")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    session.ctx.build_data_docs = full_disk
+    with pytest.raises(OSError):
+        session.build_docs()
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
 def _delivered(name: str) -> DeliveredFile:
     return DeliveredFile(name, INDUSTRY, name.split("_")[2][:6], 1)
 

@@ -71,10 +71,11 @@ def test_a_file_gone_from_the_landing_dir_is_withdrawn_and_reinstated_when_back(
 
     [outcome] = news(ingest_feed(con, landing, "stats", now=datetime(2024, 11, 27)))
     assert (outcome.status, outcome.file_name, outcome.message) == (
-        "withdrawn", "stats_industry_202410.csv", "no longer in the landing dir")
+        "withdrawn", "stats_industry_202410.csv", "no longer in the landing dir as a delivery")
     assert active_files(con) == ["stats_industry_202409.csv"]
     assert con.execute("select count(*) from raw.stats_industry").fetchone() == (4,)  # raw keeps every row
-    assert withdrawn_files(con) == {"stats_industry_202410.csv": "landing: no longer in the landing dir"}
+    assert withdrawn_files(con) == {
+        "stats_industry_202410.csv": "landing: no longer in the landing dir as a delivery"}
     assert full_refresh_reason(con, AS_OF).startswith("a delivery was withdrawn or reinstated since the last complete "
                                                       "build: stats_industry_202410.csv withdrawn")
     assert news(ingest_feed(con, landing, "stats")) == []  # recorded once
@@ -199,6 +200,9 @@ def test_a_withdrawal_clears_a_blocking_failure(tmp_path, con, session):
     assert observed == ("withdrawn", "已撤回", "withdrawn (operator: header only, the bureau re-sends it next week): "
                                              "earlier failures cleared")
     assert verdict(con, session, "run-3") == (True, set(), [])
+    reinstate(con, "stats_industry_202410.csv", "taken back")  # the same inputs as run 1: its verdict again
+    assert verdict(con, session, "run-4")[:2] == (False, {"stats_industry_202410.csv:not_empty",
+                                                        "stats_industry_202410.csv:unit_median_output"})
 
 
 def test_a_file_already_corrected_gets_its_final_verdict_in_the_first_run(tmp_path, con, session):

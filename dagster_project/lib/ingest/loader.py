@@ -145,7 +145,7 @@ def ingest_feed(
         outcomes = []
         for read in reads:
             outcomes.append(_write(con, read, feed, now, as_of))
-            if read.sha:
+            if read.delivered is not None:  # a file whose name is refused is no delivery
                 present[read.path.name] = read.sha
     outcomes += [record_stray(con, stray, now) for stray in strays]
     con.begin()

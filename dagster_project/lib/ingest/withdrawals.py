@@ -3,9 +3,10 @@
 A loaded delivery is withdrawn
 - by the operator: `gxindustry withdraw <file> --reason ...` (the file may stay in the landing dir;
   `--reinstate` takes the withdrawal back);
-- by the landing dir: a loaded file that is no longer there (deleted or moved away) is withdrawn
-  when its feed is next ingested, and reinstated if it comes back with the same bytes. So the
-  warehouse always says what a rebuild from the landing dir would say.
+- by the landing dir: a loaded file that is no longer there as a delivery (deleted, moved away,
+  replaced by a link, or under a name the rule now refuses) is withdrawn when its feed is next
+  ingested, and reinstated if it comes back with the same bytes. So the warehouse always says
+  what a rebuild from the landing dir would say.
 
 `raw._withdrawals` is an append-only log (withdrawn / reinstated, by whom, why, when); a file is
 withdrawn while the latest entry of either source says so (view `raw._withdrawn`; written with a
@@ -34,7 +35,7 @@ WITHDRAWN = "raw._withdrawn"
 ACTIVE = "raw_active"  # schema of the views dbt reads: raw rows of deliveries not withdrawn
 
 OPERATOR, LANDING = "operator", "landing"
-GONE_FROM_LANDING = "no longer in the landing dir"
+GONE_FROM_LANDING = "no longer in the landing dir as a delivery"
 BACK_IN_LANDING = "back in the landing dir with the same bytes"
 
 _DDL = f"""

@@ -20,7 +20,7 @@ import pandas as pd
 
 from dagster_project.lib.ingest.spec import Column, Dataset, Kind, supersession_key
 
-from dagster_project.lib.ingest.withdrawals import ACTIVE, WITHDRAWN, withdrawn_files
+from dagster_project.lib.ingest.withdrawals import ACTIVE, LOG, WITHDRAWN, withdrawn_files
 
 from .derive import typed
 
@@ -116,13 +116,29 @@ def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[De
         [ds.feed, ds.dataset, as_of],
     ).fetchall()
     last = last_validation(con, asset)
+    stale = reinstated_since_validated(con, asset)
     out, again = [], []
     for name, period, version, available_on in manifest:
-        if name not in last:
+        if name not in last or name in stale:
             out.append(Delivery(name, period, version, available_on))
         elif last[name]:
             again.append(Delivery(name, period, version, available_on, revalidation=True))
     return out + again
+
+
+def reinstated_since_validated(con, asset: str) -> set[str]:
+    """Files reinstated after their latest validation (which may be the `withdrawn` clearance):
+    validated again as new, so that their verdict is the one their bytes give."""
+    if not table_exists(con, RESULTS_TABLE) or not table_exists(con, LOG):
+        return set()
+    rows = con.execute(
+        f"""select w.file_name from {LOG} w
+            join (select file_name, max(checked_at) as checked_at from {RESULTS_TABLE}
+                  where asset = ? and file_name is not null group by file_name) v using (file_name)
+            where w.action = 'reinstated' group by w.file_name having max(w.recorded_at) > any_value(v.checked_at)""",
+        [asset],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def withdrawn_failures(con, ds: Dataset, asset: str) -> dict[str, str]:
