@@ -417,6 +417,17 @@ def backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_warehouse(args: argparse.Namespace, command: str) -> Path | None:
+    """The warehouse of `--warehouse` or the environment; None (said on stderr) when there is none."""
+    if args.warehouse:
+        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
+    warehouse = Settings.from_env().warehouse
+    if not warehouse.exists():
+        print(f"gxindustry {command}: no warehouse at {warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
+        return None
+    return warehouse
+
+
 def withdraw(args: argparse.Namespace) -> int:
     """Record that a loaded delivery is withdrawn (or reinstated): the next refresh leaves its rows
     out of everything; they stay in raw, and the landing dir is not touched."""
@@ -428,11 +439,8 @@ def withdraw(args: argparse.Namespace) -> int:
     from dagster_project.lib.ingest.withdrawals import withdraw as record_withdrawal
     from dagster_project.lib.lock import WarehouseBusy, warehouse_lock
 
-    if args.warehouse:
-        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
-    warehouse = Settings.from_env().warehouse
-    if not warehouse.exists():
-        print(f"gxindustry withdraw: no warehouse at {warehouse}", file=sys.stderr)
+    warehouse = _existing_warehouse(args, "withdraw")
+    if warehouse is None:
         return 2
     name = Path(args.file).name
     try:
@@ -459,11 +467,8 @@ def status(args: argparse.Namespace) -> int:
 
     from dagster_project.lib.status import freshness, last_runs
 
-    if args.warehouse:
-        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
-    warehouse = Settings.from_env().warehouse
-    if not warehouse.exists():
-        print(f"gxindustry status: no warehouse at {warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
+    warehouse = _existing_warehouse(args, "status")
+    if warehouse is None:
         return 2
     as_of = args.as_of or date.today()
     try:

@@ -19,23 +19,27 @@ WATERMARKS = {"staging.stg_power__daily": "built_as_of", "marts.fct_power_month"
 REQUESTS = "raw._full_refresh_requests"
 
 
-def _requests(con: duckdb.DuckDBPyConnection) -> str:
-    con.execute(f"create table if not exists {REQUESTS} (reason varchar, requested_at timestamp)")
-    return REQUESTS
-
-
 def request_full_refresh(con: duckdb.DuckDBPyConnection, reason: str, now: datetime) -> None:
-    con.execute(f"insert into {_requests(con)} values (?, ?)", [reason, now])
+    con.execute(f"create schema if not exists raw; "
+                f"create table if not exists {REQUESTS} (reason varchar, requested_at timestamp)")
+    con.execute(f"insert into {REQUESTS} values (?, ?)", [reason, now])
+
+
+def _pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                         "and table_name = '_full_refresh_requests'").fetchone()[0]
+    return [r[0] for r in con.execute(f"select reason from {REQUESTS} order by requested_at").fetchall()] if exists else []
 
 
 def clear_full_refresh_requests(con: duckdb.DuckDBPyConnection) -> None:
     """After a complete build: what was asked for is done."""
-    con.execute(f"delete from {_requests(con)}")
+    if _pending(con):
+        con.execute(f"delete from {REQUESTS}")
 
 
 def full_refresh_reason(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
     """Why this build must be a full refresh, or None when an incremental build is exact."""
-    requests = [r[0] for r in con.execute(f"select reason from {_requests(con)} order by requested_at").fetchall()]
+    requests = _pending(con)
     if requests:
         more = f" (and {len(requests) - 1} more)" if len(requests) > 1 else ""
         return f"a delivery was withdrawn or reinstated since the last complete build: {requests[-1]}{more}"
