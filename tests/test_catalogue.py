@@ -130,9 +130,10 @@ def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):
         Parameters.from_file(catalogue, path)
 
 
-def test_every_number_parameter_declares_its_range(catalogue):
-    """Finance's overrides are checked against these: a rate in [0, 100] %, a cap or threshold >= 0."""
-    numbers = [p for p in catalogue.parameters.values() if p.type in ("decimal", "integer")]
+def test_every_number_parameter_of_a_measure_declares_its_range(catalogue):
+    """Finance's overrides are checked against these: a rate in [0, 100] %, a cap or threshold >= 0.
+    (The forecast settings may declare ranges the same way; their values are checked finite.)"""
+    numbers = [p for m in catalogue.measures for p in m.parameters if p.type in ("decimal", "integer")]
     assert [p.id for p in numbers if p.min is None and p.max is None] == []
     for p in numbers:
         if p.unit in ("%", "百分点") and not p.id.endswith("growth"):
