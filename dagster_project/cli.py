@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
     sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
 
+    _withdraw_options(sub.add_parser("withdraw", help="withdraw a loaded delivery (its rows stay in raw, unused)"))
+
     st = sub.add_parser("status", help="deliveries, feed freshness and the last runs of a warehouse")
     st.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
     st.add_argument("--as-of", type=date.fromisoformat, help="judge freshness as of this date (default: today)")
@@ -78,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(backtest(args))
     if args.command == "status":
         raise SystemExit(status(args))
+    if args.command == "withdraw":
+        raise SystemExit(withdraw(args))
 
 
 def _refresh_options(p: argparse.ArgumentParser) -> None:
@@ -88,6 +93,13 @@ def _refresh_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (env {ENV_AS_OF}; default: latest data date)")
     p.add_argument("--city-packs", action="store_true",
                    help="also write both workbooks filtered to each prefecture (<reports>/<as_of>/cities/)")
+
+
+def _withdraw_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the delivered file, by name (stats_industry_202410.csv) or path in the landing dir")
+    p.add_argument("--reason", required=True, help="why (kept in raw._withdrawals)")
+    p.add_argument("--reinstate", action="store_true", help="take back an earlier withdrawal of the file")
+    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
@@ -182,14 +194,18 @@ def refresh(settings: Settings, city_packs: bool = False) -> int:
 
 
 def _refresh(settings: Settings, city_packs: bool) -> int:
-    from dagster_project.lib.ingest import landing_as_of
+    from dagster_project.lib.ingest import landing_span
 
     settings.export()
-    as_of = settings.as_of or landing_as_of(settings.landing)
-    if as_of is None:
+    problem = _check_params(settings) or _check_writable(settings)
+    if problem:
+        print(f"gxindustry refresh: {problem}", file=sys.stderr)
+        return 2
+    span = landing_span(settings.landing, _withdrawn_names(settings.warehouse))
+    if span is None:
         print(f"gxindustry refresh: no deliveries in {settings.landing} (run `gxindustry generate` first)", file=sys.stderr)
         return 2
-    problem = _check_params(settings)
+    as_of, problem = _run_as_of(settings.as_of, *span)
     if problem:
         print(f"gxindustry refresh: {problem}", file=sys.stderr)
         return 2
@@ -201,6 +217,7 @@ def _refresh(settings: Settings, city_packs: bool) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     print(f"refresh as of {as_of}: landing {settings.landing} -> warehouse {settings.warehouse}")
     print(f"full log (dbt output included): {log}", flush=True)
+    started = datetime.now()
     job = defs.resolve_job_def("weekly_refresh")
     with open(log, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         result = job.execute_in_process(
@@ -212,13 +229,113 @@ def _refresh(settings: Settings, city_packs: bool) -> int:
             tags={AS_OF_TAG: as_of.isoformat()},
             raise_on_error=False,
         )
+        gc.collect()  # what a failed writer left open complains when collected: into the log, not the terminal
     if not result.success:
         failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         names = ", ".join(e.step_key for e in failed) or "run"
         print(f"gxindustry refresh: FAILED in {names} (run {result.run_id})", file=sys.stderr)
+        for cause in _failure_causes(settings, result.run_id, failed):
+            print(f"  {cause}", file=sys.stderr)
+        print(f"  full log: {log}", file=sys.stderr)
         return 1
-    _print_summary(settings, as_of)
+    _print_summary(settings, as_of, started)
     return 0
+
+
+# Beyond this many days after the latest delivery, an as-of date is worth a warning (power arrives weekly).
+STALE_AS_OF_DAYS = 7
+
+
+def _run_as_of(given: date | None, first, last) -> tuple[date | None, str | None]:
+    """The run's as-of date (`given`, or the latest delivery's arrival) and why it is refused, if it
+    is. The data's span is from the first delivery's arrival (`first`, a DeliveredFile) to today:
+    before it nothing has arrived (a run would still evaluate the registers and the policy on no
+    data); after today no delivery can have arrived. After the latest delivery by more than a
+    week, the run goes on with a warning: the feeds will be reported stale."""
+    if given is None:
+        return last.available_on, None
+    today = date.today()
+    if given > today:
+        return None, (f"as-of date {given} (--as-of / {ENV_AS_OF}) is after today ({today}): "
+                      "no delivery can have arrived by then")
+    if given < first.available_on:
+        return None, (f"as-of date {given} (--as-of / {ENV_AS_OF}) is before any delivery had arrived: the first, "
+                      f"{first.dataset.feed}/{first.name}, counts from {first.available_on}")
+    gap = (given - last.available_on).days
+    if gap > STALE_AS_OF_DAYS:
+        print(f"gxindustry refresh: warning: as-of date {given} is {gap} days after the latest delivery "
+              f"({last.dataset.feed}/{last.name}, {last.available_on}): the run uses what had arrived by then "
+              "and reports the feeds as stale", file=sys.stderr)
+    return given, None
+
+
+def _check_writable(settings: Settings) -> str | None:
+    """Refuse before anything runs when the reports or the warehouse folder cannot be written."""
+    import tempfile
+
+    for what, folder in (("reports folder", settings.reports), ("warehouse folder", settings.warehouse.parent),
+                         ("log folder", settings.warehouse.parent / "logs")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".gxindustry-write-test-"):
+                pass
+        except OSError as exc:
+            return f"cannot write to the {what} {folder}: {exc.strerror or exc}"
+    return None
+
+
+def _withdrawn_names(warehouse: Path) -> set[str]:
+    """Files withdrawn in this warehouse (they do not count for the default as-of date)."""
+    import duckdb
+
+    from dagster_project.lib.ingest.withdrawals import withdrawn_names
+
+    if not warehouse.exists():
+        return set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return withdrawn_names(con)
+
+
+MAX_CAUSES = 10
+
+
+def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
+    """What made the run fail, in words: each failed step's own error, the blocking expectations
+    not met in this run (file, expectation, what was observed), dbt's errors."""
+    import duckdb
+
+    causes = []
+    for event in failed:
+        error = event.step_failure_data.error
+        while error.cause is not None:  # the user code's own exception, not Dagster's wrapper
+            error = error.cause
+        message = " ".join(error.message.split())
+        if message.startswith("dagster."):  # Dagster's own error class says nothing to the user
+            message = message.split(": ", 1)[-1]
+        causes.append(f"{event.step_key}: {message[:500]}")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        with contextlib.suppress(duckdb.CatalogException):
+            rows = con.execute(
+                """select asset, coalesce(file_name, ''), expectation, label, observed_value
+                   from marts.dq_check_results where run_id = ? and severity = 'blocking' and not success
+                   order by asset, file_name, expectation""", [run_id]).fetchall()
+            causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}"
+                       for asset, name, expectation, label, observed in rows[:MAX_CAUSES]]
+            if len(rows) > MAX_CAUSES:
+                causes.append(f"… {len(rows) - MAX_CAUSES} more: select * from marts.dq_check_results_latest "
+                              "where outcome = 'fail'")
+    if any(e.step_key == "warehouse_models" for e in failed):
+        causes += _dbt_errors(settings.dbt_target / "run_results.json")
+    return causes
+
+
+def _dbt_errors(run_results: Path) -> list[str]:
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [f"dbt {r['unique_id']}: {(r.get('message') or '').strip().splitlines()[0][:500]}"
+            for r in results if r.get("status") in ("error", "fail")][:MAX_CAUSES]
 
 
 def _check_params(settings: Settings) -> str | None:
@@ -235,14 +352,20 @@ def _check_params(settings: Settings) -> str | None:
     return None
 
 
-def _print_summary(settings: Settings, as_of: date) -> None:
+def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
     import duckdb
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         files = con.execute(
-            "select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest group by feed order by feed"
+            """select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest
+               where file_name not in (select file_name from raw._withdrawn) group by feed order by feed"""
         ).fetchall()
-        refused = con.execute("select feed, file_name, reason from raw._file_refusals order by feed, file_name").fetchall()
+        # What this run found in the landing dir and did not load (refused, or not read at all).
+        refused = con.execute(
+            """select coalesce(feed, ''), case when feed is null or starts_with(file_name, feed || '/')
+                                               then file_name else feed || '/' || file_name end, reason
+               from raw._file_refusals where last_seen_at >= ? order by 1, 2""", [started]).fetchall()
+        withdrawn = con.execute("select feed, file_name, source, reason from raw._withdrawn order by all").fetchall()
         budget = con.execute(
             "select scenario, awards, amount_yuan from marts.policy_budget_rollup where level = 'total'"
         ).fetchall()
@@ -252,9 +375,13 @@ def _print_summary(settings: Settings, as_of: date) -> None:
     for feed, n, accepted, rejected in files:
         print(f"{feed:<10} {n:>6} {accepted:>14} {rejected:>14}")
     if refused:
-        print(f"\n{len(refused)} file(s) refused (left untouched in the landing dir):")
-        for feed, name, reason in refused:
-            print(f"  {feed}/{name}: {reason}")
+        print(f"\n{len(refused)} file(s) refused or not read (left untouched in the landing dir):")
+        for _, name, reason in refused:
+            print(f"  {name}: {reason}")
+    if withdrawn:
+        print(f"\n{len(withdrawn)} delivery(ies) withdrawn (rows kept in raw, not used; select * from raw._withdrawn):")
+        for feed, name, source, reason in withdrawn:
+            print(f"  {feed}/{name}: by {source}: {reason}")
     print("rejected rows and their reasons: select * from raw._rejected_rows")
     totals = {scenario: (n, amount) for scenario, n, amount in budget}
     if totals:
@@ -283,19 +410,67 @@ def backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_warehouse(args: argparse.Namespace, command: str) -> Path | None:
+    """The warehouse of `--warehouse` or the environment; None (said on stderr) when there is none."""
+    if args.warehouse:
+        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
+    warehouse = Settings.from_env().warehouse
+    if not warehouse.exists():
+        print(f"gxindustry {command}: no warehouse at {warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
+        return None
+    return warehouse
+
+
+def withdraw(args: argparse.Namespace) -> int:
+    """Record that a loaded delivery is withdrawn (or reinstated): the next refresh leaves its rows
+    out of everything; they stay in raw, and the landing dir is not touched."""
+    import duckdb
+
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.ingest.withdrawals import WithdrawalError, reinstate
+    from dagster_project.lib.ingest.withdrawals import withdraw as record_withdrawal
+    from dagster_project.lib.lock import WarehouseBusy, warehouse_lock
+
+    warehouse = _existing_warehouse(args, "withdraw")
+    if warehouse is None:
+        return 2
+    name = Path(args.file).name
+    try:
+        with warehouse_lock(warehouse), duckdb.connect(str(warehouse)) as con:
+            ensure_raw_tables(con, DATASETS)
+            con.begin()
+            change = (reinstate if args.reinstate else record_withdrawal)(con, name, args.reason)
+            con.commit()
+    except WarehouseBusy as exc:
+        print(f"gxindustry withdraw: {exc}", file=sys.stderr)
+        return 3
+    except WithdrawalError as exc:
+        print(f"gxindustry withdraw: {exc}", file=sys.stderr)
+        return 2
+    effect = ("its rows are used again" if args.reinstate
+              else "its rows stay in raw and are no longer used; a blocking failure of it is cleared")
+    print(f"{change.action} {change.feed}/{change.file_name}: {change.reason}\n"
+          f"from the next refresh on, {effect} (raw._withdrawals)")
+    return 0
+
+
 def status(args: argparse.Namespace) -> int:
     import duckdb
 
     from dagster_project.lib.status import freshness, last_runs
 
-    if args.warehouse:
-        os.environ[ENV_WAREHOUSE] = str(args.warehouse)
-    warehouse = Settings.from_env().warehouse
-    if not warehouse.exists():
-        print(f"gxindustry status: no warehouse at {warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
+    warehouse = _existing_warehouse(args, "status")
+    if warehouse is None:
         return 2
     as_of = args.as_of or date.today()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException:  # DuckDB has one writer, and a reader cannot open a file being written
+        print(f"gxindustry status: {warehouse} is being written by a running refresh{_lock_holder(warehouse)}; "
+              "ask again when it has finished", file=sys.stderr)
+        return 3
+    with con:
         feeds = freshness(con, as_of)
         runs = last_runs(con)
         refused = con.execute("select count(*) from raw._file_refusals").fetchone()[0]
@@ -309,3 +484,12 @@ def status(args: argparse.Namespace) -> int:
         print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {base / 10_000:,.2f}万元 "
               f"(range {low / 10_000:,.2f}–{high / 10_000:,.2f}), {n} beneficiaries, parameters {fingerprint}")
     return 0
+
+
+def _lock_holder(warehouse: Path) -> str:
+    """' (pid N)' of the refresh holding the warehouse lock, if it says."""
+    try:
+        pid = warehouse.with_name(warehouse.name + ".lock").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""

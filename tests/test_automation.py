@@ -25,7 +25,8 @@ def test_landing_sensor_waits_for_a_settled_set_of_new_files(tmp_path, monkeypat
     sensor = defs.resolve_sensor_def("landing_sensor")
     (tmp_path / "landing" / "power").mkdir(parents=True)
     assert sensor.evaluate_tick(dg.build_sensor_context()).skip_message == "no new deliveries"
-    (tmp_path / "landing" / "power" / "power_daily_20241125.csv").write_text("x")
+    (tmp_path / "landing" / "power" / "power_daily_20241125.csv").write_text("用电户号,日期,用电量_千瓦时,数据标志\n")
+    (tmp_path / "landing" / "power" / "power_daily_20241202.csv").write_text("x")  # refused: no as-of from it
     (tmp_path / "landing" / "power" / "notes.txt").write_text("not a delivery")
     first = sensor.evaluate_tick(dg.build_sensor_context())
     assert "waiting one tick" in first.skip_message

@@ -84,6 +84,10 @@ def _param(data, pid):
         (lambda d: _param(d, "M02.min_output").update(unit="千克"), "unit"),
         (lambda d: _param(d, "M02.min_output").update(value="lots"), "is not a decimal"),
         (lambda d: d["measures"].pop(5) and d["measures"][5].update(number=6), "does not match number"),
+        (lambda d: _param(d, "M02.rate").update(value=120), "M02.rate = 120 is outside the allowed range: 0 to 100 %"),
+        (lambda d: _param(d, "M02.cap").update(value=-1), "M02.cap = -1 is outside the allowed range: at least 0 万元"),
+        (lambda d: _param(d, "M02.rate").update(min=5, max=1), "M02.rate: min 5 is above max 1"),
+        (lambda d: _param(d, "M01.new_production_since").update(min=1), "min/max only for decimal and integer"),
     ],
 )
 def test_schema_errors_are_reported(tmp_path, edit, message):
@@ -111,6 +115,12 @@ def test_overrides_are_typed_and_recorded(tmp_path, catalogue):
         ("M22.lookback_months: 6.5\n", "M22.lookback_months: 6.5 is not a integer"),
         ("M02.cap: null\n", "M02.cap: a value is required"),
         ("- M02.rate\n", "expected a mapping"),
+        ("M02.rate: .nan\n", "bad.yaml: M02.rate = NaN: not a finite number (allowed: 0 to 100 %)"),
+        ("M02.rate: .inf\n", "bad.yaml: M02.rate = Infinity: not a finite number (allowed: 0 to 100 %)"),
+        ("M02.rate: 5000\n", "bad.yaml: M02.rate = 5000 is outside the allowed range: 0 to 100 %"),
+        ("M02.rate: -5\n", "bad.yaml: M02.rate = -5 is outside the allowed range: 0 to 100 %"),
+        ("M24.cap: -1\n", "bad.yaml: M24.cap = -1 is outside the allowed range: at least 0 万元"),
+        ("M22.lookback_months: 0\n", "bad.yaml: M22.lookback_months = 0 is outside the allowed range: 1 to 120 个月"),
     ],
 )
 def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):
@@ -118,6 +128,20 @@ def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogueError, match=re.escape(message)):
         Parameters.from_file(catalogue, path)
+
+
+def test_every_number_parameter_of_a_measure_declares_its_range(catalogue):
+    """Finance's overrides are checked against these: a rate in [0, 100] %, a cap or threshold >= 0.
+    (The forecast settings may declare ranges the same way; their values are checked finite.)"""
+    numbers = [p for m in catalogue.measures for p in m.parameters if p.type in ("decimal", "integer")]
+    assert [p.id for p in numbers if p.min is None and p.max is None] == []
+    for p in numbers:
+        if p.unit in ("%", "百分点") and not p.id.endswith("growth"):
+            assert (p.min, p.max) == (0, 100), p.id
+        if p.unit in ("元", "万元", "亿元"):
+            assert p.min == 0, p.id
+    edges = Parameters(catalogue, {"M02.rate": 0, "M20.rate": 100, "M24.cap": 0, "M02.min_growth": -100}, "edges.yaml")
+    assert edges.base("M20.rate") == 1
 
 
 def test_no_parameter_value_is_written_as_a_literal_in_the_rules(catalogue):

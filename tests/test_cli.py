@@ -99,3 +99,60 @@ def test_the_manifest_is_reparsed_when_a_project_file_is_newer_and_not_for_dbt_o
     assert not manifest_is_current(project)
     (project / "target" / "manifest.json").unlink()
     assert not manifest_is_current(project)
+
+
+def _landing_with_one_power_file(tmp_path: Path) -> Path:
+    (tmp_path / "landing" / "power").mkdir(parents=True)
+    (tmp_path / "landing" / "power" / "power_daily_20241125.csv").write_text("用电户号,日期,用电量_千瓦时,数据标志\n")
+    return tmp_path / "landing"
+
+
+def test_an_as_of_date_outside_the_data_is_refused_before_anything_runs(tmp_path):
+    landing, warehouse = _landing_with_one_power_file(tmp_path), tmp_path / "wh.duckdb"
+    early = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2000-01-01",
+                env_home=tmp_path)
+    assert early.returncode == 2
+    assert early.stderr == ("gxindustry refresh: as-of date 2000-01-01 (--as-of / GXINDUSTRY_AS_OF) is before any "
+                            "delivery had arrived: the first, power/power_daily_20241125.csv, counts from 2024-11-25\n")
+    late = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2999-01-01",
+               env_home=tmp_path)
+    assert late.returncode == 2
+    assert late.stderr.startswith("gxindustry refresh: as-of date 2999-01-01 (--as-of / GXINDUSTRY_AS_OF) is after "
+                                  "today (")
+    assert not warehouse.exists()
+
+
+def test_a_parameter_override_out_of_range_is_refused_before_anything_runs(tmp_path):
+    landing, warehouse = _landing_with_one_power_file(tmp_path), tmp_path / "wh.duckdb"
+    params = tmp_path / "finance.yaml"
+    for value, message in ((".nan", "M02.rate = NaN: not a finite number (allowed: 0 to 100 %)"),
+                           ("5000", "M02.rate = 5000 is outside the allowed range: 0 to 100 %"),
+                           ("-5", "M02.rate = -5 is outside the allowed range: 0 to 100 %")):
+        params.write_text(f"M02.rate: {value}\n", encoding="utf-8")
+        result = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--params", str(params),
+                     env_home=tmp_path)
+        assert (result.returncode, result.stderr) == (2, f"gxindustry refresh: finance.yaml: {message}\n")
+    assert not warehouse.exists()
+
+
+def test_an_unwritable_reports_folder_is_refused_before_anything_runs(tmp_path):
+    landing, warehouse = _landing_with_one_power_file(tmp_path), tmp_path / "wh.duckdb"
+    (tmp_path / "disk").write_text("a file where the reports' parent folder should be")
+    reports = tmp_path / "disk" / "reports"
+    result = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--reports", str(reports),
+                 env_home=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"gxindustry refresh: cannot write to the reports folder {reports}: Not a directory\n"
+    assert not warehouse.exists() and not (tmp_path / "logs").exists()
+
+
+def test_status_while_a_refresh_writes_the_warehouse_says_so(tmp_path):
+    import duckdb
+
+    warehouse = tmp_path / "wh.duckdb"
+    warehouse.with_name("wh.duckdb.lock").write_text("4242")
+    with duckdb.connect(str(warehouse)):  # a refresh holds DuckDB's one writer
+        result = run("status", "--warehouse", str(warehouse), env_home=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr == (f"gxindustry status: {warehouse} is being written by a running refresh (pid 4242); "
+                             "ask again when it has finished\n")

@@ -8,19 +8,18 @@ import dagster as dg
 from dagster_project.lib.alerts import Alert, raise_alert
 from dagster_project.lib.ingest import FEEDS, datasets_of, landing_as_of
 from dagster_project.lib.ingest.filenames import FileNameError, parse_name
+from dagster_project.lib.ingest.landing import scan_landing
+from dagster_project.lib.ingest.withdrawals import withdrawn_names
 from dagster_project.settings import Settings
 
 from .resources import AS_OF_TAG, GxSettings
 
 
 def new_deliveries(settings: Settings, loaded: set[str]) -> list[str]:
-    """Names of correctly named files in the landing dir that are not in the manifest yet."""
+    """Names of correctly named regular files in the feed folders that are not in the manifest yet."""
     found = []
-    for feed in FEEDS:
-        folder = settings.landing / feed
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
+    for feed, paths in scan_landing(settings.landing, FEEDS).files.items():
+        for path in paths:
             try:
                 parse_name(path.name, feed, datasets_of(feed))
             except FileNameError:
@@ -30,15 +29,16 @@ def new_deliveries(settings: Settings, loaded: set[str]) -> list[str]:
     return found
 
 
-def _loaded_files(settings: Settings) -> set[str] | None:
-    """File names in the manifest; None while a refresh holds the warehouse (try again next tick)."""
+def _loaded_files(settings: Settings) -> tuple[set[str], set[str]] | None:
+    """File names in the manifest, and those withdrawn; None while a refresh holds the warehouse
+    (try again next tick)."""
     import duckdb
 
     if not settings.warehouse.exists():
-        return set()
+        return set(), set()
     try:
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            return {r[0] for r in con.execute("select file_name from raw._manifest").fetchall()}
+            return {r[0] for r in con.execute("select file_name from raw._manifest").fetchall()}, withdrawn_names(con)
     except duckdb.Error:
         return None
 
@@ -48,9 +48,10 @@ def landing_sensor_factory(job) -> dg.SensorDefinition:
                description="Starts the refresh when new deliveries have landed and stayed unchanged for a tick.")
     def landing_sensor(context: dg.SensorEvaluationContext):
         settings = Settings.from_env()
-        loaded = _loaded_files(settings)
-        if loaded is None:
+        known = _loaded_files(settings)
+        if known is None:
             return dg.SkipReason("the warehouse is busy (a refresh is running)")
+        loaded, withdrawn = known
         new = new_deliveries(settings, loaded)
         if not new:
             return dg.SkipReason("no new deliveries")
@@ -60,7 +61,7 @@ def landing_sensor_factory(job) -> dg.SensorDefinition:
         if context.cursor != fingerprint:
             context.update_cursor(fingerprint)
             return dg.SkipReason(f"{len(new)} new file(s); waiting one tick for the set to settle")
-        as_of = landing_as_of(settings.landing)
+        as_of = landing_as_of(settings.landing, withdrawn)
         return dg.RunRequest(run_key=fingerprint, tags={AS_OF_TAG: as_of.isoformat()} if as_of else {})
 
     return landing_sensor

@@ -81,7 +81,12 @@ def _run(context: dg.AssetCheckExecutionContext, settings: GxSettings, suites: l
     session = _session(context.run.run_id, resolved.reports / "data_docs")
     with settings.connect() as con:
         results = validate_suites(con, wanted, as_of, session, context.run.run_id)
-    docs = session.build_docs()
+    try:
+        docs = session.build_docs()
+    except OSError as exc:  # the report of the checks, not their outcome: the run goes on
+        docs = None
+        context.log.warning(f"Data Docs not written ({exc}); nothing of this build is left in "
+                            f"{resolved.reports / 'data_docs'}; the results are in {RESULTS_TABLE}")
     _log_failures(context, results)
     for result in results:
         suite = result.suite

@@ -24,7 +24,7 @@ from dagster_project.lib.dbt_selection import (
     record_build,
     unchanged_in_build_order,
 )
-from dagster_project.lib.incremental import full_refresh_reason
+from dagster_project.lib.incremental import clear_full_refresh_requests, full_refresh_reason
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.paths import DBT_PROJECT_DIR
@@ -86,6 +86,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     if not context.is_subset:  # building a few models is not a complete build
         with settings.connect() as con:
             record_build(con, context.run_id, as_of, plan.loaded_to, fingerprint)
+            clear_full_refresh_requests(con)
 
 
 def _with_earlier_results(context: dg.AssetExecutionContext, plan: BuildPlan) -> tuple[BuildPlan, dict]:

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.lib.ingest import landing_as_of
+from dagster_project.lib.ingest.withdrawals import withdrawn_names
 from dagster_project.settings import Settings, duckdb_memory_limit
 
 AS_OF_TAG = "gxindustry/as_of"
@@ -34,7 +35,11 @@ class GxSettings(dg.ConfigurableResource):
         if tag:
             return date.fromisoformat(tag)
         settings = self.resolved()
-        found = settings.as_of or landing_as_of(settings.landing)
+        if settings.as_of:
+            return settings.as_of
+        with self.connect() as con:
+            withdrawn = withdrawn_names(con)
+        found = landing_as_of(settings.landing, withdrawn)
         if found is None:
             raise dg.Failure(f"no as-of date: no dated deliveries in {settings.landing} and none given")
         return found

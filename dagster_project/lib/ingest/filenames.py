@@ -1,14 +1,21 @@
-"""The naming rule of FEEDS.md: `<feed>_<dataset>_<period>[_v<N>].<ext>`."""
+"""The naming rule of FEEDS.md: `<feed>_<dataset>_<period>[_v<N>].<ext>`.
+
+Strict: ASCII digits only (a full-width ０-９ is a digit to Python, not to DuckDB), a period that
+can hold data (not after today, not before the policy's history) and a bounded `_vN`. A name that
+passes is safe to store and to cast everywhere downstream.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
-from .spec import Dataset, DeliveredFile, PeriodKind
+from .spec import MAX_VERSION, Dataset, DeliveredFile, PeriodKind
 
 _NAME = re.compile(
-    r"^(?P<feed>[a-z]+)_(?P<dataset>[a-z_]+?)(?:_(?P<period>\d{6}|\d{8}))?(?:_v(?P<version>\d+))?\.(?P<ext>[a-z]+)$"
+    r"^(?P<feed>[a-z]+)_(?P<dataset>[a-z_]+?)(?:_(?P<period>\d{6}|\d{8}))?(?:_v(?P<version>\d+))?\.(?P<ext>[a-z]+)$",
+    re.ASCII,
 )
 
 
@@ -16,10 +23,30 @@ class FileNameError(ValueError):
     """A landed file whose name does not follow the rule (reported, left alone)."""
 
 
-def parse_name(name: str, feed_dir: str, datasets: tuple[Dataset, ...]) -> DeliveredFile:
+@dataclass(frozen=True)
+class PeriodBounds:
+    """The periods a delivery can carry: from the first month of the policy's history to today."""
+
+    earliest: date
+    today: date
+
+    @classmethod
+    def of_policy(cls, today: date | None = None) -> PeriodBounds:
+        """The policy's history starts in January of the year before its base year (2022-01 for the
+        2024 measures): the base quarter's year and the year before it, which the forecast of the
+        base year and a backtest of it read."""
+        from dagster_project.lib.measures.catalogue import load_catalogue
+
+        base_year = load_catalogue().document.base_quarter.start.year
+        return cls(date(base_year - 1, 1, 1), today or date.today())
+
+
+def parse_name(name: str, feed_dir: str, datasets: tuple[Dataset, ...], bounds: PeriodBounds | None = None,
+               ) -> DeliveredFile:
     m = _NAME.match(name)
     if not m:
-        raise FileNameError(f"{feed_dir}/{name}: name does not match <feed>_<dataset>_<period>[_v<N>].<ext>")
+        raise FileNameError(f"{feed_dir}/{name}: name does not match <feed>_<dataset>_<period>[_v<N>].<ext> "
+                            "(lower-case ASCII letters, ASCII digits)")
     feed, dataset_name, period, version, ext = m.group("feed", "dataset", "period", "version", "ext")
     if feed != feed_dir:
         raise FileNameError(f"{feed_dir}/{name}: feed prefix {feed!r} does not match its folder {feed_dir!r}")
@@ -33,33 +60,25 @@ def parse_name(name: str, feed_dir: str, datasets: tuple[Dataset, ...]) -> Deliv
     if len(period or "") != expected:
         what = {6: "a YYYYMM period", 8: "a YYYYMMDD delivery date", 0: "no period"}[expected]
         raise FileNameError(f"{feed_dir}/{name}: {dataset.table} files carry {what}")
-    if period and not _valid_period(period):
-        raise FileNameError(f"{feed_dir}/{name}: period {period} is not a real month/date")
-    if version is not None and int(version) < 2:
-        raise FileNameError(f"{feed_dir}/{name}: re-delivery suffix must be _v2 or higher")
+    if period:
+        start = _period_start(period)
+        if start is None:
+            raise FileNameError(f"{feed_dir}/{name}: period {period} is not a real month/date")
+        bounds = bounds or PeriodBounds.of_policy()
+        if start > bounds.today:
+            raise FileNameError(f"{feed_dir}/{name}: period {period} is after today ({bounds.today}): "
+                                "no delivery can carry it yet")
+        if start < bounds.earliest:
+            raise FileNameError(f"{feed_dir}/{name}: period {period} is before the policy's history, which "
+                                f"starts in {bounds.earliest:%Y-%m}")
+    if version is not None and not 2 <= int(version) <= MAX_VERSION:
+        raise FileNameError(f"{feed_dir}/{name}: re-delivery suffix must be _v2 to _v{MAX_VERSION}")
     return DeliveredFile(name=name, dataset=dataset, period=period, version=int(version or 1))
 
 
-def _valid_period(period: str) -> bool:
+def _period_start(period: str) -> date | None:
+    """The first day a period covers (the month's first, or the delivery date); None if not a real one."""
     try:
-        date(int(period[:4]), int(period[4:6]), int(period[6:8]) if len(period) == 8 else 1)
+        return date(int(period[:4]), int(period[4:6]), int(period[6:8]) if len(period) == 8 else 1)
     except ValueError:
-        return False
-    return True
-
-
-def latest_data_date(landing, feeds_datasets: dict[str, tuple[Dataset, ...]]) -> date | None:
-    """The latest arrival date of any dated delivery in the landing dir (OUTPUTS.md's default as-of)."""
-    latest = None
-    for feed, datasets in feeds_datasets.items():
-        folder = landing / feed
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            try:
-                delivered = parse_name(path.name, feed, datasets)
-            except FileNameError:
-                continue
-            if delivered.dataset.period is not PeriodKind.NONE:
-                latest = max(latest or delivered.available_on, delivered.available_on)
-    return latest
+        return None

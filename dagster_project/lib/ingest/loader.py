@@ -4,7 +4,19 @@ Every file is identified by name and SHA-256. A file already in the manifest
 with the same bytes is skipped; the same name with other bytes is refused
 (corrections come as `_vN`). Each file loads in one transaction: its accepted
 rows, its rejected rows (with file, line, field, value, reason) and its
-manifest row appear together or not at all. Landed files are only read.
+manifest row appear together or not at all. Landed files are only read, and only
+regular files directly in a feed folder (`landing.py`); what else lies there is
+reported, never opened. A loaded file gone from its folder is withdrawn
+(`withdrawals.py`).
+
+Every value of a loaded row is either stored exactly as delivered (thousands
+separators aside) or the row is rejected with the reason: numbers are plain ASCII
+decimals (no hex, no exponent, no full-width digits) that fit the warehouse's
+types, whole numbers are whole, dates and months are real and within what the
+checks can type, text fits a workbook cell, the row has as many fields as the
+header, and no two rows of one file share a key (the lines are named; which of
+two different rows holds is unknown, so neither loads; of identical ones the
+first loads).
 
 A feed's files are read, parsed and row-checked one file ahead, in a thread with its own DuckDB
 cursor, while the previous file is written: both mostly run outside Python (Arrow's CSV reader,
@@ -29,10 +41,22 @@ import pyarrow.compute as pc
 from dagster_project.lib import refdata
 from dagster_project.lib.uscc import uscc_problem
 
-from . import datasets_of
-from .filenames import FileNameError, parse_name
+from . import FEEDS, datasets_of
+from .filenames import FileNameError, PeriodBounds, parse_name
+from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder, scan_landing
 from .readers import FileRefused, TextTable, read_file
-from .spec import Column, Dataset, DeliveredFile, FileOutcome, Kind
+from .spec import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_TEXT_LENGTH,
+    Column,
+    Dataset,
+    DeliveredFile,
+    FileOutcome,
+    Kind,
+    supersession_key,
+)
+from .withdrawals import ensure_withdrawals, follow_landing
 
 RAW = "raw"
 METADATA_COLUMNS = (
@@ -78,11 +102,14 @@ class Reference:
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, datasets: Iterable[Dataset]) -> None:
-    """Create the bookkeeping tables and one raw table per dataset (empty until a file arrives)."""
+    """Create the bookkeeping tables and one raw table per dataset (empty until a file arrives),
+    with the views of its rows in use (`withdrawals.ACTIVE`)."""
+    datasets = list(datasets)
     con.execute(_BOOKKEEPING_DDL)
     for ds in datasets:
         cols = [f"{c.name} VARCHAR" for c in ds.columns] + [f"{n} {t}" for n, t in METADATA_COLUMNS]
         con.execute(f"create table if not exists {RAW}.{ds.table} ({', '.join(cols)})")
+    ensure_withdrawals(con, datasets)
 
 
 def ingest_feed(
@@ -93,24 +120,59 @@ def ingest_feed(
     now: datetime | None = None,
     as_of: date | None = None,
 ) -> list[FileOutcome]:
-    """Load every new file of one feed's landing folder; return what happened to each file.
+    """Load every new file of one feed's landing folder; return what happened to each file, to
+    each stray beside them (`not read`) and to each loaded file gone from the folder (`withdrawn`,
+    or `reinstated` when it is back).
 
     `as_of` is the run's as-of date: a `_vN` correction first seen by this run counts as arrived
-    from that date (spec.DeliveredFile.available_from)."""
+    from that date (spec.DeliveredFile.available_from). A feed without a folder is left alone
+    (nothing withdrawn: a missing folder is more likely a mount than a decision)."""
     datasets = datasets_of(feed)
     ensure_raw_tables(con, datasets)
     reference = reference or Reference.from_seeds()
     now = now or datetime.now()
     folder = landing / feed
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return []
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    paths, strays = scan_feed_folder(folder, feed)
+    bounds = PeriodBounds.of_policy()
     # Names are unique, so what the manifest says about this folder's files cannot change while
     # they load; the reading thread consults this copy and never touches the connection.
     loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
     with con.cursor() as checker:
-        return [_write(con, read, feed, now, as_of)
-                for read in _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference), paths)]
+        reads = _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference, bounds), paths)
+        present: dict[str, str] = {}
+        outcomes = []
+        for read in reads:
+            outcomes.append(_write(con, read, feed, now, as_of))
+            if read.delivered is not None:  # a file whose name is refused is no delivery
+                present[read.path.name] = read.sha
+    outcomes += [record_stray(con, stray, now) for stray in strays]
+    con.begin()
+    try:
+        changes = follow_landing(con, feed, present, now)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    outcomes += [FileOutcome(c.file_name, feed, c.action, c.reason) for c in changes]
+    return outcomes
+
+
+def record_landing_root(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime | None = None,
+                        ) -> list[FileOutcome]:
+    """Report what lies at the landing root besides the feed folders (files, unknown folders,
+    links, ...): never read."""
+    ensure_raw_tables(con, [])
+    root = [stray for stray in scan_landing(landing, FEEDS).strays if stray.feed is None]
+    return [record_stray(con, stray, now or datetime.now()) for stray in root]
+
+
+def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray, now: datetime) -> FileOutcome:
+    """Report something in the landing dir that is not read (its name relative to the landing dir
+    as file name, no checksum: it is never opened)."""
+    name = f"{stray.feed}/{stray.name}" if stray.feed else stray.name
+    return _refuse(con, name, stray.feed, "", stray.reason, now, status="not read")
 
 
 @dataclass
@@ -129,12 +191,17 @@ class _ReadFile:
     refusal: str | None = None
 
 
-def _read(path: Path, feed: str, datasets, loaded: dict[str, str], checker, reference: Reference) -> _ReadFile:
+def _read(path: Path, feed: str, datasets, loaded: dict[str, str], checker, reference: Reference,
+          bounds: PeriodBounds) -> _ReadFile:
     """Read, parse and row-check one file; `checker` is a cursor only this thread uses, for the checks."""
-    data = path.read_bytes()
+    try:
+        data = read_regular_file(path)
+    except OSError as exc:  # swapped for a link or FIFO since the scan, or unreadable
+        reason = str(exc) if isinstance(exc, NotARegularFile) else f"{path.name}: cannot be read ({exc.strerror})"
+        return _ReadFile(path, "", 0, refusal=f"{feed}/{reason}")
     read = _ReadFile(path, hashlib.sha256(data).hexdigest(), len(data))
     try:
-        read.delivered = parse_name(path.name, feed, datasets)
+        read.delivered = parse_name(path.name, feed, datasets, bounds)
     except FileNameError as exc:
         read.refusal = str(exc)
         return read
@@ -154,8 +221,19 @@ def _read(path: Path, feed: str, datasets, loaded: dict[str, str], checker, refe
         except FileRefused as exc:
             read.refusal = f"{feed}/{exc}"
             return read
-        read.rejected = _rejections(checker, read.delivered.dataset, read.columns, read.table.num_rows, reference)
+        read.rejected = _rejections(checker, read.delivered.dataset, read.columns, read.table, reference)
     return read
+
+
+def file_refusal(path: Path, delivered: DeliveredFile) -> str | None:
+    """Why ingestion would refuse this (well-named) file as a whole, or None: what can be known
+    from the file alone (bytes, encoding, header), without the warehouse."""
+    try:
+        data = read_regular_file(path)
+        _map_headers(path, delivered.dataset, read_file(path, delivered.dataset, data))
+    except (OSError, FileRefused) as exc:
+        return str(exc)
+    return None
 
 
 def _one_ahead(read: Callable[[Path], _ReadFile], paths: list[Path]) -> Iterator[_ReadFile]:
@@ -191,13 +269,14 @@ def _next_version_name(delivered: DeliveredFile) -> str:
     return f"{delivered.base_name}_v{delivered.version + 1}.{delivered.dataset.extension}"
 
 
-def _refuse(con, name: str, feed: str, sha: str, reason: str, now: datetime) -> FileOutcome:
+def _refuse(con, name: str, feed: str | None, sha: str, reason: str, now: datetime,
+            status: str = "refused") -> FileOutcome:
     con.execute(
         f"""insert into {RAW}._file_refusals values (?, ?, ?, ?, ?, ?)
             on conflict (file_name, sha256) do update set last_seen_at = excluded.last_seen_at, reason = excluded.reason""",
         [name, feed, sha, reason, now, now],
     )
-    return FileOutcome(name, feed, "refused", reason)
+    return FileOutcome(name, feed, status, reason)
 
 
 def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, pa.Array], list[str]]:
@@ -209,10 +288,15 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
         if header:
             positions[header] = i
     missing = [c.header for c in ds.columns if c.header not in positions and c.required]
+    if missing and not set(positions) & set(ds.headers):
+        # Not a delivery of this dataset at all: what its first line holds is not repeated.
+        raise FileRefused(f"{path.name}: none of the {ds.table} headers in its first line: not a {ds.table} file")
     if missing:
+        unknown = [h for h in positions if h not in set(ds.headers)]
+        shown = ", ".join(h[:40] for h in unknown[:10]) + (f" (+{len(unknown) - 10})" if len(unknown) > 10 else "")
         raise FileRefused(
-            f"{path.name}: missing required column(s) {', '.join(missing)}; "
-            f"found {', '.join(table.headers) or 'no header'}"
+            f"{path.name}: missing required column(s) {', '.join(missing)}"
+            + (f"; unknown column(s) {shown}" if unknown else "")
         )
     extras = [h for h in positions if h not in set(ds.headers)]
     absent = pa.nulls(table.num_rows, type=pa.string())
@@ -245,11 +329,12 @@ def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa
         )
         if rejected:
             headers = {c.name: c.header for c in ds.columns}
+            headers[_key_field(ds)] = "+".join(ds.column(n).header for n in ds.key)
             lines = table.lines.to_pylist()
             con.executemany(
                 f"insert into {RAW}._rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (delivered.name, lines[i], column, headers[column], value, reason,
+                    (delivered.name, lines[i], column, headers.get(column), value, reason,
                      json.dumps(dict(zip(table.headers, table.row(i))), ensure_ascii=False), now)
                     for i, column, value, reason in rejected
                 ],
@@ -295,6 +380,9 @@ def _register_reference(con, ds: Dataset, columns: dict[str, pa.Array], referenc
                                        "problem": pa.array(list(bad.values()), type=pa.string())}))
 
 
+_PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"  # ASCII digits, thousands separators in threes
+
+
 def _check_sql(c: Column) -> str | None:
     """SQL giving the reason a non-blank value of column c is invalid, or NULL."""
     v = c.name
@@ -302,14 +390,23 @@ def _check_sql(c: Column) -> str | None:
         return f"(select 'invalid USCC: ' || problem from bad_uscc where code = {v})"
     if c.kind is Kind.MONTH:
         return (f"case when not regexp_full_match({v}, '[0-9]{{6}}') or substr({v}, 5, 2)::int not between 1 and 12 "
-                f"then 'not a month YYYYMM' end")
+                f"then 'not a month YYYYMM' "
+                f"when substr({v}, 1, 4)::int not between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
+                f"then {_date_range_reason()!r} end")
     if c.kind is Kind.DATE:
         return (f"case when not regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                f"or try_strptime({v}, '%Y-%m-%d') is null then 'not a date YYYY-MM-DD' end")
-    if c.kind is Kind.DECIMAL:
-        return f"case when try_cast(replace({v}, ',', '') as decimal(38, 6)) is null then 'not a number' end"
-    if c.kind is Kind.INTEGER:
-        return f"case when try_cast(replace({v}, ',', '') as bigint) is null then 'not a whole number' end"
+                f"or try_strptime({v}, '%Y-%m-%d') is null then 'not a date YYYY-MM-DD' "
+                f"when {v} not between '{EARLIEST_DATE}' and '{LATEST_DATE}' then {_date_range_reason()!r} end")
+    if c.kind in (Kind.DECIMAL, Kind.INTEGER):
+        whole = c.kind is Kind.INTEGER
+        pattern = _PLAIN_NUMBER if whole else _PLAIN_NUMBER + r"(\.[0-9]+)?"
+        decimals = "" if whole else (
+            f"when length(regexp_extract({v}, '\\.([0-9]+)$', 1)) > {c.max_decimals} "
+            f"then {_decimals_reason(c)!r} ")
+        return (f"case when not regexp_full_match({v}, '{pattern}') "
+                f"then '{'not a whole number' if whole else 'not a number'}' {decimals}"
+                f"when coalesce(abs(try_cast(replace({v}, ',', '') as decimal(38, 10))) >= {c.max_abs}, true) "
+                f"then {_range_reason(c)!r} end")
     if c.kind is Kind.ENUM:
         allowed = ", ".join(f"'{x}'" for x in c.values)
         if c.list_separator:
@@ -322,16 +419,48 @@ def _check_sql(c: Column) -> str | None:
              Kind.COUNTRY: ("ref_country", "unknown ISO 3166-1 alpha-3 country")}.get(c.kind)
     if table:
         return f"case when {v} not in (select code from {table[0]}) then '{table[1]}' end"
-    return None
+    return (f"case when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "
+            f"|| ' characters: longer than a workbook cell holds ({MAX_TEXT_LENGTH:,}), it would be cut' end")
 
 
-def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], rows: int, reference: Reference,
+def _date_range_reason() -> str:
+    return f"outside {EARLIEST_DATE} .. {LATEST_DATE} (the dates the checks can hold)"
+
+
+def _stored_as(c: Column) -> str:
+    unit = f" after × {c.factor:,}" if c.factor > 1 else ""
+    return "a 32-bit integer" if c.kind is Kind.INTEGER else f"DECIMAL({c.stored[0]}, {c.stored[1]}){unit}"
+
+
+def _range_reason(c: Column) -> str:
+    return (f"out of range: must be below {c.max_abs:,} in absolute value "
+            f"(stored as {_stored_as(c)}, with room for sums)")
+
+
+def _decimals_reason(c: Column) -> str:
+    return f"more than {c.max_decimals} decimal places: the warehouse keeps {c.max_decimals} (stored as {_stored_as(c)})"
+
+
+def _key_field(ds: Dataset) -> str:
+    """The `field` of a rejection for a key shared by rows of one file: its columns."""
+    return "+".join(ds.key)
+
+
+def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], table: TextTable, reference: Reference,
                 ) -> list[tuple[int, str, str | None, str]]:
-    """(row index, field, value, reason) for every failing field of every row."""
-    con.register("incoming", pa.table({**columns, "__row": pa.array(range(rows), type=pa.int64())}))
+    """(row index, field, value, reason) for every failing field of every row, for each row with
+    another field count than the header, and for rows sharing a key with another row of the file."""
+    con.register("incoming", pa.table({**columns, "__row": pa.array(range(table.num_rows), type=pa.int64())}))
     try:
         _register_reference(con, ds, columns, reference)
-        return _failing_fields(con, ds)
+        failing = [r for r in _failing_fields(con, ds) if r[0] not in table.ragged]
+        width = len(table.headers)
+        failing += [(i, "_row", f"{n} fields",
+                     f"{n} fields where the header has {width}: an unquoted comma or a missing separator shifts "
+                     "the values, none of them is loaded") for i, n in table.ragged.items()]
+        rejected = {r[0] for r in failing}
+        failing += _shared_keys(con, ds, rejected, table.lines.to_pylist())
+        return sorted(failing, key=lambda r: (r[0], r[1]))
     finally:
         con.unregister("incoming")
 
@@ -351,7 +480,50 @@ def _failing_fields(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:
     if not parts:
         return []
     sql = " union all ".join(parts)
-    return con.execute(f"select * from ({sql}) where reason is not null order by __row, field").fetchall()
+    return con.execute(f"select * from ({sql}) where reason is not null").fetchall()
+
+
+MAX_LINES_NAMED = 10
+
+
+def _shared_keys(con, ds: Dataset, rejected: set[int], lines: list[int]) -> list[tuple[int, str, str | None, str]]:
+    """Rows (not rejected otherwise) whose key another such row of the file has too. Identical
+    rows: the first loads, the repeats are rejected naming it. Different rows: which one holds is
+    unknown (the file's order says nothing), so none loads and each names the others."""
+    keys = [k for k in supersession_key(ds) if k != "_dataset_period"]  # one file holds one period
+    con.register("rejected_idx", pa.table({"i": pa.array(sorted(rejected), type=pa.int64())}))
+    try:
+        named = ", ".join(f"{k} as k{i}" for i, k in enumerate(keys))
+        joined = " and ".join(f"s.k{i} is not distinct from g.k{i}" for i in range(len(keys)))
+        every = ", ".join(c.name for c in ds.columns)
+        rows = con.execute(f"""
+            with rows as (
+                select __row, {named}, concat_ws(' / ', {', '.join(ds.key)}) as key_value,
+                       hash(row({every})) as content
+                from incoming where __row not in (select i from rejected_idx)),
+            shared as (
+                select {', '.join(f'k{i}' for i in range(len(keys)))}, count(distinct content) as versions,
+                       list(__row order by __row) as members
+                from rows group by all having count(*) > 1)
+            select s.__row, s.key_value, g.versions, g.members
+            from rows s join shared g on {joined}
+            order by s.__row""").fetchall()
+    finally:
+        con.unregister("rejected_idx")
+    key = "+".join(ds.key)
+    out = []
+    for row, key_value, versions, members in rows:
+        first = lines[members[0]]
+        if versions == 1 and row != members[0]:
+            out.append((row, _key_field(ds), key_value,
+                        f"repeats line {first} exactly (same {key}): loaded once, from line {first}"))
+        elif versions > 1:
+            others = [lines[m] for m in members if m != row]
+            named_lines = ", ".join(map(str, others[:MAX_LINES_NAMED])) + (
+                f" (+{len(others) - MAX_LINES_NAMED} more)" if len(others) > MAX_LINES_NAMED else "")
+            out.append((row, _key_field(ds), key_value, f"same {key} as line(s) {named_lines} with other values: "
+                        "which one holds is unknown, none is loaded"))
+    return out
 
 
 def _normalise_sql(c: Column) -> str:

@@ -36,7 +36,7 @@ DAILY = Dataset(
         Column("用电户号", "account_no"),
         Column("日期", "reading_date", Kind.DATE),
         # Blank when the flag is 缺失 (missing).
-        Column("用电量_千瓦时", "kwh", Kind.DECIMAL, required=False),
+        Column("用电量_千瓦时", "kwh", Kind.DECIMAL, required=False, stored=(18, 3)),
         Column("数据标志", "data_flag", Kind.ENUM, values=("正常", "估算", "缺失")),
     ),
 )

@@ -10,14 +10,17 @@ header is the n-th row, and line numbers come from the newline positions.
 Anything else (quoted fields, ragged rows) goes through Python's csv module,
 which is about twenty times slower but tracks records over quoted newlines.
 Both give the same table: values trimmed, blank values NULL, blank rows counted
-and dropped.
+and dropped. A row with more or fewer fields than the header (an unquoted comma
+shifts every value after it) is kept with its field count, for the loader to
+reject. A column without a header that holds values is named by its position
+("(column 9)"), so that it is kept as an extra column rather than dropped.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +43,8 @@ class TextTable:
     columns: list[pa.Array]  # one string array per header position; blank values are NULL
     lines: pa.Array  # int64: line (CSV) or sheet row (xlsx) where each row starts
     blank_rows: int
+    # CSV rows whose field count is not the header's: row index -> fields found
+    ragged: dict[int, int] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -53,11 +58,21 @@ class TextTable:
         return [list(values) for values in zip(*(c.to_pylist() for c in self.columns))] if self.columns else []
 
     @classmethod
-    def from_rows(cls, headers: list[str], rows: list[list[str | None]], lines: list[int], blank_rows: int) -> TextTable:
-        """Rows as parsed (possibly ragged): values past the header are dropped, missing ones are NULL."""
+    def from_rows(cls, headers: list[str], rows: list[list[str | None]], lines: list[int], blank_rows: int,
+                  ragged: dict[int, int] | None = None) -> TextTable:
+        """Rows as parsed (possibly ragged, listed in `ragged`): values past the header are dropped,
+        missing ones are NULL."""
         columns = [pa.array([row[i] if i < len(row) else None for row in rows], type=pa.string())
                    for i in range(len(headers))]
-        return cls(headers, columns, pa.array(lines, type=pa.int64()), blank_rows)
+        return cls(_name_blank_headers(headers, columns), columns, pa.array(lines, type=pa.int64()), blank_rows,
+                   ragged or {})
+
+
+def _name_blank_headers(headers: list[str], columns: list[pa.Array]) -> list[str]:
+    """A blank header over a column that holds values gets its position as name; over an empty
+    column (a trailing comma on every line) it stays blank and the column is ignored."""
+    return [h or (f"(column {i + 1})" if i < len(columns) and columns[i].null_count < len(columns[i]) else "")
+            for i, h in enumerate(headers)]
 
 
 # Encodings a misdelivered file is likely to be in, to make the refusal message useful.
@@ -82,12 +97,34 @@ def _read_csv(path: Path, dataset: Dataset, data: bytes) -> TextTable:
             f"{path.name}: line {line}: bytes not valid {dataset.encoding.upper()} "
             f"(the {dataset.feed} provider sends {dataset.encoding.upper()}){hint}"
         ) from None
-    if not text.endswith(("\n", "\r")):
-        # A file cut off mid-row is refused rather than loaded with a partial last row.
-        last = text.rsplit("\n", 1)[-1]
-        if last.count('"') % 2:
-            raise FileRefused(f"{path.name}: truncated: the last line ends inside a quoted field")
-    return _split_one_record_per_line(text) or _split_with_csv_module(path, text)
+    table = _split_one_record_per_line(text) or _split_with_csv_module(path, text)
+    problem = _cut_off(text, table)
+    if problem:
+        raise FileRefused(f"{path.name}: truncated: {problem}; the file looks cut off, ask the provider to send it "
+                          "again")
+    return table
+
+
+def _cut_off(text: str, table: TextTable) -> str | None:
+    """Why a file seems cut off in transfer, or None. Its last row would load with a cut value (13
+    employees read as 1) and the rows after the cut would be missing without a word. RFC 4180
+    allows a last line without a line end, and hand-made files often have one, so only what a
+    complete file cannot look like counts: the last line ending inside a quoted field, or without
+    the CRLF that ends every other line (writers that use CRLF end every line with it), or with
+    fewer fields than the header."""
+    if text.endswith(("\n", "\r")):
+        return None
+    line = text.count("\n") + 1
+    if text.rsplit("\n", 1)[-1].count('"') % 2:
+        return f"the last line (line {line}) ends inside a quoted field"
+    first_end = text.find("\n")
+    if first_end > 0 and text[first_end - 1] == "\r":
+        return f"the last line (line {line}) has no line end, while the others end with CRLF"
+    last = table.num_rows - 1
+    if last >= 0 and table.lines[last].as_py() == line and table.ragged.get(last, len(table.headers)) < len(
+            table.headers):
+        return f"the last line (line {line}) has no line end and only {table.ragged[last]} of {len(table.headers)} fields"
+    return None
 
 
 def _split_one_record_per_line(text: str) -> TextTable | None:
@@ -101,8 +138,8 @@ def _split_one_record_per_line(text: str) -> TextTable | None:
     header_line = utf8[:first_end].rstrip(b"\r").decode("utf-8")
     if not header_line:
         return None
-    headers = [h.strip().lstrip("\ufeff") for h in header_line.split(",")]
-    names = [f"c{i}" for i in range(len(headers))]
+    header_fields = [h.strip().lstrip("\ufeff") for h in header_line.split(",")]
+    names = [f"c{i}" for i in range(len(header_fields))]
     try:
         parsed = pa_csv.read_csv(
             io.BytesIO(utf8),
@@ -132,7 +169,8 @@ def _split_one_record_per_line(text: str) -> TextTable | None:
     for column in columns:
         blank &= column.is_null().to_numpy(zero_copy_only=False)
     keep = pa.array(~blank)
-    return TextTable(headers, [c.filter(keep) for c in columns], pa.array(data_lines[~blank], type=pa.int64()),
+    kept = [c.filter(keep) for c in columns]
+    return TextTable(_name_blank_headers(header_fields, kept), kept, pa.array(data_lines[~blank], type=pa.int64()),
                      empty_lines + int(blank.sum()))
 
 
@@ -145,6 +183,7 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
     headers: list[str] | None = None
     rows: list[list[str | None]] = []
     lines: list[int] = []
+    ragged: dict[int, int] = {}
     blank = 0
     start = 1
     try:
@@ -154,6 +193,8 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
             elif not any(v.strip() for v in record):
                 blank += 1
             else:
+                if len(record) != len(headers):
+                    ragged[len(rows)] = len(record)
                 rows.append([_clean(v) for v in record])
                 lines.append(start)
             start = reader.line_num + 1
@@ -161,7 +202,7 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
         raise FileRefused(f"{path.name}: line {reader.line_num}: malformed CSV ({exc})") from None
     if headers is None:
         raise FileRefused(f"{path.name}: empty file")
-    return TextTable.from_rows(headers, rows, lines, blank)
+    return TextTable.from_rows(headers, rows, lines, blank, ragged)
 
 
 def _guess_encoding(data: bytes, expected: str) -> str:
@@ -214,9 +255,12 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
         if not any(v for v in row):
             blank += 1
             continue
-        rows.append(list(row) + [None] * (len(headers) - len(row)))
+        rows.append(list(row))
         lines.append(offset)
-    return TextTable.from_rows(headers, rows, lines, blank)
+    # Cells are where they are in a sheet (no shifting): a value right of the header row is a
+    # column without a header, kept as such.
+    width = max([len(headers), *(len(r) for r in rows)])
+    return TextTable.from_rows(headers + [""] * (width - len(headers)), rows, lines, blank)
 
 
 def _cell_text(value: object) -> str | None:

@@ -47,8 +47,8 @@ LOANS = _register(
         Column("产品", "product"),
         Column("放款日期", "disbursed_on", Kind.DATE),
         Column("到期日期", "matures_on", Kind.DATE),
-        Column("贷款金额_万元", "principal_10k_yuan", Kind.DECIMAL),
-        Column("年利率_百分比", "annual_rate_pct", Kind.DECIMAL),
+        Column("贷款金额_万元", "principal_10k_yuan", Kind.DECIMAL, factor=10_000),
+        Column("年利率_百分比", "annual_rate_pct", Kind.DECIMAL, stored=(9, 4)),
     ),
 )
 
@@ -87,7 +87,7 @@ SUPPLY_LINKS = _register(
         Column("统一社会信用代码", "uscc", Kind.USCC),
         Column("采购方名称", "buyer_name"),
         Column("首次供货日期", "first_supply_on", Kind.DATE),
-        Column("合同金额_万元", "contract_10k_yuan", Kind.DECIMAL, required=False),
+        Column("合同金额_万元", "contract_10k_yuan", Kind.DECIMAL, required=False, factor=10_000),
     ),
 )
 

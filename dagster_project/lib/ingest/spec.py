@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import Enum
+
+# What a delivered value must fit so that every later step can hold it (FEEDS.md gives no limits):
+# - text: an Excel cell holds 32,767 characters, and the workbooks show names as delivered;
+MAX_TEXT_LENGTH = 32_767
+# - dates and months: the checks type them as pandas datetime64[ns] (1677-09-21 .. 2262-04-11);
+EARLIEST_DATE = date(1678, 1, 1)
+LATEST_DATE = date(2261, 12, 31)
+# - numbers: dbt stores them as DECIMAL(precision, scale) (`Column.stored`); a value must stay this
+#   many digits below the type's limit, so that sums over months and enterprises fit as well.
+SUM_HEADROOM_DIGITS = 2
+# A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
+MAX_VERSION = 99
 
 
 class Kind(str, Enum):
@@ -43,6 +56,24 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values for Kind.ENUM
     # For Kind.ENUM fields holding a ';'-separated list (project tags).
     list_separator: str | None = None
+    # Kind.DECIMAL / Kind.INTEGER: how dbt staging stores the number: `factor` stored units per
+    # delivered unit (1000 元 per 千元) and the stored DECIMAL's (precision, scale); an INTEGER is
+    # stored as a 32-bit integer, which holds every 9-digit number.
+    factor: int = 1
+    stored: tuple[int, int] = (18, 2)
+
+    @property
+    def max_abs(self) -> Decimal:
+        """Values must be smaller than this in absolute terms (in the delivered unit)."""
+        precision, scale = (9, 0) if self.kind is Kind.INTEGER else self.stored
+        return Decimal(10) ** (precision - scale - SUM_HEADROOM_DIGITS) / self.factor
+
+    @property
+    def max_decimals(self) -> int:
+        """Decimal places the stored value keeps, in the delivered unit (5 for 千元 stored in 元 to the fen)."""
+        if self.kind is Kind.INTEGER:
+            return 0
+        return self.stored[1] + len(str(self.factor)) - 1
 
 
 @dataclass(frozen=True)
@@ -128,3 +159,18 @@ class FileOutcome:
     rows_rejected: int = 0
     rows_blank: int = 0
     extra_columns: list[str] = field(default_factory=list)
+
+
+# Where the dbt staging models decide which row is in force by another key than `Dataset.key`
+# (their latest_version() calls): a snapshot's rows compete only within its period, and a
+# recognition of a park (no USCC) is identified by its name.
+_STAGING_KEYS = {
+    "stats_enterprise": ("_dataset_period", "uscc"),
+    "stats_projects": ("_dataset_period", "project_code"),
+    "registers_recognitions": ("list_category", "level", "coalesce(uscc, name)", "recognition_type", "recognised_on"),
+}
+
+
+def supersession_key(ds: Dataset) -> tuple[str, ...]:
+    """SQL expressions over a raw table: rows with equal values are versions of one row."""
+    return _STAGING_KEYS.get(ds.table, ds.key)

@@ -1,7 +1,10 @@
 """The measure catalogue: one declarative YAML file per policy document.
 
 The schema is strict: an unknown key, a parameter without a unit, or a number
-with neither a quoted source clause nor the `assumption` flag is an error.
+with neither a quoted source clause nor the `assumption` flag is an error. A
+number parameter may declare the range of values that make sense (`min`, `max`,
+inclusive; a rate in [0, 100] %, a cap ≥ 0); values are finite and within it,
+in the catalogue and in finance's overrides alike.
 Parameter values are held in the unit the policy states (万元, %, ...);
 `Parameters` converts them to what the rules compute with (元, fractions).
 """
@@ -94,11 +97,32 @@ class Parameter(Sourced):
     unit: Unit
     type: ParamType
     nullable: bool = False
+    min: Decimal | None = None  # inclusive bounds of a decimal or integer parameter
+    max: Decimal | None = None
 
     @model_validator(mode="after")
     def _typed(self):
+        if (self.min is not None or self.max is not None) and self.type not in ("decimal", "integer"):
+            raise ValueError(f"{self.id}: min/max only for decimal and integer parameters")
+        for bound in (self.min, self.max):
+            if bound is not None and not bound.is_finite():
+                raise ValueError(f"{self.id}: min/max must be finite numbers")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"{self.id}: min {self.min} is above max {self.max}")
         check_value(self, self.value)
         return self
+
+    @property
+    def allowed(self) -> str:
+        """The declared range in words, e.g. '0 to 100 %'."""
+        low, high = (None if b is None else format(b.normalize(), "f") for b in (self.min, self.max))
+        if low is not None and high is not None:
+            return f"{low} to {high} {self.unit}"
+        if low is not None:
+            return f"at least {low} {self.unit}"
+        if high is not None:
+            return f"at most {high} {self.unit}"
+        return f"any finite number ({self.unit})"
 
 
 class Kpi(Sourced):
@@ -221,6 +245,12 @@ def check_value(param: Parameter, value: object) -> None:
     }[param.type]
     if not ok:
         raise ValueError(f"{param.id}: {value!r} is not a {param.type} ({param.unit})")
+    if param.type in ("decimal", "integer"):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"{param.id} = {value}: not a finite number (allowed: {param.allowed})")
+        if (param.min is not None and number < param.min) or (param.max is not None and number > param.max):
+            raise ValueError(f"{param.id} = {value} is outside the allowed range: {param.allowed}")
 
 
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:

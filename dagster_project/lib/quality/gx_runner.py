@@ -17,6 +17,7 @@ connection, whose threads a fork would copy mid-flight.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -233,11 +234,36 @@ class GxSession:
         lists every validation of this session; pages of earlier runs are removed). The index path."""
         if self.docs_dir is None or not self.validations:
             return None
-        self.docs_dir.mkdir(parents=True, exist_ok=True)
         if self._not_rendered:
-            self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
+            with _left_as_it_was_on_error(self.docs_dir):
+                self.docs_dir.mkdir(parents=True, exist_ok=True)
+                self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
             self._not_rendered = []
         return self.docs_dir / "index.html"
+
+
+@contextmanager
+def _left_as_it_was_on_error(site: Path):
+    """A Data Docs build that fails on the disk (full, turned read-only) leaves the site as it was:
+    the files it created (pages cut short or empty) are removed, and the index page it may have
+    cut short is put back. The OSError goes on to the caller."""
+    existed = site.is_dir()
+    before = set(site.rglob("*")) if existed else set()
+    index = site / "index.html"
+    saved = index.read_bytes() if index.is_file() else None
+    try:
+        yield
+    except OSError:
+        created = set(site.rglob("*")) - before if site.is_dir() else set()
+        if not existed:
+            created.add(site)
+        for path in sorted(created, key=lambda p: len(p.parts), reverse=True):  # files before their folders
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        if saved is not None:
+            with contextlib.suppress(OSError):
+                index.write_bytes(saved)
+        raise
 
 
 @contextmanager

@@ -7,10 +7,11 @@ expectation result to `marts.dq_check_results`.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from dagster_project.lib import refdata
@@ -33,12 +34,15 @@ class BatchResult:
     file_name: str | None = None
     revalidation: bool = False
 
+    def failed_blocking(self) -> bool:
+        return any(o.severity == "blocking" and not o.success for o in self.outcomes)
+
 
 @dataclass
 class SuiteResult:
     suite: Suite
     batches: list[BatchResult] = field(default_factory=list)
-    cleared: list[str] = field(default_factory=list)  # failing files now fully superseded
+    cleared: list[str] = field(default_factory=list)  # failing files now wholly replaced or withdrawn
 
     def outcomes(self, severity: str) -> list[ExpectationOutcome]:
         return [o for b in self.batches for o in b.outcomes if o.severity == severity]
@@ -82,10 +86,20 @@ class _Batch(NamedTuple):
     rows: int
     file_name: str | None = None
     revalidation: bool = False
+    delivery: tuple[Dataset, warehouse.Delivery] | None = None
 
 
 def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, run_id: str,
                     now: datetime | None = None) -> list[SuiteResult]:
+    """Validate the suites; the verdict on a delivered file is a fact about the inputs (the file,
+    the later deliveries and withdrawals, the as-of date), the same in every run on them:
+
+    - a file is first validated as delivered; if it fails a blocking expectation and later
+      deliveries replace part of it, what of it is still in force is validated at once, and that
+      is the verdict (so a rerun, which validates only what is in force, reaches the same one);
+    - a file whose verdict is a blocking failure is validated again in every run, on what of it is
+      in force; it is cleared only when a later delivery replaced all of it, or when it is withdrawn.
+    """
     warehouse.ensure_results_table(con)
     values = run_values(as_of)
     shared = {"directory": None, "accounts": None}
@@ -100,41 +114,71 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
 
     results = [SuiteResult(suite) for suite in suites]
     rows: list[dict] = []
-    pending = {suite.name: [(ds, d) for d in warehouse.deliveries_to_validate(con, ds, suite.asset, as_of)]
-               for suite in suites if suite.batch == "file" for ds in [DATASET_BY_TABLE[suite.dataset]]}
+    files = [(result, DATASET_BY_TABLE[result.suite.dataset], delivery)
+             for result in results if result.suite.batch == "file"
+             for delivery in warehouse.deliveries_to_validate(con, DATASET_BY_TABLE[result.suite.dataset],
+                                                              result.suite.asset, as_of)]
+    for result in results:
+        if result.suite.batch == "file":
+            ds = DATASET_BY_TABLE[result.suite.dataset]
+            for name, why in warehouse.withdrawn_failures(con, ds, result.suite.asset).items():
+                result.cleared.append(name)
+                rows.append(_cleared_row(run_id, now or datetime.now(), as_of, result.suite, name, f"withdrawn ({why})"))
 
-    def jobs() -> Iterator[Job]:
-        """Each suite's batches, built one at a time as the validator asks for them."""
+    def mart_jobs() -> Iterator[Job]:
         for result in results:
             suite = result.suite
-            if suite.batch != "file":
-                if suite.batch == "table":
-                    frame = warehouse.table_batch(con, suite.table)
-                else:
-                    bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
-                    frame = warehouse.sql_batch(con, suite.sql, bind)
-                frame = derive(frame, suite.derive, lookups(None, suite))
-                yield Job(suite, frame, values, suite.name, _Batch(result, suite.table or suite.name, len(frame)))
+            if suite.batch == "table":
+                frame = warehouse.table_batch(con, suite.table)
+            elif suite.batch == "sql":
+                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
+                frame = warehouse.sql_batch(con, suite.sql, bind)
+            else:
                 continue
-            for ds, delivery in pending[suite.name]:
-                batch_frame = warehouse.file_batch(con, ds, delivery, as_of)
-                if batch_frame is None:
-                    result.cleared.append(delivery.file_name)
-                    rows.append(_cleared_row(run_id, now or datetime.now(), as_of, suite, delivery.file_name))
-                    continue
-                extra = {}
-                if "stats_industry" in suite.derive:
-                    extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
-                frame = derive(batch_frame, suite.derive, lookups(delivery.period, suite, extra))
-                batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
-                yield Job(suite, frame, batch_values, delivery.file_name,
-                          _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation))
+            frame = derive(frame, suite.derive, lookups(None, suite))
+            yield Job(suite, frame, values, suite.name, _Batch(result, suite.table or suite.name, len(frame)))
 
-    batches = sum(len(p) for p in pending.values()) + sum(s.batch != "file" for s in suites)
-    for b, outcomes in session.validate_all(jobs(), batches):
-        batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
-        b.result.batches.append(batch)
-        rows += _rows(run_id, now or datetime.now(), as_of, b.result.suite, batch)
+    def file_jobs(items, checked_at: datetime | None) -> Iterator[Job]:
+        """Each delivery's batch, built one at a time as the validator asks for it: as delivered
+        on a first validation, what is in force on a revalidation."""
+        for result, ds, delivery in items:
+            suite = result.suite
+            batch_frame = warehouse.file_batch(con, ds, delivery, as_of, in_force=delivery.revalidation)
+            if batch_frame is None:
+                later = ", ".join(warehouse.replaced_by(con, ds, delivery, as_of))
+                result.cleared.append(delivery.file_name)
+                rows.append(_cleared_row(run_id, checked_at or datetime.now(), as_of, suite, delivery.file_name,
+                                         f"every row is replaced by later deliveries ({later})"))
+                continue
+            extra = {}
+            if "stats_industry" in suite.derive:
+                extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
+            frame = derive(batch_frame, suite.derive, lookups(delivery.period, suite, extra))
+            batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
+            yield Job(suite, frame, batch_values, delivery.file_name,
+                      _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation,
+                             (ds, delivery)))
+
+    def collect(jobs: Iterator[Job], count: int, checked_at: datetime | None) -> list[tuple[_Batch, BatchResult]]:
+        done = []
+        for b, outcomes in session.validate_all(jobs, count):
+            batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
+            b.result.batches.append(batch)
+            rows.extend(_rows(run_id, checked_at or datetime.now(), as_of, b.result.suite, batch))
+            done.append((b, batch))
+        return done
+
+    batches = len(files) + sum(s.batch != "file" for s in suites)
+    first = collect(itertools.chain(mart_jobs(), file_jobs(files, now)), batches, now)
+    # A first validation that failed, of a file partly replaced already: its verdict is what of it is in force.
+    again = [(b, batch) for b, batch in first
+             if b.delivery is not None and not b.revalidation and batch.failed_blocking()
+             and warehouse.replaced_by(con, *b.delivery, as_of)]
+    for b, batch in again:  # the verdict is the in-force validation's
+        b.result.batches[:] = [other for other in b.result.batches if other is not batch]
+    later = now + timedelta(microseconds=1) if now else None  # recorded after the first validation
+    in_force = [(b.result, ds, replace(delivery, revalidation=True)) for b, _ in again for ds, delivery in [b.delivery]]
+    collect(file_jobs(in_force, later), len(in_force), later)
     warehouse.write_results(con, rows)
     return results
 
@@ -154,13 +198,16 @@ def _rows(run_id: str, checked_at: datetime, as_of: date, suite: Suite, batch: B
     ]
 
 
-def _cleared_row(run_id: str, checked_at: datetime, as_of: date, suite: Suite, file_name: str) -> dict:
+def _cleared_row(run_id: str, checked_at: datetime, as_of: date, suite: Suite, file_name: str, why: str) -> dict:
+    """The result that ends a file's blocking failure: nothing of it is used any more (`why`)."""
+    withdrawn = why.startswith("withdrawn")
     return {
         "run_id": run_id, "checked_at": checked_at, "as_of": as_of, "asset": suite.asset,
         "check_name": suite.check_name("blocking"), "suite": suite.name, "file_name": file_name, "batch_rows": 0,
-        "expectation": "superseded", "expectation_type": None, "label": "已被后续报送全部替代",
+        "expectation": "withdrawn" if withdrawn else "superseded", "expectation_type": None,
+        "label": "已撤回" if withdrawn else "已被后续报送全部替代",
         "column_name": None, "severity": "blocking", "success": True, "outcome": "pass",
-        "observed_value": "every row of the file is superseded by a later delivery: earlier failures cleared",
+        "observed_value": f"{why}: earlier failures cleared",
         "unexpected_examples": "[]",
     }
 

@@ -18,7 +18,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.ingest.spec import Column, Dataset, Kind
+from dagster_project.lib.ingest.spec import Column, Dataset, Kind, supersession_key
+
+from dagster_project.lib.ingest.withdrawals import ACTIVE, LOG, WITHDRAWN, withdrawn_files
 
 from .derive import typed
 
@@ -49,18 +51,6 @@ RESULT_COLUMNS = (
     ("mostly", "DOUBLE", "required share of rows, NULL = all"),
     ("unexpected_examples", "VARCHAR", "JSON list of up to 10 examples (value and identifying columns)"),
 )
-
-# Keys that decide which row of a delivery is in force (as the dbt staging models supersede).
-SUPERSESSION_KEYS = {
-    "stats_enterprise": ("_dataset_period", "uscc"),
-    "stats_projects": ("_dataset_period", "project_code"),
-    "registers_recognitions": ("list_category", "level", "coalesce(uscc, name)", "recognition_type", "recognised_on"),
-}
-
-
-def supersession_key(ds: Dataset) -> tuple[str, ...]:
-    return SUPERSESSION_KEYS.get(ds.table, ds.key)
-
 
 def ensure_results_table(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f"{name} {kind}" for name, kind, _ in RESULT_COLUMNS)
@@ -109,28 +99,57 @@ class Delivery:
 def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[Delivery]:
     """Files of one raw dataset that need validating in this run.
 
-    - every loaded file that has arrived by the as-of date (`available_on <= as_of`, the same cut
-      as the dbt models) and has never been validated: in a weekly run, the week's deliveries;
-    - every file whose latest validation failed a blocking expectation: it keeps blocking until a
-      later delivery supersedes its rows or the expectation passes (then it is cleared).
+    - every loaded file, not withdrawn, that has arrived by the as-of date (`available_on <=
+      as_of`, the same cut as the dbt models) and has never been validated: in a weekly run, the
+      week's deliveries;
+    - every such file whose latest validation failed a blocking expectation: it keeps blocking
+      until a later delivery replaces what of it fails, or it is withdrawn (`withdrawn_failures`).
     Files that arrive after the as-of date wait for the run in which they count as arrived.
     """
     if not table_exists(con, "raw._manifest"):
         return []
     manifest = con.execute(
-        """select file_name, period, version, available_on from raw._manifest
+        f"""select file_name, period, version, available_on from raw._manifest
            where feed = ? and dataset = ? and available_on <= ?
+             and file_name not in (select file_name from {WITHDRAWN})
            order by coalesce(period, ''), version, file_name""",
         [ds.feed, ds.dataset, as_of],
     ).fetchall()
     last = last_validation(con, asset)
+    stale = reinstated_since_validated(con, asset)
     out, again = [], []
     for name, period, version, available_on in manifest:
-        if name not in last:
+        if name not in last or name in stale:
             out.append(Delivery(name, period, version, available_on))
         elif last[name]:
             again.append(Delivery(name, period, version, available_on, revalidation=True))
     return out + again
+
+
+def reinstated_since_validated(con, asset: str) -> set[str]:
+    """Files reinstated after their latest validation (which may be the `withdrawn` clearance):
+    validated again as new, so that their verdict is the one their bytes give."""
+    if not table_exists(con, RESULTS_TABLE) or not table_exists(con, LOG):
+        return set()
+    rows = con.execute(
+        f"""select w.file_name from {LOG} w
+            join (select file_name, max(checked_at) as checked_at from {RESULTS_TABLE}
+                  where asset = ? and file_name is not null group by file_name) v using (file_name)
+            where w.action = 'reinstated' group by w.file_name having max(w.recorded_at) > any_value(v.checked_at)""",
+        [asset],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def withdrawn_failures(con, ds: Dataset, asset: str) -> dict[str, str]:
+    """Withdrawn files of one raw dataset whose latest validation failed a blocking expectation:
+    file name -> why withdrawn. Their failures are cleared: nothing of them is used any more."""
+    if not table_exists(con, "raw._manifest"):
+        return {}
+    failing = {name for name, failed in last_validation(con, asset).items() if failed}
+    mine = {r[0] for r in con.execute("select file_name from raw._manifest where feed = ? and dataset = ?",
+                                      [ds.feed, ds.dataset]).fetchall()}
+    return {name: why for name, why in withdrawn_files(con).items() if name in failing & mine}
 
 
 def last_validation(con, asset: str) -> dict[str, bool]:
@@ -150,37 +169,74 @@ def last_validation(con, asset: str) -> dict[str, bool]:
 # ---------------------------------------------------------------- batches
 
 
-def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date) -> pd.DataFrame | None:
+def replaced_by(con, ds: Dataset, delivery: Delivery, as_of: date) -> list[str]:
+    """The later deliveries (arrived by the as-of date, not withdrawn) that replace part of this
+    file: a `_vN` of the same delivery, or any file whose rows win over some of its rows by the
+    supersession rule of the dbt staging models. Empty: all of the file is in force."""
+    keys = supersession_key(ds)
+    names = con.execute(
+        f"""select distinct later._file from {ACTIVE}.{ds.table} as later
+            join raw.{ds.table} as mine on {_qualified_keys(keys)}
+            where mine._file = $file and later._file <> $file and later._available_on <= $as_of
+              and (coalesce(later._dataset_period, ''), later._version)
+                  > (coalesce(mine._dataset_period, ''), mine._version)
+            union
+            select file_name from raw._manifest
+            where feed = $feed and dataset = $dataset and coalesce(period, '') = coalesce($period, '')
+              and version > $version and available_on <= $as_of
+              and file_name not in (select file_name from {WITHDRAWN})
+            order by 1""",
+        {"file": delivery.file_name, "as_of": as_of, "feed": ds.feed, "dataset": ds.dataset,
+         "period": delivery.period, "version": delivery.version},
+    ).fetchall()
+    return [n[0] for n in names]
+
+
+def _qualified_keys(keys: tuple[str, ...]) -> str:
+    """`later.k = mine.k` for each key expression (a column, or coalesce(a, b)), NULLs equal."""
+    def on(alias: str, key: str) -> str:
+        if key.startswith("coalesce("):
+            inner = key[len("coalesce("):-1].split(",")
+            return "coalesce(" + ", ".join(f"{alias}.{c.strip()}" for c in inner) + ")"
+        return f"{alias}.{key}"
+    return " and ".join(f"{on('later', k)} is not distinct from {on('mine', k)}" for k in keys)
+
+
+def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date, in_force: bool = False) -> pd.DataFrame | None:
     """One delivered file, typed by its spec, + `_file`, `_line`, `_quarantined` (reasons, NULL for loaded rows).
 
-    A first validation sees the file as delivered: its loaded rows and the rows ingestion
-    quarantined (rebuilt from `raw._rejected_rows`). A re-validation sees only what is still in
-    force -- loaded rows not superseded by a later delivery, and the quarantined rows unless a
-    later version (`_vN`) of the same delivery has come. None when nothing of the file is left in
-    force (it has been superseded: the failure is cleared).
+    `in_force=False`: the file as delivered: its loaded rows and the rows ingestion quarantined
+    (rebuilt from `raw._rejected_rows`). `in_force=True`: only what of it is still in force: its
+    loaded rows that no later delivery (arrived by the as-of date, not withdrawn) replaces, and
+    its quarantined rows unless a later version (`_vN`) of the same delivery has come. None when
+    nothing of the file is left in force *and* a later delivery replaced it: the failure is
+    cleared. A file with no rows at all (header only) is not cleared by a delivery of another
+    period or by a rerun: only by its `_vN` or a withdrawal.
     Loaded rows are typed by DuckDB (they passed ingestion's checks, so every cast succeeds);
     the few quarantined rows by `derive.typed`, which turns what does not parse into NULL.
     """
     cols = ", ".join(_typed_sql(c) for c in ds.columns)
-    if delivery.revalidation:
-        keys = ", ".join(supersession_key(ds))
+    if in_force:
+        keys = supersession_key(ds)
         loaded = _typed_frame(
             con,
-            f"""select {cols}, _file, _line from (
-                    select *, row_number() over (
-                        partition by {keys}
-                        order by coalesce(_dataset_period, '') desc, _version desc, _line desc) as _rank
-                    from raw.{ds.table} where _available_on <= ?)
-                where _rank = 1 and _file = ? order by _line""",
-            [as_of, delivery.file_name],
+            f"""select {cols}, _file, _line from raw.{ds.table} as mine
+                where _file = $file and not exists (
+                    select 1 from {ACTIVE}.{ds.table} as later
+                    where {_qualified_keys(keys)} and later._file <> $file and later._available_on <= $as_of
+                      and (coalesce(later._dataset_period, ''), later._version)
+                          > (coalesce(mine._dataset_period, ''), mine._version))
+                order by _line""",
+            {"file": delivery.file_name, "as_of": as_of},
         )
         corrected = con.execute(
-            """select count(*) from raw._manifest where feed = ? and dataset = ?
-               and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?""",
+            f"""select count(*) from raw._manifest where feed = ? and dataset = ?
+               and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?
+               and file_name not in (select file_name from {WITHDRAWN})""",
             [ds.feed, ds.dataset, delivery.period, delivery.version, as_of],
         ).fetchone()[0] > 0
         rejected = _rejected(con, ds, delivery.file_name) if not corrected else _EMPTY
-        if loaded.empty and rejected.empty:
+        if loaded.empty and rejected.empty and replaced_by(con, ds, delivery, as_of):
             return None
     else:
         loaded = _typed_frame(
@@ -275,30 +331,33 @@ def _frame(result) -> pd.DataFrame:
 
 
 def directory(con, as_of: date) -> frozenset[str]:
-    """USCCs listed in any enterprise-directory snapshot that has arrived by the as-of date."""
-    if not table_exists(con, "raw.stats_enterprise"):
+    """USCCs listed in any enterprise-directory snapshot that has arrived by the as-of date (and is
+    not withdrawn)."""
+    if not table_exists(con, f"{ACTIVE}.stats_enterprise"):
         return frozenset()
-    rows = con.execute("select distinct uscc from raw.stats_enterprise where _available_on <= ?", [as_of]).fetchall()
+    rows = con.execute(f"select distinct uscc from {ACTIVE}.stats_enterprise where _available_on <= ?",
+                       [as_of]).fetchall()
     return frozenset(r[0] for r in rows)
 
 
 def accounts(con, as_of: date) -> frozenset[str]:
-    if not table_exists(con, "raw.power_accounts"):
+    if not table_exists(con, f"{ACTIVE}.power_accounts"):
         return frozenset()
-    rows = con.execute("select distinct account_no from raw.power_accounts where _available_on <= ?", [as_of]).fetchall()
+    rows = con.execute(f"select distinct account_no from {ACTIVE}.power_accounts where _available_on <= ?",
+                       [as_of]).fetchall()
     return frozenset(r[0] for r in rows)
 
 
 def previous_reports(con, report_month: int, as_of: date) -> pd.DataFrame:
     """Per USCC, its latest monthly report before `report_month` (any year), the version in force."""
     return con.execute(
-        """select uscc, cast(report_month as integer) as report_month,
+        f"""select uscc, cast(report_month as integer) as report_month,
                   try_cast(output_month_k_yuan as double) as output_month_k_yuan,
                   try_cast(output_ytd_k_yuan as double) as output_ytd_k_yuan,
                   try_cast(revenue_month_k_yuan as double) as revenue_month_k_yuan,
                   try_cast(revenue_ytd_k_yuan as double) as revenue_ytd_k_yuan
            from (
-               select * from raw.stats_industry
+               select * from {ACTIVE}.stats_industry
                where _available_on <= ? and report_month < ?
                qualify row_number() over (partition by report_month, uscc
                                           order by _dataset_period desc, _version desc, _line desc) = 1

@@ -1,0 +1,321 @@
+"""Damaged deliveries (issue 15): every value is loaded exactly as delivered, or rejected with file,
+line, field and reason, or the file is refused with the reason; nothing refused counts anywhere."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+from dagster_project.lib.ingest import landing_as_of, landing_span
+from dagster_project.lib.ingest.filenames import FileNameError, PeriodBounds, parse_name
+from dagster_project.lib.ingest.loader import ingest_feed, record_landing_root
+from dagster_project.lib.ingest.stats import DATASETS as STATS
+from dagster_project.lib.uscc import make_uscc
+
+A = make_uscc("450102", "MA5K1234")
+B = make_uscc("450202", "MA5K9999")
+C = make_uscc("450102", "MA5K5555")
+
+INDUSTRY_HEADER = ("统一社会信用代码,报告期,工业总产值_本月_千元,工业总产值_累计_千元,营业收入_本月_千元,"
+                   "营业收入_累计_千元,利润总额_累计_千元,从业人员期末人数")
+ENTERPRISE_HEADER = "统一社会信用代码,企业名称,行政区划代码,行业代码,规模标志,入统年月,投产年月,退库年月"
+CUSTOMS_HEADER = "报关单号,项号,出口日期,经营单位编码,统一社会信用代码,商品编码,贸易方式,运抵国,美元金额,人民币金额_元"
+DAILY_HEADER = "用电户号,日期,用电量_千瓦时,数据标志"
+
+
+def write(landing: Path, feed: str, name: str, lines: list[str], encoding: str = "gb18030", eol: str = "\r\n",
+          ) -> Path:
+    path = landing / feed / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((eol.join(lines) + eol).encode(encoding))
+    return path
+
+
+def industry_row(uscc: str, output: str = "1000", employees: str = "13") -> str:
+    def field(value: str) -> str:
+        return f'"{value}"' if "," in value else value
+    return f"{uscc},202410,{field(output)},9000,900,8100,10,{field(employees)}"
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as c:
+        yield c
+
+
+def rejected(con) -> list[tuple]:
+    return con.execute("select file_name, line, field, value, reason from raw._rejected_rows order by line, field").fetchall()
+
+
+# ---------------------------------------------------------------- file names and the default as-of
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("stats_enterprise_2024１0.csv", "name does not match"),  # a full-width digit
+    ("stats_industry_203010.csv", "period 203010 is after today (2026-12-03): no delivery can carry it yet"),
+    ("stats_industry_202112.csv", "period 202112 is before the policy's history, which starts in 2022-01"),
+    ("stats_industry_202409_v3000000000.csv", "re-delivery suffix must be _v2 to _v99"),
+    ("stats_industry_202409_v100.csv", "re-delivery suffix must be _v2 to _v99"),
+])
+def test_names_are_strict(name, message):
+    bounds = PeriodBounds(date(2022, 1, 1), date(2026, 12, 3))
+    with pytest.raises(FileNameError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_name(name, "stats", STATS, bounds)
+    assert parse_name("stats_industry_202409_v99.csv", "stats", STATS, bounds).version == 99
+    assert parse_name("stats_industry_202201.csv", "stats", STATS, bounds).period == "202201"
+
+
+def test_the_policy_history_starts_the_year_before_the_base_year():
+    assert PeriodBounds.of_policy(date(2026, 12, 3)) == PeriodBounds(date(2022, 1, 1), date(2026, 12, 3))
+
+
+def test_nothing_refused_moves_the_default_as_of(tmp_path):
+    landing = tmp_path / "landing"
+    good = write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
+    assert landing_as_of(landing) == date(2024, 11, 15)
+    # A misnamed copy (period 2030-10), a dangling link named like a delivery, a link to a real file,
+    # a file that is refused for its bytes, a hidden copy, a copy in a sub-folder.
+    (landing / "stats" / "stats_industry_203010.csv").write_bytes(good.read_bytes())
+    (landing / "power").mkdir()
+    os.symlink(tmp_path / "nowhere.csv", landing / "power" / "power_daily_20250210.csv")
+    os.symlink(good, landing / "stats" / "stats_industry_202411.csv")
+    write(landing, "tax", "tax_vat_202411.csv", ["纳税人识别号,所属期,开票销售额_元"], encoding="utf-8")  # a column missing
+    write(landing, "stats", "stats_industry_202412.csv", [INDUSTRY_HEADER, industry_row(A)], encoding="utf-8",
+          eol="\n")  # UTF-8 where the bureau sends GB18030: refused
+    (landing / "stats" / ".stats_industry_202501.csv").write_bytes(good.read_bytes())
+    (landing / "stats" / "old").mkdir()
+    (landing / "stats" / "old" / "stats_industry_202502.csv").write_bytes(good.read_bytes())
+    assert landing_as_of(landing) == date(2024, 11, 15)
+    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, "P1,2024-11-17,10.5,正常"], encoding="utf-8")
+    assert landing_as_of(landing) == date(2024, 11, 18)
+    assert landing_as_of(landing, withdrawn={"power_daily_20241118.csv"}) == date(2024, 11, 15)
+    first, last = landing_span(landing)
+    assert (first.name, last.name) == ("stats_industry_202410.csv", "power_daily_20241118.csv")
+
+
+# ---------------------------------------------------------------- rows: fields, numbers, keys, text
+
+
+def test_an_unquoted_thousands_separator_rejects_the_row_naming_line_and_field_count(tmp_path, con):
+    landing = tmp_path / "landing"
+    rows = [industry_row(make_uscc("450102", f"MA5K{i:04d}")) for i in range(6)]
+    rows.append(f"{A},202410,3,577.3,27700,900,8100,10,1316")  # line 8: 9 fields
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, *rows])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 7, 6, 1)
+    assert rejected(con) == [("stats_industry_202410.csv", 8, "_row", "9 fields",
+                              "9 fields where the header has 8: an unquoted comma or a missing separator shifts the "
+                              "values, none of them is loaded")]
+    assert con.execute("select count(*) from raw.stats_industry where uscc = ?", [A]).fetchone()[0] == 0
+
+
+def test_a_quoted_thousands_separator_is_a_number(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, f'{A},202410,"3,577.3",9000,900,8100,10,13'])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.rows_accepted == 1
+    assert con.execute("select output_month_k_yuan from raw.stats_industry").fetchone() == ("3577.3",)
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("employees_end", "367.4", "not a whole number"),
+    ("employees_end", "0x10", "not a whole number"),
+    ("employees_end", "1e3", "not a whole number"),
+    ("employees_end", "１3", "not a whole number"),
+    ("employees_end", "10000000", "out of range: must be below 10,000,000 in absolute value (stored as a 32-bit "
+                                  "integer, with room for sums)"),
+    ("output_month_k_yuan", "0x10", "not a number"),
+    ("output_month_k_yuan", "１000", "not a number"),
+    ("output_month_k_yuan", "1e5", "not a number"),
+    ("output_month_k_yuan", "12,34", "not a number"),
+    ("output_month_k_yuan", "nan", "not a number"),
+    ("output_month_k_yuan", "12345678901234", "out of range: must be below 100,000,000,000 in absolute value "
+                                              "(stored as DECIMAL(18, 2) after × 1,000, with room for sums)"),
+    ("output_month_k_yuan", "1.123456", "more than 5 decimal places: the warehouse keeps 5 (stored as "
+                                        "DECIMAL(18, 2) after × 1,000)"),
+])
+def test_numbers_are_plain_exact_and_fit_the_warehouse(tmp_path, con, field, value, reason):
+    landing = tmp_path / "landing"
+    row = industry_row(A, output=value) if field == "output_month_k_yuan" else industry_row(A, employees=value)
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(B), row])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
+    assert rejected(con) == [("stats_industry_202410.csv", 3, field, value, reason)]
+
+
+def test_numbers_at_the_limits_load_exactly(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [
+        INDUSTRY_HEADER, industry_row(A, output="99,999,999,999.12345", employees="9999999"),
+        industry_row(B, output="-0.5", employees="0")])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.rows_rejected == 0
+    assert con.execute("select output_month_k_yuan, employees_end from raw.stats_industry order by _line").fetchall() \
+        == [("99999999999.12345", "9999999"), ("-0.5", "0")]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("9999-12-31", "outside 1678-01-01 .. 2261-12-31 (the dates the checks can hold)"),
+    ("2024-02-30", "not a date YYYY-MM-DD"),
+])
+def test_dates_are_real_and_within_what_the_checks_type(tmp_path, con, value, reason):
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241125.csv", [DAILY_HEADER, "P1,2024-11-20,1,正常", f"P2,{value},1,正常"],
+          encoding="utf-8")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert rejected(con) == [("power_daily_20241125.csv", 3, "reading_date", value, reason)]
+
+
+def test_a_name_longer_than_a_workbook_cell_is_rejected_not_cut(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_enterprise_202410.csv", [
+        ENTERPRISE_HEADER, f"{A},{'甲' * 32_767},450102,3411,规上,202001,201901,",
+        f"{B},{'乙' * 40_000},450202,3411,临规,,201506,"])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
+    [(name, line, field, value, reason)] = rejected(con)
+    assert (line, field, len(value)) == (3, "enterprise_name", 40_000)
+    assert reason == "text of 40,000 characters: longer than a workbook cell holds (32,767), it would be cut"
+    assert con.execute("select length(enterprise_name) from raw.stats_enterprise").fetchone() == (32_767,)
+
+
+def test_keys_shared_within_a_file_name_the_lines(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [
+        INDUSTRY_HEADER,
+        industry_row(A, output="1000"),  # line 2
+        industry_row(B),                 # line 3
+        industry_row(A, output="2000"),  # line 4: A again, other values
+        industry_row(B),                 # line 5: B again, the same row
+        industry_row(C),                 # line 6
+    ])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected) == (5, 2, 3)
+    field = "report_month+uscc"
+    assert rejected(con) == [
+        ("stats_industry_202410.csv", 2, field, f"202410 / {A}",
+         "same report_month+uscc as line(s) 4 with other values: which one holds is unknown, none is loaded"),
+        ("stats_industry_202410.csv", 4, field, f"202410 / {A}",
+         "same report_month+uscc as line(s) 2 with other values: which one holds is unknown, none is loaded"),
+        ("stats_industry_202410.csv", 5, field, f"202410 / {B}",
+         "repeats line 3 exactly (same report_month+uscc): loaded once, from line 3"),
+    ]
+    assert con.execute("select uscc, _line from raw.stats_industry order by _line").fetchall() == [(B, 3), (C, 6)]
+    header = con.execute("select header from raw._rejected_rows limit 1").fetchone()[0]
+    assert header == "报告期+统一社会信用代码"
+
+
+def test_a_row_rejected_for_a_field_is_not_counted_as_a_repeat(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A, employees="1.5"),
+                                                          industry_row(A)])
+    ingest_feed(con, landing, "stats")
+    assert [r[1:3] for r in rejected(con)] == [(2, "employees_end")]
+    assert con.execute("select _line from raw.stats_industry").fetchall() == [(3,)]
+
+
+# ---------------------------------------------------------------- cut-off files
+
+
+def test_a_crlf_file_cut_three_bytes_short_is_refused(tmp_path, con):
+    landing = tmp_path / "landing"
+    path = write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A), industry_row(B)])
+    path.write_bytes(path.read_bytes()[:-3])  # "…,13\r\n" -> "…,1": 13 employees would load as 1
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.status == "refused"
+    assert outcome.message == ("stats/stats_industry_202410.csv: truncated: the last line (line 3) has no line end, "
+                               "while the others end with CRLF; the file looks cut off, ask the provider to send it "
+                               "again")
+    assert con.execute("select count(*) from raw.stats_industry").fetchone() == (0,)
+
+
+def test_a_file_cut_inside_a_row_is_refused(tmp_path, con):
+    landing = tmp_path / "landing"
+    rows = [f"D{i},{i},2024-10-0{1 + i % 9},1234567890,{A},8501100000,0110,USA,100.00,710.00" for i in range(10)]
+    path = write(landing, "customs", "customs_export_202410.csv", [CUSTOMS_HEADER, *rows], encoding="utf-8", eol="\n")
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    [outcome] = ingest_feed(con, landing, "customs")
+    assert outcome.status == "refused" and "truncated: the last line (line 7) has no line end and only" in outcome.message
+
+
+def test_a_complete_lf_file_without_a_final_line_end_loads(tmp_path, con):
+    """RFC 4180 allows it, and hand-made files have it: only what a cut file alone looks like is refused."""
+    landing = tmp_path / "landing"
+    path = landing / "stats" / "stats_industry_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes("\n".join([INDUSTRY_HEADER, industry_row(A), industry_row(B)]).encode("gb18030"))
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_accepted) == ("loaded", 2)
+
+
+# ---------------------------------------------------------------- the landing dir
+
+
+def test_only_regular_files_in_feed_folders_are_read_the_rest_is_reported(tmp_path, con):
+    landing = tmp_path / "landing"
+    good = write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(good.read_bytes().replace(b"202410", b"202409"))
+    stats = landing / "stats"
+    os.symlink(outside, stats / "stats_industry_202409.csv")          # a link to a file outside the landing dir
+    os.symlink("/etc/passwd", stats / "stats_industry_202408.csv")     # a link to a system file
+    os.symlink(tmp_path / "nowhere", stats / "stats_industry_202407.csv")  # a dangling link
+    os.mkfifo(stats / "stats_industry_202406.csv")                     # a FIFO: opening it would block
+    (stats / ".stats_industry_202405.csv").write_bytes(good.read_bytes())
+    (stats / "archive").mkdir()
+    (stats / "archive" / "stats_industry_202404.csv").write_bytes(good.read_bytes())
+    (landing / "notes.txt").write_text("secret note\n")
+    (landing / "stat").mkdir()
+    (landing / "stat" / "stats_industry_202403.csv").write_bytes(good.read_bytes())
+
+    outcomes = ingest_feed(con, landing, "stats") + record_landing_root(con, landing)
+    got = {(o.status, o.file_name): o.message for o in outcomes}
+    link = "(not read: a delivery is a regular file in the landing dir, a link may point anywhere)"
+    assert got == {
+        ("loaded", "stats_industry_202410.csv"): "",
+        ("not read", "stats/.stats_industry_202405.csv"): "hidden file (not read: a name starting with '.' is no delivery)",
+        ("not read", "stats/archive/"): "folder inside stats/ (not read: deliveries sit directly in stats/)",
+        ("not read", "stats/stats_industry_202406.csv"): "FIFO (named pipe) (not read: only regular files are deliveries)",
+        ("not read", "stats/stats_industry_202407.csv"): f"symbolic link pointing nowhere {link}",
+        ("not read", "stats/stats_industry_202408.csv"): f"symbolic link {link}",
+        ("not read", "stats/stats_industry_202409.csv"): f"symbolic link {link}",
+        ("not read", "notes.txt"): "file at the landing root (not read: deliveries go in <landing>/<feed>/, feeds "
+                                   "stats, power, tax, customs, registers)",
+        ("not read", "stat/"): "unknown folder (not read: the feed folders are stats, power, tax, customs, registers)",
+    }
+    assert con.execute("select distinct _file from raw.stats_industry").fetchall() == [("stats_industry_202410.csv",)]
+    stored = con.execute("select string_agg(reason, ' ') || string_agg(file_name, ' ') from raw._file_refusals").fetchone()[0]
+    assert "root:" not in stored and "secret" not in stored  # nothing of what was not read is stored
+    assert con.execute("select count(*) from raw._file_refusals where sha256 <> ''").fetchone() == (0,)
+
+
+def test_a_file_that_is_no_delivery_of_its_dataset_is_refused_without_echoing_it(tmp_path, con):
+    landing = tmp_path / "landing"
+    path = landing / "stats" / "stats_industry_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1\n")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert outcome.message == ("stats/stats_industry_202410.csv: none of the stats_industry headers in its first "
+                               "line: not a stats_industry file")
+
+
+def test_a_register_cell_right_of_the_header_is_kept_as_an_extra_column(tmp_path, con):
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("两高名单")
+    ws.write_row(0, 0, ["统一社会信用代码", "工序或产品"])
+    ws.write_row(1, 0, [A, "水泥熟料", None, "备注：待核实"])
+    wb.close()
+    path = tmp_path / "landing" / "registers" / "registers_two_high.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(buffer.getvalue())
+    [outcome] = ingest_feed(con, tmp_path / "landing", "registers")
+    assert (outcome.rows_accepted, outcome.extra_columns) == (1, ["(column 4)"])
+    assert con.execute("select _extra from raw.registers_two_high").fetchone() == ('{"(column 4)": "备注：待核实"}',)

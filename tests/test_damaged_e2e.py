@@ -1,0 +1,117 @@
+"""End to end (issue 15): a damaged delivery never becomes a silently wrong number.
+
+On the tiny sample, with `gxindustry refresh` (the real Dagster graph):
+- a header-only monthly report stops the run, naming the file and the expectation, on the first
+  run and on a plain rerun alike; its `_v2` makes the run pass with the budget of a clean landing;
+- a delivery removed from the landing dir stops counting (its rows stay in raw); put back, the
+  budget is the clean one again;
+- Data Docs that cannot be written do not stop the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.generate import generate_feeds
+
+pytestmark = pytest.mark.e2e
+AS_OF = date(2024, 11, 25)
+GXINDUSTRY = str(Path(sys.executable).with_name("gxindustry"))
+OCTOBER = "stats_industry_202410.csv"
+
+
+def refresh(site: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DAGSTER_HOME=str(site / "dagster_home"))
+    env.pop("GXINDUSTRY_AS_OF", None)
+    env.pop("GXINDUSTRY_PARAMS", None)
+    return subprocess.run(
+        [GXINDUSTRY, "refresh", "--landing", str(site / "landing"), "--warehouse", str(site / "wh.duckdb"),
+         "--reports", str(site / "reports")],
+        env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+def budget(site: Path) -> list[tuple]:
+    with duckdb.connect(str(site / "wh.duckdb"), read_only=True) as con:
+        return con.execute("select scenario, scheme_id, beneficiaries, amount_yuan from marts.policy_budget "
+                           "order by all").fetchall()
+
+
+def power_days_consistent(site: Path) -> bool:
+    """fct_power_month's day counts agree with the readings they count (DuckDB 2.0.0 once got them
+    wrong through the raw_active views)."""
+    with duckdb.connect(str(site / "wh.duckdb"), read_only=True) as con:
+        return con.execute("""
+            with days as (
+                select a.uscc, r.reading_date, date_trunc('month', r.reading_date) as month
+                from staging.stg_power__daily r join staging.stg_power__accounts a using (account_no)
+                where a.uscc is not null and r.data_flag in ('正常', '估算') group by all)
+            select (select count(*) from days) = (select sum(days_with_reading) from marts.fct_power_month)""").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, dbt_manifest):
+    site = tmp_path_factory.mktemp("clean")
+    generate_feeds(site / "landing", scale="tiny", as_of=AS_OF)
+    result = refresh(site)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert power_days_consistent(site)
+    return site, budget(site)
+
+
+def test_a_header_only_report_blocks_every_run_until_its_correction(clean, tmp_path):
+    site, clean_budget = clean
+    shutil.copytree(site / "landing", tmp_path / "landing")
+    october = tmp_path / "landing" / "stats" / OCTOBER
+    delivered = october.read_bytes()
+    october.write_bytes(delivered.split(b"\r\n")[0] + b"\r\n")  # the header only
+
+    for attempt in (1, 2):  # a plain rerun reaches the same verdict
+        result = refresh(tmp_path)
+        assert result.returncode == 1, f"run {attempt}: " + result.stdout[-2000:] + result.stderr[-2000:]
+        assert "gxindustry refresh: FAILED in gx_raw_checks" in result.stderr
+        assert f"blocking: raw/stats_industry {OCTOBER}: not_empty (月报不为空): rows 0" in result.stderr
+
+    (tmp_path / "reports" / "data_docs").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(tmp_path / "reports" / "data_docs")
+    (tmp_path / "reports" / "data_docs").write_text("a file where the Data Docs folder goes")
+    (tmp_path / "landing" / "stats" / "stats_industry_202410_v2.csv").write_bytes(delivered)
+    result = refresh(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Data Docs not written" in result.stdout
+    assert budget(tmp_path) == clean_budget
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        latest = con.execute("select expectation, success from marts.dq_check_results_latest "
+                             "where file_name = ?", [OCTOBER]).fetchall()
+    assert latest == [("superseded", True)]
+
+
+def test_a_delivery_removed_from_the_landing_dir_stops_counting_and_counts_again_when_back(clean):
+    site, clean_budget = clean
+    october = site / "landing" / "stats" / OCTOBER
+    kept = october.read_bytes()
+    october.unlink()
+    result = refresh(site)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"stats/{OCTOBER}: by landing: no longer in the landing dir as a delivery" in result.stdout
+    with duckdb.connect(str(site / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.stats_industry where _file = ?", [OCTOBER]).fetchone()[0] > 0
+        assert con.execute("select count(*) from staging.stg_stats__industry where source_file = ?",
+                           [OCTOBER]).fetchone()[0] == 0
+        assert con.execute("select count(*) from staging.stg_stats__industry "
+                           "where report_month = date '2024-10-01'").fetchone()[0] == 0
+    assert budget(site) != clean_budget
+
+    october.write_bytes(kept)
+    result = refresh(site)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert budget(site) == clean_budget
+    assert power_days_consistent(site)

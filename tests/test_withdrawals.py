@@ -1,0 +1,222 @@
+"""Withdrawn deliveries: raw stays append-only, the rows of a withdrawn file are used nowhere; the
+landing dir withdraws what leaves it; blocking verdicts are facts about the inputs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.incremental import clear_full_refresh_requests, full_refresh_reason
+from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.ingest.withdrawals import WithdrawalError, reinstate, withdraw, withdrawn_files
+from dagster_project.lib.quality import warehouse
+from dagster_project.lib.quality.run import DATASET_BY_TABLE, validate_suites
+from dagster_project.lib.quality.suites import load_suites
+from dagster_project.lib.uscc import make_uscc
+
+A = make_uscc("450102", "MA5K1234")
+B = make_uscc("450202", "MA5K9999")
+INDUSTRY_HEADER = ("统一社会信用代码,报告期,工业总产值_本月_千元,工业总产值_累计_千元,营业收入_本月_千元,"
+                   "营业收入_累计_千元,利润总额_累计_千元,从业人员期末人数")
+SUITE = next(s for s in load_suites() if s.name == "raw_stats_industry")
+DS = DATASET_BY_TABLE["stats_industry"]
+AS_OF = date(2024, 12, 1)
+GXINDUSTRY = str(Path(sys.executable).with_name("gxindustry"))
+
+
+def write_industry(landing: Path, name: str, rows: list[str]) -> Path:
+    path = landing / "stats" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\r\n".join([INDUSTRY_HEADER, *rows, ""]).encode("gb18030"))
+    return path
+
+
+def month_rows(month: str, scale: int = 1) -> list[str]:
+    return [f"{A},{month},{1000 * scale},{10000 * scale},950,9050,10,50",
+            f"{B},{month},{2000 * scale},{20000 * scale},1900,18900,10,50"]
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as c:
+        yield c
+
+
+def news(outcomes) -> list:
+    """What an ingestion did, files already loaded aside."""
+    return [o for o in outcomes if o.status != "skipped"]
+
+
+def active_files(con) -> list[str]:
+    return [r[0] for r in con.execute("select distinct _file from raw_active.stats_industry order by 1").fetchall()]
+
+
+# ---------------------------------------------------------------- withdrawing
+
+
+def test_a_file_gone_from_the_landing_dir_is_withdrawn_and_reinstated_when_back(tmp_path, con):
+    landing = tmp_path / "landing"
+    october = write_industry(landing, "stats_industry_202410.csv", month_rows("202410"))
+    write_industry(landing, "stats_industry_202409.csv", month_rows("202409"))
+    ingest_feed(con, landing, "stats", now=datetime(2024, 11, 20))
+    clear_full_refresh_requests(con)
+    kept = october.read_bytes()
+    october.unlink()
+
+    [outcome] = news(ingest_feed(con, landing, "stats", now=datetime(2024, 11, 27)))
+    assert (outcome.status, outcome.file_name, outcome.message) == (
+        "withdrawn", "stats_industry_202410.csv", "no longer in the landing dir as a delivery")
+    assert active_files(con) == ["stats_industry_202409.csv"]
+    assert con.execute("select count(*) from raw.stats_industry").fetchone() == (4,)  # raw keeps every row
+    assert withdrawn_files(con) == {
+        "stats_industry_202410.csv": "landing: no longer in the landing dir as a delivery"}
+    assert full_refresh_reason(con, AS_OF).startswith("a delivery was withdrawn or reinstated since the last complete "
+                                                      "build: stats_industry_202410.csv withdrawn")
+    assert news(ingest_feed(con, landing, "stats")) == []  # recorded once
+
+    october.write_bytes(kept.replace(b"1000", b"1001"))  # other bytes: refused, stays withdrawn
+    [outcome] = news(ingest_feed(con, landing, "stats"))
+    assert outcome.status == "refused" and active_files(con) == ["stats_industry_202409.csv"]
+    october.write_bytes(kept)
+    [back] = news(ingest_feed(con, landing, "stats"))
+    assert (back.status, back.message) == ("reinstated", "back in the landing dir with the same bytes")
+    assert active_files(con) == ["stats_industry_202409.csv", "stats_industry_202410.csv"]
+    log = con.execute("select seq, file_name, action, source from raw._withdrawals order by seq").fetchall()
+    assert log == [(1, "stats_industry_202410.csv", "withdrawn", "landing"),
+                   (2, "stats_industry_202410.csv", "reinstated", "landing")]
+
+
+def test_a_missing_feed_folder_withdraws_nothing(tmp_path, con):
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202410.csv", month_rows("202410"))
+    ingest_feed(con, landing, "stats")
+    (landing / "stats" / "stats_industry_202410.csv").unlink()
+    (landing / "stats").rmdir()
+    assert ingest_feed(con, landing, "stats") == []
+    assert active_files(con) == ["stats_industry_202410.csv"]
+
+
+def test_an_operator_withdraws_and_reinstates_with_a_reason(tmp_path, con):
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202410.csv", month_rows("202410"))
+    ingest_feed(con, landing, "stats")
+    with pytest.raises(WithdrawalError, match="stats_industry_202411.csv is not a loaded delivery"):
+        withdraw(con, "stats_industry_202411.csv", "wrong month")
+    with pytest.raises(WithdrawalError, match="needs a reason"):
+        withdraw(con, "stats_industry_202410.csv", "  ")
+    change = withdraw(con, "stats_industry_202410.csv", "the bureau says the file is wrong")
+    assert (change.feed, change.action) == ("stats", "withdrawn")
+    assert active_files(con) == []
+    with pytest.raises(WithdrawalError, match="already withdrawn"):
+        withdraw(con, "stats_industry_202410.csv", "again")
+    assert ingest_feed(con, landing, "stats")[0].status == "skipped"  # still in the landing dir: stays withdrawn
+    assert active_files(con) == []
+    reinstate(con, "stats_industry_202410.csv", "the bureau was wrong")
+    assert active_files(con) == ["stats_industry_202410.csv"]
+    with pytest.raises(WithdrawalError, match="not withdrawn by an operator"):
+        reinstate(con, "stats_industry_202410.csv", "again")
+
+
+def test_the_withdraw_command(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    write_industry(landing, "stats_industry_202410.csv", month_rows("202410"))
+    with duckdb.connect(str(wh)) as con:
+        ingest_feed(con, landing, "stats")
+
+    def run(*args):
+        return subprocess.run([GXINDUSTRY, "withdraw", *args, "--warehouse", str(wh)], capture_output=True, text=True,
+                              env=dict(os.environ, DAGSTER_HOME=str(tmp_path)))
+
+    unknown = run("stats_industry_202411.csv", "--reason", "x")
+    assert unknown.returncode == 2
+    assert unknown.stderr == ("gxindustry withdraw: stats_industry_202411.csv is not a loaded delivery "
+                              "(see raw._manifest): nothing to withdraw\n")
+    done = run(str(landing / "stats" / "stats_industry_202410.csv"), "--reason", "header only")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("withdrawn stats/stats_industry_202410.csv: header only\n")
+    from dagster_project.lib.lock import warehouse_lock
+
+    with warehouse_lock(wh):
+        busy = run("stats_industry_202410.csv", "--reinstate", "--reason", "x")
+    assert busy.returncode == 3 and "another refresh is running" in busy.stderr
+    assert run("stats_industry_202410.csv", "--reinstate", "--reason", "ok").returncode == 0
+
+
+# ---------------------------------------------------------------- blocking verdicts
+
+
+@pytest.fixture(scope="module")
+def session():
+    from dagster_project.lib.quality.gx_runner import GxSession
+
+    return GxSession("test-verdicts")
+
+
+def verdict(con, session, run_id: str) -> tuple[bool, set[str], list[str]]:
+    [result] = validate_suites(con, [SUITE], AS_OF, session, run_id)
+    failed = {f"{b.name}:{o.expectation}" for b, o in result.failures("blocking")}
+    return result.passed("blocking"), failed, result.cleared
+
+
+def test_a_header_only_report_blocks_on_every_rerun_until_its_correction(tmp_path, con, session):
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202409.csv", month_rows("202409"))
+    write_industry(landing, "stats_industry_202410.csv", [])
+    ingest_feed(con, landing, "stats")
+    first = verdict(con, session, "run-1")
+    assert first[0] is False and "stats_industry_202410.csv:not_empty" in first[1]
+    assert verdict(con, session, "run-2") == first  # a plain rerun: the same verdict
+    write_industry(landing, "stats_industry_202411.csv", month_rows("202411"))  # another month clears nothing
+    ingest_feed(con, landing, "stats")
+    assert verdict(con, session, "run-3")[:2] == first[:2]
+    latest = con.execute(f"select expectation, success from {warehouse.LATEST_VIEW} "
+                         "where file_name = 'stats_industry_202410.csv' and not success").fetchall()
+    assert ("not_empty", False) in latest
+
+    write_industry(landing, "stats_industry_202410_v2.csv", month_rows("202410"))
+    ingest_feed(con, landing, "stats")
+    assert verdict(con, session, "run-4") == (True, set(), ["stats_industry_202410.csv"])
+    observed = con.execute(f"select expectation, observed_value from {warehouse.LATEST_VIEW} "
+                           "where file_name = 'stats_industry_202410.csv'").fetchall()
+    assert observed == [("superseded", "every row is replaced by later deliveries (stats_industry_202410_v2.csv): "
+                                       "earlier failures cleared")]
+
+
+def test_a_withdrawal_clears_a_blocking_failure(tmp_path, con, session):
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202410.csv", [])
+    ingest_feed(con, landing, "stats")
+    assert verdict(con, session, "run-1")[0] is False
+    withdraw(con, "stats_industry_202410.csv", "header only, the bureau re-sends it next week")
+    assert verdict(con, session, "run-2") == (True, set(), ["stats_industry_202410.csv"])
+    observed = con.execute(f"select expectation, label, observed_value from {warehouse.LATEST_VIEW} "
+                           "where file_name = 'stats_industry_202410.csv'").fetchone()
+    assert observed == ("withdrawn", "已撤回", "withdrawn (operator: header only, the bureau re-sends it next week): "
+                                             "earlier failures cleared")
+    assert verdict(con, session, "run-3") == (True, set(), [])
+    reinstate(con, "stats_industry_202410.csv", "taken back")  # the same inputs as run 1: its verdict again
+    assert verdict(con, session, "run-4")[:2] == (False, {"stats_industry_202410.csv:not_empty",
+                                                        "stats_industry_202410.csv:unit_median_output"})
+
+
+def test_a_file_already_corrected_gets_its_final_verdict_in_the_first_run(tmp_path, con, session):
+    """A report in 元 and its _v2 arrive together: the first run validates the report as delivered
+    (it fails), then what of it is in force (nothing: cleared) -- the verdict a rerun would reach."""
+    landing = tmp_path / "landing"
+    write_industry(landing, "stats_industry_202409.csv", month_rows("202409"))
+    write_industry(landing, "stats_industry_202410.csv", month_rows("202410", scale=1000))
+    write_industry(landing, "stats_industry_202410_v2.csv", month_rows("202410"))
+    ingest_feed(con, landing, "stats")
+    first = verdict(con, session, "run-1")
+    assert first == (True, set(), ["stats_industry_202410.csv"])
+    history = con.execute("select run_id, expectation, success from marts.dq_check_results "
+                          "where file_name = 'stats_industry_202410.csv' and expectation in "
+                          "('unit_jump_vs_previous_report', 'superseded') order by checked_at").fetchall()
+    assert history == [("run-1", "unit_jump_vs_previous_report", False), ("run-1", "superseded", True)]
+    assert verdict(con, session, "run-2") == (True, set(), [])
