@@ -1,4 +1,4 @@
-"""`gxindustry`: generate sample feeds, refresh the warehouse, run the demo (OUTPUTS.md)."""
+"""`gxindustry`: generate sample feeds, refresh the warehouse, run the demo (docs/contract/OUTPUTS.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR, PROJECT_ROOT
 from dagster_project.settings import ENV_AS_OF, ENV_LANDING, ENV_PARAMS, ENV_REPORTS, ENV_WAREHOUSE, Settings
 
-DEFAULT_AS_OF = date(2024, 11, 25)  # OUTPUTS.md: a Monday in the middle of the policy quarter
+DEFAULT_AS_OF = date(2024, 11, 25)  # docs/contract/OUTPUTS.md: a Monday in the middle of the policy quarter
 DEFAULT_SCALE = "small"
 DEFAULT_SEED = 20241125
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gxindustry", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate", help="write sample feeds that follow FEEDS.md")
+    gen = sub.add_parser("generate", help="write sample feeds that follow docs/contract/FEEDS.md")
     gen.add_argument("--landing", type=Path, required=True)
     gen.add_argument("--scale", choices=("tiny", "small", "province", "national"), default=DEFAULT_SCALE)
     gen.add_argument("--seed", type=int, default=DEFAULT_SEED)

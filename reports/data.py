@@ -1,4 +1,4 @@
-"""Warehouse reads shared by the workbooks (DuckDB; the tables of OUTPUTS.md and the raw manifest)."""
+"""Warehouse reads shared by the workbooks (DuckDB; the tables of docs/contract/OUTPUTS.md and the raw manifest)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def city_name(con: duckdb.DuckDBPyConnection, city_code: str) -> str:
 
 
 def industry_groups(catalogue: Catalogue) -> list[str]:
-    """The groups of MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
+    """The groups of docs/contract/MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
     groups = [k.industry_group for _, k in catalogue.kpis if k.industry_group]
     return list(dict.fromkeys([*groups, OTHER_GROUP]))
 

@@ -10,7 +10,7 @@ import duckdb
 from dagster_project.lib.ingest import customs, stats, tax
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-# Expected cadence per feed (FEEDS.md / OUTPUTS.md): the latest delivery that should have arrived by a date.
+# Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
 WEEKLY_GRACE_DAYS = 7
 
 
