@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -62,6 +62,16 @@ def industry_groups(catalogue: Catalogue) -> list[str]:
     """The groups of docs/contract/MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
     groups = [k.industry_group for _, k in catalogue.kpis if k.industry_group]
     return list(dict.fromkeys([*groups, OTHER_GROUP]))
+
+
+def period_end(period: str | None) -> date | None:
+    """The last day a delivered period covers: `202410` -> 2024-10-31, `20241125` -> 2024-11-25."""
+    if not period:
+        return None
+    if len(period) == 8:
+        return date(int(period[:4]), int(period[4:6]), int(period[6:]))
+    year, month = int(period[:4]), int(period[4:6])
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def text_width(text: str) -> float:
     text = str(text)
     if text.isascii():  # codes, numbers, dates: most cells
         return 1.1 * len(text)
-    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+    return sum(1.8 if ord(ch) > 0x2E80 else 1.0 for ch in text)
 
 
 def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, maximum: float = 48,

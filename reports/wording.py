@@ -140,13 +140,15 @@ def observed(text: str | None) -> str:
 
 
 _EXAMPLE_KEYS = {"_line": "行", "line": "行", "uscc": "代码", "month": "月份", "period": "期别",
-                 "account_no": "户号", "file_name": "文件"}
+                 "account_no": "户号", "file_name": "文件", "declaration_no": "报关单号", "line_no": "项号",
+                 "report_month": "报告月份", "date": "日期", "project_code": "项目代码", "scheme_id": "方案",
+                 "scenario": "情景"}
 _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): check character '(.)', expected '(.)'$"), r"\1 校验码为 \2，应为 \3"),
     (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
     (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
-    (re.compile(r"^(.*) vs Δ累计 (.*)$"), r"\1，累计差额 \2"),
+    (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2），相差 \3"),
 ]
 
 
