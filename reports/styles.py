@@ -261,7 +261,7 @@ def print_setup(ws, repeat_rows: tuple[int, int] | None = None, fit_height: int 
         if scale < MIN_PRINT_SCALE:
             raise ValueError(f"{ws.get_name()}: printed columns need {scale}% to fit the page (minimum "
                              f"{MIN_PRINT_SCALE}%)")
-        ws.print_area(0, columns[0], 1_048_575, columns[1])
+        ws.print_area(0, columns[0], ws.dim_rowmax or 0, columns[1])
     ws.fit_to_pages(1, fit_height)
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)

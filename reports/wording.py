@@ -148,7 +148,7 @@ _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
     (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
-    (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2），相差 \3"),
+    (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2)，相差 \3"),
 ]
 
 
