@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from dagster_project.lib import refdata
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
+from dagster_project.lib.progress_bar import progress_bar
 
 from . import warehouse
 from .derive import Lookups, derive
@@ -131,10 +132,13 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                           _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation))
 
     batches = sum(len(p) for p in pending.values()) + sum(s.batch != "file" for s in suites)
-    for b, outcomes in session.validate_all(jobs(), batches):
-        batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
-        b.result.batches.append(batch)
-        rows += _rows(run_id, now or datetime.now(), as_of, b.result.suite, batch)
+    layers = sorted({s.asset.split("/")[0] for s in suites})
+    with progress_bar(batches, f"GX {'/'.join(layers)} checks", unit="batch") as bar:
+        for b, outcomes in session.validate_all(jobs(), batches):
+            batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
+            b.result.batches.append(batch)
+            rows += _rows(run_id, now or datetime.now(), as_of, b.result.suite, batch)
+            bar.advance(b.rows)
     warehouse.write_results(con, rows)
     return results
 
