@@ -77,6 +77,9 @@ def check_name(check: str, asset: str = "", suite_labels: Mapping[str, str] | No
             title = (suite_labels or {}).get(suite)
             return f"数据期望{label}：{title or suite}"
     model = asset.split("/")[-1]
+    m = re.match(r"^mostly_related_.*__(\w+?)__ref_(\w+?)_$", check)
+    if m:
+        return f"关联（多数）：{model or '该表'}.{m.group(1)} 多数应在 {m.group(2)} 中"
     for pattern, template in _DBT_TESTS:
         m = pattern.match(check)
         if m:

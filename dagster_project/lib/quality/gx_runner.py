@@ -38,7 +38,7 @@ from .suites import Suite, to_gx
 
 SITE_NAME = "gxindustry_data_quality"
 RESULTS_STORE = "gxindustry_validation_results"
-RESULTS_DIR = "data_docs_results"  # beside the site: <reports>/data_docs_results/
+RESULTS_SUFFIX = "_results"  # beside the site: <reports>/data_docs_results/
 AGGREGATE_NAMES = {"expect_column_median_to_be_between": "median", "expect_table_row_count_to_be_between": "rows"}
 EXAMPLES = 10
 ENV_WORKERS = "GXINDUSTRY_GX_WORKERS"
@@ -141,7 +141,7 @@ class GxSession:
             self.ctx.add_store(RESULTS_STORE, {
                 "class_name": "ValidationResultsStore",
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(docs_dir.parent / RESULTS_DIR)},
+                                  "base_directory": str(docs_dir.with_name(docs_dir.name + RESULTS_SUFFIX))},
             })
             self.ctx.validation_results_store_name = RESULTS_STORE
             self.ctx.add_data_docs_site(
