@@ -364,7 +364,9 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
             put(ws, r, c, value, formats[columns[c][0]])
         if row.basis is not None and row.basis != row.basis.to_integral_value():  # 元 with cents
             put(ws, r, col["basis"], row.basis, basis_cents)
-        fit_height(ws, r, [(values[col[k]], widths[k]) for k in wrapped if k in col], line_height=13)
+        # the calculation is mostly digits, which print narrower than text_width() assumes
+        fit_height(ws, r, [(values[col[k]], widths[k] * (1.2 if k == "calculation" else 1)) for k in wrapped
+                           if k in col], line_height=13)
         if live is not None and row.base_eligible and row.basis is not None:
             formula = amount_formula(live, params, cell(r, col["basis"]))
             put_formula(ws, r, col["amount"], formula, wan(row.base_amount), live_fmt)

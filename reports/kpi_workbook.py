@@ -389,7 +389,7 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
     next_row = _table(ws, st, 3, "各数据源接收情况", [
         "数据源", "数据集", "文件数", "读取行数", "接受行数", "拒收行数", "拒收率", "数据截至（日期）", "最近到达日",
         "主要拒收原因（行数）"],
-        rows, "T_feeds", {2: count_fmt, 3: count_fmt, 4: count_fmt, 5: count_fmt,
+        rows, "T_feeds", {0: st.get(valign="top"), 1: st.get(valign="top"), 2: count_fmt, 3: count_fmt, 4: count_fmt, 5: count_fmt,
                           6: st.get(num_format="0.00%", valign="top"), 7: date_fmt, 8: date_fmt,
                           9: st.get(text_wrap=True, valign="top")})
     for i, values in enumerate(rows):

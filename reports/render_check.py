@@ -1,6 +1,6 @@
 """Print the workbooks as finance would and measure the result: pages per sheet and the smallest text.
 
-    .venv/bin/python -m reports.render_check [--warehouse FILE] [--out DIR] [--dpi 60]
+    .venv/bin/python -m reports.render_check [--warehouse FILE] [--out DIR] [--dpi 60] [--screenshots docs/img]
 
 Writes both workbooks from the warehouse's latest measures run, prints them with headless
 LibreOffice (recalculating profile) to PDF, renders every page to PNG (`pdftoppm`) in `--out`
@@ -29,6 +29,11 @@ from pathlib import Path
 from .libreoffice import convert
 
 MIN_TEXT_PT = 8.0
+# --screenshots: the README's pictures, (workbook stem prefix, sheet, page of that sheet, file name)
+SCREENSHOTS = (("budget_forecast", "汇总", 1, "budget_forecast.png"),
+               ("budget_forecast", "M24 ", 2, "budget_forecast_measure.png"),
+               ("kpi_report", "指标总览", 1, "kpi_report.png"),
+               ("kpi_report", "数据质量", 1, "kpi_report_quality.png"))
 BOX_PER_PT = 1.157
 HEADER_BAND_PT = 36  # the page header sits in the top margin and ends above this
 FOOTER_BAND_PT = 40
@@ -40,6 +45,7 @@ _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.
 
 @dataclass
 class SheetPrint:
+    first_page: int = 0  # 1-based page of the PDF where the sheet starts
     pages: int = 0
     smallest_pt: float = 99.0
     smallest_text: str = ""
@@ -80,11 +86,12 @@ def measure(pdf: Path) -> dict[str, SheetPrint]:
     """Pages and smallest text per sheet of a printed workbook."""
     xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     sheets: dict[str, SheetPrint] = defaultdict(SheetPrint)
-    for _, height, body in _PAGE.findall(xml):
+    for number, (_, height, body) in enumerate(_PAGE.findall(xml), 1):
         words = [(float(y0), float(y1), unescape(text)) for _, y0, _, y1, text in _WORD.findall(body)]
         header = [text for _, y1, text in words if y1 < HEADER_BAND_PT]
         name = " ".join(header) if header else "?"
         sheet = sheets[name]
+        sheet.first_page = sheet.first_page or number
         sheet.pages += 1
         for y0, y1, text in words:
             if y1 < HEADER_BAND_PT or y0 > float(height) - FOOTER_BAND_PT:
@@ -120,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, default=DEFAULT_DATA_DIR / "warehouse.duckdb")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "gxindustry-print")
     parser.add_argument("--dpi", type=int, default=60)
+    parser.add_argument("--screenshots", type=Path, help="also copy the README's pages there (docs/img)")
     args = parser.parse_args(argv)
     missing = tools_missing()
     if missing:
@@ -139,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         problems += report.problems()
     for problem in problems:
         print(f"PROBLEM {problem}", file=sys.stderr)
+    if args.screenshots:
+        for report in reports:
+            for prefix, sheet, page, name in SCREENSHOTS:
+                found = [s for n, s in report.sheets.items() if n.startswith(sheet)]
+                if report.workbook.stem.startswith(prefix) and found and found[0].pages >= page:
+                    png = report.pngs[found[0].first_page + page - 2]
+                    args.screenshots.mkdir(parents=True, exist_ok=True)
+                    print(shutil.copyfile(png, args.screenshots / name))
     return 1 if problems else 0
 
 
