@@ -369,9 +369,13 @@ def test_kpi_data_quality_sheet(kpi_file, con):
     assert per_dataset == expected
     texts = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
     assert any(t.startswith("未通过的数据检查（共") for t in texts), "the run's checks are listed"
-    assert any("invalid USCC" in t for t in texts)
+    assert any(t.startswith("统一社会信用代码校验码错误：末位为") for t in texts)  # rejection reasons in Chinese
+    assert not any("invalid USCC" in t or "expectation(s) not met" in t or "carried over" in t for t in texts)
     # Every expectation not met in the latest validation of a file or mart is listed, whichever run made it.
-    listed = {(r["文件或数据表"], r["期望套件"], r["期望"]) for r in table_rows(ws, "文件或数据表", "期望套件")}
+    listed = set()
+    for r in table_rows(ws, "文件或数据表", "期望（套件）"):
+        label, suite = r["期望（套件）"].rsplit("\n（", 1)
+        listed.add((r["文件或数据表"], suite.rstrip("）"), label))
     expected = set(con.execute(
         "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
     ).fetchall())
