@@ -531,7 +531,7 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
 
     scope = "四季度已结束，三种情景均为实际数" if quarter_closed else "四季度进行中：基准为预测中值"
     line(r + 1, "奖补资金测算总额（基准情景）", big, "", 26)
-    put_formula(ws, r + 1, 3, f"={cell(total_row, 6)}", wan(head.base_yuan), big)
+    put_formula(ws, r + 1, 3, f"={cell(total_row, 6)}", wan(grand.base), big)  # the total row's value
     put(ws, r + 1, 5, "万元", unit)
     put_formula(ws, r + 1, 6, stale_flag_formula(params), "", st.get(
         bold=True, font_color="#C00000", font_size=9, text_wrap=True, valign="vcenter", border=1,
