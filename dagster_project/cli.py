@@ -1,4 +1,4 @@
-"""`gxindustry`: generate sample feeds, refresh the warehouse, run the demo (OUTPUTS.md)."""
+"""`gxindustry`: generate sample feeds, refresh the warehouse, run the demo (docs/contract/OUTPUTS.md)."""
 
 from __future__ import annotations
 
@@ -16,51 +16,102 @@ from pathlib import Path
 from dagster_project.paths import DBT_PROJECT_DIR, DEFAULT_DATA_DIR, PROJECT_ROOT
 from dagster_project.settings import ENV_AS_OF, ENV_LANDING, ENV_PARAMS, ENV_REPORTS, ENV_WAREHOUSE, Settings
 
-DEFAULT_AS_OF = date(2024, 11, 25)  # OUTPUTS.md: a Monday in the middle of the policy quarter
+DEFAULT_AS_OF = date(2024, 11, 25)  # docs/contract/OUTPUTS.md: a Monday in the middle of the policy quarter
 DEFAULT_SCALE = "small"
 DEFAULT_SEED = 20241125
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written (line breaks kept)."""
+
+
+def _sub(sub, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=summary, description=f"{summary}.\n\n{description}",
+                          epilog="examples:\n" + examples, formatter_class=_HelpFormatter)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="gxindustry", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="gxindustry", formatter_class=_HelpFormatter,
+        description="Guangxi Q4 2024 industrial-policy warehouse: sample feeds, the weekly refresh "
+                    "(ingest -> dbt -> checks -> measures -> workbooks), status and local docs.",
+        epilog="`gxindustry COMMAND --help` describes each command, its defaults and examples.\n"
+               f"Paths default to ${ENV_LANDING}, ${ENV_WAREHOUSE}, ${ENV_REPORTS}, then data/ in the repository.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = sub.add_parser("generate", help="write sample feeds that follow FEEDS.md")
-    gen.add_argument("--landing", type=Path, required=True)
-    gen.add_argument("--scale", choices=("tiny", "small", "province", "national"), default=DEFAULT_SCALE)
-    gen.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    gen.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
+    gen = _sub(sub, "generate", "write sample feeds that follow docs/contract/FEEDS.md",
+               "Deterministic synthetic deliveries (statistics, tax, customs, power, registers) from 2023-01 up to\n"
+               "the as-of date, into <landing>/<feed>/. Refuses to write over deliveries already there.",
+               "  gxindustry generate --landing /tmp/landing\n"
+               "  gxindustry generate --landing /tmp/landing --scale province --as-of 2024-12-02")
+    gen.add_argument("--landing", type=Path, required=True, help="landing dir to write into (required)")
+    gen.add_argument("--scale", choices=("tiny", "small", "province", "national"), default=DEFAULT_SCALE,
+                     help=f"how many enterprises: tiny ~100, small ~1,500, province, national (default: {DEFAULT_SCALE})")
+    gen.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
+    gen.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+                     help=f"last delivery date generated, YYYY-MM-DD (default: {DEFAULT_AS_OF})")
 
-    ref = sub.add_parser("refresh", help="ingest -> dbt -> checks -> measures -> reports, in-process")
+    ref = _sub(sub, "refresh", "ingest -> dbt -> checks -> measures -> workbooks, in-process",
+               "Runs the weekly_refresh job (the same Dagster graph the schedule runs) on the landing dir and\n"
+               "writes <reports>/<as_of>/budget_forecast_<as_of>.xlsx and kpi_report_<as_of>.xlsx.\n"
+               "Progress prints one line per step; the full log goes to <warehouse dir>/logs/.",
+               "  gxindustry refresh\n"
+               "  gxindustry refresh --landing /srv/landing --warehouse /srv/wh.duckdb --as-of 2024-11-25\n"
+               "  gxindustry refresh --params finance.yaml --city-packs")
     _refresh_options(ref)
 
-    sub.add_parser("demo", help="generate the default sample (if not there yet), then refresh")
+    _sub(sub, "demo", "generate the default sample (if not there yet), then refresh",
+         f"Writes the '{DEFAULT_SCALE}' sample (seed {DEFAULT_SEED}, as of {DEFAULT_AS_OF}) into ${ENV_LANDING} "
+         "(default data/landing)\nunless deliveries are already there, then runs `refresh` on it.",
+         "  gxindustry demo\n  GXINDUSTRY_LANDING=/tmp/l GXINDUSTRY_WAREHOUSE=/tmp/wh.duckdb gxindustry demo")
 
-    bt = sub.add_parser(
-        "backtest",
-        help="replay Q4 2023 and Q4 2024 Monday by Monday on generated feeds and score the forecast against the naive one",
-        description="Replays every Monday of Q4 of each year as a live run would have seen it, runs the forecast and the "
-                    "naive baseline through the rules, and scores both against the outcome (docs/forecast.md). "
-                    "Example: gxindustry backtest --seeds 1 2 3 4 5 --out docs/backtest",
-    )
+    bt = _sub(sub, "backtest", "replay Q4 2023 and Q4 2024 Monday by Monday and score the forecast against the naive one",
+              "Generates feeds with two years of history per seed (and takes other sources given with --source),\n"
+              "replays every Monday of Q4 of each year as a live run would have seen it, runs the forecast and\n"
+              "the naive baseline through the rules, and scores both against the outcome (docs/forecast.md).",
+              "  gxindustry backtest --seeds 1 --years 2024 --scale tiny\n"
+              "  gxindustry backtest --out docs/backtest   # 5 seeds x 2 years, about an hour at small\n"
+              "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json")
     bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
-                    help="generator seeds (default 1 2 3 4 5; none: only the --source data)")
-    bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024], help="years whose Q4 is replayed (default 2023 2024)")
+                    help="generator seeds (default: 1 2 3 4 5; none: only the --source data)")
+    bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024],
+                    help="years whose Q4 is replayed (default: 2023 2024)")
     bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE,
-                    help=f"generator scale (default {DEFAULT_SCALE})")
+                    help=f"generator scale (default: {DEFAULT_SCALE})")
     bt.add_argument("--source", type=Path, nargs=2, action="append", metavar=("LANDING", "ARRIVALS_JSON"),
                     help="also replay the landing dir of another data source, whose delivery day per file is in "
                          "ARRIVALS_JSON ({\"feed/file\": \"YYYY-MM-DD\"}); may be repeated")
     bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
-                    help="replays, warehouses and snapshots (emptied first; default data/backtest)")
+                    help="replays, warehouses and snapshots (emptied first; default: data/backtest)")
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
-    sub.add_parser("prepare", help="parse the dbt project (writes the manifest Dagster loads)")
+    _sub(sub, "prepare", "parse the dbt project (writes the manifest Dagster loads)",
+         "Runs `dbt parse` into dbt_models/target/. scripts/setup.sh runs it; refresh runs it when a dbt file\n"
+         "is newer than the manifest.", "  gxindustry prepare")
 
     _withdraw_options(sub.add_parser("withdraw", help="withdraw a loaded delivery (its rows stay in raw, unused)"))
 
-    st = sub.add_parser("status", help="deliveries, feed freshness and the last runs of a warehouse")
-    st.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
-    st.add_argument("--as-of", type=date.fromisoformat, help="judge freshness as of this date (default: today)")
+    st = _sub(sub, "status", "deliveries, feed freshness and the last runs of a warehouse",
+              "Freshness is judged against the warehouse's own as-of date (the as-of of its last run): a\n"
+              "warehouse refreshed for 2024-11-25 is judged by what should have arrived by 2024-11-25.\n"
+              "--live judges against today's date instead, as the weekly schedule does.",
+              "  gxindustry status\n  gxindustry status --warehouse /srv/wh.duckdb --live\n"
+              "  gxindustry status --as-of 2024-12-02")
+    st.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
+    when = st.add_mutually_exclusive_group()
+    when.add_argument("--as-of", type=date.fromisoformat,
+                      help="judge freshness as of this date (default: the warehouse's as-of)")
+    when.add_argument("--live", action="store_true", help="judge freshness against today's date (the schedule's view)")
+
+    docs = _sub(sub, "docs", "build and serve dbt docs and the Great Expectations Data Docs locally",
+                "Generates dbt's documentation (models, tests, lineage; the warehouse's catalogue) and serves it\n"
+                "with the Data Docs of <reports>/data_docs/ on one local web server: nothing is loaded from the\n"
+                "internet. Stop it with Ctrl-C.",
+                "  gxindustry docs\n  gxindustry docs --port 8090 --no-serve   # build only")
+    docs.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
+    docs.add_argument("--reports", type=Path, help=f"reports dir holding data_docs/ (default: ${ENV_REPORTS}, then data/reports)")
+    docs.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    docs.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    docs.add_argument("--no-serve", action="store_true", help="build the site and print where it is, do not serve")
 
     args = parser.parse_args(argv)
     if args.command == "generate":
@@ -83,14 +134,19 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(status(args))
     if args.command == "withdraw":
         raise SystemExit(withdraw(args))
+    if args.command == "docs":
+        from dagster_project.lib.docs_site import serve_docs
+
+        raise SystemExit(serve_docs(args))
 
 
 def _refresh_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--landing", type=Path, help=f"landing dir (env {ENV_LANDING})")
-    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
-    p.add_argument("--reports", type=Path, help=f"reports dir (env {ENV_REPORTS})")
-    p.add_argument("--params", type=Path, help=f"YAML parameter overrides (env {ENV_PARAMS})")
-    p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (env {ENV_AS_OF}; default: latest data date)")
+    p.add_argument("--landing", type=Path, help=f"landing dir (default: ${ENV_LANDING}, then data/landing)")
+    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
+    p.add_argument("--reports", type=Path, help=f"reports dir (default: ${ENV_REPORTS}, then data/reports)")
+    p.add_argument("--params", type=Path, help=f"YAML parameter overrides (default: ${ENV_PARAMS}, then none)")
+    p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (default: ${ENV_AS_OF}, then the latest "
+                                   "data date landed)")
     p.add_argument("--city-packs", action="store_true",
                    help="also write both workbooks filtered to each prefecture (<reports>/<as_of>/cities/)")
 
@@ -355,6 +411,8 @@ def _check_params(settings: Settings) -> str | None:
 def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
     import duckdb
 
+    from dagster_project.lib.money import wan_text
+
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         files = con.execute(
             """select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest
@@ -370,6 +428,8 @@ def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
             "select scenario, awards, amount_yuan from marts.policy_budget_rollup where level = 'total'"
         ).fetchall()
         draws = con.execute("select draws from forecast.runs").fetchone()[0]
+        enterprises = con.execute(
+            "select count(distinct uscc) from marts.policy_awards where scenario = 'base' and chosen").fetchone()[0]
     print(f"\nwarehouse {settings.warehouse}")
     print(f"{'feed':<10} {'files':>6} {'rows accepted':>14} {'rows rejected':>14}")
     for feed, n, accepted, rejected in files:
@@ -386,9 +446,10 @@ def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
     totals = {scenario: (n, amount) for scenario, n, amount in budget}
     if totals:
         n, base = totals["base"]
-        spread = (f"P10–P90 {totals['low'][1] / 10_000:,.2f}–{totals['high'][1] / 10_000:,.2f}万元 over {draws} "
+        spread = (f"P10–P90 {wan_text(totals['low'][1])}–{wan_text(totals['high'][1])}万元 over {draws} "
                   "simulated outcomes" if draws > 1 else "the quarter is fully reported: no forecast")
-        print(f"\nbudget estimate: median {base / 10_000:,.2f}万元 ({spread}), {n} awards in the median outcome;"
+        print(f"\nbudget estimate: median {wan_text(base)}万元 ({spread}), {n} awards (scheme × beneficiary) "
+              f"to {enterprises} distinct enterprises in the median outcome;"
               " by scheme: select * from marts.policy_budget")
     workbooks = sorted((settings.reports / as_of.isoformat()).glob("*.xlsx"))
     if workbooks:
@@ -458,12 +519,12 @@ def withdraw(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     import duckdb
 
-    from dagster_project.lib.status import freshness, last_runs
+    from dagster_project.lib.money import wan_text
+    from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, warehouse_as_of
 
     warehouse = _existing_warehouse(args, "status")
     if warehouse is None:
         return 2
-    as_of = args.as_of or date.today()
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException:  # DuckDB has one writer, and a reader cannot open a file being written
@@ -471,18 +532,32 @@ def status(args: argparse.Namespace) -> int:
               "ask again when it has finished", file=sys.stderr)
         return 3
     with con:
+        if args.live:
+            as_of, basis = date.today(), "today's date (--live: what the weekly schedule expects by now)"
+        elif args.as_of:
+            as_of, basis = args.as_of, "the date given (--as-of)"
+        else:
+            as_of, source = warehouse_as_of(con)
+            basis = f"the warehouse's as-of, {source}; --live judges against today's date"
+            if as_of is None:
+                as_of, basis = date.today(), "today's date (the warehouse has no dated delivery yet)"
         feeds = freshness(con, as_of)
         runs = last_runs(con)
         refused = con.execute("select count(*) from raw._file_refusals").fetchone()[0]
-    print(f"warehouse {warehouse}, freshness as of {as_of}\n")
+        awarded = current_beneficiaries(con)
+    print(f"warehouse {warehouse}\nfreshness as of {as_of}: {basis}\n")
     print(f"{'feed':<10} {'files':>6} {'accepted':>10} {'rejected':>9}  freshness")
     for f in feeds:
         print(f"{f.feed:<10} {f.files:>6} {f.rows_accepted:>10} {f.rows_rejected:>9}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
     print(f"\nfiles refused: {refused} (select * from raw._file_refusals)")
     print("\nlast runs:" if runs else "\nno measures run yet")
     for as_of_run, finished, fingerprint, n, base, low, high in runs:
-        print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {base / 10_000:,.2f}万元 "
-              f"(range {low / 10_000:,.2f}–{high / 10_000:,.2f}), {n} beneficiaries, parameters {fingerprint}")
+        print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {wan_text(base)}万元 "
+              f"(range {wan_text(low)}–{wan_text(high)}), {n} beneficiaries (enterprises or projects), "
+              f"parameters {fingerprint}")
+    if awarded:
+        awards, enterprises = awarded
+        print(f"latest run, base case: {awards} awards (scheme × beneficiary) to {enterprises} distinct enterprises")
     return 0
 
 

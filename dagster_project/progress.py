@@ -1,7 +1,8 @@
 """A compact progress display for runs started from the command line.
 
 A Dagster logger that prints one line per step and per materialized asset,
-and every warning or error, instead of the full debug event stream.
+and every warning or error, instead of the full debug event stream. Progress inside a long step
+is lib/progress_bar.py.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ interest, which scheme an M15 project claims, and eligibility itself (thresholds
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,18 +25,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from xlsxwriter.utility import xl_col_to_name
 
 from dagster_project.lib.measures.catalogue import UNIT_FACTORS, Catalogue, Measure, Scheme
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.measures.rules import LiveFormula, bind_name
 from dagster_project.lib.measures.schemes import LIVE
+from dagster_project.lib.money import wan_text
 
 from . import data
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
-    COUNT, FONT, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, TABLE_STYLE, Styles, abs_range, add_sheet, cell, fit_height,
-    new_workbook, print_setup, project_version, put, put_formula, sheet_name, wan,
+    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, TABLE_STYLE, Styles, abs_range, add_sheet, cell,
+    fit_height, lines_needed, new_workbook, print_setup, project_version, put, put_formula, sheet_name, wan,
 )
+from .wording import plain
 
 SUMMARY = "汇总"
 BY_CITY = "按城市"
@@ -44,8 +48,12 @@ PARAMETERS = "参数"
 FUNDING = {"grant": "无偿补助", "revolving_fund": "周转资金"}
 YES, NO = "是", "否"
 NO_CAP = "9.99E+307"
-SUMMARY_WIDTHS = (7, 26, 18, 20, 13, 9, 13, 13, 13, 8, 20)
-PARAMETER_WIDTHS = (27, 26, 40, 10, 9, 14, 28, 8, 60, 8)
+SUMMARY_WIDTHS = (6, 22, 14, 16, 9, 8, 11, 11, 11, 7, 15)
+HEADLINE_ROW = 3  # 汇总: the headline block's first row, under the title
+HEADLINE_ROWS = 7
+SIGNOFF_ROWS = 4  # 审核签字: its title and three lines
+PARAMETER_WIDTHS = (20, 26, 8, 7, 46, 6, 24, 14, 24, 8)
+PARAMETERS_PRINTED = 6  # 参数编号 … 工作假设; the columns to their right are for Excel users
 
 
 def budget_path(reports_dir: Path, as_of: date, city_code: str | None = None) -> Path:
@@ -221,8 +229,41 @@ def _live_note(measure: Measure, params: Parameters) -> str:
     return note + "低/高情景为引擎固定值；基准计入预算 = 否 的行不计入合计。"
 
 
+def _basis_unit(measure: Measure) -> str | None:
+    """The unit of the measure's calculation basis (`四季度产值增量（元）` -> 元), None when mixed or none."""
+    units = {LIVE[s.id].basis_label.rsplit("（", 1)[-1].rstrip("）") for s in measure.schemes if s.id in LIVE}
+    return units.pop() if len(units) == 1 else None
+
+
+_EXACT_YUAN = re.compile(r"（[\d,]+\.\d\d元）$")
+
+
+def _calculation(reason: str | None) -> str | None:
+    """What prints of the engine's trace `conditions → calculation`: the calculation, without the
+    exact 元 the amount column already shows (the whole trace stays in the 测算依据 column)."""
+    if not reason or " → " not in reason:
+        return reason
+    return _EXACT_YUAN.sub("", reason.rsplit(" → ", 1)[1])
+
+
+def stale_flag_formula(params: Parameters) -> str:
+    """A cell that stays empty while every live parameter cell holds the value the engine used, and
+    says that low/high are stale once one is edited (base recalculates, low/high do not)."""
+    live_ids = sorted({pid for live in LIVE.values() for pid in (live.rate, live.cap) if pid})
+    tests = []
+    for pid in live_ids:
+        value = params.get(pid).value
+        name = defined_name(pid)
+        tests.append(f'{name}<>""' if value is None else f'{name}<>{Decimal(str(value)):f}')
+    return f'=IF(OR({",".join(tests)}),"{STALE_TEXT}","")'
+
+
+STALE_TEXT = ("注意：「参数」表中的费率或上限已在表内修改。基准金额已按新参数重算；低情景、高情景仍是修改前"
+              "测算引擎的结果，未随之变化，需用参数覆盖文件重新测算（gxindustry refresh --params）后才一致。")
+
+
 def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], params: Parameters,
-                         used_names: set[str]) -> MeasureSheet:
+                         used_names: set[str], parameter_names: dict[str, str]) -> MeasureSheet:
     name = sheet_name(f"{measure.id} {measure.title}")
     while name in used_names:
         name = sheet_name(name[:28] + f"_{len(used_names)}")
@@ -230,47 +271,61 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
     ws = add_sheet(wb, name)
     schemes = {s.id: s for s in measure.schemes}
     per_project = any(s.beneficiary == "project" for s in measure.schemes)
+    unit = _basis_unit(measure)
 
-    # (key, header, number format, width)
-    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, 16),
-                                                         ("scheme_title", "方案名称", None, 16)]
+    # (key, header, number format, width); the printed columns come first, the others to their right
+    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, 11)]
     if per_project:
-        columns += [("project_name", "项目名称", None, 24), ("project_code", "项目代码", None, 14)]
-    columns += [("enterprise", "企业名称", None, 24), ("uscc", "统一社会信用代码", None, 21), ("city", "城市", None, 9),
-                ("group", "行业组", None, 11), ("funding", "资金性质", None, 9)]
-    if per_project:
-        columns += [("construction", "建设性质", None, 9), ("planned", "计划总投资", MONEY, 12)]
+        columns += [("project_name", "项目名称", None, 16), ("enterprise", "企业名称", None, 14)]
     else:
-        columns += [("q4b", "上年四季度产值", MONEY, 13), ("q4", "四季度已报产值", MONEY, 13),
+        columns += [("enterprise", "企业名称", None, 23)]
+    columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 13),
+                ("amount", "基准金额（万元）", MONEY, 10), ("low", "低情景计入（万元）", MONEY, 10),
+                ("high", "高情景计入（万元）", MONEY, 10), ("chosen", "计入基准预算", None, 6),
+                ("calculation", "计算式（基准情景）", None, 33 if per_project else 36)]
+    printed = len(columns)
+    columns += [("scheme_title", "方案名称", None, 16)]
+    if per_project:
+        columns += [("project_code", "项目代码", None, 14)]
+    columns += [("uscc", "统一社会信用代码", None, 21), ("group", "行业组", None, 11), ("funding", "资金性质", None, 9)]
+    if per_project:
+        columns += [("construction", "建设性质", None, 9), ("planned", "计划总投资（万元）", MONEY, 12)]
+    else:
+        columns += [("q4b", "上年四季度产值（万元）", MONEY, 13), ("q4", "四季度已报产值（万元）", MONEY, 13),
                     ("months", "已报月数", COUNT, 8)]
-    columns += [("basis", "计算基数", "#,##0.00", 16), ("basis_label", "基数口径", None, 20),
-                ("eligible", "基准符合条件", None, 9), ("chosen", "基准计入预算", None, 9),
-                ("amount", "基准金额", MONEY, 12), ("low", "低情景计入", MONEY, 12),
-                ("high", "高情景计入", MONEY, 12),
+    columns += [("basis_label", "计算基数口径", None, 20), ("eligible", "基准符合条件", None, 9),
                 ("reason", "测算依据（基准情景；引擎测算时的参数）", None, 72)]
     col = {key: i for i, (key, *_) in enumerate(columns)}
     headers = [h for _, h, *_ in columns]
     widths = {key: w for key, _, _, w in columns}
-    wrapped = ("scheme_title", "project_name", "enterprise", "basis_label", "reason")
+    wrapped = ("project_name", "enterprise", "calculation")  # the printed texts; the others stay on one line
 
-    # title block
+    # title block: spans the printed columns
     last_col = len(columns) - 1
-    ws.merge_range(0, 0, 0, last_col, f"{measure.id} {measure.title}", st.title)
-    ws.merge_range(1, 0, 1, last_col, "政策原文：" + "；".join(measure.clauses), st.note)
-    ws.merge_range(2, 0, 2, last_col, "测算口径：" + (measure.note or "—"), st.note)
-    ws.merge_range(3, 0, 3, last_col, _live_note(measure, params), st.note)
-    page_width = sum(widths.values())
-    for r, text in ((1, "政策原文：" + "；".join(measure.clauses)), (2, "测算口径：" + (measure.note or "—")),
-                    (3, _live_note(measure, params))):
-        fit_height(ws, r, [(text, page_width * 0.9)], line_height=12)
-    ws.merge_range(4, 0, 4, last_col, "金额单位：万元（产值、投资、基准金额、低/高情景计入）；计算基数的单位见“基数口径”列；"
-                   "绿色底纹的基准金额为公式。", st.get(font_size=9, bold=True, font_color="#1F4E78"))
-    header_row = 5
+    last_printed = printed - 1
+    page_width = sum(w for _, _, _, w in columns[:printed])
+    ws.merge_range(0, 0, 0, last_printed, f"{measure.id} {measure.title}", st.title)
+    notes = ["政策原文：" + "；".join(measure.clauses),
+             "测算口径：" + (plain(measure.note, parameter_names) or "—"),
+             _live_note(measure, params)]
+    for r, text in enumerate(notes, 1):
+        ws.merge_range(r, 0, r, last_printed, text, st.note)
+        fit_height(ws, r, [(text, page_width)], line_height=12)
+    layout = ("金额单位：万元；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
+              "其后为仅在低/高情景符合条件或未计入基准的对象。")
+    ws.merge_range(4, 0, 4, last_printed, layout,
+                   st.get(font_size=9, bold=True, font_color="#1F4E78", text_wrap=True, valign="top"))
+    fit_height(ws, 4, [(layout, page_width)], line_height=12)
+    ws.merge_range(5, 0, 5, last_printed, "", st.stale)
+    put_formula(ws, 5, 0, stale_flag_formula(params), "", st.stale)
+    header_row = 6
 
+    rows = sorted(rows, key=lambda r: not r.base_chosen)  # stable: the engine's order within each part
     out_rows = []
     for row in rows:
         scheme = schemes[row.scheme_id]
         live = LIVE.get(row.scheme_id)
+        reason = plain(row.reason)
         values = {
             "scheme": row.scheme_id, "scheme_title": scheme.title, "project_name": row.project_name,
             "project_code": row.project_code, "enterprise": row.enterprise_name, "uscc": row.uscc,
@@ -281,33 +336,37 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
             "basis_label": live.basis_label if live else ("逐笔贴息（固定值）" if row.scheme_id == "M23" else "固定金额"),
             "eligible": YES if row.base_eligible else NO, "chosen": YES if row.base_chosen else NO,
             "amount": wan(row.base_amount), "low": wan(row.low_counted), "high": wan(row.high_counted),
-            "reason": row.reason,
+            "calculation": _calculation(reason), "reason": reason,
         }
         out_rows.append((row, live, [values[key] for key, *_ in columns]))
 
     if not out_rows:
         for i, h in enumerate(headers):
             ws.write_string(header_row, i, h, st.header)
-        ws.merge_range(header_row + 1, 0, header_row + 1, last_col, "截至测算基准日，无符合条件的对象。", st.note)
-        ws.set_column(0, last_col, 14)
+        ws.set_row(header_row, 30)
+        ws.merge_range(header_row + 1, 0, header_row + 1, last_printed, "截至测算基准日，无符合条件的对象。", st.note)
+        for key, c in col.items():
+            ws.set_column(c, c, widths[key])
         ws.freeze_panes(header_row + 1, 0)
+        print_setup(ws, repeat_rows=(header_row, header_row), columns=(0, last_printed),
+                    widths=[w for *_, w in columns])
         return MeasureSheet(measure, name, None, None, col)
 
     first, last = header_row + 1, header_row + len(out_rows)
     formats = {key: st.get(num_format=fmt, valign="top") if fmt else st.get(valign="top") for key, _, fmt, _ in columns}
     for key in wrapped:
         formats[key] = st.get(text_wrap=True, valign="top")
-    formats["reason"] = st.get(font_size=9, text_wrap=True, valign="top")
     live_fmt = st.get(num_format=MONEY, bg_color="#EAF1DD", valign="top")
-    basis_whole = st.get(num_format=COUNT, valign="top")
+    basis_cents = st.get(num_format=MONEY, valign="top")
     for i, (row, live, values) in enumerate(out_rows):
         r = first + i
         for c, value in enumerate(values):
             put(ws, r, c, value, formats[columns[c][0]])
-        if row.basis is not None and row.basis == row.basis.to_integral_value():  # 户, 千瓦时: whole numbers
-            put(ws, r, col["basis"], row.basis, basis_whole)
-        fit_height(ws, r, [(values[col[k]], widths[k] * (1.3 if k == "reason" else 1)) for k in wrapped if k in col],
-                   line_height=12.5)
+        if row.basis is not None and row.basis != row.basis.to_integral_value():  # 元 with cents
+            put(ws, r, col["basis"], row.basis, basis_cents)
+        # the calculation is mostly digits, which print narrower than text_width() assumes
+        fit_height(ws, r, [(values[col[k]], widths[k] * (1.2 if k == "calculation" else 1)) for k in wrapped
+                           if k in col], line_height=13)
         if live is not None and row.base_eligible and row.basis is not None:
             formula = amount_formula(live, params, cell(r, col["basis"]))
             put_formula(ws, r, col["amount"], formula, wan(row.base_amount), live_fmt)
@@ -322,19 +381,24 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
     for key, c in col.items():
         ws.set_column(c, c, widths[key])
     ws.freeze_panes(header_row + 1, col["enterprise"] + 1 if not per_project else col["project_name"] + 1)
-    print_setup(ws, repeat_rows=(header_row, header_row))
+    counted = sum(r.base_chosen for r, _, _ in out_rows)
+    print_setup(ws, repeat_rows=(header_row, header_row), columns=(0, last_printed),
+                widths=[w for *_, w in columns])
+    ws.print_area(0, 0, header_row + max(counted, 1), last_printed)
     return MeasureSheet(measure, name, first, last, col)
 
 
 # ----------------------------------------------------------------------------- parameters sheet
 
 
-def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) -> None:
+def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
+                      parameter_names: dict[str, str]) -> None:
     ws = add_sheet(wb, PARAMETERS)
     live_ids = {pid for live in LIVE.values() for pid in (live.rate, live.cap) if pid}
-    headers = ["参数编号", "措施", "说明", "取值", "单位", "取值来源", "定义名称", "表内联动",
-               "依据（政策原文或假设说明）", "工作假设"]
-    ws.merge_range(0, 0, 0, len(headers) - 1, "参数（测算口径）", st.title)
+    headers = ["参数编号", "说明", "取值", "单位", "依据（政策原文或假设说明）", "工作假设", "措施", "取值来源",
+               "定义名称", "表内联动"]
+    value_col = headers.index("取值")
+    ws.merge_range(0, 0, 0, PARAMETERS_PRINTED - 1, "参数（测算口径）", st.title)
     notes = [
         "填写约定：取值一律按“单位”列填写——% 填百分数（1 表示 1%），万元 填万元数，元/千瓦时 填元；公式内自动换算"
         "（% ÷ 100，万元 × 10000）。上限留空表示无上限。",
@@ -343,9 +407,12 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) 
         "其他参数（门槛、时间窗口等）决定是否符合条件，表内修改不生效，需以 `gxindustry refresh --params 文件` 重新测算。"
         "本表已保护（无密码），仅输入单元格可编辑。",
     ]
+    printed_width = sum(PARAMETER_WIDTHS[:PARAMETERS_PRINTED])
     for i, text in enumerate(notes):
-        ws.merge_range(1 + i, 0, 1 + i, len(headers) - 1, text, st.note)
-        ws.set_row(1 + i, 26)
+        ws.merge_range(1 + i, 0, 1 + i, PARAMETERS_PRINTED - 1, text, st.note)
+        fit_height(ws, 1 + i, [(text, printed_width)], line_height=12)
+    ws.merge_range(4, 0, 4, PARAMETERS_PRINTED - 1, "", st.stale)
+    put_formula(ws, 4, 0, stale_flag_formula(params), "", st.stale)
     header_row = 5
     input_fmt = st.get(bg_color=INPUT_FILL, border=1, border_color="#BF9000", locked=False, bold=True, valign="top")
     override_fmt = st.get(bg_color=OVERRIDE_FILL, border=1, border_color="#C55A11", locked=False, bold=True,
@@ -366,17 +433,17 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) 
         fmt = (override_fmt if overridden else input_fmt) if live else (override_locked if overridden else
                                                                           (date_fmt if p.type == "date" else top))
         origin = "覆盖文件：" + entry.origin.split(":", 1)[1].strip() if overridden else "目录默认值"
-        values = [p.id, owners[p.id.split(".")[0]], p.description, entry.value, p.unit, origin,
-                  defined_name(p.id), YES if live else NO, p.source or p.assumption_note,
-                  YES if p.assumption else NO]
+        values = [p.id, p.description, entry.value, p.unit, plain(p.source or p.assumption_note, parameter_names),
+                  YES if p.assumption else NO, owners[p.id.split(".")[0]], origin, defined_name(p.id),
+                  YES if live else NO]
         for c, value in enumerate(values):
-            put(ws, r, c, value, fmt if c == 3 else (small if c == 8 else (wrap if c in (1, 2) else top)))
-        fit_height(ws, r, [(values[1], PARAMETER_WIDTHS[1]), (p.description, PARAMETER_WIDTHS[2]),
-                           (values[8], PARAMETER_WIDTHS[8] * 1.1)])
-        wb.define_name(defined_name(p.id), f"={PARAMETERS}!${'D'}${r + 1}")
+            put(ws, r, c, value, fmt if c == value_col else (small if c == 4 else (wrap if c in (1, 6) else top)))
+        fit_height(ws, r, [(values[1], PARAMETER_WIDTHS[1]), (values[4], PARAMETER_WIDTHS[4] * 1.1),
+                           (values[6], PARAMETER_WIDTHS[6])])
+        wb.define_name(defined_name(p.id), f"={PARAMETERS}!${xl_col_to_name(value_col)}${r + 1}")
         if live:
             is_pct = p.unit in ("%", "百分点")
-            ws.data_validation(r, 3, r, 3, {
+            ws.data_validation(r, value_col, r, value_col, {
                 "validate": "decimal", "criteria": "between", "minimum": 0,
                 "maximum": 100 if is_pct else 1e12, "ignore_blank": True,
                 "input_title": p.id, "input_message": (f"单位：{p.unit}" + ("（1 表示 1%）" if is_pct else "")
@@ -394,7 +461,8 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters) 
         ws.set_column(c, c, width)
     ws.freeze_panes(header_row + 1, 1)
     ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True})
-    print_setup(ws, repeat_rows=(header_row, header_row))
+    print_setup(ws, repeat_rows=(header_row, header_row), columns=(0, PARAMETERS_PRINTED - 1),
+                widths=list(PARAMETER_WIDTHS))
 
 
 # ----------------------------------------------------------------------------- summary sheets
@@ -424,7 +492,7 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         f"测算基准日 {as_of}（{'四季度已结束，实际数' if quarter_closed else '四季度进行中，预测数'}）｜参数集 "
         f"{params.fingerprint()}（{params_text}）｜gxindustry {project_version()}｜生成于 "
         f"{datetime.now():%Y-%m-%d %H:%M}｜单位：万元"), st.subtitle)
-    r = 3
+    r = HEADLINE_ROW + HEADLINE_ROWS + 1
     ws.merge_range(r, 0, r, width, "数据截止（截至测算基准日已到达的数据）", st.section)
     for c in cutoffs:
         r += 1
@@ -435,8 +503,83 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
     for i, text in enumerate(notes, 1):
         r += 1
         ws.merge_range(r, 0, r, width, f"{i}. {text}", st.note)
-        ws.set_row(r, 14 * max(1, len(text) // 120 + 1))
+        fit_height(ws, r, [(f"{i}. {text}", sum(SUMMARY_WIDTHS))], line_height=12.5)
     return r + 2
+
+
+def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtotal_rows: list[int],
+                    grand: Totals, params: Parameters, quarter_closed: bool, city: str | None) -> None:
+    """The first thing on 汇总: the base total (live), its range, the change since the previous run,
+    the beneficiaries counted two ways, and the flag that low/high are stale after an edit."""
+    r = HEADLINE_ROW
+    w = len(SUMMARY_WIDTHS) - 1
+    ws.merge_range(r, 0, r, w, "测算结果摘要" + (f"（{city}）" if city else ""), st.section)
+    label = st.get(bold=True, bg_color="#F2F2F2", border=1, border_color="#BFBFBF", valign="vcenter")
+    big = st.get(bold=True, font_size=14, num_format=MONEY, border=1, border_color="#BFBFBF", font_color=HEADER_FILL)
+    value = st.get(num_format=MONEY, border=1, border_color="#BFBFBF", bold=True)
+    signed = st.get(num_format="+#,##0.00;-#,##0.00;0.00", border=1, border_color="#BFBFBF", bold=True)
+    text = st.get(border=1, border_color="#BFBFBF", bold=True, align="right")
+    note = st.get(font_size=9, font_color="#404040", text_wrap=True, valign="vcenter", border=1, border_color="#BFBFBF")
+    unit = st.get(border=1, border_color="#BFBFBF", align="center")
+
+    def line(row: int, caption: str, fmt, comment: str = "", height: float = 20) -> None:
+        ws.merge_range(row, 0, row, 2, caption, label)
+        ws.merge_range(row, 3, row, 4, None, fmt)
+        ws.merge_range(row, 6, row, w, comment, note)
+        lines = lines_needed(comment, sum(SUMMARY_WIDTHS[6:]) / 1.1)  # 9 pt text
+        ws.set_row(row, max(height, 12 * lines + 4))
+
+    scope = "四季度已结束，三种情景均为实际数" if quarter_closed else "四季度进行中：基准为预测中值"
+    line(r + 1, "奖补资金测算总额（基准情景）", big, "", 26)
+    put_formula(ws, r + 1, 3, f"={cell(total_row, 6)}", wan(grand.base), big)  # the total row's value
+    put(ws, r + 1, 5, "万元", unit)
+    put_formula(ws, r + 1, 6, stale_flag_formula(params), "", st.get(
+        bold=True, font_color="#C00000", font_size=9, text_wrap=True, valign="vcenter", border=1,
+        border_color="#BFBFBF"))
+    line(r + 2, "可能区间（P10 – P90）", text,
+         f"{scope}；低情景为第 10 百分位、高情景为第 90 百分位（由本表的低/高情景合计）。")
+    put(ws, r + 2, 3, f"{wan_text(head.low_yuan)} – {wan_text(head.high_yuan)}", text)
+    put(ws, r + 2, 5, "万元", unit)
+    if head.previous is None:
+        line(r + 3, "较上次测算", text, "无可比的上次测算（首次测算，或分市分册）。")
+        put(ws, r + 3, 3, "—", text)
+    else:
+        prev = head.previous
+        share = f"（{head.change_yuan / prev.base_yuan:+.1%}）" if prev.base_yuan else ""
+        line(r + 3, "较上次测算", signed,
+             f"上次：测算基准日 {prev.as_of}，基准 {wan_text(prev.base_yuan)} 万元{share}，运行于 "
+             f"{prev.finished_at:%Y-%m-%d %H:%M}。")
+        put(ws, r + 3, 3, wan(head.change_yuan), signed)
+    put(ws, r + 3, 5, "万元", unit)
+    line(r + 4, "奖补笔数（基准）", st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True),
+         "一个对象在一个方案下计入预算记一笔；同一企业可在多个方案下各记一笔。")
+    put(ws, r + 4, 3, head.awards, st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True))
+    put(ws, r + 4, 5, "笔", unit)
+    line(r + 5, "受益企业（不重复计）", st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True),
+         "按统一社会信用代码去重：项目类方案计入项目单位。")
+    put(ws, r + 5, 3, head.enterprises, st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True))
+    put(ws, r + 5, 5, "家", unit)
+    line(r + 6, "其中：无偿补助（基准）", value)
+    put_formula(ws, r + 6, 3, f"={cell(subtotal_rows[0], 6)}", wan(grand.grant_base), value)
+    put(ws, r + 6, 5, "万元", unit)
+    put_formula(ws, r + 6, 6, f'="另有周转资金（有偿使用）"&TEXT({cell(subtotal_rows[1], 6)},"#,##0.00")&" 万元，'
+                f'与无偿补助分列。"', f"另有周转资金（有偿使用）{wan_text(grand.revolving_base)} 万元，与无偿补助分列。",
+                note)
+
+
+def _write_signoff(ws, st: Styles, top: int) -> None:
+    """A box finance signs: prepared, reviewed, approved, each with a date."""
+    w = len(SUMMARY_WIDTHS) - 1
+    ws.merge_range(top, 0, top, w, "审核签字", st.section)
+    label = st.get(bold=True, bg_color="#F2F2F2", border=1, border_color="#808080", align="center")
+    blank = st.get(border=1, border_color="#808080")
+    for i, role in enumerate(("编制", "审核", "批准")):
+        r = top + 1 + i
+        ws.set_row(r, 32)
+        ws.merge_range(r, 0, r, 1, f"{role}人（签字）", label)
+        ws.merge_range(r, 2, r, 5, None, blank)
+        ws.merge_range(r, 6, r, 7, "日期", label)
+        ws.merge_range(r, 8, r, w, None, blank)
 
 
 def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None) -> list[str]:
@@ -463,8 +606,9 @@ def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None) -> list
 
 
 def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureSheet], rows: list[Row],
-                   start: int) -> tuple[int, int]:
-    """The table by measure and scheme, the totals and the table by measure; returns the latter's rows."""
+                   start: int) -> tuple[tuple[int, int], int, list[int]]:
+    """The table by measure and scheme, the totals and the table by measure; returns the latter's
+    (header, last) rows, the total row and the two subtotal rows."""
     schemes = catalogue.schemes
     by_scheme = _totals_by(rows, schemes, lambda r: r.scheme_id)
     sheet_of = {s.measure.id: s for s in sheets}
@@ -475,7 +619,7 @@ def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureShe
         for f in ("beneficiaries", "base", "low", "high", "grant_base", "revolving_base"):
             setattr(grand, f, getattr(grand, f) + getattr(t, f))
 
-    headers = ["措施", "措施名称", "方案编号", "方案名称", "资金性质", "受益对象\n（基准）", "基准\n（万元）",
+    headers = ["措施", "措施名称", "方案编号", "方案名称", "资金性质", "奖补笔数\n（基准）", "基准\n（万元）",
                "低情景\n（万元）", "高情景\n（万元）", "占基准\n合计", "基准金额计算方式"]
 
     def fmt(num_format: str | None = None):
@@ -528,8 +672,10 @@ def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureShe
     put_formula(ws, total_row, 9, f"=IF({cell(total_row, 6)}=0,0,1)", 1 if grand.base else 0, st.total(SHARE))
     ws.write_blank(total_row, 10, None, st.total())
 
-    # by measure (columns A-E), the chart to its right
-    r0 = total_row + 2
+    _write_signoff(ws, st, total_row + 2)
+    # by measure (columns A-E), the chart to its right, on a page of their own
+    r0 = total_row + 2 + SIGNOFF_ROWS + 1
+    ws.set_h_pagebreaks([start - 1, r0])
     ws.merge_range(r0, 0, r0, 10, "按措施（图中基准条为公式合计，低/高为引擎固定值）", st.section)
     mh = r0 + 1
     for c, h in enumerate(("措施", "措施名称", "基准（万元）", "低情景（万元）", "高情景（万元）")):
@@ -546,7 +692,7 @@ def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureShe
             put_formula(ws, r, c, f"=SUMIFS({abs_range(SUMMARY, first, source, last)},{measure_range},{cell(r, 0)})",
                         wan(value), fmt(MONEY))
         fit_height(ws, r, [(m.title, SUMMARY_WIDTHS[1])])
-    return mh, mh + len(subsidy)
+    return (mh, mh + len(subsidy)), total_row, subtotal_rows
 
 
 def _measure_chart(wb, ws, rows: tuple[int, int], city: str | None) -> None:
@@ -557,17 +703,19 @@ def _measure_chart(wb, ws, rows: tuple[int, int], city: str | None) -> None:
     for col, label, colour in ((3, "低情景", "#A9C4EB"), (2, "基准", "#1F4E78"), (4, "高情景", "#F4B183")):
         chart.add_series({
             "name": label,
-            "categories": [SUMMARY, first, 0, last, 0],
+            "categories": [SUMMARY, first, 1, last, 1],
             "values": [SUMMARY, first, col, last, col],
             "fill": {"color": colour}, "gap": 40,
         })
     chart.set_title({"name": "各措施资金测算（万元）" + (f"——{city}" if city else ""),
                      "name_font": {"size": 10, "name": FONT}})
-    chart.set_x_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 8},
+    chart.set_x_axis({"name": "金额（万元）", "name_font": {"name": FONT, "size": 9, "bold": False},
+                      "num_format": "#,##0", "num_font": {"name": FONT, "size": 9},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"name": FONT, "size": 8}})
-    chart.set_legend({"position": "right", "font": {"name": FONT, "size": 8}})
-    chart.set_plotarea({"layout": {"x": 0.08, "y": 0.12, "width": 0.72, "height": 0.78}})
+    chart.set_y_axis({"name": "措施", "name_font": {"name": FONT, "size": 9, "bold": False},
+                      "reverse": True, "crossing": "max", "num_font": {"name": FONT, "size": 9}})
+    chart.set_legend({"position": "right", "font": {"name": FONT, "size": 9}})
+    chart.set_plotarea({"layout": {"x": 0.36, "y": 0.12, "width": 0.46, "height": 0.72}})
     width_px = sum(int(w * 7 + 5) for w in SUMMARY_WIDTHS[5:]) - 8
     chart.set_size({"width": width_px, "height": 290})
     ws.insert_chart(header, 5, chart, {"x_offset": 6, "y_offset": 0})
@@ -579,7 +727,7 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
     """按城市 / 按行业: base amounts as SUMIFS over the measure tables, low/high static, a stacked chart."""
     name = ws.get_name()
     headers = ([code_header] if code_header else []) + [
-        key_header, "受益对象\n（基准）", "无偿补助·基准\n（万元）", "周转资金·基准\n（万元）", "基准合计\n（万元）",
+        key_header, "奖补笔数\n（基准）", "无偿补助·基准\n（万元）", "周转资金·基准\n（万元）", "基准合计\n（万元）",
         "低情景\n（万元）", "高情景\n（万元）", "占基准\n合计"]
 
     def fmt(num_format: str | None = None):
@@ -636,8 +784,10 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
         chart.add_series({"name": label, "categories": [name, first, off, last, off],
                           "values": [name, first, c, last, c], "fill": {"color": colour}, "gap": 50})
     chart.set_title({"name": f"{key_header}分布（基准，万元）", "name_font": {"size": 11, "name": FONT}})
-    chart.set_x_axis({"num_font": {"name": FONT, "size": 9, "rotation": -45}})
-    chart.set_y_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 9},
+    chart.set_x_axis({"name": key_header, "name_font": {"name": FONT, "size": 9, "bold": False},
+                      "num_font": {"name": FONT, "size": 9, "rotation": -45}})
+    chart.set_y_axis({"name": "基准金额（万元）", "name_font": {"name": FONT, "size": 9, "bold": False},
+                      "num_format": "#,##0", "num_font": {"name": FONT, "size": 9},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"name": FONT, "size": 9}})
     chart.set_size({"width": 900, "height": 360})
@@ -689,16 +839,23 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
         measure_rows: dict[str, list[Row]] = defaultdict(list)
         for row in rows:
             measure_rows[row.measure_id].append(row)
-        sheets = [_write_measure_sheet(wb, st, m, measure_rows[m.id], params, used) for m in subsidy]
-        _write_parameters(wb, st, catalogue, params)
+        parameter_names = {pid: entry.parameter.description for pid, entry in
+                           ((e.parameter.id, e) for e in params)}
+        sheets = [_write_measure_sheet(wb, st, m, measure_rows[m.id], params, used, parameter_names) for m in subsidy]
+        _write_parameters(wb, st, catalogue, params, parameter_names)
 
         start = _write_info(summary, st, 10, title, as_of, params, cutoffs, _notes(catalogue, quarter_closed, city),
                             quarter_closed)
-        measure_table = _write_summary(summary, st, catalogue, sheets, rows, start)
+        measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, rows, start)
+        grand = Totals()
+        for row in rows:
+            grand.add(row, schemes[row.scheme_id].funding)
+        _write_headline(summary, st, data.headline(con, as_of, city_code), total_row, subtotal_rows, grand, params,
+                        quarter_closed, city)
         _measure_chart(wb, summary, measure_table, city)
         for c, width in enumerate(SUMMARY_WIDTHS):
             summary.set_column(c, c, width)
-        print_setup(summary, fit_height=1)
+        print_setup(summary, columns=(0, len(SUMMARY_WIDTHS) - 1), widths=list(SUMMARY_WIDTHS))
         summary.activate()
 
         scope = f"{city}，" if city else ""

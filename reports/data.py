@@ -1,9 +1,10 @@
-"""Warehouse reads shared by the workbooks (DuckDB; the tables of OUTPUTS.md and the raw manifest)."""
+"""Warehouse reads shared by the workbooks (DuckDB; the tables of docs/contract/OUTPUTS.md and the raw manifest)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import duckdb
 
@@ -58,9 +59,19 @@ def city_name(con: duckdb.DuckDBPyConnection, city_code: str) -> str:
 
 
 def industry_groups(catalogue: Catalogue) -> list[str]:
-    """The groups of MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
+    """The groups of docs/contract/MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
     groups = [k.industry_group for _, k in catalogue.kpis if k.industry_group]
     return list(dict.fromkeys([*groups, OTHER_GROUP]))
+
+
+def period_end(period: str | None) -> date | None:
+    """The last day a delivered period covers: `202410` -> 2024-10-31, `20241125` -> 2024-11-25."""
+    if not period:
+        return None
+    if len(period) == 8:
+        return date(int(period[:4]), int(period[4:6]), int(period[6:]))
+    year, month = int(period[:4]), int(period[4:6])
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -105,3 +116,63 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
             ).fetchone()[0]
         out.append(FeedCutoff(feed, label, period, arrived, files))
     return out
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    as_of: date
+    finished_at: datetime
+    base_yuan: Decimal
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What 汇总 opens with: the base total, its range, the beneficiaries counted two ways, the change."""
+
+    base_yuan: Decimal
+    low_yuan: Decimal  # P10 of the total while Q4 is open (docs/contract/OUTPUTS.md), the actual once closed
+    high_yuan: Decimal  # P90
+    awards: int  # (scheme, beneficiary) pairs counted in the base budget
+    enterprises: int  # distinct enterprises among them
+    previous: PreviousRun | None  # the run this one is compared with (province-wide only)
+
+    @property
+    def change_yuan(self) -> Decimal | None:
+        return None if self.previous is None else self.base_yuan - self.previous.base_yuan
+
+
+def headline(con: duckdb.DuckDBPyConnection, as_of: date, city_code: str | None = None) -> Headline:
+    """The one place the headline figures are read from.
+
+    Total and range: the totals of `marts.policy_budget` per scenario (a prefecture's pack: its
+    awards). Previous run: the latest run in `marts.policy_runs` before this one, a plain rerun
+    (same as-of, same parameters) skipped, so that a weekly run compares with last week's."""
+    if city_code is None:
+        totals = dict(con.execute(
+            "select scenario, sum(amount_yuan) from marts.policy_budget where as_of = ? group by scenario", [as_of]
+        ).fetchall())
+    else:
+        totals = dict(con.execute(
+            """select scenario, sum(amount_yuan) filter (where chosen) from marts.policy_awards
+               where as_of = ? and city_code = ? group by scenario""", [as_of, city_code]).fetchall())
+    awards, enterprises = con.execute(
+        """select count(*), count(distinct uscc) from marts.policy_awards
+           where as_of = $as_of and scenario = 'base' and chosen
+             and ($city::varchar is null or city_code = $city::varchar)""",
+        {"as_of": as_of, "city": city_code}).fetchone()
+    previous = None
+    if city_code is None:
+        runs = con.execute(
+            "select as_of, finished_at, params_fingerprint, base_yuan from marts.policy_runs "
+            "where finished_at <= (select max(finished_at) from marts.policy_runs where as_of = ?) "
+            "order by finished_at desc", [as_of]).fetchall()
+        if runs:
+            current = runs[0]
+            for run_as_of, finished, fingerprint, base in runs[1:]:
+                if (run_as_of, fingerprint) != (current[0], current[2]):
+                    previous = PreviousRun(run_as_of, finished, Decimal(base))
+                    break
+
+    def total(scenario: str) -> Decimal:
+        return Decimal(totals.get(scenario) or 0)
+    return Headline(total("base"), total("low"), total("high"), int(awards), int(enterprises), previous)

@@ -11,16 +11,18 @@ rejected rows).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.lib.measures.catalogue import Catalogue, Kpi
+from dagster_project.lib.quality.suites import load_suites
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
-from . import data
+from . import data, wording
+from .wording import plain
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, MONEY, PERCENT_POINTS, SHARE, TABLE_STYLE, Styles, add_sheet, fit_height, fit_widths, new_workbook,
@@ -52,6 +54,11 @@ class CheckOutcome:
     severity: str  # "ERROR" / "WARN"
     failed_rows: int | None = None
     description: str = ""
+
+
+def parameter_names(catalogue: Catalogue) -> dict[str, str]:
+    """Parameter id -> what it is, for notes that cite parameters."""
+    return {pid: p.description for pid, p in catalogue.parameters.items()}
 
 
 def kpi_path(reports_dir: Path, as_of: date, city_code: str | None = None) -> Path:
@@ -103,33 +110,35 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
         " where as_of = ?", [as_of]
     ).fetchall():
         kpis[row[0]].append(row)
-    budget = {m: (n, amount) for m, n, amount in con.execute(
-        """select measure_id, count(*) filter (where chosen), coalesce(sum(amount_yuan) filter (where chosen), 0)
+    budget = {m: (n, firms, amount) for m, n, firms, amount in con.execute(
+        """select measure_id, count(*) filter (where chosen), count(distinct uscc) filter (where chosen),
+                  coalesce(sum(amount_yuan) filter (where chosen), 0)
            from marts.policy_awards
            where as_of = $as_of and scenario = 'base' and ($city::varchar is null or city_code = $city::varchar)
            group by measure_id""", {"as_of": as_of, "city": city_code}).fetchall()}
     sections = {s.number: s.title for s in catalogue.sections}
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
     quarter_closed = as_of > catalogue.document.policy_quarter.end
+    names = parameter_names(catalogue)
 
     actual_header = "实际" if quarter_closed else "实际/预测"
     # (header, width); the first PRINTED columns are what a printed page shows
-    columns = [("序号", 5), ("措施", 6), ("措施名称", 20), ("类型", 9), ("指标", 34), ("单位", 6), ("目标口径", 22),
-               (actual_header, 11), ("完成进度", 9), ("实际−目标", 11), ("状态", 11), ("说明", 44),
+    columns = [("序号", 4), ("措施", 5), ("措施名称", 14), ("类型", 7), ("指标", 26), ("单位", 5), ("目标口径", 16),
+               (actual_header, 10), ("完成进度", 7), ("实际−目标", 9), ("状态", 9), ("说明", 44),
                ("指标编号", 22), ("目标值", 10), ("所属部分", 22)]
-    printed = 12
+    printed = 11  # 序号 … 状态; 说明 and the codes are for Excel users
     headers = [h for h, _ in columns]
     rows: list[list] = []
     for m in catalogue.measures:
         order = [k.id for k in m.kpis]
         found = sorted(kpis.get(m.id, []), key=lambda r: order.index(r[1]) if r[1] in order else len(order))
-        note = m.note or ""
+        note = plain(m.note or "", names)
         head = [m.number, m.id, m.title, KINDS[m.kind]]
         tail = [f"{m.section}. {sections[m.section]}"]
         if m.kind == "subsidy":
-            count, amount = budget.get(m.id, (0, 0))
+            count, firms, amount = budget.get(m.id, (0, 0, 0))
             rows.append(head + ["奖补资金测算（基准情景）", "万元", "不设目标", wan(amount), None, None, "无量化指标",
-                                f"{count} 个受益对象；明细见奖补资金测算表。", "—", None] + tail)
+                                f"{count} 笔奖补，{firms} 家企业（不重复计）；明细见奖补资金测算表。", "—", None] + tail)
         for _, kpi_id, indicator, unit, target, actual, status in found:
             kpi = kpi_defs.get(kpi_id)
             if kpi is None and kpi_id == m.id:  # qualitative: the measure itself stands in for a KPI
@@ -137,13 +146,14 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
                 continue
             if kpi is None:  # a monitored count without a target (e.g. the 退库风险 list)
                 rows.append(head + [indicator, unit, "不设目标（监测）", actual, None, None, status,
-                                    "；".join(lst.definition for lst in m.lists) or note, kpi_id, None] + tail)
+                                    plain("；".join(lst.definition for lst in m.lists) or note, names), kpi_id, None]
+                            + tail)
                 continue
             gap = actual - target if actual is not None and target is not None else None
             scope = "（全区口径）" if city_code else ""
             rows.append(head + [indicator + scope, unit, _target_text(kpi, target, unit), actual,
                                 _progress(kpi, target, actual), gap, status,
-                                kpi.source or kpi.assumption_note or "", kpi_id, target] + tail)
+                                plain(kpi.source or kpi.assumption_note or "", names), kpi_id, target] + tail)
         if not found and m.kind != "subsidy":
             rows.append(head + ["无数据驱动指标", None, "不设目标", None, None, None, "无量化指标", note, "—", None] + tail)
 
@@ -166,7 +176,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
     first = header_row + 1
     top = {"valign": "top", "bottom": 1, "bottom_color": "#D9D9D9"}
     text_fmt = st.get(text_wrap=True, **top)
-    small = st.get(font_size=9, text_wrap=True, font_color="#404040", **top)
+    small = st.get(font_size=9, font_color="#404040", **top)  # 说明: one line on screen, not printed
     widths = [w for _, w in columns]
     for i, values in enumerate(rows):
         r = first + i
@@ -185,8 +195,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
             else:
                 fmt = text_fmt
             put(ws, r, c, value, fmt)
-        fit_height(ws, r, [(values[c], widths[c]) for c in (2, 4, 6)] + [(values[11], widths[11] * 1.1)],
-                   line_height=12.5)
+        fit_height(ws, r, [(values[c], widths[c]) for c in (2, 4, 6)], line_height=13)
     ws.add_table(header_row, 0, first + len(rows) - 1, width, {
         "name": "T_overview", "style": TABLE_STYLE, "columns": [{"header": h} for h in headers]})
     for c, h in enumerate(headers):
@@ -264,7 +273,7 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
             value = LIST_VALUES.get(lst.id)
             headers = ["序号", "统一社会信用代码", "企业名称", "城市", "行业组"] + ([value[0]] if value else []) + ["说明"]
             _write_title(ws, st, len(headers) - 1, f"{m.id} {lst.title}（{len(rows)} 家）",
-                         f"截至 {as_of}｜口径：{lst.definition}")
+                         f"截至 {as_of}｜口径：{plain(lst.definition, parameter_names(catalogue))}")
             header_row = 3
             out = []
             for i, (uscc, name_, city, group, v, detail) in enumerate(rows, 1):
@@ -284,7 +293,7 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
             for c, h in enumerate(headers):
                 ws.write_string(header_row, c, h, st.header)
             ws.set_row(header_row, 30)
-            fit_widths(ws, headers, out, maximum=50)
+            fit_widths(ws, headers, out, maximum=32)
             ws.freeze_panes(header_row + 1, 3)
             print_setup(ws, repeat_rows=(header_row, header_row))
 
@@ -310,55 +319,107 @@ def _table(ws, st: Styles, top: int, title: str, headers: list[str], rows: list[
     return header_row + len(rows) + 2
 
 
+QUALITY_WIDTHS = (20, 24, 7, 9, 9, 8, 7, 10, 10, 21)  # A..J, shared by the blocks of 数据质量
+
+
+def _block(ws, st: Styles, top: int, title: str, columns: list[tuple[str, int, int]], rows: list[list],
+           formats: dict[int, object] | None = None, empty: str = "无。") -> int:
+    """A titled block of rows on 数据质量 where each column spans sheet columns (first, last) and
+    long texts get merged cells and rows tall enough to show them; returns the next free row."""
+    last_col = len(QUALITY_WIDTHS) - 1
+    ws.merge_range(top, 0, top, last_col, title, st.section)
+    header_row = top + 1
+    for header, first, last in columns:
+        if first == last:
+            ws.write_string(header_row, first, header, st.header)
+        else:
+            ws.merge_range(header_row, first, header_row, last, header, st.header)
+    ws.set_row(header_row, 30)
+    if not rows:
+        ws.merge_range(header_row + 1, 0, header_row + 1, last_col, empty, st.note)
+        return header_row + 3
+    formats = formats or {}
+    base = {"valign": "top", "text_wrap": True, "bottom": 1, "bottom_color": "#D9D9D9"}
+    text_fmt = st.get(**base)
+    for i, values in enumerate(rows):
+        r = header_row + 1 + i
+        cells = []
+        for c, ((_, first, last), value) in enumerate(zip(columns, values)):
+            fmt = formats.get(c, text_fmt)
+            if first == last:
+                put(ws, r, first, value, fmt)
+            else:
+                ws.merge_range(r, first, r, last, None, fmt)
+                put(ws, r, first, value, fmt)
+            if isinstance(value, str):
+                cells.append((value, sum(QUALITY_WIDTHS[first:last + 1])))
+        fit_height(ws, r, cells, line_height=13, max_lines=12)
+    return header_row + len(rows) + 2
+
+
 def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None) -> None:
     ws = add_sheet(wb, QUALITY)
-    _write_title(ws, st, 9, "数据质量", f"截至 {as_of} 已到达的文件（到达日不晚于测算基准日）｜拒收行不进入仓库，"
-                                     "原文件保留在接收目录")
+    width = len(QUALITY_WIDTHS) - 1
+    _write_title(ws, st, width, "数据质量", f"截至 {as_of} 已到达的文件（到达日不晚于测算基准日）｜拒收行不进入仓库，"
+                                         "原文件保留在接收目录")
     feeds = con.execute(
         """
         select feed, dataset, count(*) as files, sum(rows_read), sum(rows_accepted), sum(rows_rejected),
                max(period) filter (where period is not null and period <> ''), max(available_on)
         from raw._manifest where available_on <= ? group by feed, dataset order by feed, dataset
         """, [as_of]).fetchall()
-    reasons = defaultdict(list)
+    reasons: dict[tuple, Counter] = defaultdict(Counter)
     for feed, dataset, reason, n in con.execute(
         """
-        select m.feed, m.dataset, split_part(r.reason, ':', 1) as reason, count(*) as n
+        select m.feed, m.dataset, r.reason, count(*) as n
         from raw._rejected_rows r join raw._manifest m using (file_name)
-        where m.available_on <= ? group by all order by n desc, reason
+        where m.available_on <= ? group by all
         """, [as_of]).fetchall():
-        reasons[(feed, dataset)].append(f"{reason}（{n}）")
+        reasons[(feed, dataset)][wording.reason_kind(reason)] += n
     rows = []
     for feed, dataset, files, read, accepted, rejected, period, arrived in feeds:
         rate = (rejected / read) if read else None
+        top = sorted(reasons[(feed, dataset)].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         rows.append([data.FEED_LABELS.get(feed, feed).split("（")[0] + f"（{feed}）",
                      f"{data.DATASET_LABELS.get(dataset, dataset)}（{dataset}）", files, read, accepted, rejected, rate,
-                     period or "—", arrived if arrived and arrived.year > 1970 else None,
-                     "；".join(reasons[(feed, dataset)][:3]) or "—"])
-    date_fmt = st.get(num_format="yyyy-mm-dd")
+                     data.period_end(period), arrived if arrived and arrived.year > 1970 else None,
+                     "；".join(f"{kind}（{n:,} 行）" for kind, n in top) or "—"])
+    date_fmt = st.get(num_format="yyyy-mm-dd", valign="top")
+    count_fmt = st.get(num_format=COUNT, valign="top")
     next_row = _table(ws, st, 3, "各数据源接收情况", [
-        "数据源", "数据集", "文件数", "读取行数", "接受行数", "拒收行数", "拒收率", "最新期别", "最近到达日", "主要拒收原因（行数）"],
-        rows, "T_feeds", {2: st.count, 3: st.count, 4: st.count, 5: st.count, 6: st.get(num_format="0.00%"),
-                          8: date_fmt})
+        "数据源", "数据集", "文件数", "读取行数", "接受行数", "拒收行数", "拒收率", "数据截至（日期）", "最近到达日",
+        "主要拒收原因（行数）"],
+        rows, "T_feeds", {0: st.get(valign="top"), 1: st.get(valign="top"), 2: count_fmt, 3: count_fmt, 4: count_fmt, 5: count_fmt,
+                          6: st.get(num_format="0.00%", valign="top"), 7: date_fmt, 8: date_fmt,
+                          9: st.get(text_wrap=True, valign="top")})
+    for i, values in enumerate(rows):
+        fit_height(ws, 5 + i, [(values[0], QUALITY_WIDTHS[0]), (values[1], QUALITY_WIDTHS[1]),
+                               (values[9], QUALITY_WIDTHS[9])])
 
     refusals = con.execute(
         "select file_name, reason, feed, first_seen_at, last_seen_at from raw._file_refusals order by feed, file_name"
     ).fetchall()
-    stamp = st.get(num_format="yyyy-mm-dd hh:mm")
-    next_row = _table(ws, st, next_row, f"整文件拒收（{len(refusals)} 个文件）",
-                      ["文件名", "原因", "数据源", "首次发现", "最近发现"], [list(r) for r in refusals],
-                      "T_refusals", {1: st.wrap, 3: stamp, 4: stamp}, empty="无整文件拒收。")
+    stamp = st.get(num_format="yyyy-mm-dd hh:mm", valign="top", text_wrap=True)
+    next_row = _block(ws, st, next_row, f"整文件拒收（{len(refusals)} 个文件）",
+                      [("文件名", 0, 0), ("原因", 1, 6), ("数据源", 7, 7), ("首次发现", 8, 8), ("最近发现", 9, 9)],
+                      [[name, wording.reason(reason), feed, first, last] for name, reason, feed, first, last in refusals],
+                      {3: stamp, 4: stamp}, empty="无整文件拒收。")
 
     if checks is None:
-        ws.merge_range(next_row, 0, next_row, 9, "数据检查结果：本表未在流水线运行中生成，未附检查结果。", st.note)
+        ws.merge_range(next_row, 0, next_row, width, "数据检查结果：本表未在流水线运行中生成，未附检查结果。", st.note)
         next_row += 2
     else:
-        failed = [c for c in checks if not c.passed]
-        title = f"未通过的数据检查（本次运行共 {len(checks)} 项，未通过 {len(failed)} 项）"
-        next_row = _table(ws, st, next_row, title, ["资产", "检查", "级别", "问题行数", "说明"],
-                          [[c.asset, c.check, "错误（阻断）" if c.severity.upper() == "ERROR" else "警告",
-                            c.failed_rows, c.description] for c in failed],
-                          "T_checks", {1: st.wrap, 3: st.count}, empty="全部检查通过。")
+        checks = _checks_as_of(con, as_of, checks)
+        failed = sorted((c for c in checks if not c.passed), key=lambda c: (c.severity.upper() != "ERROR", c.asset,
+                                                                            c.check))
+        title = f"未通过的数据检查（共 {len(checks)} 项检查，未通过 {len(failed)} 项；同一数据每次运行结果相同）"
+        next_row = _block(ws, st, next_row, title,
+                          [("对象", 0, 0), ("检查", 1, 1), ("级别", 2, 2), ("问题行数", 3, 3), ("说明", 4, 9)],
+                          [[c.asset, f"{wording.check_name(c.check, c.asset)}\n（{c.check}）",
+                            wording.SEVERITY.get(c.severity.upper(), c.severity), c.failed_rows,
+                            wording.check_description(c.description)] for c in failed],
+                          {3: st.get(num_format=COUNT, valign="top", bottom=1, bottom_color="#D9D9D9")},
+                          empty="全部检查通过。")
 
     next_row = _expectations_not_met(ws, st, con, as_of, next_row)
 
@@ -366,18 +427,51 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         "select count(*) from raw._rejected_rows r join raw._manifest m using (file_name) where m.available_on <= ?",
         [as_of]).fetchone()[0]
     detail = con.execute(
-        """select r.file_name, r.reason, r.field, r.header, r.value, r.line
+        """select r.file_name, r.reason, r.field, r.line, r.header, r.value
            from raw._rejected_rows r join raw._manifest m using (file_name)
            where m.available_on <= ? order by r.file_name, r.line, r.field limit ?""",
         [as_of, REJECTED_ROWS_SHOWN]).fetchall()
     shown = f"前 {REJECTED_ROWS_SHOWN} 行，" if total > REJECTED_ROWS_SHOWN else ""
-    _table(ws, st, next_row, f"拒收行明细（{shown}共 {total} 行；全部见仓库 raw._rejected_rows）",
-           ["文件名", "原因", "字段", "表头", "原值", "行号"], [list(r) for r in detail], "T_rejected",
-           {5: st.count}, empty="无拒收行。")
-    for c, w in enumerate((26, 42, 10, 16, 20, 12, 9, 11, 12, 46)):
+    _block(ws, st, next_row, f"拒收行明细（{shown}共 {total:,} 行；全部见仓库 raw._rejected_rows）",
+           [("文件名", 0, 0), ("原因", 1, 2), ("字段", 3, 4), ("行号", 5, 5), ("表头", 6, 7), ("原值", 8, 9)],
+           [[name, wording.reason(reason), field, line, header, value]
+            for name, reason, field, line, header, value in detail],
+           {3: st.get(num_format=COUNT, valign="top", bottom=1, bottom_color="#D9D9D9")}, empty="无拒收行。")
+    for c, w in enumerate(QUALITY_WIDTHS):
         ws.set_column(c, c, w)
     ws.freeze_panes(3, 0)
-    print_setup(ws)
+    print_setup(ws, columns=(0, width), widths=list(QUALITY_WIDTHS))
+
+
+def _checks_as_of(con, as_of: date, checks: list[CheckOutcome]) -> list[CheckOutcome]:
+    """The run's checks, with each expectation-suite check judged on the latest validation of every
+    file delivered by the as-of date (and of each mart), not on what this run happened to validate:
+    a rerun that finds no new file reports the same failures as the run that validated them."""
+    if not table_exists(con, LATEST_VIEW):
+        return checks
+    failing = {}
+    for suite, severity, expectations, files in con.execute(
+        f"""select q.suite, q.severity, count(distinct q.expectation), count(distinct q.file_name)
+            from {LATEST_VIEW} q left join raw._manifest m using (file_name)
+            where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
+            group by all""", [as_of]).fetchall():
+        failing[f"{suite}_{severity}"] = (expectations, files)
+    suites = {s.check_name(sev) for s in load_suites() for sev in s.severities}
+    out = []
+    for c in checks:
+        if c.check not in suites:
+            out.append(c)
+            continue
+        found = failing.get(c.check)
+        severity = "阻断" if c.check.endswith("_blocking") else "警告"
+        if found is None:
+            out.append(replace(c, passed=True, failed_rows=None, description=f"{severity}期望全部满足"))
+        else:
+            expectations, files = found
+            where = f"{files} 个文件" if files else "最新一次校验"
+            out.append(replace(c, passed=False, failed_rows=None,
+                               description=f"{where}中有 {expectations} 项{severity}期望未满足（各文件最新一次校验）"))
+    return out
 
 
 def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> int:
@@ -393,12 +487,15 @@ def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> i
         order by q.severity, q.suite, coalesce(q.file_name, q.asset), q.expectation
         """, [as_of]).fetchall() if table_exists(con, LATEST_VIEW) else []
     blocking = sum(r[3] == "blocking" for r in rows)
-    return _table(ws, st, first_row, f"未满足的数据期望（GX，各文件最新一次校验；阻断 {blocking} 项，警告 {len(rows) - blocking} 项；"
+    return _block(ws, st, first_row, f"未满足的数据期望（各文件最新一次校验；阻断 {blocking} 项，警告 {len(rows) - blocking} 项；"
                   "全部见仓库 marts.dq_check_results_latest）",
-                  ["文件或数据表", "期望套件", "期望", "级别", "问题行数", "观察值", "示例"],
-                  [[where, suite, label, "阻断" if severity == "blocking" else "警告", count, observed, (examples or "")[:300]]
+                  [("文件或数据表", 0, 0), ("期望（套件）", 1, 1), ("级别", 2, 2), ("问题行数", 3, 3), ("观察值", 4, 6),
+                   ("示例", 7, 9)],
+                  [[where, f"{label}\n（{suite}）", wording.SEVERITY.get(severity, severity), count,
+                    wording.observed(observed), wording.examples(examples)]
                    for where, suite, label, severity, count, observed, examples in rows],
-                  "T_expectations", {2: st.wrap, 4: st.count, 5: st.wrap, 6: st.wrap}, empty="全部数据期望均已满足。")
+                  {3: st.get(num_format=COUNT, valign="top", bottom=1, bottom_color="#D9D9D9")},
+                  empty="全部数据期望均已满足。")
 
 
 def write_kpi_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, reports_dir: Path, as_of: date,

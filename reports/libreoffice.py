@@ -1,4 +1,4 @@
-"""Headless LibreOffice: recalculate a workbook for real, or render it to PDF/PNG.
+"""Headless LibreOffice: recalculate a workbook for real, or print it to PDF (reports/render_check.py).
 
 LibreOffice does not recalculate an .xlsx on load with its default profile (it shows the cached
 results). A fresh profile whose `registrymodifications.xcu` sets OOXMLRecalcMode and ODFRecalcMode
@@ -49,19 +49,3 @@ def convert(source: Path, outdir: Path, fmt: str = "xlsx", timeout: int = 120) -
     if result.returncode != 0 or not target.is_file():
         raise RuntimeError(f"LibreOffice could not convert {source.name} to {fmt}: {result.stdout}{result.stderr}")
     return target
-
-
-def first_page_png(workbook: Path, png: Path, dpi: int = 80) -> Path:
-    """Render the first printed page of a workbook (its first sheet) to PNG: LibreOffice -> PDF -> pdftoppm."""
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm is None:
-        raise FileNotFoundError("pdftoppm is not installed: apt-get install poppler-utils")
-    png = Path(png).resolve()
-    with tempfile.TemporaryDirectory(prefix="lo-render-") as tmp:
-        pdf = convert(workbook, Path(tmp), "pdf")
-        stem = Path(tmp) / "page"
-        subprocess.run([pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
-                       check=True, capture_output=True)
-        png.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stem.with_suffix(".png"), png)
-    return png

@@ -127,6 +127,11 @@ class Styles:
     def share(self):
         return self.get(num_format=SHARE)
 
+    @property
+    def stale(self):
+        """The warning that low/high no longer match the edited parameters (empty until then)."""
+        return self.get(bold=True, font_color="#C00000", text_wrap=True, valign="top")
+
     def total(self, num_format: str | None = None):
         props = {"bold": True, "bg_color": TOTAL_FILL, "top": 1, "bottom": 6}
         if num_format:
@@ -161,7 +166,10 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
 def put_formula(ws, row: int, col: int, formula: str, cached, fmt=None) -> None:
     """A formula of ours, with the engine's value stored as its cached result."""
     assert formula.startswith("="), formula
-    ws.write_formula(row, col, formula, fmt, 0 if cached is None else float(cached))
+    if isinstance(cached, str):  # a text formula
+        ws.write_formula(row, col, formula, fmt, cached)
+    else:
+        ws.write_formula(row, col, formula, fmt, 0 if cached is None else float(cached))
 
 
 def wan(yuan) -> float | None:
@@ -174,7 +182,7 @@ def text_width(text: str) -> float:
     text = str(text)
     if text.isascii():  # codes, numbers, dates: most cells
         return 1.1 * len(text)
-    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+    return sum(1.8 if ord(ch) > 0x2E80 else 1.0 for ch in text)
 
 
 def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, maximum: float = 48,
@@ -225,13 +233,37 @@ def sheet_name(text: str) -> str:
     return text.translate(_BAD_SHEET_CHARS).strip("' ")[:31].rstrip()
 
 
-def print_setup(ws, repeat_rows: tuple[int, int] | None = None, fit_height: int = 0) -> None:
-    """Landscape A4, one page wide, small margins, centred."""
+# A4 landscape less the margins below, in column-width units at 100 % (measured: LibreOffice with a
+# CJK font prints about 108 units of 10 pt text across the page).
+PRINTABLE_WIDTH = 108
+MIN_PRINT_SCALE = 80  # cells are 10 pt (notes 9 pt): printed at 8 pt or more
+
+
+def print_scale(widths: list[float]) -> int:
+    """The print scale (%) at which columns of these widths fill one page across, at most 100."""
+    return min(100, int(PRINTABLE_WIDTH * 100 / sum(widths)))
+
+
+def print_setup(ws, repeat_rows: tuple[int, int] | None = None, fit_height: int = 0,
+                columns: tuple[int, int] | None = None, widths: list[float] | None = None) -> None:
+    """Landscape A4, small margins, centred, page numbers; header rows repeated on every page.
+
+    The sheet is fitted to one page across and `fit_height` pages down (0: as many as needed). With
+    `columns` and `widths` (all of the sheet's column widths) only those columns print, and their
+    widths must allow a scale of MIN_PRINT_SCALE or more (a layout that would need less is a bug
+    here, not something to print; `reports.render_check` measures the printed text size)."""
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, fit_height)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.center_horizontally()
+    if columns is not None and widths is not None:
+        scale = print_scale(widths[columns[0]:columns[1] + 1])
+        if scale < MIN_PRINT_SCALE:
+            raise ValueError(f"{ws.get_name()}: printed columns need {scale}% to fit the page (minimum "
+                             f"{MIN_PRINT_SCALE}%)")
+        ws.print_area(0, columns[0], ws.dim_rowmax or 0, columns[1])
+    ws.fit_to_pages(1, fit_height)
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_header("&L&9&A")
+    ws.set_footer("&L&9gxindustry&C&9第 &P 页，共 &N 页")

@@ -59,7 +59,24 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "ok    up to 2024-10" in lines["stats"]
     assert "ok    up to 2024-11-18" in lines["power"]
     assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
-    assert "as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries, parameters abc" in result.stdout
+    assert ("as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries (enterprises or projects), "
+            "parameters abc") in result.stdout
+    # without --as-of: the warehouse's own as-of (its last run), not the wall clock, and it says so
+    default = run("status", "--warehouse", str(warehouse), env_home=tmp_path)
+    assert "freshness as of 2024-11-25: the warehouse's as-of, the as-of of its last run" in default.stdout
+    assert default.stdout == result.stdout.replace("the date given (--as-of)",
+                                                   "the warehouse's as-of, the as-of of its last run; --live judges "
+                                                   "against today's date")
+    live = run("status", "--warehouse", str(warehouse), "--live", env_home=tmp_path)
+    assert "today's date (--live" in live.stdout and "STALE" in live.stdout.split("stats", 1)[1].split("\n")[0]
+
+
+def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):
+    for command in ("generate", "refresh", "demo", "backtest", "prepare", "status", "docs"):
+        result = run(command, "--help", env_home=tmp_path)
+        assert result.returncode == 0 and "examples:" in result.stdout, command
+        if command not in ("demo", "prepare"):
+            assert "default" in result.stdout, command
 
 
 def test_a_second_refresh_on_the_same_warehouse_refuses_clearly(tmp_path):

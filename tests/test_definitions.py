@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -102,3 +103,20 @@ def test_finance_overrides_reach_dbt_vars():
     from dagster_project.lib.measures.parameters import Parameters
 
     assert dbt_vars(Parameters(load_catalogue(), {"M22.lookback_months": 14})) == {"new_destination_lookback_months": 14}
+
+
+def test_the_launchpad_config_has_as_of_and_it_wins_over_the_environment(dbt_manifest, monkeypatch):
+    import dagster as dg
+
+    from dagster_project.defs.resources import GxSettings
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("weekly_refresh")
+    settings = job.run_config_schema.config_type.fields["resources"].config_type.fields["settings"]
+    assert "as_of" in settings.config_type.fields["config"].config_type.fields
+    monkeypatch.setenv("GXINDUSTRY_AS_OF", "2024-11-18")
+    context = dg.build_asset_context()
+    assert GxSettings(as_of="2024-11-25").as_of(context) == date(2024, 11, 25)
+    assert GxSettings().as_of(context) == date(2024, 11, 18)
+    with pytest.raises(dg.Failure, match="not a date"):
+        GxSettings(as_of="25/11/2024").as_of(context)

@@ -1,7 +1,7 @@
 """End to end: generated tiny feeds -> `gxindustry refresh` (the real Dagster graph) -> warehouse.
 
 Expected figures are computed here straight from the delivered files, independently of the
-pipeline: CSVs decoded and superseded by hand, the rules of MEASURES.md written out again.
+pipeline: CSVs decoded and superseded by hand, the rules of docs/contract/MEASURES.md written out again.
 """
 
 from __future__ import annotations

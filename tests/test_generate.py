@@ -19,7 +19,7 @@ from dagster_project.paths import SEEDS_DIR
 
 AS_OF = date(2024, 11, 25)
 
-# Headers written out literally from FEEDS.md.
+# Headers written out literally from docs/contract/FEEDS.md.
 EXPECTED_HEADERS = {
     "stats_enterprise": ["统一社会信用代码", "企业名称", "行政区划代码", "行业代码", "规模标志", "入统年月", "投产年月", "退库年月"],
     "stats_industry": ["统一社会信用代码", "报告期", "工业总产值_本月_千元", "工业总产值_累计_千元", "营业收入_本月_千元",

@@ -394,3 +394,26 @@ def test_gx_imported_in_background_once_and_a_session_waits_for_it():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
 
+
+
+def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path):
+    """A second run validating other batches leaves the first run's pages and lists both runs; no page
+    or stylesheet of the site loads a script, style, font or image from outside it."""
+    import re as regex
+
+    from dagster_project.lib.quality.gx_runner import GxSession
+    from dagster_project.lib.quality.offline_docs import external_loads
+
+    docs = tmp_path / "data_docs"
+    clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
+    for run in ("run-1", "run-2"):
+        session = GxSession(run, docs)
+        validate(session, clean)
+        session.build_docs()
+    pages = {p.relative_to(docs / "validations").parts[1] for p in docs.rglob("validations/*/*/*/*.html")}
+    assert pages == {"run-1", "run-2"}
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "run-1" in index and "run-2" in index
+    assert external_loads(docs) == []
+    vendor = set(regex.findall(r'(?:src|href)="([^"]*static/vendor/[^"]+)"', index))
+    assert vendor and all((docs / v).resolve().is_file() for v in vendor)

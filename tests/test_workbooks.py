@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.measures.schemes import LIVE
+from dagster_project.lib.money import wan_text
 from reports import budget_workbook, write_budget_workbook, write_city_packs, write_kpi_workbook
 from reports.data import StaleWarehouse
 from reports.styles import MONEY, put
@@ -32,7 +33,7 @@ AS_OF = date(2024, 11, 25)
 GXINDUSTRY = str(Path(sys.executable).with_name("gxindustry"))
 FEED_NAMES = ('=HYPERLINK("http://x","y")', "+86")  # planted in the tiny sample (names from the stats feed)
 # every formula the writers produce starts with one of these
-OUR_FORMULAS = re.compile(r"^=(ROUND\(|SUMIFS\(|SUM\(|IF\(|[A-Z]+\d+\+[A-Z]+\d+$|0$)")
+OUR_FORMULAS = re.compile(r"^=(ROUND\(|SUMIFS\(|SUM\(|IF\(|[A-Z]+\d+(\+[A-Z]+\d+)?$|0$|\"另有周转资金)")
 _BUILT: dict[str, Path] = {}
 
 
@@ -146,9 +147,12 @@ def test_budget_sheets_headers_and_frozen_tables(budget_file, catalogue):
     for name, measure in zip(names[3:-1], subsidy):
         ws = wb[name]
         row, cols = header_row(ws, "方案编号")
-        for header in ("企业名称", "统一社会信用代码", "城市", "行业组", "计算基数", "基准计入预算", "基准金额",
-                       "低情景计入", "高情景计入", "测算依据（基准情景；引擎测算时的参数）"):
+        for header in ("企业名称", "统一社会信用代码", "城市", "行业组", "计入基准预算", "基准金额（万元）",
+                       "低情景计入（万元）", "高情景计入（万元）", "计算式（基准情景）",
+                       "测算依据（基准情景；引擎测算时的参数）"):
             assert header in cols, (name, header)
+        basis = [h for h in cols if h.startswith("计算基数") and h != "计算基数口径"]  # one unit per column, in its header
+        assert len(basis) == 1 and (basis[0] == "计算基数" or basis[0][4] == "（"), (name, basis)
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith(str(row + 1)), (name, ws.freeze_panes)
         if ws.tables:  # a filterable table over the beneficiaries
             table = next(iter(ws.tables.values()))
@@ -166,7 +170,7 @@ def test_budget_totals_equal_policy_budget(budget_file, con, catalogue):
     rows = summary_schemes(ws)
     assert set(rows) == set(catalogue.schemes)
     for sid, row in rows.items():
-        assert row["受益对象\n（基准）"] == expected[("base", sid)][0]
+        assert row["奖补笔数\n（基准）"] == expected[("base", sid)][0]
         for scenario, header in (("base", "基准\n（万元）"), ("low", "低情景\n（万元）"), ("high", "高情景\n（万元）")):
             assert row[header] * 10_000 == pytest.approx(float(expected[(scenario, sid)][1]), abs=0.005), (sid, scenario)
     total = label_row(ws, "总计（无偿补助 + 周转资金）")
@@ -184,6 +188,36 @@ def test_budget_totals_equal_policy_budget(budget_file, con, catalogue):
                                                                                           abs=1e-6)
 
 
+def test_summary_opens_with_the_headline(budget_file, con):
+    ws = load_workbook(budget_file, data_only=True)["汇总"]
+    formulas = load_workbook(budget_file)["汇总"]
+    total = label_row(ws, "总计（无偿补助 + 周转资金）")
+    base = label_row(ws, "奖补资金测算总额（基准情景）")
+    assert base < 10  # at the top, above the notes
+    assert formulas.cell(base, 4).value == f"=G{total}"  # live: follows the parameter cells
+    assert ws.cell(base, 4).value == pytest.approx(ws.cell(total, 7).value)
+    awards, firms = con.execute("select count(*), count(distinct uscc) from marts.policy_awards "
+                                "where scenario = 'base' and chosen").fetchone()
+    assert ws.cell(label_row(ws, "奖补笔数（基准）"), 4).value == awards
+    assert ws.cell(label_row(ws, "受益企业（不重复计）"), 4).value == firms
+    low, high = con.execute(
+        "select sum(amount_yuan) filter (where scenario = 'low'), sum(amount_yuan) filter (where scenario = 'high') "
+        "from marts.policy_budget").fetchone()
+    assert ws.cell(label_row(ws, "可能区间（P10 – P90）"), 4).value == f"{wan_text(low)} – {wan_text(high)}"
+    assert label_row(ws, "较上次测算") and label_row(ws, "编制人（签字）")
+
+
+def test_print_setup(budget_file, kpi_file):
+    for path in (budget_file, kpi_file):
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            assert ws.page_setup.orientation == "landscape", ws.title
+            assert "&P" in ws.oddFooter.center.text, ws.title
+    budget = load_workbook(budget_file)
+    for ws in budget.worksheets[3:]:
+        assert ws.print_title_rows, ws.title  # header rows repeated on every page
+
+
 def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
@@ -192,7 +226,7 @@ def test_money_is_in_wan_with_two_decimals(budget_file):
         assert ws.cell(row + 1, cols[header]).number_format == MONEY
     m02 = wb[wb.sheetnames[3]]
     row, cols = header_row(m02, "方案编号")
-    for header in ("基准金额", "低情景计入", "高情景计入", "上年四季度产值"):
+    for header in ("基准金额（万元）", "低情景计入（万元）", "高情景计入（万元）", "上年四季度产值（万元）"):
         assert m02.cell(row + 1, cols[header]).number_format == MONEY
 
 
@@ -209,7 +243,7 @@ def test_parameters_sheet_names_inputs_and_protection(budget_file, catalogue):
         name = pid.replace(".", "_")
         assert name in wb.defined_names, name
         sheet, ref = next(iter(wb.defined_names[name].destinations))
-        assert sheet == "参数" and ref.replace("$", "") == f"D{r}"
+        assert sheet == "参数" and ref.replace("$", "") == f"C{r}"
         value_cell = ws.cell(r, cols["取值"])
         assert value_cell.protection.locked is (pid not in live_ids), pid
         shown = params.get(pid).value
@@ -231,7 +265,7 @@ def test_live_schemes_have_formulas_over_the_parameter_names(budget_file, catalo
         row, cols = header_row(ws, "方案编号")
         for r in range(row + 1, ws.max_row + 1):
             sid = ws.cell(r, cols["方案编号"]).value
-            amount = ws.cell(r, cols["基准金额"]).value
+            amount = ws.cell(r, cols["基准金额（万元）"]).value
             if sid in LIVE and ws.cell(r, cols["基准符合条件"]).value == "是":
                 live = LIVE[sid]
                 assert isinstance(amount, str) and amount.startswith("=ROUND("), (sid, amount)
@@ -334,10 +368,14 @@ def test_kpi_data_quality_sheet(kpi_file, con):
         " where available_on <= ? group by dataset", [AS_OF]).fetchall()}
     assert per_dataset == expected
     texts = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
-    assert any(t.startswith("未通过的数据检查（本次运行共") for t in texts), "the run's checks are listed"
-    assert any("invalid USCC" in t for t in texts)
+    assert any(t.startswith("未通过的数据检查（共") for t in texts), "the run's checks are listed"
+    assert any(t.startswith("统一社会信用代码校验码错误：末位为") for t in texts)  # rejection reasons in Chinese
+    assert not any("invalid USCC" in t or "expectation(s) not met" in t or "carried over" in t for t in texts)
     # Every expectation not met in the latest validation of a file or mart is listed, whichever run made it.
-    listed = {(r["文件或数据表"], r["期望套件"], r["期望"]) for r in table_rows(ws, "文件或数据表", "期望套件")}
+    listed = set()
+    for r in table_rows(ws, "文件或数据表", "期望（套件）"):
+        label, suite = r["期望（套件）"].rsplit("\n（", 1)
+        listed.add((r["文件或数据表"], suite.rstrip("）"), label))
     expected = set(con.execute(
         "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
     ).fetchall())

@@ -72,6 +72,26 @@ def test_recalculated_workbook_equals_the_engine(workbook, pipeline, tmp_path):
     assert total == pytest.approx(float(sum(expected.values())), abs=0.005)
 
 
+def test_unchanged_parameters_raise_no_stale_flag(workbook, tmp_path):
+    wb = recalculated(workbook, tmp_path)
+    headline = label_row(wb["汇总"], "奖补资金测算总额（基准情景）")
+    assert not wb["汇总"].cell(headline, 7).value
+    assert not any(wb[name]["A6"].value for name in wb.sheetnames[3:-1])
+
+
+def test_every_sheet_prints_readable(pipeline, tmp_path):
+    """Printed by LibreOffice: no text under 8 pt, summary sheets within their page budget, and the
+    pages rendered to PNG (reports.render_check; look at them with `python -m reports.render_check`)."""
+    from reports.render_check import render, tools_missing
+
+    if tools_missing():
+        pytest.skip(f"missing {tools_missing()} (apt-get install poppler-utils fonts-noto-cjk)")
+    for name in ("budget_forecast", "kpi_report"):
+        report = render(pipeline / "reports" / AS_OF.isoformat() / f"{name}_{AS_OF}.xlsx", tmp_path, dpi=30)
+        assert report.pngs and not report.problems(), report.problems()
+        assert "汇总" in report.sheets or "指标总览" in report.sheets, report.sheets.keys()
+
+
 def test_changing_a_rate_moves_the_total_by_the_engines_result(workbook, pipeline, tmp_path):
     wb = load_workbook(workbook)
     sheet, ref = next(iter(wb.defined_names["M02_rate"].destinations))
@@ -81,7 +101,12 @@ def test_changing_a_rate_moves_the_total_by_the_engines_result(workbook, pipelin
     changed = tmp_path / "changed" / workbook.name
     changed.parent.mkdir()
     wb.save(changed)
-    schemes, total = base_totals(recalculated(changed, tmp_path))
+    recalc = recalculated(changed, tmp_path)
+    schemes, total = base_totals(recalc)
+    # the edit is flagged where low/high are read: 汇总's headline, every measure sheet, 参数
+    headline = label_row(recalc["汇总"], "奖补资金测算总额（基准情景）")
+    assert recalc["汇总"].cell(headline, 7).value.startswith("注意：「参数」表中的费率或上限已在表内修改")
+    assert all(recalc[name]["A6"].value.startswith("注意") for name in recalc.sheetnames[3:-1])
 
     warehouse = tmp_path / "wh.duckdb"
     shutil.copy(pipeline / "wh.duckdb", warehouse)

@@ -4,6 +4,7 @@ from datetime import date
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from dagster_project.lib.ingest import landing_as_of
 from dagster_project.lib.ingest.withdrawals import withdrawn_names
@@ -12,12 +13,18 @@ from dagster_project.settings import Settings, duckdb_memory_limit
 AS_OF_TAG = "gxindustry/as_of"
 
 class GxSettings(dg.ConfigurableResource):
-    """Paths and as-of date; empty fields fall back to environment variables, then defaults."""
+    """Paths and as-of date; empty fields fall back to environment variables, then defaults.
+
+    In the launchpad: `resources: settings: config: as_of: "2024-11-25"` runs the job for that day
+    (the config key is `as_of`; the attribute has another name because `as_of()` resolves it)."""
 
     landing: str = ""
     warehouse: str = ""
     reports: str = ""
     params: str = ""
+    configured_as_of: str = Field(default="", alias="as_of", description=(
+        "The run's 'today', YYYY-MM-DD: deliveries that would not have arrived by then are ignored. Empty: the "
+        "run tag gxindustry/as_of, else GXINDUSTRY_AS_OF, else the latest data date in the landing dir."))
 
     def resolved(self) -> Settings:
         env = Settings.from_env()
@@ -30,10 +37,14 @@ class GxSettings(dg.ConfigurableResource):
         )
 
     def as_of(self, context: dg.AssetExecutionContext) -> date:
-        """The run's as-of date: the run tag, else GXINDUSTRY_AS_OF, else the latest data date landed."""
-        tag = _run_tags(context).get(AS_OF_TAG)
+        """The run's as-of date: the run tag, else the launchpad's `as_of`, else GXINDUSTRY_AS_OF, else
+        the latest data date landed."""
+        tag = _run_tags(context).get(AS_OF_TAG) or self.configured_as_of
         if tag:
-            return date.fromisoformat(tag)
+            try:
+                return date.fromisoformat(tag)
+            except ValueError:
+                raise dg.Failure(f"as_of {tag!r} is not a date YYYY-MM-DD") from None
         settings = self.resolved()
         if settings.as_of:
             return settings.as_of

@@ -10,7 +10,7 @@ import duckdb
 from dagster_project.lib.ingest import customs, stats, tax
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-# Expected cadence per feed (FEEDS.md / OUTPUTS.md): the latest delivery that should have arrived by a date.
+# Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
 WEEKLY_GRACE_DAYS = 7
 
 
@@ -34,9 +34,11 @@ def expected_period(feed: str, as_of: date) -> str | None:
 
 
 def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness]:
+    """Per feed, what had arrived by `as_of` (files delivered after it are not counted) against its cadence."""
     rows = con.execute(
         """select feed, count(*), sum(rows_accepted), sum(rows_rejected), max(period)
-           from raw._manifest group by feed order by feed"""
+           from raw._manifest where coalesce(available_on, $as_of) <= $as_of group by feed order by feed""",
+        {"as_of": as_of},
     ).fetchall()
     out = []
     for feed, files, accepted, rejected, latest in rows:
@@ -51,6 +53,26 @@ def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness
     return out
 
 
+def warehouse_as_of(con: duckdb.DuckDBPyConnection) -> tuple[date | None, str]:
+    """The date the warehouse was last refreshed for, and where that came from: the as-of of its
+    latest measures run, else the latest delivery date it holds (None for an empty warehouse)."""
+    if _table_exists(con, "marts", "policy_runs"):
+        row = con.execute("select as_of from marts.policy_runs order by finished_at desc limit 1").fetchone()
+        if row:
+            return row[0], "the as-of of its last run"
+    if _table_exists(con, "raw", "_manifest"):
+        found = con.execute("select max(available_on) from raw._manifest where available_on > date '1970-01-01'"
+                            ).fetchone()[0]
+        if found:
+            return found, "its latest delivery date (no measures run yet)"
+    return None, ""
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
 def _readable(period: str | None) -> str:
     if not period:
         return "nothing"
@@ -58,12 +80,17 @@ def _readable(period: str | None) -> str:
 
 
 def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> list[tuple]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'policy_runs'"
-    ).fetchone()[0]
-    if not exists:
+    if not _table_exists(con, "marts", "policy_runs"):
         return []
     return con.execute(
         "select as_of, finished_at, params_fingerprint, beneficiaries, base_yuan, low_yuan, high_yuan "
         "from marts.policy_runs order by finished_at desc limit ?", [limit]
     ).fetchall()
+
+
+def current_beneficiaries(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """(awards, distinct enterprises) of the latest run's base case, None before any run."""
+    if not _table_exists(con, "marts", "policy_awards"):
+        return None
+    return con.execute("select count(*), count(distinct uscc) from marts.policy_awards "
+                       "where scenario = 'base' and chosen").fetchone()

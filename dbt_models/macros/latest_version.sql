@@ -1,5 +1,5 @@
 {#
-  Supersession of raw deliveries (FEEDS.md "Landing area").
+  Supersession of raw deliveries (docs/contract/FEEDS.md "Landing area").
 
   Returns a SELECT over `source_relation` that
   - keeps only rows whose delivery counts as arrived: _available_on <= the run's as-of date;

@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +38,8 @@ import pandas as pd
 from .suites import Suite, to_gx
 
 SITE_NAME = "gxindustry_data_quality"
+RESULTS_STORE = "gxindustry_validation_results"
+RESULTS_SUFFIX = "_results"  # beside the site: <reports>/data_docs_results/
 AGGREGATE_NAMES = {"expect_column_median_to_be_between": "median", "expect_table_row_count_to_be_between": "rows"}
 EXAMPLES = 10
 ENV_WORKERS = "GXINDUSTRY_GX_WORKERS"
@@ -135,13 +138,21 @@ class GxSession:
         self.ctx.variables.progress_bars = {"globally": False, "metric_calculations": False, "profilers": False}
         self.docs_dir = docs_dir
         if docs_dir is not None:
+            # the results of every run stay on disk beside the site, so its index lists them all
+            self.ctx.add_store(RESULTS_STORE, {
+                "class_name": "ValidationResultsStore",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                  "base_directory": str(docs_dir.with_name(docs_dir.name + RESULTS_SUFFIX))},
+            })
+            self.ctx.validation_results_store_name = RESULTS_STORE
             self.ctx.add_data_docs_site(
                 SITE_NAME,
                 {
                     "class_name": "SiteBuilder",
                     "show_how_to_buttons": False,
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "site_index_builder": {"module_name": "dagster_project.lib.quality.offline_docs",
+                                           "class_name": "HistoryIndexBuilder"},
                 },
             )
         self.source = self.ctx.data_sources.add_pandas("gxindustry")
@@ -230,14 +241,19 @@ class GxSession:
         self.validations += 1
 
     def build_docs(self) -> Path | None:
-        """Render the validations stored since the last build and rebuild the index page (which
-        lists every validation of this session; pages of earlier runs are removed). The index path."""
+        """Render the validations stored since the last build, rebuild the index page (every run's
+        validations: earlier runs' pages are kept) and point the new pages at the assets served
+        from the site itself (offline_docs). The index path."""
         if self.docs_dir is None or not self.validations:
             return None
+        from .offline_docs import make_offline
+
         if self._not_rendered:
+            started = time.time()
             with _left_as_it_was_on_error(self.docs_dir):
                 self.docs_dir.mkdir(parents=True, exist_ok=True)
                 self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._not_rendered)
+                make_offline(self.docs_dir, since=started - 1)
             self._not_rendered = []
         return self.docs_dir / "index.html"
 

@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 
 from dagster_project.lib import refdata
 from dagster_project.lib.ingest import DATASETS
+from dagster_project.lib.progress_bar import progress_bar
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
+from dagster_project.lib.progress_bar import progress_bar
 
 from . import warehouse
 from .derive import Lookups, derive
@@ -159,26 +161,29 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                       _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation,
                              (ds, delivery)))
 
-    def collect(jobs: Iterator[Job], count: int, checked_at: datetime | None) -> list[tuple[_Batch, BatchResult]]:
+    def collect(jobs: Iterator[Job], count: int, checked_at: datetime | None, bar) -> list[tuple[_Batch, BatchResult]]:
         done = []
         for b, outcomes in session.validate_all(jobs, count):
             batch = BatchResult(b.name, b.rows, outcomes, b.file_name, b.revalidation)
             b.result.batches.append(batch)
             rows.extend(_rows(run_id, checked_at or datetime.now(), as_of, b.result.suite, batch))
             done.append((b, batch))
+            bar.advance(b.rows)
         return done
 
     batches = len(files) + sum(s.batch != "file" for s in suites)
-    first = collect(itertools.chain(mart_jobs(), file_jobs(files, now)), batches, now)
-    # A first validation that failed, of a file partly replaced already: its verdict is what of it is in force.
-    again = [(b, batch) for b, batch in first
-             if b.delivery is not None and not b.revalidation and batch.failed_blocking()
-             and warehouse.replaced_by(con, *b.delivery, as_of)]
-    for b, batch in again:  # the verdict is the in-force validation's
-        b.result.batches[:] = [other for other in b.result.batches if other is not batch]
-    later = now + timedelta(microseconds=1) if now else None  # recorded after the first validation
-    in_force = [(b.result, ds, replace(delivery, revalidation=True)) for b, _ in again for ds, delivery in [b.delivery]]
-    collect(file_jobs(in_force, later), len(in_force), later)
+    layers = sorted({s.asset.split("/")[0] for s in suites})
+    with progress_bar(batches, f"GX {'/'.join(layers)} checks", unit="batch") as bar:
+        first = collect(itertools.chain(mart_jobs(), file_jobs(files, now)), batches, now, bar)
+        # A first validation that failed, of a file partly replaced already: its verdict is what of it is in force.
+        again = [(b, batch) for b, batch in first
+                 if b.delivery is not None and not b.revalidation and batch.failed_blocking()
+                 and warehouse.replaced_by(con, *b.delivery, as_of)]
+        for b, batch in again:  # the verdict is the in-force validation's
+            b.result.batches[:] = [other for other in b.result.batches if other is not batch]
+        later = now + timedelta(microseconds=1) if now else None  # recorded after the first validation
+        in_force = [(b.result, ds, replace(delivery, revalidation=True)) for b, _ in again for ds, delivery in [b.delivery]]
+        collect(file_jobs(in_force, later), len(in_force), later, bar)
     warehouse.write_results(con, rows)
     return results
 

@@ -1,5 +1,5 @@
 -- Enterprise x quarter (quarters with at least one reported month): cumulative values
--- at the last reported month of the quarter and at the span's start. MEASURES.md: the
+-- at the last reported month of the quarter and at the span's start. docs/contract/MEASURES.md: the
 -- output of a span is the difference of the cumulative column at the span's ends within
 -- the year, a missing earlier month counting as 0 — so the start is the ytd of the month
 -- before the quarter (e.g. September for Q4), 0 when that month was not reported or

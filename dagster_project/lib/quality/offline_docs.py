@@ -1,0 +1,92 @@
+"""The Data Docs site offline and with its history.
+
+Offline. GX's page templates load Bootstrap, jQuery, bootstrap-table, Font Awesome, Vega and a logo
+from public CDNs; without the internet the index is unstyled and its run and suite lists (built by
+bootstrap-table in the browser) stay empty. `make_offline` copies the same files, shipped in
+`data_docs_assets/` (see its README for versions and licences), into `<site>/static/vendor/` and
+points every page at them with relative links, so the site works from a local server or from disk.
+
+History. GX's index builder removes the pages of validations its store no longer holds, and the
+store of an ephemeral context holds only the current run: a second run deleted the first run's
+pages. The runs' results are kept in a file store next to the site (`<reports>/data_docs_results/`)
+and `HistoryIndexBuilder` never removes a page, so the index lists every run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
+
+ASSETS = Path(__file__).with_name("data_docs_assets")
+VENDOR = Path("static") / "vendor"
+GX_LOGO = Path("static") / "images" / "logo-long.png"  # shipped by GX in its static assets
+
+_CDN: list[tuple[re.Pattern, Path]] = [(re.compile(p), target) for p, target in (
+    (r"https://maxcdn\.bootstrapcdn\.com/bootstrap/4\.3\.1/css/bootstrap\.min\.css", VENDOR / "bootstrap/bootstrap.min.css"),
+    (r"https://stackpath\.bootstrapcdn\.com/bootstrap/4\.3\.1/js/bootstrap\.min\.js", VENDOR / "bootstrap/bootstrap.min.js"),
+    (r"https://code\.jquery\.com/jquery-3\.7\.1\.min\.js", VENDOR / "jquery/jquery.min.js"),
+    (r"https://cdnjs\.cloudflare\.com/ajax/libs/popper\.js/1\.12\.9/umd/popper\.min\.js", VENDOR / "popper/popper.min.js"),
+    (r"https://unpkg\.com/bootstrap-table@1\.19\.\d/dist/bootstrap-table\.min\.css",
+     VENDOR / "bootstrap-table/bootstrap-table.min.css"),
+    (r"https://unpkg\.com/bootstrap-table@1\.19\.\d/dist/bootstrap-table\.min\.js",
+     VENDOR / "bootstrap-table/bootstrap-table.min.js"),
+    (r"https://unpkg\.com/bootstrap-table@1\.19\.\d/dist/extensions/filter-control/bootstrap-table-filter-control"
+     r"(?:\.min)?\.css", VENDOR / "bootstrap-table/bootstrap-table-filter-control.min.css"),
+    (r"https://unpkg\.com/bootstrap-table@1\.19\.\d/dist/extensions/filter-control/bootstrap-table-filter-control"
+     r"\.min\.js", VENDOR / "bootstrap-table/bootstrap-table-filter-control.min.js"),
+    (r"https://cdnjs\.cloudflare\.com/ajax/libs/bootstrap-datepicker/1\.9\.0/css/bootstrap-datepicker\.min\.css",
+     VENDOR / "bootstrap-datepicker/bootstrap-datepicker.min.css"),
+    (r"https://cdnjs\.cloudflare\.com/ajax/libs/bootstrap-datepicker/1\.9\.0/js/bootstrap-datepicker\.min\.js",
+     VENDOR / "bootstrap-datepicker/bootstrap-datepicker.min.js"),
+    (r"https://cdnjs\.cloudflare\.com/ajax/libs/font-awesome/6\.6\.0/css/all\.min\.css",
+     VENDOR / "fontawesome/css/all.min.css"),
+    (r"https://cdn\.jsdelivr\.net/npm/@forevolve/bootstrap-dark@1\.1\.0/dist/css/bootstrap-prefers-dark\.css",
+     VENDOR / "bootstrap-dark/bootstrap-prefers-dark.css"),
+    (r"https://cdn\.jsdelivr\.net/npm/vega@5", VENDOR / "vega/vega.min.js"),
+    (r"https://cdn\.jsdelivr\.net/npm/vega-lite@5", VENDOR / "vega/vega-lite.min.js"),
+    (r"https://cdn\.jsdelivr\.net/npm/vega-embed@6", VENDOR / "vega/vega-embed.min.js"),
+    (r"https://great-expectations-web-assets\.s3\.[\w.-]+\.amazonaws\.com/[\w.-]+\.png(?:\?[^\"')]*)?", GX_LOGO),
+)]
+# what a page would fetch by itself (not links a reader may follow)
+EXTERNAL_LOAD = re.compile(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|<img[^>]*\ssrc)=["']https?://|"""
+                           r"""url\(\s*["']?https?://""", re.I)
+
+
+class HistoryIndexBuilder(DefaultSiteIndexBuilder):
+    """GX's index builder, except that it never removes the page of an earlier run or suite."""
+
+    def build(self, skip_and_clean_missing: bool = False, build_index: bool = True):
+        return super().build(skip_and_clean_missing=False, build_index=build_index)
+
+
+def make_offline(site: Path, since: float | None = None) -> int:
+    """Copy the assets into the site and rewrite the CDN links of its pages (those modified at or after
+    `since`, every page when None) and of GX's stylesheet; returns how many files were rewritten."""
+    shutil.copytree(ASSETS, site / VENDOR, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
+    rewritten = 0
+    files = [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]
+    for path in files:
+        if since is not None and path.stat().st_mtime < since and path.suffix == ".html":
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = text
+        for pattern, target in _CDN:
+            relative = Path(os.path.relpath(site / target, path.parent)).as_posix()
+            new = pattern.sub(relative, new)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            rewritten += 1
+    return rewritten
+
+
+def external_loads(site: Path) -> list[str]:
+    """`file: fragment` for every page or stylesheet of the site that would still load from the internet."""
+    found = []
+    for path in [*site.rglob("*.html"), *site.rglob("*.css")]:
+        for m in EXTERNAL_LOAD.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            found.append(f"{path.relative_to(site)}: {m.group(0)}")
+    return found

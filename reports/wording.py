@@ -1,0 +1,226 @@
+"""Plain Chinese for what finance reads: the workbooks turn developer text into it at the last moment.
+
+The pipeline's own messages (ingest rejection reasons, Great Expectations summaries, dbt test names,
+the catalogue's notes citing the contract or parameter ids) are written for operators and stay as
+they are in the warehouse and the logs. A workbook shows them through these functions; a text no
+rule here recognises is shown as it is, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+# --- rejection reasons (dagster_project/lib/ingest/loader.py, lib/uscc.py) ---------------------------
+
+_REASONS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"^invalid USCC: check character '(.)', expected '(.)'$"),
+     r"统一社会信用代码校验码错误：末位为 \1，应为 \2"),
+    (re.compile(r"^invalid USCC: organisation-code check digit '(.)', expected '(.)'$"),
+     r"统一社会信用代码错误：组织机构代码校验位为 \1，应为 \2"),
+    (re.compile(r"^invalid USCC: length (\d+), expected 18$"), r"统一社会信用代码位数错误：\1 位，应为 18 位"),
+    (re.compile(r"^invalid USCC: (.*)$"), r"统一社会信用代码无效（\1）"),
+    (re.compile(r"^required value missing$"), "必填项为空"),
+    (re.compile(r"^not a month YYYYMM$"), "不是有效年月（应为 YYYYMM）"),
+    (re.compile(r"^not a date YYYY-MM-DD$"), "不是有效日期（应为 YYYY-MM-DD）"),
+    (re.compile(r"^not a number$"), "不是数值"),
+    (re.compile(r"^not a whole number$"), "不是整数"),
+    (re.compile(r"^unknown value \(allowed: (.*)\)$"), r"取值不在允许范围内（允许：\1）"),
+    (re.compile(r"^unknown county code.*$"), "行政区划代码不是广西县级代码（GB/T 2260）"),
+    (re.compile(r"^unknown GB/T 4754-2017 class$"), "行业代码不是 GB/T 4754-2017 小类"),
+    (re.compile(r"^unknown ISO 3166-1 alpha-3 country$"), "国别代码不是 ISO 3166-1 三字母代码"),
+    (re.compile(r"^(.*): empty file$"), r"\1：空文件"),
+    (re.compile(r"^(.*): header '(.*)' appears twice$"), r"\1：表头“\2”重复"),
+    (re.compile(r"^(.*): truncated: the last line ends inside a quoted field$"), r"\1：文件不完整（末行在引号内截断）"),
+    (re.compile(r"^(.*): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
+    (re.compile(r"^(.*): not a readable \.xlsx workbook.*$"), r"\1：不是可读取的 .xlsx 工作簿"),
+    (re.compile(r"^(.*): sheet '(.*)' not found.*$"), r"\1：找不到工作表“\2”"),
+    (re.compile(r"^(.*): missing required column\(s\) (.*)$"), r"\1：缺少必需列 \2"),
+    (re.compile(r"^(.*): same name, other bytes.*$"), r"\1：与已接收文件同名但内容不同"),
+]
+
+
+def reason(text: str | None) -> str | None:
+    """A rejection or refusal reason in Chinese (the original when no rule knows it)."""
+    if text is None:
+        return None
+    for pattern, replacement in _REASONS:
+        if pattern.match(text):
+            return pattern.sub(replacement, text)
+    return text
+
+
+def reason_kind(text: str) -> str:
+    """The kind of a rejection reason, for counting (`invalid USCC: …` -> 统一社会信用代码…)."""
+    translated = reason(text) or ""
+    return re.split(r"[：（]", translated, maxsplit=1)[0]
+
+
+# --- check outcomes (Great Expectations suites, dbt tests) -------------------------------------------
+
+_DBT_TESTS = [
+    (re.compile(r"^relationships_(\w+?)_(\w+?)__(\w+?)__ref_(\w+?)_$"), "关联：{0}.{1} 应在 {3} 中"),
+    (re.compile(r"^not_null_(\w+?)_(\w+)$"), "非空：{0}.{1}"),
+    (re.compile(r"^unique_(\w+?)_(\w+)$"), "唯一：{0}.{1}"),
+    (re.compile(r"^accepted_values_(\w+?)_(\w+?)__.*$"), "取值范围：{0}.{1}"),
+]
+SEVERITY = {"ERROR": "错误（阻断）", "WARN": "警告", "blocking": "阻断", "warning": "警告"}
+
+
+def check_name(check: str, asset: str = "", suite_labels: Mapping[str, str] | None = None) -> str:
+    """`relationships_fct_power_month_uscc__uscc__ref_dim_enterprise_` -> 关联：fct_power_month.uscc 应在 dim_enterprise 中;
+    `raw_tax_vat_warning` -> 数据期望（raw_tax_vat）警告项. The code stays beside it in the workbook."""
+    for suffix, label in (("_blocking", "阻断项"), ("_warning", "警告项")):
+        if check.endswith(suffix):
+            suite = check[: -len(suffix)]
+            title = (suite_labels or {}).get(suite)
+            return f"数据期望{label}：{title or suite}"
+    model = asset.split("/")[-1]
+    m = re.match(r"^mostly_related_.*__(\w+?)__ref_(\w+?)_$", check)
+    if m:
+        return f"关联（多数）：{model or '该表'}.{m.group(1)} 多数应在 {m.group(2)} 中"
+    for pattern, template in _DBT_TESTS:
+        m = pattern.match(check)
+        if m:
+            groups = list(m.groups())
+            if model and check.startswith(("relationships_", "not_null_", "unique_", "accepted_values_")) \
+                    and f"_{model}_" in f"_{check}_":
+                # the model name may contain underscores: take it from the asset, the column is what follows
+                rest = check.split(f"{model}_", 1)[1]
+                groups[0] = model
+                groups[1] = rest.split("__", 1)[0] if "__" in rest else rest
+            return template.format(*groups)
+    return check
+
+
+_SUMMARY = re.compile(r"^(\d+) (blocking|warning) expectation\(s\) not met in (\d+) (file\(s\)|batch)$")
+_ALL_MET = re.compile(r"^all (blocking|warning) expectations met in (\d+) (file\(s\)|batch)$")
+_CARRIED = re.compile(r"^carried over from run (\S+) \(model and sources unchanged\)(?:: (.*))?$")
+
+
+def check_description(text: str | None) -> str:
+    """A check's description in Chinese: GX summaries, dbt's carried-over results."""
+    if not text:
+        return ""
+    m = _SUMMARY.match(text)
+    if m:
+        n, severity, batches, unit = m.groups()
+        where = f"{batches} 个文件" if unit.startswith("file") else "1 个批次"
+        return f"{where}中有 {n} 项{SEVERITY[severity]}期望未满足"
+    m = _ALL_MET.match(text)
+    if m:
+        severity, batches, unit = m.groups()
+        return f"{batches} 个{'文件' if unit.startswith('file') else '批次'}的{SEVERITY[severity]}期望全部满足"
+    m = _CARRIED.match(text)
+    if m:
+        run, said = m.groups()
+        return f"沿用运行 {run[:8]} 的检查结果（模型及其来源数据未变）" + (f"：{check_description(said)}" if said else "")
+    return text
+
+
+_OBSERVED = re.compile(r"^(\d+) of (\d+) rows \(([\d.]+)%\)(?:; at most (\d+)% allowed)?$")
+_STATISTIC = {"rows": "行数", "median": "中位数", "observed": "观察值"}
+
+
+def observed(text: str | None) -> str:
+    """`4 of 23627 rows (0.02%); at most 5% allowed` -> 23,627 行中 4 行（0.02%），允许至多 5%."""
+    if not text:
+        return ""
+    m = _OBSERVED.match(text)
+    if m:
+        bad, total, pct, allowed = m.groups()
+        out = f"{int(total):,} 行中 {int(bad):,} 行（{pct}%）"
+        return out + (f"，允许至多 {allowed}%" if allowed else "")
+    if text.startswith("error: "):
+        return "检查出错：" + text[len("error: "):]
+    head, _, rest = text.partition(" ")
+    if head in _STATISTIC and rest:
+        return f"{_STATISTIC[head]} {rest}" if head != "observed" else rest
+    if head.endswith(":") and head[:-1] in _STATISTIC:
+        return f"{_STATISTIC[head[:-1]]}：无数值（批次为空或全部为空值）"
+    return text
+
+
+_EXAMPLE_KEYS = {"_line": "行", "line": "行", "uscc": "代码", "month": "月份", "period": "期别",
+                 "account_no": "户号", "file_name": "文件", "declaration_no": "报关单号", "line_no": "项号",
+                 "report_month": "报告月份", "date": "日期", "project_code": "项目代码", "scheme_id": "方案",
+                 "scenario": "情景"}
+_PROBLEM_TEXTS = [
+    (re.compile(r"^(\w+): check character '(.)', expected '(.)'$"), r"\1 校验码为 \2，应为 \3"),
+    (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
+    (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
+    (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
+    (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2)，相差 \3"),
+]
+
+
+def _problem(text: str) -> str:
+    for pattern, replacement in _PROBLEM_TEXTS:
+        if pattern.match(text):
+            return pattern.sub(replacement, text)
+    return text
+
+
+def examples(raw: str | None, limit: int = 3) -> str:
+    """The examples a GX check kept (JSON), as short Chinese lines: `第186行：9145… 校验码为 L，应为 K`."""
+    if not raw:
+        return ""
+    try:
+        items = json.loads(raw)
+    except (TypeError, ValueError):
+        return raw[:300]
+    if not isinstance(items, list):
+        items = [items]
+    lines = []
+    for item in items[:limit]:
+        if isinstance(item, dict):
+            line = item.get("_line", item.get("line"))
+            parts = []
+            for key, value in item.items():
+                if key in ("_line", "line") or value is None:
+                    continue
+                text = _problem(str(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                if key.endswith("_problem") or key == "missing_report":
+                    parts.insert(0, text)
+                else:
+                    parts.append(f"{_EXAMPLE_KEYS.get(key, key)} {text}")
+            lines.append((f"第{line}行：" if line is not None else "") + "；".join(parts))
+        else:
+            lines.append(str(item))
+    more = f"（另有 {len(items) - limit} 例）" if len(items) > limit else ""
+    return "\n".join(lines) + more
+
+
+# --- catalogue notes and the engine's reason trace -----------------------------------------------------
+
+_CONTRACT = [
+    (re.compile(r"（?MEASURES\.md\s*默认值）?"), "（测算规则默认值）"),
+    (re.compile(r"按\s*MEASURES\.md\s*"), "按测算规则"),
+    (re.compile(r"[，,]?\s*MEASURES\.md\s*所用数值"), "，测算规则所用数值"),
+    (re.compile(r"（MEASURES\.md）"), "（测算规则）"),
+    (re.compile(r"MEASURES\.md\s*"), "测算规则"),
+    (re.compile(r"(?:docs/contract/|shared/contract/)?(?:FEEDS|OUTPUTS)\.md"), "数据接口约定"),
+]
+# a number of 4+ integer digits directly before a unit gets thousands separators
+_AMOUNT = re.compile(r"(?<![\d.,])(\d{4,})(\.\d+)?(?=\s*(?:万元|元|千瓦时|千瓦|户|吨|美元|家|个))")
+
+
+def thousands(text: str) -> str:
+    """`597765.22万元` -> `597,765.22万元`; periods (202410) and years are left alone."""
+    return _AMOUNT.sub(lambda m: f"{int(m.group(1)):,}{m.group(2) or ''}", text)
+
+
+def plain(text: str | None, parameter_names: Mapping[str, str] | None = None) -> str | None:
+    """A catalogue note or reason trace for finance: the contract named in words, parameter ids
+    replaced by what they are (`M01.near_threshold_share` -> 拟上规营业收入比例), amounts with separators."""
+    if text is None:
+        return None
+    for pattern, replacement in _CONTRACT:
+        text = pattern.sub(replacement, text)
+    text = text.replace("（（", "（").replace("））", "）")
+    if parameter_names:
+        ids = sorted(parameter_names, key=len, reverse=True)
+        text = re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b",
+                      lambda m: parameter_names[m.group(1)], text)
+    return thousands(text)

@@ -1,0 +1,116 @@
+"""What finance reads: plain Chinese from developer text, money rounded once, the headline's inputs,
+and a failed-check list that depends on the data, not on what a run happened to validate."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from dagster_project.lib.money import to_wan, wan_text
+from reports import data, wording
+from reports.kpi_workbook import CheckOutcome, _checks_as_of
+
+
+@pytest.mark.parametrize(("yuan", "shown"), [
+    (563050, "56.31"), (Decimal("563049.99"), "56.30"), (Decimal("-563050"), "-56.31"), (0, "0.00"),
+    (Decimal("283497896.11"), "28,349.79"), (Decimal("50"), "0.01"), (Decimal("49.99"), "0.00"),
+])
+def test_wan_is_rounded_half_up_once(yuan, shown):
+    assert wan_text(yuan) == shown
+
+
+def test_wan_half_up_where_python_rounds_down():
+    assert f"{Decimal('56.305'):.2f}" == "56.30" and f"{56.305:.2f}" == "56.30"  # what the CLI used to print
+    assert to_wan(563050) == Decimal("56.31") and wan_text(563050, sign=True) == "+56.31"
+
+
+def test_rejection_reasons_in_chinese():
+    assert wording.reason("invalid USCC: check character 'L', expected 'K'") == "统一社会信用代码校验码错误：末位为 L，应为 K"
+    assert wording.reason("required value missing") == "必填项为空"
+    assert wording.reason("unknown value (allowed: 01 02)") == "取值不在允许范围内（允许：01 02）"
+    assert wording.reason("something new") == "something new"  # unknown text is shown, not hidden
+    assert wording.reason_kind("invalid USCC: length 17, expected 18") == "统一社会信用代码位数错误"
+
+
+def test_check_names_and_descriptions_in_chinese():
+    check = "relationships_fct_power_month_uscc__uscc__ref_dim_enterprise_"
+    assert wording.check_name(check, "marts/fct_power_month") == "关联：fct_power_month.uscc 应在 dim_enterprise 中"
+    assert wording.check_name("raw_tax_vat_warning", "raw/tax_vat") == "数据期望警告项：raw_tax_vat"
+    assert wording.check_description("4 warning expectation(s) not met in 23 file(s)") == "23 个文件中有 4 项警告期望未满足"
+    assert wording.check_description("carried over from run b862aa11-0000 (model and sources unchanged)") \
+        == "沿用运行 b862aa11 的检查结果（模型及其来源数据未变）"
+    assert wording.observed("4 of 23627 rows (0.02%); at most 5% allowed") == "23,627 行中 4 行（0.02%），允许至多 5%"
+    text = wording.examples('[{"uscc_problem": "91450521844262107L: check character \'L\', expected \'K\'", "_line": 186}]')
+    assert text == "第186行：91450521844262107L 校验码为 L，应为 K"
+
+
+def test_contract_references_and_parameter_ids_become_plain_chinese():
+    assert wording.plain("80%为部门工作假设（MEASURES.md 默认值）") == "80%为部门工作假设（测算规则默认值）"
+    assert "MEASURES" not in wording.plain("按MEASURES.md以投产年月≥202301计")
+    names = {"M01.near_threshold_share": "拟上规比例", "M01.above_size_revenue": "规上营业收入标准"}
+    assert wording.plain("≥ M01.near_threshold_share × M01.above_size_revenue（默认80% × 2000万元）", names) \
+        == "≥ 拟上规比例 × 规上营业收入标准（默认80% × 2,000万元）"
+    # separators only on amounts with a unit: periods and years stay as they are
+    assert wording.thousands("产值 597765.22万元，202410 月，2024年") == "产值 597,765.22万元，202410 月，2024年"
+
+
+def test_period_end():
+    assert data.period_end("202410") == date(2024, 10, 31)
+    assert data.period_end("202412") == date(2024, 12, 31)
+    assert data.period_end("20241125") == date(2024, 11, 25)
+    assert data.period_end(None) is None
+
+
+def _warehouse(runs: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.policy_budget (as_of date, scenario varchar, scheme_id varchar, "
+                "amount_yuan decimal(18, 2))")
+    con.execute("insert into marts.policy_budget values ('2024-11-25', 'base', 'M02', 1000000), "
+                "('2024-11-25', 'base', 'M24', 563050), ('2024-11-25', 'low', 'M02', 500000), "
+                "('2024-11-25', 'high', 'M02', 2000000)")
+    con.execute("create table marts.policy_awards (as_of date, scenario varchar, uscc varchar, city_code varchar, "
+                "chosen boolean, amount_yuan decimal(18, 2))")
+    con.execute("insert into marts.policy_awards values ('2024-11-25', 'base', 'A', '450100', true, 1000000), "
+                "('2024-11-25', 'base', 'A', '450100', true, 563050), ('2024-11-25', 'base', 'B', '450200', false, 0)")
+    con.execute("create table marts.policy_runs (as_of date, finished_at timestamp, params_fingerprint varchar, "
+                "beneficiaries integer, base_yuan decimal(18, 2), low_yuan decimal(18, 2), high_yuan decimal(18, 2))")
+    for run in runs:
+        con.execute("insert into marts.policy_runs values (?, ?, ?, 1, ?, 0, 0)", list(run))
+    return con
+
+
+def test_headline_compares_with_the_previous_run_not_a_plain_rerun():
+    con = _warehouse([(date(2024, 11, 18), datetime(2024, 11, 18, 7), "p1", 1200000),
+                      (date(2024, 11, 25), datetime(2024, 11, 25, 7), "p1", 1563050),
+                      (date(2024, 11, 25), datetime(2024, 11, 25, 8), "p1", 1563050)])
+    head = data.headline(con, date(2024, 11, 25))
+    assert (head.base_yuan, head.low_yuan, head.high_yuan) == (Decimal("1563050"), Decimal("500000"), Decimal("2000000"))
+    assert (head.awards, head.enterprises) == (2, 1)
+    assert head.previous.as_of == date(2024, 11, 18) and head.change_yuan == Decimal("363050")
+    first = data.headline(_warehouse([(date(2024, 11, 25), datetime(2024, 11, 25, 7), "p1", 1563050)]),
+                          date(2024, 11, 25))
+    assert first.previous is None and first.change_yuan is None
+
+
+def test_failed_checks_are_the_same_on_a_rerun_that_validates_nothing_new():
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema marts")
+    con.execute("create table raw._manifest (file_name varchar, available_on date)")
+    con.execute("insert into raw._manifest values ('tax_vat_202305.csv', '2023-06-15')")
+    con.execute("create table marts.dq_check_results (asset varchar, suite varchar, file_name varchar, "
+                "expectation varchar, severity varchar, outcome varchar, checked_at timestamp)")
+    con.execute("insert into marts.dq_check_results values ('raw/tax_vat', 'raw_tax_vat', 'tax_vat_202305.csv', "
+                "'uscc_check_characters', 'warning', 'warn', '2024-11-25 07:00')")
+    con.execute("create view marts.dq_check_results_latest as select * from marts.dq_check_results")
+    first_run = [CheckOutcome("raw/tax_vat", "raw_tax_vat_warning", False, "WARN", None,
+                              "1 warning expectation(s) not met in 1 file(s)")]
+    rerun = [CheckOutcome("raw/tax_vat", "raw_tax_vat_warning", True, "WARN", None,
+                          "all warning expectations met in 0 file(s)")]
+    judged = [_checks_as_of(con, date(2024, 11, 25), checks) for checks in (first_run, rerun)]
+    assert judged[0] == judged[1]
+    assert not judged[0][0].passed and "1 个文件中有 1 项警告期望未满足" in judged[0][0].description
+    assert _checks_as_of(con, date(2023, 6, 1), rerun)[0].passed  # the file had not arrived by then
