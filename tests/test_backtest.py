@@ -1,22 +1,55 @@
-"""The backtest report: errors and range coverage per scheme, from weekly results."""
+"""The backtest's arithmetic: which days it replays, how a forecast is scored, what the verdict says."""
 
 from datetime import date
 from decimal import Decimal
 
-from dagster_project.lib.measures.backtest import WeeklyResult, mondays, report
+import pytest
+
+from dagster_project.lib.forecast.backtest import TOTAL, Forecast, mondays, outcome_day, score
+from dagster_project.lib.forecast.backtest_report import markdown, verdict
 
 
-def test_mondays_of_a_quarter():
+def test_mondays_of_a_quarter_and_the_outcome_day():
     weeks = mondays(date(2023, 10, 1), date(2023, 12, 31))
     assert weeks[0] == date(2023, 10, 2) and weeks[-1] == date(2023, 12, 25) and len(weeks) == 13
+    assert outcome_day(2023) == date(2024, 1, 15)  # December's statistics have arrived
 
 
-def test_report_measures_error_and_coverage():
-    results = [
-        WeeklyResult(date(2023, 10, 2), "M24", Decimal(90), Decimal(80), Decimal(95), 9),
-        WeeklyResult(date(2023, 10, 9), "M24", Decimal(110), Decimal(105), Decimal(120), 11),
+def forecast(scheme, low, base, high, week=6, method="model", case="c"):
+    return Forecast(case, 2024, date(2024, 11, 4), week, method, scheme, low, base, high)
+
+
+@pytest.mark.parametrize("low, base, high, covered, interval", [
+    (90.0, 100.0, 110.0, True, 20.0),  # inside: the width
+    (100.0, 105.0, 110.0, True, 10.0),  # on the lower bound: inside
+    (101.0, 105.0, 110.0, False, 9.0 + 2 / 0.2 * 1.0),  # 1 below: width + 2/α × 1
+    (80.0, 85.0, 99.0, False, 19.0 + 2 / 0.2 * 1.0),  # 1 above
+])
+def test_coverage_and_interval_score_relative_to_the_outcome(low, base, high, covered, interval):
+    [s] = score([forecast("M24", low, base, high)], {("c", 2024, "M24"): Decimal(100)}, alpha=0.2)
+    assert s.covered is covered
+    assert s.base_error == pytest.approx(base / 100 - 1)
+    assert s.width == pytest.approx((high - low) / 100)
+    assert s.interval_score == pytest.approx(interval / 100)
+
+
+def test_an_outcome_of_zero_has_no_relative_scores_but_still_coverage():
+    [s] = score([forecast("M11", 0.0, 0.0, 0.0)], {("c", 2024, "M11"): Decimal(0)}, alpha=0.2)
+    assert s.covered and s.base_error is None and s.interval_score is None
+
+
+def test_the_verdict_reads_each_target_from_the_right_forecasts():
+    outcome = {("c", 2024, TOTAL): Decimal(100), ("c", 2024, "M24"): Decimal(100)}
+    forecasts = [
+        forecast(TOTAL, 90, 104, 110, week=6), forecast(TOTAL, 70, 130, 140, week=6, method="naive"),
+        forecast(TOTAL, 50, 80, 90, week=2),  # early weeks do not count for the error target
+        forecast(TOTAL, 50, 80, 90, week=2, method="naive"),
+        forecast("M24", 95, 100, 105), forecast("M24", 101, 102, 103, week=7),
     ]
-    table = report(results, {"M24": (Decimal(100), 10)}, "gxindustry backtest")
-    row = next(line for line in table.splitlines() if line.startswith("| M24 "))
-    assert row == "| M24 | 0.01 | 10 | 2 | 10.0% | 10.0% | 0/2 |"
-    assert "Produced by `gxindustry backtest`." in table
+    v = verdict(score(forecasts, outcome, alpha=0.2))
+    assert v["base error of the total from week 6"] == ("largest |error| +4.0% over 1 forecasts (target ≤ 5%)", True)
+    assert v["80% interval coverage (schemes)"][1] is False  # 1 of 2 scheme forecasts covered: 50%
+    assert v["half-width of the total's interval in week 6"] == ("median 10% over 1 cases (target ≤ 15%)", True)
+    assert v["interval score of the total vs naive"] == ("better in 50% of 2 weeks (target ≥ 90%)", False)
+    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
+    assert "Produced by `gxindustry backtest`." in table and "| M24 | 2 | 0 |" in table

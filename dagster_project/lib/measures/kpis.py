@@ -8,6 +8,8 @@ Units: counts in 家/项/个, money in 亿元, growth in % (8.5 means 8.5%).
 
 from __future__ import annotations
 
+import statistics
+
 from .lists import members
 from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
@@ -123,11 +125,10 @@ def write(con, ctx: RuleContext, kpi_rows: list[tuple]) -> None:
 
 
 def _median(rows: list[tuple]) -> float | None:
-    """The lower median of the per-draw values (rows (scenario, value)), or the single value (rows (value,))."""
-    values = sorted((r[-1] for r in rows), key=lambda v: (v is None, 0.0 if v is None else v))
-    if not values:
-        return None
-    return _rounded(values[(len(values) - 1) // 2])
+    """The lower median of the per-draw values (rows (scenario, value)), or the single value (rows
+    (value,)); None where no draw has a value (e.g. no comparable enterprise)."""
+    values = [r[-1] for r in rows if r[-1] is not None]
+    return _rounded(statistics.median_low(values)) if values else None
 
 
 def _rounded(value: float | None) -> float | None:
