@@ -9,6 +9,13 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   unreported policy-quarter months and equipment of the unreported months to December (元);
 * `forecast.export_draws(draw, uscc, destination, q4_cny_fc)` — exports to destinations new in the
   policy quarter in its unreported months (元);
+* `forecast.new_loans`, `forecast.new_applications`, `forecast.new_supply_links` — per draw, the
+  register rows the quarter will still get (new_events.py), with the marts' columns, a pseudo
+  beneficiary (`uscc` = `~<register>:<draw>:<n>`: a new row is not a known enterprise's) and
+  `source_uscc`, whose quantities the rules judge it by;
+* `forecast.new_enterprises`, `forecast.new_projects` — per draw, the enterprises and projects that
+  will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
+  last year's late entrants with their quarter's figures, dates moved a year on;
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
 * `forecast.runs` — one row per run: as-of, method, draws, seed, origins and errors measured.
@@ -33,11 +40,14 @@ from dagster_project.lib.ingest import stats as stats_feed
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
+from .new_events import draw_new, pace
 from .panel import Panel, add_months, load_panel
 from .series import ErrorModel, PointForecast, SeriesSettings, measure_errors, point_forecast, simulate
 from .settings import ForecastSettings
 
 SCHEMA = "forecast"
+# Registers whose rows a scheme counts by their date in the quarter, and that date (as in the marts).
+REGISTERS = {"loans": "disbursed_on", "applications": "held_on", "supply_links": "first_supply_on"}
 HISTORY_YEARS = 2  # months before this many years ahead of the policy year are not read
 
 
@@ -96,6 +106,10 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
     _write_project_draws(con, horizon, investment, equipment, draws)
     _write_power_draws(con, horizon, power, draws)
     _write_export_draws(con, horizon, settings, draws, rng)
+    for table, column in REGISTERS.items():
+        _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
+    _write_new_enterprises(con, horizon, settings, draws, rng)
+    _write_new_projects(con, horizon, settings, draws, rng)
     _write_months(con, [output, investment, equipment, power.series] if power else [output, investment, equipment],
                   settings)
     con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
@@ -252,9 +266,147 @@ def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -
 
 
 def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
-    _store(con, "export_draws", pd.DataFrame({"draw": pd.Series(dtype="int16"), "uscc": pd.Series(dtype=object),
-                                              "destination": pd.Series(dtype=object),
-                                              "q4_cny_fc": pd.Series(dtype=float)}))
+    """Exports to a destination new in the policy quarter, in its months not delivered yet: the first
+    month's value × the ratio a past new destination's later months had to its first month (a
+    one-off shipment gives 0, a new market that takes off more than 1), resampled from every
+    quarter the data covers. Without such history nothing is added; destinations first served after
+    the latest delivery are not foreseen."""
+    months = con.execute("""
+        select q.uscc, q.destination, q.quarter_start, m.month, m.value_cny_yuan::double as value
+        from marts.fct_export_destination_quarter q
+        join marts.fct_export_destination_month m
+          on m.uscc = q.uscc and m.destination = q.destination
+         and m.month between q.quarter_start and q.quarter_start + interval 2 month
+        where q.is_new_destination and q.history_covers_lookback
+        order by all
+    """).df()
+    columns = {"draw": pd.Series(dtype="int16"), "uscc": pd.Series(dtype=object),
+               "destination": pd.Series(dtype=object), "q4_cny_fc": pd.Series(dtype=float)}
+    if months.empty or not h.open:
+        _store(con, "export_draws", pd.DataFrame(columns))
+        return
+    months["offset"] = ((months["month"].dt.year - months["quarter_start"].dt.year) * 12
+                        + months["month"].dt.month - months["quarter_start"].dt.month)
+    live_q = pd.Timestamp(h.q4_start)
+    reported = h.customs_month
+    # History: complete past quarters, each new (uscc, destination)'s later months over its first.
+    past = months[months["quarter_start"] < live_q]
+    ratios: dict[int, list[float]] = {1: [], 2: []}
+    for _, g in past.groupby(["uscc", "destination", "quarter_start"]):
+        first = g.iloc[0]
+        for step in (1, 2):
+            if first["offset"] + step <= 2:
+                later = g.loc[g["offset"] == first["offset"] + step, "value"]
+                ratios[step].append(float(later.sum()) / first["value"] if first["value"] > 0 else 0.0)
+    live = months[months["quarter_start"] == live_q]
+    frames = []
+    for (uscc, destination), g in live.groupby(["uscc", "destination"]):
+        first = g.iloc[0]
+        first_month = first["month"].date()
+        total = np.zeros(draws)
+        for month_offset in range(int(first["offset"]) + 1, 3):
+            month = add_months(h.q4_start, month_offset)
+            step = month_offset - int(first["offset"])
+            if month <= reported or len(ratios[step]) < settings.series.min_error_samples:
+                continue
+            total += first["value"] * np.asarray(ratios[step])[rng.integers(0, len(ratios[step]), size=draws)]
+        if first_month <= reported and total.any():
+            frames.append(pd.DataFrame({"draw": np.arange(1, draws + 1, dtype=np.int16), "uscc": uscc,
+                                        "destination": destination, "q4_cny_fc": total}))
+    _store(con, "export_draws", pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns))
+
+
+PSEUDO = "~"  # the first character of a simulated entity's key: no real USCC or project code starts so
+
+
+def _new_frame(source: pd.DataFrame, draw_of: np.ndarray, picked: np.ndarray, kind: str) -> pd.DataFrame:
+    frame = source.iloc[picked].reset_index(drop=True)
+    frame.insert(0, "draw", draw_of.astype(np.int16))
+    frame["pseudo_key"] = [f"{PSEUDO}{kind}:{d}:{i}" for i, d in enumerate(draw_of.tolist())]
+    return frame
+
+
+def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws: int, rng, table: str,
+                             column: str) -> None:
+    rows = con.execute(f"select * from marts.fct_{table} where {column} is not null order by all").df()
+    p, pool = pace(rows[column].to_numpy(dtype="datetime64[D]"), h.as_of, h.q4_start,
+                   date(h.q4_end_month.year, 12, 31), settings.pace_prior)
+    draw_of, picked, dates = draw_new(p, pool, rows[column].to_numpy(dtype="datetime64[D]"), h.as_of,
+                                      date(h.q4_end_month.year, 12, 31), draws if h.open else 0,
+                                      settings.count_dispersion, rng)
+    new = _new_frame(rows, draw_of, picked, table)
+    shift = pd.to_datetime(dates) - pd.to_datetime(new[column])
+    new[column] = pd.to_datetime(dates)
+    for c in new.columns:
+        if c.endswith("_quarter_start"):
+            new[c] = new[column].dt.to_period("Q").dt.start_time
+        elif c != column and c not in ("draw",) and pd.api.types.is_datetime64_any_dtype(new[c]):
+            new[c] = new[c] + shift  # e.g. a loan's maturity keeps its term
+    new = new.rename(columns={"uscc": "source_uscc"}).rename(columns={"pseudo_key": "uscc"})
+    if "application_id" in new.columns:
+        new["application_id"] = new["uscc"]
+    _store(con, f"new_{table}", new)
+
+
+def _first_reports(con, sql: str) -> pd.DataFrame:
+    """(key, first reported month) of every entity of a monthly fact, leaving out those first seen
+    in the first month of the data (already there before it, not entrants)."""
+    frame = con.execute(f"""
+        with firsts as (select key, min(month) as first_month from ({sql}) group by key)
+        select * from firsts where first_month > (select min(first_month) from firsts) order by key
+    """).df()
+    frame["first_month"] = frame["first_month"].astype("datetime64[ns]")
+    return frame
+
+
+def _entrants(con, h: Horizon, settings: ForecastSettings, draws: int, rng, sql: str, kind: str):
+    """Last year's late entrants resampled for each draw: (frame of picked keys with draw and pseudo key)."""
+    firsts = _first_reports(con, sql)
+    months = firsts["first_month"].to_numpy(dtype="datetime64[D]")
+    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior)
+    if not p.from_last_year:  # entrants need their quarter's figures: only last year's quarter has them
+        pool = np.zeros(0, dtype=np.int64)
+    draw_of, picked, _ = draw_new(p, pool, months, h.stats_month, h.q4_end_month, draws if h.open else 0,
+                                  settings.count_dispersion, rng)
+    return _new_frame(firsts, draw_of, picked, kind)
+
+
+def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    picked = _entrants(con, h, settings, draws, rng,
+                       "select uscc as key, month from marts.fct_enterprise_month", "enterprise")
+    last_q4 = add_months(h.q4_start, -12)
+    con.execute("create or replace temp table picked_entrants as select * from picked")
+    con.execute(f"""
+        create or replace table {SCHEMA}.new_enterprises as
+        select p.draw, p.pseudo_key as uscc, p.key as source_uscc, e.city_code, e.industry_group,
+               e.is_difficult_industry,
+               e.production_start + interval 1 year as production_start,
+               e.above_size_since + interval 1 year as above_size_since,
+               coalesce(q.output_yuan, 0)::double as q4_output
+        from picked_entrants p
+        join marts.dim_enterprise e on e.uscc = p.key
+        left join marts.fct_enterprise_quarter q on q.uscc = p.key and q.quarter_start = ?
+    """, [last_q4])
+
+
+def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    picked = _entrants(con, h, settings, draws, rng,
+                       "select project_code as key, month from marts.fct_project_month", "project")
+    last_q4 = add_months(h.q4_start, -12)
+    con.execute("create or replace temp table picked_entrants as select * from picked")
+    con.execute(f"""
+        create or replace table {SCHEMA}.new_projects as
+        select p.draw, p.pseudo_key as project_code, p.key as source_project_code, d.uscc, d.city_code,
+               d.industry_group, d.construction_type,
+               d.start_month + interval 1 year as start_month,
+               d.library_entry_month + interval 1 year as library_entry_month,
+               d.tags, d.has_tag_shuangbai_shuangxin, d.has_tag_equipment_renewal,
+               coalesce(q.investment_yuan, 0)::double as q4_investment,
+               coalesce(q.equipment_yuan, 0)::double as equipment
+        from picked_entrants p
+        join marts.dim_project d on d.project_code = p.key
+        left join marts.fct_project_quarter q on q.project_code = p.key and q.quarter_start = ?
+    """, [last_q4])
 
 
 def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) -> None:

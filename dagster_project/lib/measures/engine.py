@@ -36,6 +36,9 @@ from .quantities import Periods
 from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
+# The first character of a simulated entity's key (lib/forecast/draws.py: a register row, an enterprise
+# or a project the quarter will still get): they count in the budget's draws, never as a beneficiary.
+PSEUDO = "~"
 SCENARIOS = ("base", "low", "high")
 # The marts the engine reads (and nothing else): the measures asset's dependencies, and what a replay
 # snapshots for each replayed day.
@@ -178,7 +181,7 @@ def _representative_sql(draws: int, quantiles: dict[str, float]) -> str:
                    sum(case when chosen then amount_yuan else 0 end) as amount
             from draw_awards group by all
         ),
-        awarded as (select distinct kind, key from per_draw),
+        awarded as (select distinct kind, key from per_draw where not starts_with(key, '{PSEUDO}')),
         grid as (
             select a.kind, a.key, d.scenario as draw, coalesce(p.amount, 0) as amount
             from awarded a cross join (select scenario from scenarios) d
@@ -204,7 +207,7 @@ def _representative_sql(draws: int, quantiles: dict[str, float]) -> str:
                     union select uscc from q_supply_links where scenario = 1
                 )
             ) k
-            where not exists (select 1 from awarded a where a.kind = k.kind and a.key = k.key)
+            where not starts_with(k.key, '{PSEUDO}') and not exists (select 1 from awarded a where a.kind = k.kind and a.key = k.key)
         )
         select * from chosen union all select * from others
     """
@@ -243,6 +246,30 @@ def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> 
         order by case r.scenario when 'base' then 0 when 'low' then 1 else 2 end, m.listed
     """, [as_of])
     _write_rollup(con, as_of, picks)
+    con.execute(f"""
+        create or replace table marts.policy_budget_components as
+        with ranks(scenario, position) as (values {picks}),
+        per_draw as (
+            select m.scheme_id, c.component, d.draw,
+                   cast(coalesce(sum(a.amount_yuan), 0) as decimal(18, 2)) as amount_yuan,
+                   cast(count(a.scheme_id) as integer) as beneficiaries
+            from scheme_meta m
+            cross join (values ('reported'), ('forecast_new')) c(component)
+            cross join (select distinct draw from marts.policy_budget_draws) d
+            left join draw_awards a on a.scheme_id = m.scheme_id and a.scenario = d.draw and a.chosen
+                 and starts_with(coalesce(a.project_code, a.uscc), '{PSEUDO}') = (c.component = 'forecast_new')
+            group by all
+        ),
+        ordered as (
+            select *, row_number() over (partition by scheme_id, component order by amount_yuan, draw) as by_amount,
+                      row_number() over (partition by scheme_id, component order by beneficiaries, draw) as by_count
+            from per_draw
+        )
+        select cast(? as date) as as_of, o.scheme_id, o.component, r.scenario, o.amount_yuan, c.beneficiaries
+        from ordered o join ranks r on o.by_amount = r.position
+        join ordered c on c.scheme_id = o.scheme_id and c.component = o.component and c.by_count = r.position
+        order by o.scheme_id, o.component, r.scenario
+    """, [as_of])
     con.execute("create table if not exists marts.policy_budget_history as select * from marts.policy_budget limit 0")
     con.execute("delete from marts.policy_budget_history where as_of = ?", [as_of])
     con.execute("insert into marts.policy_budget_history select * from marts.policy_budget")
@@ -251,14 +278,20 @@ def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> 
 def _write_rollup(con, as_of: date, picks: str) -> None:
     """The quantiles of the total per measure, funding, city, industry group and overall."""
     con.execute(f"""
+        create or replace temp table simulated_entities as
+        select distinct uscc as key, city_code, industry_group from q_enterprise where starts_with(uscc, '{PSEUDO}')
+        union select distinct project_code, city_code, industry_group from q_project where starts_with(project_code, '{PSEUDO}')
+    """)
+    con.execute(f"""
         create or replace table marts.policy_budget_rollup as
         with ranks(scenario, position) as (values {picks}),
         awards as (
             select a.scenario as draw, a.scheme_id, split_part(a.scheme_id, '.', 1) as measure_id, m.funding,
-                   coalesce(p.city_code, e.city_code, substr(a.uscc, 3, 4) || '00') as city_code,
-                   coalesce(p.industry_group, e.industry_group, '其他') as industry_group,
+                   coalesce(p.city_code, e.city_code, s.city_code, substr(a.uscc, 3, 4) || '00') as city_code,
+                   coalesce(p.industry_group, e.industry_group, s.industry_group, '其他') as industry_group,
                    a.amount_yuan, coalesce(a.project_code, a.uscc) as beneficiary
             from draw_awards a join scheme_meta m using (scheme_id)
+            left join simulated_entities s on s.key = coalesce(a.project_code, a.uscc)
             left join marts.dim_enterprise e on e.uscc = a.uscc
             left join marts.dim_project p on p.project_code = a.project_code
             where a.chosen
@@ -312,6 +345,7 @@ def _write_award_forecast(con, as_of: date, draws: int, quantiles: dict[str, flo
                cast(sum(case when a.chosen then a.amount_yuan else 0 end) / {draws} as decimal(18, 2))
                    as expected_amount_yuan
         from draw_awards a
+        where not starts_with(coalesce(a.project_code, a.uscc), '{PSEUDO}')
         group by all
         order by a.scheme_id, expected_amount_yuan desc, a.uscc, a.project_code
     """, [as_of])

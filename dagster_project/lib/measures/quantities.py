@@ -75,6 +75,24 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                coalesce(f.q4_output_fc, 0)::decimal(18, 2) as q4_forecast_yuan
         from a_enterprise a cross join scenarios sc
         left join forecast.enterprise_draws f on f.uscc = a.uscc and f.draw = sc.scenario
+        union all by name
+        -- enterprises that will first report later in the quarter (no base: new plants)
+        select draw as scenario, uscc, city_code, industry_group, is_difficult_industry, production_start,
+               above_size_since, q4_output::decimal(18, 2) as q4_output, 0::decimal(18, 2) as q4b_output,
+               false as has_base, 0::decimal(18, 2) as q3_output, 0::decimal(18, 2) as ytd9_output,
+               0::decimal(18, 2) as ytd9_base_output, q4_output::decimal(18, 2) as fy_output,
+               0::decimal(18, 2) as fy_base_output, q4_output::decimal(18, 2) as q4_forecast_yuan
+        from forecast.new_enterprises
+    """)
+    # A register row still to come is its own pseudo beneficiary, judged by the quantities of the
+    # enterprise whose row it was resampled from, in the same draw.
+    con.execute("""
+        insert into q_enterprise by name
+        select n.scenario, n.uscc, q.* exclude (scenario, uscc)
+        from (select distinct draw as scenario, uscc, source_uscc from forecast.new_loans
+              union select distinct draw, uscc, source_uscc from forecast.new_applications
+              union select distinct draw, uscc, source_uscc from forecast.new_supply_links) n
+        join q_enterprise q on q.uscc = n.source_uscc and q.scenario = n.scenario
     """)
     con.execute("""
         create or replace temp table q_project as
@@ -87,6 +105,13 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                (a.equipment_in_year + coalesce(f.equipment_fc, 0)::decimal(18, 2))::decimal(18, 2) as equipment_in_year
         from a_project a cross join scenarios sc
         left join forecast.project_draws f on f.project_code = a.project_code and f.draw = sc.scenario
+        union all by name
+        -- projects that will first report later in the quarter
+        select draw as scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
+               library_entry_month, tags, has_tag_equipment_renewal,
+               q4_investment::decimal(18, 2) as q4_investment, 0::decimal(18, 2) as q4b_investment,
+               equipment::decimal(18, 2) as equipment_since_start, equipment::decimal(18, 2) as equipment_in_year
+        from forecast.new_projects
     """)
     con.execute("""
         create or replace temp table q_power as
@@ -105,7 +130,10 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
              and f.draw = sc.scenario
     """)
     for table in ("loans", "applications", "supply_links"):
-        con.execute(f"create or replace temp table q_{table} as select sc.scenario, r.* from a_{table} r cross join scenarios sc")
+        con.execute(f"""create or replace temp table q_{table} as
+                        select sc.scenario, r.* from a_{table} r cross join scenarios sc
+                        union all by name
+                        select draw as scenario, * exclude (draw, source_uscc) from forecast.new_{table}""")
 
 
 def build_representative(con: duckdb.DuckDBPyConnection) -> None:

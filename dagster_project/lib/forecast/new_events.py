@@ -1,0 +1,87 @@
+"""What will still happen by the end of the quarter: register rows not dated yet, entities not reported yet.
+
+A register row (a loan, an application, a supply link) counts for a scheme from the day it is
+dated; an enterprise or a project counts from its first report. While the quarter is open, some
+of those the quarter will hold have not happened yet. Last year's same quarter says how many
+came after the same point of the quarter, and what they looked like; this year's pace says
+whether there are more or fewer this year:
+
+    expected = (last year's rows after the same day) × pace,
+    pace     = (this quarter so far + k × pace of the year) / (last year's quarter so far + k),
+    pace of the year = (this year so far + k) / (last year to the same day + k),
+
+k = `forecast.pace_prior` (early in the quarter the year's pace dominates). Each draw takes a
+negative binomial number of new rows (mean `expected`, size `forecast.count_dispersion`: rows come
+in batches) and resamples them from last year's rows after the same day, moved one year on. A
+register or a panel without last year's quarter takes this year's daily rate instead and
+resamples this year's rows, spread evenly over the rest of the quarter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Pace:
+    so_far: int  # this quarter, up to the cut-off
+    last_year_so_far: int  # last year's quarter up to the same day
+    last_year_rest: int  # last year's quarter after the same day
+    expected: float  # rows still to come by the quarter's end
+    from_last_year: bool  # False: this year's daily rate (no last-year quarter to go by)
+
+
+def year_back(d: date) -> date:
+    return d.replace(year=d.year - 1) if not (d.month == 2 and d.day == 29) else date(d.year - 1, 2, 28)
+
+
+def year_on(d: date) -> date:
+    return d.replace(year=d.year + 1) if not (d.month == 2 and d.day == 29) else date(d.year + 1, 2, 28)
+
+
+def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float) -> tuple[Pace, np.ndarray]:
+    """The expected number of rows dated after `cutoff` up to `quarter_end`, and the indices of the
+    rows to resample them from. `on`: the row dates (datetime64[D])."""
+    d = on.astype("datetime64[D]")
+
+    def between(a: date, b: date) -> np.ndarray:
+        return (d >= np.datetime64(a)) & (d <= np.datetime64(b))
+
+    year_start = date(quarter_start.year, 1, 1)
+    so_far = int(between(quarter_start, cutoff).sum())
+    last_start, last_cut, last_end = year_back(quarter_start), year_back(cutoff), year_back(quarter_end)
+    last_so_far = int(between(last_start, last_cut).sum())
+    rest = np.flatnonzero(between(last_cut + timedelta(days=1), last_end))
+    has_last_year = bool((d < np.datetime64(year_start)).any())
+    if has_last_year:
+        year = int(between(year_start, cutoff).sum())
+        last_year = int(between(year_back(year_start), last_cut).sum())
+        year_pace = (year + prior) / (last_year + prior)
+        quarter_pace = (so_far + prior * year_pace) / (last_so_far + prior)
+        return Pace(so_far, last_so_far, len(rest), len(rest) * quarter_pace, True), rest
+    this_year = np.flatnonzero(between(year_start, cutoff))
+    elapsed = (cutoff - year_start).days + 1
+    remaining = max((quarter_end - cutoff).days, 0)
+    expected = len(this_year) / elapsed * remaining if elapsed > 0 else 0.0
+    return Pace(so_far, 0, 0, expected, False), this_year
+
+
+def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_end: date, draws: int,
+             dispersion: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(draw numbers 1..N, row indices into the source, new dates) of every simulated new row."""
+    if p.expected <= 0 or len(pool) == 0 or quarter_end <= cutoff:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype="datetime64[D]")
+    counts = rng.negative_binomial(dispersion, dispersion / (dispersion + p.expected), size=draws)
+    draw_of = np.repeat(np.arange(1, draws + 1), counts)
+    picked = pool[rng.integers(0, len(pool), size=counts.sum())]
+    if p.from_last_year:
+        source = on.astype("datetime64[D]")[picked]
+        dates = np.array([np.datetime64(year_on(x)) for x in source.astype(object)], dtype="datetime64[D]")
+    else:
+        span = (quarter_end - cutoff).days
+        dates = np.datetime64(cutoff) + rng.integers(1, span + 1, size=len(picked)).astype("timedelta64[D]")
+    return draw_of, picked, dates
