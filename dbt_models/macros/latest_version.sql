@@ -8,11 +8,18 @@
     rows it does not repeat stay as they were.
 
   key_columns: list of column names or SQL expressions (e.g. "coalesce(uscc, name)").
+  dated_by: for a register, the column dating its rows: rows dated after the as-of date are left
+    out before the latest version is chosen (a later row of the same key, dated after the as-of
+    date, did not replace the earlier one yet on that day).
 #}
-{% macro latest_version(source_relation, key_columns) -%}
+{% macro latest_version(source_relation, key_columns, dated_by=none) -%}
     select *
     from {{ source_relation }}
     where _available_on <= {{ as_of_date() }}
+    {%- if dated_by %}
+      -- a register row dated after the as-of date did not exist then, nor did the version of a row it corrects
+      and cast({{ dated_by }} as date) <= {{ as_of_date() }}
+    {%- endif %}
     qualify row_number() over (
         partition by {{ key_columns | join(', ') }}
         order by _dataset_period desc nulls last, _version desc, _line desc

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    {{ latest_version(source('raw', 'registers_applications'), ['application_id']) }}
+    {{ latest_version(source('raw', 'registers_applications'), ['application_id'], dated_by='held_on') }}
 
 ),
 
@@ -24,7 +24,4 @@ renamed as (
 
 )
 
--- A register is a standing list kept by hand: a run as of a day sees only the rows dated on or
--- before it (what the register could hold that day), so that a replay of a past day is honest.
 select * from renamed
-where held_on <= {{ as_of_date() }}

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    {{ latest_version(source('raw', 'registers_loans'), ['uscc', 'lender', 'disbursed_on']) }}
+    {{ latest_version(source('raw', 'registers_loans'), ['uscc', 'lender', 'disbursed_on'], dated_by='disbursed_on') }}
 
 ),
 
@@ -25,7 +25,4 @@ renamed as (
 
 )
 
--- A register is a standing list kept by hand: a run as of a day sees only the rows dated on or
--- before it (what the register could hold that day), so that a replay of a past day is honest.
 select * from renamed
-where disbursed_on <= {{ as_of_date() }}

@@ -5,8 +5,7 @@ source as (
 
     {{ latest_version(
         source('raw', 'registers_recognitions'),
-        ['list_category', 'level', 'coalesce(uscc, name)', 'recognition_type', 'recognised_on']
-    ) }}
+        ['list_category', 'level', 'coalesce(uscc, name)', 'recognition_type', 'recognised_on'], dated_by='recognised_on') }}
 
 ),
 
@@ -29,7 +28,4 @@ renamed as (
 
 )
 
--- A register is a standing list kept by hand: a run as of a day sees only the rows dated on or
--- before it (what the register could hold that day), so that a replay of a past day is honest.
 select * from renamed
-where recognised_on <= {{ as_of_date() }}

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    {{ latest_version(source('raw', 'registers_supply_links'), ['uscc', 'buyer_name']) }}
+    {{ latest_version(source('raw', 'registers_supply_links'), ['uscc', 'buyer_name'], dated_by='first_supply_on') }}
 
 ),
 
@@ -22,7 +22,4 @@ renamed as (
 
 )
 
--- A register is a standing list kept by hand: a run as of a day sees only the rows dated on or
--- before it (what the register could hold that day), so that a replay of a past day is honest.
 select * from renamed
-where first_supply_on <= {{ as_of_date() }}

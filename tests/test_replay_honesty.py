@@ -1,0 +1,166 @@
+"""A replay of a past day sees nothing after it: any feed, any register, any correction.
+
+The same replay runs twice over the files of one source: once as delivered, once with everything
+that arrived after the day poisoned (amounts tripled, re-reads of earlier power days with other
+values, register rows dated after the day with huge amounts). What the measures engine reads on
+that day must not differ by a single value, and neither must the forecast and the budget made from
+it. A third warehouse gets every poisoned file at once and is built as of the day, as `refresh
+--as-of` on a full landing dir would: the as-of cut alone must hide the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from dagster_project.lib.forecast import replay
+from dagster_project.lib.generate import generate_feeds
+from dagster_project.lib.ingest import FEEDS, datasets_of
+from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.measures.catalogue import load_catalogue
+from dagster_project.lib.measures.engine import ENGINE_INPUTS
+from dagster_project.lib.measures.parameters import Parameters
+from dagster_project.lib.measures.weekly import forecast_and_evaluate
+
+pytestmark = pytest.mark.e2e
+
+DAY = date(2024, 11, 11)  # a Monday in the quarter: September reported, October not yet
+MONEY_HEADERS = ("千元", "万元", "_元", "千瓦时", "美元")
+# Bookkeeping of the incremental models: when they were built, not what they hold.
+BOOKKEEPING = {"fct_power_month": "exclude (built_as_of, built_loaded_to)"}
+# Per register: the date of a row, an amount, and a field that keeps each added row's key distinct.
+REGISTER_DATES = {"registers_loans.xlsx": ("放款日期", "贷款金额_万元", "贷款银行"),
+                  "registers_applications.xlsx": ("举办日期", "申报费用_元", "申报编号"),
+                  "registers_supply_links.xlsx": ("首次供货日期", "合同金额_万元", "采购方名称")}
+
+
+def _encoding(feed: str) -> str:
+    return datasets_of(feed)[0].encoding or "utf-8"
+
+
+def _poison_csv(path: Path, feed: str, extra_rows: list[list[str]] | None = None) -> None:
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw[3:].decode(_encoding(feed)) if bom else raw.decode(_encoding(feed))
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    money = [i for i, h in enumerate(header) if any(h.endswith(m) for m in MONEY_HEADERS)]
+    for row in body:
+        for i in money:
+            try:
+                row[i] = str(round(float(row[i]) * 3, 2))
+            except (ValueError, IndexError):
+                pass
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *body, *(extra_rows or [])])
+    data = out.getvalue().encode(_encoding(feed))
+    path.write_bytes((b"\xef\xbb\xbf" + data) if bom else data)
+
+
+def _earlier_power_rows(source: Path, arrivals: dict[str, date]) -> list[list[str]]:
+    """Readings of days before DAY, as a later delivery would re-read them (other quantities)."""
+    name = max(n for n, d in arrivals.items() if n.startswith("power/power_daily_") and d <= DAY)
+    rows = list(csv.reader(io.StringIO((source / name).read_bytes().decode("utf-8-sig"))))
+    header = rows[0]
+    kwh = header.index("用电量_千瓦时")
+    again = []
+    for row in rows[1:50]:
+        if row[kwh]:
+            row = list(row)
+            row[kwh] = str(round(float(row[kwh]) * 7 + 1, 3))
+            again.append(row)
+    return again
+
+
+def _poison_register(path: Path) -> None:
+    date_header, amount_header, key_header = REGISTER_DATES[path.name]
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    def cells(r: int) -> list[str]:
+        return [str(c.value).strip() if c.value is not None else "" for c in ws[r]]
+
+    header_row = next(r for r in range(1, 6) if date_header in cells(r))
+    headers = cells(header_row)
+    template = [c.value for c in ws[header_row + 1]]
+    for k in range(1, 20):
+        row = list(template)
+        row[headers.index(date_header)] = (DAY + timedelta(days=k)).isoformat()
+        row[headers.index(amount_header)] = 999_999
+        row[headers.index(key_header)] = f"{row[headers.index(key_header)]}-{k}"
+        ws.append(row)
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    base = tmp_path_factory.mktemp("replay-honesty")
+    clean = base / "clean"
+    summary = generate_feeds(clean, scale="tiny", seed=3, as_of=date(2025, 1, 20), history_start=date(2023, 1, 1))
+    poisoned = base / "poisoned"
+    shutil.copytree(clean, poisoned)
+    later = [n for n, d in summary.arrivals.items() if d > DAY]
+    assert any(n.startswith("stats/") for n in later) and any(n.startswith("power/power_daily") for n in later)
+    re_reads = _earlier_power_rows(clean, summary.arrivals)
+    for name in later:
+        feed = name.split("/")[0]
+        if name.endswith(".csv"):
+            _poison_csv(poisoned / name, feed, re_reads if name.startswith("power/power_daily_") else None)
+    for name in REGISTER_DATES:
+        _poison_register(poisoned / "registers" / name)
+    return base, summary.arrivals
+
+
+def _tables(snapshot: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return {t: con.execute(f"select * {BOOKKEEPING.get(t, '')} from marts.{t} order by all").fetchall()
+                for t in ENGINE_INPUTS}
+
+
+def _budget(snapshot: Path, tmp: Path) -> list[tuple]:
+    work = tmp / f"{snapshot.parent.parent.name}.duckdb"
+    shutil.copyfile(snapshot, work)
+    catalogue = load_catalogue()
+    with duckdb.connect(str(work)) as con:
+        forecast_and_evaluate(con, catalogue, Parameters(catalogue, {"forecast.draws": 50}, "test"), DAY)
+        return con.execute("select * from marts.policy_budget_draws order by all").fetchall()
+
+
+def test_a_replayed_day_reads_nothing_that_arrived_or_happened_after_it(sources, tmp_path):
+    base, arrivals = sources
+    params = Parameters(load_catalogue())
+    clean = replay.replay(base / "clean", arrivals, [DAY], tmp_path / "clean", params)[DAY]
+    poisoned = replay.replay(base / "poisoned", arrivals, [DAY], tmp_path / "poisoned", params)[DAY]
+    seen, with_poison = _tables(clean), _tables(poisoned)
+    assert sum(len(rows) for rows in seen.values()) > 1000, "the day must have data for the test to mean anything"
+    for table in ENGINE_INPUTS:
+        assert with_poison[table] == seen[table], f"marts.{table} as of {DAY} saw a row from after that day"
+    assert _budget(poisoned, tmp_path) == _budget(clean, tmp_path)
+
+
+def test_the_as_of_cut_alone_hides_what_arrived_later(sources, tmp_path):
+    """Everything landed at once (corrections included, all due before the day) and built as of the day."""
+    base, arrivals = sources
+    params = Parameters(load_catalogue())
+    clean = replay.replay(base / "clean", arrivals, [DAY], tmp_path / "clean", params)[DAY]
+    warehouse = tmp_path / "at-once.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        for feed in FEEDS:
+            ingest_feed(con, base / "poisoned", feed, as_of=DAY)
+        # The poison is in raw: only the as-of cut can keep it out of the marts.
+        later_loans = con.execute("select count(*) from raw.registers_loans where disbursed_on > ?",
+                                  [DAY.isoformat()]).fetchone()[0]
+        later_stats = con.execute("select count(*) from raw.stats_industry where _available_on > ?", [DAY]).fetchone()[0]
+        re_read = con.execute("select count(*) from raw.power_daily where _available_on > ? and reading_date <= ?",
+                              [DAY, DAY.isoformat()]).fetchone()[0]
+        assert later_loans >= 19 and later_stats > 0 and re_read > 0
+    replay.dbt_build_models(warehouse, DAY, params, tmp_path / "dbt_target")
+    with duckdb.connect(str(warehouse)) as con:
+        replay.snapshot_inputs(con, tmp_path / "at-once-snapshot.duckdb")
+    assert _tables(tmp_path / "at-once-snapshot.duckdb") == _tables(clean)
