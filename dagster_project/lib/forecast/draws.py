@@ -42,7 +42,10 @@ from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import draw_new, pace
 from .panel import Panel, add_months, load_panel
-from .series import ErrorModel, PointForecast, SeriesSettings, measure_errors, point_forecast, simulate
+from .signal import PowerSignal
+from .signal import estimate as estimate_signal
+from .series import (ErrorModel, PointForecast, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast,
+                     simulate)
 from .settings import ForecastSettings
 
 SCHEMA = "forecast"
@@ -122,7 +125,8 @@ def _history_start(h: Horizon) -> date:
 
 
 def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
-                     rng: np.random.Generator, candidates: tuple[bool, ...]) -> SeriesResult:
+                     rng: np.random.Generator, candidates: tuple[bool, ...],
+                     signal: PowerSignal | None = None) -> SeriesResult:
     """Point forecast and draws; with `model`, the variant (own seasonal history or peers' steps)
     whose out-of-sample error on the group totals was smaller."""
     horizon = panel.months - 1 - panel.last
@@ -132,15 +136,28 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     best = None
     for own in candidates:
         s = dataclasses.replace(settings, own_seasonal=own)
-        errors = measure_errors(panel, horizon, method, s)
+        if own and method == "model":
+            s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
+        used = _estimated(signal, panel, s) if own and method == "model" else None
+        errors = measure_errors(panel, horizon, method, s, used)
         score = _aggregate_error(errors)
         if best is None or score < best[0]:
-            best = (score, s, errors)
-    _, s, errors = best
-    fc = point_forecast(panel, panel.last, horizon, method, s)
+            best = (score, s, errors, used)
+    _, s, errors, used = best
+    fc = point_forecast(panel, panel.last, horizon, method, s, used, live=True)
     values = simulate(fc, panel.groups, errors, draws, rng, s) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
     return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, values, panel, fc)
+
+
+def _estimated(signal: PowerSignal | None, panel: Panel, s: SeriesSettings) -> PowerSignal | None:
+    """The signal with its weights estimated against the plain forecast of each past origin's next month."""
+    if signal is None:
+        return None
+    data_from = int(panel.first_reported.min()) if len(panel.keys) else panel.last
+    origins = range(max(data_from + 12 + s.growth_window - 1, panel.last - s.training_months), panel.last)
+    plain = {o: point_forecast(panel, o, 1, "model", s).values[:, 0] for o in origins}
+    return estimate_signal(signal, panel, plain, s.min_error_samples)
 
 
 def _aggregate_error(errors: ErrorModel) -> float:
@@ -157,7 +174,8 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
         _history_start(h), h.q4_end_month, h.stats_month,
     )
-    return _forecast_series(panel, settings.series, method, draws, rng, (True,))
+    signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days)
+    return _forecast_series(panel, settings.series, method, draws, rng, (True,), signal)
 
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> list[SeriesResult]:

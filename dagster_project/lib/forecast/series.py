@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .panel import NEVER, Panel
+from .panel import Panel
+from .signal import PowerSignal
 
 SEASONAL, FALLBACK = 0, 1
 POOLED_GROUP = "*"
@@ -51,6 +52,9 @@ class SeriesSettings:
     size_classes: int  # error paths are matched on forecast size (quantile classes)
     min_origins: int  # past origins needed to draw common errors over the full horizon
     common_jitter: float  # jitter of a drawn common error, in units of its spread over origins
+    # How much of an entity's own recent growth (beyond its group's) carries into the forecast:
+    # estimated from the data (estimate_shrinkage), 1 = all of it.
+    growth_shrinkage: float = 1.0
 
 
 @dataclass
@@ -60,13 +64,21 @@ class PointForecast:
     active: np.ndarray  # (n,) forecast at all
 
 
-def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: SeriesSettings) -> PointForecast:
+def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: SeriesSettings,
+                   signal: PowerSignal | None = None, live: bool = False) -> PointForecast:
+    """The forecast of the `horizon` months after `origin`; `signal` scales months with an early
+    signal (signal.py), `live` when the origin is the run's own (a month read in part counts)."""
     v = panel.values
     n = len(panel.keys)
     active = ~np.isnan(v[:, origin]) & (panel.stops > origin) if origin < v.shape[1] else np.zeros(n, bool)
     window = s.growth_window if method == "model" else panel.month(origin).month  # naive: year to date
     min_pairs = s.min_growth_months if method == "model" else 1
     ratio, has_ratio = _growth_ratio(v, origin, window, min_pairs)
+    if method == "model" and s.growth_shrinkage != 1.0:
+        group = _group_ratio(v, panel.groups, origin, window, has_ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrunk = group * np.exp(s.growth_shrinkage * np.log(ratio / group))
+        ratio = np.where(has_ratio & (ratio > 0) & (group > 0), shrunk, ratio)
     recent = _recent_mean(v, origin, window)
     values = np.zeros((n, horizon))
     seasonal = np.zeros(n, bool)
@@ -81,6 +93,8 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
             step = np.ones(n)
         fallback = np.nan_to_num(recent) * step
         values[:, h - 1] = np.where(ok, np.nan_to_num(base) * ratio, fallback)
+    if signal is not None and method == "model":
+        values *= signal.factor(panel.groups, origin, horizon, live)
     values[~active] = 0.0
     values = np.maximum(values, 0.0)
     return PointForecast(values, np.where(seasonal, SEASONAL, FALLBACK), active)
@@ -98,6 +112,47 @@ def _growth_ratio(v: np.ndarray, origin: int, window: int, min_pairs: int) -> tu
     prev_sum = np.where(both, prev, 0).sum(1)
     ok = (both.sum(1) >= min_pairs) & (prev_sum > 0)
     return np.where(ok, cur_sum / np.where(prev_sum > 0, prev_sum, 1), 0.0), ok
+
+
+def _group_ratio(v: np.ndarray, groups: np.ndarray, origin: int, window: int, has_ratio: np.ndarray) -> np.ndarray:
+    """Per entity: its group's growth over the same window (Σ this year / Σ last year, entities with a ratio)."""
+    cols = np.arange(origin - window + 1, origin + 1)
+    cols = cols[cols - 12 >= 0]
+    cur, prev = v[:, cols], v[:, cols - 12]
+    both = ~np.isnan(cur) & ~np.isnan(prev) & has_ratio[:, None]
+    cur_sum, prev_sum = np.where(both, cur, 0).sum(1), np.where(both, prev, 0).sum(1)
+    codes, index = np.unique(groups.astype(str), return_inverse=True)
+    by_group = np.bincount(index, cur_sum, len(codes)) / np.maximum(np.bincount(index, prev_sum, len(codes)), 1e-9)
+    return by_group[index]
+
+
+def estimate_shrinkage(panel: Panel, horizon: int, s: SeriesSettings) -> float:
+    """How much of an entity's growth beyond its group's persists: the slope, through the origin, of
+    the later months' growth beyond the group's on the window's, over every past origin and month
+    ahead whose outcome is known (0 = only the group's growth carries on, 1 = all of it)."""
+    v = panel.values
+    last = panel.last
+    data_from = int(panel.first_reported.min()) if len(panel.keys) else last
+    xs, ys = [], []
+    for o in range(max(data_from + 12 + s.growth_window - 1, last - s.training_months), last):
+        ratio, ok = _growth_ratio(v, o, s.growth_window, s.min_growth_months)
+        group = _group_ratio(v, panel.groups, o, s.growth_window, ok)
+        for h in range(1, min(horizon, last - o) + 1):
+            t = o + h
+            cur, prev = v[:, t], v[:, t - 12]
+            later = ok & (cur > 0) & (prev > 0) & (ratio > 0)
+            realised = np.where(later, cur / np.where(later, prev, 1), np.nan)
+            later_group = _group_ratio(v, panel.groups, t, 1, later)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = np.log(ratio / group)[later]
+                y = np.log(realised / later_group)[later]
+            keep = np.isfinite(x) & np.isfinite(y) & (np.abs(x) < 2) & (np.abs(y) < 2)
+            xs.append(x[keep])
+            ys.append(y[keep])
+    x, y = (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))
+    if len(x) < s.min_error_samples or not (x @ x) > 0:
+        return 1.0
+    return float(np.clip((x @ y) / (x @ x), 0.0, 1.0))
 
 
 def _recent_mean(v: np.ndarray, origin: int, window: int) -> np.ndarray:
@@ -150,7 +205,8 @@ class ErrorModel:
     samples: int  # (entity, origin, horizon) errors measured
 
 
-def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings) -> ErrorModel:
+def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
+                   signal: PowerSignal | None = None) -> ErrorModel:
     """Replay the forecast from every earlier origin whose months 1..horizon ahead are (partly) known."""
     last = panel.last
     # Only origins with a year of history before their growth window: from those the forecast is
@@ -162,7 +218,7 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings) -
     counts = {}
     records = []  # (origin index, entity idx, kind, forecast (H,), actual (H,))
     for oi, o in enumerate(origins):
-        fc = point_forecast(panel, int(o), horizon, method, s)
+        fc = point_forecast(panel, int(o), horizon, method, s, signal)
         known = min(horizon, last - o)
         actual = np.full((n, horizon), np.nan)
         block = panel.values[:, o + 1:o + 1 + known]

@@ -1,0 +1,136 @@
+"""Daily power as an early signal for the output of a month the statistics have not reported yet.
+
+Power is read day by day and delivered every week, the statistics for a month only on the 15th of
+the next. When a month's power is in (in full, or for at least `forecast.min_power_days` days),
+its growth against the same month a year earlier, compared with the growth of the months the
+output forecast's growth window covers, says whether the month runs faster or slower than the
+window did. The forecast of that month's output is scaled by
+
+    (group's power change)^β_group × (the enterprise's power change beyond its group's)^β_own,
+
+where a power change is (kWh per day in the month / a year earlier) ÷ (kWh of the window / a year
+earlier). β_group and β_own are estimated from the data: over every past origin, how the first
+unreported month's output surprise followed these two changes (least squares; each kept within
+[0, 1]: no signal at all to one-for-one). On data where power says nothing about output they come
+out near 0, and the forecast is the plain one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from .panel import Panel, month_index
+
+
+@dataclass
+class PowerSignal:
+    kwh: np.ndarray  # (n, T) kWh of complete months, aligned with the output panel (NaN: none)
+    days: np.ndarray  # (T,) days in each month
+    partial: dict[int, tuple[np.ndarray, np.ndarray]]  # month column -> (kWh read, days read) of a month read in part
+    window: int
+    min_days: int
+    beta_group: float = 0.0
+    beta_own: float = 0.0
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int) -> PowerSignal:
+        n, width = panel.values.shape
+        kwh = np.full((n, width), np.nan)
+        partial: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        position = {k: i for i, k in enumerate(panel.keys.tolist())}
+        end = panel.month(width - 1)
+        rows = con.execute(
+            """select uscc, month, kwh::double, last_reading_date = last_day(month) as complete,
+                      datediff('day', month, last_reading_date) + 1 as days_read
+               from marts.fct_power_month where month between ? and ?""", [panel.start, end]).fetchall()
+        for uscc, month, value, complete, days_read in rows:
+            i = position.get(uscc)
+            if i is None:
+                continue
+            col = month_index(month, panel.start)
+            if complete:
+                kwh[i, col] = value
+            else:
+                read, elapsed = partial.setdefault(col, (np.full(n, np.nan), np.zeros(n)))
+                read[i], elapsed[i] = value, days_read
+        days = np.array([_days_in(panel.month(c)) for c in range(width)], dtype=float)
+        return cls(kwh, days, partial, window, min_days)
+
+    def changes(self, groups: np.ndarray, origin: int, target: int, live: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per entity: log power change of its group and its own beyond the group's, for month
+        `target` from `origin`'s window (NaN where the power does not tell). `live`: a month read
+        in part counts (with enough days)."""
+        n = self.kwh.shape[0]
+        nan = np.full(n, np.nan)
+        if target - 12 < 0:
+            return nan, nan
+        if not np.isnan(self.kwh[:, target]).all():
+            now, days_now = self.kwh[:, target], np.full(n, self.days[target])
+        elif live and target in self.partial:
+            now, days_now = self.partial[target]
+            now = np.where(days_now >= self.min_days, now, np.nan)
+        else:
+            return nan, nan
+        before = self.kwh[:, target - 12]
+        cols = np.arange(origin - self.window + 1, origin + 1)
+        cols = cols[cols - 12 >= 0]
+        win, win_before = self.kwh[:, cols], self.kwh[:, cols - 12]
+        usable = (~np.isnan(now) & (now > 0) & (before > 0) & (days_now > 0)
+                  & (~np.isnan(win) & ~np.isnan(win_before)).all(1) & (np.nansum(win_before, 1) > 0))
+        rate_now = np.where(usable, now / np.maximum(days_now, 1), 0)
+        rate_before = np.where(usable, before / self.days[target - 12], 0)
+        win_now, win_then = np.where(usable[:, None], win, 0).sum(1), np.where(usable[:, None], win_before, 0).sum(1)
+        codes, index = np.unique(groups.astype(str), return_inverse=True)
+
+        def group_sum(x: np.ndarray) -> np.ndarray:
+            return np.bincount(index, x, len(codes))[index]
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.log((rate_now / rate_before) / (win_now / win_then))
+            group = np.log((group_sum(rate_now) / group_sum(rate_before)) / (group_sum(win_now) / group_sum(win_then)))
+        own = np.where(usable, own - group, np.nan)
+        group = np.where(usable, group, np.nan)
+        return group, own
+
+    def factor(self, groups: np.ndarray, origin: int, horizon: int, live: bool) -> np.ndarray:
+        """(n, H) multiplicative adjustment of the forecast months (1 where the power does not tell).
+        A past origin (not `live`) gets it for its next month only: when that month's statistics were
+        still to come, its power was in but the month after's was not."""
+        out = np.ones((self.kwh.shape[0], horizon))
+        for h in range(1, (horizon if live else min(horizon, 1)) + 1):
+            group, own = self.changes(groups, origin, origin + h, live)
+            adjust = np.exp(self.beta_group * group + self.beta_own * own)
+            out[:, h - 1] = np.where(np.isfinite(adjust), np.clip(adjust, 0.2, 5.0), 1.0)
+        return out
+
+
+def _days_in(month: date) -> int:
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return (nxt - month).days
+
+
+def estimate(signal: PowerSignal, panel: Panel, forecasts: dict[int, np.ndarray], min_samples: int) -> PowerSignal:
+    """β_group and β_own from past origins: `forecasts` maps an origin column to the plain forecast
+    of its next month (n,); the outcome is the panel's reported value."""
+    xs, ys = [], []
+    for origin, plain in forecasts.items():
+        target = origin + 1
+        if target > panel.last:
+            continue
+        group, own = signal.changes(panel.groups, origin, target, live=False)
+        actual = panel.values[:, target]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surprise = np.log(actual / plain)
+        keep = np.isfinite(group) & np.isfinite(own) & np.isfinite(surprise) & (np.abs(surprise) < 2) & (np.abs(own) < 2)
+        xs.append(np.column_stack([group[keep], own[keep]]))
+        ys.append(surprise[keep])
+    if not xs or sum(len(y) for y in ys) < min_samples:
+        return signal
+    x, y = np.vstack(xs), np.concatenate(ys)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    signal.beta_group, signal.beta_own = (float(np.clip(b, 0.0, 1.0)) for b in beta)
+    return signal
