@@ -44,7 +44,7 @@ from .new_events import draw_new, pace
 from .panel import Panel, add_months, load_panel
 from .signal import PowerSignal
 from .signal import estimate as estimate_signal
-from .series import (ErrorModel, PointForecast, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast,
+from .series import (PointForecast, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast,
                      simulate)
 from .settings import ForecastSettings
 
@@ -125,25 +125,20 @@ def _history_start(h: Horizon) -> date:
 
 
 def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
-                     rng: np.random.Generator, candidates: tuple[bool, ...],
+                     rng: np.random.Generator, own_seasonal: bool,
                      signal: PowerSignal | None = None) -> SeriesResult:
-    """Point forecast and draws; with `model`, the variant (own seasonal history or peers' steps)
-    whose out-of-sample error on the group totals was smaller."""
+    """Point forecast and draws. `own_seasonal`: the series repeats its own year (enterprises'
+    output and power: last year's same month × growth); otherwise it follows a life cycle
+    (projects: a build schedule, not an annual pattern) and goes by its peers' steps only."""
     horizon = panel.months - 1 - panel.last
     if horizon <= 0:  # everything reported: nothing to forecast, nothing to measure
         fc = point_forecast(panel, panel.last, 0, method, settings)
         return SeriesResult(panel.name, method, 0, 0, np.zeros((draws, len(panel.keys), 0)), panel, fc)
-    best = None
-    for own in candidates:
-        s = dataclasses.replace(settings, own_seasonal=own)
-        if own and method == "model":
-            s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
-        used = _estimated(signal, panel, s) if own and method == "model" else None
-        errors = measure_errors(panel, horizon, method, s, used)
-        score = _aggregate_error(errors)
-        if best is None or score < best[0]:
-            best = (score, s, errors, used)
-    _, s, errors, used = best
+    s = dataclasses.replace(settings, own_seasonal=own_seasonal)
+    if own_seasonal and method == "model":
+        s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
+    used = _estimated(signal, panel, s) if own_seasonal and method == "model" else None
+    errors = measure_errors(panel, horizon, method, s, used)
     fc = point_forecast(panel, panel.last, horizon, method, s, used, live=True)
     values = simulate(fc, panel.groups, errors, draws, rng, s) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
@@ -160,13 +155,6 @@ def _estimated(signal: PowerSignal | None, panel: Panel, s: SeriesSettings) -> P
     return estimate_signal(signal, panel, plain, s.min_error_samples)
 
 
-def _aggregate_error(errors: ErrorModel) -> float:
-    """Mean absolute log error of the pooled total over origins and horizons (inf if unmeasured)."""
-    pooled = errors.common[-1]
-    measured = pooled[~np.isnan(pooled)]
-    return float(np.abs(measured).mean()) if measured.size else float("inf")
-
-
 def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> SeriesResult:
     panel = load_panel(
         con, "output",
@@ -175,7 +163,7 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
         _history_start(h), h.q4_end_month, h.stats_month,
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days)
-    return _forecast_series(panel, settings.series, method, draws, rng, (True,), signal)
+    return _forecast_series(panel, settings.series, method, draws, rng, True, signal)
 
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> list[SeriesResult]:
@@ -189,7 +177,7 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
             born_sql="select project_code as key, start_month as month from marts.dim_project",
         )
-        out.append(_forecast_series(panel, settings.series, method, draws, rng, (True, False)))
+        out.append(_forecast_series(panel, settings.series, method, draws, rng, False))
     return out
 
 
@@ -215,7 +203,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
            where m.last_reading_date = last_day(m.month)""",
         _history_start(h), max(h.q4_end_month, last_complete), last_complete,
     )
-    result = _forecast_series(panel, settings.series, method, draws, rng, (True,))
+    result = _forecast_series(panel, settings.series, method, draws, rng, True)
     read = np.zeros(len(panel.keys))
     if result.draws.shape[2] and month_read <= h.q4_end_month:
         rows = con.execute(
