@@ -251,13 +251,14 @@ def _write_enterprise_draws(con, h: Horizon, output: SeriesResult, draws: int) -
         "q4_output_fc": _period_sums(output, h.q4_start, h.q4_end_month),
         "fy_output_fc": _period_sums(output, h.year_start, h.q4_end_month),
     })
-    _store(con, "enterprise_draws", frame)
+    _store(con, "enterprise_draws", frame, {"q3_output_fc": 2, "q4_output_fc": 2, "fy_output_fc": 2})
 
 
 def _write_project_draws(con, h: Horizon, investment: SeriesResult, equipment: SeriesResult, draws: int) -> None:
     inv = _frame(investment, draws, "project_code", {"q4_investment_fc": _period_sums(investment, h.q4_start, h.q4_end_month)})
     eq = _frame(equipment, draws, "project_code", {"equipment_fc": _period_sums(equipment, h.year_start, h.q4_end_month)})
-    _store(con, "project_draws", inv.merge(eq, on=["draw", "project_code"], how="outer").fillna(0.0))
+    _store(con, "project_draws", inv.merge(eq, on=["draw", "project_code"], how="outer").fillna(0.0),
+           {"q4_investment_fc": 2, "equipment_fc": 2})
 
 
 def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -> None:
@@ -268,7 +269,7 @@ def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -
     q4 = _period_sums(power.series, h.q4_start, h.q4_end_month)
     if h.q4_start <= power.month_read <= h.q4_end_month:
         q4 = q4 - power.read_so_far[None, :]  # read so far: in the marts' actual quarter already
-    _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}))
+    _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}), {"q4_kwh_fc": 3})
 
 
 def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
@@ -319,7 +320,8 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
         if first_month <= reported and total.any():
             frames.append(pd.DataFrame({"draw": np.arange(1, draws + 1, dtype=np.int16), "uscc": uscc,
                                         "destination": destination, "q4_cny_fc": total}))
-    _store(con, "export_draws", pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns))
+    _store(con, "export_draws", pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns),
+           {"q4_cny_fc": 2})
 
 
 PSEUDO = "~"  # the first character of a simulated entity's key: no real USCC or project code starts so
@@ -441,6 +443,10 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
     _store(con, "months", frame)
 
 
-def _store(con, table: str, frame: pd.DataFrame) -> None:
+def _store(con, table: str, frame: pd.DataFrame, exact: dict[str, int] | None = None) -> None:
+    """Write `frame` as table `table`; `exact`: columns stored as DECIMAL(18, scale) (a simulated
+    amount is rounded once here, so that the rules add it to the reported one in exact decimals)."""
+    columns = ", ".join(f"round({c}, {scale})::decimal(18, {scale}) as {c}" if c in (exact or {}) else c
+                        for c, scale in ((c, (exact or {}).get(c)) for c in frame.columns))
     # DuckDB reads the data frame `frame` by its name (a replacement scan).
-    con.execute(f"create or replace table {SCHEMA}.{table} as select * from frame")
+    con.execute(f"create or replace table {SCHEMA}.{table} as select {columns} from frame")

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from . import kpis, lists, quantities
 from .catalogue import Catalogue, CatalogueError
@@ -115,7 +117,7 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     try:
         lists.write(con, ctx, binds, execute)
         kpi_rows = kpis.evaluate(con, ctx, binds, execute)  # over every draw, before the quantities are relabelled
-        con.execute(f"create or replace temp table representative as {_representative_sql(draws, quantiles)}")
+        _write_representative(con, draws, quantiles)
         quantities.build_representative(con)
         union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
         execute(con, f"create or replace temp table evaluated as {union}", binds)
@@ -168,49 +170,50 @@ def _position(q: float, draws: int) -> int:
     return max(1, min(draws, int(-(-q * draws // 1))))
 
 
-def _representative_sql(draws: int, quantiles: dict[str, float]) -> str:
-    """(scenario, kind, key, draw): per beneficiary, the draw at each scenario's quantile of its total
-    chosen amount (ties by draw number); entities without any award in any draw take the draw of
-    that rank (every draw is as good: they qualify in none)."""
+def _write_representative(con, draws: int, quantiles: dict[str, float]) -> None:
+    """Temp table `representative(scenario, kind, key, draw)`: per beneficiary, the draw at each
+    scenario's quantile of its total chosen amount (ties by draw number); entities with no award in
+    any draw take the draw of that rank (every draw is as good: they qualify in none)."""
+    per_draw = con.execute(f"""
+        select case when project_code is null then 'enterprise' else 'project' end as kind,
+               coalesce(project_code, uscc) as key, scenario as draw,
+               sum(case when chosen then amount_yuan else 0 end)::double as amount
+        from draw_awards where not starts_with(coalesce(project_code, uscc), '{PSEUDO}')
+        group by all
+    """).df()
+    entities = per_draw[["kind", "key"]].drop_duplicates().reset_index(drop=True)
+    row = pd.MultiIndex.from_frame(entities).get_indexer(pd.MultiIndex.from_frame(per_draw[["kind", "key"]]))
+    amounts = np.zeros((len(entities), draws))
+    amounts[row, per_draw["draw"].to_numpy() - 1] = per_draw["amount"].to_numpy()
+    order = np.argsort(amounts, axis=1, kind="stable")  # a tie goes to the lower draw number
+    awarded = pd.concat([entities.assign(scenario=scenario, draw=order[:, _position(q, draws) - 1] + 1)
+                         for scenario, q in quantiles.items()], ignore_index=True)
     ranks = ", ".join(f"('{s}', {_position(q, draws)})" for s, q in quantiles.items())
-    return f"""
-        with ranks(scenario, position) as (values {ranks}),
-        per_draw as (
-            select case when project_code is null then 'enterprise' else 'project' end as kind,
-                   coalesce(project_code, uscc) as key, scenario as draw,
-                   sum(case when chosen then amount_yuan else 0 end) as amount
-            from draw_awards group by all
-        ),
-        awarded as (select distinct kind, key from per_draw where not starts_with(key, '{PSEUDO}')),
-        grid as (
-            select a.kind, a.key, d.scenario as draw, coalesce(p.amount, 0) as amount
-            from awarded a cross join (select scenario from scenarios) d
-            left join per_draw p on p.kind = a.kind and p.key = a.key and p.draw = d.scenario
-        ),
-        ordered as (
-            select kind, key, draw, row_number() over (partition by kind, key order by amount, draw) as position
-            from grid
-        ),
-        chosen as (
-            select r.scenario, o.kind, o.key, o.draw from ordered o join ranks r using (position)
-        ),
-        others as (
-            select r.scenario, k.kind, k.key, r.position as draw
-            from ranks r cross join (
-                select 'project' as kind, project_code as key from q_project where scenario = 1
-                union select 'enterprise', uscc from (
-                    select uscc from q_enterprise where scenario = 1
-                    union select uscc from q_power where scenario = 1
-                    union select uscc from q_export where scenario = 1
-                    union select uscc from q_loans where scenario = 1
-                    union select uscc from q_applications where scenario = 1
-                    union select uscc from q_supply_links where scenario = 1
-                )
-            ) k
-            where not starts_with(k.key, '{PSEUDO}') and not exists (select 1 from awarded a where a.kind = k.kind and a.key = k.key)
-        )
-        select * from chosen union all select * from others
-    """
+    con.register("awarded_frame", awarded)
+    try:
+        con.execute("create or replace temp table awarded as select scenario, kind, key, draw::integer as draw "
+                    "from awarded_frame")
+    finally:
+        con.unregister("awarded_frame")
+    con.execute(f"""
+        create or replace temp table representative as
+        select scenario, kind, key, draw from awarded
+        union all
+        select r.scenario, k.kind, k.key, r.position
+        from (values {ranks}) r(scenario, position) cross join (
+            select 'project' as kind, project_code as key from q_project where scenario = 1
+            union select 'enterprise', uscc from (
+                select uscc from q_enterprise where scenario = 1
+                union select uscc from q_power where scenario = 1
+                union select uscc from q_export where scenario = 1
+                union select uscc from q_loans where scenario = 1
+                union select uscc from q_applications where scenario = 1
+                union select uscc from q_supply_links where scenario = 1
+            )
+        ) k
+        where not starts_with(k.key, '{PSEUDO}')
+          and not exists (select 1 from awarded a where a.kind = k.kind and a.key = k.key)
+    """)
 
 
 def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> None:
@@ -296,28 +299,30 @@ def _write_rollup(con, as_of: date, picks: str) -> None:
             left join marts.dim_project p on p.project_code = a.project_code
             where a.chosen
         ),
-        keys as (
-            select distinct 'total' as level, '全部' as key from scheme_meta
-            union all select distinct 'funding', funding from scheme_meta
-            union all select distinct 'measure', split_part(scheme_id, '.', 1) from scheme_meta
-            union all select distinct 'city', city_code from awards
-            union all select distinct 'industry_group', industry_group from awards
+        grouped as (
+            -- one scan for every level: grouping(...) tells which set a row belongs to
+            select draw,
+                   case when grouping(funding) = 0 then 'funding' when grouping(measure_id) = 0 then 'measure'
+                        when grouping(city_code) = 0 then 'city' when grouping(industry_group) = 0 then 'industry_group'
+                        else 'total' end as level,
+                   coalesce(funding, measure_id, city_code, industry_group, '全部') as key,
+                   sum(amount_yuan) as amount_yuan, count(*) as awards, count(distinct beneficiary) as beneficiaries
+            from awards
+            group by grouping sets ((draw), (draw, funding), (draw, measure_id), (draw, city_code), (draw, industry_group))
         ),
-        tagged as (
-            select draw, 'total' as level, '全部' as key, amount_yuan, beneficiary from awards
-            union all select draw, 'funding', funding, amount_yuan, beneficiary from awards
-            union all select draw, 'measure', measure_id, amount_yuan, beneficiary from awards
-            union all select draw, 'city', city_code, amount_yuan, beneficiary from awards
-            union all select draw, 'industry_group', industry_group, amount_yuan, beneficiary from awards
+        keys as (
+            select 'total' as level, '全部' as key
+            union select 'funding', funding from scheme_meta
+            union select 'measure', split_part(scheme_id, '.', 1) from scheme_meta
+            union select distinct level, key from grouped
         ),
         per_draw as (
             select k.level, k.key, d.draw,
-                   cast(coalesce(sum(t.amount_yuan), 0) as decimal(18, 2)) as amount_yuan,
-                   cast(count(t.beneficiary) as integer) as awards,
-                   cast(count(distinct t.beneficiary) as integer) as beneficiaries
+                   cast(coalesce(g.amount_yuan, 0) as decimal(18, 2)) as amount_yuan,
+                   cast(coalesce(g.awards, 0) as integer) as awards,
+                   cast(coalesce(g.beneficiaries, 0) as integer) as beneficiaries
             from keys k cross join (select distinct draw from marts.policy_budget_draws) d
-            left join tagged t on t.level = k.level and t.key = k.key and t.draw = d.draw
-            group by all
+            left join grouped g on g.level = k.level and g.key = k.key and g.draw = d.draw
         ),
         ordered as (
             select *, row_number() over (partition by level, key order by amount_yuan, draw) as by_amount,

@@ -65,14 +65,14 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         create or replace temp table q_enterprise as
         select sc.scenario, a.uscc, a.city_code, a.industry_group, a.is_difficult_industry, a.production_start,
                a.above_size_since,
-               (a.q4_output + coalesce(f.q4_output_fc, 0)::decimal(18, 2))::decimal(18, 2) as q4_output,
+               (a.q4_output + coalesce(f.q4_output_fc, 0))::decimal(18, 2) as q4_output,
                a.q4b_output, a.has_base,
-               (a.q3_output + coalesce(f.q3_output_fc, 0)::decimal(18, 2))::decimal(18, 2) as q3_output,
-               (a.ytd9_output + coalesce(f.q3_output_fc, 0)::decimal(18, 2))::decimal(18, 2) as ytd9_output,
+               (a.q3_output + coalesce(f.q3_output_fc, 0))::decimal(18, 2) as q3_output,
+               (a.ytd9_output + coalesce(f.q3_output_fc, 0))::decimal(18, 2) as ytd9_output,
                a.ytd9_base_output,
-               (a.ytd_output + coalesce(f.fy_output_fc, 0)::decimal(18, 2))::decimal(18, 2) as fy_output,
+               (a.ytd_output + coalesce(f.fy_output_fc, 0))::decimal(18, 2) as fy_output,
                a.fy_base_output,
-               coalesce(f.q4_output_fc, 0)::decimal(18, 2) as q4_forecast_yuan
+               coalesce(f.q4_output_fc, 0) as q4_forecast_yuan
         from a_enterprise a cross join scenarios sc
         left join forecast.enterprise_draws f on f.uscc = a.uscc and f.draw = sc.scenario
         union all by name
@@ -98,11 +98,11 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         create or replace temp table q_project as
         select sc.scenario, a.project_code, a.uscc, a.city_code, a.industry_group, a.construction_type, a.start_month,
                a.library_entry_month, a.tags, a.has_tag_equipment_renewal,
-               (a.q4_investment + coalesce(f.q4_investment_fc, 0)::decimal(18, 2))::decimal(18, 2) as q4_investment,
+               (a.q4_investment + coalesce(f.q4_investment_fc, 0))::decimal(18, 2) as q4_investment,
                a.q4b_investment,
                (a.equipment_since_start + case when a.start_month is not null
-                    then coalesce(f.equipment_fc, 0)::decimal(18, 2) else 0 end)::decimal(18, 2) as equipment_since_start,
-               (a.equipment_in_year + coalesce(f.equipment_fc, 0)::decimal(18, 2))::decimal(18, 2) as equipment_in_year
+                    then coalesce(f.equipment_fc, 0) else 0 end)::decimal(18, 2) as equipment_since_start,
+               (a.equipment_in_year + coalesce(f.equipment_fc, 0))::decimal(18, 2) as equipment_in_year
         from a_project a cross join scenarios sc
         left join forecast.project_draws f on f.project_code = a.project_code and f.draw = sc.scenario
         union all by name
@@ -116,14 +116,14 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
     con.execute("""
         create or replace temp table q_power as
         select sc.scenario, a.uscc,
-               (a.q4_kwh + coalesce(f.q4_kwh_fc, 0)::decimal(18, 3))::decimal(18, 3) as q4_kwh, a.q4b_kwh
+               (a.q4_kwh + coalesce(f.q4_kwh_fc, 0))::decimal(18, 3) as q4_kwh, a.q4b_kwh
         from a_power a cross join scenarios sc
         left join forecast.power_draws f on f.uscc = a.uscc and f.draw = sc.scenario
     """)
     con.execute("""
         create or replace temp table q_export as
         select sc.scenario, a.uscc, a.destination,
-               (a.q4_cny + coalesce(f.q4_cny_fc, 0)::decimal(18, 2))::decimal(18, 2) as q4_cny,
+               (a.q4_cny + coalesce(f.q4_cny_fc, 0))::decimal(18, 2) as q4_cny,
                a.last_export_month_before_quarter
         from a_export a cross join scenarios sc
         left join forecast.export_draws f on f.uscc = a.uscc and f.destination = a.destination
