@@ -164,3 +164,40 @@ def test_the_as_of_cut_alone_hides_what_arrived_later(sources, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         replay.snapshot_inputs(con, tmp_path / "at-once-snapshot.duckdb")
     assert _tables(tmp_path / "at-once-snapshot.duckdb") == _tables(clean)
+
+
+def test_every_reported_figure_is_its_own_distribution(sources, tmp_path):
+    """On the replayed day (quarter open): low ≤ base ≤ high in every budget and roll-up row, simulated
+    beneficiaries never listed, probabilities in [0, 1], a rerun replaces its day in the history."""
+    base, arrivals = sources
+    snapshot = replay.replay(base / "clean", arrivals, [DAY], tmp_path / "clean", Parameters(load_catalogue()))[DAY]
+    work = tmp_path / "day.duckdb"
+    shutil.copyfile(snapshot, work)
+    catalogue = load_catalogue()
+    params = Parameters(catalogue, {"forecast.draws": 60}, "test")
+    with duckdb.connect(str(work)) as con:
+        for _ in range(2):
+            result = forecast_and_evaluate(con, catalogue, params, DAY)
+        assert result.draws == 60
+        for table, key in (("policy_budget", "scheme_id"), ("policy_budget_rollup", "level, key"),
+                           ("policy_budget_components", "scheme_id, component")):
+            rows = con.execute(f"""select {key}, min(amount_yuan) filter (where scenario = 'low') <=
+                                          min(amount_yuan) filter (where scenario = 'base') and
+                                          min(amount_yuan) filter (where scenario = 'base') <=
+                                          min(amount_yuan) filter (where scenario = 'high')
+                                   from marts.{table} group by all""").fetchall()
+            assert rows and all(r[-1] for r in rows), table
+        spread = con.execute("select sum(amount_yuan) filter (where scenario = 'high') - sum(amount_yuan) "
+                             "filter (where scenario = 'low') from marts.policy_budget").fetchone()[0]
+        assert spread > 0, "mid-quarter, the forecast must carry uncertainty"
+        assert con.execute("select count(*) from marts.policy_awards where starts_with(coalesce(project_code, uscc), '~')"
+                           ).fetchone()[0] == 0
+        assert con.execute("select min(p_eligible) >= 0 and max(p_eligible) <= 1 and bool_and(p_chosen <= p_eligible) "
+                           "from marts.policy_award_forecast").fetchone()[0]
+        history = con.execute("select as_of, count(*) from marts.policy_budget_history group by all").fetchall()
+        assert history == [(DAY, con.execute("select count(*) from marts.policy_budget").fetchone()[0])]
+        total = dict(con.execute("select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'"
+                                 ).fetchall())
+        draws_total = sorted(r[0] for r in con.execute(
+            "select sum(amount_yuan) from marts.policy_budget_draws group by draw").fetchall())
+        assert total["base"] == draws_total[29] and total["low"] == draws_total[5] and total["high"] == draws_total[53]

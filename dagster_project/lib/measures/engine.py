@@ -53,7 +53,9 @@ ENGINE_INPUTS = (
 _PLACEHOLDER = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 # Evaluation columns the budget needs from every draw (the reason trace is built for the
 # representative scenarios only).
-_LEAN = "scenario, scheme_id, uscc, project_code, eligible, amount_yuan"
+# An award is paid in 元 and 分: each is rounded to the cent once, here, and every total adds cents.
+_LEAN = ("scenario, scheme_id, uscc, project_code, eligible, "
+         "cast(round(case when eligible then amount_yuan else 0 end, 2) as decimal(18, 2)) as amount_yuan")
 
 
 @dataclass(frozen=True)
