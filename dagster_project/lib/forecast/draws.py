@@ -34,6 +34,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
@@ -191,7 +192,7 @@ class PowerResult:
 def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> PowerResult | None:
     """kWh of the enterprises' metered accounts: complete months are the panel; the month being read
     is its reading so far plus the rest of the month at its daily rate, with the error of a month ahead."""
-    last_read = con.execute("select max(last_reading_date) from marts.fct_power_month").fetchone()[0]
+    [(last_read,)] = con.execute("select max(last_reading_date) from marts.fct_power_month").fetchall()
     if last_read is None:
         return None
     last_complete = add_months(date(last_read.year, last_read.month, 1), 0 if (last_read + timedelta(days=1)).day == 1 else -1)
@@ -233,32 +234,46 @@ def _period_sums(result: SeriesResult, start: date, end: date) -> np.ndarray:
     return result.draws[:, :, cols].sum(axis=2)
 
 
-def _frame(result: SeriesResult, draws: int, key: str, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long table (draw, key, columns...) of the entities forecast at all."""
+def _frame(result: SeriesResult, draws: int, key: str, columns: dict[str, np.ndarray], scale: int) -> pa.Table:
+    """Long table (draw, key, columns...) of the entities forecast at all; the columns as exact
+    DECIMAL(18, scale), each value rounded once."""
     active = np.flatnonzero(result.forecast.active)
     n = len(active)
-    frame = {"draw": np.repeat(np.arange(1, draws + 1, dtype=np.int16), n),
-             key: np.tile(result.panel.keys[active], draws)}
+    # Keys as a dictionary (each entity's text once, then its index per draw): millions of rows.
+    keys = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(n, dtype=np.int32), draws)),
+                                          pa.array(result.panel.keys[active].tolist(), type=pa.string()))
+    table = {"draw": pa.array(np.repeat(np.arange(1, draws + 1, dtype=np.int16), n)), key: keys}
     for name, values in columns.items():
-        frame[name] = values[:, active].reshape(-1)
-    return pd.DataFrame(frame)
+        table[name] = _decimal(values[:, active].reshape(-1), scale)
+    return pa.table(table)
+
+
+def _decimal(values: np.ndarray, scale: int) -> pa.Array:
+    """DECIMAL(18, scale) of `values` rounded to `scale` places: the 128-bit integers of its units
+    written directly (a cast per value of millions of draws would take seconds)."""
+    units = np.rint(np.nan_to_num(np.asarray(values, dtype=np.float64)) * 10**scale).astype(np.int64)
+    wide = np.empty(2 * len(units), dtype=np.int64)
+    wide[0::2], wide[1::2] = units, np.where(units < 0, -1, 0)  # little-endian: low word, then the sign
+    return pa.Array.from_buffers(pa.decimal128(18, scale), len(units), [None, pa.py_buffer(wide)])
 
 
 def _write_enterprise_draws(con, h: Horizon, output: SeriesResult, draws: int) -> None:
     q3_end = add_months(h.q4_start, -1)
-    frame = _frame(output, draws, "uscc", {
+    _store(con, "enterprise_draws", _frame(output, draws, "uscc", {
         "q3_output_fc": _period_sums(output, h.q3_start, q3_end),
         "q4_output_fc": _period_sums(output, h.q4_start, h.q4_end_month),
         "fy_output_fc": _period_sums(output, h.year_start, h.q4_end_month),
-    })
-    _store(con, "enterprise_draws", frame, {"q3_output_fc": 2, "q4_output_fc": 2, "fy_output_fc": 2})
+    }, 2))
 
 
 def _write_project_draws(con, h: Horizon, investment: SeriesResult, equipment: SeriesResult, draws: int) -> None:
-    inv = _frame(investment, draws, "project_code", {"q4_investment_fc": _period_sums(investment, h.q4_start, h.q4_end_month)})
-    eq = _frame(equipment, draws, "project_code", {"equipment_fc": _period_sums(equipment, h.year_start, h.q4_end_month)})
-    _store(con, "project_draws", inv.merge(eq, on=["draw", "project_code"], how="outer").fillna(0.0),
-           {"q4_investment_fc": 2, "equipment_fc": 2})
+    # Investment and equipment come from the same library rows: the same projects are forecast in both.
+    assert np.array_equal(investment.forecast.active, equipment.forecast.active)
+    inv = _frame(investment, draws, "project_code", {
+        "q4_investment_fc": _period_sums(investment, h.q4_start, h.q4_end_month),
+        "equipment_fc": _period_sums(equipment, h.year_start, h.q4_end_month),
+    }, 2)
+    _store(con, "project_draws", inv)
 
 
 def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -> None:
@@ -269,7 +284,7 @@ def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -
     q4 = _period_sums(power.series, h.q4_start, h.q4_end_month)
     if h.q4_start <= power.month_read <= h.q4_end_month:
         q4 = q4 - power.read_so_far[None, :]  # read so far: in the marts' actual quarter already
-    _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}), {"q4_kwh_fc": 3})
+    _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}, 3))
 
 
 def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
@@ -443,10 +458,14 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
     _store(con, "months", frame)
 
 
-def _store(con, table: str, frame: pd.DataFrame, exact: dict[str, int] | None = None) -> None:
-    """Write `frame` as table `table`; `exact`: columns stored as DECIMAL(18, scale) (a simulated
-    amount is rounded once here, so that the rules add it to the reported one in exact decimals)."""
-    columns = ", ".join(f"round({c}, {scale})::decimal(18, {scale}) as {c}" if c in (exact or {}) else c
-                        for c, scale in ((c, (exact or {}).get(c)) for c in frame.columns))
-    # DuckDB reads the data frame `frame` by its name (a replacement scan).
-    con.execute(f"create or replace table {SCHEMA}.{table} as select {columns} from frame")
+def _store(con, table: str, frame: pd.DataFrame | pa.Table, exact: dict[str, int] | None = None) -> None:
+    """Write `frame` as table `table`; `exact`: data frame columns stored as DECIMAL(18, scale) (a
+    simulated amount is rounded once here, so that the rules add it to the reported one exactly)."""
+    names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    exact = exact or {}
+    columns = ", ".join(f"round({c}, {exact[c]})::decimal(18, {exact[c]}) as {c}" if c in exact else c for c in names)
+    con.register("frame_to_store", frame)
+    try:
+        con.execute(f"create or replace table {SCHEMA}.{table} as select {columns} from frame_to_store")
+    finally:
+        con.unregister("frame_to_store")

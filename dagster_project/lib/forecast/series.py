@@ -270,7 +270,7 @@ def simulate(fc: PointForecast, groups: np.ndarray, errors: ErrorModel, draws: i
     n, horizon = fc.values.shape
     common = _draw_common(groups, errors, draws, horizon, rng, s)  # (draws, n, H) multiplicative
     own = _draw_own(fc, errors, draws, rng, s)  # (draws, n, H)
-    out = fc.values[None, :, :] * common * own
+    out = fc.values[None, :, :].astype(np.float32) * common * own
     out[:, ~fc.active, :] = 0.0
     return out
 
@@ -295,13 +295,13 @@ def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: in
     jitter = rng.standard_normal((draws, common.shape[0], 1)) * s.common_jitter * spread[None, :, :]
     drawn = common[:, picked, :].transpose(1, 0, 2) + jitter  # (draws, G, H)
     g = np.array([gindex.get(x, pooled) for x in groups], dtype=np.int64)
-    return np.exp(drawn[:, g, :])
+    return np.exp(drawn[:, g, :].astype(np.float32))
 
 
 def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,
               s: SeriesSettings) -> np.ndarray:
     n, horizon = fc.values.shape
-    out = np.ones((draws, n, horizon))
+    out = np.ones((draws, n, horizon), dtype=np.float32)
     if n == 0:
         return out
     complete = ~np.isnan(errors.own[:, :horizon]).any(axis=1) if len(errors.own) else np.zeros(0, bool)
