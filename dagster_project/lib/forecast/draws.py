@@ -100,24 +100,29 @@ class SeriesResult:
 
 def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSettings, method: str = "model") -> int:
     """Write the forecast tables; return the number of draws (1 when nothing is left to forecast)."""
-    con.execute(f"create schema if not exists {SCHEMA}")
     draws = settings.draws if horizon.open else 1
     rng = np.random.default_rng([settings.seed, horizon.as_of.toordinal()])
     output = _output(con, horizon, settings, method, draws, rng)
     investment, equipment = _projects(con, horizon, settings, method, draws, rng)
     power = _power(con, horizon, settings, method, draws, rng)
-    _write_enterprise_draws(con, horizon, output, draws)
-    _write_project_draws(con, horizon, investment, equipment, draws)
-    _write_power_draws(con, horizon, power, draws)
-    _write_export_draws(con, horizon, settings, draws, rng)
-    for table, column in REGISTERS.items():
-        _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
-    _write_new_enterprises(con, horizon, settings, draws, rng)
-    _write_new_projects(con, horizon, settings, draws, rng)
-    _write_months(con, [output, investment, equipment, power.series] if power else [output, investment, equipment],
-                  settings)
-    con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
-                    ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.begin()  # every table of the run, or none: the measures read them together
+    try:
+        _write_enterprise_draws(con, horizon, output, draws)
+        _write_project_draws(con, horizon, investment, equipment, draws)
+        _write_power_draws(con, horizon, power, draws)
+        _write_export_draws(con, horizon, settings, draws, rng)
+        for table, column in REGISTERS.items():
+            _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
+        _write_new_enterprises(con, horizon, settings, draws, rng)
+        _write_new_projects(con, horizon, settings, draws, rng)
+        _write_months(con, [output, investment, equipment, *([power.series] if power else [])], settings)
+        con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
+                        ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     return draws
 
 
