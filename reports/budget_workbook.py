@@ -1,25 +1,35 @@
 """`budget_forecast_<as_of>.xlsx`: the subsidy budget for finance, with live formulas.
 
-Sheets: 汇总 (per measure and scheme, base/low/high in 万元, totals, chart, as-of, data cut-off,
-notes), 按城市, 按行业 (with charts), one sheet per subsidy measure (the beneficiaries with
-their quantities, amount and reason trace), 参数 (every catalogue parameter; rates and caps of
-the live schemes are unlocked input cells with defined names).
+Sheets: 汇总 (headline, per measure and scheme base/low/high in 万元 with the change since the
+previous run, totals, chart, as-of, data cut-off, notes), 按城市, 按行业 (with charts), 预测区间
+(a fan chart per scheme), 预测方法 (the method in plain words and its measured accuracy), one sheet
+per subsidy measure (the beneficiaries with their quantities, amount, probability and reason
+trace), 参数 (every catalogue parameter; rates and caps of the live schemes are unlocked input
+cells with defined names).
 
-Live formulas. For a scheme in `schemes.LIVE` every row eligible in the base scenario holds
-`=ROUND(MIN(<rate> × basis, IF(<cap>="", 9.99E+307, <cap>)), 2) / 10000` (万元), the rate and
-cap being the defined names of the 参数 cells, converted from the unit shown (`% ÷ 100`,
-`万元 × 10000`). The base amounts on 汇总, 按城市 and 按行业 are SUMIFS over the rows counted in
-the budget (基准计入预算 = 是), so changing a rate recalculates every base total. Cached results
-are the engine's values, so viewers that do not recalculate show the same numbers.
-Static: low/high amounts (the engine's scenario figures), fixed-amount schemes, M23's per-loan
-interest, which scheme an M15 project claims, and eligibility itself (thresholds are not live).
+Figures. Every row of 汇总, 按城市 and 按行业 shows its own distribution as the engine wrote it: a
+scheme's low/base/high from `marts.policy_budget`, a total's (funding, overall, measure, city,
+industry group) from `marts.policy_budget_rollup` (reports/data.py). A total's median is not the
+sum of its rows' medians.
+
+Live formulas. For a scheme in `schemes.LIVE` every row of a measure sheet eligible in the
+beneficiary's median scenario holds `=ROUND(MIN(<rate> × basis, IF(<cap>="", 9.99E+307, <cap>)), 2)
+/ 10000` (万元), the rate and cap being the defined names of the 参数 cells, converted from the unit
+shown (`% ÷ 100`, `万元 × 10000`); beside it the engine's amount (static) and the row's adjustment
+`=ROUND((amount − engine amount) × 10000, 2) / 10000` (0 at the engine's rates, exactly). Every
+aggregate row's base is `= engine median + adjustment`, the adjustment being the SUMIFS of the
+adjustments of the rows it covers that are counted in the base (基准计入预算 = 是): at the engine's
+rates base = the engine's median to the last bit; after an edit it moves by the change of the
+listed beneficiaries' amounts. Cached results are the engine's values.
+Static: low/high (flagged stale after an edit), fixed-amount schemes, M23's per-loan interest,
+which scheme an M15 project claims, eligibility itself (thresholds are not live).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,11 +43,12 @@ from dagster_project.lib.measures.rules import LiveFormula, bind_name
 from dagster_project.lib.measures.schemes import LIVE
 from dagster_project.lib.money import wan_text
 
-from . import data
+from . import data, forecast_sheets
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
-    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, TABLE_STYLE, Styles, abs_range, add_sheet, cell,
-    fit_height, lines_needed, new_workbook, print_setup, project_version, put, put_formula, sheet_name, wan,
+    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles, abs_range,
+    add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put, put_formula,
+    sheet_name, wan,
 )
 from .wording import plain
 
@@ -48,12 +59,23 @@ PARAMETERS = "参数"
 FUNDING = {"grant": "无偿补助", "revolving_fund": "周转资金"}
 YES, NO = "是", "否"
 NO_CAP = "9.99E+307"
-SUMMARY_WIDTHS = (6, 22, 14, 16, 9, 8, 11, 11, 11, 7, 15)
+# 汇总, the table by scheme: the printed columns, then the engine's median and the adjustment the base adds up
+C_AWARDS, C_BASE, C_LOW, C_HIGH, C_CHANGE, C_HOW, C_ENGINE, C_ADJUST = 5, 6, 7, 8, 9, 10, 11, 12
+SUMMARY_WIDTHS = (5, 20, 15, 20, 8, 7, 10.5, 10.5, 10.5, 9, 8, 12, 12)
+SUMMARY_PRINTED = C_HOW  # the last printed column
 HEADLINE_ROW = 3  # 汇总: the headline block's first row, under the title
 HEADLINE_ROWS = 7
 SIGNOFF_ROWS = 4  # 审核签字: its title and three lines
 PARAMETER_WIDTHS = (20, 26, 8, 7, 46, 6, 24, 14, 24, 8)
 PARAMETERS_PRINTED = 6  # 参数编号 … 工作假设; the columns to their right are for Excel users
+STALE_ROW = 6  # a measure sheet's row holding the stale flag; its table header is the row below
+ENGINE_HEADER = "引擎中位数（万元）"
+# a measure sheet's headers that tests and readers look for
+AMOUNT_HEADER = "基准金额\n（万元）"
+P_ELIGIBLE_HEADER = "符合条件\n概率"
+EXPECTED_HEADER = "期望金额\n（万元）"
+ADJUST_HEADER = "表内调整（万元）"
+COMPONENT_LABELS = {"reported": "已知对象（登记在册）", "forecast_new": "预计季末前新增"}
 
 
 def budget_path(reports_dir: Path, as_of: date, city_code: str | None = None) -> Path:
@@ -73,7 +95,7 @@ def defined_name(pid: str) -> str:
 
 @dataclass
 class Row:
-    """One (scheme, beneficiary) eligible in at least one scenario."""
+    """One (scheme, beneficiary) eligible in one of its representative scenarios or in some draw."""
 
     scheme_id: str
     measure_id: str
@@ -96,9 +118,13 @@ class Row:
     q4_output_reported: Decimal | None
     months_reported: int | None
     reason: str | None
+    p_eligible: float
+    expected: Decimal
 
 
 def _rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date, city_code: str | None) -> list[Row]:
+    """The beneficiaries of every scheme: eligible in their median, P10 or P90 scenario
+    (marts.policy_awards) or in any draw (marts.policy_award_forecast, p_eligible > 0)."""
     q4_start = catalogue.document.policy_quarter.start
     result = con.execute(
         """
@@ -106,9 +132,11 @@ def _rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date, cit
             select * from marts.policy_awards
             where as_of = $as_of and ($city::varchar is null or city_code = $city::varchar)
         ),
+        f as (select * from marts.policy_award_forecast where as_of = $as_of and p_eligible > 0),
         per_key as (
             select scheme_id, any_value(measure_id) as measure_id, uscc, project_code,
                    any_value(city_code) as city_code, any_value(industry_group) as industry_group,
+                   bool_or(eligible) as eligible_somewhere,
                    coalesce(bool_or(eligible) filter (where scenario = 'base'), false) as base_eligible,
                    coalesce(bool_or(chosen) filter (where scenario = 'base'), false) as base_chosen,
                    coalesce(sum(amount_yuan) filter (where scenario = 'base'), 0) as base_amount,
@@ -116,14 +144,21 @@ def _rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date, cit
                    coalesce(sum(amount_yuan) filter (where scenario = 'high' and chosen), 0) as high_counted,
                    any_value(reason) filter (where scenario = 'base') as reason
             from a group by scheme_id, uscc, project_code
-            having bool_or(eligible)
+        ),
+        listed as (
+            select k.*, coalesce(f.p_eligible, 0) as p_eligible, coalesce(f.expected_amount_yuan, 0) as expected
+            from per_key k
+            left join f on f.scheme_id = k.scheme_id and f.uscc = k.uscc
+                       and f.project_code is not distinct from k.project_code
+            where k.eligible_somewhere or f.scheme_id is not null
         ),
         regions as (select city_code, any_value(city_name) as city_name from marts.dim_region group by city_code)
         select k.scheme_id, k.measure_id, k.uscc, k.project_code, e.enterprise_name, p.project_name,
                p.construction_type, p.planned_investment_yuan, k.city_code, coalesce(r.city_name, k.city_code),
-               coalesce(k.industry_group, $ungrouped), k.base_eligible, k.base_chosen, k.base_amount,
-               k.low_counted, k.high_counted, b.basis, q.base_output_yuan, q.output_yuan, q.months_reported, k.reason
-        from per_key k
+               coalesce(k.industry_group, $other), k.base_eligible, k.base_chosen, k.base_amount,
+               k.low_counted, k.high_counted, b.basis, q.base_output_yuan, q.output_yuan, q.months_reported, k.reason,
+               k.p_eligible, k.expected
+        from listed k
         left join marts.policy_award_basis b
                on b.scenario = 'base' and b.scheme_id = k.scheme_id and b.uscc = k.uscc
               and b.project_code is not distinct from k.project_code
@@ -132,40 +167,42 @@ def _rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date, cit
         left join regions r on r.city_code = k.city_code
         left join marts.fct_enterprise_quarter q on q.uscc = k.uscc and q.quarter_start = $q4_start
         """,
-        {"as_of": as_of, "city": city_code, "ungrouped": data.UNGROUPED, "q4_start": q4_start},
+        {"as_of": as_of, "city": city_code, "other": data.OTHER_GROUP, "q4_start": q4_start},
     ).fetchall()
     rows = [Row(*r) for r in result]
     order = {sid: i for i, sid in enumerate(catalogue.schemes)}
-    rows.sort(key=lambda r: (order[r.scheme_id], not r.base_chosen, -r.base_amount, -r.high_counted, r.uscc,
-                             r.project_code or ""))
+    # per scheme: the rows counted in the base by amount, then the others by how much they may still get
+    rows.sort(key=lambda r: (order[r.scheme_id], not r.base_chosen, -r.base_amount, -r.expected, -r.p_eligible,
+                             r.uscc, r.project_code or ""))
     return rows
 
 
-@dataclass
-class Totals:
-    beneficiaries: int = 0
-    base: Decimal = Decimal(0)
-    low: Decimal = Decimal(0)
-    high: Decimal = Decimal(0)
-    grant_base: Decimal = Decimal(0)
-    revolving_base: Decimal = Decimal(0)
-
-    def add(self, row: Row, funding: str) -> None:
-        if row.base_chosen:
-            self.beneficiaries += 1
-            self.base += row.base_amount
-            if funding == "revolving_fund":
-                self.revolving_base += row.base_amount
-            else:
-                self.grant_base += row.base_amount
-        self.low += row.low_counted
-        self.high += row.high_counted
-
-
-def _totals_by(rows: list[Row], schemes: dict[str, Scheme], key) -> dict[str, Totals]:
-    out: dict[str, Totals] = defaultdict(Totals)
+def _row_sums(rows: list[Row], key) -> dict[str, data.Figure]:
+    """Figures as sums over listed rows, each beneficiary in its own median/P10/P90 scenario (a
+    prefecture's pack: the engine has no per-scheme distribution within one prefecture)."""
+    sums: dict[str, list] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0, set()])
     for row in rows:
-        out[key(row)].add(row, schemes[row.scheme_id].funding)
+        s = sums[key(row)]
+        if row.base_chosen:
+            s[0] += row.base_amount
+            s[3] += 1
+            s[4].add(row.project_code or row.uscc)
+        s[1] += row.low_counted
+        s[2] += row.high_counted
+    return {k: data.Figure(b, lo, hi, n, len(who)) for k, (b, lo, hi, n, who) in sums.items()}
+
+
+def _figures(con: duckdb.DuckDBPyConnection, as_of: date, rows: list[Row], schemes: dict[str, Scheme],
+             city_code: str | None) -> dict[tuple[str, str], data.Figure]:
+    """(level, key) -> the figures every aggregate row shows; a prefecture's pack: its own total from
+    the roll-up (level city), the rest as sums over its listed beneficiaries."""
+    engine = data.budget_figures(con, as_of)
+    if city_code is None:
+        return engine
+    out = {("total", data.TOTAL): engine.get(("city", city_code), data.ZERO)}
+    for level, key in (("scheme", lambda r: r.scheme_id), ("measure", lambda r: r.measure_id),
+                       ("funding", lambda r: schemes[r.scheme_id].funding), ("industry_group", lambda r: r.group)):
+        out.update({(level, k): f for k, f in _row_sums(rows, key).items()})
     return out
 
 
@@ -208,6 +245,12 @@ def amount_formula(live: LiveFormula, params: Parameters, basis_ref: str) -> str
     return f'=ROUND(MIN({rate},IF({cap}="",{NO_CAP},{cap}{_to_engine_unit(live.cap, params)})),2)/10000'
 
 
+def adjustment_formula(amount_ref: str, engine_ref: str) -> str:
+    """The row's amount at the sheet's rates less the engine's, in 万元, rounded to the 元 cent so that
+    it is exactly 0 at the engine's rates (the two doubles may differ in their last bit)."""
+    return f"=ROUND(({amount_ref}-{engine_ref})*10000,2)/10000"
+
+
 def _live_note(measure: Measure, params: Parameters) -> str:
     parts = []
     for scheme in measure.schemes:
@@ -227,6 +270,28 @@ def _live_note(measure: Measure, params: Parameters) -> str:
     if statics:
         note += f"{'、'.join(statics)} 为测算引擎的固定值。"
     return note + "低/高情景为引擎固定值；基准计入预算 = 否 的行不计入合计。"
+
+
+def _budget_line(measure: Measure, figures: dict[tuple[str, str], data.Figure],
+                 components: dict[str, dict[str, data.Component]] | None, labels: tuple[str, str],
+                 quarter_closed: bool) -> str:
+    """What the measure's schemes add up to (their own distributions), and for schemes with
+    beneficiaries still to come, the part already known apart from the part expected by quarter end."""
+    low, high = labels
+    parts = []
+    for scheme in measure.schemes:
+        f = figures.get(("scheme", scheme.id), data.ZERO)
+        text = (f"{scheme.id} 基准 {wan_text(f.base)} 万元" if quarter_closed else
+                f"{scheme.id} 中位数 {wan_text(f.base)} 万元（{low}–{high} {wan_text(f.low)}–{wan_text(f.high)}）")
+        split = (components or {}).get(scheme.id, {})
+        new = split.get("forecast_new")
+        if new is not None and new.high > 0:
+            known = split.get("reported", data.Component(Decimal(0), Decimal(0), Decimal(0), 0))
+            text += (f"，其中{COMPONENT_LABELS['reported']} {wan_text(known.base)} 万元（{known.beneficiaries} 笔），"
+                     f"{COMPONENT_LABELS['forecast_new']} {wan_text(new.base)} 万元（{low}–{high} "
+                     f"{wan_text(new.low)}–{wan_text(new.high)}，约 {new.beneficiaries} 笔，尚未登记或报送，不在下表）")
+        parts.append(text)
+    return "本措施预算（各方案自身分布，见「汇总」）：" + "；".join(parts) + "。"
 
 
 def _basis_unit(measure: Measure) -> str | None:
@@ -258,17 +323,31 @@ def stale_flag_formula(params: Parameters) -> str:
     return f'=IF(OR({",".join(tests)}),"{STALE_TEXT}","")'
 
 
-STALE_TEXT = ("注意：「参数」表中的费率或上限已在表内修改。基准金额已按新参数重算；低情景、高情景仍是修改前"
-              "测算引擎的结果，未随之变化，需用参数覆盖文件重新测算（gxindustry refresh --params）后才一致。")
+STALE_TEXT = ("注意：「参数」表中的费率或上限已在表内修改。基准金额已按新参数重算（引擎中位数 + 所列对象金额的变化）；"
+              "低情景、高情景仍是修改前测算引擎的结果，未随之变化，需用参数覆盖文件重新测算（gxindustry refresh --params）"
+              "后才一致。")
 
 
-def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], params: Parameters,
-                         used_names: set[str], parameter_names: dict[str, str]) -> MeasureSheet:
+@dataclass
+class SheetContext:
+    """What every measure sheet needs besides its rows."""
+
+    params: Parameters
+    parameter_names: dict[str, str]
+    figures: dict[tuple[str, str], data.Figure]
+    components: dict[str, dict[str, data.Component]] | None
+    labels: tuple[str, str]  # ("P10", "P90")
+    quarter_closed: bool
+    used_names: set[str] = field(default_factory=set)
+
+
+def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx: SheetContext) -> MeasureSheet:
     name = sheet_name(f"{measure.id} {measure.title}")
-    while name in used_names:
-        name = sheet_name(name[:28] + f"_{len(used_names)}")
-    used_names.add(name)
+    while name in ctx.used_names:
+        name = sheet_name(name[:28] + f"_{len(ctx.used_names)}")
+    ctx.used_names.add(name)
     ws = add_sheet(wb, name)
+    params = ctx.params
     schemes = {s.id: s for s in measure.schemes}
     per_project = any(s.beneficiary == "project" for s in measure.schemes)
     unit = _basis_unit(measure)
@@ -278,13 +357,15 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
     if per_project:
         columns += [("project_name", "项目名称", None, 16), ("enterprise", "企业名称", None, 14)]
     else:
-        columns += [("enterprise", "企业名称", None, 23)]
+        columns += [("enterprise", "企业名称", None, 21)]
     columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 13),
-                ("amount", "基准金额（万元）", MONEY, 10), ("low", "低情景计入（万元）", MONEY, 10),
-                ("high", "高情景计入（万元）", MONEY, 10), ("chosen", "计入基准预算", None, 6),
-                ("calculation", "计算式（基准情景）", None, 33 if per_project else 36)]
+                ("amount", AMOUNT_HEADER, MONEY, 9), ("p_eligible", P_ELIGIBLE_HEADER, SHARE, 7),
+                ("expected", EXPECTED_HEADER, MONEY, 9), ("chosen", "计入基准预算", None, 6),
+                ("calculation", "计算式（基准情景）", None, 30 if per_project else 34)]
     printed = len(columns)
-    columns += [("scheme_title", "方案名称", None, 16)]
+    columns += [("low", "低情景计入（万元）", MONEY, 10), ("high", "高情景计入（万元）", MONEY, 10),
+                ("engine", "引擎基准金额（万元）", MONEY, 11), ("adjust", ADJUST_HEADER, MONEY, 10),
+                ("scheme_title", "方案名称", None, 16)]
     if per_project:
         columns += [("project_code", "项目代码", None, 14)]
     columns += [("uscc", "统一社会信用代码", None, 21), ("group", "行业组", None, 11), ("funding", "资金性质", None, 9)]
@@ -305,20 +386,29 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
     last_printed = printed - 1
     page_width = sum(w for _, _, _, w in columns[:printed])
     ws.merge_range(0, 0, 0, last_printed, f"{measure.id} {measure.title}", st.title)
+    low, high = ctx.labels
     notes = ["政策原文：" + "；".join(measure.clauses),
-             "测算口径：" + (plain(measure.note, parameter_names) or "—"),
-             _live_note(measure, params)]
+             "测算口径：" + (plain(measure.note, ctx.parameter_names) or "—"),
+             _live_note(measure, params),
+             _budget_line(measure, ctx.figures, ctx.components, ctx.labels, ctx.quarter_closed)]
     for r, text in enumerate(notes, 1):
         ws.merge_range(r, 0, r, last_printed, text, st.note)
         fit_height(ws, r, [(text, page_width)], line_height=12)
-    layout = ("金额单位：万元；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
-              "其后为仅在低/高情景符合条件或未计入基准的对象。")
-    ws.merge_range(4, 0, 4, last_printed, layout,
+    if ctx.quarter_closed:
+        layout = ("金额单位：万元；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
+                  "其后为未计入基准的对象。四季度已结束：每行为实际结果，符合条件概率为 100% 或 0。")
+    else:
+        layout = ("每行为该对象在其自身中位情景下的评估（金额、是否计入、计算式）；符合条件概率 = 全部模拟中该对象"
+                  "符合条件的比例，期望金额 = 各次模拟计入金额的平均值（不符合条件计 0）。各行之和不等于方案合计："
+                  f"方案合计取方案自身分布的中位数（见「汇总」）。先列计入基准预算的对象（打印范围，按金额），其后为"
+                  f"仅在部分模拟中符合条件的对象（按期望金额）。低、高情景列为该对象在其 {low}、{high} 情景下计入的金额。"
+                  "金额单位：万元；绿色底纹的基准金额为公式。")
+    ws.merge_range(5, 0, 5, last_printed, layout,
                    st.get(font_size=9, bold=True, font_color="#1F4E78", text_wrap=True, valign="top"))
-    fit_height(ws, 4, [(layout, page_width)], line_height=12)
-    ws.merge_range(5, 0, 5, last_printed, "", st.stale)
-    put_formula(ws, 5, 0, stale_flag_formula(params), "", st.stale)
-    header_row = 6
+    fit_height(ws, 5, [(layout, page_width)], line_height=12)
+    ws.merge_range(STALE_ROW, 0, STALE_ROW, last_printed, "", st.stale)
+    put_formula(ws, STALE_ROW, 0, stale_flag_formula(params), "", st.stale)
+    header_row = STALE_ROW + 1
 
     rows = sorted(rows, key=lambda r: not r.base_chosen)  # stable: the engine's order within each part
     out_rows = []
@@ -336,6 +426,7 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
             "basis_label": live.basis_label if live else ("逐笔贴息（固定值）" if row.scheme_id == "M23" else "固定金额"),
             "eligible": YES if row.base_eligible else NO, "chosen": YES if row.base_chosen else NO,
             "amount": wan(row.base_amount), "low": wan(row.low_counted), "high": wan(row.high_counted),
+            "p_eligible": row.p_eligible, "expected": wan(row.expected), "engine": None, "adjust": None,
             "calculation": _calculation(reason), "reason": reason,
         }
         out_rows.append((row, live, [values[key] for key, *_ in columns]))
@@ -368,8 +459,12 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], para
         fit_height(ws, r, [(values[col[k]], widths[k] * (1.2 if k == "calculation" else 1)) for k in wrapped
                            if k in col], line_height=13)
         if live is not None and row.base_eligible and row.basis is not None:
-            formula = amount_formula(live, params, cell(r, col["basis"]))
-            put_formula(ws, r, col["amount"], formula, wan(row.base_amount), live_fmt)
+            amount = cell(r, col["amount"])
+            put_formula(ws, r, col["amount"], amount_formula(live, params, cell(r, col["basis"])),
+                        wan(row.base_amount), live_fmt)
+            put(ws, r, col["engine"], wan(row.base_amount), formats["engine"])
+            put_formula(ws, r, col["adjust"], adjustment_formula(amount, cell(r, col["engine"])), 0,
+                        formats["adjust"])
     ws.add_table(header_row, 0, last, last_col, {
         "name": f"T_{measure.id}", "style": TABLE_STYLE, "autofilter": True,
         "columns": [{"header": h} for h in headers],
@@ -404,8 +499,8 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
         "（% ÷ 100，万元 × 10000）。上限留空表示无上限。",
         "黄色单元格（表内联动 = 是）可直接修改：各措施表的基准金额及 汇总、按城市、按行业 的基准合计随之重算。"
         "橙色表示该取值来自参数覆盖文件。",
-        "其他参数（门槛、时间窗口等）决定是否符合条件，表内修改不生效，需以 `gxindustry refresh --params 文件` 重新测算。"
-        "本表已保护（无密码），仅输入单元格可编辑。",
+        "其他参数（门槛、时间窗口、预测设置等）决定是否符合条件或模拟方式，表内修改不生效，需以 "
+        "`gxindustry refresh --params 文件` 重新测算。本表已保护（无密码），仅输入单元格可编辑。",
     ]
     printed_width = sum(PARAMETER_WIDTHS[:PARAMETERS_PRINTED])
     for i, text in enumerate(notes):
@@ -469,16 +564,28 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
 
 
 def _sumifs(sheets: list[MeasureSheet], criteria: list[tuple[str, str]]) -> str:
-    """Σ over every measure table of the base amounts counted in the budget, with extra criteria."""
+    """Σ over every measure table of the rows' adjustments counted in the base, with extra criteria."""
     terms = []
     for s in sheets:
         if s.first is None:
             continue
-        args = [s.range("amount"), s.range("chosen"), f'"{YES}"']
+        args = [s.range("adjust"), s.range("chosen"), f'"{YES}"']
         for key, value in criteria:
             args += [s.range(key), value]
         terms.append(f"SUMIFS({','.join(args)})")
     return "=" + ("+".join(terms) if terms else "0")
+
+
+def _live_base(ws, r: int, base_col: int, engine_col: int, adjust_col: int, figure: data.Figure,
+               adjustment: str | None, base_fmt, side_fmt) -> None:
+    """An aggregate row's base: `= engine median + adjustment`, the engine's median beside it (static)
+    and the adjustment formula (or 0 where no listed row is live)."""
+    put(ws, r, engine_col, wan(figure.base), side_fmt)
+    if adjustment is None:
+        put(ws, r, adjust_col, 0, side_fmt)
+    else:
+        put_formula(ws, r, adjust_col, adjustment, 0, side_fmt)
+    put_formula(ws, r, base_col, f"={cell(r, engine_col)}+{cell(r, adjust_col)}", wan(figure.base), base_fmt)
 
 
 def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Parameters,
@@ -500,44 +607,51 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         ws.merge_range(r, 3, r, width, c.text, st.info)
     r += 2
     ws.merge_range(r, 0, r, width, "情景与口径说明", st.section)
+    printed_width = sum(SUMMARY_WIDTHS[:width + 1])
     for i, text in enumerate(notes, 1):
         r += 1
         ws.merge_range(r, 0, r, width, f"{i}. {text}", st.note)
-        fit_height(ws, r, [(f"{i}. {text}", sum(SUMMARY_WIDTHS))], line_height=12.5)
+        fit_height(ws, r, [(f"{i}. {text}", printed_width)], line_height=12.5)
     return r + 2
 
 
 def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtotal_rows: list[int],
-                    grand: Totals, params: Parameters, quarter_closed: bool, city: str | None) -> None:
-    """The first thing on 汇总: the base total (live), its range, the change since the previous run,
-    the beneficiaries counted two ways, and the flag that low/high are stale after an edit."""
+                    figures: dict[tuple[str, str], data.Figure], params: Parameters, labels: tuple[str, str],
+                    quarter_closed: bool, city: str | None) -> None:
+    """The first thing on 汇总: the total's median (live), its range, the change since the previous
+    run, the awards and beneficiaries, and the flag that low/high are stale after an edit."""
     r = HEADLINE_ROW
-    w = len(SUMMARY_WIDTHS) - 1
+    w = SUMMARY_PRINTED
     ws.merge_range(r, 0, r, w, "测算结果摘要" + (f"（{city}）" if city else ""), st.section)
     label = st.get(bold=True, bg_color="#F2F2F2", border=1, border_color="#BFBFBF", valign="vcenter")
     big = st.get(bold=True, font_size=14, num_format=MONEY, border=1, border_color="#BFBFBF", font_color=HEADER_FILL)
     value = st.get(num_format=MONEY, border=1, border_color="#BFBFBF", bold=True)
-    signed = st.get(num_format="+#,##0.00;-#,##0.00;0.00", border=1, border_color="#BFBFBF", bold=True)
+    signed = st.get(num_format=SIGNED_MONEY, border=1, border_color="#BFBFBF", bold=True)
     text = st.get(border=1, border_color="#BFBFBF", bold=True, align="right")
     note = st.get(font_size=9, font_color="#404040", text_wrap=True, valign="vcenter", border=1, border_color="#BFBFBF")
     unit = st.get(border=1, border_color="#BFBFBF", align="center")
+    count = st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True)
+    low, high = labels
 
     def line(row: int, caption: str, fmt, comment: str = "", height: float = 20) -> None:
         ws.merge_range(row, 0, row, 2, caption, label)
         ws.merge_range(row, 3, row, 4, None, fmt)
         ws.merge_range(row, 6, row, w, comment, note)
-        lines = lines_needed(comment, sum(SUMMARY_WIDTHS[6:]) / 1.1)  # 9 pt text
+        lines = lines_needed(comment, sum(SUMMARY_WIDTHS[6:w + 1]) / 1.1)  # 9 pt text
         ws.set_row(row, max(height, 12 * lines + 4))
 
-    scope = "四季度已结束，三种情景均为实际数" if quarter_closed else "四季度进行中：基准为预测中值"
     line(r + 1, "奖补资金测算总额（基准情景）", big, "", 26)
-    put_formula(ws, r + 1, 3, f"={cell(total_row, 6)}", wan(grand.base), big)  # the total row's value
+    put_formula(ws, r + 1, 3, f"={cell(total_row, C_BASE)}", wan(head.base_yuan), big)  # the total row's value
     put(ws, r + 1, 5, "万元", unit)
     put_formula(ws, r + 1, 6, stale_flag_formula(params), "", st.get(
         bold=True, font_color="#C00000", font_size=9, text_wrap=True, valign="vcenter", border=1,
         border_color="#BFBFBF"))
-    line(r + 2, "可能区间（P10 – P90）", text,
-         f"{scope}；低情景为第 10 百分位、高情景为第 90 百分位（由本表的低/高情景合计）。")
+    if quarter_closed:
+        scope = "四季度已结束，三种情景均为实际数。"
+    else:
+        scope = (f"四季度进行中：基准为总额模拟结果的中位数，{low}、{high} 为其第 {low[1:]}、第 {high[1:]} 百分位"
+                 f"（实际结果约有 {int(high[1:]) - int(low[1:])}% 的可能落在其间）；见「预测方法」「预测区间」。")
+    line(r + 2, f"可能区间（{low} – {high}）", text, scope)
     put(ws, r + 2, 3, f"{wan_text(head.low_yuan)} – {wan_text(head.high_yuan)}", text)
     put(ws, r + 2, 5, "万元", unit)
     if head.previous is None:
@@ -545,51 +659,62 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
         put(ws, r + 3, 3, "—", text)
     else:
         prev = head.previous
-        share = f"（{head.change_yuan / prev.base_yuan:+.1%}）" if prev.base_yuan else ""
+        share = f"（{head.change_yuan / prev.total_yuan:+.1%}）" if prev.total_yuan else ""
         line(r + 3, "较上次测算", signed,
-             f"上次：测算基准日 {prev.as_of}，基准 {wan_text(prev.base_yuan)} 万元{share}，运行于 "
-             f"{prev.finished_at:%Y-%m-%d %H:%M}。")
+             f"上次：测算基准日 {prev.as_of}，基准 {wan_text(prev.total_yuan)} 万元{share}，运行于 "
+             f"{prev.finished_at:%Y-%m-%d %H:%M}；各方案的变化见下表「较上次」列。")
         put(ws, r + 3, 3, wan(head.change_yuan), signed)
     put(ws, r + 3, 5, "万元", unit)
-    line(r + 4, "奖补笔数（基准）", st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True),
-         "一个对象在一个方案下计入预算记一笔；同一企业可在多个方案下各记一笔。")
-    put(ws, r + 4, 3, head.awards, st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True))
+    median = "" if quarter_closed else "取模拟结果的中位数。"
+    line(r + 4, "奖补笔数（基准）", count, "一个对象在一个方案下计入预算记一笔；同一企业可在多个方案下各记一笔。" + median)
+    put(ws, r + 4, 3, head.awards, count)
     put(ws, r + 4, 5, "笔", unit)
-    line(r + 5, "受益企业（不重复计）", st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True),
-         "按统一社会信用代码去重：项目类方案计入项目单位。")
-    put(ws, r + 5, 3, head.enterprises, st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True))
-    put(ws, r + 5, 5, "家", unit)
+    line(r + 5, "受益对象（不重复计）", count, "企业按统一社会信用代码、项目按项目代码去重"
+         + ("。" if quarter_closed else "；含预计季末前新增的对象。" + median))
+    put(ws, r + 5, 3, head.beneficiaries, count)
+    put(ws, r + 5, 5, "个", unit)
+    grant = figures.get(("funding", "grant"), data.ZERO)
+    revolving = figures.get(("funding", "revolving_fund"), data.ZERO)
     line(r + 6, "其中：无偿补助（基准）", value)
-    put_formula(ws, r + 6, 3, f"={cell(subtotal_rows[0], 6)}", wan(grand.grant_base), value)
+    put_formula(ws, r + 6, 3, f"={cell(subtotal_rows[0], C_BASE)}", wan(grant.base), value)
     put(ws, r + 6, 5, "万元", unit)
-    put_formula(ws, r + 6, 6, f'="另有周转资金（有偿使用）"&TEXT({cell(subtotal_rows[1], 6)},"#,##0.00")&" 万元，'
-                f'与无偿补助分列。"', f"另有周转资金（有偿使用）{wan_text(grand.revolving_base)} 万元，与无偿补助分列。",
+    put_formula(ws, r + 6, 6, f'="另有周转资金（有偿使用）"&TEXT({cell(subtotal_rows[1], C_BASE)},"#,##0.00")&" 万元，'
+                f'与无偿补助分列。"', f"另有周转资金（有偿使用）{wan_text(revolving.base)} 万元，与无偿补助分列。",
                 note)
 
 
 def _write_signoff(ws, st: Styles, top: int) -> None:
     """A box finance signs: prepared, reviewed, approved, each with a date."""
-    w = len(SUMMARY_WIDTHS) - 1
+    w = SUMMARY_PRINTED
     ws.merge_range(top, 0, top, w, "审核签字", st.section)
     label = st.get(bold=True, bg_color="#F2F2F2", border=1, border_color="#808080", align="center")
     blank = st.get(border=1, border_color="#808080")
     for i, role in enumerate(("编制", "审核", "批准")):
         r = top + 1 + i
-        ws.set_row(r, 32)
+        ws.set_row(r, 26)
         ws.merge_range(r, 0, r, 1, f"{role}人（签字）", label)
         ws.merge_range(r, 2, r, 5, None, blank)
         ws.merge_range(r, 6, r, 7, "日期", label)
         ws.merge_range(r, 8, r, w, None, blank)
 
 
-def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None) -> list[str]:
+def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None, labels: tuple[str, str],
+           draws: int | None) -> list[str]:
+    low, high = labels
     exclusive = sorted({s.exclusive_group for s in catalogue.schemes.values() if s.exclusive_group})
     groups = [m for m in catalogue.measures if any(s.exclusive_group for s in m.schemes)]
     notes = [
         ("四季度已结束：基准、低、高三种情景相同，均为实际数。" if quarter_closed else
-         "四季度尚未结束：基准为按已到达数据（月报、日电量、税务等先行指标及上年季节性）的预测；低、高为预测区间的两端。"),
-        "基准金额为公式：费率、上限取自「参数」表黄色单元格，修改后所有基准合计在 Excel / LibreOffice 中自动重算；"
-        "缓存值为测算引擎结果，不重算的查看器也显示正确数字。",
+         f"四季度尚未结束：对尚未报送的月份、日电量及季末前可能新增的登记和对象模拟了 {draws or '多'} 种可能结果，"
+         f"每种都按政策规则完整测算；基准为其中位数，低情景、高情景为第 {low[1:]}、第 {high[1:]} 百分位"
+         "（方法与回测精度见「预测方法」，逐周变化见「预测区间」）。"),
+        "每一行（方案、措施、资金性质、城市、行业组、总计）都取其自身模拟结果的中位数和百分位：各方案不会同时偏高或偏低，"
+        "所以合计的中位数不等于各行中位数之和，低情景、高情景亦然。" if not quarter_closed else
+        "各行及合计均为实际数，合计等于各行之和。",
+        f"基准金额 = 测算引擎的{'实际数' if quarter_closed else '中位数'} + 表内调整。表内调整是措施表所列对象"
+        f"（{'' if quarter_closed else '各自中位情景、'}计入基准预算的行）按「参数」表"
+        "黄色单元格的费率、上限重算的金额与按引擎费率计算的金额之差：未修改参数时为 0，修改后所有基准合计在 Excel / "
+        "LibreOffice 中随之变动。缓存值为测算引擎结果，不重算的查看器也显示正确数字。",
         "低、高情景金额、固定金额方案（如 M02 新建投产、小升规奖励，M15 新开工补助）及 M23 逐笔贴息为测算引擎的固定值，不随参数变化。",
         "是否符合条件由门槛类参数决定，表内不重算；调整门槛请用参数覆盖文件重新测算（gxindustry refresh --params）。",
     ]
@@ -601,31 +726,28 @@ def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None) -> list
     if revolving:
         notes.append(f"{'、'.join(revolving)} 为周转资金（有偿使用），与无偿补助分列合计。")
     if city:
-        notes.append(f"本册仅含 {city} 的受益对象；全区合计见全区测算表。")
+        notes.append(f"本册仅含 {city} 的受益对象：合计为本市合计自身分布的中位数和百分位；各方案、措施、资金性质行为本市"
+                     "所列对象各自情景下金额之和（未单独模拟）。全区合计见全区测算表。")
     return notes
 
 
-def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureSheet], rows: list[Row],
+def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureSheet],
+                   figures: dict[tuple[str, str], data.Figure], previous: data.PreviousRun | None,
                    start: int) -> tuple[tuple[int, int], int, list[int]]:
     """The table by measure and scheme, the totals and the table by measure; returns the latter's
     (header, last) rows, the total row and the two subtotal rows."""
-    schemes = catalogue.schemes
-    by_scheme = _totals_by(rows, schemes, lambda r: r.scheme_id)
     sheet_of = {s.measure.id: s for s in sheets}
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
     scheme_list = [(m, s) for m in subsidy for s in m.schemes]
-    grand = Totals()
-    for t in by_scheme.values():
-        for f in ("beneficiaries", "base", "low", "high", "grant_base", "revolving_base"):
-            setattr(grand, f, getattr(grand, f) + getattr(t, f))
-
     headers = ["措施", "措施名称", "方案编号", "方案名称", "资金性质", "奖补笔数\n（基准）", "基准\n（万元）",
-               "低情景\n（万元）", "高情景\n（万元）", "占基准\n合计", "基准金额计算方式"]
+               "低情景\n（万元）", "高情景\n（万元）", "较上次\n（万元）", "基准金额\n计算方式", ENGINE_HEADER,
+               ADJUST_HEADER]
 
     def fmt(num_format: str | None = None):
         props = {"bottom": 1, "bottom_color": "#D9D9D9", "text_wrap": num_format is None}
         return st.get(num_format=num_format, **props) if num_format else st.get(**props)
-    ws.merge_range(start, 0, start, len(headers) - 1, "按措施和方案", st.section)
+    side = st.get(num_format=MONEY, font_color="#595959", bottom=1, bottom_color="#D9D9D9")
+    ws.merge_range(start, 0, start, SUMMARY_PRINTED, "按措施和方案", st.section)
     header_row = start + 1
     for c, h in enumerate(headers):
         ws.write_string(header_row, c, h, st.header)
@@ -634,73 +756,125 @@ def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureShe
     last = first + len(scheme_list) - 1
     subtotal_rows = [last + 1, last + 2]
     total_row = last + 3
-    grand_ref = cell(total_row, 6, True, True)
-
-    def share(r: int, value: Decimal, fmt) -> None:
-        put_formula(ws, r, 9, f"=IF({grand_ref}=0,0,{cell(r, 6)}/{grand_ref})",
-                    float(value / grand.base) if grand.base else 0, fmt)
 
     for i, (m, s) in enumerate(scheme_list):
         r = first + i
-        t = by_scheme.get(s.id, Totals())
+        f = figures.get(("scheme", s.id), data.ZERO)
         for c, value in enumerate((m.id, m.title, s.id, s.title, FUNDING[s.funding])):
             put(ws, r, c, value, fmt())
-        put(ws, r, 5, t.beneficiaries, fmt(COUNT))
-        put_formula(ws, r, 6, _sumifs([sheet_of[m.id]], [("scheme", f'"{s.id}"')]), wan(t.base), fmt(MONEY))
-        put(ws, r, 7, wan(t.low), fmt(MONEY))
-        put(ws, r, 8, wan(t.high), fmt(MONEY))
-        share(r, t.base, fmt(SHARE))
-        put(ws, r, 10, "公式联动（费率/上限）" if s.id in LIVE else "固定值（引擎测算）", fmt())
+        put(ws, r, C_AWARDS, f.awards, fmt(COUNT))
+        adjustment = _sumifs([sheet_of[m.id]], [("scheme", f'"{s.id}"')]) if s.id in LIVE else None
+        _live_base(ws, r, C_BASE, C_ENGINE, C_ADJUST, f, adjustment, fmt(MONEY), side)
+        put(ws, r, C_LOW, wan(f.low), fmt(MONEY))
+        put(ws, r, C_HIGH, wan(f.high), fmt(MONEY))
+        if previous is None or s.id not in previous.schemes:
+            put(ws, r, C_CHANGE, "—", st.get(align="right", bottom=1, bottom_color="#D9D9D9"))
+        else:
+            put(ws, r, C_CHANGE, wan(f.base - previous.schemes[s.id]), fmt(SIGNED_MONEY))
+        put(ws, r, C_HOW, "公式联动" if s.id in LIVE else "固定值", fmt())
         fit_height(ws, r, [(m.title, SUMMARY_WIDTHS[1]), (s.title, SUMMARY_WIDTHS[3])])
 
     funding_range = abs_range(SUMMARY, first, 4, last)
-    columns = ((5, "beneficiaries", COUNT), (6, "base", MONEY), (7, "low", MONEY), (8, "high", MONEY))
+    adjust_range = abs_range(SUMMARY, first, C_ADJUST, last)
     for r, (key, label) in zip(subtotal_rows, FUNDING.items()):
-        parts = [t for sid, t in by_scheme.items() if schemes[sid].funding == key]
+        f = figures.get(("funding", key), data.ZERO)
         ws.merge_range(r, 0, r, 4, f"{label}合计", st.total())
-        for c, attr, num_format in columns:
-            value = sum((getattr(t, attr) for t in parts), 0)
-            put_formula(ws, r, c, f'=SUMIFS({abs_range(SUMMARY, first, c, last)},{funding_range},"{label}")',
-                        value if attr == "beneficiaries" else wan(value), st.total(num_format))
-        share(r, sum((t.base for t in parts), Decimal(0)), st.total(SHARE))
-        ws.write_blank(r, 10, None, st.total())
+        put(ws, r, C_AWARDS, f.awards, st.total(COUNT))
+        _live_base(ws, r, C_BASE, C_ENGINE, C_ADJUST, f, f'=SUMIFS({adjust_range},{funding_range},"{label}")',
+                   st.total(MONEY), st.total(MONEY))
+        put(ws, r, C_LOW, wan(f.low), st.total(MONEY))
+        put(ws, r, C_HIGH, wan(f.high), st.total(MONEY))
+        for c in (C_CHANGE, C_HOW):
+            ws.write_blank(r, c, None, st.total())
+    total = figures.get(("total", data.TOTAL), data.ZERO)
     ws.merge_range(total_row, 0, total_row, 4, "总计（无偿补助 + 周转资金）", st.total())
-    for c, attr, num_format in columns:
-        value = getattr(grand, attr)
-        put_formula(ws, total_row, c, f"={cell(subtotal_rows[0], c)}+{cell(subtotal_rows[1], c)}",
-                    value if attr == "beneficiaries" else wan(value), st.total(num_format))
-    put_formula(ws, total_row, 9, f"=IF({cell(total_row, 6)}=0,0,1)", 1 if grand.base else 0, st.total(SHARE))
-    ws.write_blank(total_row, 10, None, st.total())
+    put(ws, total_row, C_AWARDS, total.awards, st.total(COUNT))
+    _live_base(ws, total_row, C_BASE, C_ENGINE, C_ADJUST, total,
+               f"={cell(subtotal_rows[0], C_ADJUST)}+{cell(subtotal_rows[1], C_ADJUST)}", st.total(MONEY),
+               st.total(MONEY))
+    put(ws, total_row, C_LOW, wan(total.low), st.total(MONEY))
+    put(ws, total_row, C_HIGH, wan(total.high), st.total(MONEY))
+    if previous is None:
+        ws.write_blank(total_row, C_CHANGE, None, st.total())
+    else:
+        put(ws, total_row, C_CHANGE, wan(total.base - previous.total_yuan), st.total(SIGNED_MONEY))
+    ws.write_blank(total_row, C_HOW, None, st.total())
 
     _write_signoff(ws, st, total_row + 2)
     # by measure (columns A-E), the chart to its right, on a page of their own
     r0 = total_row + 2 + SIGNOFF_ROWS + 1
     ws.set_h_pagebreaks([start - 1, r0])
-    ws.merge_range(r0, 0, r0, 10, "按措施（图中基准条为公式合计，低/高为引擎固定值）", st.section)
+    ws.merge_range(r0, 0, r0, SUMMARY_PRINTED, "按措施（各措施自身分布；图中基准为公式，低/高为引擎固定值）", st.section)
     mh = r0 + 1
-    for c, h in enumerate(("措施", "措施名称", "基准（万元）", "低情景（万元）", "高情景（万元）")):
+    for c, h in enumerate(("措施", "措施名称", "基准\n（万元）", "低情景\n（万元）", "高情景\n（万元）")):
         ws.write_string(mh, c, h, st.header)
-    ws.set_row(mh, 20)
-    by_measure = _totals_by(rows, schemes, lambda r: r.measure_id)
+    for c, h in ((C_ENGINE, ENGINE_HEADER), (C_ADJUST, ADJUST_HEADER)):
+        ws.write_string(mh, c, h, st.header)
+    ws.set_row(mh, 30)
     measure_range = abs_range(SUMMARY, first, 0, last)
     for i, m in enumerate(subsidy):
         r = mh + 1 + i
-        t = by_measure.get(m.id, Totals())
+        f = figures.get(("measure", m.id), data.ZERO)
         put(ws, r, 0, m.id, fmt())
         put(ws, r, 1, m.title, fmt())
-        for c, source, value in ((2, 6, t.base), (3, 7, t.low), (4, 8, t.high)):
-            put_formula(ws, r, c, f"=SUMIFS({abs_range(SUMMARY, first, source, last)},{measure_range},{cell(r, 0)})",
-                        wan(value), fmt(MONEY))
+        _live_base(ws, r, 2, C_ENGINE, C_ADJUST, f, f"=SUMIFS({adjust_range},{measure_range},{cell(r, 0)})",
+                   fmt(MONEY), side)
+        put(ws, r, 3, wan(f.low), fmt(MONEY))
+        put(ws, r, 4, wan(f.high), fmt(MONEY))
         fit_height(ws, r, [(m.title, SUMMARY_WIDTHS[1])])
     return (mh, mh + len(subsidy)), total_row, subtotal_rows
 
 
-def _measure_chart(wb, ws, rows: tuple[int, int], city: str | None) -> None:
+def _write_components(ws, st: Styles, catalogue: Catalogue, components: dict[str, dict[str, data.Component]],
+                      figures: dict[tuple[str, str], data.Figure], labels: tuple[str, str], top: int) -> None:
+    """Per scheme with beneficiaries still to come: the part already known (registered, reporting)
+    and the part expected by the quarter's end, each its own distribution."""
+    low, high = labels
+    ws.merge_range(top, 0, top, SUMMARY_PRINTED, "已知对象与预计季末前新增（各部分自身分布）", st.section)
+    shown = [s for s in catalogue.schemes.values()
+             if components.get(s.id, {}).get("forecast_new") and components[s.id]["forecast_new"].high > 0]
+    if not shown:
+        ws.merge_range(top + 1, 0, top + 1, SUMMARY_PRINTED, "截至测算基准日，各方案均无预计季末前新增的对象。", st.note)
+        return
+    note = ("已知对象（登记在册）：截至测算基准日已登记（认定、贷款、申报、供需对接）或已报送统计的企业、项目，其未报月份仍为预测；"
+            "预计季末前新增：按上年同期此后新增的数量和本年进度模拟的、尚未登记或报送的对象（不在措施表中列出）。"
+            "方案合计的中位数不等于两部分中位数之和。")
+    ws.merge_range(top + 1, 0, top + 1, SUMMARY_PRINTED, note, st.note)
+    fit_height(ws, top + 1, [(note, sum(SUMMARY_WIDTHS[:SUMMARY_PRINTED + 1]))], line_height=12)
+    header = top + 2
+    # (first column, last column, header)
+    layout = ((0, 1, "方案编号"), (2, 3, "方案名称"), (4, 5, "已知对象\n笔数"), (6, 6, "已知对象\n中位数（万元）"),
+              (7, 7, f"新增 {low}\n（万元）"), (8, 8, "新增中位数\n（万元）"), (9, 9, f"新增 {high}\n（万元）"),
+              (10, 10, "方案合计\n中位数（万元）"))
+    for c0, c1, h in layout:
+        if c0 == c1:
+            ws.write_string(header, c0, h, st.header)
+        else:
+            ws.merge_range(header, c0, header, c1, h, st.header)
+    ws.set_row(header, 30)
+    line = {"bottom": 1, "bottom_color": "#D9D9D9"}
+    money = st.get(num_format=MONEY, **line)
+    for i, s in enumerate(shown):
+        r = header + 1 + i
+        known = components[s.id].get("reported", data.Component(Decimal(0), Decimal(0), Decimal(0), 0))
+        new = components[s.id]["forecast_new"]
+        ws.merge_range(r, 0, r, 1, s.id, st.get(**line))
+        ws.merge_range(r, 2, r, 3, s.title, st.get(text_wrap=True, **line))
+        ws.merge_range(r, 4, r, 5, known.beneficiaries, st.get(num_format=COUNT, **line))
+        for c, value in ((6, known.base), (7, new.low), (8, new.base), (9, new.high),
+                         (10, figures.get(("scheme", s.id), data.ZERO).base)):
+            put(ws, r, c, wan(value), money)
+        fit_height(ws, r, [(s.title, SUMMARY_WIDTHS[2] + SUMMARY_WIDTHS[3])])
+
+
+def _measure_chart(wb, ws, rows: tuple[int, int], city: str | None, labels: tuple[str, str]) -> None:
     """Bars by measure (基准, 低, 高) to the right of the 按措施 table."""
     header, last = rows
     first = header + 1
+    low, high = labels
     chart = wb.add_chart({"type": "bar"})
-    for col, label, colour in ((3, "低情景", "#A9C4EB"), (2, "基准", "#1F4E78"), (4, "高情景", "#F4B183")):
+    for col, label, colour in ((3, f"低情景（{low}）", "#A9C4EB"), (2, "基准（中位数）", "#1F4E78"),
+                               (4, f"高情景（{high}）", "#F4B183")):
         chart.add_series({
             "name": label,
             "categories": [SUMMARY, first, 1, last, 1],
@@ -715,93 +889,115 @@ def _measure_chart(wb, ws, rows: tuple[int, int], city: str | None) -> None:
     chart.set_y_axis({"name": "措施", "name_font": {"name": FONT, "size": 9, "bold": False},
                       "reverse": True, "crossing": "max", "num_font": {"name": FONT, "size": 9}})
     chart.set_legend({"position": "right", "font": {"name": FONT, "size": 9}})
-    chart.set_plotarea({"layout": {"x": 0.36, "y": 0.12, "width": 0.46, "height": 0.72}})
-    width_px = sum(int(w * 7 + 5) for w in SUMMARY_WIDTHS[5:]) - 8
+    chart.set_plotarea({"layout": {"x": 0.36, "y": 0.12, "width": 0.40, "height": 0.72}})
+    width_px = sum(int(w * 7 + 5) for w in SUMMARY_WIDTHS[5:SUMMARY_PRINTED + 1]) - 8
     chart.set_size({"width": width_px, "height": 290})
     ws.insert_chart(header, 5, chart, {"x_offset": 6, "y_offset": 0})
 
 
 def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: str, keys: list[tuple[str, str]],
-                     criterion: str, sheets: list[MeasureSheet], totals: dict[str, Totals],
+                     level: str, criterion: str, sheets: list[MeasureSheet],
+                     figures: dict[tuple[str, str], data.Figure], labels: tuple[str, str],
                      code_header: str | None) -> None:
-    """按城市 / 按行业: base amounts as SUMIFS over the measure tables, low/high static, a stacked chart."""
+    """按城市 / 按行业: per key its own low/base/high (the base = engine median + adjustment over the
+    measure tables), the total's own, a chart of the base with the low–high range."""
     name = ws.get_name()
+    low, high = labels
     headers = ([code_header] if code_header else []) + [
-        key_header, "奖补笔数\n（基准）", "无偿补助·基准\n（万元）", "周转资金·基准\n（万元）", "基准合计\n（万元）",
-        "低情景\n（万元）", "高情景\n（万元）", "占基准\n合计"]
+        key_header, "奖补笔数\n（基准）", "基准\n（万元）", f"低情景 {low}\n（万元）", f"高情景 {high}\n（万元）",
+        "占合计基准", ENGINE_HEADER, ADJUST_HEADER, f"图：{high}−基准", f"图：基准−{low}"]
 
     def fmt(num_format: str | None = None):
         props = {"bottom": 1, "bottom_color": "#D9D9D9"}
         return st.get(num_format=num_format, **props) if num_format else st.get(**props)
-    w = len(headers) - 1
-    ws.merge_range(0, 0, 0, w, title, st.title)
+    off = 1 if code_header else 0
+    c_awards, c_base, c_low, c_high, c_share, c_engine, c_adjust, c_plus, c_minus = range(off + 1, off + 10)
+    printed = c_share
+    ws.merge_range(0, 0, 0, printed, title, st.title)
     ws.set_row(0, 24)
-    ws.merge_range(1, 0, 1, w, subtitle, st.subtitle)
+    ws.merge_range(1, 0, 1, printed, subtitle, st.subtitle)
     header_row = 3
     for c, h in enumerate(headers):
         ws.write_string(header_row, c, h, st.header)
     ws.set_row(header_row, 30)
-    off = 1 if code_header else 0
     first = header_row + 1
     last = first + len(keys) - 1
     total_row = last + 1
-    grand = sum((t.base for t in totals.values()), Decimal(0))
-    grand_ref = cell(total_row, off + 4, True, True)
+    total = figures.get(("total", data.TOTAL), data.ZERO)
+    grand_ref = cell(total_row, c_base, True, True)
+    side = st.get(num_format=MONEY, font_color="#595959", bottom=1, bottom_color="#D9D9D9")
     for i, (code, label) in enumerate(keys):
         r = first + i
-        t = totals.get(label, Totals())
+        f = figures.get((level, code), data.ZERO)
         if code_header:
             put(ws, r, 0, code, fmt())
         put(ws, r, off, label, fmt())
-        put(ws, r, off + 1, t.beneficiaries, fmt(COUNT))
-        key_cell = cell(r, off, False, True)
-        for c, funding, value in ((off + 2, "grant", t.grant_base), (off + 3, "revolving_fund", t.revolving_base)):
-            put_formula(ws, r, c, _sumifs(sheets, [(criterion, key_cell), ("funding", f'"{FUNDING[funding]}"')]),
-                        wan(value), fmt(MONEY))
-        put_formula(ws, r, off + 4, f"={cell(r, off + 2)}+{cell(r, off + 3)}", wan(t.base), fmt(MONEY))
-        put(ws, r, off + 5, wan(t.low), fmt(MONEY))
-        put(ws, r, off + 6, wan(t.high), fmt(MONEY))
-        put_formula(ws, r, off + 7, f"=IF({grand_ref}=0,0,{cell(r, off + 4)}/{grand_ref})",
-                    float(t.base / grand) if grand else 0, fmt(SHARE))
+        put(ws, r, c_awards, f.awards, fmt(COUNT))
+        _live_base(ws, r, c_base, c_engine, c_adjust, f, _sumifs(sheets, [(criterion, cell(r, off, False, True))]),
+                   fmt(MONEY), side)
+        put(ws, r, c_low, wan(f.low), fmt(MONEY))
+        put(ws, r, c_high, wan(f.high), fmt(MONEY))
+        put_formula(ws, r, c_share, f"=IF({grand_ref}=0,0,{cell(r, c_base)}/{grand_ref})",
+                    float(f.base / total.base) if total.base else 0, fmt(SHARE))
+        put(ws, r, c_plus, wan(f.high - f.base), side)
+        put(ws, r, c_minus, wan(f.base - f.low), side)
     if code_header:
         ws.write_blank(total_row, 0, None, st.total())
     put(ws, total_row, off, "合计", st.total())
-    for c, fmt, attr in ((off + 1, COUNT, "beneficiaries"), (off + 2, MONEY, "grant_base"),
-                         (off + 3, MONEY, "revolving_base"), (off + 4, MONEY, "base"), (off + 5, MONEY, "low"),
-                         (off + 6, MONEY, "high")):
-        value = sum((getattr(t, attr) for t in totals.values()), 0)
-        put_formula(ws, total_row, c, f"=SUM({cell(first, c)}:{cell(last, c)})",
-                    value if attr == "beneficiaries" else wan(value), st.total(fmt))
-    put_formula(ws, total_row, off + 7, f"=IF({cell(total_row, off + 4)}=0,0,1)", 1 if grand else 0,
+    put(ws, total_row, c_awards, total.awards, st.total(COUNT))
+    _live_base(ws, total_row, c_base, c_engine, c_adjust, total,
+               f"=SUM({cell(first, c_adjust)}:{cell(last, c_adjust)})", st.total(MONEY), st.total(MONEY))
+    put(ws, total_row, c_low, wan(total.low), st.total(MONEY))
+    put(ws, total_row, c_high, wan(total.high), st.total(MONEY))
+    put_formula(ws, total_row, c_share, f"=IF({cell(total_row, c_base)}=0,0,1)", 1 if total.base else 0,
                 st.total(SHARE))
-    widths = ([9] if code_header else []) + [16, 10, 15, 15, 15, 15, 15, 10]
+    note = (f"每行取其自身模拟分布的中位数（基准）和 {low}/{high}；合计为全部奖补总额自身的分布，不等于各行之和，"
+            "占比之和因此不必恰为 100%。基准 = 引擎中位数 + 表内调整（「参数」表修改费率、上限后所列对象金额的变化）。")
+    ws.merge_range(total_row + 1, 0, total_row + 1, printed, note, st.note)
+    widths = ([9] if code_header else []) + [16, 10, 14, 14, 14, 10, 12, 12, 11, 11]
+    fit_height(ws, total_row + 1, [(note, sum(widths[:printed + 1]))], line_height=12)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.freeze_panes(header_row + 1, off + 1)
 
-    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
-    for c, label, colour in ((off + 2, "无偿补助", "#1F4E78"), (off + 3, "周转资金", "#F4B183")):
-        chart.add_series({"name": label, "categories": [name, first, off, last, off],
-                          "values": [name, first, c, last, c], "fill": {"color": colour}, "gap": 50})
-    chart.set_title({"name": f"{key_header}分布（基准，万元）", "name_font": {"size": 11, "name": FONT}})
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": f"基准（中位数），误差线为 {low}–{high}", "categories": [name, first, off, last, off],
+        "values": [name, first, c_base, last, c_base], "fill": {"color": "#1F4E78"}, "gap": 60,
+        "y_error_bars": {"type": "custom", "plus_values": f"={abs_range(name, first, c_plus, last)}",
+                         "minus_values": f"={abs_range(name, first, c_minus, last)}", "end_style": 1,
+                         "line": {"color": "#C55A11", "width": 1.25}},
+    })
+    chart.set_title({"name": f"{key_header}分布：基准及 {low}–{high} 区间（万元）", "name_font": {"size": 11, "name": FONT}})
     chart.set_x_axis({"name": key_header, "name_font": {"name": FONT, "size": 9, "bold": False},
                       "num_font": {"name": FONT, "size": 9, "rotation": -45}})
-    chart.set_y_axis({"name": "基准金额（万元）", "name_font": {"name": FONT, "size": 9, "bold": False},
+    chart.set_y_axis({"name": "万元", "name_font": {"name": FONT, "size": 9, "bold": False},
                       "num_format": "#,##0", "num_font": {"name": FONT, "size": 9},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"name": FONT, "size": 9}})
-    chart.set_size({"width": 900, "height": 360})
-    ws.insert_chart(total_row + 2, 0, chart, {"x_offset": 4, "y_offset": 4})
-    print_setup(ws, fit_height=1)
+    chart_rows = 18
+    chart.set_size({"width": sum(int(w * 7 + 5) for w in widths[:printed + 1]) - 8, "height": chart_rows * 20 - 8})
+    ws.insert_chart(total_row + 3, 0, chart, {"x_offset": 4, "y_offset": 4})
+    print_setup(ws, fit_height=1, columns=(0, printed), widths=widths)
+    ws.print_area(0, 0, total_row + 3 + chart_rows, printed)  # the chart below the table prints too
 
 
 # ----------------------------------------------------------------------------- entry point
 
 
+def quantile_labels(params: Parameters) -> tuple[str, str]:
+    """("P10", "P90") from the catalogue's forecast.quantile_low / quantile_high (in %)."""
+    low, high = (f"P{Decimal(params.get(pid).value).normalize():f}"
+                 for pid in ("forecast.quantile_low", "forecast.quantile_high"))
+    return low, high
+
+
 def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters,
-                          reports_dir: Path, as_of: date, city_code: str | None = None) -> Path:
+                          reports_dir: Path, as_of: date, city_code: str | None = None,
+                          backtest_csv: Path | None = None) -> Path:
     """Write `<reports>/<as_of>/budget_forecast_<as_of>.xlsx`, or with `city_code` one prefecture's pack
-    `<reports>/<as_of>/cities/budget_forecast_<as_of>_<city_code>.xlsx`; returns its path."""
+    `<reports>/<as_of>/cities/budget_forecast_<as_of>_<city_code>.xlsx`; returns its path. The 预测方法
+    sheet cites the backtest's scores in `backtest_csv` (default: the repository's docs/backtest/backtest.csv)."""
     data.check_as_of(con, as_of)
     found = data.latest_fingerprint(con, as_of)
     if found is not None and found != params.fingerprint():
@@ -811,6 +1007,11 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
     city = data.city_name(con, city_code) if city_code else None
     rows = _rows(con, catalogue, as_of, city_code)
     schemes = catalogue.schemes
+    figures = _figures(con, as_of, rows, schemes, city_code)
+    components = data.budget_components(con, as_of) if city_code is None else None
+    head = data.headline(con, as_of, city_code)
+    run = data.forecast_run(con, as_of)
+    labels = quantile_labels(params)
     cutoffs = data.data_cutoff(con, as_of)
     quarter_closed = as_of > catalogue.document.policy_quarter.end
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
@@ -823,7 +1024,7 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
             "title": title, "subject": f"奖补资金测算，截至 {as_of}", "author": "gxindustry",
             "category": "budget_forecast",
             "keywords": f"as_of={as_of}; parameter_set={params.fingerprint()}; version={project_version()}",
-            "comments": "基准金额为公式，随「参数」表中的费率、上限重算；低/高情景为测算引擎固定值。",
+            "comments": "基准 = 测算引擎的中位数 + 表内调整（随「参数」表中的费率、上限重算）；低/高情景为测算引擎固定值。",
         })
         wb.set_custom_property("as_of", as_of.isoformat())
         wb.set_custom_property("parameter_set", params.fingerprint())
@@ -835,40 +1036,44 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
         summary = add_sheet(wb, SUMMARY)
         by_city = None if city_code else add_sheet(wb, BY_CITY)
         by_group = add_sheet(wb, BY_GROUP)
-        used = {SUMMARY, BY_CITY, BY_GROUP, PARAMETERS}
+        if city_code is None:
+            forecast_sheets.write_fans(wb, st, con, catalogue, as_of, params, labels)
+        forecast_sheets.write_method(wb, st, catalogue, as_of, cutoffs, run, labels, quarter_closed, city,
+                                     backtest_csv)
         measure_rows: dict[str, list[Row]] = defaultdict(list)
         for row in rows:
             measure_rows[row.measure_id].append(row)
         parameter_names = {pid: entry.parameter.description for pid, entry in
                            ((e.parameter.id, e) for e in params)}
-        sheets = [_write_measure_sheet(wb, st, m, measure_rows[m.id], params, used, parameter_names) for m in subsidy]
+        ctx = SheetContext(params, parameter_names, figures, components, labels, quarter_closed,
+                           {SUMMARY, BY_CITY, BY_GROUP, PARAMETERS, *forecast_sheets.SHEETS})
+        sheets = [_write_measure_sheet(wb, st, m, measure_rows[m.id], ctx) for m in subsidy]
         _write_parameters(wb, st, catalogue, params, parameter_names)
 
-        start = _write_info(summary, st, 10, title, as_of, params, cutoffs, _notes(catalogue, quarter_closed, city),
-                            quarter_closed)
-        measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, rows, start)
-        grand = Totals()
-        for row in rows:
-            grand.add(row, schemes[row.scheme_id].funding)
-        _write_headline(summary, st, data.headline(con, as_of, city_code), total_row, subtotal_rows, grand, params,
-                        quarter_closed, city)
-        _measure_chart(wb, summary, measure_table, city)
+        start = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
+                            _notes(catalogue, quarter_closed, city, labels, run.draws if run else None), quarter_closed)
+        measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
+                                                                 start)
+        _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, quarter_closed, city)
+        _measure_chart(wb, summary, measure_table, city, labels)
+        if components is not None:
+            _write_components(summary, st, catalogue, components, figures, labels, measure_table[1] + 2)
         for c, width in enumerate(SUMMARY_WIDTHS):
             summary.set_column(c, c, width)
-        print_setup(summary, columns=(0, len(SUMMARY_WIDTHS) - 1), widths=list(SUMMARY_WIDTHS))
+        print_setup(summary, columns=(0, SUMMARY_PRINTED), widths=list(SUMMARY_WIDTHS))
         summary.activate()
 
         scope = f"{city}，" if city else ""
-        subtitle = (f"测算基准日 {as_of}｜{scope}基准合计为公式（随「参数」表重算），低/高情景为引擎固定值｜单位：万元")
+        subtitle = (f"测算基准日 {as_of}｜{scope}基准 = 引擎中位数 + 表内调整（随「参数」表重算），低/高情景为引擎固定值｜单位：万元")
         if by_city is not None:
             known = data.cities(con)
             names = {code for code, _ in known}
             extra = sorted({(r.city_code, r.city) for r in rows if r.city_code not in names})
-            _write_breakdown(wb, by_city, st, "按城市（设区市）", subtitle, "城市", [*known, *extra], "city",
-                             sheets, _totals_by(rows, schemes, lambda r: r.city), code_header="城市代码")
+            _write_breakdown(wb, by_city, st, "按城市（设区市）", subtitle, "城市", [*known, *extra], "city", "city",
+                             sheets, figures, labels, code_header="城市代码")
         groups = data.industry_groups(catalogue)
         groups += sorted({r.group for r in rows} - set(groups))
-        _write_breakdown(wb, by_group, st, "按行业组", subtitle, "行业组", [(g, g) for g in groups], "group", sheets,
-                         _totals_by(rows, schemes, lambda r: r.group), code_header=None)
+        _write_breakdown(wb, by_group, st, "按行业组", subtitle, "行业组", [(g, g) for g in groups], "industry_group",
+                         "group", sheets, figures, labels, code_header=None)
         wb.close()
     return path

@@ -1,14 +1,25 @@
-"""Warehouse reads shared by the workbooks (DuckDB; the tables of docs/contract/OUTPUTS.md and the raw manifest)."""
+"""Warehouse reads shared by the workbooks (DuckDB; the tables of docs/contract/OUTPUTS.md and the raw manifest).
+
+Every budget figure a workbook shows is read here as the engine wrote it: a scheme's low/base/high
+from `marts.policy_budget`, a total's (per measure, funding, city, industry group, overall) from
+`marts.policy_budget_rollup` — each quantity's own distribution, so a total's median is not the sum
+of its rows' medians — and the runs before this one from `marts.policy_budget_history`.
+"""
 
 from __future__ import annotations
 
+import csv
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
 from dagster_project.lib.measures.catalogue import Catalogue
+from dagster_project.lib.quality.warehouse import table_exists
 
 FEED_LABELS = {
     "stats": "统计（规上工业、项目库）",
@@ -22,8 +33,8 @@ DATASET_LABELS = {
     "export": "出口明细", "accounts": "用电户号", "daily": "日用电量", "applications": "活动申报",
     "loans": "桂惠贷放款", "recognitions": "认定名单", "two_high": "两高名单", "supply_links": "首次供需",
 }
-OTHER_GROUP = "其他"
-UNGROUPED = "未分组"
+OTHER_GROUP = "其他"  # the engine's group of an enterprise without one (dim_enterprise, the roll-up)
+TOTAL = "全部"  # the key of the overall total in marts.policy_budget_rollup
 
 
 class StaleWarehouse(RuntimeError):
@@ -118,61 +129,301 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
     return out
 
 
+# ----------------------------------------------------------------------------- budget figures
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One reported quantity's own distribution: low (P10), base (median), high (P90) in 元, and the
+    counts at their own medians."""
+
+    base: Decimal
+    low: Decimal
+    high: Decimal
+    awards: int  # (scheme, beneficiary) pairs counted
+    beneficiaries: int  # distinct beneficiaries (a project, or an enterprise for per-enterprise schemes)
+
+
+ZERO = Figure(Decimal(0), Decimal(0), Decimal(0), 0, 0)
+
+
+def budget_figures(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[tuple[str, str], Figure]:
+    """(level, key) -> Figure: `("scheme", "M02.growth")` from marts.policy_budget, `("total", TOTAL)`,
+    `("funding", "grant")`, `("measure", "M02")`, `("city", "450100")`, `("industry_group", "…")` from
+    marts.policy_budget_rollup."""
+    found: dict[tuple[str, str], dict[str, tuple]] = {}
+    for scenario, sid, count, amount in con.execute(
+            "select scenario, scheme_id, beneficiaries, amount_yuan from marts.policy_budget where as_of = ?",
+            [as_of]).fetchall():
+        found.setdefault(("scheme", sid), {})[scenario] = (amount, count, count)
+    for level, key, scenario, amount, count, awards in con.execute(
+            "select level, key, scenario, amount_yuan, beneficiaries, awards from marts.policy_budget_rollup "
+            "where as_of = ?", [as_of]).fetchall():
+        found.setdefault((level, key), {})[scenario] = (amount, awards, count)
+    return {key: Figure(Decimal(s["base"][0]), Decimal(s["low"][0]), Decimal(s["high"][0]), int(s["base"][1]),
+                        int(s["base"][2])) for key, s in found.items()}
+
+
+def measure_budgets(con: duckdb.DuckDBPyConnection, as_of: date, city_code: str | None = None) -> dict[str, Figure]:
+    """Measure -> its budget: its own distribution (marts.policy_budget_rollup); a prefecture's pack:
+    the sums over its beneficiaries in their median scenario (no per-measure distribution per city)."""
+    if city_code is None:
+        return {key: f for (level, key), f in budget_figures(con, as_of).items() if level == "measure"}
+    return {m: Figure(Decimal(amount), Decimal(low), Decimal(high), int(n), int(who)) for m, n, who, amount, low, high in
+            con.execute(
+                """select measure_id, count(*) filter (where scenario = 'base' and chosen),
+                          count(distinct coalesce(project_code, uscc)) filter (where scenario = 'base' and chosen),
+                          coalesce(sum(amount_yuan) filter (where scenario = 'base' and chosen), 0),
+                          coalesce(sum(amount_yuan) filter (where scenario = 'low' and chosen), 0),
+                          coalesce(sum(amount_yuan) filter (where scenario = 'high' and chosen), 0)
+                   from marts.policy_awards where as_of = ? and city_code = ? group by measure_id""",
+                [as_of, city_code]).fetchall()}
+
+
+@dataclass(frozen=True)
+class Component:
+    """A scheme's part from beneficiaries already known (registered, reporting) or still to come by the
+    quarter's end (simulated), each its own distribution."""
+
+    base: Decimal
+    low: Decimal
+    high: Decimal
+    beneficiaries: int  # at the median count
+
+
+def budget_components(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, dict[str, Component]] | None:
+    """scheme -> {'reported': …, 'forecast_new': …} from marts.policy_budget_components; None when the
+    warehouse has no such table (the split is then not shown)."""
+    if not table_exists(con, "marts.policy_budget_components"):
+        return None
+    found: dict[tuple[str, str], dict[str, tuple]] = {}
+    for sid, component, scenario, amount, count in con.execute(
+            "select scheme_id, component, scenario, amount_yuan, beneficiaries from marts.policy_budget_components "
+            "where as_of = ?", [as_of]).fetchall():
+        found.setdefault((sid, component), {})[scenario] = (Decimal(amount), int(count))
+    out: dict[str, dict[str, Component]] = {}
+    for (sid, component), s in found.items():
+        out.setdefault(sid, {})[component] = Component(s["base"][0], s["low"][0], s["high"][0], s["base"][1])
+    return out
+
+
 @dataclass(frozen=True)
 class PreviousRun:
+    """The run of the latest as-of date before this one (a rerun for a date replaces that date's figures)."""
+
     as_of: date
     finished_at: datetime
-    base_yuan: Decimal
+    total_yuan: Decimal  # the median of the total then (marts.policy_runs)
+    schemes: dict[str, Decimal]  # scheme -> its median then (marts.policy_budget_history)
+
+
+def previous_run(con: duckdb.DuckDBPyConnection, as_of: date) -> PreviousRun | None:
+    if not table_exists(con, "marts.policy_budget_history"):
+        return None
+    before = con.execute("select max(as_of) from marts.policy_budget_history where as_of < ?", [as_of]).fetchone()[0]
+    if before is None:
+        return None
+    run = con.execute("select finished_at, base_yuan from marts.policy_runs where as_of = ? "
+                      "order by finished_at desc limit 1", [before]).fetchone()
+    if run is None:
+        return None
+    schemes = dict(con.execute("select scheme_id, amount_yuan from marts.policy_budget_history "
+                               "where as_of = ? and scenario = 'base'", [before]).fetchall())
+    return PreviousRun(before, run[0], Decimal(run[1]), {k: Decimal(v) for k, v in schemes.items()})
 
 
 @dataclass(frozen=True)
 class Headline:
-    """What 汇总 opens with: the base total, its range, the beneficiaries counted two ways, the change."""
+    """What 汇总 opens with: the total's median, its range, the awards and beneficiaries counted, the change."""
 
     base_yuan: Decimal
     low_yuan: Decimal  # P10 of the total while Q4 is open (docs/contract/OUTPUTS.md), the actual once closed
     high_yuan: Decimal  # P90
-    awards: int  # (scheme, beneficiary) pairs counted in the base budget
-    enterprises: int  # distinct enterprises among them
+    awards: int  # (scheme, beneficiary) pairs counted, at the median count
+    beneficiaries: int  # distinct projects and enterprises among them, at the median count
     previous: PreviousRun | None  # the run this one is compared with (province-wide only)
 
     @property
     def change_yuan(self) -> Decimal | None:
-        return None if self.previous is None else self.base_yuan - self.previous.base_yuan
+        return None if self.previous is None else self.base_yuan - self.previous.total_yuan
 
 
 def headline(con: duckdb.DuckDBPyConnection, as_of: date, city_code: str | None = None) -> Headline:
-    """The one place the headline figures are read from.
+    """The one place the headline figures are read from: the total's own distribution
+    (marts.policy_budget_rollup, level `total`, or a prefecture's pack: level `city`) and the run of the
+    latest as-of date before this one (province-wide only)."""
+    figures = budget_figures(con, as_of)
+    total = figures.get(("total", TOTAL) if city_code is None else ("city", city_code), ZERO)
+    previous = previous_run(con, as_of) if city_code is None else None
+    return Headline(total.base, total.low, total.high, total.awards, total.beneficiaries, previous)
 
-    Total and range: the totals of `marts.policy_budget` per scenario (a prefecture's pack: its
-    awards). Previous run: the latest run in `marts.policy_runs` before this one, a plain rerun
-    (same as-of, same parameters) skipped, so that a weekly run compares with last week's."""
-    if city_code is None:
-        totals = dict(con.execute(
-            "select scenario, sum(amount_yuan) from marts.policy_budget where as_of = ? group by scenario", [as_of]
-        ).fetchall())
-    else:
-        totals = dict(con.execute(
-            """select scenario, sum(amount_yuan) filter (where chosen) from marts.policy_awards
-               where as_of = ? and city_code = ? group by scenario""", [as_of, city_code]).fetchall())
-    awards, enterprises = con.execute(
-        """select count(*), count(distinct uscc) from marts.policy_awards
-           where as_of = $as_of and scenario = 'base' and chosen
-             and ($city::varchar is null or city_code = $city::varchar)""",
-        {"as_of": as_of, "city": city_code}).fetchone()
-    previous = None
-    if city_code is None:
-        runs = con.execute(
-            "select as_of, finished_at, params_fingerprint, base_yuan from marts.policy_runs "
-            "where finished_at <= (select max(finished_at) from marts.policy_runs where as_of = ?) "
-            "order by finished_at desc", [as_of]).fetchall()
-        if runs:
-            current = runs[0]
-            for run_as_of, finished, fingerprint, base in runs[1:]:
-                if (run_as_of, fingerprint) != (current[0], current[2]):
-                    previous = PreviousRun(run_as_of, finished, Decimal(base))
-                    break
 
-    def total(scenario: str) -> Decimal:
-        return Decimal(totals.get(scenario) or 0)
-    return Headline(total("base"), total("low"), total("high"), int(awards), int(enterprises), previous)
+# ----------------------------------------------------------------------------- the fan chart
+
+
+def quantile_rank(q: float, draws: int) -> int:
+    """The rank (1..draws) of the q-quantile among sorted draws, the lower value where q splits two:
+    the rule marts.policy_budget is written with (lib/measures/engine.py)."""
+    return max(1, min(draws, math.ceil(q * draws)))
+
+
+@dataclass(frozen=True)
+class FanWeek:
+    """One run's range of one scheme (or the total): P10, median, P90; the quartiles for this week's
+    run only (its draws are kept, earlier runs keep their three figures)."""
+
+    as_of: date
+    low: Decimal
+    base: Decimal
+    high: Decimal
+    quartiles: tuple[Decimal, Decimal] | None = None
+
+
+def fans(con: duckdb.DuckDBPyConnection, as_of: date, quantiles: tuple[float, float],
+         inner: tuple[float, float]) -> dict[str, list[FanWeek]]:
+    """Scheme (and TOTAL) -> the runs up to `as_of`, oldest first: earlier as-of dates from
+    marts.policy_budget_history (the total: marts.policy_runs), this one from marts.policy_budget_draws
+    at the `quantiles` (P10, P90), the median and the `inner` quantiles (P25, P75)."""
+    out: dict[str, list[FanWeek]] = {}
+    earlier: dict[tuple[str, date], dict[str, Decimal]] = {}
+    if table_exists(con, "marts.policy_budget_history"):
+        for day, scenario, sid, amount in con.execute(
+                "select as_of, scenario, scheme_id, amount_yuan from marts.policy_budget_history "
+                "where as_of < ? order by as_of", [as_of]).fetchall():
+            earlier.setdefault((sid, day), {})[scenario] = Decimal(amount)
+        days = sorted({day for _, day in earlier})
+        for day, low, base, high in con.execute(
+                """select as_of, arg_max(low_yuan, finished_at), arg_max(base_yuan, finished_at),
+                          arg_max(high_yuan, finished_at)
+                   from marts.policy_runs where as_of in (select unnest(?::date[])) group by as_of""",
+                [days]).fetchall():
+            earlier[(TOTAL, day)] = {"low": Decimal(low), "base": Decimal(base), "high": Decimal(high)}
+    for (key, day), s in sorted(earlier.items(), key=lambda item: item[0][1]):
+        out.setdefault(key, []).append(FanWeek(day, s["low"], s["base"], s["high"]))
+    per_scheme: dict[str, list[Decimal]] = {}
+    per_draw_total: dict[int, Decimal] = {}
+    for draw, sid, amount in con.execute(
+            "select draw, scheme_id, amount_yuan from marts.policy_budget_draws where as_of = ?", [as_of]).fetchall():
+        per_scheme.setdefault(sid, []).append(Decimal(amount))
+        per_draw_total[draw] = per_draw_total.get(draw, Decimal(0)) + Decimal(amount)
+    for key, amounts in [*per_scheme.items(), (TOTAL, list(per_draw_total.values()))]:
+        if not amounts:
+            continue
+        ordered = sorted(amounts)
+
+        def at(q: float) -> Decimal:
+            return ordered[quantile_rank(q, len(ordered)) - 1]
+        out.setdefault(key, []).append(
+            FanWeek(as_of, at(quantiles[0]), at(0.5), at(quantiles[1]), (at(inner[0]), at(inner[1]))))
+    return out
+
+
+# ----------------------------------------------------------------------------- the forecast's settings and accuracy
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    method: str
+    draws: int
+    seed: int
+
+
+def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | None:
+    if not table_exists(con, "forecast.runs"):
+        return None
+    row = con.execute("select method, draws, seed from forecast.runs where as_of = ?", [as_of]).fetchone()
+    return None if row is None else ForecastRun(row[0], int(row[1]), int(row[2]))
+
+
+BACKTEST_COLUMNS = ("case", "year", "as_of", "week", "method", "scheme_id", "outcome_wan", "base_wan", "low_wan",
+                    "high_wan", "base_error", "covered", "width", "interval_score")
+BACKTEST_TOTAL = "total"  # scheme_id of the overall total in the backtest's scores
+
+
+class BacktestFileError(ValueError):
+    """The backtest's CSV does not have the columns or values it should."""
+
+
+@dataclass(frozen=True)
+class BacktestWeek:
+    """The total's accuracy in one week of the quarter, over the backtest's cases (seed × year)."""
+
+    week: int
+    cases: int
+    model_error: float | None  # median |base − outcome| / outcome
+    model_covered: float  # share of cases whose outcome fell within P10–P90
+    naive_error: float | None
+    naive_covered: float | None
+    better: float | None  # share of cases where the model's interval score beat the naive forecast's
+
+
+@dataclass(frozen=True)
+class Backtest:
+    path: Path
+    weeks: list[BacktestWeek]
+    cases: int  # distinct (case, year)
+    scheme_forecasts: int  # (case, year, week, scheme) model forecasts with a non-zero outcome
+    scheme_covered: float | None  # share of them whose outcome fell within P10–P90
+
+
+def _backtest_rows(path: Path) -> list[dict]:
+    def number(row: dict, field: str, line: int) -> float | None:
+        text = row[field].strip()
+        if text in ("", "None"):
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise BacktestFileError(f"{path}, line {line}, field {field}: {text!r} is not a number") from None
+
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in BACKTEST_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise BacktestFileError(f"{path}: missing column(s) {', '.join(missing)}")
+        for line, row in enumerate(reader, start=2):
+            covered = row["covered"].strip()
+            if covered not in ("True", "False"):
+                raise BacktestFileError(f"{path}, line {line}, field covered: {covered!r} is not True or False")
+            week = number(row, "week", line)
+            if week is None:
+                raise BacktestFileError(f"{path}, line {line}, field week: empty")
+            rows.append({"case": row["case"], "year": row["year"], "week": int(week), "method": row["method"],
+                         "scheme_id": row["scheme_id"], "covered": covered == "True",
+                         "outcome": number(row, "outcome_wan", line), "error": number(row, "base_error", line),
+                         "score": number(row, "interval_score", line)})
+    return rows
+
+
+def backtest(path: Path) -> Backtest | None:
+    """The backtest's scores (docs/backtest/backtest.csv, written by `gxindustry backtest`) summarised
+    per week of the quarter for the total; None when the file is not there."""
+    if not path.is_file():
+        return None
+    rows = _backtest_rows(path)
+    total = [r for r in rows if r["scheme_id"] == BACKTEST_TOTAL]
+    naive = {(r["case"], r["year"], r["week"]): r for r in total if r["method"] == "naive"}
+    weeks = []
+    for week in sorted({r["week"] for r in total if r["method"] == "model"}):
+        model = [r for r in total if r["method"] == "model" and r["week"] == week]
+        paired = [(r, naive[(r["case"], r["year"], week)]) for r in model if (r["case"], r["year"], week) in naive]
+        plain = [n for _, n in paired]
+        scored = [(m, n) for m, n in paired if m["score"] is not None and n["score"] is not None]
+
+        def median_error(rs: list[dict]) -> float | None:
+            errors = [abs(r["error"]) for r in rs if r["error"] is not None]
+            return statistics.median(errors) if errors else None
+        weeks.append(BacktestWeek(
+            week, len(model), median_error(model), sum(r["covered"] for r in model) / len(model),
+            median_error(plain), sum(r["covered"] for r in plain) / len(plain) if plain else None,
+            sum(m["score"] < n["score"] for m, n in scored) / len(scored) if scored else None))
+    schemes = [r for r in rows if r["method"] == "model" and r["scheme_id"] != BACKTEST_TOTAL and r["outcome"]]
+    return Backtest(path, weeks, len({(r["case"], r["year"]) for r in rows}), len(schemes),
+                    sum(r["covered"] for r in schemes) / len(schemes) if schemes else None)
+
+
+def week_of_quarter(quarter_start: date, as_of: date) -> int:
+    """1 = the quarter's first Monday (the backtest's numbering); 0 before it."""
+    first_monday = quarter_start + timedelta(days=(7 - quarter_start.weekday()) % 7)
+    return 0 if as_of < first_monday else (as_of - first_monday).days // 7 + 1

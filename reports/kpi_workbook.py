@@ -110,12 +110,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
         " where as_of = ?", [as_of]
     ).fetchall():
         kpis[row[0]].append(row)
-    budget = {m: (n, firms, amount) for m, n, firms, amount in con.execute(
-        """select measure_id, count(*) filter (where chosen), count(distinct uscc) filter (where chosen),
-                  coalesce(sum(amount_yuan) filter (where chosen), 0)
-           from marts.policy_awards
-           where as_of = $as_of and scenario = 'base' and ($city::varchar is null or city_code = $city::varchar)
-           group by measure_id""", {"as_of": as_of, "city": city_code}).fetchall()}
+    budget = data.measure_budgets(con, as_of, city_code)
     sections = {s.number: s.title for s in catalogue.sections}
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
     quarter_closed = as_of > catalogue.document.policy_quarter.end
@@ -136,9 +131,11 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
         head = [m.number, m.id, m.title, KINDS[m.kind]]
         tail = [f"{m.section}. {sections[m.section]}"]
         if m.kind == "subsidy":
-            count, firms, amount = budget.get(m.id, (0, 0, 0))
-            rows.append(head + ["奖补资金测算（基准情景）", "万元", "不设目标", wan(amount), None, None, "无量化指标",
-                                f"{count} 笔奖补，{firms} 家企业（不重复计）；明细见奖补资金测算表。", "—", None] + tail)
+            f = budget.get(m.id, data.ZERO)
+            scope = "本市所列对象基准情景之和" if city_code else "模拟结果的中位数"
+            rows.append(head + ["奖补资金测算（基准情景）", "万元", "不设目标", wan(f.base), None, None, "无量化指标",
+                                f"{f.awards} 笔奖补，{f.beneficiaries} 个受益对象（不重复计；{scope}）；"
+                                "明细见奖补资金测算表。", "—", None] + tail)
         for _, kpi_id, indicator, unit, target, actual, status in found:
             kpi = kpi_defs.get(kpi_id)
             if kpi is None and kpi_id == m.id:  # qualitative: the measure itself stands in for a KPI

@@ -21,6 +21,7 @@ FONT = "等线"  # Office's default CJK font; LibreOffice falls back to an insta
 WAN = Decimal(10_000)
 
 MONEY = "#,##0.00"  # 万元
+SIGNED_MONEY = "+#,##0.00;-#,##0.00;0.00"  # a change, 万元
 COUNT = "#,##0"
 SHARE = "0.0%"
 PERCENT_POINTS = "0.00"  # growth in % (8.5 means 8.5%)
