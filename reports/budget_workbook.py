@@ -172,8 +172,8 @@ def _rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date, cit
     rows = [Row(*r) for r in result]
     order = {sid: i for i, sid in enumerate(catalogue.schemes)}
     # per scheme: the rows counted in the base by amount, then the others by how much they may still get
-    rows.sort(key=lambda r: (order[r.scheme_id], not r.base_chosen, -r.base_amount, -r.expected, -r.p_eligible,
-                             r.uscc, r.project_code or ""))
+    rows.sort(key=lambda r: (order[r.scheme_id], not r.base_chosen, -r.base_amount if r.base_chosen else 0,
+                             -r.expected, -r.p_eligible, -r.base_amount, r.uscc, r.project_code or ""))
     return rows
 
 

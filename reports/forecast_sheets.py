@@ -72,10 +72,11 @@ def _axis_floor(weeks: list[data.FanWeek]) -> float:
 def _fan_chart(wb, sheet: str, title: str, first: int, last: int, labels: tuple[str, str], floor: float):
     low, high = labels
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
-    names = ("", f"{low}–{high} 区间", f"{INNER_LABELS[0]}–{INNER_LABELS[1]} 区间（本次）", "", "")
+    outer, inner = f"{low}–{high} 区间", f"{INNER_LABELS[0]}–{INNER_LABELS[1]} 区间（本次）"
+    names = (f"0 至 {low}（透明）", outer, inner, inner, outer)  # the legend shows the 2nd and 3rd only
     colours = (None, LIGHT, DARK, DARK, LIGHT)
     for k, (name, colour) in enumerate(zip(names, colours)):
-        series = {"name": name or f"band{k}", "categories": [sheet, first, FAN_HELPER, last, FAN_HELPER],
+        series = {"name": name, "categories": [sheet, first, FAN_HELPER, last, FAN_HELPER],
                   "values": [sheet, first, FAN_HELPER + 1 + k, last, FAN_HELPER + 1 + k], "gap": 90}
         if colour is None:
             series.update(fill={"none": True}, border={"none": True})

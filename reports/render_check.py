@@ -31,6 +31,8 @@ from .libreoffice import convert
 MIN_TEXT_PT = 8.0
 # --screenshots: the README's pictures, (workbook stem prefix, sheet, page of that sheet, file name)
 SCREENSHOTS = (("budget_forecast", "汇总", 1, "budget_forecast.png"),
+               ("budget_forecast", "预测区间", 1, "budget_forecast_fan.png"),
+               ("budget_forecast", "预测方法", 1, "budget_forecast_method.png"),
                ("budget_forecast", "M24 ", 2, "budget_forecast_measure.png"),
                ("kpi_report", "指标总览", 1, "kpi_report.png"),
                ("kpi_report", "数据质量", 1, "kpi_report_quality.png"))
@@ -38,7 +40,7 @@ BOX_PER_PT = 1.157
 HEADER_BAND_PT = 36  # the page header sits in the top margin and ends above this
 FOOTER_BAND_PT = 40
 # sheets whose rows are per beneficiary may take as many pages as they need, others not
-MAX_PAGES = {"汇总": 3, "按城市": 1, "按行业": 1, "参数": 6, "指标总览": 6, "行业增速": 2}
+MAX_PAGES = {"汇总": 3, "按城市": 1, "按行业": 1, "预测区间": 9, "预测方法": 3, "参数": 6, "指标总览": 6, "行业增速": 2}
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
 

@@ -64,36 +64,51 @@ def test_period_end():
     assert data.period_end(None) is None
 
 
-def _warehouse(runs: list[tuple]) -> duckdb.DuckDBPyConnection:
+def _warehouse(runs: list[tuple], history: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """policy_budget_rollup of 2024-11-25, the runs (as of, finished, total base) and the history rows
+    (as of, scheme, base) of marts.policy_budget_history."""
     con = duckdb.connect()
     con.execute("create schema marts")
-    con.execute("create table marts.policy_budget (as_of date, scenario varchar, scheme_id varchar, "
-                "amount_yuan decimal(18, 2))")
-    con.execute("insert into marts.policy_budget values ('2024-11-25', 'base', 'M02', 1000000), "
-                "('2024-11-25', 'base', 'M24', 563050), ('2024-11-25', 'low', 'M02', 500000), "
-                "('2024-11-25', 'high', 'M02', 2000000)")
-    con.execute("create table marts.policy_awards (as_of date, scenario varchar, uscc varchar, city_code varchar, "
-                "chosen boolean, amount_yuan decimal(18, 2))")
-    con.execute("insert into marts.policy_awards values ('2024-11-25', 'base', 'A', '450100', true, 1000000), "
-                "('2024-11-25', 'base', 'A', '450100', true, 563050), ('2024-11-25', 'base', 'B', '450200', false, 0)")
+    con.execute("create table marts.policy_budget (as_of date, scenario varchar, measure_id varchar, "
+                "scheme_id varchar, beneficiaries integer, amount_yuan decimal(18, 2))")
+    con.execute("insert into marts.policy_budget values ('2024-11-25', 'base', 'M02', 'M02', 2, 1000000), "
+                "('2024-11-25', 'low', 'M02', 'M02', 1, 500000), ('2024-11-25', 'high', 'M02', 'M02', 3, 2000000)")
+    con.execute("create table marts.policy_budget_rollup (as_of date, level varchar, key varchar, scenario varchar, "
+                "amount_yuan decimal(18, 2), beneficiaries integer, awards integer)")
+    # the total's own quantiles: its median is not the sum of the schemes' medians
+    con.execute("insert into marts.policy_budget_rollup values ('2024-11-25', 'total', '全部', 'base', 1563050, 2, 3), "
+                "('2024-11-25', 'total', '全部', 'low', 480000, 1, 2), "
+                "('2024-11-25', 'total', '全部', 'high', 2100000, 3, 4), "
+                "('2024-11-25', 'city', '450100', 'base', 700000, 1, 1), "
+                "('2024-11-25', 'city', '450100', 'low', 100000, 1, 1), "
+                "('2024-11-25', 'city', '450100', 'high', 900000, 1, 1)")
     con.execute("create table marts.policy_runs (as_of date, finished_at timestamp, params_fingerprint varchar, "
                 "beneficiaries integer, base_yuan decimal(18, 2), low_yuan decimal(18, 2), high_yuan decimal(18, 2))")
     for run in runs:
-        con.execute("insert into marts.policy_runs values (?, ?, ?, 1, ?, 0, 0)", list(run))
+        con.execute("insert into marts.policy_runs values (?, ?, 'p1', 1, ?, 0, 0)", list(run))
+    con.execute("create table marts.policy_budget_history as select * from marts.policy_budget")
+    for as_of, scheme, amount in history:
+        con.execute("insert into marts.policy_budget_history values (?, 'base', 'M02', ?, 1, ?)", [as_of, scheme, amount])
     return con
 
 
-def test_headline_compares_with_the_previous_run_not_a_plain_rerun():
-    con = _warehouse([(date(2024, 11, 18), datetime(2024, 11, 18, 7), "p1", 1200000),
-                      (date(2024, 11, 25), datetime(2024, 11, 25, 7), "p1", 1563050),
-                      (date(2024, 11, 25), datetime(2024, 11, 25, 8), "p1", 1563050)])
-    head = data.headline(con, date(2024, 11, 25))
-    assert (head.base_yuan, head.low_yuan, head.high_yuan) == (Decimal("1563050"), Decimal("500000"), Decimal("2000000"))
-    assert (head.awards, head.enterprises) == (2, 1)
-    assert head.previous.as_of == date(2024, 11, 18) and head.change_yuan == Decimal("363050")
-    first = data.headline(_warehouse([(date(2024, 11, 25), datetime(2024, 11, 25, 7), "p1", 1563050)]),
-                          date(2024, 11, 25))
+def test_headline_reads_the_totals_own_distribution_and_the_previous_as_of():
+    runs = [(date(2024, 11, 11), datetime(2024, 11, 11, 7), 900000),
+            (date(2024, 11, 18), datetime(2024, 11, 18, 7), 1100000),
+            (date(2024, 11, 18), datetime(2024, 11, 19, 9), 1200000),  # a rerun for the 18th replaced its figures
+            (date(2024, 11, 25), datetime(2024, 11, 25, 7), 1563050),
+            (date(2024, 12, 2), datetime(2024, 12, 2, 7), 1700000)]  # a later date: not "before this one"
+    history = [(date(2024, 11, 11), "M02", 800000), (date(2024, 11, 18), "M02", 1000000),
+               (date(2024, 12, 2), "M02", 1500000)]
+    head = data.headline(_warehouse(runs, history), date(2024, 11, 25))
+    assert (head.base_yuan, head.low_yuan, head.high_yuan) == (Decimal("1563050"), Decimal("480000"), Decimal("2100000"))
+    assert (head.awards, head.beneficiaries) == (3, 2)
+    assert head.previous.as_of == date(2024, 11, 18) and head.previous.total_yuan == Decimal("1200000")
+    assert head.previous.schemes == {"M02": Decimal("1000000")} and head.change_yuan == Decimal("363050")
+    first = data.headline(_warehouse(runs[3:4], []), date(2024, 11, 25))
     assert first.previous is None and first.change_yuan is None
+    city = data.headline(_warehouse(runs, history), date(2024, 11, 25), "450100")
+    assert (city.base_yuan, city.low_yuan, city.high_yuan, city.previous) == (700000, 100000, 900000, None)
 
 
 def test_failed_checks_are_the_same_on_a_rerun_that_validates_nothing_new():

@@ -1,15 +1,19 @@
 """The Excel workbooks, read back with openpyxl: sheets, headers, formats, defined names, unlocked
-inputs, live formulas, text from feeds never stored as a formula, totals equal to the engine's,
-atomic writing, per-city packs, and the Dagster asset that writes them.
+inputs, live formulas, text from feeds never stored as a formula, cached values equal to the
+engine's quantiles, the change since the previous run, the fan charts, the method sheet,
+probabilities per beneficiary, atomic writing, per-city packs, and the Dagster asset that writes them.
 
 One small warehouse is built per session by `gxindustry refresh` (the real Dagster graph) on tiny
-generated feeds, as of 2024-11-25 (quarter open: base, low and high differ).
+generated feeds, as of 2024-11-25 (quarter open: base, low and high differ); a copy of it is
+refreshed as of 2025-01-20 (quarter closed, one draw; its history holds both runs).
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -25,16 +29,33 @@ from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.measures.schemes import LIVE
 from dagster_project.lib.money import wan_text
-from reports import budget_workbook, write_budget_workbook, write_city_packs, write_kpi_workbook
+from reports import budget_workbook, data, forecast_sheets, write_budget_workbook, write_city_packs, write_kpi_workbook
+from reports.budget_workbook import ADJUST_HEADER, AMOUNT_HEADER, ENGINE_HEADER, EXPECTED_HEADER, P_ELIGIBLE_HEADER
 from reports.data import StaleWarehouse
-from reports.styles import MONEY, put
+from reports.styles import MONEY, put, wan
 
 AS_OF = date(2024, 11, 25)
+CLOSED = date(2025, 1, 20)  # December's statistics arrived on 2025-01-15: nothing left to forecast
 GXINDUSTRY = str(Path(sys.executable).with_name("gxindustry"))
 FEED_NAMES = ('=HYPERLINK("http://x","y")', "+86")  # planted in the tiny sample (names from the stats feed)
 # every formula the writers produce starts with one of these
 OUR_FORMULAS = re.compile(r"^=(ROUND\(|SUMIFS\(|SUM\(|IF\(|[A-Z]+\d+(\+[A-Z]+\d+)?$|0$|\"另有周转资金)")
+BASE, LOW, HIGH, AWARDS, CHANGE = "基准\n（万元）", "低情景\n（万元）", "高情景\n（万元）", "奖补笔数\n（基准）", "较上次\n（万元）"
+TOTAL = "总计（无偿补助 + 周转资金）"
+SUBTOTALS = {"grant": "无偿补助合计", "revolving_fund": "周转资金合计"}
 _BUILT: dict[str, Path] = {}
+
+
+def _refresh(landing: Path, folder: Path, as_of: date) -> None:
+    env = dict(os.environ, DAGSTER_HOME=str(folder / "dagster_home"))
+    for var in ("GXINDUSTRY_PARAMS", "GXINDUSTRY_AS_OF"):
+        env.pop(var, None)
+    result = subprocess.run(
+        [GXINDUSTRY, "refresh", "--landing", str(landing), "--warehouse", str(folder / "wh.duckdb"),
+         "--reports", str(folder / "reports"), "--as-of", as_of.isoformat()],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def built_warehouse(tmp_path_factory) -> Path:
@@ -45,17 +66,21 @@ def built_warehouse(tmp_path_factory) -> Path:
 
         tmp = tmp_path_factory.mktemp("workbooks")
         generate_feeds(tmp / "landing", scale="tiny", seed=DEFAULT_SEED, as_of=date(2025, 2, 1))
-        env = dict(os.environ, DAGSTER_HOME=str(tmp / "dagster_home"))
-        for var in ("GXINDUSTRY_PARAMS", "GXINDUSTRY_AS_OF"):
-            env.pop(var, None)
-        result = subprocess.run(
-            [GXINDUSTRY, "refresh", "--landing", str(tmp / "landing"), "--warehouse", str(tmp / "wh.duckdb"),
-             "--reports", str(tmp / "reports"), "--as-of", AS_OF.isoformat()],
-            env=env, capture_output=True, text=True, timeout=600,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        _refresh(tmp / "landing", tmp, AS_OF)
         _BUILT["tmp"] = tmp
     return _BUILT["tmp"]
+
+
+def closed_warehouse(tmp_path_factory) -> Path:
+    """The session's warehouse copied and refreshed as of CLOSED: the quarter fully reported (one draw),
+    the run of AS_OF kept in its history."""
+    if "closed" not in _BUILT:
+        open_quarter = built_warehouse(tmp_path_factory)
+        tmp = tmp_path_factory.mktemp("closed")
+        shutil.copy(open_quarter / "wh.duckdb", tmp / "wh.duckdb")
+        _refresh(open_quarter / "landing", tmp, CLOSED)
+        _BUILT["closed"] = tmp
+    return _BUILT["closed"]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +109,11 @@ def kpi_file(pipeline) -> Path:
     return pipeline / "reports" / AS_OF.isoformat() / f"kpi_report_{AS_OF}.xlsx"
 
 
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory, dbt_manifest) -> Path:
+    return closed_warehouse(tmp_path_factory)
+
+
 def header_row(ws, first_header: str, column: int | None = None):
     """(row number, {header: column}) of the first row holding `first_header`."""
     for row in ws.iter_rows():
@@ -98,14 +128,14 @@ def summary_schemes(ws) -> dict[str, dict[str, object]]:
     return {r["方案编号"]: r for r in table_rows(ws, "方案编号", "方案编号")}
 
 
-def table_rows(ws, first_header: str, key: str) -> list[dict[str, object]]:
+def table_rows(ws, first_header: str, key: str, column: int | None = None) -> list[dict[str, object]]:
     """{header: value} per row of the table headed by `first_header`, down to the first blank `key`."""
-    row, cols = header_row(ws, first_header)
+    row, cols = header_row(ws, first_header, column)
     out = []
     for r in range(row + 1, ws.max_row + 1):
         if not ws.cell(r, cols[key]).value:
             break
-        out.append({h: ws.cell(r, c).value for h, c in cols.items()})
+        out.append({h: ws.cell(r, c).value for h, c in cols.items()} | {"_row": r})
     return out
 
 
@@ -116,6 +146,16 @@ def label_row(ws, label: str) -> int:
 def engine_budget(con) -> dict[tuple[str, str], tuple[int, Decimal]]:
     return {(s, sid): (n, a) for s, sid, n, a in con.execute(
         "select scenario, scheme_id, beneficiaries, amount_yuan from marts.policy_budget").fetchall()}
+
+
+def rollup(con) -> dict[tuple[str, str, str], tuple[Decimal, int]]:
+    """(level, key, scenario) -> (amount, awards) of marts.policy_budget_rollup."""
+    return {(lvl, key, s): (a, n) for lvl, key, s, a, n in con.execute(
+        "select level, key, scenario, amount_yuan, awards from marts.policy_budget_rollup").fetchall()}
+
+
+def measure_sheets(wb) -> list:
+    return [ws for ws in wb.worksheets if re.match(r"M\d\d ", ws.title)]
 
 
 # ----------------------------------------------------------------------------- the pipeline's workbooks
@@ -136,19 +176,25 @@ def test_dagster_asset_records_the_paths(pipeline, budget_file, kpi_file, monkey
             event = instance.get_latest_materialization_event(dg.AssetKey(key))
             assert event is not None, key
             assert event.asset_materialization.metadata["path"].value == str(path)
+        budget = instance.get_latest_materialization_event(dg.AssetKey(["marts", "policy_budget"]))
+        with duckdb.connect(str(pipeline / "wh.duckdb"), read_only=True) as con:
+            total = con.execute("select amount_yuan from marts.policy_budget_rollup "
+                                "where level = 'total' and scenario = 'base'").fetchone()[0]
+        assert budget.asset_materialization.metadata["total_base_wan_yuan"].value == wan_text(total)
 
 
 def test_budget_sheets_headers_and_frozen_tables(budget_file, catalogue):
     wb = load_workbook(budget_file)
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
     names = wb.sheetnames
-    assert names[:3] == ["汇总", "按城市", "按行业"] and names[-1] == "参数"
-    assert [n.split(" ")[0] for n in names[3:-1]] == [m.id for m in subsidy]
-    for name, measure in zip(names[3:-1], subsidy):
+    assert names[:5] == ["汇总", "按城市", "按行业", "预测区间", "预测方法"] and names[-1] == "参数"
+    assert [n.split(" ")[0] for n in names[5:-1]] == [m.id for m in subsidy]
+    for name, measure in zip(names[5:-1], subsidy):
         ws = wb[name]
         row, cols = header_row(ws, "方案编号")
-        for header in ("企业名称", "统一社会信用代码", "城市", "行业组", "计入基准预算", "基准金额（万元）",
-                       "低情景计入（万元）", "高情景计入（万元）", "计算式（基准情景）",
+        assert row == budget_workbook.STALE_ROW + 2
+        for header in ("企业名称", "统一社会信用代码", "城市", "行业组", "计入基准预算", AMOUNT_HEADER, P_ELIGIBLE_HEADER,
+                       EXPECTED_HEADER, "低情景计入（万元）", "高情景计入（万元）", "计算式（基准情景）",
                        "测算依据（基准情景；引擎测算时的参数）"):
             assert header in cols, (name, header)
         basis = [h for h in cols if h.startswith("计算基数") and h != "计算基数口径"]  # one unit per column, in its header
@@ -160,51 +206,100 @@ def test_budget_sheets_headers_and_frozen_tables(budget_file, catalogue):
     city_row, city_cols = header_row(wb["按城市"], "城市代码")
     cities = [wb["按城市"].cell(r, 2).value for r in range(city_row + 1, city_row + 15)]
     assert len(cities) == 14 and all(c.endswith("市") for c in cities)
-    assert wb["汇总"]._charts and wb["按城市"]._charts and wb["按行业"]._charts
+    assert wb["汇总"]._charts and wb["按城市"]._charts and wb["按行业"]._charts and wb["预测区间"]._charts
 
 
-def test_budget_totals_equal_policy_budget(budget_file, con, catalogue):
-    """The cached values (what a viewer shows without recalculating) are the engine's figures."""
-    ws = load_workbook(budget_file, data_only=True)["汇总"]
-    expected = engine_budget(con)
+def test_cached_values_are_the_engines_quantiles(budget_file, con, catalogue):
+    """What a viewer shows without recalculating: every row its own distribution as the engine wrote
+    it, to the last bit of the 万元 value (exact 元 ÷ 10000): schemes from policy_budget, totals,
+    measures, cities and industry groups from policy_budget_rollup."""
+    wb = load_workbook(budget_file, data_only=True)
+    ws = wb["汇总"]
+    expected, totals = engine_budget(con), rollup(con)
     rows = summary_schemes(ws)
     assert set(rows) == set(catalogue.schemes)
     for sid, row in rows.items():
-        assert row["奖补笔数\n（基准）"] == expected[("base", sid)][0]
+        assert row[AWARDS] == expected[("base", sid)][0]
+        for scenario, header in (("base", BASE), ("low", LOW), ("high", HIGH)):
+            assert row[header] == wan(expected[(scenario, sid)][1]), (sid, scenario)
+        assert (row[ENGINE_HEADER], row[ADJUST_HEADER]) == (row[BASE], 0), sid
+    _, cols = header_row(ws, "方案编号")
+    for level, key, label in (("funding", "grant", SUBTOTALS["grant"]),
+                              ("funding", "revolving_fund", SUBTOTALS["revolving_fund"]), ("total", "全部", TOTAL)):
+        r = label_row(ws, label)
+        for scenario, header in (("base", BASE), ("low", LOW), ("high", HIGH)):
+            assert ws.cell(r, cols[header]).value == wan(totals[(level, key, scenario)][0]), (label, scenario)
+        assert ws.cell(r, cols[AWARDS]).value == totals[(level, key, "base")][1]
+    # a total's median is its own, not the sum of the schemes' medians (the sheet says so)
+    total = ws.cell(label_row(ws, TOTAL), cols[BASE]).value
+    assert total == wan(totals[("total", "全部", "base")][0])
+    assert any("合计的中位数不等于各行中位数之和" in str(c.value) for row in ws.iter_rows() for c in row)
+    for r in table_rows(ws, "基准\n（万元）", "措施", column=3):  # 按措施, on page 3
         for scenario, header in (("base", "基准\n（万元）"), ("low", "低情景\n（万元）"), ("high", "高情景\n（万元）")):
-            assert row[header] * 10_000 == pytest.approx(float(expected[(scenario, sid)][1]), abs=0.005), (sid, scenario)
-    total = label_row(ws, "总计（无偿补助 + 周转资金）")
-    for col, scenario in ((7, "base"), (8, "low"), (9, "high")):
-        engine_total = sum(float(a) for (s, _), (_, a) in expected.items() if s == scenario)
-        assert ws.cell(total, col).value * 10_000 == pytest.approx(engine_total, abs=0.005)
-    revolving = label_row(ws, "周转资金合计")
-    assert ws.cell(revolving, 7).value * 10_000 == pytest.approx(float(expected[("base", "M11")][1]), abs=0.005)
-    # by city and by industry group add up to the same base total
-    wb = load_workbook(budget_file, data_only=True)
-    for sheet, first_header in (("按城市", "城市代码"), ("按行业", "行业组")):
+            assert r[header] == wan(totals[("measure", r["措施"], scenario)][0]), (r["措施"], scenario)
+    for sheet, first_header, level, key in (("按城市", "城市代码", "city", "城市代码"),
+                                            ("按行业", "行业组", "industry_group", "行业组")):
+        listed = table_rows(wb[sheet], first_header, first_header)
+        listed = listed[:[r[first_header] for r in listed].index("合计")] if sheet == "按行业" else listed
+        for r in listed:
+            for scenario, header in (("base", BASE), ("low", "低情景 P10\n（万元）"), ("high", "高情景 P90\n（万元）")):
+                amount = totals.get((level, r[key], scenario), (Decimal(0), 0))[0]
+                assert r[header] == wan(amount), (sheet, r[key], scenario)
+        keys = {r[key] for r in listed}
+        assert {k for lvl, k, _ in totals if lvl == level} <= keys, sheet  # every key the engine has is shown
         total_row = label_row(wb[sheet], "合计")
         _, cols = header_row(wb[sheet], first_header)
-        assert wb[sheet].cell(total_row, cols["基准合计\n（万元）"]).value == pytest.approx(ws.cell(total, 7).value,
-                                                                                          abs=1e-6)
+        assert wb[sheet].cell(total_row, cols[BASE]).value == wan(totals[("total", "全部", "base")][0])
 
 
 def test_summary_opens_with_the_headline(budget_file, con):
     ws = load_workbook(budget_file, data_only=True)["汇总"]
     formulas = load_workbook(budget_file)["汇总"]
-    total = label_row(ws, "总计（无偿补助 + 周转资金）")
+    _, cols = header_row(ws, "方案编号")
+    total = label_row(ws, TOTAL)
     base = label_row(ws, "奖补资金测算总额（基准情景）")
     assert base < 10  # at the top, above the notes
-    assert formulas.cell(base, 4).value == f"=G{total}"  # live: follows the parameter cells
-    assert ws.cell(base, 4).value == pytest.approx(ws.cell(total, 7).value)
-    awards, firms = con.execute("select count(*), count(distinct uscc) from marts.policy_awards "
-                                "where scenario = 'base' and chosen").fetchone()
+    assert formulas.cell(base, 4).value == f"=G{total}" and cols[BASE] == 7  # live: follows the parameter cells
+    amounts = dict(con.execute("select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'")
+                   .fetchall())
+    awards, beneficiaries = con.execute("select awards, beneficiaries from marts.policy_budget_rollup "
+                                        "where level = 'total' and scenario = 'base'").fetchone()
+    assert ws.cell(base, 4).value == wan(amounts["base"]) == ws.cell(total, 7).value
     assert ws.cell(label_row(ws, "奖补笔数（基准）"), 4).value == awards
-    assert ws.cell(label_row(ws, "受益企业（不重复计）"), 4).value == firms
-    low, high = con.execute(
-        "select sum(amount_yuan) filter (where scenario = 'low'), sum(amount_yuan) filter (where scenario = 'high') "
-        "from marts.policy_budget").fetchone()
-    assert ws.cell(label_row(ws, "可能区间（P10 – P90）"), 4).value == f"{wan_text(low)} – {wan_text(high)}"
-    assert label_row(ws, "较上次测算") and label_row(ws, "编制人（签字）")
+    assert ws.cell(label_row(ws, "受益对象（不重复计）"), 4).value == beneficiaries
+    assert ws.cell(label_row(ws, "可能区间（P10 – P90）"), 4).value == \
+        f"{wan_text(amounts['low'])} – {wan_text(amounts['high'])}"
+    assert ws.cell(label_row(ws, "较上次测算"), 4).value == "—"  # the session's first run
+    assert label_row(ws, "编制人（签字）")
+
+
+def test_headline_and_schemes_show_the_change_since_the_previous_run(closed):
+    """As of CLOSED the previous run is AS_OF's: the total's change from policy_runs, each scheme's
+    from policy_budget_history."""
+    path = closed / "reports" / CLOSED.isoformat() / f"budget_forecast_{CLOSED}.xlsx"
+    ws = load_workbook(path, data_only=True)["汇总"]
+    with duckdb.connect(str(closed / "wh.duckdb"), read_only=True) as con:
+        before = dict(con.execute("select scheme_id, amount_yuan from marts.policy_budget_history "
+                                  "where as_of = ? and scenario = 'base'", [AS_OF]).fetchall())
+        now = dict(con.execute("select scheme_id, amount_yuan from marts.policy_budget where scenario = 'base'")
+                   .fetchall())
+        total_before = con.execute("select base_yuan from marts.policy_runs where as_of = ? "
+                                   "order by finished_at desc limit 1", [AS_OF]).fetchone()[0]
+        total_now = con.execute("select amount_yuan from marts.policy_budget_rollup "
+                                "where level = 'total' and scenario = 'base'").fetchone()[0]
+        assert con.execute("select draws from forecast.runs").fetchone()[0] == 1
+    assert set(before) == set(now)
+    change = label_row(ws, "较上次测算")
+    assert ws.cell(change, 4).value == wan(total_now - total_before)
+    assert str(AS_OF) in ws.cell(change, 7).value
+    rows = summary_schemes(ws)
+    for sid, row in rows.items():
+        assert row[CHANGE] == wan(now[sid] - before[sid]), sid
+    _, cols = header_row(ws, "方案编号")
+    assert ws.cell(label_row(ws, TOTAL), cols[CHANGE]).value == wan(total_now - total_before)
+    # closed: one draw, so the total is the sum of the schemes and low = base = high
+    assert ws.cell(label_row(ws, TOTAL), cols[BASE]).value == wan(sum(now.values()))
+    assert all(row[LOW] == row[BASE] == row[HIGH] for row in rows.values())
 
 
 def test_print_setup(budget_file, kpi_file):
@@ -214,7 +309,7 @@ def test_print_setup(budget_file, kpi_file):
             assert ws.page_setup.orientation == "landscape", ws.title
             assert "&P" in ws.oddFooter.center.text, ws.title
     budget = load_workbook(budget_file)
-    for ws in budget.worksheets[3:]:
+    for ws in measure_sheets(budget) + [budget["参数"]]:
         assert ws.print_title_rows, ws.title  # header rows repeated on every page
 
 
@@ -222,12 +317,13 @@ def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
     row, cols = header_row(ws, "方案编号")
-    for header in ("基准\n（万元）", "低情景\n（万元）", "高情景\n（万元）"):
+    for header in (BASE, LOW, HIGH, ENGINE_HEADER, ADJUST_HEADER):
         assert ws.cell(row + 1, cols[header]).number_format == MONEY
-    m02 = wb[wb.sheetnames[3]]
+    m02 = measure_sheets(wb)[0]
     row, cols = header_row(m02, "方案编号")
-    for header in ("基准金额（万元）", "低情景计入（万元）", "高情景计入（万元）", "上年四季度产值（万元）"):
+    for header in (AMOUNT_HEADER, EXPECTED_HEADER, "低情景计入（万元）", "高情景计入（万元）", "上年四季度产值（万元）"):
         assert m02.cell(row + 1, cols[header]).number_format == MONEY
+    assert m02.cell(row + 1, cols[P_ELIGIBLE_HEADER]).number_format == "0.0%"
 
 
 def test_parameters_sheet_names_inputs_and_protection(budget_file, catalogue):
@@ -254,27 +350,47 @@ def test_parameters_sheet_names_inputs_and_protection(budget_file, catalogue):
     assert {ws.cell(r, 1).value for r in listed.values() if ws.cell(r, cols["表内联动"]).value == "是"} == live_ids
 
 
-def test_live_schemes_have_formulas_over_the_parameter_names(budget_file, catalogue):
+def test_live_formulas_add_the_listed_rows_change_to_the_engines_median(budget_file, catalogue):
+    """汇总: base = engine median (static) + adjustment (SUMIFS of the measure tables' adjustments for
+    live schemes, 0 otherwise); measure sheets: each live row's amount is the rate formula, its
+    adjustment the amount less the engine's, rounded to the cent."""
     wb = load_workbook(budget_file)
-    summary = summary_schemes(wb["汇总"])
-    for sid, row in summary.items():
-        assert str(row["基准\n（万元）"]).startswith("=SUMIFS("), sid
+    values = load_workbook(budget_file, data_only=True)
+    ws = wb["汇总"]
+    _, cols = header_row(ws, "方案编号")
+    engine, adjust = (re.sub(r"\d", "", ws.cell(1, cols[h]).coordinate) for h in (ENGINE_HEADER, ADJUST_HEADER))
+    for sid, row in summary_schemes(ws).items():
+        r = row["_row"]
+        assert row[BASE] == f"={engine}{r}+{adjust}{r}", sid
+        if sid in LIVE:
+            assert row[ADJUST_HEADER].startswith("=SUMIFS(") and f'"{sid}"' in row[ADJUST_HEADER], sid
+        else:
+            assert row[ADJUST_HEADER] == 0, sid
+    for label in (*SUBTOTALS.values(), TOTAL):
+        r = label_row(ws, label)
+        assert ws.cell(r, cols[BASE]).value == f"={engine}{r}+{adjust}{r}"
     seen = set()
-    for name in wb.sheetnames[3:-1]:
-        ws = wb[name]
-        row, cols = header_row(ws, "方案编号")
-        for r in range(row + 1, ws.max_row + 1):
-            sid = ws.cell(r, cols["方案编号"]).value
-            amount = ws.cell(r, cols["基准金额（万元）"]).value
-            if sid in LIVE and ws.cell(r, cols["基准符合条件"]).value == "是":
+    for sheet in measure_sheets(wb):
+        row, cols = header_row(sheet, "方案编号")
+        cached = values[sheet.title]
+        amount_col = re.sub(r"\d", "", sheet.cell(1, cols[AMOUNT_HEADER]).coordinate)
+        engine_col = re.sub(r"\d", "", sheet.cell(1, cols["引擎基准金额（万元）"]).coordinate)
+        for r in range(row + 1, sheet.max_row + 1):
+            sid = sheet.cell(r, cols["方案编号"]).value
+            amount = sheet.cell(r, cols[AMOUNT_HEADER]).value
+            if sid in LIVE and sheet.cell(r, cols["基准符合条件"]).value == "是":
                 live = LIVE[sid]
                 assert isinstance(amount, str) and amount.startswith("=ROUND("), (sid, amount)
                 assert live.rate.replace(".", "_") in amount
                 if live.cap:
                     assert f'IF({live.cap.replace(".", "_")}=""' in amount
+                assert sheet.cell(r, cols[ADJUST_HEADER]).value == \
+                    f"=ROUND(({amount_col}{r}-{engine_col}{r})*10000,2)/10000"
+                assert cached.cell(r, cols["引擎基准金额（万元）"]).value == cached.cell(r, cols[AMOUNT_HEADER]).value
                 seen.add(sid)
             elif sid:
                 assert not isinstance(amount, str), (sid, amount)  # static values
+                assert sheet.cell(r, cols[ADJUST_HEADER]).value is None
     assert "M02.growth" in seen and "M24" in seen
 
 
@@ -316,6 +432,197 @@ def test_document_properties(budget_file, kpi_file, catalogue):
     assert {p.name: p.value for p in load_workbook(kpi_file).custom_doc_props.props}["as_of"] == AS_OF.isoformat()
 
 
+# ----------------------------------------------------------------------------- the forecast on the sheets
+
+
+def test_measure_sheets_list_every_possible_beneficiary_with_its_probability(budget_file, con):
+    """Every (scheme, beneficiary) that qualifies in some draw is listed with the engine's probability
+    and expected amount; the rows counted in the base come first (by amount), the others after them
+    (per scheme, by expected amount); the note says a row is the beneficiary's median scenario."""
+    wb = load_workbook(budget_file, data_only=True)
+    forecast = {(sid, uscc, code): (p, amount) for sid, uscc, code, p, amount in con.execute(
+        "select scheme_id, uscc, project_code, p_eligible, expected_amount_yuan from marts.policy_award_forecast "
+        "where p_eligible > 0").fetchall()}
+    listed = {}
+    for ws in measure_sheets(wb):
+        row, cols = header_row(ws, "方案编号")
+        assert any("自身中位情景" in str(ws.cell(r, 1).value) for r in range(1, row))
+        counted, order = [], []
+        for r in range(row + 1, ws.max_row + 1):
+            sid = ws.cell(r, cols["方案编号"]).value
+            if not sid:
+                continue
+            code = ws.cell(r, cols["项目代码"]).value if "项目代码" in cols else None
+            key = (sid, ws.cell(r, cols["统一社会信用代码"]).value, code)
+            listed[key] = (ws.cell(r, cols[P_ELIGIBLE_HEADER]).value, ws.cell(r, cols[EXPECTED_HEADER]).value)
+            counted.append(ws.cell(r, cols["计入基准预算"]).value == "是")
+            order.append((sid, counted[-1], ws.cell(r, cols[AMOUNT_HEADER]).value, listed[key][1]))
+        assert counted == sorted(counted, reverse=True), ws.title  # counted rows first (the printed part)
+        for sid in {o[0] for o in order}:
+            base = [a for s, c, a, _ in order if s == sid and c]
+            others = [e for s, c, _, e in order if s == sid and not c]
+            assert base == sorted(base, reverse=True) and others == sorted(others, reverse=True), (ws.title, sid)
+    assert set(forecast) <= set(listed)
+    for key, (p, amount) in forecast.items():
+        assert listed[key] == (p, wan(amount)), key
+    assert any(0 < p < 1 for p, _ in listed.values()), "the open quarter has uncertain beneficiaries"
+
+
+def test_fan_chart_per_scheme_from_the_history_and_this_runs_draws(closed, catalogue):
+    """预测区间: a block per scheme (and the total) with a row per run (history, then this run's draws'
+    P10/P25/P50/P75/P90) and a chart whose series read that block's rows: the stacked bands add up to
+    the quantiles, the line is the medians."""
+    path = closed / "reports" / CLOSED.isoformat() / f"budget_forecast_{CLOSED}.xlsx"
+    # the open run's workbook of the closed warehouse: history AS_OF, this run's 400 draws
+    with duckdb.connect(str(closed / "wh.duckdb"), read_only=True) as con:
+        history = {(sid, s): a for sid, s, a in con.execute(
+            "select scheme_id, scenario, amount_yuan from marts.policy_budget_history where as_of = ?", [AS_OF])
+            .fetchall()}
+        now = {(sid, s): a for sid, s, a in con.execute(
+            "select scheme_id, scenario, amount_yuan from marts.policy_budget").fetchall()}
+    wb = load_workbook(path, data_only=True)
+    ws = wb["预测区间"]
+    charts = {chart.anchor._from.row: chart for chart in ws._charts}
+    blocks = {c.value.split(" ")[0]: c.row for c in ws["A"] if isinstance(c.value, str) and
+              re.match(r"M\d\d(\.\w+)? ", c.value)}
+    assert set(blocks) == set(catalogue.schemes)
+    charted = 0
+    for sid, title_row in blocks.items():
+        first = title_row + 2
+        assert ws.cell(first, 1).value == str(AS_OF) and ws.cell(first + 1, 1).value.startswith(str(CLOSED))
+        for r, source in ((first, history), (first + 1, now)):
+            assert [ws.cell(r, c).value for c in (2, 4, 6)] == \
+                [wan(source[(sid, s)]) for s in ("low", "base", "high")], (sid, r)
+        chart = charts.get(title_row)  # anchored on the header row (0-based = title row 1-based)
+        if not any(now[(sid, s)] or history[(sid, s)] for s in ("low", "base", "high")):
+            assert chart is None, sid  # nothing to chart
+            continue
+        charted += 1
+        bars, line = chart._charts
+        helper = forecast_sheets.FAN_HELPER + 1  # 1-based column of the labels
+        for k, series in enumerate(bars.ser):
+            col = ws.cell(1, helper + 1 + k).column_letter
+            assert series.val.numRef.f == f"预测区间!${col}${first}:${col}${first + 1}", (sid, k)
+        col = ws.cell(1, helper + 6).column_letter
+        assert line.ser[0].val.numRef.f == f"预测区间!${col}${first}:${col}${first + 1}"
+        for r in (first, first + 1):
+            segments = [ws.cell(r, helper + 1 + k).value for k in range(5)]
+            assert sum(segments) == pytest.approx(ws.cell(r, 6).value)  # up to P90
+            assert segments[0] == ws.cell(r, 2).value  # from P10
+            assert ws.cell(r, helper + 6).value == ws.cell(r, 4).value  # the median line
+    assert charted >= 5
+
+
+def test_fan_quartiles_of_this_run_from_the_draws(budget_file, con):
+    wb = load_workbook(budget_file, data_only=True)
+    ws = wb["预测区间"]
+    draws: dict[str, list[Decimal]] = {}
+    for sid, amount in con.execute("select scheme_id, amount_yuan from marts.policy_budget_draws").fetchall():
+        draws.setdefault(sid, []).append(amount)
+    budget = {(sid, s): a for (s, sid), (_, a) in engine_budget(con).items()}
+    checked = 0
+    for c in ws["A"]:
+        sid = c.value.split(" ")[0] if isinstance(c.value, str) and re.match(r"M\d\d(\.\w+)? ", c.value) else None
+        if sid is None or not any(draws[sid]):
+            continue
+        r = c.row + 2
+        ordered = sorted(draws[sid])
+        n = len(ordered)
+        assert [ws.cell(r, col).value for col in (2, 3, 4, 5, 6)] == [
+            wan(budget[(sid, "low")]), wan(ordered[-(-n // 4) - 1]), wan(budget[(sid, "base")]),
+            wan(ordered[-(-3 * n // 4) - 1]), wan(budget[(sid, "high")])], sid
+        checked += 1
+    assert checked >= 5
+
+
+BACKTEST_ROWS = [  # case, year, week, method, scheme, outcome, base, low, high, error, covered, score
+    ("s1", 2023, 7, "model", "total", 100, 104, 90, 110, 0.04, True, 0.2),
+    ("s1", 2023, 8, "model", "total", 100, 103, 95, 108, 0.03, True, 0.13),
+    ("s1", 2023, 8, "naive", "total", 100, 110, 105, 120, 0.10, False, 1.15),
+    ("s2", 2023, 8, "model", "total", 100, 95, 96, 99, -0.05, False, 0.13),
+    ("s2", 2023, 8, "naive", "total", 100, 99, 90, 110, -0.01, True, 0.2),
+    ("s1", 2023, 8, "model", "M24", 10, 11, 9, 12, 0.1, True, 0.3),
+    ("s1", 2023, 8, "model", "M08", 0, 0, 0, 1, "", True, ""),
+]
+
+
+def write_backtest(path: Path, rows=BACKTEST_ROWS) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(data.BACKTEST_COLUMNS)
+        for case, year, week, method, sid, y, base, low, high, error, covered, score in rows:
+            writer.writerow([case, year, "2023-11-20", week, method, sid, y, base, low, high, error, covered,
+                             (high - low) / y if y else "", score])
+    return path
+
+
+def test_method_sheet_with_the_backtest(tmp_path, con, catalogue):
+    path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
+                                 backtest_csv=write_backtest(tmp_path / "backtest.csv"))
+    ws = load_workbook(path, data_only=True)["预测方法"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    for phrase in ("已报至 2024年10月", "2024年11月、2024年12月", "模拟 ", "中位数", "第 10 百分位", "第 90 百分位",
+                   "符合条件概率", "朴素预测"):
+        assert any(phrase in t for t in texts), phrase
+    rows = {r["季度第几周"]: r for r in table_rows(ws, "季度第几周", "季度第几周")}
+    assert list(rows) == ["第 7 周", "第 8 周（本次）"]  # 2024-11-25 is the quarter's 8th Monday
+    week8 = rows["第 8 周（本次）"]
+    assert week8["回测次数"] == 2
+    assert week8["模型：误差\n（中位数）"] == pytest.approx(0.04)  # median of |0.03|, |−0.05|
+    assert week8["模型：80%区间\n覆盖实际"] == 0.5 and week8["朴素：80%区间\n覆盖实际"] == 0.5
+    assert week8["朴素：误差\n（中位数）"] == pytest.approx(0.055)
+    assert week8["区间评分\n优于朴素"] == 1.0  # 0.13 < 1.15 and 0.13 < 0.2
+    assert rows["第 7 周"]["朴素：误差\n（中位数）"] == "—"
+    assert any(t.startswith("各方案：1 个") for t in texts)  # M08's zero outcome does not count
+    assert not any("尚无回测结果" in t for t in texts)
+
+
+def test_method_sheet_without_the_backtest(tmp_path, con, catalogue):
+    path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
+                                 backtest_csv=tmp_path / "absent.csv")
+    texts = [c.value for row in load_workbook(path)["预测方法"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "尚无回测结果。" in texts
+
+
+def test_a_damaged_backtest_file_is_named_with_line_and_field(tmp_path):
+    path = write_backtest(tmp_path / "backtest.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",True,", ",yes,", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(data.BacktestFileError, match=r"backtest\.csv, line 3, field covered"):
+        data.backtest(path)
+    path.write_text("case,year\ns1,2023\n", encoding="utf-8")
+    with pytest.raises(data.BacktestFileError, match="missing column"):
+        data.backtest(path)
+    assert data.backtest(tmp_path / "none.csv") is None
+
+
+def test_known_and_expected_new_apart(budget_file, con, pipeline, tmp_path, catalogue):
+    """Schemes with beneficiaries still to come show the known part (registered, reporting) and the
+    part expected by quarter end apart, each its own quantiles (marts.policy_budget_components);
+    without that table the section is left out."""
+    ws = load_workbook(budget_file, data_only=True)["汇总"]
+    parts = {(sid, c, s): (a, n) for sid, c, s, a, n in con.execute(
+        "select scheme_id, component, scenario, amount_yuan, beneficiaries from marts.policy_budget_components")
+        .fetchall()}
+    expected = {sid for sid, c, s in parts if c == "forecast_new" and s == "high" and parts[(sid, c, s)][0] > 0}
+    assert expected, "the open quarter expects new beneficiaries somewhere"
+    shown = {r["方案编号"]: r for r in table_rows(ws, "已知对象\n笔数", "方案编号")}
+    assert set(shown) == expected
+    for sid, r in shown.items():
+        assert r["已知对象\n中位数（万元）"] == wan(parts[(sid, "reported", "base")][0])
+        assert r["已知对象\n笔数"] == parts[(sid, "reported", "base")][1]
+        assert [r["新增 P10\n（万元）"], r["新增中位数\n（万元）"], r["新增 P90\n（万元）"]] == \
+            [wan(parts[(sid, "forecast_new", s)][0]) for s in ("low", "base", "high")]
+    copy = tmp_path / "wh.duckdb"
+    shutil.copy(pipeline / "wh.duckdb", copy)
+    with duckdb.connect(str(copy)) as other:
+        other.execute("drop table marts.policy_budget_components")
+        path = write_budget_workbook(other, catalogue, Parameters(catalogue), tmp_path / "out", AS_OF)
+    texts = [c.value for row in load_workbook(path)["汇总"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any("已知对象与预计季末前新增" in t for t in texts)
+
+
 # ----------------------------------------------------------------------------- KPI workbook
 
 
@@ -338,6 +645,13 @@ def test_kpi_overview_covers_all_34_measures_with_status_colours(kpi_file, catal
     kpi_ids = {ws.cell(r, cols["指标编号"]).value for r in range(row + 1, ws.max_row + 1)}
     assert {k for (k,) in con.execute("select kpi_id from marts.policy_kpis where kpi_id like '%.%'").fetchall()} \
         <= kpi_ids
+    # a subsidy measure's budget is its own median (the roll-up), as on the budget workbook
+    medians = dict(con.execute("select key, amount_yuan from marts.policy_budget_rollup "
+                               "where level = 'measure' and scenario = 'base'").fetchall())
+    values = load_workbook(kpi_file, data_only=True)["指标总览"]
+    budgets = {values.cell(r, cols["措施"]).value: values.cell(r, cols["实际/预测"]).value
+               for r in range(row + 1, ws.max_row + 1) if values.cell(r, cols["指标"]).value == "奖补资金测算（基准情景）"}
+    assert budgets == {m: wan(a) for m, a in medians.items()}
 
 
 def test_kpi_growth_table_and_lists(kpi_file, catalogue, con):
@@ -431,14 +745,22 @@ def test_city_pack_is_filtered_to_the_prefecture(tmp_path, con, catalogue):
     budget, kpi = packs[code]
     assert budget == tmp_path / AS_OF.isoformat() / "cities" / f"budget_forecast_{AS_OF}_{code}.xlsx"
     wb = load_workbook(budget, data_only=True)
-    assert "按城市" not in wb.sheetnames and name in wb["汇总"]["A1"].value
+    assert "按城市" not in wb.sheetnames and "预测区间" not in wb.sheetnames and name in wb["汇总"]["A1"].value
     rows = summary_schemes(wb["汇总"])
+    # per scheme: the sum over the prefecture's beneficiaries in their median scenario (no per-city
+    # distribution per scheme); the total: the prefecture's own distribution
     expected = dict(con.execute(
         """select scheme_id, coalesce(sum(amount_yuan) filter (where chosen), 0) from marts.policy_awards
            where scenario = 'base' and city_code = ? group by scheme_id""", [code]).fetchall())
     for sid, row in rows.items():
-        assert row["基准\n（万元）"] * 10_000 == pytest.approx(float(expected.get(sid, 0)), abs=0.005), sid
-    for ws in wb.worksheets[2:-1]:
+        assert row[BASE] == wan(expected.get(sid, 0)), sid
+    city_total = dict(con.execute("select scenario, amount_yuan from marts.policy_budget_rollup "
+                                  "where level = 'city' and key = ?", [code]).fetchall())
+    ws = wb["汇总"]
+    _, cols = header_row(ws, "方案编号")
+    assert [ws.cell(label_row(ws, TOTAL), cols[h]).value for h in (BASE, LOW, HIGH)] == \
+        [wan(city_total[s]) for s in ("base", "low", "high")]
+    for ws in measure_sheets(wb):
         row, cols = header_row(ws, "方案编号")
         assert {ws.cell(r, cols["城市"]).value for r in range(row + 1, ws.max_row + 1)} <= {name, None}
     positives = load_workbook(kpi, data_only=True)["正增长重点企业清单"]

@@ -1,14 +1,18 @@
 """The budget workbook in a real spreadsheet engine: headless LibreOffice with forced recalculation.
 
-1. Recalculated, every number equals the cached one and the totals equal marts.policy_budget.
-2. With M02.rate changed from 1 to 1.5 in the parameter cell, the recalculated totals equal the
-   engine's run under the same override (on a copy of the warehouse).
+1. Recalculated at the engine's rates, every number equals the cached one, and every base is the
+   engine's median to the last bit (base = median + an adjustment that is exactly 0).
+2. Open quarter: with M02.rate changed from 1 to 1.5 in the parameter cell, M02.growth's base (and
+   the totals containing it) moves by exactly the change of the listed beneficiaries' amounts,
+   nothing else moves, and the stale flag shows.
+3. Closed quarter (one draw): after the same edit the recalculated totals equal the engine's run
+   under the same override (on a copy of the warehouse).
 """
 
 from __future__ import annotations
 
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import pytest
@@ -17,14 +21,19 @@ from openpyxl import load_workbook
 from dagster_project.lib.measures import engine
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
+from reports.budget_workbook import STALE_ROW
 from reports.libreoffice import convert, soffice
-from test_workbooks import AS_OF, built_warehouse, label_row, summary_schemes
+from reports.styles import wan
+from test_workbooks import (
+    AS_OF, BASE, CLOSED, HIGH, LOW, SUBTOTALS, TOTAL, built_warehouse, closed_warehouse, header_row, label_row,
+    measure_sheets, summary_schemes,
+)
 
 pytestmark = pytest.mark.skipif(
     soffice() is None,
     reason="LibreOffice is not installed (apt-get install libreoffice-calc; .ci/run installs it)",
 )
-BASE = "基准\n（万元）"
+STALE_CELL = f"A{STALE_ROW + 1}"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +46,11 @@ def workbook(pipeline):
     return pipeline / "reports" / AS_OF.isoformat() / f"budget_forecast_{AS_OF}.xlsx"
 
 
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory, dbt_manifest):
+    return closed_warehouse(tmp_path_factory)
+
+
 def recalculated(path, tmp):
     """Copy, recalculate in LibreOffice, save as xlsx; the values LibreOffice computed."""
     source = tmp / "in" / path.name
@@ -45,10 +59,31 @@ def recalculated(path, tmp):
     return load_workbook(convert(source, tmp / "out", "xlsx"), data_only=True)
 
 
-def base_totals(wb) -> tuple[dict[str, float], float]:
+def with_rate(path, tmp, name: str, value: float):
+    """The workbook with one parameter cell changed (as finance would), recalculated by LibreOffice."""
+    wb = load_workbook(path)
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    assert not cell.protection.locked
+    cell.value = value
+    changed = tmp / "changed" / path.name
+    changed.parent.mkdir()
+    wb.save(changed)
+    return recalculated(changed, tmp)
+
+
+def base_figures(wb) -> tuple[dict[str, float], dict[str, float]]:
+    """汇总's base column: per scheme, and per total row (subtotals, overall), in 万元 as computed."""
     ws = wb["汇总"]
-    schemes = {sid: row[BASE] * 10_000 for sid, row in summary_schemes(ws).items()}
-    return schemes, ws.cell(label_row(ws, "总计（无偿补助 + 周转资金）"), 7).value * 10_000
+    _, cols = header_row(ws, "方案编号")
+    schemes = {sid: row[BASE] for sid, row in summary_schemes(ws).items()}
+    totals = {label: ws.cell(label_row(ws, label), cols[BASE]).value for label in (*SUBTOTALS.values(), TOTAL)}
+    return schemes, totals
+
+
+def stale_flags(wb) -> list:
+    headline = label_row(wb["汇总"], "奖补资金测算总额（基准情景）")
+    return [wb["汇总"].cell(headline, 7).value] + [ws[STALE_CELL].value for ws in measure_sheets(wb)]
 
 
 def test_recalculated_workbook_equals_the_engine(workbook, pipeline, tmp_path):
@@ -63,20 +98,20 @@ def test_recalculated_workbook_equals_the_engine(workbook, pipeline, tmp_path):
                     assert got == pytest.approx(c.value, rel=1e-9, abs=1e-9), (ws.title, c.coordinate)
                     compared += 1
     assert compared > 500
+    # at the engine's rates the base is the engine's median exactly: the adjustments are exactly 0
     with duckdb.connect(str(pipeline / "wh.duckdb"), read_only=True) as con:
-        expected = dict(con.execute(
+        medians = dict(con.execute(
             "select scheme_id, amount_yuan from marts.policy_budget where scenario = 'base'").fetchall())
-    schemes, total = base_totals(fresh)
-    for sid, amount in expected.items():
-        assert schemes[sid] == pytest.approx(float(amount), abs=0.005), sid
-    assert total == pytest.approx(float(sum(expected.values())), abs=0.005)
+        totals = dict(con.execute("select key, amount_yuan from marts.policy_budget_rollup "
+                                  "where level in ('funding', 'total') and scenario = 'base'").fetchall())
+    schemes, rows = base_figures(fresh)
+    assert schemes == {sid: wan(amount) for sid, amount in medians.items()}
+    assert rows == {SUBTOTALS["grant"]: wan(totals["grant"]), SUBTOTALS["revolving_fund"]: wan(totals["revolving_fund"]),
+                    TOTAL: wan(totals["全部"])}
 
 
 def test_unchanged_parameters_raise_no_stale_flag(workbook, tmp_path):
-    wb = recalculated(workbook, tmp_path)
-    headline = label_row(wb["汇总"], "奖补资金测算总额（基准情景）")
-    assert not wb["汇总"].cell(headline, 7).value
-    assert not any(wb[name]["A6"].value for name in wb.sheetnames[3:-1])
+    assert not any(stale_flags(recalculated(workbook, tmp_path)))
 
 
 def test_every_sheet_prints_readable(pipeline, tmp_path):
@@ -90,36 +125,68 @@ def test_every_sheet_prints_readable(pipeline, tmp_path):
         report = render(pipeline / "reports" / AS_OF.isoformat() / f"{name}_{AS_OF}.xlsx", tmp_path, dpi=30)
         assert report.pngs and not report.problems(), report.problems()
         assert "汇总" in report.sheets or "指标总览" in report.sheets, report.sheets.keys()
+        if name == "budget_forecast":
+            assert {"预测区间", "预测方法"} <= set(report.sheets), report.sheets.keys()
 
 
-def test_changing_a_rate_moves_the_total_by_the_engines_result(workbook, pipeline, tmp_path):
-    wb = load_workbook(workbook)
-    sheet, ref = next(iter(wb.defined_names["M02_rate"].destinations))
-    cell = wb[sheet][ref.replace("$", "")]
-    assert cell.value == 1 and not cell.protection.locked
-    cell.value = 1.5
-    changed = tmp_path / "changed" / workbook.name
-    changed.parent.mkdir()
-    wb.save(changed)
-    recalc = recalculated(changed, tmp_path)
-    schemes, total = base_totals(recalc)
-    # the edit is flagged where low/high are read: 汇总's headline, every measure sheet, 参数
-    headline = label_row(recalc["汇总"], "奖补资金测算总额（基准情景）")
-    assert recalc["汇总"].cell(headline, 7).value.startswith("注意：「参数」表中的费率或上限已在表内修改")
-    assert all(recalc[name]["A6"].value.startswith("注意") for name in recalc.sheetnames[3:-1])
+def _new_amount(basis: Decimal, rate_pct: Decimal, cap: Decimal | None) -> Decimal:
+    """The engine's rule round(min(rate × basis, cap), 2) in 元, half up as LibreOffice's ROUND."""
+    amount = basis * rate_pct / 100
+    if cap is not None:
+        amount = min(amount, cap)
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
+
+def test_open_quarter_rate_edit_moves_the_base_by_the_listed_rows(workbook, pipeline, tmp_path):
+    """The quarter is open: a changed rate moves M02.growth's base, the grant subtotal and the total
+    by the change of the listed rows (each beneficiary in its median scenario, counted in the base)
+    at the new rate; the other schemes, low and high stay; the flag says low/high are stale."""
+    before = load_workbook(workbook, data_only=True)
+    after = with_rate(workbook, tmp_path, "M02_rate", 1.5)
+    catalogue = load_catalogue()
+    cap = Parameters(catalogue).base("M02.cap")
+    with duckdb.connect(str(pipeline / "wh.duckdb"), read_only=True) as con:
+        listed = con.execute(
+            """select a.amount_yuan, b.basis from marts.policy_awards a
+               join marts.policy_award_basis b on b.scenario = a.scenario and b.scheme_id = a.scheme_id
+                and b.uscc = a.uscc and b.project_code is not distinct from a.project_code
+               where a.scenario = 'base' and a.chosen and a.scheme_id = 'M02.growth'""").fetchall()
+    delta = sum(_new_amount(Decimal(basis), Decimal("1.5"), cap) - amount for amount, basis in listed)
+    assert delta > 0, "the edit must move something for the test to mean anything"
+    old_schemes, old_totals = base_figures(before)
+    new_schemes, new_totals = base_figures(after)
+    for sid, value in new_schemes.items():
+        moved = float(delta) / 10_000 if sid == "M02.growth" else 0
+        assert value == pytest.approx(old_schemes[sid] + moved, abs=5e-7), sid  # 0.005 元
+    for label, value in new_totals.items():
+        moved = float(delta) / 10_000 if label != SUBTOTALS["revolving_fund"] else 0
+        assert value == pytest.approx(old_totals[label] + moved, abs=5e-7), label
+    for sid, row in summary_schemes(after["汇总"]).items():
+        old = summary_schemes(before["汇总"])[sid]
+        assert (row[LOW], row[HIGH]) == (old[LOW], old[HIGH]), sid
+    flags = stale_flags(after)
+    assert all(f and f.startswith("注意：「参数」表中的费率或上限已在表内修改") for f in flags)
+
+
+def test_closed_quarter_rate_edit_equals_an_engine_rerun(closed, tmp_path):
+    """The quarter is fully reported (one draw): every beneficiary's row is the outcome, so the
+    recalculated totals after an edit are what the engine computes with that override."""
+    workbook = closed / "reports" / CLOSED.isoformat() / f"budget_forecast_{CLOSED}.xlsx"
+    schemes, totals = base_figures(with_rate(workbook, tmp_path, "M02_rate", 1.5))
     warehouse = tmp_path / "wh.duckdb"
-    shutil.copy(pipeline / "wh.duckdb", warehouse)
+    shutil.copy(closed / "wh.duckdb", warehouse)
     catalogue = load_catalogue()
     with duckdb.connect(str(warehouse)) as con:
         before = dict(con.execute(
             "select scheme_id, amount_yuan from marts.policy_budget where scenario = 'base'").fetchall())
-        engine.run(con, catalogue, Parameters(catalogue, {"M02.rate": Decimal("1.5")}, "test"), AS_OF)
+        engine.run(con, catalogue, Parameters(catalogue, {"M02.rate": Decimal("1.5")}, "test"), CLOSED)
         after = dict(con.execute(
             "select scheme_id, amount_yuan from marts.policy_budget where scenario = 'base'").fetchall())
+        total = con.execute("select amount_yuan from marts.policy_budget_rollup "
+                            "where level = 'total' and scenario = 'base'").fetchone()[0]
+        assert con.execute("select draws from forecast.runs").fetchone()[0] == 1
     assert after["M02.growth"] != before["M02.growth"], "the override must matter for the test to mean anything"
     for sid, amount in after.items():
-        assert schemes[sid] == pytest.approx(float(amount), abs=0.005), sid
-    assert total == pytest.approx(float(sum(after.values())), abs=0.005)
-    moved = total - float(sum(before.values()))
-    assert moved == pytest.approx(float(sum(after.values()) - sum(before.values())), abs=0.01)
+        assert schemes[sid] * 10_000 == pytest.approx(float(amount), abs=0.005), sid
+    assert totals[TOTAL] * 10_000 == pytest.approx(float(total), abs=0.005)
+    assert total == sum(after.values())

@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_project.lib.measures import engine
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
+from dagster_project.lib.money import wan_text
 
 from .forecast import TABLES as FORECAST_TABLES
 from .resources import GxSettings
@@ -48,9 +49,9 @@ def policy_measures(context: dg.AssetExecutionContext, settings: GxSettings):
             "select scheme_id, beneficiaries, amount_yuan from marts.policy_budget where scenario = 'base' order by scheme_id"
         ).fetchall()
         kpi_count = con.execute("select count(*) from marts.policy_kpis").fetchone()[0]
-    wan = {s: float(v) / 10_000 for s, v in result.budget_yuan.items()}
+    wan = {s: wan_text(v) for s, v in result.budget_yuan.items()}
     context.log.info(
-        f"as of {as_of}: base {wan['base']:,.2f}万元 (range {wan['low']:,.2f}–{wan['high']:,.2f}), "
+        f"as of {as_of}: base {wan['base']}万元 (range {wan['low']}–{wan['high']}), "
         f"{result.beneficiaries} beneficiaries, parameters {result.params_fingerprint}"
     )
     yield dg.MaterializeResult(
@@ -62,12 +63,12 @@ def policy_measures(context: dg.AssetExecutionContext, settings: GxSettings):
     yield dg.MaterializeResult(
         asset_key=["marts", "policy_budget"],
         metadata={
-            "total_base_wan_yuan": round(wan["base"], 2),
-            "total_low_wan_yuan": round(wan["low"], 2),
-            "total_high_wan_yuan": round(wan["high"], 2),
+            "total_base_wan_yuan": wan["base"],
+            "total_low_wan_yuan": wan["low"],
+            "total_high_wan_yuan": wan["high"],
             "by_scheme": dg.MetadataValue.md(
                 "| scheme | beneficiaries | 万元 |\n|---|---:|---:|\n"
-                + "\n".join(f"| {s} | {n} | {float(a) / 10_000:,.2f} |" for s, n, a in per_scheme)
+                + "\n".join(f"| {s} | {n} | {wan_text(a)} |" for s, n, a in per_scheme)
             ),
         },
     )
