@@ -48,7 +48,7 @@ from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles, abs_range,
     add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put, put_formula,
-    sheet_name, wan,
+    sheet_name, spanned_headers, wan,
 )
 from .wording import plain
 
@@ -353,15 +353,15 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     unit = _basis_unit(measure)
 
     # (key, header, number format, width); the printed columns come first, the others to their right
-    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, 11)]
+    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, 13)]
     if per_project:
         columns += [("project_name", "项目名称", None, 16), ("enterprise", "企业名称", None, 14)]
     else:
         columns += [("enterprise", "企业名称", None, 21)]
-    columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 13),
+    columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 14),
                 ("amount", AMOUNT_HEADER, MONEY, 9), ("p_eligible", P_ELIGIBLE_HEADER, SHARE, 7),
                 ("expected", EXPECTED_HEADER, MONEY, 9), ("chosen", "计入基准预算", None, 6),
-                ("calculation", "计算式（基准情景）", None, 30 if per_project else 34)]
+                ("calculation", "计算式（基准情景）", None, 30 if per_project else 36)]
     printed = len(columns)
     columns += [("low", "低情景计入（万元）", MONEY, 10), ("high", "高情景计入（万元）", MONEY, 10),
                 ("engine", "引擎基准金额（万元）", MONEY, 11), ("adjust", ADJUST_HEADER, MONEY, 10),
@@ -842,16 +842,10 @@ def _write_components(ws, st: Styles, catalogue: Catalogue, components: dict[str
     ws.merge_range(top + 1, 0, top + 1, SUMMARY_PRINTED, note, st.note)
     fit_height(ws, top + 1, [(note, sum(SUMMARY_WIDTHS[:SUMMARY_PRINTED + 1]))], line_height=12)
     header = top + 2
-    # (first column, last column, header)
-    layout = ((0, 1, "方案编号"), (2, 3, "方案名称"), (4, 5, "已知对象\n笔数"), (6, 6, "已知对象\n中位数（万元）"),
-              (7, 7, f"新增 {low}\n（万元）"), (8, 8, "新增中位数\n（万元）"), (9, 9, f"新增 {high}\n（万元）"),
-              (10, 10, "方案合计\n中位数（万元）"))
-    for c0, c1, h in layout:
-        if c0 == c1:
-            ws.write_string(header, c0, h, st.header)
-        else:
-            ws.merge_range(header, c0, header, c1, h, st.header)
-    ws.set_row(header, 30)
+    spanned_headers(ws, header, [("方案编号", 0, 1), ("方案名称", 2, 3), ("已知对象\n笔数", 4, 5),
+                                 ("已知对象\n中位数（万元）", 6, 6), (f"新增 {low}\n（万元）", 7, 7),
+                                 ("新增中位数\n（万元）", 8, 8), (f"新增 {high}\n（万元）", 9, 9),
+                                 ("方案合计\n中位数（万元）", 10, 10)], st.header)
     line = {"bottom": 1, "bottom_color": "#D9D9D9"}
     money = st.get(num_format=MONEY, **line)
     for i, s in enumerate(shown):

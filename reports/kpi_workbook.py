@@ -26,7 +26,7 @@ from .wording import plain
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, MONEY, PERCENT_POINTS, SHARE, TABLE_STYLE, Styles, add_sheet, fit_height, fit_widths, new_workbook,
-    print_setup, project_version, put, sheet_name, wan,
+    print_setup, project_version, put, sheet_name, spanned_headers, wan,
 )
 
 OVERVIEW = "指标总览"
@@ -326,12 +326,7 @@ def _block(ws, st: Styles, top: int, title: str, columns: list[tuple[str, int, i
     last_col = len(QUALITY_WIDTHS) - 1
     ws.merge_range(top, 0, top, last_col, title, st.section)
     header_row = top + 1
-    for header, first, last in columns:
-        if first == last:
-            ws.write_string(header_row, first, header, st.header)
-        else:
-            ws.merge_range(header_row, first, header_row, last, header, st.header)
-    ws.set_row(header_row, 30)
+    spanned_headers(ws, header_row, columns, st.header)
     if not rows:
         ws.merge_range(header_row + 1, 0, header_row + 1, last_col, empty, st.note)
         return header_row + 3

@@ -211,6 +211,16 @@ def fit_height(ws, row: int, cells: list[tuple[object, float]], line_height: flo
         ws.set_row(row, line_height * min(lines, max_lines) + 2)
 
 
+def spanned_headers(ws, row: int, columns: list[tuple[str, int, int]], fmt, height: float = 30) -> None:
+    """A header row whose headers each span sheet columns (first, last), merged where they span several."""
+    for header, first, last in columns:
+        if first == last:
+            ws.write_string(row, first, header, fmt)
+        else:
+            ws.merge_range(row, first, row, last, header, fmt)
+    ws.set_row(row, height)
+
+
 def sheet_ref(sheet: str) -> str:
     """A sheet name as it appears in a formula."""
     return "'" + sheet.replace("'", "''") + "'"
