@@ -114,6 +114,31 @@ def test_pace_scales_last_years_rest_of_the_quarter():
     assert np.bincount(draw_of, minlength=501)[1:].mean() == pytest.approx(6, rel=0.15)
 
 
+def test_fewer_rows_counted_give_a_wider_range_of_rows_to_come():
+    """The pace and last year's rest are estimated from counts: 3 rows after the day last year and
+    4 against 2 so far say less than 300 and 400 against 200, though the pace is the same. With few
+    rows the number still to come varies more than a Poisson count of the same mean would."""
+
+    def pace_of(scale: int):
+        on = np.concatenate([np.repeat(np.datetime64("2023-10-05"), 2 * scale),
+                             np.repeat(np.datetime64("2023-12-01"), 3 * scale),
+                             np.repeat(np.datetime64("2024-10-04"), 4 * scale)])
+        return on, *pace(on, date(2024, 10, 25), date(2024, 10, 1), date(2024, 12, 31), prior=0)
+
+    def relative_spread(p) -> float:
+        means = p.draw_means(4000, np.random.default_rng(5)) / p.expected
+        assert means.mean() == pytest.approx(1, rel=0.05)
+        return float(np.quantile(means, 0.9) - np.quantile(means, 0.1))
+
+    (on, few, pool), (_, many, _) = pace_of(1), pace_of(100)
+    assert few.expected == pytest.approx(6) and many.expected == pytest.approx(600)
+    assert relative_spread(few) > 3 * relative_spread(many)
+    draw_of, _, _ = draw_new(few, pool, on, date(2024, 10, 25), date(2024, 12, 31), 4000, 1e6,
+                             np.random.default_rng(5))
+    counts = np.bincount(draw_of, minlength=4001)[1:]
+    assert counts.var() > 3 * counts.mean()
+
+
 def test_without_last_years_quarter_the_years_daily_rate_is_used():
     on = np.array(["2024-01-15", "2024-04-15", "2024-07-15"], dtype="datetime64[D]")
     p, pool = pace(on, date(2024, 9, 30), date(2024, 10, 1), date(2024, 12, 31), prior=5)
@@ -137,3 +162,41 @@ def test_power_signal_weights_come_from_the_data():
         plain = {o: point_forecast(p, o, 1, "model", S).values[:, 0] for o in range(14, months - 1)}
         fitted = estimate(signal, p, plain, 5)
         assert (fitted.beta_own > 0.5) is expect_weight, (fitted.beta_group, fitted.beta_own)
+
+
+def test_destinations_first_served_after_the_latest_delivery_come_from_last_years_late_ones():
+    """As of October's customs (one new pair so far, as last year by October), the quarter still
+    gets about as many new pairs as last year's November and December had, each with its quarter's
+    value, under a simulated exporter; once December is delivered none."""
+    import duckdb
+
+    from dagster_project.lib.forecast import draws as fd
+    from dagster_project.lib.forecast.settings import ForecastSettings
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("""create table marts.fct_export_destination_quarter (uscc varchar, destination varchar,
+                   quarter_start date, value_cny_yuan decimal(18, 2), is_new_destination boolean,
+                   history_covers_lookback boolean)""")
+    con.execute("create table marts.fct_export_destination_month (uscc varchar, destination varchar, month date, "
+                "value_cny_yuan decimal(18, 2))")
+    for uscc, dest, first, value in [("A", "USA", date(2023, 10, 1), 100), ("B", "VNM", date(2023, 11, 1), 2000),
+                                     ("C", "THA", date(2023, 12, 1), 30000), ("D", "USA", date(2024, 10, 1), 7)]:
+        quarter = date(first.year, 10, 1)
+        con.execute("insert into marts.fct_export_destination_quarter values (?, ?, ?, ?, true, true)",
+                    [uscc, dest, quarter, value])
+        con.execute("insert into marts.fct_export_destination_month values (?, ?, ?, ?)", [uscc, dest, first, value])
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    october = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                         date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
+    fd._write_new_export_destinations(con, october, settings, 2000, np.random.default_rng(1))
+    new = con.execute("select draw, uscc, source_uscc, destination, q4_cny from forecast.new_export_destinations").df()
+    assert set(zip(new.source_uscc, new.destination, new.q4_cny.astype(float))) == {("B", "VNM", 2000.0),
+                                                                                    ("C", "THA", 30000.0)}
+    assert new.uscc.str.startswith(fd.PSEUDO + "export:").all() and new.uscc.is_unique
+    assert len(new) / 2000 == pytest.approx(2, rel=0.1)  # 2 pairs after October last year × pace 1
+    closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    fd._write_new_export_destinations(con, closed, settings, 1, np.random.default_rng(1))
+    assert con.execute("select count(*) from forecast.new_export_destinations").fetchone()[0] == 0

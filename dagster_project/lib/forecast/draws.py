@@ -9,6 +9,10 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   unreported policy-quarter months and equipment of the unreported months to December (元);
 * `forecast.export_draws(draw, uscc, destination, q4_cny_fc)` — exports to destinations new in the
   policy quarter in its unreported months (元);
+* `forecast.new_export_destinations(draw, uscc, source_uscc, destination, q4_cny)` — per draw,
+  exports to destinations that will first be served in the quarter's unreported months: last
+  year's pairs first served after the same month, as many as the pace says (new_events.py), with
+  their quarter's value (pseudo exporter `~export:<draw>:<n>`);
 * `forecast.new_loans`, `forecast.new_applications`, `forecast.new_supply_links` — per draw, the
   register rows the quarter will still get (new_events.py), with the marts' columns, a pseudo
   beneficiary (`uscc` = `~<register>:<draw>:<n>`: a new row is not a known enterprise's) and
@@ -112,6 +116,7 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         _write_project_draws(con, horizon, investment, equipment, draws)
         _write_power_draws(con, horizon, power, draws)
         _write_export_draws(con, horizon, settings, draws, rng)
+        _write_new_export_destinations(con, horizon, settings, draws, rng)
         for table, column in REGISTERS.items():
             _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
         _write_new_enterprises(con, horizon, settings, draws, rng)
@@ -296,8 +301,8 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
     """Exports to a destination new in the policy quarter, in its months not delivered yet: the first
     month's value × the ratio a past new destination's later months had to its first month (a
     one-off shipment gives 0, a new market that takes off more than 1), resampled from every
-    quarter the data covers. Without such history nothing is added; destinations first served after
-    the latest delivery are not foreseen."""
+    quarter the data covers. Without such history nothing is added. Destinations first served
+    after the latest delivery: `_write_new_export_destinations`."""
     months = con.execute("""
         select q.uscc, q.destination, q.quarter_start, m.month, m.value_cny_yuan::double as value
         from marts.fct_export_destination_quarter q
@@ -344,7 +349,32 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
            {"q4_cny_fc": 2})
 
 
-PSEUDO = "~"  # the first character of a simulated entity's key: no real USCC or project code starts so
+def _write_new_export_destinations(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    pairs = con.execute("""
+        select q.uscc, q.destination, q.value_cny_yuan::double as q4_cny, min(m.month) as first_month
+        from marts.fct_export_destination_quarter q
+        join marts.fct_export_destination_month m
+          on m.uscc = q.uscc and m.destination = q.destination
+         and m.month between q.quarter_start and q.quarter_start + interval 2 month
+        where q.is_new_destination and q.history_covers_lookback
+        group by all
+        order by all
+    """).df()
+    months = pairs["first_month"].to_numpy(dtype="datetime64[D]")
+    p, pool = pace(months, h.customs_month, h.q4_start, h.q4_end_month, settings.pace_prior)
+    if not p.from_last_year:  # a pair's quarter value needs its whole quarter: only last year's has it
+        pool = np.zeros(0, dtype=np.int64)
+    draw_of, picked, _ = draw_new(p, pool, months, h.customs_month, h.q4_end_month, draws if h.open else 0,
+                                  settings.count_dispersion, rng)
+    new = _new_frame(pairs[["uscc", "destination", "q4_cny"]], draw_of, picked, "export")
+    new = new.rename(columns={"uscc": "source_uscc"}).rename(columns={"pseudo_key": "uscc"})
+    _store(con, "new_export_destinations", new, {"q4_cny": 2})
+
+
+# The first character of a simulated entity's key (a register row, an exporter, an enterprise or a
+# project the quarter will still get): no real USCC or project code starts so. They count in the
+# budget's draws, never as a beneficiary (measures/engine.py).
+PSEUDO = "~"
 
 
 def _new_frame(source: pd.DataFrame, draw_of: np.ndarray, picked: np.ndarray, kind: str) -> pd.DataFrame:

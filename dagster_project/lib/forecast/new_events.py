@@ -10,11 +10,15 @@ whether there are more or fewer this year:
     pace     = (this quarter so far + k × pace of the year) / (last year's quarter so far + k),
     pace of the year = (this year so far + k) / (last year to the same day + k),
 
-k = `forecast.pace_prior` (early in the quarter the year's pace dominates). Each draw takes a
-negative binomial number of new rows (mean `expected`, size `forecast.count_dispersion`: rows come
-in batches) and resamples them from last year's rows after the same day, moved one year on. A
-register or a panel without last year's quarter takes this year's daily rate instead and
-resamples this year's rows, spread evenly over the rest of the quarter.
+k = `forecast.pace_prior` (early in the quarter the year's pace dominates). Both factors are
+counts of a few events, so neither is known exactly: each draw takes its own last year's rest
+(gamma with shape = the rows counted, the posterior of a Poisson rate) and its own pace (gamma with
+shape = this quarter so far + k × pace of the year, rate = last year so far + k), whose mean is the
+point `expected` above; with few rows the range widens, with many it narrows. The number of new
+rows is then negative binomial around that draw's mean (size `forecast.count_dispersion`: rows come
+in batches), resampled from last year's rows after the same day, moved one year on. A register or a
+panel without last year's quarter takes this year's daily rate instead (gamma with shape = the
+year's rows) and resamples this year's rows, spread evenly over the rest of the quarter.
 """
 
 from __future__ import annotations
@@ -30,8 +34,19 @@ class Pace:
     so_far: int  # this quarter, up to the cut-off
     last_year_so_far: int  # last year's quarter up to the same day
     last_year_rest: int  # last year's quarter after the same day
-    expected: float  # rows still to come by the quarter's end
+    expected: float  # rows still to come by the quarter's end (the mean over draws)
     from_last_year: bool  # False: this year's daily rate (no last-year quarter to go by)
+    pace_shape: float = 0.0  # gamma posterior of the pace (from_last_year) ...
+    pace_rate: float = 1.0
+    scale: float = 1.0  # ... else the factor from the year's rows to the rows still to come
+
+    def draw_means(self, draws: int, rng: np.random.Generator) -> np.ndarray:
+        """Each draw's expected number of rows still to come, with the uncertainty of its counts."""
+        if self.from_last_year:
+            rest = rng.gamma(self.last_year_rest, 1.0, size=draws)
+            return rest * rng.gamma(self.pace_shape, 1.0 / self.pace_rate, size=draws)
+        rows = self.expected / self.scale if self.scale > 0 else 0.0
+        return rng.gamma(rows, 1.0, size=draws) * self.scale
 
 
 def year_back(d: date) -> date:
@@ -60,13 +75,14 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
         year = int(between(year_start, cutoff).sum())
         last_year = int(between(year_back(year_start), last_cut).sum())
         year_pace = (year + prior) / (last_year + prior)
-        quarter_pace = (so_far + prior * year_pace) / (last_so_far + prior)
-        return Pace(so_far, last_so_far, len(rest), len(rest) * quarter_pace, True), rest
+        shape, rate = so_far + prior * year_pace, last_so_far + prior
+        quarter_pace = shape / rate if rate > 0 else 0.0
+        return Pace(so_far, last_so_far, len(rest), len(rest) * quarter_pace, True, shape, rate), rest
     this_year = np.flatnonzero(between(year_start, cutoff))
     elapsed = (cutoff - year_start).days + 1
     remaining = max((quarter_end - cutoff).days, 0)
-    expected = len(this_year) / elapsed * remaining if elapsed > 0 else 0.0
-    return Pace(so_far, 0, 0, expected, False), this_year
+    scale = remaining / elapsed if elapsed > 0 else 0.0
+    return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale), this_year
 
 
 def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_end: date, draws: int,
@@ -75,7 +91,8 @@ def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_en
     if p.expected <= 0 or len(pool) == 0 or quarter_end <= cutoff:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype="datetime64[D]")
-    counts = rng.negative_binomial(dispersion, dispersion / (dispersion + p.expected), size=draws)
+    means = p.draw_means(draws, rng)
+    counts = rng.negative_binomial(dispersion, dispersion / (dispersion + means))
     draw_of = np.repeat(np.arange(1, draws + 1), counts)
     picked = pool[rng.integers(0, len(pool), size=counts.sum())]
     if p.from_last_year:

@@ -31,6 +31,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from dagster_project.lib.forecast.draws import PSEUDO
+
 from . import kpis, lists, quantities
 from .catalogue import Catalogue, CatalogueError
 from .parameters import Parameters
@@ -38,9 +40,6 @@ from .quantities import Periods
 from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
-# The first character of a simulated entity's key (lib/forecast/draws.py: a register row, an enterprise
-# or a project the quarter will still get): they count in the budget's draws, never as a beneficiary.
-PSEUDO = "~"
 SCENARIOS = ("base", "low", "high")
 # The marts the engine reads (and nothing else): the measures asset's dependencies, and what a replay
 # snapshots for each replayed day.

@@ -91,7 +91,8 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         select n.scenario, n.uscc, q.* exclude (scenario, uscc)
         from (select distinct draw as scenario, uscc, source_uscc from forecast.new_loans
               union select distinct draw, uscc, source_uscc from forecast.new_applications
-              union select distinct draw, uscc, source_uscc from forecast.new_supply_links) n
+              union select distinct draw, uscc, source_uscc from forecast.new_supply_links
+              union select distinct draw, uscc, source_uscc from forecast.new_export_destinations) n
         join q_enterprise q on q.uscc = n.source_uscc and q.scenario = n.scenario
     """)
     con.execute("""
@@ -128,6 +129,11 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         from a_export a cross join scenarios sc
         left join forecast.export_draws f on f.uscc = a.uscc and f.destination = a.destination
              and f.draw = sc.scenario
+        union all by name
+        -- destinations that will first be served in the quarter's unreported months
+        select draw as scenario, uscc, destination, q4_cny::decimal(18, 2) as q4_cny,
+               null::date as last_export_month_before_quarter
+        from forecast.new_export_destinations
     """)
     for table in ("loans", "applications", "supply_links"):
         con.execute(f"""create or replace temp table q_{table} as
