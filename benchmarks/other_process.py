@@ -1,4 +1,4 @@
-"""A second, independent data process writing a landing dir per FEEDS.md.
+"""A second, independent data process writing a landing dir per docs/contract/FEEDS.md.
 
     python benchmarks/other_process.py --out DIR --seed N --scale small \\
         --first-month 202201 --final-as-of 2025-01-20 [--arrivals FILE]
@@ -97,7 +97,7 @@ SCALES = {
     "medium": Scale(incumbents=2700, near=800, entrants=500, outsiders=120, projects=1000),
 }
 
-STATS_DAY, TAX_DAY, CUSTOMS_DAY = 15, 15, 10  # day of M+1 on which month M arrives (OUTPUTS.md)
+STATS_DAY, TAX_DAY, CUSTOMS_DAY = 15, 15, 10  # day of M+1 on which month M arrives (docs/contract/OUTPUTS.md)
 # Spring Festival (lunar new year's day): factories close roughly from a week before to two weeks after.
 SPRING_FESTIVAL = {2019: date(2019, 2, 5), 2020: date(2020, 1, 25), 2021: date(2021, 2, 12),
                    2022: date(2022, 2, 1), 2023: date(2023, 1, 22), 2024: date(2024, 2, 10),

@@ -560,7 +560,7 @@ def test_history_start_later_in_2022(tiny_history, tmp_path):
 # --- arrival dates (GenerationSummary.arrivals) ------------------------------------------------------
 
 def _provider_calendar(f: str, window_start: date) -> date:
-    """The day a file arrives by the providers' calendar (OUTPUTS.md), worked out from its name alone."""
+    """The day a file arrives by the providers' calendar (docs/contract/OUTPUTS.md), worked out from its name alone."""
     feed, name = f.split("/")[0], Path(f).stem
     if feed == "registers":  # standing lists from the window's start; the loan correction two weeks after the loan
         return date(2024, 10, 23) if name.endswith("_v2") else window_start

@@ -1,7 +1,7 @@
-"""benchmarks/other_process.py: an independent data process that writes a landing dir per FEEDS.md.
+"""benchmarks/other_process.py: an independent data process that writes a landing dir per docs/contract/FEEDS.md.
 
-Checked here against the contract as FEEDS.md words it (names, headers, encodings, code lists), the
-delivery calendar of OUTPUTS.md, determinism, the real ingestion, and the policy's thresholds being
+Checked here against the contract as docs/contract/FEEDS.md words it (names, headers, encodings, code lists), the
+delivery calendar of docs/contract/OUTPUTS.md, determinism, the real ingestion, and the policy's thresholds being
 reachable. The e2e test runs the real refresh on a landing of it.
 """
 
@@ -37,7 +37,7 @@ _spec.loader.exec_module(other_process)
 
 FINAL = date(2025, 1, 20)
 NAME = re.compile(r"^(?P<feed>[a-z]+)_(?P<dataset>[a-z_]+?)(?:_(?P<period>\d{6}|\d{8}))?(?:_v(?P<v>\d+))?\.(?P<ext>csv|xlsx)$")
-# FEEDS.md, dataset by dataset: headers (any order) and the provider's encoding.
+# docs/contract/FEEDS.md, dataset by dataset: headers (any order) and the provider's encoding.
 CSV_HEADERS = {
     ("stats", "enterprise"): {"统一社会信用代码", "企业名称", "行政区划代码", "行业代码", "规模标志", "入统年月", "投产年月", "退库年月"},
     ("stats", "industry"): {"统一社会信用代码", "报告期", "工业总产值_本月_千元", "工业总产值_累计_千元", "营业收入_本月_千元",
@@ -198,7 +198,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tiny, tmp_path):
 
 
 def expected_arrival(name: str, first_day: date) -> date:
-    """OUTPUTS.md: stats/tax for month M on the 15th of M+1, customs on the 10th; a _v2 a month later;
+    """docs/contract/OUTPUTS.md: stats/tax for month M on the 15th of M+1, customs on the 10th; a _v2 a month later;
     power on the date its name carries; registers from the first day of the window."""
     m = NAME.match(name)
     if m["feed"] == "registers":
@@ -262,7 +262,7 @@ def test_the_pipeline_ingests_a_tiny_landing_without_refusals(tiny, tmp_path):
 
 
 def test_the_policy_thresholds_are_reachable_at_small_scale(small):
-    """MEASURES.md: M02 (Q4 ≥ 5000万, YoY ≥ 10%; new), M15 (≥ 1000万), M23, M21/M22, M22.new_market, M32."""
+    """docs/contract/MEASURES.md: M02 (Q4 ≥ 5000万, YoY ≥ 10%; new), M15 (≥ 1000万), M23, M21/M22, M22.new_market, M32."""
     landing, _ = small
     ytd = {}
     for path in (landing / "stats").glob("stats_industry_*.csv"):

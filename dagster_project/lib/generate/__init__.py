@@ -1,4 +1,4 @@
-"""Deterministic sample feeds for the landing directory (FEEDS.md), as delivered up to an as-of date.
+"""Deterministic sample feeds for the landing directory (docs/contract/FEEDS.md), as delivered up to an as-of date.
 
     generate_feeds(landing, scale="small", seed=20241125, as_of=date(2024, 11, 25))
     generate_feeds(landing, "small", as_of=date(2025, 2, 20), history_start=date(2022, 1, 1))

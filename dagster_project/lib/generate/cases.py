@@ -2,7 +2,7 @@
 
 The random population (enterprises.py) makes the sample look like an
 industry; these cases make sure that even the tiny sample exercises each
-condition of MEASURES.md with a qualifying and a non-qualifying example.
+condition of docs/contract/MEASURES.md with a qualifying and a non-qualifying example.
 Targets are for the full quarter (Q4 2024 = 202410..202412), computed without
 noise, so `q4_wan=5200, yoy_q4=0.12` means Q4 2024 output 5200万 against
 about 4643万 in Q4 2023. Amounts are in 万元 unless the field says otherwise.

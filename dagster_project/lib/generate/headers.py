@@ -1,4 +1,4 @@
-"""File headers exactly as FEEDS.md lists them, and the alternative column orders some deliveries use.
+"""File headers exactly as docs/contract/FEEDS.md lists them, and the alternative column orders some deliveries use.
 
 The contract says to match columns by header, so a few deliveries change the
 order (a provider's export template changed); each alternative is a

@@ -133,7 +133,7 @@ BY_CODE: dict[str, IndustryClass] = {c.code: c for c in CLASSES}
 
 
 def policy_group(code: str) -> str:
-    """Industry group of MEASURES.md; 385 and 3770 are checked before divisions 38/37."""
+    """Industry group of docs/contract/MEASURES.md; 385 and 3770 are checked before divisions 38/37."""
     if code.startswith("385") or code == "3770":
         return "日用消费品"
     division = code[:2]
@@ -170,7 +170,7 @@ class GroupTrend:
     export_share: float  # share of enterprises that export
 
 
-# Means sit around the MEASURES.md full-year targets so that some groups reach
+# Means sit around the docs/contract/MEASURES.md full-year targets so that some groups reach
 # them and some do not; the "decline narrows" groups fall less in Q4 than in Jan–Sep.
 GROUP_TRENDS: dict[str, GroupTrend] = {
     "钢铁": GroupTrend(0.07, 0.11, 3.0, 0.10),

@@ -1,4 +1,4 @@
-"""Months of the data window and the providers' delivery calendar (OUTPUTS.md)."""
+"""Months of the data window and the providers' delivery calendar (docs/contract/OUTPUTS.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The naming rule of FEEDS.md: `<feed>_<dataset>_<period>[_v<N>].<ext>`.
+"""The naming rule of docs/contract/FEEDS.md: `<feed>_<dataset>_<period>[_v<N>].<ext>`.
 
 Strict: ASCII digits only (a full-width ０-９ is a digit to Python, not to DuckDB), a period that
 can hold data (not after today, not before the policy's history) and a bounded `_vN`. A name that

@@ -1,6 +1,6 @@
 """What lies in the landing dir: the files that can be deliveries, and everything else.
 
-FEEDS.md: deliveries are `<landing>/<feed>/<file>`. Only regular files directly inside a feed
+docs/contract/FEEDS.md: deliveries are `<landing>/<feed>/<file>`. Only regular files directly inside a feed
 folder are read. Anything else is a *stray*, reported with what it is and never opened, counted
 or followed: a hidden file, a folder inside a feed folder, a symbolic link (it could point
 anywhere, e.g. outside the landing dir), a FIFO or device, a folder that is no feed, a file at

@@ -1,4 +1,4 @@
-"""Declarative description of every dataset in FEEDS.md.
+"""Declarative description of every dataset in docs/contract/FEEDS.md.
 
 A dataset spec says how a delivered file is recognised (feed, dataset, period
 kind), decoded (encoding), mapped (Chinese header -> English column) and
@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-# What a delivered value must fit so that every later step can hold it (FEEDS.md gives no limits):
+# What a delivered value must fit so that every later step can hold it (docs/contract/FEEDS.md gives no limits):
 # - text: an Excel cell holds 32,767 characters, and the workbooks show names as delivered;
 MAX_TEXT_LENGTH = 32_767
 # - dates and months: the checks type them as pandas datetime64[ns] (1677-09-21 .. 2262-04-11);
@@ -49,7 +49,7 @@ class PeriodKind(str, Enum):
 
 @dataclass(frozen=True)
 class Column:
-    header: str  # exactly as in FEEDS.md
+    header: str  # exactly as in docs/contract/FEEDS.md
     name: str  # raw/staging column name
     kind: Kind = Kind.TEXT
     required: bool = True  # a blank value rejects the row
@@ -87,7 +87,7 @@ class Dataset:
     encoding: str | None = None  # CSV only: the provider's encoding
     sheet: str | None = None  # xlsx only
     # Days after the end of the data month when a monthly delivery counts as
-    # arrived (OUTPUTS.md: stats/tax ~15th, customs ~10th of the next month).
+    # arrived (docs/contract/OUTPUTS.md: stats/tax ~15th, customs ~10th of the next month).
     arrival_day: int | None = None
     description: str = ""
 
@@ -105,7 +105,7 @@ class Dataset:
 
 @dataclass(frozen=True)
 class DeliveredFile:
-    """A file name parsed against the naming rule of FEEDS.md."""
+    """A file name parsed against the naming rule of docs/contract/FEEDS.md."""
 
     name: str
     dataset: Dataset

@@ -3,7 +3,7 @@
 from .spec import Column, Dataset, Kind, PeriodKind
 
 ENCODING = "gb18030"
-ARRIVAL_DAY = 15  # OUTPUTS.md: stats for month M arrive around the 15th of M+1
+ARRIVAL_DAY = 15  # docs/contract/OUTPUTS.md: stats for month M arrive around the 15th of M+1
 
 SCALE_FLAGS = ("规上", "临规")
 CONSTRUCTION_TYPES = ("新建", "扩建", "改建", "技术改造")

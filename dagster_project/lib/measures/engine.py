@@ -3,7 +3,7 @@
 The rules run on every simulated draw of the quarter (lib/forecast: the actuals plus one joint
 draw of everything not reported yet; a single draw once the quarter is fully reported), so every
 reported figure has a distribution. What is written, in one transaction, in schema `marts`
-(OUTPUTS.md):
+(docs/contract/OUTPUTS.md):
 
 * `policy_budget` — per scheme, `low`/`base`/`high` = the `forecast.quantile_low` / median /
   `forecast.quantile_high` quantile of the scheme's simulated total (each row its own
