@@ -53,3 +53,14 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
     assert v["interval score of the total vs naive"] == ("better in 50% of 2 weeks (target ≥ 90%)", False)
     table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
     assert "Produced by `gxindustry backtest`." in table and "| M24 | 2 | 0 |" in table
+
+
+def test_the_targets_are_also_judged_per_data_process():
+    """A forecast good on the generator and bad on another process must not hide in the pooled verdict."""
+    outcome = {(case, 2024, TOTAL): Decimal(100) for case in ("generator-1", "generator-2", "other-process-1")}
+    forecasts = [forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast(TOTAL, 95, 103, 110, case="generator-2"),
+                 forecast(TOTAL, 110, 120, 130, case="other-process-1")]
+    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines() if line.startswith("| ")}
+    assert "largest |error| +3.0% over 2 forecasts (met)" in rows["generator"]
+    assert "largest |error| +20.0% over 1 forecasts (not met)" in rows["other-process"]

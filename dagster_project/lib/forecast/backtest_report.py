@@ -29,6 +29,12 @@ def _share(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.0f}%"
 
 
+def process(case: str) -> str:
+    """The data process of a case labelled `<process>-<seed>` (e.g. generator-3)."""
+    head, _, tail = case.rpartition("-")
+    return head if head and tail.isdigit() else case
+
+
 def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
     """Each target: (what was measured, met)."""
     total = [s for s in scores if s.scheme_id == TOTAL]
@@ -62,6 +68,14 @@ def markdown(scores: list[Score], command: str) -> str:
     lines = [f"Produced by `{command}`.", "", "| target | measured | met |", "|---|---|---|"]
     for name, (text, met) in verdict(scores).items():
         lines.append(f"| {name} | {text} | {'yes' if met else 'no'} |")
+    processes = sorted({process(s.case) for s in scores})
+    if len(processes) > 1:
+        lines += ["", "The same targets per data process (cases `<process>-<seed>`):", "",
+                  "| process | " + " | ".join(verdict(scores)) + " |", "|---|" + "---|" * len(verdict(scores))]
+        for name in processes:
+            found = verdict([s for s in scores if process(s.case) == name])
+            lines.append(f"| {name} | " + " | ".join(f"{text.split(' (target')[0]} ({'met' if met else 'not met'})"
+                                                      for text, met in found.values()) + " |")
     lines += ["", "Total, per week over every case and year (error = base/outcome − 1; IS = interval score / "
               "outcome, lower is better):", "",
               "| week | cases | model: median error | model: max abs error | model: covered | model: median "
