@@ -19,6 +19,7 @@ TARGET_ERROR, TARGET_FROM_WEEK = 0.05, 6
 TARGET_COVERAGE = (0.70, 0.90)
 TARGET_HALF_WIDTH, TARGET_WIDTH_WEEK = 0.15, 6
 TARGET_BETTER_THAN_NAIVE = 0.90
+CHART_LIMIT = 50  # % of the outcome shown on the chart's axis; beyond it a marker and the value
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -143,8 +144,19 @@ def chart(scores: list[Score], path: Path) -> None:
             rel = [s.base_wan / s.outcome_wan - 1 for s in ss]
             lo = [s.low_wan / s.outcome_wan - 1 for s in ss]
             hi = [s.high_wan / s.outcome_wan - 1 for s in ss]
-            ax.vlines(weeks, [x * 100 for x in lo], [x * 100 for x in hi], color=colour, linewidth=2, alpha=0.7)
-            ax.plot(weeks, [x * 100 for x in rel], "o", color=colour, markersize=3, label=method)
+            clip = [max(-CHART_LIMIT, min(CHART_LIMIT, x * 100)) for x in rel]
+            ax.vlines(weeks, [max(-CHART_LIMIT, x * 100) for x in lo], [min(CHART_LIMIT, x * 100) for x in hi],
+                      color=colour, linewidth=2, alpha=0.7)
+            ax.plot(weeks, clip, "o", color=colour, markersize=3, label=method)
+            off = [(w, c) for w, c, x in zip(weeks, clip, rel) if abs(x * 100) > CHART_LIMIT]
+            if off:  # beyond the axis: a triangle at its edge, the value printed
+                ax.plot([w for w, _ in off], [c for _, c in off], "^" if off[0][1] > 0 else "v", color=colour,
+                        markersize=5)
+                w, c = off[0]
+                x = next(x for ww, x in zip(weeks, rel) if ww == w)
+                ax.annotate(f"{x * 100:+.0f}%", (w, c), fontsize=6, color=colour,
+                            xytext=(2, -8 if c > 0 else 4), textcoords="offset points")
+        ax.set_ylim(-CHART_LIMIT * 1.05, CHART_LIMIT * 1.05)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.axhspan(-5, 5, color="#2E7D32", alpha=0.08)
         ax.set_title(f"{case} · Q4 {year}", fontsize=8)
@@ -154,7 +166,8 @@ def chart(scores: list[Score], path: Path) -> None:
         ax.axis("off")
     axes.flat[0].set_ylabel("total vs outcome, %", fontsize=7)
     axes.flat[0].legend(fontsize=7, loc="upper right")
-    fig.suptitle("Weekly forecast of the total budget: base (dot) and 80% interval (bar) against the outcome",
+    fig.suptitle("Weekly forecast of the total budget: base (dot) and 80% interval (bar) against the outcome "
+                 f"(axis cut at ±{CHART_LIMIT}%; green: ±5%)",
                  fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
