@@ -200,21 +200,3 @@ def test_destinations_first_served_after_the_latest_delivery_come_from_last_year
     closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
     fd._write_new_export_destinations(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.new_export_destinations").fetchone()[0] == 0
-
-
-def test_own_errors_do_not_move_a_groups_total():
-    """The group's error is its common part; own deviations resampled onto its entities (one lumpy
-    ratio of 20 among ratios of 0.5) average 1 weighted by the forecast, in every draw and month,
-    while each entity keeps its own spread."""
-    from dagster_project.lib.forecast.series import PointForecast, _centred
-
-    rng = np.random.default_rng(11)
-    values = np.array([[100.0, 90.0], [10.0, 12.0], [1.0, 1.0], [50.0, 40.0]])
-    fc = PointForecast(values, np.zeros(4, dtype=np.int64), np.array([True, True, True, True]))
-    groups = np.array(["a", "a", "a", "b"], dtype=object)
-    own = rng.choice(np.array([0.5] * 9 + [20.0], dtype=np.float32), size=(300, 4, 2))
-    centred = _centred(fc, groups, own.copy())
-    for members in ([0, 1, 2], [3]):
-        weighted = np.einsum("dnh,nh->dh", centred[:, members, :], values[members]) / values[members].sum(axis=0)
-        assert np.allclose(weighted, 1, atol=1e-5)
-    assert centred[:, 0, 0].std() > 0.1  # an entity's own range is kept

@@ -269,28 +269,10 @@ def simulate(fc: PointForecast, groups: np.ndarray, errors: ErrorModel, draws: i
     """(draws, n, H) simulated values of the forecast months."""
     n, horizon = fc.values.shape
     common = _draw_common(groups, errors, draws, horizon, rng, s)  # (draws, n, H) multiplicative
-    # Centred within the groups the common errors were measured for (the others share the pooled one).
-    measured = np.array([g if g in errors.groups else POOLED_GROUP for g in groups.tolist()], dtype=object)
-    own = _centred(fc, measured, _draw_own(fc, errors, draws, rng, s))  # (draws, n, H)
+    own = _draw_own(fc, errors, draws, rng, s)  # (draws, n, H)
     out = fc.values[None, :, :].astype(np.float32) * common * own
     out[:, ~fc.active, :] = 0.0
     return out
-
-
-def _centred(fc: PointForecast, groups: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Own deviations scaled to average 1 within each group and draw, weighted by the forecast.
-
-    The common part of an error is measured as exactly the group's Σ actual / Σ forecast, so the own
-    ratios around it average 1 only weighted by the size they were measured at. Resampled onto other
-    entities, a small forecast's large ratio (a lumpy series: equipment bought in one month) would
-    otherwise lift every draw's total, and the group's error would count twice."""
-    weight = np.where(fc.active[:, None], fc.values, 0.0).astype(np.float32)  # (n, H)
-    for g in np.unique(groups):
-        members = np.flatnonzero(groups == g)
-        total = weight[members].sum(axis=0)  # (H,)
-        mean = np.einsum("dnh,nh->dh", own[:, members, :], weight[members]) / np.where(total > 0, total, 1)
-        own[:, members, :] /= np.where(mean > 0, mean, 1)[:, None, :]
-    return own
 
 
 def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: int, rng: np.random.Generator,
