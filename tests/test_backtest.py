@@ -64,3 +64,5 @@ def test_the_targets_are_also_judged_per_data_process():
     rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines() if line.startswith("| ")}
     assert "largest |error| +3.0% over 2 forecasts (met)" in rows["generator"]
     assert "largest |error| +20.0% over 1 forecasts (not met)" in rows["other-process"]
+    case_rows = [line for line in table.splitlines() if line.startswith("| other-process-1 | 2024 |")]
+    assert len(case_rows) == 1 and "+20.0%*" in case_rows[0]  # outside its interval: marked

@@ -19,6 +19,7 @@ TARGET_ERROR, TARGET_FROM_WEEK = 0.05, 6
 TARGET_COVERAGE = (0.70, 0.90)
 TARGET_HALF_WIDTH, TARGET_WIDTH_WEEK = 0.15, 6
 TARGET_BETTER_THAN_NAIVE = 0.90
+CASE_WEEKS = (1, 3, 6, 9, 11, 13)  # the weeks shown per case
 CHART_LIMIT = 50  # % of the outcome shown on the chart's axis; beyond it a marker and the value
 
 
@@ -98,6 +99,22 @@ def markdown(scores: list[Score], command: str) -> str:
             f"{_share(statistics.median([s.width / 2 for s in m if s.width is not None])) if m else '—'} | "
             f"{_pct(statistics.median([s.base_error for s in n if s.base_error is not None])) if n else '—'} | "
             f"{sum(s.covered for s in n)}/{len(n)} | {sum(better)}/{len(better)} |")
+    lines += ["", "Total per case and year: model error (naive in brackets), `*` where the outcome is outside the "
+              "model's 80% interval:", "",
+              "| case | year | outcome 万元 | " + " | ".join(f"week {w}" for w in CASE_WEEKS) + " |",
+              "|---|---:|---:|" + "---:|" * len(CASE_WEEKS)]
+    by_case: dict[tuple[str, int], dict[tuple[str, int], Score]] = defaultdict(dict)
+    for s in scores:
+        if s.scheme_id == TOTAL:
+            by_case[(s.case, s.year)][(s.method, s.week)] = s
+    for (case, year), found in sorted(by_case.items()):
+        cells = []
+        for week in CASE_WEEKS:
+            m, n = found.get(("model", week)), found.get(("naive", week))
+            cells.append("—" if m is None else f"{_pct(m.base_error)}{'' if m.covered else '*'}"
+                         + ("" if n is None else f" ({_pct(n.base_error)})"))
+        outcome = next(iter(found.values())).outcome_wan
+        lines.append(f"| {case} | {year} | {outcome:,.0f} | " + " | ".join(cells) + " |")
     lines += ["", "Per scheme, over every case, year and week (model; naive in brackets):", "",
               "| scheme | forecasts | outcome 0 | mean abs error | covered | median width | IS model < naive |",
               "|---|---:|---:|---:|---:|---:|---:|"]
