@@ -23,7 +23,7 @@ from .catalogue import UNIT_FACTORS, Catalogue, CatalogueError, Parameter, check
 @dataclass(frozen=True)
 class ParameterInForce:
     parameter: Parameter
-    value: Decimal | int | str | None  # in the parameter's unit
+    value: Decimal | int | str | tuple[str, ...] | None  # in the parameter's unit (a category: its text or texts)
     origin: str  # "catalogue" or "override: <file>"
 
     @property
