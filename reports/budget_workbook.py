@@ -528,7 +528,7 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
         fmt = (override_fmt if overridden else input_fmt) if live else (override_locked if overridden else
                                                                           (date_fmt if p.type == "date" else top))
         origin = "覆盖文件：" + entry.origin.split(":", 1)[1].strip() if overridden else "目录默认值"
-        values = [p.id, p.description, entry.value, p.unit, plain(p.source or p.assumption_note, parameter_names),
+        values = [p.id, p.description, entry.text if p.type == "category" else entry.value, p.unit, plain(p.source or p.assumption_note, parameter_names),
                   YES if p.assumption else NO, owners[p.id.split(".")[0]], origin, defined_name(p.id),
                   YES if live else NO]
         for c, value in enumerate(values):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_project.lib.measures import kpis, lists, schemes
+from dagster_project.lib.measures import kpis, lists, quantities, schemes
 from dagster_project.lib.measures.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 
@@ -29,6 +30,7 @@ MEASURES_MD_KPIS = {
     "M17.green_factories", "M17.green_parks", "M19.digital_scenarios", "M27.specialised", "M29.champions_new",
     "M29.champions_review", "M32.new_above_size", "M32.new_above_size_newly_built",
 }
+DOCS = Path(__file__).parents[1] / "docs"
 SCHEME_IDS = {"M02.growth", "M02.new", "M02.small_to_large", "M08", "M11", "M15.increment", "M15.major",
               "M15.new_start", "M20", "M21", "M22.fair", "M22.new_market", "M23", "M24"}
 
@@ -44,12 +46,29 @@ def test_all_34_measures_with_clauses(catalogue):
 
 
 def test_clauses_and_sources_are_quoted_from_the_policy_text(catalogue):
-    text = re.sub(r"\s", "", (Path(__file__).parents[1] / "docs/policy/gx-2024q4-industrial-measures.zh.txt")
-                  .read_text(encoding="utf-8"))
+    """A source is a quote of the policy text, or (prefixed `MEASURES.md：`) of the contract's measure rules."""
+    text = re.sub(r"\s", "", (DOCS / "policy/gx-2024q4-industrial-measures.zh.txt").read_text(encoding="utf-8"))
+    contract = re.sub(r"\s", "", (DOCS / "contract/MEASURES.md").read_text(encoding="utf-8"))
     quotes = [c for m in catalogue.measures for c in m.clauses]
     quotes += [x.source for m in catalogue.measures for x in [*m.parameters, *m.kpis] if x.source]
-    missing = [q for q in quotes if re.sub(r"\s", "", q) not in text]
+    missing = [q for q in quotes if re.sub(r"\s", "", q.removeprefix("MEASURES.md：")) not in
+               (contract if q.startswith("MEASURES.md：") else text)]
     assert not missing
+
+
+def _feeds_values(column: str) -> list[str]:
+    """The backquoted values FEEDS.md lists for a column (its table row `| column | ... |`)."""
+    rows = [line for line in (DOCS / "contract/FEEDS.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| {column} |")]
+    assert len(rows) == 1, column
+    return re.findall(r"`([^`]+)`", rows[0])
+
+
+def test_category_choices_are_the_values_feeds_md_allows(catalogue):
+    categories = [p for p in catalogue.parameters.values() if p.type == "category"]
+    assert len(categories) >= 19
+    for p in categories:
+        assert list(p.choices) == _feeds_values(p.choices_from), p.id
 
 
 def test_measures_md_parameters_kpis_and_schemes_are_all_there(catalogue):
@@ -75,6 +94,10 @@ def _param(data, pid):
     return next(p for m in data["measures"] for p in m.get("parameters", []) if p["id"] == pid)
 
 
+def _kpi(data, kpi_id):
+    return next(k for m in data["measures"] for k in m.get("kpis", []) if k["id"] == kpi_id)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -88,6 +111,26 @@ def _param(data, pid):
         (lambda d: _param(d, "M02.cap").update(value=-1), "M02.cap = -1 is outside the allowed range: at least 0 万元"),
         (lambda d: _param(d, "M02.rate").update(min=5, max=1), "M02.rate: min 5 is above max 1"),
         (lambda d: _param(d, "M01.new_production_since").update(min=1), "min/max only for decimal and integer"),
+        (lambda d: _param(d, "M15.new_start_new_build").update(value="新 建"),
+         "M15.new_start_new_build: '新 建' is not an allowed value: 新建、扩建、改建、技术改造 (FEEDS.md 建设性质)"),
+        (lambda d: _param(d, "M21.activity_types").update(value=["新品发布会", "路演"]),
+         "M21.activity_types: '路演' is not an allowed value: 新品发布会、产品订货会、展会 (FEEDS.md 活动类型)"),
+        (lambda d: _param(d, "M21.activity_types").update(value=[]), "M21.activity_types: an empty list selects nothing"),
+        (lambda d: _param(d, "M21.activity_types").update(value=["展会", "展会"]),
+         "M21.activity_types: a value is listed twice"),
+        (lambda d: _param(d, "M23.loan_product").pop("choices"), "M23.loan_product: `choices` and `choices_from`"),
+        (lambda d: _param(d, "M02.rate").update(choices=["x"], choices_from="y"), "M02.rate: `choices` and `choices_from`"),
+        (lambda d: _param(d, "M23.loan_product").update(unit="元"), "M23.loan_product: a category parameter has unit 无"),
+        (lambda d: _kpi(d, "M29.champions_review")["count"]["match"].update(level="M29.levels"),
+         "M29.champions_review: match level names parameter 'M29.levels', which the catalogue lacks"),
+        (lambda d: _kpi(d, "M29.champions_review")["count"]["match"].update(level="M17.window_start"),
+         "M29.champions_review: match level needs a category parameter, M17.window_start is a month"),
+        (lambda d: _kpi(d, "M17.green_parks")["count"]["dated"].update(start="M17.level"),
+         "M17.green_parks: window start needs a month parameter, M17.level is a category"),
+        (lambda d: _kpi(d, "M13.new_projects")["count"].update(flags=["has_tag_双百双新"]),
+         "projects rows have no column has_tag_双百双新"),
+        (lambda d: _kpi(d, "M09.paper").update(count=_kpi(d, "M13.new_projects")["count"]),
+         "M09.paper: a KPI is either an industry group's growth or a count"),
     ],
 )
 def test_schema_errors_are_reported(tmp_path, edit, message):
@@ -107,6 +150,18 @@ def test_overrides_are_typed_and_recorded(tmp_path, catalogue):
     assert params.fingerprint() != Parameters(catalogue).fingerprint()
 
 
+def test_category_overrides_are_bound_as_text_or_list(tmp_path, catalogue):
+    """Finance may narrow or widen a category among the values FEEDS.md allows; the rules bind the list."""
+    path = tmp_path / "finance.yaml"
+    path.write_text("M21.activity_types: [新品发布会]\nM29.review_type: 新认定\n", encoding="utf-8")
+    params = Parameters.from_file(catalogue, path)
+    assert params.base("M21.activity_types") == ["新品发布会"]
+    assert params.base("M29.review_type") == "新认定"
+    assert params.get("M21.activity_types").origin == "override: finance.yaml"
+    assert Parameters(catalogue).display("M21.activity_types") == "新品发布会、产品订货会"
+    assert params.fingerprint() != Parameters(catalogue).fingerprint()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -121,6 +176,13 @@ def test_overrides_are_typed_and_recorded(tmp_path, catalogue):
         ("M02.rate: -5\n", "bad.yaml: M02.rate = -5 is outside the allowed range: 0 to 100 %"),
         ("M24.cap: -1\n", "bad.yaml: M24.cap = -1 is outside the allowed range: at least 0 万元"),
         ("M22.lookback_months: 0\n", "bad.yaml: M22.lookback_months = 0 is outside the allowed range: 1 to 120 个月"),
+        ("M21.activity_types: [新品发布会, 路演]\n",
+         "bad.yaml: M21.activity_types: '路演' is not an allowed value: 新品发布会、产品订货会、展会 (FEEDS.md 活动类型)"),
+        ("M21.activity_types: 新品发布会\n", "bad.yaml: M21.activity_types: '新品发布会' is not a list of texts"),
+        ("M15.new_start_new_build: [新建, 扩建]\n", "bad.yaml: M15.new_start_new_build: ('新建', '扩建') is not one text"),
+        ("M29.review_type: 3\n", "bad.yaml: M29.review_type: 3 is not a category"),
+        ("M23.loan_product: 个人消费贷\n",
+         "bad.yaml: M23.loan_product: '个人消费贷' is not an allowed value: 工业流动资金贷 (FEEDS.md 产品)"),
     ],
 )
 def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):
@@ -164,6 +226,40 @@ def test_no_parameter_value_is_written_as_a_literal_in_the_rules(catalogue):
                 if Decimal(number) in forbidden:
                     found.append(f"{path.name}:{lineno}: {number}")
     assert not found
+
+
+def _code_texts(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string constant in a module, docstrings aside (f-string parts included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def _category_literals(catalogue, files: list[Path]) -> list[str]:
+    """Texts in the code that are a value FEEDS.md allows for a column some category parameter is
+    compared with, as a word of its own (not inside a longer Chinese label such as 新建投产)."""
+    values = {v for p in catalogue.parameters.values() if p.type == "category" for v in p.choices}
+    words = [re.compile(rf"(?<![\u4e00-\u9fff]){re.escape(v)}(?![\u4e00-\u9fff])") for v in sorted(values)]
+    return [f"{path.name}:{line}: {text.strip()[:60]}" for path in files for line, text in _code_texts(path)
+            if any(w.search(text) for w in words)]
+
+
+def test_no_category_value_is_written_as_a_literal_in_the_rules(catalogue):
+    """Every category value a rule or KPI compares with comes from a category parameter."""
+    files = [Path(m.__file__) for m in schemes.MODULES] + [Path(kpis.__file__), Path(lists.__file__),
+                                                           Path(quantities.__file__)]
+    assert _category_literals(catalogue, files) == []
+
+
+def test_the_category_literal_check_finds_a_literal(tmp_path, catalogue):
+    """The check above fails on a rule that writes a category value in its SQL (docstrings aside)."""
+    rule = tmp_path / "rule.py"
+    rule.write_text('"""技术改造 projects."""\n\n\ndef f(x):\n    return f"where construction_type = \'技术改造\' '
+                    'and {x}"\n\n\nLABEL = "新建投产"\n', encoding="utf-8")
+    assert _category_literals(catalogue, [rule]) == ["rule.py:5: where construction_type = '技术改造' and"]
 
 
 def test_every_forecast_setting_is_read_from_the_catalogue(catalogue):

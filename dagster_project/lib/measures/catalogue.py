@@ -5,6 +5,10 @@ with neither a quoted source clause nor the `assumption` flag is an error. A
 number parameter may declare the range of values that make sense (`min`, `max`,
 inclusive; a rate in [0, 100] %, a cap ≥ 0); values are finite and within it,
 in the catalogue and in finance's overrides alike.
+A `category` parameter holds the category value(s) a rule or KPI compares a feed column
+against (a construction type, an activity type, a recognition level, ...): one text, or a
+list of texts, each among its declared `choices` (the values docs/contract/FEEDS.md allows
+for that column, named by `choices_from`).
 Parameter values are held in the unit the policy states (万元, %, ...);
 `Parameters` converts them to what the rules compute with (元, fractions).
 """
@@ -44,7 +48,7 @@ UNIT_FACTORS: dict[str, Decimal | None] = {
     "无": None,
 }
 Unit = Literal["元", "万元", "亿元", "%", "百分点", "倍", "元/千瓦时", "个月", "天", "年", "年月", "家", "项", "个", "次", "无"]
-ParamType = Literal["decimal", "integer", "month", "date"]
+ParamType = Literal["decimal", "integer", "month", "date", "category"]
 
 
 class CatalogueError(ValueError):
@@ -93,15 +97,21 @@ class Sourced(_Strict):
 class Parameter(Sourced):
     id: str
     description: str
-    value: Decimal | int | str | date | None
+    value: Decimal | int | str | date | tuple[str, ...] | None
     unit: Unit
     type: ParamType
     nullable: bool = False
     min: Decimal | None = None  # inclusive bounds of a decimal or integer parameter
     max: Decimal | None = None
+    choices: tuple[str, ...] | None = None  # the values a category parameter may take
+    choices_from: str | None = None  # the FEEDS.md column whose values `choices` lists
 
     @model_validator(mode="after")
     def _typed(self):
+        if (self.type == "category") != (self.choices is not None and self.choices_from is not None):
+            raise ValueError(f"{self.id}: `choices` and `choices_from` are for category parameters, which need both")
+        if self.type == "category" and self.unit != "无":
+            raise ValueError(f"{self.id}: a category parameter has unit 无")
         if (self.min is not None or self.max is not None) and self.type not in ("decimal", "integer"):
             raise ValueError(f"{self.id}: min/max only for decimal and integer parameters")
         for bound in (self.min, self.max):
@@ -115,6 +125,8 @@ class Parameter(Sourced):
     @property
     def allowed(self) -> str:
         """The declared range in words, e.g. '0 to 100 %'."""
+        if self.type == "category":
+            return f"{'、'.join(self.choices)} (FEEDS.md {self.choices_from})"
         low, high = (None if b is None else format(b.normalize(), "f") for b in (self.min, self.max))
         if low is not None and high is not None:
             return f"{low} to {high} {self.unit}"
@@ -125,18 +137,63 @@ class Parameter(Sourced):
         return f"any finite number ({self.unit})"
 
 
+# The mart rows a KPI `count` may count, and the columns its definition may name.
+COUNTED_ROWS: dict[str, tuple[str, frozenset[str]]] = {
+    "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"})),
+    "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month",
+                                                 "has_tag_shuangbai_shuangxin", "has_tag_qianqi_jigai",
+                                                 "has_tag_equipment_renewal"})),
+    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start",
+                                                       "is_above_size"})),
+}
+# Date bounds a `count` window may name besides a month parameter: the document's policy year and quarter.
+PERIOD_BOUNDS = ("year_start", "quarter_start", "quarter_end")
+
+
+class DateWindow(_Strict):
+    column: str
+    start: str  # a month parameter id (its first day) or a period bound
+    end: str  # a period bound
+
+
+class KpiCount(_Strict):
+    """A KPI that counts mart rows: each `match` column equals its category parameter's value (one of
+    its values, for a list), each `flags` column is true, the `dated` column lies in the window
+    (inclusive), and each `since` column is on or after the first day of its month parameter."""
+
+    rows: Literal["recognitions", "projects", "enterprises"]
+    match: dict[str, str] = {}  # column -> category parameter id
+    flags: list[str] = []  # boolean columns
+    dated: DateWindow
+    since: dict[str, str] = {}  # date column -> month parameter id
+
+    @model_validator(mode="after")
+    def _columns(self):
+        known = COUNTED_ROWS[self.rows][1]
+        named = [*self.match, *self.flags, self.dated.column, *self.since]
+        unknown = [c for c in named if c not in known]
+        if unknown:
+            raise ValueError(f"{self.rows} rows have no column {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        if self.dated.end not in PERIOD_BOUNDS:
+            raise ValueError(f"window end {self.dated.end!r} is not one of {', '.join(PERIOD_BOUNDS)}")
+        return self
+
+
 class Kpi(Sourced):
     id: str
     indicator: str
     unit: str
     target_op: Literal[">=", ">", "≈", "narrows", "positive", "none"]
     target_value: Decimal | None = None
-    industry_group: str | None = None
+    industry_group: str | None = None  # a growth KPI: the group's output growth, comparable basis
+    count: KpiCount | None = None  # a counting KPI
 
     @model_validator(mode="after")
     def _target(self):
         if (self.target_op in (">=", ">", "≈")) != (self.target_value is not None):
             raise ValueError(f"target_op {self.target_op!r} and target_value {self.target_value!r} do not fit")
+        if self.industry_group and self.count:
+            raise ValueError(f"{self.id}: a KPI is either an industry group's growth or a count, not both")
         return self
 
 
@@ -212,7 +269,23 @@ class Catalogue(_Strict):
         for m in self.measures:
             if m.section not in sections:
                 raise ValueError(f"{m.id}: unknown section {m.section}")
+        for _, kpi in self.kpis:
+            if kpi.count:
+                self._check_count(kpi.id, kpi.count)
         return self
+
+    def _check_count(self, kpi_id: str, count: KpiCount) -> None:
+        """Every parameter a count names exists and has the type its place needs."""
+        params = self.parameters
+        needs = [(pid, "category", f"match {column}") for column, pid in count.match.items()]
+        needs += [(pid, "month", f"since {column}") for column, pid in count.since.items()]
+        if count.dated.start not in PERIOD_BOUNDS:
+            needs.append((count.dated.start, "month", "window start"))
+        for pid, kind, where in needs:
+            if pid not in params:
+                raise ValueError(f"{kpi_id}: {where} names parameter {pid!r}, which the catalogue lacks")
+            if params[pid].type != kind:
+                raise ValueError(f"{kpi_id}: {where} needs a {kind} parameter, {pid} is a {params[pid].type}")
 
     @property
     def parameters(self) -> dict[str, Parameter]:
@@ -242,15 +315,33 @@ def check_value(param: Parameter, value: object) -> None:
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "month": isinstance(value, str) and len(value) == 6 and value.isdigit() and 1 <= int(value[4:]) <= 12,
         "date": isinstance(value, date),
+        "category": isinstance(value, (str, tuple)),
     }[param.type]
     if not ok:
         raise ValueError(f"{param.id}: {value!r} is not a {param.type} ({param.unit})")
+    if param.type == "category":
+        _check_category(param, value)
     if param.type in ("decimal", "integer"):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite():
             raise ValueError(f"{param.id} = {value}: not a finite number (allowed: {param.allowed})")
         if (param.min is not None and number < param.min) or (param.max is not None and number > param.max):
             raise ValueError(f"{param.id} = {value} is outside the allowed range: {param.allowed}")
+
+
+def _check_category(param: Parameter, value: str | tuple) -> None:
+    """One allowed text, or a non-empty list of distinct allowed texts."""
+    if isinstance(value, str) != isinstance(param.value, str):
+        shape = "one text" if isinstance(param.value, str) else "a list of texts"
+        raise ValueError(f"{param.id}: {value!r} is not {shape} (the rules compare the column with {shape})")
+    texts = (value,) if isinstance(value, str) else value
+    if not texts:
+        raise ValueError(f"{param.id}: an empty list selects nothing (allowed: {param.allowed})")
+    for text in texts:
+        if not isinstance(text, str) or text not in param.choices:
+            raise ValueError(f"{param.id}: {text!r} is not an allowed value: {param.allowed}")
+    if len(set(texts)) != len(texts):
+        raise ValueError(f"{param.id}: a value is listed twice in {list(texts)}")
 
 
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:

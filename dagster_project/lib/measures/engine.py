@@ -402,7 +402,7 @@ def _write_parameters(con, params: Parameters, as_of: date) -> None:
         "insert into marts.policy_parameters values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (as_of, p.parameter.id, p.parameter.id.split(".")[0], p.parameter.description,
-             None if p.value is None else str(p.value), p.parameter.unit, p.origin,
+             p.text, p.parameter.unit, p.origin,
              p.parameter.source or p.parameter.assumption_note, p.parameter.assumption)
             for p in params
         ],

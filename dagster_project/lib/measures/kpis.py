@@ -1,6 +1,11 @@
 """KPI targets -> marts.policy_kpis: every KPI of the catalogue, plus one row per measure
 that has no quantified indicator (qualitative measures, monitoring lists).
 
+The catalogue defines a KPI that counts mart rows (`count`: columns matched to category
+parameters, a date window) or an industry group's output growth (`industry_group`); this module
+interprets those definitions. The KPIs read from the forecast's draws or from the monitoring lists
+are written here (`_computed_sql`), as the catalogue's declarative forms cannot say them.
+
 A KPI that reads forecast quantities is computed on every simulated draw; its actual value is the
 median over the draws (the forecast while the quarter is open, the actual once it is reported).
 Units: counts in 家/项/个, money in 亿元, growth in % (8.5 means 8.5%).
@@ -13,19 +18,11 @@ import statistics
 from .lists import members
 from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
+from .catalogue import COUNTED_ROWS, KpiCount
 from .quantities import latest_delivered_month
-from .rules import RuleContext, as_percent, sql_text, wide, yi
+from .rules import RuleContext, as_percent, matches, sql_text, wide, yi
 
 NO_TARGET = "无量化指标"
-
-
-def _recognitions(category: str, level: str | None, kind: str | None, since: str, until: str) -> str:
-    where = [f"list_category = {sql_text(category)}", f"recognised_on between {since} and {until}"]
-    if level:
-        where.append(f"level = {sql_text(level)}")
-    if kind:
-        where.append(f"recognition_type = {sql_text(kind)}")
-    return f"select count(*)::double from marts.fct_recognitions where {' and '.join(where)}"
 
 
 def _per_draw(condition: str, value: str = "count(q.uscc)::double", table: str = "q_enterprise") -> str:
@@ -46,37 +43,48 @@ def _group_growth(group: str, ytd_column: str, base_column: str) -> str:
     )
 
 
-def _actual_sql(ctx: RuleContext) -> dict[str, str]:
-    """Per KPI: SQL of (scenario, value) for every draw, or of one value where no forecast enters."""
+def _count(ctx: RuleContext, count: KpiCount) -> str:
+    """SQL of the one value of a counting KPI (no forecast enters: registers and library entries
+    dated in the window)."""
+    table, _ = COUNTED_ROWS[count.rows]
+    where = [matches(ctx, column, pid) for column, pid in count.match.items()]
+    where += count.flags
+    where.append(f"{count.dated.column} between {_bound(ctx, count.dated.start)} and {_bound(ctx, count.dated.end)}")
+    where += [f"{column} >= {_bound(ctx, pid)}" for column, pid in count.since.items()]
+    return f"select count(*)::double from {table} where {' and '.join(where)}"
+
+
+def _bound(ctx: RuleContext, name: str) -> str:
+    """A window bound: the policy year's start, the quarter's start or end, or a month parameter's first day."""
     p = ctx.periods
-    q4 = f"date '{p.q4_start}' and date '{p.q4_end}'"
-    sql = {
+    periods = {"year_start": p.year_start, "quarter_start": p.q4_start, "quarter_end": p.q4_end}
+    if name in periods:
+        return f"date '{periods[name]}'"
+    return f"strptime({ctx.p(name)}, '%Y%m')::date"
+
+
+def _computed_sql(ctx: RuleContext) -> dict[str, str]:
+    """The KPIs the catalogue cannot define declaratively: conditions on every forecast draw of the
+    quantities, over the members of a monitoring list (M01), and a forecast sum (M14)."""
+    return {
         "M01.expand": _per_draw(f"q.has_base and q.q4_output > q.q4b_output and q.uscc in {members('M01.list_positive')}"),
         "M01.ramp_up": _per_draw(f"q.q4_output >= q.q3_output and q.uscc in {members('M01.list_new_production')} "
                                  f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)"),
         "M01.turnaround": _per_draw(f"q.has_base and q.ytd9_base_output > 0 "
                                     f"and {wide('q.q4_output')} * q.ytd9_base_output > {wide('q.ytd9_output')} * q.q4b_output "
                                     f"and q.uscc in {members('M01.list_negative')}"),
-        "M13.new_projects": f"select count(*)::double from marts.dim_project where has_tag_shuangbai_shuangxin "
-                            f"and library_entry_month between {q4}",
         "M14.q4_investment": _per_draw("true", yi("coalesce(sum(q.q4_investment), 0)"), "q_project"),
-        "M16.new_renovation": f"select count(*)::double from marts.dim_project where has_tag_qianqi_jigai "
-                              f"and library_entry_month between {q4}",
-        "M17.green_factories": _recognitions("绿色工厂", "国家级", "新认定",
-                                             f"strptime({ctx.p('M17.window_start')}, '%Y%m')::date", f"date '{p.q4_end}'"),
-        "M17.green_parks": _recognitions("绿色园区", "国家级", "新认定",
-                                         f"strptime({ctx.p('M17.window_start')}, '%Y%m')::date", f"date '{p.q4_end}'"),
-        "M19.digital_scenarios": _recognitions("数字化转型典型场景", None, None, f"date '{p.year_start}'", f"date '{p.q4_end}'"),
-        "M27.specialised": _recognitions("专精特新中小企业", "自治区级", "新认定", f"date '{p.year_start}'", f"date '{p.q4_end}'"),
-        "M29.champions_new": _recognitions("制造业单项冠军", "自治区级", "新认定", f"date '{p.year_start}'", f"date '{p.q4_end}'"),
-        "M29.champions_review": _recognitions("制造业单项冠军", "自治区级", "复核", f"date '{p.year_start}'", f"date '{p.q4_end}'"),
-        "M32.new_above_size": f"select count(*)::double from marts.dim_enterprise where above_size_since between {q4}",
-        "M32.new_above_size_newly_built": f"select count(*)::double from marts.dim_enterprise where above_size_since between {q4} "
-                                          f"and production_start >= strptime({ctx.p('M32.newly_built_since')}, '%Y%m')::date",
     }
+
+
+def _actual_sql(ctx: RuleContext) -> dict[str, str]:
+    """Per KPI: SQL of (scenario, value) for every draw, or of one value where no forecast enters."""
+    sql = _computed_sql(ctx)
     for _, kpi in ctx.catalogue.kpis:
         if kpi.industry_group:
             sql[kpi.id] = _group_growth(kpi.industry_group, "fy_output", "fy_base_output")
+        elif kpi.count:
+            sql[kpi.id] = _count(ctx, kpi.count)
     return sql
 
 

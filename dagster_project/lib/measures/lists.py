@@ -53,7 +53,7 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
                    '近' || {ctx.p('M01.near_threshold_months')}::varchar || '个月营业收入 ' || {wan('t.revenue')} || ' ≥ '
                    || {ctx.shown('M01.near_threshold_share')} || ' × ' || {ctx.shown('M01.above_size_revenue')} as detail
             from marts.dim_enterprise e join recent t using (uscc)
-            where e.scale_flag = '临规' and t.revenue >= {near}""",
+            where e.scale_flag = {ctx.p('M01.near_scale_flag')} and t.revenue >= {near}""",
         "M33.exit_risk": f"""
             select e.uscc, e.enterprise_name, e.city_code, e.industry_group,
                    least(m.output_ytd_yuan, m.revenue_ytd_yuan)::double as value,

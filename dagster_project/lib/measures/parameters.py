@@ -2,7 +2,10 @@
 
 Finance writes overrides in the unit the catalogue states (`M02.rate: 1.5` means
 1.5 %); rules read them converted (`params.amount("M02.cap")` in 元,
-`params.ratio("M02.rate")` as 0.015).
+`params.ratio("M02.rate")` as 0.015). A category parameter (`M21.activity_types:
+[新品发布会, 产品订货会]`) may be overridden too, with values among its `choices` (the values
+docs/contract/FEEDS.md allows for the column it is compared with); rules bind one text as
+VARCHAR and a list as VARCHAR[].
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from .catalogue import UNIT_FACTORS, Catalogue, CatalogueError, Parameter, check
 @dataclass(frozen=True)
 class ParameterInForce:
     parameter: Parameter
-    value: Decimal | int | str | None  # in the parameter's unit
+    value: Decimal | int | str | tuple[str, ...] | None  # in the parameter's unit (a category: its text or texts)
     origin: str  # "catalogue" or "override: <file>"
+
+    @property
+    def text(self) -> str | None:
+        """The value as stored in marts.policy_parameters and shown in the 参数 sheet."""
+        if isinstance(self.value, tuple):
+            return "、".join(self.value)
+        return None if self.value is None else str(self.value)
 
     @property
     def display(self) -> str:
         if self.value is None:
             return "无上限" if self.parameter.id.endswith("cap") else "—"
+        if self.parameter.type == "category":
+            return self.text
         unit = self.parameter.unit
         return f"{_plain(self.value)}{unit}" if unit not in ("年月", "年") else str(self.value)
 
@@ -73,6 +85,8 @@ class Parameters:
         if entry.value is None:
             return None
         factor = UNIT_FACTORS[entry.parameter.unit]
+        if isinstance(entry.value, tuple):
+            return list(entry.value)  # DuckDB binds a list as VARCHAR[]
         if factor is None:
             return entry.value
         return Decimal(entry.value) * factor
@@ -81,7 +95,7 @@ class Parameters:
         return self.get(pid).display
 
     def fingerprint(self) -> str:
-        text = "\n".join(f"{p.parameter.id}={p.value}" for p in sorted(self, key=lambda p: p.parameter.id))
+        text = "\n".join(f"{p.parameter.id}={p.text}" for p in sorted(self, key=lambda p: p.parameter.id))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -93,6 +107,8 @@ def _coerce(param: Parameter, value: object) -> object:
         return Decimal(value)
     if param.type == "month" and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
+    if param.type == "category" and isinstance(value, list):
+        return tuple(value)
     return value
 
 

@@ -52,15 +52,21 @@ class RuleContext:
         return f"({column} between date '{self.periods.q4_start}' and date '{self.periods.q4_end}')"
 
 
-def applications_in_quarter(ctx: RuleContext, activity_types: tuple[str, ...]) -> str:
+def matches(ctx: RuleContext, column: str, pid: str) -> str:
+    """`column` equals the category parameter's text, or is one of its texts (a list)."""
+    if isinstance(ctx.params.get(pid).value, tuple):
+        return f"list_contains({ctx.p(pid)}, {column})"
+    return f"{column} = {ctx.p(pid)}"
+
+
+def applications_in_quarter(ctx: RuleContext, activity_types: str) -> str:
     """Per scenario and applicant: `events` held in the policy quarter and their claimed `cost`, for the
-    given types."""
-    types = ", ".join(sql_text(t) for t in activity_types)
+    activity types of the category parameter `activity_types`."""
     return f"""
         select scenario, uscc,
                count(*) filter (where {ctx.in_quarter('held_on')}) as events,
                coalesce(sum(claimed_cost_yuan) filter (where {ctx.in_quarter('held_on')}), 0) as cost
-        from q_applications where activity_type in ({types})
+        from q_applications where {matches(ctx, 'activity_type', activity_types)}
         group by scenario, uscc
     """
 

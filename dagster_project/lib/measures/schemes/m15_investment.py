@@ -46,17 +46,20 @@ def major(ctx: RuleContext) -> str:
 
 def new_start(ctx: RuleContext) -> str:
     started = f"({ctx.in_quarter('start_month')} and {ctx.in_quarter('library_entry_month')})"
-    new_build = f"(construction_type = '新建' and q4_investment >= {ctx.p('M15.new_start_min_new')})"
-    renovation = f"(construction_type = '技术改造' and q4_investment >= {ctx.p('M15.new_start_min_renovation')})"
+    new_type, renovation_type = ctx.p("M15.new_start_new_build"), ctx.p("M15.new_start_renovation")
+    new_build = f"(construction_type = {new_type} and q4_investment >= {ctx.p('M15.new_start_min_new')})"
+    renovation = f"(construction_type = {renovation_type} and q4_investment >= {ctx.p('M15.new_start_min_renovation')})"
     eligible = f"({started} and ({new_build} or {renovation}))"
     amount = (f"case when {new_build} then {ctx.p('M15.new_start_amount')} "
               f"else {ctx.p('M15.new_start_amount_renovation')} end")
-    threshold = (f"case construction_type when '新建' then {ctx.shown('M15.new_start_min_new')} "
-                 f"when '技术改造' then {ctx.shown('M15.new_start_min_renovation')} else '不适用（扩建/改建）' end")
+    threshold = (f"case construction_type when {new_type} then {ctx.shown('M15.new_start_min_new')} "
+                 f"when {renovation_type} then {ctx.shown('M15.new_start_min_renovation')} "
+                 f"else '不适用（' || coalesce(construction_type, '空') || '）' end")
     trace = reason(
         condition("开工与入库年月", "coalesce(strftime(start_month, '%Y%m'), '空') || '/' || "
                   "coalesce(strftime(library_entry_month, '%Y%m'), '空')", "在", "'四季度'", started),
-        condition("建设性质", "construction_type", "属于", "'新建/技术改造'", "construction_type in ('新建', '技术改造')"),
+        condition("建设性质", "construction_type", "属于", f"{new_type} || '/' || {renovation_type}",
+                  f"construction_type in ({new_type}, {renovation_type})"),
         condition("四季度完成投资", wan("q4_investment"), "≥", threshold, f"({new_build} or {renovation})"),
         amount_sql=money(amount),
         eligible_sql=eligible,

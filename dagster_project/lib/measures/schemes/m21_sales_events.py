@@ -18,7 +18,7 @@ def sales_events(ctx: RuleContext) -> str:
         eligible_sql=eligible,
     )
     return f"""
-        with a as ({applications_in_quarter(ctx, ("新品发布会", "产品订货会"))})
+        with a as ({applications_in_quarter(ctx, "M21.activity_types")})
         select q.scenario, 'M21' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}

@@ -15,7 +15,7 @@ def fair(ctx: RuleContext) -> str:
         eligible_sql=eligible,
     )
     return f"""
-        with a as ({applications_in_quarter(ctx, ("展会",))})
+        with a as ({applications_in_quarter(ctx, "M22.fair_activity_type")})
         select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}

@@ -4,6 +4,7 @@ from ..rules import RuleContext, basis, cap, money, percent_to_fraction, reason,
 
 
 def loan_interest(ctx: RuleContext) -> str:
+    product = ctx.p("M23.loan_product")
     rate = f"least({ctx.p('M23.max_subsidy_pp')}, {percent_to_fraction('annual_rate_pct')})"
     days = f"least(loan_days, {ctx.p('M23.max_days')})"
     per_loan = f"principal_yuan * {rate} * {days} / {ctx.p('M23.day_basis')}"
@@ -13,7 +14,7 @@ def loan_interest(ctx: RuleContext) -> str:
     amount = cap("l.subsidy", ctx.p("M23.cap"))
     eligible = "(l.loans > 0)"
     trace = reason(
-        "'四季度放款工业流动资金贷 ' || l.loans::varchar || '笔：' || coalesce(l.detail, '无')",
+        f"'四季度放款' || {product} || ' ' || l.loans::varchar || '笔：' || coalesce(l.detail, '无')",
         amount_sql=f"{sql_text('合计 ')} || {wan('l.subsidy')} || '，每户上限 ' || {ctx.shown('M23.cap')} "
                    f"|| ' = ' || {money(amount)}",
         eligible_sql=eligible,
@@ -25,7 +26,7 @@ def loan_interest(ctx: RuleContext) -> str:
                    coalesce(sum({per_loan}) filter (where {ctx.in_quarter('disbursed_on')}), 0) as subsidy,
                    string_agg({loan_text}, '；' order by disbursed_on, lender)
                        filter (where {ctx.in_quarter('disbursed_on')}) as detail
-            from q_loans where is_industrial_working_capital
+            from q_loans where product = {product}
             group by scenario, uscc
         )
         select scenario, 'M23' as scheme_id, l.uscc, null as project_code, {eligible} as eligible,
