@@ -104,7 +104,7 @@ def test_m22_new_market_lookback_threshold_and_cap(wh):
 
 
 def loan(wh, code, lender, disbursed, days, principal_wan, rate, product="工业流动资金贷"):
-    wh.insert("marts.fct_loans", uscc=code, lender=lender, product=product, is_industrial_working_capital=product == "工业流动资金贷",
+    wh.insert("marts.fct_loans", uscc=code, lender=lender, product=product,
               disbursed_on=disbursed, matures_on=disbursed + timedelta(days=days), loan_days=days,
               principal_yuan=Decimal(str(principal_wan)) * WAN, annual_rate_pct=Decimal(str(rate)))
 

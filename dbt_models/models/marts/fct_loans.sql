@@ -13,7 +13,6 @@ final as (
         uscc,
         lender,
         product,
-        product = '工业流动资金贷' as is_industrial_working_capital,
         disbursed_on,
         {{ quarter_start('disbursed_on') }} as disbursed_quarter_start,
         matures_on,
