@@ -297,19 +297,23 @@ def _write_power_draws(con, h: Horizon, power: PowerResult | None, draws: int) -
     _store(con, "power_draws", _frame(power.series, draws, "uscc", {"q4_kwh_fc": np.maximum(q4, 0.0)}, 3))
 
 
+# Each destination new to its exporter in a quarter (with the history to tell), and its months in that quarter.
+NEW_DESTINATION_MONTHS = """from marts.fct_export_destination_quarter q
+        join marts.fct_export_destination_month m
+          on m.uscc = q.uscc and m.destination = q.destination
+         and m.month between q.quarter_start and q.quarter_start + interval 2 month
+        where q.is_new_destination and q.history_covers_lookback"""
+
+
 def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
     """Exports to a destination new in the policy quarter, in its months not delivered yet: the first
     month's value × the ratio a past new destination's later months had to its first month (a
     one-off shipment gives 0, a new market that takes off more than 1), resampled from every
     quarter the data covers. Without such history nothing is added. Destinations first served
     after the latest delivery: `_write_new_export_destinations`."""
-    months = con.execute("""
+    months = con.execute(f"""
         select q.uscc, q.destination, q.quarter_start, m.month, m.value_cny_yuan::double as value
-        from marts.fct_export_destination_quarter q
-        join marts.fct_export_destination_month m
-          on m.uscc = q.uscc and m.destination = q.destination
-         and m.month between q.quarter_start and q.quarter_start + interval 2 month
-        where q.is_new_destination and q.history_covers_lookback
+        {NEW_DESTINATION_MONTHS}
         order by all
     """).df()
     columns = {"draw": pd.Series(dtype="int16"), "uscc": pd.Series(dtype=object),
@@ -350,13 +354,9 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
 
 
 def _write_new_export_destinations(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
-    pairs = con.execute("""
+    pairs = con.execute(f"""
         select q.uscc, q.destination, q.value_cny_yuan::double as q4_cny, min(m.month) as first_month
-        from marts.fct_export_destination_quarter q
-        join marts.fct_export_destination_month m
-          on m.uscc = q.uscc and m.destination = q.destination
-         and m.month between q.quarter_start and q.quarter_start + interval 2 month
-        where q.is_new_destination and q.history_covers_lookback
+        {NEW_DESTINATION_MONTHS}
         group by all
         order by all
     """).df()
