@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from dagster_project.lib.forecast.new_events import draw_new, pace
+from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
 from dagster_project.lib.forecast.panel import Panel
 from dagster_project.lib.forecast.series import (
     FALLBACK, SEASONAL, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast, simulate,
@@ -18,7 +18,8 @@ from dagster_project.lib.forecast.signal import PowerSignal, estimate
 
 S = SeriesSettings(growth_window=3, min_growth_months=2, age_class_months=6, age_classes=4, min_peers=2,
                    own_seasonal=True, training_months=24, min_group_entities=2, min_error_samples=5,
-                   fallback_spread=0.2, size_classes=1, min_origins=2, common_jitter=0.5)
+                   fallback_spread=0.2, size_classes=1, min_origins=2, common_jitter=0.5,
+                   untested_step_spread=0.5)
 START = date(2023, 1, 1)
 
 
@@ -99,12 +100,62 @@ def test_draws_vary_around_the_point_and_repeat_with_the_seed():
     assert np.quantile(totals, 0.1) < fc.values.sum() < np.quantile(totals, 0.9)
 
 
+def _december_push_panel(years: int, seed: int = 3) -> Panel:
+    """Entities at about 100 a month with December doubled, `years` years, the last one through September."""
+    rng = np.random.default_rng(seed)
+    n = 40
+    year = np.array([100.0] * 11 + [200.0])
+    rows = np.tile(year, years)[None, :] * rng.uniform(0.5, 1.5, (n, 1)) * np.exp(rng.normal(0, 0.05, (n, 12 * years)))
+    rows[:, -3:] = np.nan
+    return panel(rows, groups=["a"] * 20 + ["b"] * 20, last=12 * years - 4)
+
+
+def _spread(draws: np.ndarray) -> np.ndarray:
+    """Per month ahead: P90 / P10 of the simulated total."""
+    totals = draws.sum(axis=1)
+    return np.quantile(totals, 0.9, axis=0) / np.quantile(totals, 0.1, axis=0)
+
+
+PEERS = dataclasses.replace(S, own_seasonal=False)
+
+
+def test_a_december_push_never_tested_out_of_sample_widens_only_december():
+    """Two years of history: no past origin forecast a December, so the peers' doubling (seen once)
+    is uncertain by a share of itself; October's and November's steps (none) are not widened."""
+    p = _december_push_panel(2)
+    errors = measure_errors(p, 3, "model", PEERS)
+    assert not np.isin(errors.tested % 12, [9, 10, 11]).any()
+    fc = point_forecast(p, p.last, 3, "model", PEERS)
+    assert fc.values[:, 2].sum() == pytest.approx(2 * fc.values[:, 1].sum(), rel=0.1)
+    plain = simulate(fc, p.groups, errors, 400, np.random.default_rng(5), dataclasses.replace(PEERS, untested_step_spread=0))
+    widened = simulate(fc, p.groups, errors, 400, np.random.default_rng(5), PEERS)
+    assert _spread(widened)[2] > 1.5 * _spread(plain)[2]
+    assert _spread(widened)[:2] == pytest.approx(_spread(plain)[:2], rel=0.15)
+    # log-symmetric: the median December stays where the point forecast puts it
+    assert np.median(widened.sum(axis=1)[:, 2]) == pytest.approx(np.median(plain.sum(axis=1)[:, 2]), rel=0.1)
+
+
+@pytest.mark.parametrize("years, settings, method", [(3, PEERS, "model"), (2, S, "model"), (2, PEERS, "naive")],
+                         ids=["december-tested", "own-seasonal", "naive"])
+def test_measured_errors_alone_where_the_step_was_tested_or_is_the_entitys_own(years, settings, method):
+    """Three years: last year's December was forecast from earlier origins, its measured errors say
+    how the push varies. A series repeating each entity's own year keeps its measured errors too,
+    and so does the naive forecast, which takes no peers' steps."""
+    p = _december_push_panel(years)
+    errors = measure_errors(p, 3, method, settings)
+    assert np.isin(errors.tested % 12, [11]).any() == (years == 3)
+    fc = point_forecast(p, p.last, 3, method, settings)
+    plain = simulate(fc, p.groups, errors, 200, np.random.default_rng(5), dataclasses.replace(settings, untested_step_spread=0))
+    same = simulate(fc, p.groups, errors, 200, np.random.default_rng(5), settings)
+    assert np.array_equal(plain, same)
+
+
 def test_pace_scales_last_years_rest_of_the_quarter():
     on = np.array(
         ["2023-10-05", "2023-10-20", "2023-11-10", "2023-12-01", "2023-12-20",  # last year: 2 by 10-25, 3 after
          "2024-10-03", "2024-10-04", "2024-10-10", "2024-10-24",  # this year: 4 by 10-25
          "2023-03-01", "2024-03-01"], dtype="datetime64[D]")
-    p, pool = pace(on, date(2024, 10, 25), date(2024, 10, 1), date(2024, 12, 31), prior=0)
+    p, pool = pace(on, date(2024, 10, 25), date(2024, 10, 1), date(2024, 12, 31), prior=0, from_month=1)
     assert (p.so_far, p.last_year_so_far, p.last_year_rest) == (4, 2, 3) and p.from_last_year
     assert p.expected == pytest.approx(3 * 4 / 2)
     draw_of, picked, dates = draw_new(p, pool, on, date(2024, 10, 25), date(2024, 12, 31), 500, 10.0,
@@ -123,7 +174,7 @@ def test_fewer_rows_counted_give_a_wider_range_of_rows_to_come():
         on = np.concatenate([np.repeat(np.datetime64("2023-10-05"), 2 * scale),
                              np.repeat(np.datetime64("2023-12-01"), 3 * scale),
                              np.repeat(np.datetime64("2024-10-04"), 4 * scale)])
-        return on, *pace(on, date(2024, 10, 25), date(2024, 10, 1), date(2024, 12, 31), prior=0)
+        return on, *pace(on, date(2024, 10, 25), date(2024, 10, 1), date(2024, 12, 31), prior=0, from_month=1)
 
     def relative_spread(p) -> float:
         means = p.draw_means(4000, np.random.default_rng(5)) / p.expected
@@ -141,9 +192,21 @@ def test_fewer_rows_counted_give_a_wider_range_of_rows_to_come():
 
 def test_without_last_years_quarter_the_years_daily_rate_is_used():
     on = np.array(["2024-01-15", "2024-04-15", "2024-07-15"], dtype="datetime64[D]")
-    p, pool = pace(on, date(2024, 9, 30), date(2024, 10, 1), date(2024, 12, 31), prior=5)
+    p, pool = pace(on, date(2024, 9, 30), date(2024, 10, 1), date(2024, 12, 31), prior=5, from_month=1)
     assert not p.from_last_year and p.expected == pytest.approx(3 / 274 * 92)
     assert sorted(pool.tolist()) == [0, 1, 2]
+
+
+def test_a_january_batch_is_not_a_pace():
+    """400 enterprises first report in January this year, against none last year; later in the year
+    one a month, as last year. Counted from February, the year's pace is 1, and the quarter still
+    gets about last year's rest; counted from January it would be some 70 times that."""
+    later = [f"{y}-{m:02d}-01" for y in (2023, 2024) for m in range(2, 10)]
+    on = np.array(["2024-01-01"] * 400 + later + ["2023-11-01", "2023-12-01"], dtype="datetime64[D]")
+    p, _ = pace(on, date(2024, 9, 30), date(2024, 10, 1), date(2024, 12, 31), prior=5, from_month=2)
+    assert p.expected == pytest.approx(2)
+    january, _ = pace(on, date(2024, 9, 30), date(2024, 10, 1), date(2024, 12, 31), prior=5, from_month=1)
+    assert january.expected > 60
 
 
 def test_power_signal_weights_come_from_the_data():
@@ -200,3 +263,106 @@ def test_destinations_first_served_after_the_latest_delivery_come_from_last_year
     closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
     fd._write_new_export_destinations(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.new_export_destinations").fetchone()[0] == 0
+
+
+def test_without_last_years_new_pairs_this_years_rate_and_complete_quarters_say_how_many():
+    """The look-back of last year's quarter reaches before the data: no pair can be called new then.
+    This year 3 pairs were new by September's customs (two in Q2, one in Q3): about 3 × 92 / 273
+    more by the end of the year, each with the value a Q2/Q3 pair had in its quarter, none with the
+    part-quarter value of a pair new in October."""
+    import duckdb
+
+    from dagster_project.lib.forecast import draws as fd
+    from dagster_project.lib.forecast.settings import ForecastSettings
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("""create table marts.fct_export_destination_quarter (uscc varchar, destination varchar,
+                   quarter_start date, value_cny_yuan decimal(18, 2), is_new_destination boolean,
+                   history_covers_lookback boolean)""")
+    con.execute("create table marts.fct_export_destination_month (uscc varchar, destination varchar, month date, "
+                "value_cny_yuan decimal(18, 2))")
+    for uscc, dest, first, value in [("A", "USA", date(2024, 4, 1), 100), ("B", "VNM", date(2024, 6, 1), 2000),
+                                     ("C", "THA", date(2024, 8, 1), 300), ("D", "JPN", date(2024, 10, 1), 7)]:
+        quarter = date(first.year, (first.month - 1) // 3 * 3 + 1, 1)
+        con.execute("insert into marts.fct_export_destination_quarter values (?, ?, ?, ?, true, true)",
+                    [uscc, dest, quarter, value])
+        con.execute("insert into marts.fct_export_destination_month values (?, ?, ?, ?)", [uscc, dest, first, value])
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                           date(2024, 8, 1), date(2024, 9, 1), date(2024, 10, 20))
+    fd._write_new_export_destinations(con, september, settings, 2000, np.random.default_rng(1))
+    new = con.execute("select source_uscc, q4_cny from forecast.new_export_destinations").df()
+    assert set(zip(new.source_uscc, new.q4_cny.astype(float))) == {("A", 100.0), ("B", 2000.0), ("C", 300.0)}
+    counted_from = date(2024, settings.pace_from_month, 1)
+    rate = 3 / ((date(2024, 9, 1) - counted_from).days + 1) * (date(2024, 12, 1) - date(2024, 9, 1)).days
+    assert len(new) / 2000 == pytest.approx(rate, rel=0.15)
+
+
+def test_candidates_are_as_likely_to_enter_as_last_years_of_their_size():
+    """Last year 2 of the 10 larger candidates entered the statistics late in the year and none of
+    the 10 smaller: a large candidate now is far likelier than a small one, a small one not impossible."""
+    size_then = np.array([10.0] * 10 + [100.0] * 10)
+    entered = np.array([False] * 10 + [True, True] + [False] * 8)
+    w = entry_weights(size_then, entered, np.array([5.0, 120.0]), classes=2)
+    assert w[0] == pytest.approx(0.5 / 11) and w[1] == pytest.approx(2.5 / 11)
+    assert entry_weights(np.zeros(0), np.zeros(0, bool), np.array([1.0, 2.0]), classes=2).tolist() == [1.0, 1.0]
+
+
+def test_each_draw_gets_as_many_distinct_entrants_as_entries():
+    rng = np.random.default_rng(3)
+    draw_of = np.array([1, 1, 1, 2, 4, 4])
+    weights = np.array([0.0, 1.0, 1.0, 3.0])
+    rows, who = assign_entries(draw_of, weights, rng)
+    assert rows.tolist() == [0, 1, 2, 3, 4, 5]
+    assert sorted(who[:3].tolist()) == [1, 2, 3]  # three entries, three candidates that can enter
+    assert len(set(who[4:].tolist())) == 2 and 0 not in who
+    picks = np.concatenate([assign_entries(np.array([1]), weights, rng)[1] for _ in range(2000)])
+    assert np.mean(picks == 3) == pytest.approx(0.6, abs=0.04)
+    # more entries than candidates: the entries beyond them do not happen
+    rows, who = assign_entries(np.array([1, 1, 1, 1]), weights, rng)
+    assert rows.tolist() == [0, 1, 2] and sorted(who.tolist()) == [1, 2, 3]
+
+
+def test_entries_into_the_above_size_statistics_still_to_come():
+    """Last year two of the ten larger enterprises below the threshold entered the statistics in
+    November and December; as of September's statistics this year about two of this year's
+    candidates will, mostly large ones, in November or December; none once December is delivered,
+    and never an enterprise already above the threshold or no longer reporting."""
+    import duckdb
+
+    from dagster_project.lib.forecast import draws as fd
+    from dagster_project.lib.forecast.settings import ForecastSettings
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("create table marts.dim_enterprise (uscc varchar, above_size_since date, is_above_size boolean)")
+    con.execute("create table marts.fct_enterprise_month (uscc varchar, month date, output_month_yuan decimal(18, 2))")
+    enterprises = ([(f"S{i}", None, False, 10) for i in range(10)] + [(f"L{i}", None, False, 100) for i in range(8)]
+                   + [("L8", date(2023, 11, 1), True, 100), ("L9", date(2023, 12, 1), True, 100),
+                      ("BIG", date(2015, 1, 1), True, 1000), ("GONE", None, False, 100)])
+    for uscc, since, above, size in enterprises:
+        con.execute("insert into marts.dim_enterprise values (?, ?, ?)", [uscc, since, above])
+        last = date(2024, 3, 1) if uscc == "GONE" else date(2024, 9, 1)
+        con.execute("""insert into marts.fct_enterprise_month
+                       select ?, m::date, ? from range(date '2023-01-01', ?::date + interval 1 month, interval 1 month) t(m)""",
+                    [uscc, size, last])
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                           date(2024, 9, 1), date(2024, 9, 1), date(2024, 10, 20))
+    fd._write_scale_entries(con, september, settings, 2000, np.random.default_rng(1))
+    entries = con.execute("select draw, uscc, above_size_since from forecast.scale_entries").df()
+    assert len(entries) / 2000 == pytest.approx(2, rel=0.15)
+    assert not entries.duplicated(["draw", "uscc"]).any()
+    assert set(entries.uscc) <= {f"S{i}" for i in range(10)} | {f"L{i}" for i in range(8)}
+    # a large candidate: (2 + ½) / (11 + 1) of last year's large ones entered, a small one ½ / 11:
+    # with 8 large and 10 small candidates, about 4 entries in 5 are large ones
+    assert entries.uscc.str.startswith("L").mean() == pytest.approx(0.75, abs=0.05)
+    assert set(entries.above_size_since.dt.date) <= {date(2024, 11, 1), date(2024, 12, 1)}
+    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    fd._write_scale_entries(con, closed, settings, 1, np.random.default_rng(1))
+    assert con.execute("select count(*) from forecast.scale_entries").fetchone()[0] == 0

@@ -15,6 +15,7 @@ TABLES = {
     "project_draws": "per draw and project: investment and equipment of the unreported months (元)",
     "power_draws": "per draw and enterprise: kWh of the policy quarter's days not read yet",
     "export_draws": "per draw, enterprise and new destination: exports of the unreported months (元)",
+    "scale_entries": "per draw: enterprises below the size threshold that will enter the above-size statistics (入统) later in the year",
     "months": "per series, entity and forecast month: point forecast and the quantiles of its draws",
     "runs": "the run's as-of date, method, number of draws and seed",
 }

@@ -20,6 +20,10 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
 * `forecast.new_enterprises`, `forecast.new_projects` — per draw, the enterprises and projects that
   will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
   last year's late entrants with their quarter's figures, dates moved a year on;
+* `forecast.scale_entries(draw, uscc, above_size_since)` — per draw, enterprises below the
+  statistics' size threshold that will enter it (入统) in a month not delivered yet: as many as last
+  year's entries after the same month × this year's pace, picked by how often last year's
+  candidates of their size entered;
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
 * `forecast.runs` — one row per run: as-of, method, draws, seed, origins and errors measured.
@@ -45,7 +49,7 @@ from dagster_project.lib.ingest import stats as stats_feed
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-from .new_events import draw_new, pace
+from .new_events import assign_entries, draw_new, entry_weights, pace
 from .panel import Panel, add_months, load_panel
 from .signal import PowerSignal
 from .signal import estimate as estimate_signal
@@ -120,6 +124,7 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         for table, column in REGISTERS.items():
             _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
         _write_new_enterprises(con, horizon, settings, draws, rng)
+        _write_scale_entries(con, horizon, settings, draws, rng)
         _write_new_projects(con, horizon, settings, draws, rng)
         _write_months(con, [output, investment, equipment, *([power.series] if power else [])], settings)
         con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
@@ -355,15 +360,19 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
 
 def _write_new_export_destinations(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
     pairs = con.execute(f"""
-        select q.uscc, q.destination, q.value_cny_yuan::double as q4_cny, min(m.month) as first_month
+        select q.uscc, q.destination, q.quarter_start, q.value_cny_yuan::double as q4_cny, min(m.month) as first_month
         {NEW_DESTINATION_MONTHS}
         group by all
         order by all
     """).df()
     months = pairs["first_month"].to_numpy(dtype="datetime64[D]")
-    p, pool = pace(months, h.customs_month, h.q4_start, h.q4_end_month, settings.pace_prior)
-    if not p.from_last_year:  # a pair's quarter value needs its whole quarter: only last year's has it
-        pool = np.zeros(0, dtype=np.int64)
+    p, pool = pace(months, h.customs_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    if not p.from_last_year:
+        # Last year's quarter cannot tell its new pairs (its look-back reaches before the data): this
+        # year's rate of new pairs says how many, and each takes the value a pair new in an earlier,
+        # complete quarter of this year had in its quarter (a pair's value needs its whole quarter).
+        complete = pairs["quarter_start"].to_numpy(dtype="datetime64[D]") < np.datetime64(h.q4_start)
+        pool = pool[complete[pool]]
     draw_of, picked, _ = draw_new(p, pool, months, h.customs_month, h.q4_end_month, draws if h.open else 0,
                                   settings.count_dispersion, rng)
     new = _new_frame(pairs[["uscc", "destination", "q4_cny"]], draw_of, picked, "export")
@@ -388,7 +397,7 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
                              column: str) -> None:
     rows = con.execute(f"select * from marts.fct_{table} where {column} is not null order by all").df()
     p, pool = pace(rows[column].to_numpy(dtype="datetime64[D]"), h.as_of, h.q4_start,
-                   date(h.q4_end_month.year, 12, 31), settings.pace_prior)
+                   date(h.q4_end_month.year, 12, 31), settings.pace_prior, settings.pace_from_month)
     draw_of, picked, dates = draw_new(p, pool, rows[column].to_numpy(dtype="datetime64[D]"), h.as_of,
                                       date(h.q4_end_month.year, 12, 31), draws if h.open else 0,
                                       settings.count_dispersion, rng)
@@ -421,7 +430,7 @@ def _entrants(con, h: Horizon, settings: ForecastSettings, draws: int, rng, sql:
     """Last year's late entrants resampled for each draw: (frame of picked keys with draw and pseudo key)."""
     firsts = _first_reports(con, sql)
     months = firsts["first_month"].to_numpy(dtype="datetime64[D]")
-    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior)
+    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
     if not p.from_last_year:  # entrants need their quarter's figures: only last year's quarter has them
         pool = np.zeros(0, dtype=np.int64)
     draw_of, picked, _ = draw_new(p, pool, months, h.stats_month, h.q4_end_month, draws if h.open else 0,
@@ -445,6 +454,44 @@ def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: i
         join marts.dim_enterprise e on e.uscc = p.key
         left join marts.fct_enterprise_quarter q on q.uscc = p.key and q.quarter_start = ?
     """, [last_q4])
+
+
+def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    """Entries into the above-size statistics (入统年月) still to come in the year's months not
+    delivered yet: their number from last year's entries after the same month and this year's pace
+    (new_events.pace), the enterprises among those below the threshold now, each as likely as last
+    year's candidates of its size (average monthly output over the last 12 months) were to enter."""
+    entries = con.execute(
+        "select above_size_since from marts.dim_enterprise where above_size_since is not null order by uscc").df()
+    months = entries["above_size_since"].to_numpy(dtype="datetime64[D]")
+    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    draw_of, _, dates = draw_new(p, pool, months, h.stats_month, h.q4_end_month, draws if h.open else 0,
+                                 settings.count_dispersion, rng)
+    then, then_end = add_months(h.stats_month, -12), add_months(h.q4_end_month, -12)
+    people = con.execute("""
+        with size as (
+            select uscc,
+                   avg(output_month_yuan::double) filter (where month between $now - interval 11 month and $now) as size_now,
+                   avg(output_month_yuan::double) filter (where month between $then - interval 11 month and $then) as size_then,
+                   bool_or(month = $now) as reports_now, bool_or(month = $then) as reported_then
+            from marts.fct_enterprise_month group by uscc
+        )
+        select e.uscc, s.size_now, s.size_then,
+               s.reports_now and e.above_size_since is null and not e.is_above_size as candidate_now,
+               s.reported_then and (e.above_size_since > $then
+                                    or (e.above_size_since is null and not e.is_above_size)) as candidate_then,
+               e.above_size_since > $then and e.above_size_since <= $then_end as entered_then
+        from marts.dim_enterprise e join size s using (uscc)
+        order by e.uscc
+    """, {"now": h.stats_month, "then": then, "then_end": then_end}).df()
+    now = people[people["candidate_now"].fillna(False)]
+    before = people[people["candidate_then"].fillna(False)]
+    weights = entry_weights(before["size_then"].fillna(0).to_numpy(), before["entered_then"].fillna(False).to_numpy(),
+                            now["size_now"].fillna(0).to_numpy(), settings.series.size_classes)
+    rows, who = assign_entries(draw_of, weights, rng)
+    _store(con, "scale_entries", pd.DataFrame({
+        "draw": draw_of[rows].astype(np.int16), "uscc": now["uscc"].to_numpy()[who].astype(object),
+        "above_size_since": pd.to_datetime(dates[rows]).to_period("M").to_timestamp()}))
 
 
 def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:

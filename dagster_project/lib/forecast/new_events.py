@@ -9,8 +9,10 @@ whether there are more or fewer this year:
     expected = (last year's rows after the same day) × pace,
     pace     = (this quarter so far + k × pace of the year) / (last year's quarter so far + k),
     pace of the year = (this year so far + k) / (last year to the same day + k),
+                       both counted from month m of their year,
 
-k = `forecast.pace_prior` (early in the quarter the year's pace dominates). Both factors are
+k = `forecast.pace_prior` (early in the quarter the year's pace dominates), m =
+`forecast.pace_from_month` (a January batch is not a pace). Both factors are
 counts of a few events, so neither is known exactly: each draw takes its own last year's rest
 (gamma with shape = the rows counted, the posterior of a Poisson rate) and its own pace (gamma with
 shape = this quarter so far + k × pace of the year, rate = last year so far + k), whose mean is the
@@ -19,6 +21,11 @@ rows is then negative binomial around that draw's mean (size `forecast.count_dis
 in batches), resampled from last year's rows after the same day, moved one year on. A register or a
 panel without last year's quarter takes this year's daily rate instead (gamma with shape = the
 year's rows) and resamples this year's rows, spread evenly over the rest of the quarter.
+
+An entry into the above-size statistics (入统) is such an event too, but it happens to an
+enterprise already known: the number of entries comes the same way, and each draw picks that many
+of the enterprises below the threshold now, each as likely as last year's candidates of its size
+were to enter after the same point (`entry_weights`, `assign_entries`).
 """
 
 from __future__ import annotations
@@ -57,29 +64,36 @@ def year_on(d: date) -> date:
     return d.replace(year=d.year + 1) if not (d.month == 2 and d.day == 29) else date(d.year + 1, 2, 28)
 
 
-def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float) -> tuple[Pace, np.ndarray]:
+def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
+         from_month: int) -> tuple[Pace, np.ndarray]:
     """The expected number of rows dated after `cutoff` up to `quarter_end`, and the indices of the
-    rows to resample them from. `on`: the row dates (datetime64[D])."""
+    rows to resample them from. `on`: the row dates (datetime64[D]). The year's pace counts from
+    month `from_month` (`forecast.pace_from_month`): what comes in a batch at the start of a year
+    (enterprises entering the statistics in January, a register keyed in at once) says nothing
+    about how many more the end of the year brings."""
     d = on.astype("datetime64[D]")
 
     def between(a: date, b: date) -> np.ndarray:
         return (d >= np.datetime64(a)) & (d <= np.datetime64(b))
 
     year_start = date(quarter_start.year, 1, 1)
+    pace_start = date(quarter_start.year, from_month, 1)
+    if pace_start > min(cutoff, quarter_start):
+        pace_start = year_start
     so_far = int(between(quarter_start, cutoff).sum())
     last_start, last_cut, last_end = year_back(quarter_start), year_back(cutoff), year_back(quarter_end)
     last_so_far = int(between(last_start, last_cut).sum())
     rest = np.flatnonzero(between(last_cut + timedelta(days=1), last_end))
     has_last_year = bool((d < np.datetime64(year_start)).any())
     if has_last_year:
-        year = int(between(year_start, cutoff).sum())
-        last_year = int(between(year_back(year_start), last_cut).sum())
+        year = int(between(pace_start, cutoff).sum())
+        last_year = int(between(year_back(pace_start), last_cut).sum())
         year_pace = (year + prior) / (last_year + prior)
         shape, rate = so_far + prior * year_pace, last_so_far + prior
         quarter_pace = shape / rate if rate > 0 else 0.0
         return Pace(so_far, last_so_far, len(rest), len(rest) * quarter_pace, True, shape, rate), rest
-    this_year = np.flatnonzero(between(year_start, cutoff))
-    elapsed = (cutoff - year_start).days + 1
+    this_year = np.flatnonzero(between(pace_start, cutoff))
+    elapsed = (cutoff - pace_start).days + 1
     remaining = max((quarter_end - cutoff).days, 0)
     scale = remaining / elapsed if elapsed > 0 else 0.0
     return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale), this_year
@@ -102,3 +116,34 @@ def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_en
         span = (quarter_end - cutoff).days
         dates = np.datetime64(cutoff) + rng.integers(1, span + 1, size=len(picked)).astype("timedelta64[D]")
     return draw_of, picked, dates
+
+
+def entry_weights(size_then: np.ndarray, entered_then: np.ndarray, size_now: np.ndarray, classes: int) -> np.ndarray:
+    """Per candidate now: how likely it is to be among the entrants still to come, as the share of
+    last year's candidates of its size class (quantile classes of last year's sizes) that entered
+    after the same point. The shares carry Jeffreys' prior (half an entry in one candidate more),
+    so that a class without entrants last year is unlikely, not impossible."""
+    if len(size_then) == 0:
+        return np.ones(len(size_now))
+    edges = np.quantile(size_then, np.linspace(0, 1, classes + 1)[1:-1])
+    class_then, class_now = np.searchsorted(edges, size_then), np.searchsorted(edges, size_now)
+    share = (np.bincount(class_then, entered_then.astype(float), classes) + 0.5) / (np.bincount(class_then, None, classes) + 1)
+    return share[class_now]
+
+
+def assign_entries(draw_of: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(row of `draw_of`, candidate index) of every simulated entry: in each draw as many distinct
+    candidates as that draw's entries (`draw_of`, from draw_new), each picked with probability ∝
+    its weight; entries beyond the candidates there are do not happen."""
+    rows_out, picked_out = [], []
+    eligible = int((weights > 0).sum())
+    draws, first, counts = np.unique(draw_of, return_index=True, return_counts=True)
+    for start, count in zip(first.tolist(), counts.tolist()):
+        k = min(count, eligible)
+        if k:
+            picked_out.append(rng.choice(len(weights), size=k, replace=False, p=weights / weights.sum()))
+            rows_out.append(np.arange(start, start + k))
+    if not picked_out:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(rows_out), np.concatenate(picked_out)

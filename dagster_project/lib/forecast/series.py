@@ -52,6 +52,9 @@ class SeriesSettings:
     size_classes: int  # error paths are matched on forecast size (quantile classes)
     min_origins: int  # past origins needed to draw common errors over the full horizon
     common_jitter: float  # jitter of a drawn common error, in units of its spread over origins
+    # Uncertainty of a seasonal step that no past origin forecast out of sample (e.g. December with
+    # one December of history): the sd of the log amplitude, in units of the step's own log size.
+    untested_step_spread: float
     # How much of an entity's own recent growth (beyond its group's) carries into the forecast:
     # estimated from the data (estimate_shrinkage), 1 = all of it.
     growth_shrinkage: float = 1.0
@@ -62,6 +65,9 @@ class PointForecast:
     values: np.ndarray  # (n, H) forecast of columns origin+1..origin+H; 0 where not forecast
     kind: np.ndarray  # (n,) SEASONAL or FALLBACK
     active: np.ndarray  # (n,) forecast at all
+    origin: int  # the column forecast from (months origin+1..origin+H)
+    level: np.ndarray  # (n,) the mean of the entity's recent months: the level the steps start from
+    follows_peers: bool  # the series goes by its peers' seasonal steps (model, life-cycle series)
 
 
 def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: SeriesSettings,
@@ -97,7 +103,8 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
         values *= signal.factor(panel.groups, origin, horizon, live)
     values[~active] = 0.0
     values = np.maximum(values, 0.0)
-    return PointForecast(values, np.where(seasonal, SEASONAL, FALLBACK), active)
+    return PointForecast(values, np.where(seasonal, SEASONAL, FALLBACK), active, origin, np.nan_to_num(recent),
+                         method == "model" and not s.own_seasonal)
 
 
 def _growth_ratio(v: np.ndarray, origin: int, window: int, min_pairs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +210,7 @@ class ErrorModel:
     own_kind: np.ndarray  # (P,)
     own_size: np.ndarray  # (P,) the forecast level the path started from
     samples: int  # (entity, origin, horizon) errors measured
+    tested: np.ndarray  # (M,) columns whose forecast error was measured from some origin
 
 
 def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
@@ -261,7 +269,9 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
     else:
         own, own_kind, own_size = np.zeros((0, horizon)), np.zeros(0, np.int64), np.zeros(0)
     samples = int((~np.isnan(own)).sum())
-    return ErrorModel(origins, groups, common, own, own_kind, own_size, samples)
+    measured = ~np.isnan(common[pooled])  # (O, H)
+    tested = np.unique((origins[:, None] + np.arange(1, horizon + 1)[None, :])[measured])
+    return ErrorModel(origins, groups, common, own, own_kind, own_size, samples, tested)
 
 
 def simulate(fc: PointForecast, groups: np.ndarray, errors: ErrorModel, draws: int, rng: np.random.Generator,
@@ -270,7 +280,8 @@ def simulate(fc: PointForecast, groups: np.ndarray, errors: ErrorModel, draws: i
     n, horizon = fc.values.shape
     common = _draw_common(groups, errors, draws, horizon, rng, s)  # (draws, n, H) multiplicative
     own = _draw_own(fc, errors, draws, rng, s)  # (draws, n, H)
-    out = fc.values[None, :, :].astype(np.float32) * common * own
+    amplitude = _draw_untested_steps(fc, errors, draws, rng, s)  # (draws, 1, H)
+    out = fc.values[None, :, :].astype(np.float32) * common * own * amplitude
     out[:, ~fc.active, :] = 0.0
     return out
 
@@ -296,6 +307,38 @@ def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: in
     drawn = common[:, picked, :].transpose(1, 0, 2) + jitter  # (draws, G, H)
     g = np.array([gindex.get(x, pooled) for x in groups], dtype=np.int64)
     return np.exp(drawn[:, g, :].astype(np.float32))
+
+
+def _draw_untested_steps(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,
+                        s: SeriesSettings) -> np.ndarray:
+    """(draws, 1, H): the uncertainty of seasonal steps the errors never saw.
+
+    The common errors come from past origins; a calendar month that none of them forecast (with two
+    years of history, every origin lies before last year's October, so this year's December step
+    has only been seen once, in the data, never tested) would otherwise get the errors of ordinary
+    months. For a series that follows its peers' steps (projects: last year's December push of
+    projects as old as each one is now), that step is one year's push, and pushes vary from year
+    to year by a good part of themselves. There, each draw scales the series' step from its recent
+    level to that month, in logs, by 1 + `untested_step_spread` × z (one z per draw for all such
+    months: a year whose push is weaker is weaker in every month): a step of ×2 seen once may as
+    well be ×1.4 or ×2.8. A series that repeats each entity's own year (output, power) is left to
+    its measured errors: the tested months say how well an entity's own month repeats; so is the
+    naive forecast, which takes no steps.
+    """
+    n, horizon = fc.values.shape
+    if not fc.follows_peers:
+        return np.ones((draws, 1, horizon), dtype=np.float32)
+    months = fc.origin + np.arange(1, horizon + 1)
+    untested = ~np.isin(months % 12, errors.tested % 12)
+    active = fc.active & (fc.level > 0)
+    level = fc.level[active].sum()
+    if not untested.any() or s.untested_step_spread == 0 or level <= 0:
+        return np.ones((draws, 1, horizon), dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        log_step = np.log(fc.values[active].sum(0) / level)
+    log_step = np.where(untested & np.isfinite(log_step), log_step, 0.0)
+    z = rng.standard_normal((draws, 1, 1))
+    return np.exp(s.untested_step_spread * z * log_step[None, None, :]).astype(np.float32)
 
 
 def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,

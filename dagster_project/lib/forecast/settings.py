@@ -18,6 +18,7 @@ class ForecastSettings:
     series: SeriesSettings
     min_power_days: int  # days of daily power in a month before it counts as a signal for that month
     pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
+    pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
 
     @classmethod
@@ -47,8 +48,10 @@ class ForecastSettings:
                 size_classes=whole("size_classes"),
                 min_origins=whole("min_origins"),
                 common_jitter=number("common_jitter"),
+                untested_step_spread=number("untested_step_spread"),
             ),
             min_power_days=whole("min_power_days"),
             pace_prior=number("pace_prior"),
+            pace_from_month=whole("pace_from_month"),
             count_dispersion=number("count_dispersion"),
         )

@@ -64,7 +64,7 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
     con.execute("""
         create or replace temp table q_enterprise as
         select sc.scenario, a.uscc, a.city_code, a.industry_group, a.is_difficult_industry, a.production_start,
-               a.above_size_since,
+               coalesce(a.above_size_since, s.above_size_since::date) as above_size_since,
                (a.q4_output + coalesce(f.q4_output_fc, 0))::decimal(18, 2) as q4_output,
                a.q4b_output, a.has_base,
                (a.q3_output + coalesce(f.q3_output_fc, 0))::decimal(18, 2) as q3_output,
@@ -75,6 +75,8 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                coalesce(f.q4_output_fc, 0) as q4_forecast_yuan
         from a_enterprise a cross join scenarios sc
         left join forecast.enterprise_draws f on f.uscc = a.uscc and f.draw = sc.scenario
+        -- entries into the above-size statistics still to come (入统)
+        left join forecast.scale_entries s on s.uscc = a.uscc and s.draw = sc.scenario
         union all by name
         -- enterprises that will first report later in the quarter (no base: new plants)
         select draw as scenario, uscc, city_code, industry_group, is_difficult_industry, production_start,
