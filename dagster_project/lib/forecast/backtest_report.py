@@ -27,8 +27,8 @@ def _pct(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{x * 100:+.{digits}f}%"
 
 
-def _share(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f}%"
+def _share(x: float | None, digits: int = 0) -> str:
+    return "—" if x is None else f"{x * 100:.{digits}f}%"
 
 
 def process(case: str) -> str:
@@ -58,7 +58,7 @@ def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
             f"{_share(coverage)} of {len(schemes)} forecasts with a non-zero outcome (target 70–90%)",
             coverage is not None and TARGET_COVERAGE[0] <= coverage <= TARGET_COVERAGE[1]),
         "half-width of the total's interval in week 6": (
-            f"median {_share(half)} over {len(week6)} cases (target ≤ 15%)",
+            f"median {_share(half, 1)} over {len(week6)} cases (target ≤ 15%)",  # 15.2% must not read "15%, not met"
             half is not None and half <= TARGET_HALF_WIDTH),
         "interval score of the total vs naive": (
             f"better in {_share(better)} of {len(pairs)} weeks (target ≥ 90%)",
