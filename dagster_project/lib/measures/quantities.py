@@ -7,8 +7,9 @@ own simulated amount; see engine.py):
 
 * `scenarios(scenario)` — the scenarios of this evaluation;
 * `q_enterprise(scenario, uscc, city_code, industry_group, is_difficult_industry, production_start,
-  above_size_since, q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output,
-  fy_output, fy_base_output, q4_forecast_yuan)`;
+  above_size_since, above_size_since_forecast (the entry into the statistics is the forecast's),
+  q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
+  fy_base_output, q4_forecast_yuan)`;
 * `q_project(scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
   library_entry_month, tags, has_tag_equipment_renewal, q4_investment, q4b_investment,
   equipment_since_start, equipment_in_year)`;
@@ -65,6 +66,7 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         create or replace temp table q_enterprise as
         select sc.scenario, a.uscc, a.city_code, a.industry_group, a.is_difficult_industry, a.production_start,
                coalesce(a.above_size_since, s.above_size_since::date) as above_size_since,
+               a.above_size_since is null and s.above_size_since is not null as above_size_since_forecast,
                (a.q4_output + coalesce(f.q4_output_fc, 0))::decimal(18, 2) as q4_output,
                a.q4b_output, a.has_base,
                (a.q3_output + coalesce(f.q3_output_fc, 0))::decimal(18, 2) as q3_output,

@@ -60,7 +60,8 @@ def small_to_large(ctx: RuleContext) -> str:
     grew = f"(fy_base_output > 0 and fy_output >= fy_base_output * (1 + {ctx.p('M02.small_to_large_min_growth')}))"
     eligible = f"({entered} and {grew})"
     trace = reason(
-        condition("入统年月", "coalesce(strftime(above_size_since, '%Y%m'), '空')", "在",
+        condition("入统年月", "coalesce(strftime(above_size_since, '%Y%m'), '空') "
+                  "|| case when above_size_since_forecast then '（预计）' else '' end", "在",
                   f"{ctx.p('M02.small_to_large_entry_year')}::varchar || '年'", entered),
         condition("全年产值", wan("fy_output"), "对比上年", wan("fy_base_output"), "fy_base_output > 0"),
         condition("全年增速", pct("fy_output / nullif(fy_base_output, 0) - 1"), "≥",
