@@ -222,9 +222,36 @@ def test_power_signal_weights_come_from_the_data():
         p = Panel("t", np.array([f"E{i}" for i in range(n)], dtype=object), groups, START, output, months - 1,
                   np.zeros(n, dtype=int), np.full(n, 10**6))
         signal = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7)
-        plain = {o: point_forecast(p, o, 1, "model", S).values[:, 0] for o in range(14, months - 1)}
+        plain = {o: point_forecast(p, o, 1, "model", S).values for o in range(14, months - 1)}
         fitted = estimate(signal, p, plain, 5)
         assert (fitted.beta_own > 0.5) is expect_weight, (fitted.beta_group, fitted.beta_own)
+
+
+@pytest.mark.parametrize("lasting", [True, False], ids=["pace-lasts", "pace-passes"])
+def test_how_long_a_change_of_pace_lasts_comes_from_the_data(lasting):
+    """Each industry's power and output change pace month by month. Where a change lasts (a random
+    walk), the month after a power change moves with it (γ near 1) and the forecast carries it
+    into the months whose power is not in; where it passes (noise around a level), γ stays low."""
+    rng = np.random.default_rng(11)
+    n, months = 120, 30
+    groups = np.array(["a", "b", "c", "d"] * (n // 4), dtype=object)
+    steps = rng.normal(0, 0.06, (4, months))
+    level = np.cumsum(steps, axis=1) if lasting else steps
+    shared = level[np.arange(n) % 4]
+    kwh = rng.uniform(1e5, 2e5, (n, 1)) * np.exp(shared + rng.normal(0, 0.01, (n, months)))
+    output = kwh / 1000 * np.exp(rng.normal(0, 0.01, (n, months)))
+    p = Panel("t", np.array([f"E{i}" for i in range(n)], dtype=object), groups, START, output, months - 1,
+              np.zeros(n, dtype=int), np.full(n, 10**6))
+    plain = {o: point_forecast(p, o, 3, "model", S).values for o in range(14, months - 1)}
+    fitted = estimate(PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7), p, plain, 5)
+    assert len(fitted.carry) == 2
+    assert (fitted.carry[0] > 0.6) if lasting else (fitted.carry[0] < 0.45), fitted.carry
+    # live: the latest month with power in (month 1 ahead) scales months 2 and 3 by its carry
+    live = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7, fitted.beta_group, fitted.beta_own, fitted.carry)
+    live.kwh[:, months - 1:] = np.nan  # the last month's power is not in yet
+    factor = live.factor(groups, months - 3, 2, live=True)
+    group, _ = live.changes(groups, months - 3, months - 2, live=True)
+    assert factor[:, 1] == pytest.approx(np.exp(fitted.carry[0] * group))
 
 
 def test_destinations_first_served_after_the_latest_delivery_come_from_last_years_late_ones():

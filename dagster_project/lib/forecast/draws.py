@@ -153,7 +153,7 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     s = dataclasses.replace(settings, own_seasonal=own_seasonal)
     if own_seasonal and method == "model":
         s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
-    used = _estimated(signal, panel, s) if own_seasonal and method == "model" else None
+    used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
     errors = measure_errors(panel, horizon, method, s, used)
     fc = point_forecast(panel, panel.last, horizon, method, s, used, live=True)
     values = simulate(fc, panel.groups, errors, draws, rng, s) if draws > 1 else fc.values[None, :, :]
@@ -161,13 +161,13 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, values, panel, fc)
 
 
-def _estimated(signal: PowerSignal | None, panel: Panel, s: SeriesSettings) -> PowerSignal | None:
-    """The signal with its weights estimated against the plain forecast of each past origin's next month."""
+def _estimated(signal: PowerSignal | None, panel: Panel, horizon: int, s: SeriesSettings) -> PowerSignal | None:
+    """The signal with its weights estimated against the plain forecast of each past origin's next months."""
     if signal is None:
         return None
     data_from = int(panel.first_reported.min()) if len(panel.keys) else panel.last
     origins = range(max(data_from + 12 + s.growth_window - 1, panel.last - s.training_months), panel.last)
-    plain = {o: point_forecast(panel, o, 1, "model", s).values[:, 0] for o in origins}
+    plain = {o: point_forecast(panel, o, horizon, "model", s).values for o in origins}
     return estimate_signal(signal, panel, plain, s.min_error_samples)
 
 

@@ -13,6 +13,13 @@ earlier). β_group and β_own are estimated from the data: over every past origi
 unreported month's output surprise followed these two changes (least squares; each kept within
 [0, 1]: no signal at all to one-for-one). On data where power says nothing about output they come
 out near 0, and the forecast is the plain one.
+
+A change of pace seen in the latest month with power in may last: the months after it, whose power
+is not in yet, are scaled by (group's power change of that month)^γ_k, k months on. γ_1, γ_2, …
+are estimated the same way: how the output surprise k months after a past origin's first month
+followed that month's group power change (0: a month's change says nothing about the next ones; 1:
+it lasts in full). A level shift that starts in October (an industry's orders picking up) then
+moves November and December too, before October's statistics arrive.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class PowerSignal:
     min_days: int
     beta_group: float = 0.0
     beta_own: float = 0.0
+    carry: tuple[float, ...] = ()  # γ_k: how much of the latest group power change lasts k months on
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int) -> PowerSignal:
@@ -98,14 +106,27 @@ class PowerSignal:
 
     def factor(self, groups: np.ndarray, origin: int, horizon: int, live: bool) -> np.ndarray:
         """(n, H) multiplicative adjustment of the forecast months (1 where the power does not tell).
-        A past origin (not `live`) gets it for its next month only: when that month's statistics were
-        still to come, its power was in but the month after's was not."""
+        A past origin (not `live`) has the power of its next month only: when that month's statistics
+        were still to come, its power was in but the month after's was not. Months after the latest
+        month with power in carry part of its group change (γ)."""
         out = np.ones((self.kwh.shape[0], horizon))
-        for h in range(1, (horizon if live else min(horizon, 1)) + 1):
-            group, own = self.changes(groups, origin, origin + h, live)
-            adjust = np.exp(self.beta_group * group + self.beta_own * own)
-            out[:, h - 1] = np.where(np.isfinite(adjust), np.clip(adjust, 0.2, 5.0), 1.0)
+        latest: tuple[int, np.ndarray] | None = None  # (month ahead, group change) of the latest power in
+        for h in range(1, horizon + 1):
+            if live or h == 1:
+                group, own = self.changes(groups, origin, origin + h, live)
+                if np.isfinite(group).any():
+                    out[:, h - 1] = _bounded(np.exp(self.beta_group * group + self.beta_own * own))
+                    latest = (h, group)
+                    continue
+            if latest is not None and 0 < h - latest[0] <= len(self.carry):
+                out[:, h - 1] = _bounded(np.exp(self.carry[h - latest[0] - 1] * latest[1]))
         return out
+
+
+def _bounded(adjust: np.ndarray) -> np.ndarray:
+    """An adjustment where the power tells, 1 where it does not; never beyond ×5 either way (a
+    meter read wrongly must not multiply a month's output by a hundred)."""
+    return np.where(np.isfinite(adjust), np.clip(adjust, 0.2, 5.0), 1.0)
 
 
 def _days_in(month: date) -> int:
@@ -114,23 +135,39 @@ def _days_in(month: date) -> int:
 
 
 def estimate(signal: PowerSignal, panel: Panel, forecasts: dict[int, np.ndarray], min_samples: int) -> PowerSignal:
-    """β_group and β_own from past origins: `forecasts` maps an origin column to the plain forecast
-    of its next month (n,); the outcome is the panel's reported value."""
+    """β_group, β_own and the carry γ from past origins: `forecasts` maps an origin column to the
+    plain forecast of its next months (n, H); the outcome is the panel's reported value."""
     xs, ys = [], []
+    carried: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for origin, plain in forecasts.items():
         target = origin + 1
         if target > panel.last:
             continue
         group, own = signal.changes(panel.groups, origin, target, live=False)
-        actual = panel.values[:, target]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            surprise = np.log(actual / plain)
-        keep = np.isfinite(group) & np.isfinite(own) & np.isfinite(surprise) & (np.abs(surprise) < 2) & (np.abs(own) < 2)
-        xs.append(np.column_stack([group[keep], own[keep]]))
-        ys.append(surprise[keep])
+        for k in range(plain.shape[1]):
+            if origin + 1 + k > panel.last:
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                surprise = np.log(panel.values[:, origin + 1 + k] / plain[:, k])
+            keep = (np.isfinite(group) & np.isfinite(own) & np.isfinite(surprise) & (np.abs(surprise) < 2)
+                    & (np.abs(own) < 2))
+            if k == 0:
+                xs.append(np.column_stack([group[keep], own[keep]]))
+                ys.append(surprise[keep])
+            else:
+                later_x, later_y = carried.setdefault(k, ([], []))
+                later_x.append(group[keep])
+                later_y.append(surprise[keep])
     if not xs or sum(len(y) for y in ys) < min_samples:
         return signal
     x, y = np.vstack(xs), np.concatenate(ys)
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     signal.beta_group, signal.beta_own = (float(np.clip(b, 0.0, 1.0)) for b in beta)
+    carry = []
+    for k in sorted(carried):
+        x, y = np.concatenate(carried[k][0]), np.concatenate(carried[k][1])
+        if len(x) < min_samples or not (x @ x) > 0:
+            break
+        carry.append(float(np.clip((x @ y) / (x @ x), 0.0, 1.0)))
+    signal.carry = tuple(carry)
     return signal
