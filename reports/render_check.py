@@ -39,8 +39,9 @@ SCREENSHOTS = (("budget_forecast", "汇总", 1, "budget_forecast.png"),
 BOX_PER_PT = 1.157
 HEADER_BAND_PT = 36  # the page header sits in the top margin and ends above this
 FOOTER_BAND_PT = 40
-# sheets whose rows are per beneficiary may take as many pages as they need, others not
-MAX_PAGES = {"汇总": 3, "按城市": 1, "按行业": 1, "预测区间": 9, "预测方法": 3, "参数": 6, "指标总览": 6, "行业增速": 2}
+# sheets whose rows are per beneficiary may take as many pages as they need, others not (参数 has one
+# row per catalogue parameter, about 15 a page: its budget grows with the catalogue)
+MAX_PAGES = {"汇总": 3, "按城市": 1, "按行业": 1, "预测区间": 9, "预测方法": 3, "参数": 7, "指标总览": 6, "行业增速": 2}
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
 

@@ -78,12 +78,9 @@ class Warehouse:
 def add_project(wh: Warehouse, code: str, owner: str, *, q4_wan=0, q4b_wan=0, kind="新建", tags="", planned_wan=1000,
                 start=None, entry=date(2024, 1, 1), equipment_2024_wan=0, equipment_before_wan=0) -> str:
     """A project with its Q4 investment in December 2024, equipment split across 2023/2024."""
-    flags = {f"has_tag_{k}": label in tags.split(";") for k, label in (
-        ("shuangbai_shuangxin", "双百双新"), ("qianqi_jigai", "千企技改"), ("major_landmark", "重大产业标志性工程"),
-        ("investment_attraction", "招商引资"), ("equipment_renewal", "设备更新重点方向"))}
     wh.insert("marts.dim_project", project_code=code, uscc=owner, city_code="450100", industry_group="机械",
               construction_type=kind, planned_investment_yuan=Decimal(str(planned_wan)) * WAN, start_month=start,
-              library_entry_month=entry, tags=tags or None, **flags)
+              library_entry_month=entry, tags=tags or None)
     before, in_2024 = Decimal(str(equipment_before_wan)) * WAN, Decimal(str(equipment_2024_wan)) * WAN
     q4, q4b = Decimal(str(q4_wan)) * WAN, Decimal(str(q4b_wan)) * WAN
     wh.insert("marts.fct_project_month", project_code=code, month=date(2023, 12, 1), uscc=owner,

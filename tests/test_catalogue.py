@@ -57,11 +57,12 @@ def test_clauses_and_sources_are_quoted_from_the_policy_text(catalogue):
 
 
 def _feeds_values(column: str) -> list[str]:
-    """The backquoted values FEEDS.md lists for a column (its table row `| column | ... |`)."""
+    """The backquoted values FEEDS.md lists for a column (its table row `| column | ... |`); for a list
+    column (项目标签: "`;`-separated tags from: `双百双新`, ...") the values after "from:"."""
     rows = [line for line in (DOCS / "contract/FEEDS.md").read_text(encoding="utf-8").splitlines()
             if line.startswith(f"| {column} |")]
     assert len(rows) == 1, column
-    return re.findall(r"`([^`]+)`", rows[0])
+    return re.findall(r"`([^`]+)`", rows[0].split("from:")[-1])
 
 
 def test_category_choices_are_the_values_feeds_md_allows(catalogue):
@@ -127,8 +128,19 @@ def _kpi(data, kpi_id):
          "M29.champions_review: match level needs a category parameter, M17.window_start is a month"),
         (lambda d: _kpi(d, "M17.green_parks")["count"]["dated"].update(start="M17.level"),
          "M17.green_parks: window start needs a month parameter, M17.level is a category"),
-        (lambda d: _kpi(d, "M13.new_projects")["count"].update(flags=["has_tag_双百双新"]),
-         "projects rows have no column has_tag_双百双新"),
+        (lambda d: _param(d, "M20.project_tag").update(value="设备更新"),
+         "M20.project_tag: '设备更新' is not an allowed value: 双百双新、千企技改、重大产业标志性工程、招商引资、设备更新重点方向 (FEEDS.md 项目标签)"),
+        # a tag list is not one category value: `match` would compare the whole list
+        (lambda d: _kpi(d, "M13.new_projects")["count"].update(match={"tags": "M13.project_tag"}),
+         "projects rows have no column tags"),
+        (lambda d: _kpi(d, "M17.green_parks")["count"].update(tagged="M17.green_park_category"),
+         "recognitions rows carry no tags to select by"),
+        (lambda d: _kpi(d, "M16.new_renovation")["count"].update(tagged="M16.tag"),
+         "M16.new_renovation: tagged names parameter 'M16.tag', which the catalogue lacks"),
+        (lambda d: _kpi(d, "M16.new_renovation")["count"].update(tagged="M17.window_start"),
+         "M16.new_renovation: tagged needs a category parameter, M17.window_start is a month"),
+        (lambda d: _kpi(d, "M13.new_projects")["count"].update(flags=["has_tag_shuangbai_shuangxin"]),
+         "flags: Extra inputs are not permitted"),
         (lambda d: _kpi(d, "M09.paper").update(count=_kpi(d, "M13.new_projects")["count"]),
          "M09.paper: a KPI is either an industry group's growth or a count"),
     ],
@@ -162,6 +174,21 @@ def test_category_overrides_are_bound_as_text_or_list(tmp_path, catalogue):
     assert params.fingerprint() != Parameters(catalogue).fingerprint()
 
 
+def test_project_tag_overrides_among_the_feeds_md_tags(tmp_path, catalogue):
+    """Which tag a measure selects is a category parameter: any tag FEEDS.md allows for 项目标签."""
+    defaults = Parameters(catalogue)
+    assert {pid: defaults.base(pid) for pid in ("M11.project_tag", "M13.project_tag", "M16.project_tag",
+                                                "M20.project_tag")} == {
+        "M11.project_tag": "双百双新", "M13.project_tag": "双百双新", "M16.project_tag": "千企技改",
+        "M20.project_tag": "设备更新重点方向"}
+    path = tmp_path / "finance.yaml"
+    path.write_text("M20.project_tag: 千企技改\nM13.project_tag: 重大产业标志性工程\n", encoding="utf-8")
+    params = Parameters.from_file(catalogue, path)
+    assert params.base("M20.project_tag") == "千企技改" and params.base("M13.project_tag") == "重大产业标志性工程"
+    assert params.get("M20.project_tag").origin == "override: finance.yaml"
+    assert params.get("M11.project_tag").origin == "catalogue"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -183,6 +210,10 @@ def test_category_overrides_are_bound_as_text_or_list(tmp_path, catalogue):
         ("M29.review_type: 3\n", "bad.yaml: M29.review_type: 3 is not a category"),
         ("M23.loan_product: 个人消费贷\n",
          "bad.yaml: M23.loan_product: '个人消费贷' is not an allowed value: 工业流动资金贷 (FEEDS.md 产品)"),
+        ("M20.project_tag: 设备更新重点领域\n",
+         "bad.yaml: M20.project_tag: '设备更新重点领域' is not an allowed value: 双百双新、千企技改、重大产业标志性工程、招商引资、设备更新重点方向 (FEEDS.md 项目标签)"),
+        ("M13.project_tag: 双百双新;千企技改\n", "bad.yaml: M13.project_tag: '双百双新;千企技改' is not an allowed value"),
+        ("M11.project_tag: [双百双新, 招商引资]\n", "bad.yaml: M11.project_tag: ('双百双新', '招商引资') is not one text"),
     ],
 )
 def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):

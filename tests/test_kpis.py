@@ -3,8 +3,10 @@
 from datetime import date
 
 import pytest
+import yaml
 
-from rulekit import Warehouse
+from dagster_project.lib.measures.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from rulekit import Warehouse, add_project
 
 
 @pytest.fixture
@@ -79,3 +81,31 @@ def test_every_measure_is_in_kpis_or_budget(wh):
     assert kpi_measures | budget_measures == {f"M{n:02d}" for n in range(1, 35)}
     qualitative = wh.con.execute("select status from marts.policy_kpis where kpi_id = 'M10'").fetchone()
     assert qualitative == ("无量化指标",)
+
+
+def test_project_counts_select_by_the_catalogue_tag(wh, tmp_path):
+    """M13/M16 count the projects entering the library in Q4 whose tags include the measure's tag."""
+    owner = wh.enterprise(1)
+    for code, tags, entry in [
+        ("A", "双百双新", date(2024, 10, 1)),
+        ("B", "千企技改;双百双新", date(2024, 12, 1)),
+        ("C", "双百双新", date(2024, 9, 1)),  # entered before Q4
+        ("D", "千企技改", date(2024, 11, 1)),
+        ("E", "", date(2024, 11, 1)),  # no tag
+        ("F", "招商引资;设备更新重点方向", date(2024, 12, 1)),
+    ]:
+        add_project(wh, code, owner, tags=tags, entry=entry)
+    wh.run()
+    got = kpis(wh)
+    assert (got["M13.new_projects"][1], got["M16.new_renovation"][1]) == (2, 2)
+    wh.run({"M13.project_tag": "招商引资", "M16.project_tag": "重大产业标志性工程"})
+    got = kpis(wh)
+    assert (got["M13.new_projects"][1], got["M16.new_renovation"][1]) == (1, 0)
+    # A catalogue may select by several tags (a list): a project carrying any of them counts once.
+    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    tag = next(p for m in data["measures"] for p in m.get("parameters", []) if p["id"] == "M16.project_tag")
+    tag["value"] = ["千企技改", "设备更新重点方向"]
+    (tmp_path / "catalogue.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    wh.catalogue = load_catalogue(tmp_path / "catalogue.yaml")
+    wh.run()
+    assert kpis(wh)["M16.new_renovation"][1] == 3

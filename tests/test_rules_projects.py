@@ -94,3 +94,28 @@ def test_m20_equipment_renewal(wh, kwargs, amount):
     wh.run()
     got = wh.award("M20", "P1")
     assert got[2] == Decimal(amount)
+
+
+def test_m20_selects_the_catalogue_tag_among_several(wh):
+    """A project qualifies when one of its tags is M20.project_tag; finance may select another FEEDS.md tag."""
+    args = dict(kind="技术改造", start=date(2023, 6, 1), equipment_2024_wan=600)  # 8% × 600万 = 48万
+    add_project(wh, "BOTH", wh.owner, tags="千企技改;设备更新重点方向", **args)
+    add_project(wh, "QIANQI", wh.owner, tags="千企技改", **args)
+    add_project(wh, "UNTAGGED", wh.owner, tags="", **args)
+    wh.run()
+    assert [wh.award("M20", p)[2] for p in ("BOTH", "QIANQI", "UNTAGGED")] == [Decimal("480000.00"), 0, 0]
+    assert "技术改造/千企技改 含 技术改造/设备更新重点方向 ✗" in wh.award("M20", "QIANQI")[3]
+    wh.run({"M20.project_tag": "千企技改"})
+    assert [wh.award("M20", p)[2] for p in ("BOTH", "QIANQI", "UNTAGGED")] == [Decimal("480000.00")] * 2 + [0]
+    assert "技术改造/千企技改 含 技术改造/千企技改 ✓" in wh.award("M20", "QIANQI")[3]
+
+
+def test_m11_selects_the_catalogue_tag(wh):
+    add_project(wh, "SBSX", wh.owner, planned_wan=80000, tags="招商引资;双百双新")  # 2% × 8亿 = 1600万
+    add_project(wh, "ZSYZ", wh.owner, planned_wan=80000, tags="招商引资")
+    wh.run()
+    assert wh.award("M11", "SBSX")[:3:2] == (True, Decimal("16000000.00"))
+    assert wh.con.execute("select count(*) from marts.policy_awards where project_code = 'ZSYZ'"
+                          " and scheme_id = 'M11'").fetchone()[0] == 0
+    wh.run({"M11.project_tag": "招商引资"})
+    assert [wh.award("M11", p)[:3:2] for p in ("SBSX", "ZSYZ")] == [(True, Decimal("16000000.00"))] * 2

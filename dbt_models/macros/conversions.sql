@@ -32,15 +32,6 @@
 {%- endmacro %}
 
 
-{#
-  TRUE when the ';'-separated tag list `column` contains `tag`
-  (blanks and full-width semicolons tolerated), FALSE otherwise (never NULL).
-#}
-{% macro has_tag(column, tag) -%}
-    (';' || replace(replace(coalesce({{ column }}, ''), '；', ';'), ' ', '') || ';' like '%;{{ tag }};%')
-{%- endmacro %}
-
-
 {# 'YYYYMMDD' (VARCHAR, a weekly delivery date) -> DATE. #}
 {% macro yyyymmdd_to_date(column) -%}
     cast(substr({{ column }}, 1, 4) || '-' || substr({{ column }}, 5, 2) || '-' || substr({{ column }}, 7, 2) as date)

@@ -505,7 +505,7 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
                d.industry_group, d.construction_type,
                d.start_month + interval 1 year as start_month,
                d.library_entry_month + interval 1 year as library_entry_month,
-               d.tags, d.has_tag_shuangbai_shuangxin, d.has_tag_equipment_renewal,
+               d.tags,
                coalesce(q.investment_yuan, 0)::double as q4_investment,
                coalesce(q.equipment_yuan, 0)::double as equipment
         from picked_entrants p

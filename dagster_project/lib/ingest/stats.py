@@ -8,6 +8,7 @@ ARRIVAL_DAY = 15  # docs/contract/OUTPUTS.md: stats for month M arrive around th
 SCALE_FLAGS = ("规上", "临规")
 CONSTRUCTION_TYPES = ("新建", "扩建", "改建", "技术改造")
 PROJECT_TAGS = ("双百双新", "千企技改", "重大产业标志性工程", "招商引资", "设备更新重点方向")
+PROJECT_TAG_SEPARATOR = ";"  # 项目标签 holds several tags; stored trimmed, without blanks (loader.py)
 
 ENTERPRISE = Dataset(
     feed="stats",
@@ -72,7 +73,7 @@ PROJECTS = Dataset(
         Column("入库年月", "library_entry_month", Kind.MONTH),
         Column("本月完成投资_万元", "investment_month_10k_yuan", Kind.DECIMAL, factor=10_000),
         Column("本月设备购置_万元", "equipment_month_10k_yuan", Kind.DECIMAL, factor=10_000),
-        Column("项目标签", "tags", Kind.ENUM, required=False, values=PROJECT_TAGS, list_separator=";"),
+        Column("项目标签", "tags", Kind.ENUM, required=False, values=PROJECT_TAGS, list_separator=PROJECT_TAG_SEPARATOR),
         Column("竣工年月", "completion_month", Kind.MONTH, required=False),
     ),
 )

@@ -140,12 +140,11 @@ class Parameter(Sourced):
 # The mart rows a KPI `count` may count, and the columns its definition may name.
 COUNTED_ROWS: dict[str, tuple[str, frozenset[str]]] = {
     "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"})),
-    "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month",
-                                                 "has_tag_shuangbai_shuangxin", "has_tag_qianqi_jigai",
-                                                 "has_tag_equipment_renewal"})),
-    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start",
-                                                       "is_above_size"})),
+    "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month"})),
+    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start"})),
 }
+# The rows with a tag list (`tags`: 项目标签, several tags per row), which a count may select by (`tagged`).
+TAGGED_ROWS = frozenset({"projects"})
 # Date bounds a `count` window may name besides a month parameter: the document's policy year and quarter.
 PERIOD_BOUNDS = ("year_start", "quarter_start", "quarter_end")
 
@@ -158,22 +157,25 @@ class DateWindow(_Strict):
 
 class KpiCount(_Strict):
     """A KPI that counts mart rows: each `match` column equals its category parameter's value (one of
-    its values, for a list), each `flags` column is true, the `dated` column lies in the window
-    (inclusive), and each `since` column is on or after the first day of its month parameter."""
+    its values, for a list), the rows' tag list holds the tag of the `tagged` category parameter (one
+    of its tags, for a list), the `dated` column lies in the window (inclusive), and each `since`
+    column is on or after the first day of its month parameter."""
 
     rows: Literal["recognitions", "projects", "enterprises"]
     match: dict[str, str] = {}  # column -> category parameter id
-    flags: list[str] = []  # boolean columns
+    tagged: str | None = None  # category parameter id: the tag the rows must carry
     dated: DateWindow
     since: dict[str, str] = {}  # date column -> month parameter id
 
     @model_validator(mode="after")
     def _columns(self):
         known = COUNTED_ROWS[self.rows][1]
-        named = [*self.match, *self.flags, self.dated.column, *self.since]
+        named = [*self.match, self.dated.column, *self.since]
         unknown = [c for c in named if c not in known]
         if unknown:
             raise ValueError(f"{self.rows} rows have no column {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        if self.tagged and self.rows not in TAGGED_ROWS:
+            raise ValueError(f"{self.rows} rows carry no tags to select by (tagged: rows {', '.join(sorted(TAGGED_ROWS))})")
         if self.dated.end not in PERIOD_BOUNDS:
             raise ValueError(f"window end {self.dated.end!r} is not one of {', '.join(PERIOD_BOUNDS)}")
         return self
@@ -278,6 +280,7 @@ class Catalogue(_Strict):
         """Every parameter a count names exists and has the type its place needs."""
         params = self.parameters
         needs = [(pid, "category", f"match {column}") for column, pid in count.match.items()]
+        needs += [(count.tagged, "category", "tagged")] if count.tagged else []
         needs += [(pid, "month", f"since {column}") for column, pid in count.since.items()]
         if count.dated.start not in PERIOD_BOUNDS:
             needs.append((count.dated.start, "month", "window start"))

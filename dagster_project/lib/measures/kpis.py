@@ -2,9 +2,10 @@
 that has no quantified indicator (qualitative measures, monitoring lists).
 
 The catalogue defines a KPI that counts mart rows (`count`: columns matched to category
-parameters, a date window) or an industry group's output growth (`industry_group`); this module
-interprets those definitions. The KPIs read from the forecast's draws or from the monitoring lists
-are written here (`_computed_sql`), as the catalogue's declarative forms cannot say them.
+parameters, a tag the rows carry, a date window) or an industry group's output growth
+(`industry_group`); this module interprets those definitions. The KPIs read from the forecast's
+draws or from the monitoring lists are written here (`_computed_sql`), as the catalogue's
+declarative forms cannot say them.
 
 A KPI that reads forecast quantities is computed on every simulated draw; its actual value is the
 median over the draws (the forecast while the quarter is open, the actual once it is reported).
@@ -20,7 +21,7 @@ from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
 from .catalogue import COUNTED_ROWS, KpiCount
 from .quantities import latest_delivered_month
-from .rules import RuleContext, as_percent, matches, sql_text, wide, yi
+from .rules import RuleContext, as_percent, matches, sql_text, tagged, wide, yi
 
 NO_TARGET = "无量化指标"
 
@@ -48,7 +49,7 @@ def _count(ctx: RuleContext, count: KpiCount) -> str:
     dated in the window)."""
     table, _ = COUNTED_ROWS[count.rows]
     where = [matches(ctx, column, pid) for column, pid in count.match.items()]
-    where += count.flags
+    where += [tagged(ctx, count.tagged)] if count.tagged else []
     where.append(f"{count.dated.column} between {_bound(ctx, count.dated.start)} and {_bound(ctx, count.dated.end)}")
     where += [f"{column} >= {_bound(ctx, pid)}" for column, pid in count.since.items()]
     return f"select count(*)::double from {table} where {' and '.join(where)}"

@@ -11,7 +11,7 @@ own simulated amount; see engine.py):
   q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
   fy_base_output, q4_forecast_yuan)`;
 * `q_project(scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
-  library_entry_month, tags, has_tag_equipment_renewal, q4_investment, q4b_investment,
+  library_entry_month, tags, q4_investment, q4b_investment,
   equipment_since_start, equipment_in_year)`;
 * `q_power(scenario, uscc, q4_kwh, q4b_kwh)`;
 * `q_export(scenario, uscc, destination, q4_cny, last_export_month_before_quarter)`;
@@ -102,7 +102,7 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
     con.execute("""
         create or replace temp table q_project as
         select sc.scenario, a.project_code, a.uscc, a.city_code, a.industry_group, a.construction_type, a.start_month,
-               a.library_entry_month, a.tags, a.has_tag_equipment_renewal,
+               a.library_entry_month, a.tags,
                (a.q4_investment + coalesce(f.q4_investment_fc, 0))::decimal(18, 2) as q4_investment,
                a.q4b_investment,
                (a.equipment_since_start + case when a.start_month is not null
@@ -113,7 +113,7 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         union all by name
         -- projects that will first report later in the quarter
         select draw as scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
-               library_entry_month, tags, has_tag_equipment_renewal,
+               library_entry_month, tags,
                q4_investment::decimal(18, 2) as q4_investment, 0::decimal(18, 2) as q4b_investment,
                equipment::decimal(18, 2) as equipment_since_start, equipment::decimal(18, 2) as equipment_in_year
         from forecast.new_projects
@@ -204,7 +204,7 @@ def _actuals(con, p: Periods) -> None:
             group by project_code
         )
         select d.project_code, d.uscc, d.city_code, d.industry_group, d.construction_type, d.start_month,
-               d.library_entry_month, d.tags, d.has_tag_equipment_renewal,
+               d.library_entry_month, d.tags,
                coalesce(cur.investment_yuan, 0)::decimal(18, 2) as q4_investment,
                coalesce(base.investment_yuan, 0)::decimal(18, 2) as q4b_investment,
                coalesce(latest.since_start, 0)::decimal(18, 2) as equipment_since_start,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dagster_project.lib.ingest.stats import PROJECT_TAG_SEPARATOR
+
 from .catalogue import Catalogue
 from .parameters import Parameters
 from .quantities import Periods
@@ -57,6 +59,15 @@ def matches(ctx: RuleContext, column: str, pid: str) -> str:
     if isinstance(ctx.params.get(pid).value, tuple):
         return f"list_contains({ctx.p(pid)}, {column})"
     return f"{column} = {ctx.p(pid)}"
+
+
+def tagged(ctx: RuleContext, pid: str) -> str:
+    """The project's `tags` (项目标签 as delivered: tags joined by the feed's separator, no blanks)
+    hold the category parameter's tag, or one of its tags (a list); false when it has none."""
+    tags = f"string_split(coalesce(tags, ''), {sql_text(PROJECT_TAG_SEPARATOR)})"
+    if isinstance(ctx.params.get(pid).value, tuple):
+        return f"list_has_any({tags}, {ctx.p(pid)})"
+    return f"list_contains({tags}, {ctx.p(pid)})"
 
 
 def applications_in_quarter(ctx: RuleContext, activity_types: str) -> str:

@@ -1,11 +1,13 @@
-"""M11 前期工作周转资金: a revolving fund for large 双百双新 projects not yet started (per project)."""
+"""M11 前期工作周转资金: a revolving fund for large projects tagged M11.project_tag (双百双新), not
+yet started (per project)."""
 
-from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, tagged, wan
 
 
 def revolving_fund(ctx: RuleContext) -> str:
     big = f"planned_investment_yuan > {ctx.p('M11.min_planned_investment')}"
-    eligible = f"(has_tag_shuangbai_shuangxin and {big} and start_month is null)"
+    in_scope = tagged(ctx, "M11.project_tag")
+    eligible = f"({in_scope} and {big} and start_month is null)"
     amount = f"{ctx.p('M11.share')} * planned_investment_yuan"
     trace = reason(
         condition("计划总投资", wan("planned_investment_yuan"), ">", ctx.shown("M11.min_planned_investment"), big),
@@ -18,7 +20,7 @@ def revolving_fund(ctx: RuleContext) -> str:
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("planned_investment_yuan")}
         from marts.dim_project cross join scenarios sc
-        where has_tag_shuangbai_shuangxin
+        where {in_scope}
     """
 
 
