@@ -513,6 +513,7 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
     override_fmt = st.get(bg_color=OVERRIDE_FILL, border=1, border_color="#C55A11", locked=False, bold=True,
                           valign="top")
     override_locked = st.get(bg_color=OVERRIDE_FILL, valign="top")
+    override_text = st.get(bg_color=OVERRIDE_FILL, valign="top", text_wrap=True)
     date_fmt = st.get(num_format="yyyy-mm-dd", valign="top")
     top = st.get(valign="top")
     wrap = st.get(valign="top", text_wrap=True)
@@ -525,8 +526,12 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
         r = header_row + 1 + i
         overridden = entry.origin.startswith("override")
         live = p.id in live_ids
-        fmt = (override_fmt if overridden else input_fmt) if live else (override_locked if overridden else
-                                                                          (date_fmt if p.type == "date" else top))
+        if live:
+            fmt = override_fmt if overridden else input_fmt
+        elif p.type == "category":  # a text (工业流动资金贷, 数字化转型典型场景) wraps, never cut off
+            fmt = override_text if overridden else wrap
+        else:
+            fmt = override_locked if overridden else (date_fmt if p.type == "date" else top)
         origin = "覆盖文件：" + entry.origin.split(":", 1)[1].strip() if overridden else "目录默认值"
         values = [p.id, p.description, entry.text if p.type == "category" else entry.value, p.unit, plain(p.source or p.assumption_note, parameter_names),
                   YES if p.assumption else NO, owners[p.id.split(".")[0]], origin, defined_name(p.id),
@@ -534,7 +539,8 @@ def _write_parameters(wb, st: Styles, catalogue: Catalogue, params: Parameters,
         for c, value in enumerate(values):
             put(ws, r, c, value, fmt if c == value_col else (small if c == 4 else (wrap if c in (1, 6) else top)))
         fit_height(ws, r, [(values[1], PARAMETER_WIDTHS[1]), (values[4], PARAMETER_WIDTHS[4] * 1.1),
-                           (values[6], PARAMETER_WIDTHS[6])])
+                           (values[6], PARAMETER_WIDTHS[6])]
+                   + ([(values[2], PARAMETER_WIDTHS[2])] if p.type == "category" else []))
         wb.define_name(defined_name(p.id), f"={PARAMETERS}!${xl_col_to_name(value_col)}${r + 1}")
         if live:
             is_pct = p.unit in ("%", "百分点")
