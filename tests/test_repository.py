@@ -35,3 +35,12 @@ def test_tests_read_nothing_outside_the_repository():
     offenders = [p.name for p in (REPO / "tests").glob("*.py")
                  if p.name != Path(__file__).name and outside.search(p.read_text(encoding="utf-8"))]
     assert not offenders
+
+
+def test_dg_reads_the_project_configuration():
+    """The README's UI command is `dg dev`: dg must accept pyproject.toml's `tool.dg` tables (it
+    refuses them when they are not contiguous, and `dg dev` then stops with a traceback)."""
+    from dagster_dg_core.config import discover_and_validate_config_files
+
+    result = discover_and_validate_config_files(REPO)
+    assert result.root_path == REPO
