@@ -6,15 +6,20 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import duckdb
 import numpy as np
 import pytest
 
+from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
 from dagster_project.lib.forecast.panel import Panel
 from dagster_project.lib.forecast.series import (
     FALLBACK, SEASONAL, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast, simulate,
 )
+from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate
+from dagster_project.lib.measures.catalogue import load_catalogue
+from dagster_project.lib.measures.parameters import Parameters
 
 S = SeriesSettings(growth_window=3, min_growth_months=2, age_class_months=6, age_classes=4, min_peers=2,
                    own_seasonal=True, training_months=24, min_group_entities=2, min_error_samples=5,
@@ -254,17 +259,13 @@ def test_how_long_a_change_of_pace_lasts_comes_from_the_data(lasting):
     assert factor[:, 1] == pytest.approx(np.exp(fitted.carry[0] * group))
 
 
-def test_destinations_first_served_after_the_latest_delivery_come_from_last_years_late_ones():
-    """As of October's customs (one new pair so far, as last year by October), the quarter still
-    gets about as many new pairs as last year's November and December had, each with its quarter's
-    value, under a simulated exporter; once December is delivered none."""
-    import duckdb
+def _settings() -> ForecastSettings:
+    return ForecastSettings.from_parameters(Parameters(load_catalogue()))
 
-    from dagster_project.lib.forecast import draws as fd
-    from dagster_project.lib.forecast.settings import ForecastSettings
-    from dagster_project.lib.measures.catalogue import load_catalogue
-    from dagster_project.lib.measures.parameters import Parameters
 
+def _new_pairs_warehouse(pairs: list[tuple[str, str, date, int]]) -> duckdb.DuckDBPyConnection:
+    """The export marts the new-destination forecast reads: each (uscc, destination, first month,
+    value) a pair new in the quarter of its first month, with the history to tell."""
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("""create table marts.fct_export_destination_quarter (uscc varchar, destination varchar,
@@ -272,13 +273,21 @@ def test_destinations_first_served_after_the_latest_delivery_come_from_last_year
                    history_covers_lookback boolean)""")
     con.execute("create table marts.fct_export_destination_month (uscc varchar, destination varchar, month date, "
                 "value_cny_yuan decimal(18, 2))")
-    for uscc, dest, first, value in [("A", "USA", date(2023, 10, 1), 100), ("B", "VNM", date(2023, 11, 1), 2000),
-                                     ("C", "THA", date(2023, 12, 1), 30000), ("D", "USA", date(2024, 10, 1), 7)]:
-        quarter = date(first.year, 10, 1)
+    for uscc, dest, first, value in pairs:
+        quarter = date(first.year, (first.month - 1) // 3 * 3 + 1, 1)
         con.execute("insert into marts.fct_export_destination_quarter values (?, ?, ?, ?, true, true)",
                     [uscc, dest, quarter, value])
         con.execute("insert into marts.fct_export_destination_month values (?, ?, ?, ?)", [uscc, dest, first, value])
-    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    return con
+
+
+def test_destinations_first_served_after_the_latest_delivery_come_from_last_years_late_ones():
+    """As of October's customs (one new pair so far, as last year by October), the quarter still
+    gets about as many new pairs as last year's November and December had, each with its quarter's
+    value, under a simulated exporter; once December is delivered none."""
+    con = _new_pairs_warehouse([("A", "USA", date(2023, 10, 1), 100), ("B", "VNM", date(2023, 11, 1), 2000),
+                                ("C", "THA", date(2023, 12, 1), 30000), ("D", "USA", date(2024, 10, 1), 7)])
+    settings = _settings()
     october = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
                          date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
     fd._write_new_export_destinations(con, october, settings, 2000, np.random.default_rng(1))
@@ -297,27 +306,9 @@ def test_without_last_years_new_pairs_this_years_rate_and_complete_quarters_say_
     This year 3 pairs were new by September's customs (two in Q2, one in Q3): about 3 × 92 / 273
     more by the end of the year, each with the value a Q2/Q3 pair had in its quarter, none with the
     part-quarter value of a pair new in October."""
-    import duckdb
-
-    from dagster_project.lib.forecast import draws as fd
-    from dagster_project.lib.forecast.settings import ForecastSettings
-    from dagster_project.lib.measures.catalogue import load_catalogue
-    from dagster_project.lib.measures.parameters import Parameters
-
-    con = duckdb.connect()
-    con.execute("create schema marts; create schema forecast")
-    con.execute("""create table marts.fct_export_destination_quarter (uscc varchar, destination varchar,
-                   quarter_start date, value_cny_yuan decimal(18, 2), is_new_destination boolean,
-                   history_covers_lookback boolean)""")
-    con.execute("create table marts.fct_export_destination_month (uscc varchar, destination varchar, month date, "
-                "value_cny_yuan decimal(18, 2))")
-    for uscc, dest, first, value in [("A", "USA", date(2024, 4, 1), 100), ("B", "VNM", date(2024, 6, 1), 2000),
-                                     ("C", "THA", date(2024, 8, 1), 300), ("D", "JPN", date(2024, 10, 1), 7)]:
-        quarter = date(first.year, (first.month - 1) // 3 * 3 + 1, 1)
-        con.execute("insert into marts.fct_export_destination_quarter values (?, ?, ?, ?, true, true)",
-                    [uscc, dest, quarter, value])
-        con.execute("insert into marts.fct_export_destination_month values (?, ?, ?, ?)", [uscc, dest, first, value])
-    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    con = _new_pairs_warehouse([("A", "USA", date(2024, 4, 1), 100), ("B", "VNM", date(2024, 6, 1), 2000),
+                                ("C", "THA", date(2024, 8, 1), 300), ("D", "JPN", date(2024, 10, 1), 7)])
+    settings = _settings()
     september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
                            date(2024, 8, 1), date(2024, 9, 1), date(2024, 10, 20))
     fd._write_new_export_destinations(con, september, settings, 2000, np.random.default_rng(1))
@@ -358,13 +349,6 @@ def test_entries_into_the_above_size_statistics_still_to_come():
     November and December; as of September's statistics this year about two of this year's
     candidates will, mostly large ones, in November or December; none once December is delivered,
     and never an enterprise already above the threshold or no longer reporting."""
-    import duckdb
-
-    from dagster_project.lib.forecast import draws as fd
-    from dagster_project.lib.forecast.settings import ForecastSettings
-    from dagster_project.lib.measures.catalogue import load_catalogue
-    from dagster_project.lib.measures.parameters import Parameters
-
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("create table marts.dim_enterprise (uscc varchar, above_size_since date, is_above_size boolean)")
@@ -378,7 +362,7 @@ def test_entries_into_the_above_size_statistics_still_to_come():
         con.execute("""insert into marts.fct_enterprise_month
                        select ?, m::date, ? from range(date '2023-01-01', ?::date + interval 1 month, interval 1 month) t(m)""",
                     [uscc, size, last])
-    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    settings = _settings()
     september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
                            date(2024, 9, 1), date(2024, 9, 1), date(2024, 10, 20))
     fd._write_scale_entries(con, september, settings, 2000, np.random.default_rng(1))
