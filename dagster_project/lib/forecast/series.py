@@ -325,14 +325,11 @@ def _draw_untested_steps(fc: PointForecast, errors: ErrorModel, draws: int, rng:
     its measured errors: the tested months say how well an entity's own month repeats; so is the
     naive forecast, which takes no steps.
     """
-    n, horizon = fc.values.shape
-    if not fc.follows_peers:
-        return np.ones((draws, 1, horizon), dtype=np.float32)
-    months = fc.origin + np.arange(1, horizon + 1)
-    untested = ~np.isin(months % 12, errors.tested % 12)
+    horizon = fc.values.shape[1]
+    untested = ~np.isin((fc.origin + np.arange(1, horizon + 1)) % 12, errors.tested % 12)
     active = fc.active & (fc.level > 0)
     level = fc.level[active].sum()
-    if not untested.any() or s.untested_step_spread == 0 or level <= 0:
+    if not fc.follows_peers or not untested.any() or s.untested_step_spread == 0 or level <= 0:
         return np.ones((draws, 1, horizon), dtype=np.float32)
     with np.errstate(divide="ignore"):
         log_step = np.log(fc.values[active].sum(0) / level)
