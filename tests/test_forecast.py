@@ -14,7 +14,8 @@ from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
 from dagster_project.lib.forecast.panel import Panel
 from dagster_project.lib.forecast.series import (
-    FALLBACK, SEASONAL, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast, simulate,
+    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, estimate_shrinkage,
+    measure_errors, point_forecast, simulate,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate
@@ -103,6 +104,27 @@ def test_draws_vary_around_the_point_and_repeat_with_the_seed():
     assert np.array_equal(one, two)
     totals = one.sum(axis=(1, 2))
     assert np.quantile(totals, 0.1) < fc.values.sum() < np.quantile(totals, 0.9)
+
+
+def test_own_deviations_spread_the_total_without_moving_it():
+    """Past origins: small forecasts that grew several-fold (own ratio 5) beside large ones slightly
+    over-forecast (0.9), a forecast-weighted mean of 1 (the group's total was right). Today's mix is
+    small forecasts only: drawn as measured, their paths would lift the total's median about
+    fivefold. Centred per group and month, the draws' mean total is the point forecast."""
+    rng = np.random.default_rng(2)
+    horizon, small, large = 2, 60, 20
+    paths = np.vstack([np.where(rng.random((small, horizon)) < 0.5, 9.0, 1.0), np.full((large, horizon), 0.9)])
+    sizes = np.concatenate([np.full(small, 1.0), np.full(large, 10.0)])
+    errors = ErrorModel(np.arange(3), ["g", POOLED_GROUP], np.zeros((2, 3, horizon)), paths,
+                        np.full(small + large, SEASONAL), sizes, paths.size, np.array([0]))
+    n = 30
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    settings = dataclasses.replace(S, size_classes=2, common_jitter=0.0)
+    draws = simulate(fc, np.array(["g"] * n, dtype=object), errors, 400, np.random.default_rng(3), settings)
+    totals = draws.sum(axis=1)  # (draws, H)
+    assert totals.mean(axis=0) == pytest.approx(fc.values.sum(axis=0), rel=1e-4)
+    assert np.median(totals, axis=0) == pytest.approx(fc.values.sum(axis=0), rel=0.15)
+    assert np.quantile(totals, 0.9, axis=0).min() > 1.2 * np.quantile(totals, 0.1, axis=0).max()
 
 
 def _december_push_panel(years: int, seed: int = 3) -> Panel:
