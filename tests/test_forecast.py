@@ -399,3 +399,53 @@ def test_entries_into_the_above_size_statistics_still_to_come():
     closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
     fd._write_scale_entries(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.scale_entries").fetchone()[0] == 0
+
+
+def test_projects_waiting_to_start_start_as_often_as_last_years_did():
+    """Last year ten projects of the library waited on September (not started by then); four started
+    in November or December. As of September's statistics this year each of the three waiting
+    projects starts in about (4 + ½) / (10 + 1) of the draws, in November or December; a project
+    started already never does; none once December is delivered, nor without last year's waiting."""
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("create table marts.dim_project (project_code varchar, library_entry_month date, start_month date)")
+    last_year = ([(f"W{i}", date(2023, 3, 1), None) for i in range(6)]
+                 + [("S1", date(2023, 5, 1), date(2023, 11, 1)), ("S2", date(2023, 6, 1), date(2023, 11, 1)),
+                    ("S3", date(2023, 2, 1), date(2023, 12, 1)), ("S4", date(2023, 9, 1), date(2023, 12, 1)),
+                    ("EARLY", date(2023, 1, 1), date(2023, 6, 1)), ("LATE_ENTRY", date(2023, 11, 1), date(2023, 12, 1))])
+    this_year = [("N1", date(2024, 2, 1), None), ("N2", date(2024, 8, 1), None), ("GOING", date(2024, 1, 1), date(2024, 4, 1))]
+    con.executemany("insert into marts.dim_project values (?, ?, ?)", last_year + this_year)
+    settings = _settings()
+    september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                           date(2024, 9, 1), date(2024, 9, 1), date(2024, 10, 20))
+    fd._write_project_starts(con, september, settings, 4000, np.random.default_rng(1))
+    starts = con.execute("select draw, project_code, start_month from forecast.project_starts").df()
+    waiting = {"N1", "N2"} | {f"W{i}" for i in range(6)}
+    assert set(starts.project_code) == waiting
+    assert not starts.duplicated(["draw", "project_code"]).any()
+    share = starts.groupby("project_code").size() / 4000
+    assert share.to_numpy() == pytest.approx(4.5 / 11, abs=0.03)
+    assert set(starts.start_month.dt.date) == {date(2024, 11, 1), date(2024, 12, 1)}
+    # projects of one draw start together: the share is the draw's, not each project's own
+    per_draw = starts.groupby("draw").size().reindex(range(1, 4001), fill_value=0)
+    assert per_draw.var() > 1.5 * len(waiting) * (4.5 / 11) * (6.5 / 11)
+    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    fd._write_project_starts(con, closed, settings, 1, np.random.default_rng(1))
+    assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
+    con.execute("delete from marts.dim_project where library_entry_month < date '2024-01-01'")
+    fd._write_project_starts(con, september, settings, 100, np.random.default_rng(1))
+    assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
+
+
+def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):
+    """A table of schema `forecast` that is not an asset would be invisible in the lineage."""
+    from rulekit import Warehouse
+
+    from dagster_project.defs.forecast import TABLES
+
+    wh = Warehouse(empty_warehouse)
+    wh.enterprise(1, q4_wan=100, q4b_wan=100)
+    wh.run(as_of=date(2024, 10, 20))
+    written = {t for (t,) in wh.con.execute(
+        "select table_name from information_schema.tables where table_schema = 'forecast'").fetchall()}
+    assert written == set(TABLES)

@@ -119,3 +119,21 @@ def test_m11_selects_the_catalogue_tag(wh):
                           " and scheme_id = 'M11'").fetchone()[0] == 0
     wh.run({"M11.project_tag": "招商引资"})
     assert [wh.award("M11", p)[:3:2] for p in ("SBSX", "ZSYZ")] == [(True, Decimal("16000000.00"))] * 2
+
+
+def test_m11_a_project_waiting_to_start_may_start_before_the_quarter_ends(wh):
+    """As of September's statistics a 双百双新 project not started yet qualifies only in the draws
+    where it does not start by December: last year two of four projects waiting on September
+    started in November, so about (2 + ½) / (4 + 1) of the draws start it (the base trace shows
+    the start as forecast where the base draw has one); once December is reported it qualifies."""
+    add_project(wh, "WAIT", wh.owner, planned_wan=80000, tags="双百双新", entry=date(2024, 3, 1))
+    for code, start in (("A", date(2023, 11, 1)), ("B", date(2023, 11, 1)), ("C", None), ("D", None)):
+        add_project(wh, code, wh.owner, entry=date(2023, 3, 1), start=start)
+    wh.run(as_of=date(2024, 10, 20))
+    [(probability,)] = wh.con.execute("""select p_eligible from marts.policy_award_forecast
+                                         where scheme_id = 'M11' and project_code = 'WAIT'""").fetchall()
+    assert float(probability) == pytest.approx(1 - 2.5 / 5, abs=0.08)
+    eligible, _, amount, reason = wh.award("M11", "WAIT")
+    assert ("202411（预计）" in reason) != eligible
+    wh.run()
+    assert wh.award("M11", "WAIT")[:3:2] == (True, Decimal("16000000.00"))

@@ -20,6 +20,9 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
 * `forecast.new_enterprises`, `forecast.new_projects` — per draw, the enterprises and projects that
   will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
   last year's late entrants with their quarter's figures, dates moved a year on;
+* `forecast.project_starts(draw, project_code, start_month)` — per draw, projects of the library
+  not started yet (开工年月 blank) that will start in a month not delivered yet: each with the
+  share of last year's projects waiting on the same month that started by year end;
 * `forecast.scale_entries(draw, uscc, above_size_since)` — per draw, enterprises below the
   statistics' size threshold that will enter it (入统) in a month not delivered yet: as many as last
   year's entries after the same month × this year's pace, picked by how often last year's
@@ -126,6 +129,7 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         _write_new_enterprises(con, horizon, settings, draws, rng)
         _write_scale_entries(con, horizon, settings, draws, rng)
         _write_new_projects(con, horizon, settings, draws, rng)
+        _write_project_starts(con, horizon, settings, draws, rng)
         _write_months(con, [output, investment, equipment, *([power.series] if power else [])], settings)
         con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
                         ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
@@ -505,13 +509,46 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
                d.industry_group, d.construction_type,
                d.start_month + interval 1 year as start_month,
                d.library_entry_month + interval 1 year as library_entry_month,
-               d.tags,
+               d.tags, d.planned_investment_yuan,
                coalesce(q.investment_yuan, 0)::double as q4_investment,
                coalesce(q.equipment_yuan, 0)::double as equipment
         from picked_entrants p
         join marts.dim_project d on d.project_code = p.key
         left join marts.fct_project_quarter q on q.project_code = p.key and q.quarter_start = ?
     """, [last_q4])
+
+
+def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
+    """Projects of the library not started yet that start (开工) in a month not delivered yet.
+
+    Last year's projects waiting on the same month (in the library by then, not started by then)
+    and how many of them had started by year end give the share: each draw takes its own share
+    from the beta posterior (`forecast.start_prior` on each side: three starts of ten say less than
+    thirty of a hundred), then each waiting project starts with it, in the month of one of last
+    year's late starts moved a year on. A start ends M11's 尚未开工 condition in that draw. Without
+    last year's waiting projects there is nothing to learn from: no starts are drawn (and none
+    were before: the condition holds as reported)."""
+    last_month, last_year_end = add_months(h.stats_month, -12), add_months(h.q4_end_month, -12)
+    waiting = [k for (k,) in con.execute(
+        "select project_code from marts.dim_project where start_month is null order by project_code").fetchall()]
+    [(then, started)] = con.execute("""
+        select count(*), count(*) filter (where start_month <= ?)
+        from marts.dim_project where library_entry_month <= ? and (start_month is null or start_month > ?)
+    """, [last_year_end, last_month, last_month]).fetchall()
+    late_starts = [m for (m,) in con.execute("""
+        select start_month from marts.dim_project where start_month > ? and start_month <= ? order by start_month
+    """, [last_month, last_year_end]).fetchall()]
+    rows: dict[str, list] = {"draw": [], "project_code": [], "start_month": []}
+    if h.open and waiting and then and late_starts:
+        share = rng.beta(started + settings.start_prior, then - started + settings.start_prior, size=draws)
+        starts = rng.random((draws, len(waiting))) < share[:, None]
+        draw_index, project_index = np.nonzero(starts)
+        months = rng.choice(len(late_starts), size=len(draw_index))
+        rows = {"draw": (draw_index + 1).tolist(), "project_code": [waiting[i] for i in project_index],
+                "start_month": [add_months(late_starts[m], 12) for m in months]}
+    _store(con, "project_starts", pd.DataFrame({
+        "draw": pd.Series(rows["draw"], dtype="int64"), "project_code": pd.Series(rows["project_code"], dtype=object),
+        "start_month": pd.Series(pd.to_datetime(rows["start_month"]), dtype="datetime64[ns]")}))
 
 
 def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) -> None:

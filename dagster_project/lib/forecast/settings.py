@@ -20,6 +20,7 @@ class ForecastSettings:
     pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
+    start_prior: float  # beta prior count on each side of the share of waiting projects that start
 
     @classmethod
     def from_parameters(cls, params: Parameters) -> ForecastSettings:
@@ -54,4 +55,5 @@ class ForecastSettings:
             pace_prior=number("pace_prior"),
             pace_from_month=whole("pace_from_month"),
             count_dispersion=number("count_dispersion"),
+            start_prior=number("start_prior"),
         )

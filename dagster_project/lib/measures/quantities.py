@@ -11,8 +11,8 @@ own simulated amount; see engine.py):
   q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
   fy_base_output, q4_forecast_yuan)`;
 * `q_project(scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
-  library_entry_month, tags, q4_investment, q4b_investment,
-  equipment_since_start, equipment_in_year)`;
+  start_month_forecast (the start is the forecast's), library_entry_month, tags,
+  planned_investment_yuan, q4_investment, q4b_investment, equipment_since_start, equipment_in_year)`;
 * `q_power(scenario, uscc, q4_kwh, q4b_kwh)`;
 * `q_export(scenario, uscc, destination, q4_cny, last_export_month_before_quarter)`;
 * `q_loans`, `q_applications`, `q_supply_links` — the register rows, per scenario (the rules
@@ -101,8 +101,10 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
     """)
     con.execute("""
         create or replace temp table q_project as
-        select sc.scenario, a.project_code, a.uscc, a.city_code, a.industry_group, a.construction_type, a.start_month,
-               a.library_entry_month, a.tags,
+        select sc.scenario, a.project_code, a.uscc, a.city_code, a.industry_group, a.construction_type,
+               coalesce(a.start_month, s.start_month::date) as start_month,
+               a.start_month is null and s.start_month is not null as start_month_forecast,
+               a.library_entry_month, a.tags, a.planned_investment_yuan,
                (a.q4_investment + coalesce(f.q4_investment_fc, 0))::decimal(18, 2) as q4_investment,
                a.q4b_investment,
                (a.equipment_since_start + case when a.start_month is not null
@@ -110,10 +112,12 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                (a.equipment_in_year + coalesce(f.equipment_fc, 0))::decimal(18, 2) as equipment_in_year
         from a_project a cross join scenarios sc
         left join forecast.project_draws f on f.project_code = a.project_code and f.draw = sc.scenario
+        -- projects of the library that start in a month not delivered yet
+        left join forecast.project_starts s on s.project_code = a.project_code and s.draw = sc.scenario
         union all by name
         -- projects that will first report later in the quarter
         select draw as scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
-               library_entry_month, tags,
+               false as start_month_forecast, library_entry_month, tags, planned_investment_yuan,
                q4_investment::decimal(18, 2) as q4_investment, 0::decimal(18, 2) as q4b_investment,
                equipment::decimal(18, 2) as equipment_since_start, equipment::decimal(18, 2) as equipment_in_year
         from forecast.new_projects
@@ -204,7 +208,7 @@ def _actuals(con, p: Periods) -> None:
             group by project_code
         )
         select d.project_code, d.uscc, d.city_code, d.industry_group, d.construction_type, d.start_month,
-               d.library_entry_month, d.tags,
+               d.library_entry_month, d.tags, d.planned_investment_yuan,
                coalesce(cur.investment_yuan, 0)::decimal(18, 2) as q4_investment,
                coalesce(base.investment_yuan, 0)::decimal(18, 2) as q4b_investment,
                coalesce(latest.since_start, 0)::decimal(18, 2) as equipment_since_start,

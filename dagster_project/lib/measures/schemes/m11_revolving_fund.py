@@ -1,5 +1,7 @@
 """M11 前期工作周转资金: a revolving fund for large projects tagged M11.project_tag (双百双新), not
-yet started (per project)."""
+yet started (per project). Judged at the quarter's end: a project of the library that starts in a
+month not delivered yet (in a draw of the forecast, lib/forecast/draws.py) is no longer eligible in
+that draw; a project still to enter the library is judged like the others."""
 
 from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, tagged, wan
 
@@ -11,15 +13,16 @@ def revolving_fund(ctx: RuleContext) -> str:
     amount = f"{ctx.p('M11.share')} * planned_investment_yuan"
     trace = reason(
         condition("计划总投资", wan("planned_investment_yuan"), ">", ctx.shown("M11.min_planned_investment"), big),
-        condition("开工年月", "coalesce(strftime(start_month, '%Y%m'), '空')", "=", "'空（未开工）'", "start_month is null"),
+        condition("开工年月", "coalesce(strftime(start_month, '%Y%m') || case when start_month_forecast then '（预计）' else '' end, '空')",
+                  "=", "'空（未开工）'", "start_month is null"),
         amount_sql=f"{ctx.shown('M11.share')} || ' × ' || {wan('planned_investment_yuan')} || ' = ' || {money(amount)}",
         eligible_sql=eligible,
     )
     return f"""
-        select sc.scenario, 'M11' as scheme_id, uscc, project_code, {eligible} as eligible,
+        select scenario, 'M11' as scheme_id, uscc, project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("planned_investment_yuan")}
-        from marts.dim_project cross join scenarios sc
+        from q_project
         where {in_scope}
     """
 
