@@ -14,9 +14,14 @@
 {%- endmacro %}
 
 
-{# A plain decimal string -> DECIMAL(18, scale). #}
+{#
+  A plain decimal string -> DECIMAL(precision, scale), cast directly: ingestion rejects a value
+  with more decimal places than `scale` or too large for the type (spec.Column.max_decimals,
+  max_abs), so the cast is exact; going through DECIMAL(38, 10) first gave the same values and
+  cost 7 of stg_power__daily's 11 s on 10 M readings.
+#}
 {% macro to_decimal(column, scale=2, precision=18) -%}
-    cast(cast({{ column }} as decimal(38, 10)) as decimal({{ precision }}, {{ scale }}))
+    cast({{ column }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 
@@ -34,5 +39,5 @@
 
 {# 'YYYYMMDD' (VARCHAR, a weekly delivery date) -> DATE. #}
 {% macro yyyymmdd_to_date(column) -%}
-    cast(substr({{ column }}, 1, 4) || '-' || substr({{ column }}, 5, 2) || '-' || substr({{ column }}, 7, 2) as date)
+    cast(strptime({{ column }}, '%Y%m%d') as date)
 {%- endmacro %}

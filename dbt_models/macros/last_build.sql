@@ -20,3 +20,19 @@
 {% macro unseen_by_last_build(alias) -%}
     ({{ alias }}._available_on > last_build.as_of or {{ alias }}._loaded_at > last_build.loaded_to)
 {%- endmacro %}
+
+
+{#
+  Whether every row of `relation` was written by its last build (a full build), queried when
+  the caller runs; false at parse time.
+#}
+{% macro last_build_wrote_every_row(relation) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set older = run_query(
+        "select count(*) from " ~ relation ~ " as written cross join (" ~ last_build(relation) ~ ") as last_build"
+        ~ " where written.built_as_of is distinct from last_build.as_of"
+        ~ " or written.built_loaded_to is distinct from last_build.loaded_to") -%}
+    {{ return(older.columns[0].values()[0] == 0) }}
+{%- endmacro %}

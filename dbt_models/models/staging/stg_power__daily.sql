@@ -39,6 +39,10 @@ touched as (
 ),
 {% endif %}
 
+-- The latest delivery per key by a window: measured on the 10 M province readings (DuckDB 2.0),
+-- it is faster than one group per key with arg_max over a struct key (3×), or a BIGINT key (2×),
+-- or the max key joined back (1.6×), and as fast as a window over only the keys delivered twice
+-- (docs/benchmarks.md, 2026-12-03).
 latest as (
 
     select available.*

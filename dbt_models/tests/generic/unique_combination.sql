@@ -10,15 +10,17 @@
 
   keys_of_last_build: true (incremental models with the built_as_of / built_loaded_to
   watermarks, macros/last_build.sql): only the keys the last build wrote are checked, against every row. A duplicate
-  needs a row of that build (rows of earlier builds were checked by those builds), and a full
-  build writes every row, so it checks the whole table. At province size this is 0.1 s
-  instead of 1.4 s for 11 M daily readings.
+  needs a row of that build (rows of earlier builds were checked by those builds). At province
+  size this is 0.1 s instead of 1.4 s for 11 M daily readings. When the last build wrote every
+  row (a full build) every key is checked, without the filter: the same rows, 1.4 s instead
+  of 4.7 s for the filter's join.
 #}
 {% test unique_combination(model, combination_of_columns, keys_of_last_build=false) %}
     {%- set columns_csv = combination_of_columns | join(', ') %}
+    {%- set only_keys_of_last_build = keys_of_last_build and not last_build_wrote_every_row(model) %}
     select {{ columns_csv }}, count(*) as n_rows
     from {{ model }} as checked
-    {%- if keys_of_last_build %}
+    {%- if only_keys_of_last_build %}
     where exists (
         select 1
         from {{ model }} as written
