@@ -92,3 +92,13 @@ def test_only_the_most_recently_used_files_stay_open(home):
         assert len(engines) == OPEN_SHARDS
         assert runs[0] not in engines and runs[-1] in engines
         assert all(instance.all_logs(run) for run in runs)
+
+
+def test_commits_are_flushed_to_disk_at_checkpoints_only(home):
+    """synchronous=NORMAL (1) on every open connection, the WAL journal kept."""
+    with dg.DagsterInstance.get() as instance:
+        result = JOB.execute_in_process(instance=instance)
+        engine = instance.event_log_storage._engines[result.run_id]
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("pragma synchronous").scalar() == 1
+            assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
