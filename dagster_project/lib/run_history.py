@@ -12,9 +12,8 @@ Commits are not flushed to disk one by one (`synchronous=NORMAL` instead of SQLi
 flush took 3.6 ms on the development machine, and storing a weekly province refresh's 784 events
 took 3.2-3.6 s with them, 2.1-2.2 s without. A commit survives the process being killed; only a
 power cut or an OS crash can lose the last events of the run in progress, never corrupt the
-file. Nothing the pipeline
-decides or reports is read from this history: the data, the check verdicts and the build records
-are in the warehouse (docs/decisions.md, "Run history storage").
+file. Nothing the pipeline decides or reports is read from this history: the data, the check
+verdicts and the build records are in the warehouse (docs/decisions.md, "Run history storage").
 
 Two things depended on the per-event checkpoint and are kept working:
 - the Dagster UI follows a running run by watching its file for changes: with the connection kept
