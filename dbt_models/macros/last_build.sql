@@ -24,10 +24,10 @@
 
 {#
   Whether every row of `relation` was written by its last build (a full build), queried when
-  the caller runs; false at parse time.
+  the caller runs; false at parse time and while the relation does not exist (`dbt compile`).
 #}
 {% macro last_build_wrote_every_row(relation) -%}
-    {%- if not execute -%}
+    {%- if not execute or adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set older = run_query(
