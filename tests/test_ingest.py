@@ -239,6 +239,39 @@ def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path,
         assert clean.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall() == manifest
 
 
+def test_a_failed_write_waits_for_the_file_being_read_and_reports_its_own_error(tmp_path, monkeypatch):
+    """The next file is read in a thread with its own cursor while this one is written. When the
+    write fails, the reader is still on the next file: the feed waits for it before closing its
+    cursor, so the caller sees the write's error, not DuckDB's "connection is busy" (seen in CI)."""
+    import threading
+    import time
+
+    from dagster_project.lib.ingest import loader
+
+    landing = tmp_path / "landing"
+    for month in ("202409", "202410"):
+        write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
+    real_read, reading = loader._read, threading.Event()
+
+    def slow_second_read(path, feed, datasets, loaded, checker, *args):
+        if path.name.endswith("202410.csv"):  # the reader is inside a query on its cursor
+            reading.set()
+            checker.execute("select sum(range * range) from range(400000000)").fetchall()
+        return real_read(path, feed, datasets, loaded, checker, *args)
+
+    def fail_once_the_next_read_started(*args, **kwargs):
+        assert reading.wait(5)
+        time.sleep(0.2)  # the query is under way
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(loader, "_read", slow_second_read)
+    monkeypatch.setattr(loader, "_load", fail_once_the_next_read_started)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        with pytest.raises(KeyboardInterrupt, match="killed"):
+            ingest_feed(con, landing, "stats")
+        assert con.execute("select count(*) from raw._manifest").fetchone()[0] == 0
+
+
 def test_unknown_county_industry_and_country_codes_are_quarantined(tmp_path, con):
     landing = tmp_path / "landing"
     header = "统一社会信用代码,企业名称,行政区划代码,行业代码,规模标志,入统年月,投产年月,退库年月"

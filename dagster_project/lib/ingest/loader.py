@@ -30,6 +30,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -143,10 +144,14 @@ def ingest_feed(
         reads = _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference, bounds), paths)
         present: dict[str, str] = {}
         outcomes = []
-        for read in reads:
-            outcomes.append(_write(con, read, feed, now, as_of))
-            if read.delivered is not None:  # a file whose name is refused is no delivery
-                present[read.path.name] = read.sha
+        # Closed on the way out, even when a write fails or the run is interrupted: the reading
+        # thread finishes the file it is on before its cursor closes (closing a cursor that a
+        # thread still uses fails with "connection is busy", hiding the real error).
+        with closing(reads):
+            for read in reads:
+                outcomes.append(_write(con, read, feed, now, as_of))
+                if read.delivered is not None:  # a file whose name is refused is no delivery
+                    present[read.path.name] = read.sha
     outcomes += [record_stray(con, stray, now) for stray in strays]
     con.begin()
     try:
