@@ -298,9 +298,7 @@ def _centred_within_groups(own: np.ndarray, fc: PointForecast, groups: np.ndarra
     (docs/forecast.md). Centred, they spread the total without moving it: the common errors alone
     carry the bias that past origins measured.
     """
-    gindex = {g: i for i, g in enumerate(errors.groups)}
-    pooled = gindex[POOLED_GROUP]
-    g = np.array([gindex.get(x, pooled) for x in groups], dtype=np.int64)
+    g = _error_groups(groups, errors)
     forecast = np.where(fc.active[:, None], fc.values, 0.0)
     for k in np.unique(g):
         members = g == k
@@ -313,8 +311,7 @@ def _centred_within_groups(own: np.ndarray, fc: PointForecast, groups: np.ndarra
 
 def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: int, rng: np.random.Generator,
                  s: SeriesSettings) -> np.ndarray:
-    gindex = {g: i for i, g in enumerate(errors.groups)}
-    pooled = gindex[POOLED_GROUP]
+    pooled = errors.groups.index(POOLED_GROUP)
     n = len(groups)
     if len(errors.origins) == 0:
         z = rng.standard_normal((draws, 1, 1)) * s.fallback_spread
@@ -330,8 +327,14 @@ def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: in
     spread = np.nanstd(common, axis=1) if common.shape[1] > 1 else np.full((common.shape[0], horizon), s.fallback_spread)
     jitter = rng.standard_normal((draws, common.shape[0], 1)) * s.common_jitter * spread[None, :, :]
     drawn = common[:, picked, :].transpose(1, 0, 2) + jitter  # (draws, G, H)
-    g = np.array([gindex.get(x, pooled) for x in groups], dtype=np.int64)
-    return np.exp(drawn[:, g, :].astype(np.float32))
+    return np.exp(drawn[:, _error_groups(groups, errors), :].astype(np.float32))
+
+
+def _error_groups(groups: np.ndarray, errors: ErrorModel) -> np.ndarray:
+    """Per entity: the row of its group's common error (the pooled one for a group without its own)."""
+    index = {g: i for i, g in enumerate(errors.groups)}
+    pooled = index[POOLED_GROUP]
+    return np.array([index.get(x, pooled) for x in groups], dtype=np.int64)
 
 
 def _draw_untested_steps(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,
