@@ -76,6 +76,22 @@ def test_young_projects_take_the_step_of_projects_as_young_a_year_earlier():
     assert fc.kind[4] == FALLBACK
 
 
+def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
+    """Last year, of two projects reporting 10 a month in September, one went on at 10 into
+    October and one finished in September (nothing after): the step into October is 10 / 20, so
+    this year's project is forecast at half its level — the expected value of going on or not.
+    A project recorded as completed in September a year earlier had finished by then: no peer."""
+    nan = np.nan
+    goes_on = [10.0] * 10 + [nan] * 14
+    finishes = [10.0] * 9 + [nan] * 15
+    finished_earlier = [10.0] * 9 + [nan] * 15
+    now = [nan] * 12 + [40.0] * 9 + [nan] * 3
+    p = panel([goes_on, finishes, finished_earlier, now], last=20)
+    p.stops[2] = 8
+    fc = point_forecast(p, 20, 1, "model", dataclasses.replace(S, own_seasonal=False, age_classes=1))
+    assert fc.values[3, 0] == pytest.approx(20.0)
+
+
 def test_shrinkage_measures_how_much_own_growth_persists():
     rng = np.random.default_rng(0)
     n = 60

@@ -173,14 +173,22 @@ def _recent_mean(v: np.ndarray, origin: int, window: int) -> np.ndarray:
 def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarray, has_ratio: np.ndarray,
                    s: SeriesSettings) -> np.ndarray:
     """Per entity: the step from its recent months to month t that its peers went through a year
-    earlier; peers are entities reporting then, of the same age class then as the entity is now."""
+    earlier; peers are entities reporting then, of the same age class then as the entity is now.
+
+    A peer that reported a year before the origin and no longer a year before month t (it finished
+    in between) steps to 0: the entities forecast now finish at the rate of that season too. Left
+    out, a step of survivors forecast every project as going on to the end of the quarter, and only
+    the common errors, measured over origins all through the year, took the finishing back, at
+    the year's average rate: on the other process the Q4 point forecast of project equipment was
+    42% high from week 3."""
     v = panel.values
     n = v.shape[0]
     if origin - 12 - window + 1 < 0:
         return np.ones(n)
     then_recent = _recent_mean(v, origin - 12, window)
-    then_target = v[:, t - 12]
-    peers = ~np.isnan(then_recent) & (then_recent > 0) & ~np.isnan(then_target)
+    reporting_then = ~np.isnan(v[:, origin - 12]) & (panel.stops > origin - 12)
+    peers = reporting_then & (then_recent > 0)
+    then_target = np.where(peers, np.nan_to_num(v[:, t - 12]), np.nan)
     class_now, class_then = _age_class(panel, origin, s), _age_class(panel, origin - 12, s)
 
     def step(mask: np.ndarray) -> float:
