@@ -417,38 +417,54 @@ def test_entries_into_the_above_size_statistics_still_to_come():
     assert con.execute("select count(*) from forecast.scale_entries").fetchone()[0] == 0
 
 
-def test_projects_waiting_to_start_start_as_often_as_last_years_did():
-    """Last year ten projects of the library waited on September (not started by then); four started
-    in November or December. As of September's statistics this year each of the three waiting
-    projects starts in about (4 + ½) / (10 + 1) of the draws, in November or December; a project
-    started already never does; none once December is delivered, nor without last year's waiting."""
+def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
+    """Project data from 2023-01, as of September 2024's statistics: 21 months of history. Four
+    projects waited all 21 months (84 project-months, in the library since 2022-06: the months before
+    the data do not count), three started after 6, 15 and 3 months of waiting (24 more, 3 starts),
+    one entered in June (July–September: 3 more). 3 starts in 111 project-months: each draw takes a
+    monthly rate from beta(3 + ½, 108 + ½) and each of the five waiting projects starts in October,
+    November or December with 1 − (1 − rate)³. A project entering and starting in one month never
+    waited; none starts once December is delivered, nor without a waiting month in the history."""
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("create table marts.dim_project (project_code varchar, library_entry_month date, start_month date)")
-    last_year = ([(f"W{i}", date(2023, 3, 1), None) for i in range(6)]
-                 + [("S1", date(2023, 5, 1), date(2023, 11, 1)), ("S2", date(2023, 6, 1), date(2023, 11, 1)),
-                    ("S3", date(2023, 2, 1), date(2023, 12, 1)), ("S4", date(2023, 9, 1), date(2023, 12, 1)),
-                    ("EARLY", date(2023, 1, 1), date(2023, 6, 1)), ("LATE_ENTRY", date(2023, 11, 1), date(2023, 12, 1))])
-    this_year = [("N1", date(2024, 2, 1), None), ("N2", date(2024, 8, 1), None), ("GOING", date(2024, 1, 1), date(2024, 4, 1))]
-    con.executemany("insert into marts.dim_project values (?, ?, ?)", last_year + this_year)
+    con.execute("create table marts.fct_project_month (project_code varchar, month date)")
+    con.execute("insert into marts.fct_project_month values ('S1', date '2023-01-01')")
+    projects = ([(f"W{i}", date(2022, 6, 1), None) for i in range(4)]
+                + [("S1", date(2022, 6, 1), date(2023, 6, 1)), ("S2", date(2022, 12, 1), date(2024, 3, 1)),
+                   ("GOING", date(2024, 1, 1), date(2024, 4, 1)), ("SAME_MONTH", date(2024, 9, 1), date(2024, 9, 1)),
+                   ("BEFORE_DATA", date(2020, 1, 1), date(2022, 11, 1)), ("N1", date(2024, 6, 1), None)])
+    con.executemany("insert into marts.dim_project values (?, ?, ?)", projects)
     settings = _settings()
     september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
                            date(2024, 9, 1), date(2024, 9, 1), date(2024, 10, 20))
     fd._write_project_starts(con, september, settings, 4000, np.random.default_rng(1))
     starts = con.execute("select draw, project_code, start_month from forecast.project_starts").df()
-    waiting = {"N1", "N2"} | {f"W{i}" for i in range(6)}
+    waiting = {"N1"} | {f"W{i}" for i in range(4)}
     assert set(starts.project_code) == waiting
     assert not starts.duplicated(["draw", "project_code"]).any()
+    a, b = 3.5, 108.5
+
+    def no_start(months: int) -> float:  # E[(1 − rate)^months] over the beta
+        return float(np.prod([(b + i) / (a + b + i) for i in range(months)]))
+
+    stays = no_start(3)
     share = starts.groupby("project_code").size() / 4000
-    assert share.to_numpy() == pytest.approx(4.5 / 11, abs=0.03)
-    assert set(starts.start_month.dt.date) == {date(2024, 11, 1), date(2024, 12, 1)}
-    # projects of one draw start together: the share is the draw's, not each project's own
+    assert share.to_numpy() == pytest.approx(1 - stays, abs=0.01)
+    months = starts.start_month.dt.date.value_counts()
+    assert set(months.index) == {date(2024, 10, 1), date(2024, 11, 1), date(2024, 12, 1)}
+    assert months.to_numpy() / months.sum() == pytest.approx([1 / 3] * 3, abs=0.04)  # a rate of ~3% a month
+    # projects of one draw share its rate: the number starting varies more than if each had its own
     per_draw = starts.groupby("draw").size().reindex(range(1, 4001), fill_value=0)
-    assert per_draw.var() > 1.5 * len(waiting) * (4.5 / 11) * (6.5 / 11)
+    n, p = len(waiting), 1 - stays
+    p_var = (1 - 2 * no_start(3) + no_start(6)) - p**2  # the variance of a draw's probability
+    assert per_draw.var() == pytest.approx(n * p * (1 - p) + n * (n - 1) * p_var, rel=0.06)
+    assert per_draw.var() > 1.06 * n * p * (1 - p)
     closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
     fd._write_project_starts(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
-    con.execute("delete from marts.dim_project where library_entry_month < date '2024-01-01'")
+    con.execute("delete from marts.dim_project where library_entry_month < date '2024-09-01'")
+    con.execute("insert into marts.dim_project values ('NEW', date '2024-09-01', null)")
     fd._write_project_starts(con, september, settings, 100, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
 

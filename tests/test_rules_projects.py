@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from rulekit import Warehouse, add_project
@@ -123,16 +124,23 @@ def test_m11_selects_the_catalogue_tag(wh):
 
 def test_m11_a_project_waiting_to_start_may_start_before_the_quarter_ends(wh):
     """As of September's statistics a 双百双新 project not started yet qualifies only in the draws
-    where it does not start by December: last year two of four projects waiting on September
-    started in November, so about (2 + ½) / (4 + 1) of the draws start it (the base trace shows
-    the start as forecast where the base draw has one); once December is reported it qualifies."""
+    where it does not start by December. The history's waiting months (end of the month before, in
+    the library, not started): A and B waited April–November 2023 and started in November (16
+    months, 2 starts), C and D April 2023–September 2024 (36), WAIT April–September 2024 (6): 2
+    starts in 58 project-months, so WAIT goes through October–December without a start in
+    E[(1 − rate)³] of the draws, rate ~ beta(2 + ½, 56 + ½) (the base trace shows the start as
+    forecast where the base draw has one); once December is reported it qualifies."""
     add_project(wh, "WAIT", wh.owner, planned_wan=80000, tags="双百双新", entry=date(2024, 3, 1))
     for code, start in (("A", date(2023, 11, 1)), ("B", date(2023, 11, 1)), ("C", None), ("D", None)):
         add_project(wh, code, wh.owner, entry=date(2023, 3, 1), start=start)
+    # project statistics from January 2023: the history whose waiting months count
+    wh.insert("marts.fct_project_month", project_code="A", month=date(2023, 1, 1), uscc=wh.owner,
+              investment_yuan=Decimal(0), equipment_yuan=Decimal(0))
     wh.run(as_of=date(2024, 10, 20))
     [(probability,)] = wh.con.execute("""select p_eligible from marts.policy_award_forecast
                                          where scheme_id = 'M11' and project_code = 'WAIT'""").fetchall()
-    assert float(probability) == pytest.approx(1 - 2.5 / 5, abs=0.08)
+    a, b = 2.5, 56.5
+    assert float(probability) == pytest.approx(np.prod([(b + i) / (a + b + i) for i in range(3)]), abs=0.05)
     eligible, _, amount, reason = wh.award("M11", "WAIT")
     assert ("202411（预计）" in reason) != eligible
     wh.run()

@@ -521,34 +521,48 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
 def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
     """Projects of the library not started yet that start (开工) in a month not delivered yet.
 
-    Last year's projects waiting on the same month (in the library by then, not started by then)
-    and how many of them had started by year end give the share: each draw takes its own share
-    from the beta posterior (`forecast.start_prior` on each side: three starts of ten say less than
-    thirty of a hundred), then each waiting project starts with it, in the month of one of last
-    year's late starts moved a year on. A start ends M11's 尚未开工 condition in that draw. Without
-    last year's waiting projects there is nothing to learn from: no starts are drawn (and none
-    were before: the condition holds as reported)."""
-    last_month, last_year_end = add_months(h.stats_month, -12), add_months(h.q4_end_month, -12)
+    The rate is a monthly hazard: over the last `forecast.training_months` months of project data,
+    the starts among the projects waiting at the end of the month before (in the library, not
+    started), over the project-months waited. Each draw takes its own monthly rate from the beta
+    posterior (`forecast.start_prior` on each side: three starts in ten project-months say less than
+    thirty in a hundred), and each waiting project starts in the first month not delivered yet in
+    which it draws a start. Every waiting month of the history counts, not only last year's same
+    months: a handful of projects wait at any one time, and last year's share among the four
+    waiting then (two started) made a 24亿 project of the other process a coin flip in October.
+    The hazard is one for all months and all waiting times: the data hold too few starts to tell a
+    December push of starts, or a longer wait, from chance. A start ends M11's 尚未开工 condition in that draw. Without a waiting
+    project-month in the history there is nothing to learn from: no starts are drawn (the condition
+    holds as reported)."""
     waiting = [k for (k,) in con.execute(
         "select project_code from marts.dim_project where start_month is null order by project_code").fetchall()]
-    [(then, started)] = con.execute("""
-        select count(*), count(*) filter (where start_month <= ?)
-        from marts.dim_project where library_entry_month <= ? and (start_month is null or start_month > ?)
-    """, [last_year_end, last_month, last_month]).fetchall()
-    late_starts = [m for (m,) in con.execute("""
-        select start_month from marts.dim_project where start_month > ? and start_month <= ? order by start_month
-    """, [last_month, last_year_end]).fetchall()]
+    [(data_from,)] = con.execute("select min(month) from marts.fct_project_month").fetchall()
+    window_from = add_months(h.stats_month, 1 - settings.series.training_months)
+    [(exposure, started)] = con.execute("""
+        with months as (select unnest(generate_series(?::date, ?::date, interval 1 month))::date as m)
+        select count(*), count(*) filter (where p.start_month = months.m)
+        from months join marts.dim_project p
+          on p.library_entry_month < months.m and (p.start_month is null or p.start_month >= months.m)
+    """, [max(window_from, data_from) if data_from else window_from, h.stats_month]).fetchall()
+    to_come = _months_between(h.stats_month, h.q4_end_month)
     rows: dict[str, list] = {"draw": [], "project_code": [], "start_month": []}
-    if h.open and waiting and then and late_starts:
-        share = rng.beta(started + settings.start_prior, then - started + settings.start_prior, size=draws)
-        starts = rng.random((draws, len(waiting))) < share[:, None]
-        draw_index, project_index = np.nonzero(starts)
-        months = rng.choice(len(late_starts), size=len(draw_index))
+    if h.open and waiting and exposure and to_come:
+        hazard = rng.beta(started + settings.start_prior, exposure - started + settings.start_prior, size=draws)
+        hazard = np.maximum(hazard, np.finfo(float).tiny)  # a beta draw may underflow to 0: never a start
+        wait = rng.geometric(np.repeat(hazard, len(waiting)).reshape(draws, len(waiting)))
+        draw_index, project_index = np.nonzero(wait <= len(to_come))
         rows = {"draw": (draw_index + 1).tolist(), "project_code": [waiting[i] for i in project_index],
-                "start_month": [add_months(late_starts[m], 12) for m in months]}
+                "start_month": [to_come[w - 1] for w in wait[draw_index, project_index]]}
     _store(con, "project_starts", pd.DataFrame({
         "draw": pd.Series(rows["draw"], dtype="int64"), "project_code": pd.Series(rows["project_code"], dtype=object),
         "start_month": pd.Series(pd.to_datetime(rows["start_month"]), dtype="datetime64[ns]")}))
+
+
+def _months_between(after: date, through: date) -> list[date]:
+    """The months after `after` up to `through`."""
+    months = []
+    while (month := add_months(after, len(months) + 1)) <= through:
+        months.append(month)
+    return months
 
 
 def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) -> None:
