@@ -14,8 +14,8 @@ from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
 from dagster_project.lib.forecast.panel import Panel
 from dagster_project.lib.forecast.series import (
-    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, estimate_shrinkage,
-    measure_errors, point_forecast, simulate,
+    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws,
+    estimate_shrinkage, measure_errors, point_forecast, simulate,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate
@@ -115,8 +115,8 @@ def test_draws_vary_around_the_point_and_repeat_with_the_seed():
     errors = measure_errors(p, 2, "model", S)
     assert errors.samples > 0 and len(errors.origins) > 0
     fc = point_forecast(p, 21, 2, "model", S)
-    one = simulate(fc, p.groups, errors, 200, np.random.default_rng(7), S)
-    two = simulate(fc, p.groups, errors, 200, np.random.default_rng(7), S)
+    one = simulate(fc, p, errors, 200, np.random.default_rng(7), S)
+    two = simulate(fc, p, errors, 200, np.random.default_rng(7), S)
     assert np.array_equal(one, two)
     totals = one.sum(axis=(1, 2))
     assert np.quantile(totals, 0.1) < fc.values.sum() < np.quantile(totals, 0.9)
@@ -131,16 +131,54 @@ def test_own_deviations_spread_the_total_without_moving_it():
     horizon, small, large = 2, 60, 20
     paths = np.vstack([np.where(rng.random((small, horizon)) < 0.5, 9.0, 1.0), np.full((large, horizon), 0.9)])
     sizes = np.concatenate([np.full(small, 1.0), np.full(large, 10.0)])
-    errors = ErrorModel(np.arange(3), ["g", POOLED_GROUP], np.zeros((2, 3, horizon)), paths,
-                        np.full(small + large, SEASONAL), sizes, paths.size, np.array([0]))
+    errors = _own_paths(paths, sizes)
     n = 30
     fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
     settings = dataclasses.replace(S, size_classes=2, common_jitter=0.0)
-    draws = simulate(fc, np.array(["g"] * n, dtype=object), errors, 400, np.random.default_rng(3), settings)
+    draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, np.random.default_rng(3), settings)
     totals = draws.sum(axis=1)  # (draws, H)
     assert totals.mean(axis=0) == pytest.approx(fc.values.sum(axis=0), rel=1e-4)
     assert np.median(totals, axis=0) == pytest.approx(fc.values.sum(axis=0), rel=0.15)
     assert np.quantile(totals, 0.9, axis=0).min() > 1.2 * np.quantile(totals, 0.1, axis=0).max()
+
+
+def _own_paths(paths: np.ndarray, sizes: np.ndarray, common: np.ndarray | None = None) -> ErrorModel:
+    """Errors measured at three past origins: own paths of past entities P0, P1, … (all from origin
+    0), common errors of group "g" and the pooled ones (0 unless given, (3,) per origin)."""
+    count, horizon = paths.shape
+    logs = np.zeros((2, 3, horizon)) if common is None else np.broadcast_to(common[None, :, None], (2, 3, horizon))
+    return ErrorModel(np.arange(3), ["g", POOLED_GROUP], logs.copy(), paths, np.full(count, SEASONAL), sizes,
+                      np.array([f"P{i}" for i in range(count)], dtype=object), np.zeros(count, np.int64),
+                      paths.size, np.array([0]))
+
+
+def test_series_of_one_run_draw_the_same_origin_and_the_same_past_entitys_path():
+    """Output and electricity of the same enterprises: in each draw both take the common errors of
+    one past origin, and each enterprise the own path of one past enterprise in both (so that the
+    enterprises whose output surprised in a draw are those whose power did). Drawn apart, the two
+    series' deviations are unrelated."""
+    rng = np.random.default_rng(4)
+    past, n, horizon = 200, 50, 2
+    output_paths = np.exp(rng.normal(0, 0.3, (past, horizon)))
+    power_paths = output_paths * np.exp(rng.normal(0, 0.05, (past, horizon)))  # the same enterprises' power
+    common = np.log([0.8, 1.0, 1.25])
+    output_errors = _own_paths(output_paths, np.ones(past), common)
+    power_errors = _own_paths(power_paths, np.ones(past), common)
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    p = panel(np.ones((n, 3)))
+    settings = dataclasses.replace(S, common_jitter=0.0)
+
+    def correlation(shared):
+        output = simulate(fc, p, output_errors, 300, np.random.default_rng(1), settings, shared, "enterprise")
+        power = simulate(fc, p, power_errors, 300, np.random.default_rng(2), settings, shared, "enterprise")
+        totals_agree = np.corrcoef(output.sum(axis=(1, 2)), power.sum(axis=(1, 2)))[0, 1]
+        x, y = np.log(output[:, :, 0]), np.log(power[:, :, 0])
+        x, y = x - x.mean(axis=1, keepdims=True), y - y.mean(axis=1, keepdims=True)  # within a draw
+        return totals_agree, float(np.corrcoef(x.ravel(), y.ravel())[0, 1])
+
+    together, apart = correlation(SharedDraws()), correlation(None)
+    assert together[0] > 0.95 and together[1] > 0.95
+    assert abs(apart[1]) < 0.1 and apart[0] < together[0] - 0.3
 
 
 def _december_push_panel(years: int, seed: int = 3) -> Panel:
@@ -170,8 +208,8 @@ def test_a_december_push_never_tested_out_of_sample_widens_only_december():
     assert not np.isin(errors.tested % 12, [9, 10, 11]).any()
     fc = point_forecast(p, p.last, 3, "model", PEERS)
     assert fc.values[:, 2].sum() == pytest.approx(2 * fc.values[:, 1].sum(), rel=0.1)
-    plain = simulate(fc, p.groups, errors, 400, np.random.default_rng(5), dataclasses.replace(PEERS, untested_step_spread=0))
-    widened = simulate(fc, p.groups, errors, 400, np.random.default_rng(5), PEERS)
+    plain = simulate(fc, p, errors, 400, np.random.default_rng(5), dataclasses.replace(PEERS, untested_step_spread=0))
+    widened = simulate(fc, p, errors, 400, np.random.default_rng(5), PEERS)
     assert _spread(widened)[2] > 1.5 * _spread(plain)[2]
     assert _spread(widened)[:2] == pytest.approx(_spread(plain)[:2], rel=0.15)
     # log-symmetric: the median December stays where the point forecast puts it
@@ -188,8 +226,8 @@ def test_measured_errors_alone_where_the_step_was_tested_or_is_the_entitys_own(y
     errors = measure_errors(p, 3, method, settings)
     assert np.isin(errors.tested % 12, [11]).any() == (years == 3)
     fc = point_forecast(p, p.last, 3, method, settings)
-    plain = simulate(fc, p.groups, errors, 200, np.random.default_rng(5), dataclasses.replace(settings, untested_step_spread=0))
-    same = simulate(fc, p.groups, errors, 200, np.random.default_rng(5), settings)
+    plain = simulate(fc, p, errors, 200, np.random.default_rng(5), dataclasses.replace(settings, untested_step_spread=0))
+    same = simulate(fc, p, errors, 200, np.random.default_rng(5), settings)
     assert np.array_equal(plain, same)
 
 

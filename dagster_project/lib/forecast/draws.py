@@ -56,8 +56,8 @@ from .new_events import assign_entries, draw_new, entry_weights, pace
 from .panel import Panel, add_months, load_panel
 from .signal import PowerSignal
 from .signal import estimate as estimate_signal
-from .series import (PointForecast, SeriesSettings, estimate_shrinkage, measure_errors, point_forecast,
-                     simulate)
+from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
+                     point_forecast, simulate)
 from .settings import ForecastSettings
 
 SCHEMA = "forecast"
@@ -113,9 +113,10 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
     """Write the forecast tables; return the number of draws (1 when nothing is left to forecast)."""
     draws = settings.draws if horizon.open else 1
     rng = np.random.default_rng([settings.seed, horizon.as_of.toordinal()])
-    output = _output(con, horizon, settings, method, draws, rng)
-    investment, equipment = _projects(con, horizon, settings, method, draws, rng)
-    power = _power(con, horizon, settings, method, draws, rng)
+    shared = SharedDraws()
+    output = _output(con, horizon, settings, method, draws, rng, shared)
+    investment, equipment = _projects(con, horizon, settings, method, draws, rng, shared)
+    power = _power(con, horizon, settings, method, draws, rng, shared)
     con.execute(f"create schema if not exists {SCHEMA}")
     con.begin()  # every table of the run, or none: the measures read them together
     try:
@@ -145,11 +146,13 @@ def _history_start(h: Horizon) -> date:
 
 
 def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
-                     rng: np.random.Generator, own_seasonal: bool,
+                     rng: np.random.Generator, own_seasonal: bool, shared: SharedDraws,
                      signal: PowerSignal | None = None) -> SeriesResult:
     """Point forecast and draws. `own_seasonal`: the series repeats its own year (enterprises'
     output and power: last year's same month × growth); otherwise it follows a life cycle
-    (projects: a build schedule, not an annual pattern) and goes by its peers' steps only."""
+    (projects: a build schedule, not an annual pattern) and goes by its peers' steps only. Draws
+    move with the run's other series through `shared` (series.SharedDraws; enterprises' series
+    with each other, projects' with each other)."""
     horizon = panel.months - 1 - panel.last
     if horizon <= 0:  # everything reported: nothing to forecast, nothing to measure
         fc = point_forecast(panel, panel.last, 0, method, settings)
@@ -160,7 +163,8 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
     errors = measure_errors(panel, horizon, method, s, used)
     fc = point_forecast(panel, panel.last, horizon, method, s, used, live=True)
-    values = simulate(fc, panel.groups, errors, draws, rng, s) if draws > 1 else fc.values[None, :, :]
+    kind = "enterprise" if own_seasonal else "project"
+    values = simulate(fc, panel, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
     return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, values, panel, fc)
 
@@ -175,7 +179,8 @@ def _estimated(signal: PowerSignal | None, panel: Panel, horizon: int, s: Series
     return estimate_signal(signal, panel, plain, s.min_error_samples)
 
 
-def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> SeriesResult:
+def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
+            shared: SharedDraws) -> SeriesResult:
     panel = load_panel(
         con, "output",
         """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_month_yuan as value
@@ -183,10 +188,11 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
         _history_start(h), h.q4_end_month, h.stats_month,
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days)
-    return _forecast_series(panel, settings.series, method, draws, rng, True, signal)
+    return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
 
 
-def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> list[SeriesResult]:
+def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
+              shared: SharedDraws) -> list[SeriesResult]:
     out = []
     for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan")):
         panel = load_panel(
@@ -197,7 +203,7 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
             born_sql="select project_code as key, start_month as month from marts.dim_project",
         )
-        out.append(_forecast_series(panel, settings.series, method, draws, rng, False))
+        out.append(_forecast_series(panel, settings.series, method, draws, rng, False, shared))
     return out
 
 
@@ -208,7 +214,8 @@ class PowerResult:
     month_read: date  # the month being read (the one after the last complete month)
 
 
-def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng) -> PowerResult | None:
+def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
+           shared: SharedDraws) -> PowerResult | None:
     """kWh of the enterprises' metered accounts: complete months are the panel; the month being read
     is its reading so far plus the rest of the month at its daily rate, with the error of a month ahead."""
     [(last_read,)] = con.execute("select max(last_reading_date) from marts.fct_power_month").fetchall()
@@ -223,7 +230,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
            where m.last_reading_date = last_day(m.month)""",
         _history_start(h), max(h.q4_end_month, last_complete), last_complete,
     )
-    result = _forecast_series(panel, settings.series, method, draws, rng, True)
+    result = _forecast_series(panel, settings.series, method, draws, rng, True, shared)
     read = np.zeros(len(panel.keys))
     if result.draws.shape[2] and month_read <= h.q4_end_month:
         rows = con.execute(
