@@ -21,8 +21,8 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
   last year's late entrants with their quarter's figures, dates moved a year on;
 * `forecast.project_starts(draw, project_code, start_month)` — per draw, projects of the library
-  not started yet (开工年月 blank) that will start in a month not delivered yet: each with the
-  share of last year's projects waiting on the same month that started by year end;
+  not started yet (开工年月 blank) that will start in a month not delivered yet, at the monthly
+  start rate of the projects that waited in the history;
 * `forecast.scale_entries(draw, uscc, above_size_since)` — per draw, enterprises below the
   statistics' size threshold that will enter it (入统) in a month not delivered yet: as many as last
   year's entries after the same month × this year's pace, picked by how often last year's
@@ -53,7 +53,7 @@ from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, draw_new, entry_weights, pace
-from .panel import Panel, add_months, load_panel
+from .panel import Panel, add_months, load_panel, month_index
 from .signal import PowerSignal
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
@@ -537,9 +537,9 @@ def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: in
     months: a handful of projects wait at any one time, and last year's share among the four
     waiting then (two started) made a 24亿 project of the other process a coin flip in October.
     The hazard is one for all months and all waiting times: the data hold too few starts to tell a
-    December push of starts, or a longer wait, from chance. A start ends M11's 尚未开工 condition in that draw. Without a waiting
-    project-month in the history there is nothing to learn from: no starts are drawn (the condition
-    holds as reported)."""
+    December push of starts, or a longer wait, from chance. A start ends M11's 尚未开工 condition in
+    that draw. Without a waiting project-month in the history there is nothing to learn from: no
+    starts are drawn (the condition holds as reported)."""
     waiting = [k for (k,) in con.execute(
         "select project_code from marts.dim_project where start_month is null order by project_code").fetchall()]
     [(data_from,)] = con.execute("select min(month) from marts.fct_project_month").fetchall()
@@ -550,7 +550,7 @@ def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: in
         from months join marts.dim_project p
           on p.library_entry_month < months.m and (p.start_month is null or p.start_month >= months.m)
     """, [max(window_from, data_from) if data_from else window_from, h.stats_month]).fetchall()
-    to_come = _months_between(h.stats_month, h.q4_end_month)
+    to_come = [add_months(h.stats_month, k) for k in range(1, month_index(h.q4_end_month, h.stats_month) + 1)]
     rows: dict[str, list] = {"draw": [], "project_code": [], "start_month": []}
     if h.open and waiting and exposure and to_come:
         hazard = rng.beta(started + settings.start_prior, exposure - started + settings.start_prior, size=draws)
@@ -562,14 +562,6 @@ def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: in
     _store(con, "project_starts", pd.DataFrame({
         "draw": pd.Series(rows["draw"], dtype="int64"), "project_code": pd.Series(rows["project_code"], dtype=object),
         "start_month": pd.Series(pd.to_datetime(rows["start_month"]), dtype="datetime64[ns]")}))
-
-
-def _months_between(after: date, through: date) -> list[date]:
-    """The months after `after` up to `through`."""
-    months = []
-    while (month := add_months(after, len(months) + 1)) <= through:
-        months.append(month)
-    return months
 
 
 def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) -> None:

@@ -20,7 +20,7 @@ class ForecastSettings:
     pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
-    start_prior: float  # beta prior count on each side of the share of waiting projects that start
+    start_prior: float  # beta prior count on each side of the monthly start rate of waiting projects
 
     @classmethod
     def from_parameters(cls, params: Parameters) -> ForecastSettings:
