@@ -321,18 +321,30 @@ def fans(con: duckdb.DuckDBPyConnection, as_of: date, quantiles: tuple[float, fl
 # ----------------------------------------------------------------------------- the forecast's settings and accuracy
 
 
+SERIES_LABELS = {"output": "产值", "investment": "项目投资", "equipment": "设备购置", "kwh": "用电量"}
+
+
 @dataclass(frozen=True)
 class ForecastRun:
     method: str
     draws: int
     seed: int
+    origins: tuple[int, ...] = ()  # past origins the measured series' errors came from
+    unmeasured: tuple[str, ...] = ()  # series (labels) whose errors the history could not measure
 
 
 def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | None:
     if not table_exists(con, "forecast.runs"):
         return None
     row = con.execute("select method, draws, seed from forecast.runs where as_of = ?", [as_of]).fetchone()
-    return None if row is None else ForecastRun(row[0], int(row[1]), int(row[2]))
+    if row is None:
+        return None
+    series = con.execute("select series, origins, errors_measured from forecast.series where months_ahead > 0"
+                         ).fetchall() if table_exists(con, "forecast.series") else []
+    order = list(SERIES_LABELS)
+    series.sort(key=lambda row: order.index(row[0]) if row[0] in order else len(order))
+    return ForecastRun(row[0], int(row[1]), int(row[2]), tuple(int(o) for _, o, measured in series if measured),
+                       tuple(SERIES_LABELS.get(name, name) for name, _, measured in series if measured is False))
 
 
 BACKTEST_COLUMNS = ("case", "year", "as_of", "week", "method", "scheme_id", "outcome_wan", "base_wan", "low_wan",

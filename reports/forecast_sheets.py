@@ -252,6 +252,11 @@ class Page:
         fit_height(self.ws, self.row, [(text, sum(self.widths))], line_height=line_height)
 
 
+def _span(counts: tuple[int, ...]) -> str:
+    low, high = min(counts), max(counts)
+    return str(low) if low == high else f"{low}—{high}"
+
+
 def _source(path: Path) -> str:
     return str(path.relative_to(paths.PROJECT_ROOT)) if path.is_relative_to(paths.PROJECT_ROOT) else str(path)
 
@@ -321,9 +326,13 @@ def write_method(wb, st: Styles, catalogue: Catalogue, as_of: date, cutoffs: lis
             "点预测：企业未报送的月份 = 上年同月 × 近几个月的同比增长；项目和没有上年同期数据的企业 = "
             "最近几个月的平均值 × 同类对象上年同期的变化（其间完工停报的按零计）。已有当月部分日电量的，用电量走势修正"
             "当月产值，其后月份延续多少按历史数据估计。",
-            "误差：把同样的方法放回往年各个时点重做一遍，与后来报送的实际比较，得到预测误差的分布——分为同一行业企业共同的"
+            "误差：把同样的方法放回往年各个时点重做一遍"
+            + (f"（本次 {_span(run.origins)} 个时点）" if run and run.origins else "")
+            + "，与后来报送的实际比较，得到预测误差的分布——分为同一行业企业共同的"
             "误差（一起偏高或偏低）和各企业自身的误差。从未检验过的月份（如只有两年数据时的12月项目集中投资）"
             "只见过一次，按其幅度的一定比例加大不确定性。",
+            *([f"注意：{'、'.join(run.unmeasured)}的历史数据太短（需上年同期及其前几个月），误差无法实测，其区间按默认离散度"
+               "（假设参数，见「参数」表）模拟，可信度低于下文回测所示。"] if run and run.unmeasured else []),
             "新增对象：季末前还会新增的登记（贷款、活动申报、供需对接等）、首次报送的企业和项目，以及临规企业入统，按“上年同期此后新增的数量 × "
             "本年进度”估计数量，并从上年同期的记录中抽样（入统企业按规模从现有临规企业中抽取）；尚未开工的项目按历史上的"
             "月开工率（开工数 ÷ 等待的项目月数）在部分模拟中开工，不再符合M11“尚未开工”的条件。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import numpy as np
@@ -519,3 +520,22 @@ def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):
     written = {t for (t,) in wh.con.execute(
         "select table_name from information_schema.tables where table_schema = 'forecast'").fetchall()}
     assert written == set(TABLES)
+
+
+def test_the_series_table_says_where_the_history_could_not_measure_the_errors(empty_warehouse):
+    """One enterprise gives fewer own errors than `forecast.min_error_samples`: its draws take the
+    fallback spread, and forecast.series says so (the 预测方法 sheet warns finance from it)."""
+    from rulekit import Warehouse
+
+    wh = Warehouse(empty_warehouse)
+    code = wh.enterprise(1)
+    for month in range(21):  # 2023-01 .. 2024-09
+        wh.insert("marts.fct_enterprise_month", uscc=code, month=date(2023 + month // 12, month % 12 + 1, 1),
+                  output_month_yuan=Decimal(1_000_000 + 10_000 * month))
+    wh.run(as_of=date(2024, 10, 20))
+    rows = {r[0]: r[1:] for r in wh.con.execute(
+        "select series, entities, months_ahead, origins, errors, errors_measured from forecast.series").fetchall()}
+    entities, months_ahead, origins, errors, measured = rows["output"]
+    assert (entities, months_ahead) == (1, 3)  # September reported by 2024-10-20: October to December ahead
+    assert errors < int(Parameters(load_catalogue()).base("forecast.min_error_samples"))
+    assert measured is False

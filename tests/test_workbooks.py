@@ -575,6 +575,27 @@ def test_method_sheet_with_the_backtest(tmp_path, con, catalogue):
     assert rows["第 7 周"]["朴素：误差\n（中位数）"] == "—"
     assert any(t.startswith("各方案：1 个") for t in texts)  # M08's zero outcome does not count
     assert not any("尚无回测结果" in t for t in texts)
+    origins = sorted(o for (o,) in con.execute("select origins from forecast.series where errors_measured").fetchall())
+    told = f"{origins[0]}—{origins[-1]}" if origins[0] != origins[-1] else str(origins[0])
+    assert any(f"（本次 {told} 个时点）" in t for t in texts)
+    assert not any(t.startswith("注意：") for t in texts)  # every series' errors measured on this history
+
+
+def test_method_sheet_warns_where_the_history_could_not_measure_the_errors(tmp_path, pipeline, catalogue):
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(pipeline / "wh.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update forecast.series set errors_measured = false where series in ('output', 'kwh')")
+        measured = sorted(o for (o,) in con.execute("select origins from forecast.series where errors_measured").fetchall())
+        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
+                                     backtest_csv=write_backtest(tmp_path / "backtest.csv"))
+    texts = [c.value for row in load_workbook(path)["预测方法"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert [t for t in texts if t.startswith("注意：")] == [
+        "注意：产值、用电量的历史数据太短（需上年同期及其前几个月），误差无法实测，其区间按默认离散度（假设参数，见「参数」表）模拟，"
+        "可信度低于下文回测所示。"]
+    # the origins stated are those of the series measured
+    told = f"{measured[0]}—{measured[-1]}" if measured[0] != measured[-1] else str(measured[0])
+    assert any(f"（本次 {told} 个时点）" in t for t in texts)
 
 
 def test_method_sheet_without_the_backtest(tmp_path, con, catalogue):

@@ -24,6 +24,7 @@ TABLES = {
     "new_applications": "per draw: applications the register will still get this quarter (pseudo beneficiaries)",
     "new_supply_links": "per draw: supply links the register will still get this quarter (pseudo beneficiaries)",
     "months": "per series, entity and forecast month: point forecast and the quantiles of its draws",
+    "series": "per monthly series: entities forecast, past origins replayed, errors measured (or the fallback spread)",
     "runs": "the run's as-of date, method, number of draws and seed",
 }
 
@@ -45,10 +46,12 @@ def forecast_draws(context: dg.AssetExecutionContext, settings: GxSettings):
     horizon = draws.Horizon.of(catalogue, as_of)
     with settings.connect() as con:
         n = draws.run(con, horizon, ForecastSettings.from_parameters(params))
-        methods = con.execute(f"select series, any_value(method), count(distinct key) from {draws.SCHEMA}.months "
-                              "group by series order by series").fetchall()
+        series = con.execute(f"select series, method, entities, origins, errors_measured from {draws.SCHEMA}.series "
+                             "order by series").fetchall()
     context.log.info(f"as of {as_of}: {n} draws; stats reported to {horizon.stats_month:%Y-%m}, "
                      f"customs to {horizon.customs_month:%Y-%m}; "
-                     + ", ".join(f"{s} {m} ({k} entities)" for s, m, k in methods))
+                     + ", ".join(f"{s} {m} ({k} entities, errors from {o} past origins"
+                                 + (", too few: fallback spread" if measured is False else "") + ")"
+                                 for s, m, k, o, measured in series))
     for name in TABLES:
         yield dg.MaterializeResult(asset_key=[draws.SCHEMA, name], metadata={"as_of": str(as_of), "draws": n})

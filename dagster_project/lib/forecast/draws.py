@@ -29,7 +29,11 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   candidates of their size entered;
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
-* `forecast.runs` — one row per run: as-of, method, draws, seed, origins and errors measured.
+* `forecast.series(series, method, entities, months_ahead, origins, errors, errors_measured)` — per
+  monthly series: entities forecast, months ahead, the past origins replayed and the errors measured
+  there; `errors_measured` false where the history was too short to measure them and the draws use
+  `forecast.fallback_spread` (an assumption) instead;
+* `forecast.runs` — one row per run: as-of, method, draws and seed.
 
 Draw numbers run 1..N; with nothing left to forecast (the quarter fully reported) N = 1 and every
 table is empty: the actuals are the outcome. The measures engine adds these draws to the actual
@@ -102,8 +106,8 @@ class Horizon:
 class SeriesResult:
     name: str
     method: str  # the point method the series used
-    origins: int
-    errors: int
+    origins: int  # past origins the forecast was replayed from to measure its errors
+    errors: int  # (entity, origin, month ahead) errors measured there
     draws: np.ndarray  # (N, n, H)
     panel: Panel
     forecast: PointForecast
@@ -131,7 +135,9 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         _write_scale_entries(con, horizon, settings, draws, rng)
         _write_new_projects(con, horizon, settings, draws, rng)
         _write_project_starts(con, horizon, settings, draws, rng)
-        _write_months(con, [output, investment, equipment, *([power.series] if power else [])], settings)
+        series = [output, investment, equipment, *([power.series] if power else [])]
+        _write_months(con, series, settings)
+        _write_series(con, series, settings)
         con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
                         ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
         con.commit()
@@ -588,6 +594,23 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
                                               ("month", "datetime64[ns]"), ("point", float), ("low", float),
                                               ("median", float), ("high", float))})
     _store(con, "months", frame)
+
+
+def _write_series(con, results: list[SeriesResult], settings: ForecastSettings) -> None:
+    # Errors count as measured as series.simulate uses them: at least one past origin for the common
+    # errors and `min_error_samples` own errors; short of that the draws take `fallback_spread`.
+    # Nothing to forecast (the series fully reported, or no entity reporting): null.
+    _store(con, "series", pd.DataFrame({
+        "series": [r.name for r in results],
+        "method": [r.method for r in results],
+        "entities": pd.array([int(r.forecast.active.sum()) for r in results], dtype="int32"),
+        "months_ahead": pd.array([r.draws.shape[2] for r in results], dtype="int32"),
+        "origins": pd.array([r.origins for r in results], dtype="int32"),
+        "errors": pd.array([r.errors for r in results], dtype="int64"),
+        "errors_measured": pd.array([None if not (r.draws.shape[2] and r.forecast.active.any()) else
+                                     r.origins > 0 and r.errors >= settings.series.min_error_samples
+                                     for r in results], dtype="boolean"),
+    }))
 
 
 def _store(con, table: str, frame: pd.DataFrame | pa.Table, exact: dict[str, int] | None = None) -> None:
