@@ -341,7 +341,12 @@ def simulate(fc: PointForecast, panel: Panel, errors: ErrorModel, draws: int, rn
     own = _draw_own(fc, errors, draws, rng, s, panel.keys, shared, entity_kind)
     own = _centred_within_groups(own, fc, groups, errors)  # (draws, n, H)
     amplitude = _draw_untested_steps(fc, errors, draws, rng, s)  # (draws, 1, H)
-    out = fc.values[None, :, :].astype(np.float32) * common * own * amplitude
+    # In place on the common draws (a fresh array): each product the same as point × common × own ×
+    # amplitude in that order, without three temporaries of (draws, n, H).
+    out = common
+    out *= fc.values[None, :, :].astype(np.float32)
+    out *= own
+    out *= amplitude
     out[:, ~fc.active, :] = 0.0
     return out
 
