@@ -108,6 +108,7 @@ class SeriesResult:
     method: str  # the point method the series used
     origins: int  # past origins the forecast was replayed from to measure its errors
     errors: int  # (entity, origin, month ahead) errors measured there
+    errors_measured: bool | None  # the draws rest on them (None: nothing to forecast); else the fallback spread
     draws: np.ndarray  # (N, n, H)
     panel: Panel
     forecast: PointForecast
@@ -137,7 +138,7 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         _write_project_starts(con, horizon, settings, draws, rng)
         series = [output, investment, equipment, *([power.series] if power else [])]
         _write_months(con, series, settings)
-        _write_series(con, series, settings)
+        _write_series(con, series)
         con.execute(f"""create or replace table {SCHEMA}.runs as select ?::date as as_of, ?::varchar as method,
                         ?::integer as draws, ?::bigint as seed""", [horizon.as_of, method, draws, settings.seed])
         con.commit()
@@ -162,7 +163,7 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     horizon = panel.months - 1 - panel.last
     if horizon <= 0:  # everything reported: nothing to forecast, nothing to measure
         fc = point_forecast(panel, panel.last, 0, method, settings)
-        return SeriesResult(panel.name, method, 0, 0, np.zeros((draws, len(panel.keys), 0)), panel, fc)
+        return SeriesResult(panel.name, method, 0, 0, None, np.zeros((draws, len(panel.keys), 0)), panel, fc)
     s = dataclasses.replace(settings, own_seasonal=own_seasonal)
     if own_seasonal and method == "model":
         s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
@@ -172,7 +173,8 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     kind = "enterprise" if own_seasonal else "project"
     values = simulate(fc, panel, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
-    return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, values, panel, fc)
+    measured = errors.measured(horizon, s) if fc.active.any() else None
+    return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, measured, values, panel, fc)
 
 
 def _estimated(signal: PowerSignal | None, panel: Panel, horizon: int, s: SeriesSettings) -> PowerSignal | None:
@@ -600,10 +602,7 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
     _store(con, "months", frame)
 
 
-def _write_series(con, results: list[SeriesResult], settings: ForecastSettings) -> None:
-    # Errors count as measured as series.simulate uses them: at least one past origin for the common
-    # errors and `min_error_samples` own errors; short of that the draws take `fallback_spread`.
-    # Nothing to forecast (the series fully reported, or no entity reporting): null.
+def _write_series(con, results: list[SeriesResult]) -> None:
     _store(con, "series", pd.DataFrame({
         "series": [r.name for r in results],
         "method": [r.method for r in results],
@@ -611,9 +610,7 @@ def _write_series(con, results: list[SeriesResult], settings: ForecastSettings) 
         "months_ahead": pd.array([r.draws.shape[2] for r in results], dtype="int32"),
         "origins": pd.array([r.origins for r in results], dtype="int32"),
         "errors": pd.array([r.errors for r in results], dtype="int64"),
-        "errors_measured": pd.array([None if not (r.draws.shape[2] and r.forecast.active.any()) else
-                                     r.origins > 0 and r.errors >= settings.series.min_error_samples
-                                     for r in results], dtype="boolean"),
+        "errors_measured": pd.array([r.errors_measured for r in results], dtype="boolean"),
     }))
 
 

@@ -226,6 +226,15 @@ class ErrorModel:
     samples: int  # (entity, origin, horizon) errors measured
     tested: np.ndarray  # (M,) columns whose forecast error was measured from some origin
 
+    def complete(self, horizon: int) -> np.ndarray:
+        """(P,) own paths measured over all `horizon` months: the ones a draw can take."""
+        return ~np.isnan(self.own[:, :horizon]).any(axis=1) if len(self.own) else np.zeros(0, bool)
+
+    def measured(self, horizon: int, s: SeriesSettings) -> bool:
+        """Whether draws over `horizon` months rest on measured errors: a past origin for the common
+        part and `min_error_samples` complete own paths (else `fallback_spread`, an assumption)."""
+        return len(self.origins) > 0 and int(self.complete(horizon).sum()) >= s.min_error_samples
+
 
 @dataclass
 class SharedDraws:
@@ -445,7 +454,7 @@ def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.
     out = np.ones((draws, n, horizon), dtype=np.float32)
     if n == 0:
         return out
-    complete = ~np.isnan(errors.own[:, :horizon]).any(axis=1) if len(errors.own) else np.zeros(0, bool)
+    complete = errors.complete(horizon)
     codes = shared.codes(errors.own_entity, errors.own_origin) if len(errors.own) else np.zeros(0, np.int64)
     first = shared.paths.get(entity_kind)
     if first is None:
