@@ -113,15 +113,18 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     lean = "\nunion all\n".join(f"select {_LEAN} from ({SCHEMES[sid](ctx)}) where eligible" for sid in catalogue.schemes)
     execute(con, f"create or replace temp table draw_awards as {lean}", binds)
     _choose(con, "draw_awards")
+    lists.build(con, ctx, binds, execute)
+    kpi_rows = kpis.evaluate(con, ctx, binds, execute)  # over every draw, before the quantities are relabelled
+    _write_representative(con, draws, quantiles)
+    # Relabelled outside the transaction below: inside it DuckDB kept every draw's quantities (1.3 GB
+    # at province size) until the commit, and the writes after them took the step to 3 GiB.
+    quantities.build_representative(con)
+    union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
+    execute(con, f"create or replace temp table evaluated as {union}", binds)
 
-    con.begin()
+    con.begin()  # the marts of the run: all of them, or none
     try:
-        lists.write(con, ctx, binds, execute)
-        kpi_rows = kpis.evaluate(con, ctx, binds, execute)  # over every draw, before the quantities are relabelled
-        _write_representative(con, draws, quantiles)
-        quantities.build_representative(con)
-        union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
-        execute(con, f"create or replace temp table evaluated as {union}", binds)
+        lists.publish(con)
         _write_budget(con, as_of, draws, quantiles)
         _write_award_forecast(con, as_of, draws, quantiles)
         _write_awards(con, as_of)

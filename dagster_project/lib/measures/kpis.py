@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 
-from .lists import members
+from .lists import LISTS, members
 from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
 from .catalogue import COUNTED_ROWS, KpiCount
@@ -119,7 +119,7 @@ def write(con, ctx: RuleContext, kpi_rows: list[tuple]) -> None:
             continue
         if m.lists:
             for lst in m.lists:
-                count = con.execute("select count(*)::double from marts.policy_lists where list_id = ?", [lst.id]).fetchone()[0]
+                count = con.execute(f"select count(*)::double from {LISTS} where list_id = ?", [lst.id]).fetchone()[0]
                 rows.append((m.id, lst.id, f"{lst.title}（监测名单）", "家", None, count, NO_TARGET))
         else:
             rows.append((m.id, m.id, m.title, None, None, None, NO_TARGET))

@@ -65,7 +65,12 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
     }
 
 
-def write(con, ctx: RuleContext, binds: dict, execute) -> None:
+# The lists of the run, before `publish` writes them to marts.policy_lists with the run's other marts.
+LISTS = "monitoring_lists"
+
+
+def build(con, ctx: RuleContext, binds: dict, execute) -> None:
+    """Temp table LISTS: every monitoring list's members as of the run."""
     titles = {lst.id: lst.title for m in ctx.catalogue.measures for lst in m.lists}
     parts = [
         f"select {sql_text(list_id)} as list_id, {sql_text(titles[list_id])} as list_title, * from ({sql})"
@@ -74,12 +79,16 @@ def write(con, ctx: RuleContext, binds: dict, execute) -> None:
     ]
     execute(
         con,
-        f"create or replace table marts.policy_lists as select cast('{ctx.periods.as_of}' as date) as as_of, * "
+        f"create or replace temp table {LISTS} as select cast('{ctx.periods.as_of}' as date) as as_of, * "
         f"from ({' union all '.join(parts)}) order by list_id, uscc",
         binds,
     )
 
 
+def publish(con) -> None:
+    con.execute(f"create or replace table marts.policy_lists as select * from {LISTS} order by list_id, uscc")
+
+
 def members(list_id: str) -> str:
-    """SQL for the USCCs on a list (after `write`), for the KPIs built on the lists."""
-    return f"(select uscc from marts.policy_lists where list_id = {sql_text(list_id)})"
+    """SQL for the USCCs on a list (after `build`), for the KPIs built on the lists."""
+    return f"(select uscc from {LISTS} where list_id = {sql_text(list_id)})"
