@@ -8,7 +8,8 @@
 | GXINDUSTRY_PARAMS     | YAML parameter overrides                 | none                         |
 | GXINDUSTRY_AS_OF      | the pipeline's "today" (YYYY-MM-DD)      | latest data date loaded      |
 | GXINDUSTRY_GX_WORKERS | GX worker processes on large loads       | one per core (0: in-process) |
-| GXINDUSTRY_DUCKDB_MEMORY | DuckDB buffer pool per process (dbt too) | 8GB                       |
+| GXINDUSTRY_DUCKDB_MEMORY | DuckDB buffer pool of the run's processes | 8GB                       |
+| GXINDUSTRY_DBT_MEMORY    | DuckDB buffer pool of dbt's process       | 1500MB                    |
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ ENV_REPORTS = "GXINDUSTRY_REPORTS"
 ENV_PARAMS = "GXINDUSTRY_PARAMS"
 ENV_AS_OF = "GXINDUSTRY_AS_OF"
 ENV_DUCKDB_MEMORY = "GXINDUSTRY_DUCKDB_MEMORY"
+ENV_DBT_MEMORY = "GXINDUSTRY_DBT_MEMORY"  # read by dbt's profile (dbt_models/profiles.yml)
 # DuckDB takes 80% of RAM by default; with dbt, the run's process and GX workers alive at the same
 # time that is more than the machine has. Beyond the limit, sorts and windows spill to disk.
 DEFAULT_DUCKDB_MEMORY = "8GB"
+# dbt's models read and write each table once: at province size its full build took as long with
+# 1 GB as with 8 GB, and its process peaked at 2.9 GiB instead of 1.6 (docs/benchmarks.md,
+# 2026-12-03 23:30). The run's process keeps the larger pool: the GX checks and the measures read
+# the same tables again and again.
+DEFAULT_DBT_MEMORY = "1500MB"
 
 
 def duckdb_memory_limit() -> str:

@@ -44,7 +44,7 @@ def test_warehouse_connections_cap_duckdbs_memory(tmp_path, monkeypatch):
 
     from dagster_project.defs.resources import GxSettings
     from dagster_project.paths import DBT_PROJECT_DIR
-    from dagster_project.settings import ENV_DUCKDB_MEMORY
+    from dagster_project.settings import DEFAULT_DBT_MEMORY, ENV_DBT_MEMORY, ENV_DUCKDB_MEMORY
 
     settings = GxSettings(warehouse=str(tmp_path / "wh.duckdb"))
     monkeypatch.delenv(ENV_DUCKDB_MEMORY, raising=False)
@@ -54,7 +54,9 @@ def test_warehouse_connections_cap_duckdbs_memory(tmp_path, monkeypatch):
     with settings.connect() as con:
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"  # 2 GB
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
-    assert ENV_DUCKDB_MEMORY in profile["gxindustry"]["outputs"]["default"]["settings"]["memory_limit"]
+    # dbt's process: a pool of its own, with the default the settings name
+    assert profile["gxindustry"]["outputs"]["default"]["settings"]["memory_limit"] == (
+        f"{{{{ env_var('{ENV_DBT_MEMORY}', '{DEFAULT_DBT_MEMORY}') }}}}")
 
 
 def test_the_dbt_resource_knows_the_version_of_the_dbt_it_runs(dbt_manifest):
