@@ -32,7 +32,7 @@ ENV_DBT_MEMORY = "GXINDUSTRY_DBT_MEMORY"  # read by dbt's profile (dbt_models/pr
 # time that is more than the machine has. Beyond the limit, sorts and windows spill to disk.
 DEFAULT_DUCKDB_MEMORY = "8GB"
 # dbt's models read and write each table once: at province size its full build took as long with
-# 1 GB as with 8 GB, and its process peaked at 2.9 GiB instead of 1.6 (docs/benchmarks.md,
+# 1.5 GB as with 8 GB, and its process peaked at 1.6 GiB instead of 2.9 (docs/benchmarks.md,
 # 2026-12-03 23:30). The run's process keeps the larger pool: the GX checks and the measures read
 # the same tables again and again. At national size (104 M readings) the 1.5 GB pool costs dbt 20%
 # of its time against 8 GB, for 6 GiB less.
