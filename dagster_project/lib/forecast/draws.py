@@ -67,7 +67,6 @@ from .settings import ForecastSettings
 SCHEMA = "forecast"
 # Registers whose rows a scheme counts by their date in the quarter, and that date (as in the marts).
 REGISTERS = {"loans": "disbursed_on", "applications": "held_on", "supply_links": "first_supply_on"}
-HISTORY_YEARS = 2  # months before this many years ahead of the policy year are not read
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,9 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
     return draws
 
 
-def _history_start(h: Horizon) -> date:
-    return date(h.year_start.year - HISTORY_YEARS, 1, 1)
+def _history_start(h: Horizon, settings: ForecastSettings) -> date:
+    """The first month the panels read: January, `forecast.history_years` years before the policy year's."""
+    return date(h.year_start.year - settings.history_years, 1, 1)
 
 
 def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
@@ -193,7 +193,7 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
         con, "output",
         """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_month_yuan as value
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
-        _history_start(h), h.q4_end_month, h.stats_month,
+        _history_start(h, settings), h.q4_end_month, h.stats_month,
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days)
     return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
@@ -207,7 +207,7 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
             con, name,
             f"""select m.project_code as key, coalesce(p.industry_group, '其他') as grp, m.month, m.{column} as value
                 from marts.fct_project_month m left join marts.dim_project p using (project_code)""",
-            _history_start(h), h.q4_end_month, h.stats_month,
+            _history_start(h, settings), h.q4_end_month, h.stats_month,
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
             born_sql="select project_code as key, start_month as month from marts.dim_project",
         )
@@ -236,7 +236,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
         """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.kwh as value
            from marts.fct_power_month m left join marts.dim_enterprise e using (uscc)
            where m.last_reading_date = last_day(m.month)""",
-        _history_start(h), max(h.q4_end_month, last_complete), last_complete,
+        _history_start(h, settings), max(h.q4_end_month, last_complete), last_complete,
     )
     result = _forecast_series(panel, settings.series, method, draws, rng, True, shared)
     read = np.zeros(len(panel.keys))

@@ -16,6 +16,7 @@ class ForecastSettings:
     quantile_low: float  # `low` = this quantile of each simulated outcome
     quantile_high: float
     series: SeriesSettings
+    history_years: int  # the panels read from January this many years before the policy year's
     min_power_days: int  # days of daily power in a month before it counts as a signal for that month
     pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
@@ -51,6 +52,7 @@ class ForecastSettings:
                 common_jitter=number("common_jitter"),
                 untested_step_spread=number("untested_step_spread"),
             ),
+            history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
             pace_prior=number("pace_prior"),
             pace_from_month=whole("pace_from_month"),
