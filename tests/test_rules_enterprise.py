@@ -5,7 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from rulekit import WAN, Warehouse
+from dagster_project.lib.forecast.draws import PSEUDO
+from dagster_project.lib.measures import engine
+from dagster_project.lib.measures.parameters import Parameters
+from rulekit import AFTER_Q4, WAN, Warehouse
 
 Q4_DAY = date(2024, 11, 5)
 
@@ -61,6 +64,29 @@ def test_m21_sales_events(wh, q4_wan, q4b_wan, costs, amount):
     apply(wh, 99, code, "新品发布会", 1_000_000, on=date(2024, 9, 1))  # outside Q4: not counted
     wh.run()
     assert wh.award("M21", code)[2] == Decimal(amount)
+
+
+def test_a_register_row_still_to_come_pays_only_the_scheme_of_its_register(wh):
+    """An application still to come is a pseudo beneficiary judged by the quantities of the enterprise
+    its row was resampled from: it adds its M21 award to the forecast part, and no second M02 award
+    of that enterprise (until 2026-12-04 it did: every future loan, application, supply link and
+    export destination was another copy of its enterprise for M02.growth, .new and .small_to_large)."""
+    code = wh.enterprise(1, q4_wan=6000, q4b_wan=5000)  # M02.growth 1% × 1000万 = 10万; M21: output and growth met
+    apply(wh, 0, code, "新品发布会", 100_000)
+    wh.run()  # the quarter is reported: one draw, and the forecast's tables
+    wh.con.execute(f"""
+        create or replace table forecast.new_applications as
+        select 1::smallint as draw, '{PSEUDO}applications:1:0' as uscc, uscc as source_uscc,
+               '{PSEUDO}applications:1:0' as application_id, activity_type, held_on, claimed_cost_yuan
+        from marts.fct_applications
+    """)
+    engine.run(wh.con, wh.catalogue, Parameters(wh.catalogue), AFTER_Q4)
+    parts = {(scheme, part): amount for scheme, part, amount in wh.con.execute(
+        "select scheme_id, component, amount_yuan from marts.policy_budget_components where scenario = 'base'"
+    ).fetchall()}
+    assert parts[("M21", "reported")] == parts[("M21", "forecast_new")] == Decimal("50000.00")
+    assert parts[("M02.growth", "reported")] == Decimal("100000.00")
+    assert parts.get(("M02.growth", "forecast_new"), 0) == 0
 
 
 @pytest.mark.parametrize(

@@ -300,7 +300,7 @@ def _write_rollup(con, as_of: date, picks: str) -> None:
     """The quantiles of the total per measure, funding, city, industry group and overall."""
     con.execute(f"""
         create or replace temp table simulated_entities as
-        select distinct uscc as key, city_code, industry_group from q_enterprise where starts_with(uscc, '{PSEUDO}')
+        select distinct uscc as key, city_code, industry_group from q_row_enterprise where starts_with(uscc, '{PSEUDO}')
         union select distinct project_code, city_code, industry_group from q_project where starts_with(project_code, '{PSEUDO}')
     """)
     con.execute(f"""

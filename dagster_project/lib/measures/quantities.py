@@ -9,7 +9,10 @@ own simulated amount; see engine.py):
 * `q_enterprise(scenario, uscc, city_code, industry_group, is_difficult_industry, production_start,
   above_size_since, above_size_since_forecast (the entry into the statistics is the forecast's),
   q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
-  fy_base_output, q4_forecast_yuan)`;
+  fy_base_output, q4_forecast_yuan)`: the enterprises, reported and still to come (new plants);
+* `q_row_enterprise` — the same columns, plus a pseudo row per register or export row still to
+  come (`q_row_pseudo`: its source enterprise's quantities under the row's pseudo key): what the
+  schemes paying on such rows (M21, M22) judge a row's enterprise by;
 * `q_project(scenario, project_code, uscc, city_code, industry_group, construction_type, start_month,
   start_month_forecast (the start is the forecast's), library_entry_month, tags,
   planned_investment_yuan, q4_investment, q4b_investment, equipment_since_start, equipment_in_year)`;
@@ -105,15 +108,22 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
         from forecast.new_enterprises
     """)
     # A register row still to come is its own pseudo beneficiary, judged by the quantities of the
-    # enterprise whose row it was resampled from, in the same draw.
+    # enterprise whose row it was resampled from, in the same draw. Only the schemes that pay on
+    # such rows see it (through q_row_enterprise): a loan still to come is no second enterprise
+    # with its own output growth, as it was until 2026-12-04, when those pseudo beneficiaries were
+    # in q_enterprise and M02 paid each the award of the enterprise its row came from.
     con.execute("""
-        insert into q_enterprise by name
+        create or replace temp table q_row_pseudo as
         select n.scenario, n.uscc, q.* exclude (scenario, uscc)
         from (select distinct draw as scenario, uscc, source_uscc from forecast.new_loans
               union select distinct draw, uscc, source_uscc from forecast.new_applications
               union select distinct draw, uscc, source_uscc from forecast.new_supply_links
               union select distinct draw, uscc, source_uscc from forecast.new_export_destinations) n
         join q_enterprise q on q.uscc = n.source_uscc and q.scenario = n.scenario
+    """)
+    con.execute("""
+        create or replace temp view q_row_enterprise as
+        select * from q_enterprise union all by name select * from q_row_pseudo
     """)
     projects = _per_draw("a_project", "forecast.project_draws", ("project_code",), ("q4_investment_fc", "equipment_fc"))
     con.execute(f"""
@@ -170,6 +180,7 @@ def build_representative(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table scenarios as select distinct scenario from representative order by scenario")
     mapping = {
         "q_enterprise": ("enterprise", "uscc"),
+        "q_row_pseudo": ("enterprise", "uscc"),
         "q_power": ("enterprise", "uscc"),
         "q_export": ("enterprise", "uscc"),
         "q_loans": ("enterprise", "uscc"),

@@ -22,7 +22,7 @@ def sales_events(ctx: RuleContext) -> str:
         select q.scenario, 'M21' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}
-        from a join q_enterprise q on q.uscc = a.uscc and q.scenario = a.scenario
+        from a join q_row_enterprise q on q.uscc = a.uscc and q.scenario = a.scenario
     """
 
 

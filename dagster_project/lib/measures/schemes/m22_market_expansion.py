@@ -19,7 +19,7 @@ def fair(ctx: RuleContext) -> str:
         select q.scenario, 'M22.fair' as scheme_id, a.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("a.cost")}
-        from a join q_enterprise q on q.uscc = a.uscc and q.scenario = a.scenario
+        from a join q_row_enterprise q on q.uscc = a.uscc and q.scenario = a.scenario
     """
 
 
@@ -48,7 +48,7 @@ def new_market(ctx: RuleContext) -> str:
         select q.scenario, 'M22.new_market' as scheme_id, x.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
                {basis("x.new_exports")}
-        from x join q_enterprise q on q.uscc = x.uscc and q.scenario = x.scenario
+        from x join q_row_enterprise q on q.uscc = x.uscc and q.scenario = x.scenario
     """
 
 
