@@ -106,6 +106,17 @@ def _kind(entry: os.DirEntry) -> str:
     return "device file"
 
 
+def stat_regular_file(path: Path) -> os.stat_result:
+    """The status of `path` if it is a regular file; NotARegularFile for a link, FIFO, folder, ...
+    (never follows a link, never opens the file)."""
+    status = os.lstat(path)
+    if stat.S_ISLNK(status.st_mode):
+        raise NotARegularFile(f"{path.name}: a symbolic link (not read)")
+    if not stat.S_ISREG(status.st_mode):
+        raise NotARegularFile(f"{path.name}: not a regular file (not read)")
+    return status
+
+
 def read_regular_file(path: Path) -> bytes:
     """The bytes of `path` if it is a regular file; NotARegularFile for a link, FIFO, folder, ...
     (opened without following links and without blocking, then checked on the descriptor)."""

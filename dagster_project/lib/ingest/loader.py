@@ -2,7 +2,12 @@
 
 Every file is identified by name and SHA-256. A file already in the manifest
 with the same bytes is skipped; the same name with other bytes is refused
-(corrections come as `_vN`). Each file loads in one transaction: its accepted
+(corrections come as `_vN`). A file whose status (device, inode, size, modification
+and change times) is the one recorded when its bytes were last hashed is known to
+be unchanged without reading it again: the change time (ctime) moves with every
+write and cannot be set back, and a status is recorded only once the file had been
+left alone for `SETTLED_SECONDS` (a file still being written within the clock's
+granularity could otherwise change without its status showing it). Each file loads in one transaction: its accepted
 rows, its rejected rows (with file, line, field, value, reason) and its
 manifest row appear together or not at all. Landed files are only read, and only
 regular files directly in a feed folder (`landing.py`); what else lies there is
@@ -28,6 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -44,7 +51,7 @@ from dagster_project.lib.uscc import uscc_problem
 
 from . import FEEDS, datasets_of
 from .filenames import FileNameError, PeriodBounds, parse_name
-from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder, scan_landing
+from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder, scan_landing, stat_regular_file
 from .readers import FileRefused, TextTable, read_file
 from .spec import (
     EARLIEST_DATE,
@@ -60,6 +67,9 @@ from .spec import (
 from .withdrawals import ensure_withdrawals, follow_landing
 
 RAW = "raw"
+# A file's status is trusted to stand for its bytes only if it was recorded this long after the
+# file last changed (its ctime): the kernel's file clock ticks every few milliseconds.
+SETTLED_SECONDS = 2
 METADATA_COLUMNS = (
     ("_file", "VARCHAR"),
     ("_dataset_period", "VARCHAR"),
@@ -77,6 +87,9 @@ create table if not exists {RAW}._manifest (
     sha256 varchar, size_bytes bigint, encoding varchar,
     rows_read integer, rows_accepted integer, rows_rejected integer, rows_blank integer,
     extra_columns varchar, available_on date, loaded_at timestamp
+);
+create table if not exists {RAW}._file_status (
+    file_name varchar primary key, sha256 varchar, status varchar, recorded_at timestamp
 );
 create table if not exists {RAW}._file_refusals (
     file_name varchar, feed varchar, sha256 varchar, reason varchar,
@@ -140,9 +153,13 @@ def ingest_feed(
     # Names are unique, so what the manifest says about this folder's files cannot change while
     # they load; the reading thread consults this copy and never touches the connection.
     loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
+    statuses = {name: (sha, status) for name, sha, status in con.execute(
+        f"select file_name, sha256, status from {RAW}._file_status").fetchall()}
     with con.cursor() as checker:
-        reads = _one_ahead(lambda path: _read(path, feed, datasets, loaded, checker, reference, bounds), paths)
+        reads = _one_ahead(lambda path: _read(path, feed, datasets, loaded, statuses, checker, reference, bounds),
+                           paths)
         present: dict[str, str] = {}
+        settled: list[list] = []  # statuses to record, of files loaded or skipped
         outcomes = []
         # Closed on the way out, even when a write fails or the run is interrupted: the reading
         # thread finishes the file it is on before its cursor closes (closing a cursor that a
@@ -152,10 +169,14 @@ def ingest_feed(
                 outcomes.append(_write(con, read, feed, now, as_of))
                 if read.delivered is not None:  # a file whose name is refused is no delivery
                     present[read.path.name] = read.sha
+                if read.status is not None and not read.refusal and statuses.get(read.path.name) != (read.sha, read.status):
+                    settled.append([read.path.name, read.sha, read.status, now])
     outcomes += [record_stray(con, stray, now) for stray in strays]
     con.begin()
     try:
         changes = follow_landing(con, feed, present, now)
+        if settled:
+            con.executemany(f"insert or replace into {RAW}._file_status values (?, ?, ?, ?)", settled)
         con.commit()
     except BaseException:
         con.rollback()
@@ -194,17 +215,35 @@ class _ReadFile:
     rejected: list[tuple[int, str, str | None, str]] | None = None
     skipped: bool = False
     refusal: str | None = None
+    status: str | None = None  # device, inode, size, mtime, ctime: recorded when settled (SETTLED_SECONDS)
 
 
-def _read(path: Path, feed: str, datasets, loaded: dict[str, str], checker, reference: Reference,
-          bounds: PeriodBounds) -> _ReadFile:
-    """Read, parse and row-check one file; `checker` is a cursor only this thread uses, for the checks."""
+def _status_key(status: os.stat_result) -> str:
+    return f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+
+
+def _read(path: Path, feed: str, datasets, loaded: dict[str, str], statuses: dict[str, tuple[str, str]], checker,
+          reference: Reference, bounds: PeriodBounds) -> _ReadFile:
+    """Read, parse and row-check one file; `checker` is a cursor only this thread uses, for the checks.
+    A loaded file whose status is the one recorded with its bytes is not read again."""
     try:
+        first = stat_regular_file(path)
+        before = _status_key(first)
+        if statuses.get(path.name) == (loaded.get(path.name), before):
+            unchanged = _ReadFile(path, loaded[path.name], first.st_size, skipped=True, status=before)
+            try:
+                unchanged.delivered = parse_name(path.name, feed, datasets, bounds)
+                return unchanged
+            except FileNameError:
+                pass  # read as any file, which says why its name is refused now
+        settled = time.time_ns() - first.st_ctime_ns >= SETTLED_SECONDS * 1_000_000_000
         data = read_regular_file(path)
+        # The status taken before the bytes stands for them if nothing touched the file in between.
+        status = before if settled and _status_key(stat_regular_file(path)) == before else None
     except OSError as exc:  # swapped for a link or FIFO since the scan, or unreadable
         reason = str(exc) if isinstance(exc, NotARegularFile) else f"{path.name}: cannot be read ({exc.strerror})"
         return _ReadFile(path, "", 0, refusal=f"{feed}/{reason}")
-    read = _ReadFile(path, hashlib.sha256(data).hexdigest(), len(data))
+    read = _ReadFile(path, hashlib.sha256(data).hexdigest(), len(data), status=status)
     try:
         read.delivered = parse_name(path.name, feed, datasets, bounds)
     except FileNameError as exc:
