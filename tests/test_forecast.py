@@ -77,6 +77,25 @@ def test_young_projects_take_the_step_of_projects_as_young_a_year_earlier():
     assert fc.kind[4] == FALLBACK
 
 
+def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_training_window():
+    """The December push of projects varies from year to year (on the other process ×2.7, ×1.4,
+    ×2.1 in three years): one year's push is one draw of it. With peers two years back a project's
+    step is the mean of both years' (×3 and ×1: ×2); a window of twelve months takes last year's
+    alone; a year before the data is no year (not a step of 1)."""
+    nan = np.nan
+    two_years_ago = [nan] * 6 + [10.0] * 5 + [30.0] + [nan] * 24  # Jul–Sep 10 → December 30
+    last_year = [nan] * 18 + [10.0] * 6 + [nan] * 12  # → December 10
+    now = [nan] * 30 + [50.0] * 3 + [nan] * 3
+    p = panel([two_years_ago, last_year, now], last=32)
+    peers = dataclasses.replace(S, own_seasonal=False, age_classes=1, min_peers=1)
+    assert point_forecast(p, 32, 3, "model", peers).values[2, 2] == pytest.approx(100.0)
+    assert point_forecast(p, 32, 3, "model", dataclasses.replace(peers, training_months=12)).values[2, 2] == (
+        pytest.approx(50.0))
+    pushed_last_year = [nan] * 18 + [10.0] * 5 + [30.0] + [nan] * 12
+    p = panel([[nan] * 36, pushed_last_year, now], last=32)
+    assert point_forecast(p, 32, 3, "model", peers).values[2, 2] == pytest.approx(150.0)
+
+
 def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
     """Last year, of two projects reporting 10 a month in September, one went on at 10 into
     October and one finished in September (nothing after): the step into October is 10 / 20, so
@@ -401,9 +420,24 @@ def test_candidates_are_as_likely_to_enter_as_last_years_of_their_size():
     the 10 smaller: a large candidate now is far likelier than a small one, a small one not impossible."""
     size_then = np.array([10.0] * 10 + [100.0] * 10)
     entered = np.array([False] * 10 + [True, True] + [False] * 8)
-    w = entry_weights(size_then, entered, np.array([5.0, 120.0]), classes=2)
+    unbased = np.zeros(20, bool)
+    w = entry_weights(size_then, unbased, entered, np.array([5.0, 120.0]), np.zeros(2, bool), classes=2)
     assert w[0] == pytest.approx(0.5 / 11) and w[1] == pytest.approx(2.5 / 11)
-    assert entry_weights(np.zeros(0), np.zeros(0, bool), np.array([1.0, 2.0]), classes=2).tolist() == [1.0, 1.0]
+    assert entry_weights(np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), np.array([1.0, 2.0]), np.zeros(2, bool),
+                         classes=2).tolist() == [1.0, 1.0]
+
+
+def test_candidates_are_as_likely_to_enter_as_last_years_with_the_same_record():
+    """Last year the 3 entrants were among the 10 candidates that had first reported that year; none
+    of the 10 with a year's reports before entered, whatever their size. Now a candidate with a
+    year's reports (a base, which M02.small_to_large needs) is the unlikely entrant, as it was, even
+    of the size last year's entrants had."""
+    size_then = np.array([10.0, 100.0] * 10)
+    based_then = np.array([True] * 10 + [False] * 10)
+    entered = np.array([False] * 10 + [True, True, True] + [False] * 7)
+    w = entry_weights(size_then, based_then, entered, np.array([100.0, 100.0]), np.array([True, False]), classes=2)
+    assert w[0] == pytest.approx(0.5 / 6) and w[1] == pytest.approx(1.5 / 6)
+    assert w[1] / w[0] == pytest.approx(3.0)
 
 
 def test_each_draw_gets_as_many_distinct_entrants_as_entries():

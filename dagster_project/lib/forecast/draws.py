@@ -496,10 +496,12 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
             select uscc,
                    avg(output_month_yuan::double) filter (where month between $now - interval 11 month and $now) as size_now,
                    avg(output_month_yuan::double) filter (where month between $then - interval 11 month and $then) as size_then,
-                   bool_or(month = $now) as reports_now, bool_or(month = $then) as reported_then
+                   bool_or(month = $now) as reports_now, bool_or(month = $then) as reported_then,
+                   bool_or(month = $now - interval 12 month) as based_now,
+                   bool_or(month = $then - interval 12 month) as based_then
             from marts.fct_enterprise_month group by uscc
         )
-        select e.uscc, s.size_now, s.size_then,
+        select e.uscc, s.size_now, s.size_then, s.based_now, s.based_then,
                s.reports_now and e.above_size_since is null and not e.is_above_size as candidate_now,
                s.reported_then and (e.above_size_since > $then
                                     or (e.above_size_since is null and not e.is_above_size)) as candidate_then,
@@ -507,10 +509,15 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
         from marts.dim_enterprise e join size s using (uscc)
         order by e.uscc
     """, {"now": h.stats_month, "then": then, "then_end": then_end}).df()
+    [(data_from,)] = con.execute("select min(month) from marts.fct_enterprise_month").fetchall()
+    if data_from is None or data_from > add_months(then, -12):
+        # Whether last year's candidates had reported a year before them is not in the data: one record class.
+        people["based_now"] = people["based_then"] = False
     now = people[people["candidate_now"].fillna(False)]
     before = people[people["candidate_then"].fillna(False)]
-    weights = entry_weights(before["size_then"].fillna(0).to_numpy(), before["entered_then"].fillna(False).to_numpy(),
-                            now["size_now"].fillna(0).to_numpy(), settings.series.size_classes)
+    weights = entry_weights(before["size_then"].fillna(0).to_numpy(), before["based_then"].fillna(False).to_numpy(),
+                            before["entered_then"].fillna(False).to_numpy(), now["size_now"].fillna(0).to_numpy(),
+                            now["based_now"].fillna(False).to_numpy(), settings.series.size_classes)
     rows, who = assign_entries(draw_of, weights, rng)
     _store(con, "scale_entries", pd.DataFrame({
         "draw": draw_of[rows].astype(np.int16), "uscc": now["uscc"].to_numpy()[who].astype(object),

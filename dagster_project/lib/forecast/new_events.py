@@ -25,7 +25,8 @@ year's rows) and resamples this year's rows, spread evenly over the rest of the 
 An entry into the above-size statistics (入统) is such an event too, but it happens to an
 enterprise already known: the number of entries comes the same way, and each draw picks that many
 of the enterprises below the threshold now, each as likely as last year's candidates of its size
-were to enter after the same point (`entry_weights`, `assign_entries`).
+and of its record (reported a year before or not) were to enter after the same point
+(`entry_weights`, `assign_entries`).
 """
 
 from __future__ import annotations
@@ -118,16 +119,22 @@ def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_en
     return draw_of, picked, dates
 
 
-def entry_weights(size_then: np.ndarray, entered_then: np.ndarray, size_now: np.ndarray, classes: int) -> np.ndarray:
+def entry_weights(size_then: np.ndarray, based_then: np.ndarray, entered_then: np.ndarray, size_now: np.ndarray,
+                  based_now: np.ndarray, classes: int) -> np.ndarray:
     """Per candidate now: how likely it is to be among the entrants still to come, as the share of
-    last year's candidates of its size class (quantile classes of last year's sizes) that entered
-    after the same point. The shares carry Jeffreys' prior (half an entry in one candidate more),
-    so that a class without entrants last year is unlikely, not impossible."""
+    last year's candidates like it that entered after the same point. Alike means of the same size
+    class (quantile classes of last year's sizes) and alike in whether it reported a year before
+    (`based_*`): which enterprises enter late in a year is not a matter of size alone (on the other
+    process they were the ones that first reported that year), and a rule may hinge on exactly
+    that (M02.small_to_large needs last year's reports). The shares carry Jeffreys' prior (half an
+    entry in one candidate more), so that a class without entrants last year is unlikely, not
+    impossible."""
     if len(size_then) == 0:
         return np.ones(len(size_now))
     edges = np.quantile(size_then, np.linspace(0, 1, classes + 1)[1:-1])
-    class_then, class_now = np.searchsorted(edges, size_then), np.searchsorted(edges, size_now)
-    share = (np.bincount(class_then, entered_then.astype(float), classes) + 0.5) / (np.bincount(class_then, None, classes) + 1)
+    class_then = np.searchsorted(edges, size_then) + classes * based_then.astype(int)
+    class_now = np.searchsorted(edges, size_now) + classes * based_now.astype(int)
+    share = (np.bincount(class_then, entered_then.astype(float), 2 * classes) + 0.5) / (np.bincount(class_then, None, 2 * classes) + 1)
     return share[class_now]
 
 

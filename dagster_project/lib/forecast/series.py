@@ -9,7 +9,9 @@ Point forecast of month t from origin o (the latest delivered month), per entity
 * an entity without that history (young, new to the statistics), and every entity of a series
   that follows a life cycle rather than a calendar (projects: `own_seasonal` off), gets the mean of
   its last reported months × the seasonal step its peers went through a year earlier (target month
-  a year ago over the mean of the months before the origin a year ago); `model` can match peers on
+  a year ago over the mean of the months before the origin a year ago; the mean of that step over
+  every year of the training window the data reach: one year's December push is one draw of a push
+  that varies from year to year); `model` can match peers on
   age (months since the start, e.g. a project's 开工年月, in `age_classes` classes; one class by
   default: a class's step from a year's few dozen peers proved noisier than the difference it
   captures, docs/forecast.md); `naive` carries the recent mean flat;
@@ -177,6 +179,10 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
                    s: SeriesSettings) -> np.ndarray:
     """Per entity: the step from its recent months to month t that its peers went through a year
     earlier; peers are entities reporting then, of the same age class then as the entity is now.
+    Where the data and `training_months` reach further back, the mean of that step over every such
+    year: the December push of projects varies from year to year (on the other process's seed 2,
+    ×2.7 in 2022, ×1.4 in 2023, ×2.1 in 2024), and last year's alone forecast this year's as if it
+    were sure to repeat.
 
     A peer that reported a year before the origin and no longer a year before month t (it finished
     in between) steps to 0: the entities forecast now finish at the rate of that season too. Left
@@ -186,22 +192,28 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     42% high from week 3."""
     v = panel.values
     n = v.shape[0]
-    if origin - 12 - window + 1 < 0:
-        return np.ones(n)
-    then_recent = _recent_mean(v, origin - 12, window)
-    reporting_then = ~np.isnan(v[:, origin - 12]) & (panel.stops > origin - 12)
-    peers = reporting_then & (then_recent > 0)
-    then_target = np.where(peers, np.nan_to_num(v[:, t - 12]), np.nan)
-    class_now, class_then = _age_class(panel, origin, s), _age_class(panel, origin - 12, s)
+    class_now = _age_class(panel, origin, s)
+    per_year = []
+    for back in range(12, s.training_months + 1, 12):
+        if origin - back - window + 1 < 0:
+            break
+        then_recent = _recent_mean(v, origin - back, window)
+        reporting_then = ~np.isnan(v[:, origin - back]) & (panel.stops > origin - back)
+        peers = reporting_then & (then_recent > 0)
+        if not peers.any():  # before the data: no year to learn from
+            break
+        then_target = np.where(peers, np.nan_to_num(v[:, t - back]), np.nan)
+        class_then = _age_class(panel, origin - back, s)
 
-    def step(mask: np.ndarray) -> float:
-        denominator = then_recent[mask].sum()
-        return float(then_target[mask].sum() / denominator) if mask.any() and denominator > 0 else 1.0
+        def step(mask: np.ndarray) -> float:
+            denominator = then_recent[mask].sum()
+            return float(then_target[mask].sum() / denominator) if mask.any() and denominator > 0 else 1.0
 
-    overall = step(peers)
-    steps = {c: step(peers & (class_then == c)) for c in np.unique(class_now)
-             if (peers & (class_then == c)).sum() >= s.min_peers}
-    return np.array([steps.get(c, overall) for c in class_now.tolist()])
+        overall = step(peers)
+        steps = {c: step(peers & (class_then == c)) for c in np.unique(class_now)
+                 if (peers & (class_then == c)).sum() >= s.min_peers}
+        per_year.append([steps.get(c, overall) for c in class_now.tolist()])
+    return np.mean(per_year, axis=0) if per_year else np.ones(n)
 
 
 def _age_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
