@@ -324,7 +324,7 @@ def write_method(wb, st: Styles, catalogue: Catalogue, as_of: date, cutoffs: lis
     if not quarter_closed:
         page.section("二、怎样预测：模拟多种可能的结果", [
             "点预测：企业未报送的月份 = 上年同月 × 近几个月的同比增长；项目和没有上年同期数据的企业 = "
-            "最近几个月的平均值 × 同类对象上年同期的变化（其间完工停报的按零计）。已有当月部分日电量的，用电量走势修正"
+            "最近几个月的平均值 × 同类对象往年同期的变化（数据有几年取几年的平均；其间完工停报的按零计）。已有当月部分日电量的，用电量走势修正"
             "当月产值，其后月份延续多少按历史数据估计。",
             "误差：把同样的方法放回往年各个时点重做一遍"
             + (f"（本次 {_span(run.origins)} 个时点）" if run and run.origins else "")
