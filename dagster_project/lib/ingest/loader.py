@@ -7,7 +7,9 @@ and change times) is the one recorded when its bytes were last hashed is known t
 be unchanged without reading it again: the change time (ctime) moves with every
 write and cannot be set back, and a status is recorded only once the file had been
 left alone for `SETTLED_SECONDS` (a file still being written within the clock's
-granularity could otherwise change without its status showing it). Each file loads in one transaction: its accepted
+granularity could otherwise change without its status showing it).
+
+Each file loads in one transaction: its accepted
 rows, its rejected rows (with file, line, field, value, reason) and its
 manifest row appear together or not at all. Landed files are only read, and only
 regular files directly in a feed folder (`landing.py`); what else lies there is
