@@ -13,7 +13,7 @@ import pytest
 
 from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
-from dagster_project.lib.forecast.panel import Panel
+from dagster_project.lib.forecast.panel import Panel, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws,
     estimate_shrinkage, measure_errors, point_forecast, simulate,
@@ -23,20 +23,21 @@ from dagster_project.lib.forecast.signal import PowerSignal, estimate
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 
-S = SeriesSettings(growth_window=3, min_growth_months=2, age_class_months=6, age_classes=4, min_peers=2,
+S = SeriesSettings(growth_window=3, min_growth_months=2, progress_bounds=(0.5, 0.8), min_peers=2,
                    own_seasonal=True, training_months=24, min_group_entities=2, min_error_samples=5,
                    fallback_spread=0.2, size_classes=1, min_origins=2, common_jitter=0.5,
                    untested_step_spread=0.5)
 START = date(2023, 1, 1)
 
 
-def panel(values, groups=None, last=None, born=None) -> Panel:
+def panel(values, groups=None, last=None, progress=None) -> Panel:
     v = np.asarray(values, dtype=float)
     n, t = v.shape
     first = np.array([int(np.argmax(~np.isnan(row))) for row in v])
     return Panel("test", np.array([f"E{i}" for i in range(n)], dtype=object),
                  np.array(groups or ["g"] * n, dtype=object), START, v,
-                 t - 1 if last is None else last, first, np.full(n, 10**6), None if born is None else np.asarray(born))
+                 t - 1 if last is None else last, first, np.full(n, 10**6),
+                 None if progress is None else np.asarray(progress, dtype=float))
 
 
 def test_seasonal_ratio_is_last_years_month_times_recent_growth():
@@ -62,19 +63,32 @@ def test_an_entity_that_did_not_report_the_origin_is_not_forecast():
     assert not fc.active[0] and fc.values[0].tolist() == [0, 0, 0]
 
 
-def test_young_projects_take_the_step_of_projects_as_young_a_year_earlier():
-    """Last year a 3-month-old project doubled into December, an old one rose by half: this year's
-    young project gets the doubling, the old one the half."""
+def test_projects_take_the_step_of_projects_as_far_along_a_year_earlier():
+    """Last year a project a fifth built doubled into December and one nine tenths built rose by
+    half: this year's project a third built gets the doubling, the one 85% built the half. A project
+    without a plan is a class of its own, which with too few peers takes every peer's step."""
     nan = np.nan
-    young_then = [nan] * 8 + [10.0, 10.0, 10.0, 20.0] + [nan] * 12
-    old_then = [10.0] * 11 + [15.0] + [nan] * 12
-    young_now = [nan] * 20 + [50.0, 50.0, 50.0, nan]
-    old_now = [nan] * 12 + [10.0] * 11 + [nan]
-    p = panel([young_then, young_then, old_then, old_then, young_now, old_now], last=22,
-              born=[8, 8, -12, -12, 20, -12])
+    early_then = [nan] * 8 + [10.0, 10.0, 10.0, 20.0] + [nan] * 12
+    late_then = [10.0] * 11 + [15.0] + [nan] * 12
+    early_now = [nan] * 20 + [50.0, 50.0, 50.0, nan]
+    late_now = [nan] * 12 + [10.0] * 11 + [nan]
+    values = [early_then, early_then, late_then, late_then, early_now, late_now, late_now]
+    share = [0.2, 0.2, 0.9, 0.9, 0.33, 0.85, nan]
+    p = panel(values, last=22, progress=[[s] * 24 for s in share])
     fc = point_forecast(p, 22, 1, "model", dataclasses.replace(S, own_seasonal=False))
     assert fc.values[4, 0] == pytest.approx(100.0) and fc.values[5, 0] == pytest.approx(15.0)
+    assert fc.values[6, 0] == pytest.approx(10.0 * (20.0 + 20.0 + 15.0 + 15.0) / 40.0)
     assert fc.kind[4] == FALLBACK
+    one_class = point_forecast(p, 22, 1, "model", dataclasses.replace(S, own_seasonal=False, progress_bounds=()))
+    assert one_class.values[4, 0] == pytest.approx(50.0 * 70.0 / 40.0)
+
+
+def test_progress_is_the_reported_total_so_far_over_the_plan():
+    con = duckdb.connect()
+    p = panel([[10.0, np.nan, 30.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0]], last=2)
+    share = progress(p, con, "select * from (values ('E0', 100.0), ('E1', 0.0)) t(key, planned)")
+    assert share[0].tolist() == pytest.approx([0.1, 0.1, 0.4])
+    assert np.isnan(share[1]).all() and np.isnan(share[2]).all()  # a plan of 0 and no plan: no progress
 
 
 def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_training_window():
@@ -87,7 +101,7 @@ def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_tra
     last_year = [nan] * 18 + [10.0] * 6 + [nan] * 12  # → December 10
     now = [nan] * 30 + [50.0] * 3 + [nan] * 3
     p = panel([two_years_ago, last_year, now], last=32)
-    peers = dataclasses.replace(S, own_seasonal=False, age_classes=1, min_peers=1)
+    peers = dataclasses.replace(S, own_seasonal=False, progress_bounds=(), min_peers=1)
     assert point_forecast(p, 32, 3, "model", peers).values[2, 2] == pytest.approx(100.0)
     assert point_forecast(p, 32, 3, "model", dataclasses.replace(peers, training_months=12)).values[2, 2] == (
         pytest.approx(50.0))
@@ -108,7 +122,7 @@ def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
     now = [nan] * 12 + [40.0] * 9 + [nan] * 3
     p = panel([goes_on, finishes, finished_earlier, now], last=20)
     p.stops[2] = 8
-    fc = point_forecast(p, 20, 1, "model", dataclasses.replace(S, own_seasonal=False, age_classes=1))
+    fc = point_forecast(p, 20, 1, "model", dataclasses.replace(S, own_seasonal=False, progress_bounds=()))
     assert fc.values[3, 0] == pytest.approx(20.0)
 
 

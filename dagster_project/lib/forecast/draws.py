@@ -57,7 +57,7 @@ from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, draw_new, entry_weights, pace
-from .panel import Panel, add_months, load_panel, month_index
+from .panel import Panel, add_months, load_panel, month_index, progress
 from .signal import PowerSignal
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
@@ -201,18 +201,26 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
               shared: SharedDraws) -> list[SeriesResult]:
-    out = []
-    for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan")):
-        panel = load_panel(
+    """Investment and equipment of the library's projects; both match peers on the progress of
+    the investment against the planned total (equipment is bought as the building goes)."""
+    panels = {
+        name: load_panel(
             con, name,
             f"""select m.project_code as key, coalesce(p.industry_group, '其他') as grp, m.month, m.{column} as value
                 from marts.fct_project_month m left join marts.dim_project p using (project_code)""",
             _history_start(h, settings), h.q4_end_month, h.stats_month,
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
-            born_sql="select project_code as key, start_month as month from marts.dim_project",
         )
-        out.append(_forecast_series(panel, settings.series, method, draws, rng, False, shared))
-    return out
+        for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan"))
+    }
+    built = progress(panels["investment"], con,
+                     "select project_code as key, planned_investment_yuan as planned from marts.dim_project")
+    row = {k: i for i, k in enumerate(panels["investment"].keys.tolist())}
+    return [
+        _forecast_series(dataclasses.replace(panel, progress=built[[row[k] for k in panel.keys.tolist()]]),
+                         settings.series, method, draws, rng, False, shared)
+        for panel in panels.values()
+    ]
 
 
 @dataclass

@@ -33,7 +33,9 @@ class Panel:
     last: int  # column of the latest delivered month
     first_reported: np.ndarray  # (n,) column of the entity's first reported month
     stops: np.ndarray  # (n,) column after which the entity reports no more (completion), else a large int
-    born: np.ndarray | None = None  # (n,) column of the entity's start (a project's 开工年月), where known
+    # (n, T) the share of its planned total an entity had reported by each column (a project's
+    # investment over its 计划总投资), NaN where it has no plan; None for series without plans
+    progress: np.ndarray | None = None
 
     @property
     def months(self) -> int:
@@ -50,12 +52,11 @@ NEVER = np.iinfo(np.int32).max
 
 
 def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date, end: date, last: date,
-               stops_sql: str | None = None, born_sql: str | None = None) -> Panel:
+               stops_sql: str | None = None) -> Panel:
     """A panel from `sql` returning (key, grp, month DATE, value) over months start..end.
 
     Rows after `last` are ignored (not delivered). `stops_sql` returns (key, month DATE): the month
-    after which an entity reports no more (e.g. a project's completion month), where known.
-    `born_sql` returns (key, month DATE): when the entity started (its age counts from then)."""
+    after which an entity reports no more (e.g. a project's completion month), where known."""
     rows = con.execute(
         f"select key::varchar as key, grp::varchar as grp, month::date as month, value::double as value from ({sql}) "
         f"where month between ? and ? order by key, month",
@@ -72,10 +73,20 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     first = np.full(len(keys), NEVER, dtype=np.int64)
     np.minimum.at(first, codes, cols)
     stops = _months_by_key(con, stops_sql, keys, start, NEVER)
-    born = _months_by_key(con, born_sql, keys, start, NEVER) if born_sql else None
-    if born is not None:
-        born = np.where(born == NEVER, first, born)  # not started by the record: age from the first report
-    return Panel(name, keys, groups, start, values, month_index(last, start), first, stops, born)
+    return Panel(name, keys, groups, start, values, month_index(last, start), first, stops)
+
+
+def progress(panel: Panel, con: duckdb.DuckDBPyConnection, planned_sql: str) -> np.ndarray:
+    """(n, T): the panel's reported values summed up to each column over each entity's planned
+    total from `planned_sql` (key, planned), NaN where the plan is missing or not positive.
+    Months before the panel's start are not counted (a project started earlier reads as less far
+    along than it is)."""
+    plan = np.full(len(panel.keys), np.nan)
+    position = {k: i for i, k in enumerate(panel.keys.tolist())}
+    for key, planned in con.execute(f"select key::varchar, planned::double from ({planned_sql})").fetchall():
+        if key in position and planned is not None and planned > 0:
+            plan[position[key]] = planned
+    return np.cumsum(np.nan_to_num(panel.values), axis=1) / plan[:, None]
 
 
 def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:

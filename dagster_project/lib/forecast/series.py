@@ -11,10 +11,10 @@ Point forecast of month t from origin o (the latest delivered month), per entity
   its last reported months × the seasonal step its peers went through a year earlier (target month
   a year ago over the mean of the months before the origin a year ago; the mean of that step over
   every year of the training window the data reach: one year's December push is one draw of a push
-  that varies from year to year); `model` can match peers on
-  age (months since the start, e.g. a project's 开工年月, in `age_classes` classes; one class by
-  default: a class's step from a year's few dozen peers proved noisier than the difference it
-  captures, docs/forecast.md); `naive` carries the recent mean flat;
+  that varies from year to year); `model` matches peers on progress (a project's investment so far
+  over its planned total, in classes split at `progress_bounds`): a project with most of its plan
+  still to build goes on at full pace, one near its planned total winds down and finishes
+  (docs/forecast.md); `naive` carries the recent mean flat;
 * an entity that did not report the origin month, or whose completion was known by then, is not
   forecast.
 
@@ -47,9 +47,10 @@ POOLED_GROUP = "*"
 class SeriesSettings:
     growth_window: int  # months of this year's growth against last year (model)
     min_growth_months: int  # months with both years reported needed for a ratio
-    age_class_months: int  # peers are matched on age in classes this many months wide ...
-    age_classes: int  # ... the last class open-ended
-    min_peers: int  # peers needed for an age-matched seasonal step
+    # peers are matched on progress (Panel.progress) in classes split at these shares, ascending
+    # (an entity without a plan is a class of its own); () or one share of 0: one class
+    progress_bounds: tuple[float, ...]
+    min_peers: int  # peers needed for a class's seasonal step (fewer: the step of every peer)
     own_seasonal: bool  # the entity's own same month a year earlier (else peers' steps only)
     training_months: int  # origins of out-of-sample errors go back this far
     min_group_entities: int  # groups with fewer entities share the pooled common error
@@ -178,7 +179,8 @@ def _recent_mean(v: np.ndarray, origin: int, window: int) -> np.ndarray:
 def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarray, has_ratio: np.ndarray,
                    s: SeriesSettings) -> np.ndarray:
     """Per entity: the step from its recent months to month t that its peers went through a year
-    earlier; peers are entities reporting then, of the same age class then as the entity is now.
+    earlier; peers are entities reporting then, of the same progress class then as the entity is
+    now (a year ago's projects half built stepped as this year's half-built projects will).
     Where the data and `training_months` reach further back, the mean of that step over every such
     year: the December push of projects varies from year to year (on the other process's seed 2,
     ×2.7 in 2022, ×1.4 in 2023, ×2.1 in 2024), and last year's alone forecast this year's as if it
@@ -192,7 +194,7 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     42% high from week 3."""
     v = panel.values
     n = v.shape[0]
-    class_now = _age_class(panel, origin, s)
+    class_now = _progress_class(panel, origin, s)
     per_year = []
     for back in range(12, s.training_months + 1, 12):
         if origin - back - window + 1 < 0:
@@ -203,7 +205,7 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
         if not peers.any():  # before the data: no year to learn from
             break
         then_target = np.where(peers, np.nan_to_num(v[:, t - back]), np.nan)
-        class_then = _age_class(panel, origin - back, s)
+        class_then = _progress_class(panel, origin - back, s)
 
         def step(mask: np.ndarray) -> float:
             denominator = then_recent[mask].sum()
@@ -216,11 +218,13 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     return np.mean(per_year, axis=0) if per_year else np.ones(n)
 
 
-def _age_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
-    """Age class of every entity at column `col`: months since its start (or first report)."""
-    born = panel.born if panel.born is not None else panel.first_reported
-    age = np.maximum(col - born, 0)
-    return np.minimum(age // s.age_class_months, s.age_classes - 1)
+def _progress_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
+    """Progress class of every entity at column `col`: 0 below the first bound, 1 below the second,
+    ...; len(bounds) + 1 where the entity has no plan. One class where the panel has no progress."""
+    if panel.progress is None:
+        return np.zeros(len(panel.keys), dtype=np.int64)
+    share = panel.progress[:, col]
+    return np.where(np.isnan(share), len(s.progress_bounds) + 1, np.digitize(np.nan_to_num(share), s.progress_bounds))
 
 
 @dataclass

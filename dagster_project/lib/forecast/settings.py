@@ -39,8 +39,7 @@ class ForecastSettings:
             series=SeriesSettings(
                 growth_window=whole("growth_window_months"),
                 min_growth_months=whole("min_growth_months"),
-                age_class_months=whole("age_class_months"),
-                age_classes=whole("age_classes"),
+                progress_bounds=tuple(sorted({number("progress_early_below"), number("progress_late_from")})),
                 min_peers=whole("min_peers"),
                 own_seasonal=True,
                 training_months=whole("training_months"),
