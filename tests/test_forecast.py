@@ -126,6 +126,20 @@ def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
     assert fc.values[3, 0] == pytest.approx(20.0)
 
 
+def test_a_year_with_fewer_peers_than_min_peers_teaches_no_step():
+    """At `tiny` the one project reporting a year earlier finished in October: its step of 0 made
+    every project's Q4 a 0 and the week-1 total −91%. With fewer peers than `min_peers` the year is
+    skipped and, no year left, a project carries its recent level flat."""
+    nan = np.nan
+    finished = [10.0] * 9 + [nan] * 15
+    now = [nan] * 12 + [40.0] * 9 + [nan] * 3
+    p = panel([finished, now], last=20)
+    projects = dataclasses.replace(S, own_seasonal=False, progress_bounds=())
+    assert point_forecast(p, 20, 3, "model", dataclasses.replace(projects, min_peers=2)).values[1].tolist() == (
+        pytest.approx([40.0, 40.0, 40.0]))
+    assert point_forecast(p, 20, 3, "model", dataclasses.replace(projects, min_peers=1)).values[1].tolist() == [0, 0, 0]
+
+
 def test_shrinkage_measures_how_much_own_growth_persists():
     rng = np.random.default_rng(0)
     n = 60

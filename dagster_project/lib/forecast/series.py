@@ -191,7 +191,11 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     out, a step of survivors forecast every project as going on to the end of the quarter, and only
     the common errors, measured over origins all through the year, took the finishing back, at
     the year's average rate: on the other process the Q4 point forecast of project equipment was
-    42% high from week 3."""
+    42% high from week 3.
+
+    A year with fewer than `min_peers` peers teaches nothing (at `tiny`, the one project reporting a
+    year earlier finished in October and stepped every project to 0 for the quarter); with no year
+    left the entity carries its recent level flat."""
     v = panel.values
     n = v.shape[0]
     class_now = _progress_class(panel, origin, s)
@@ -204,6 +208,8 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
         peers = reporting_then & (then_recent > 0)
         if not peers.any():  # before the data: no year to learn from
             break
+        if peers.sum() < s.min_peers:  # a handful of peers is no season: one that finished would stop every project
+            continue
         then_target = np.where(peers, np.nan_to_num(v[:, t - back]), np.nan)
         class_then = _progress_class(panel, origin - back, s)
 
