@@ -127,7 +127,7 @@ def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
 
 
 def test_a_year_with_fewer_peers_than_min_peers_teaches_no_step():
-    """At `tiny` the one project reporting a year earlier finished in October: its step of 0 made
+    """At `tiny` the one project reporting a year earlier stopped after September: its step of 0 made
     every project's Q4 a 0 and the week-1 total −91%. With fewer peers than `min_peers` the year is
     skipped and, no year left, a project carries its recent level flat."""
     nan = np.nan
