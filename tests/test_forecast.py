@@ -601,3 +601,35 @@ def test_the_series_table_says_where_the_history_could_not_measure_the_errors(em
     assert (entities, months_ahead) == (1, 3)  # September reported by 2024-10-20: October to December ahead
     assert errors < int(Parameters(load_catalogue()).base("forecast.min_error_samples"))
     assert measured is False
+
+
+def _power_warehouse(december_days: list[float]) -> duckdb.DuckDBPyConnection:
+    """One enterprise at 100 kWh a day from January 2023, then the first days of December 2024."""
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("create table marts.dim_enterprise (uscc varchar, industry_group varchar)")
+    con.execute("insert into marts.dim_enterprise values ('E1', 'g')")
+    con.execute("""create table marts.fct_power_month as
+                   select 'E1' as uscc, m::date as month, 100.0 * day(last_day(m)) as kwh, last_day(m) as last_reading_date
+                   from range(date '2023-01-01', date '2024-12-01', interval 1 month) t(m)""")
+    con.execute("insert into marts.fct_power_month values ('E1', date '2024-12-01', ?, ?)",
+                [sum(december_days), date(2024, 12, len(december_days))])
+    return con
+
+
+def test_the_month_being_read_goes_on_at_its_daily_rate_only_once_a_week_is_read():
+    """On 2 December 2024 the one day read was a Sunday (40 kWh against 100 on a working day): at
+    its rate the month would be 31 Sundays, 1,240 kWh. Before `forecast.min_power_days` days are
+    read the days not read take the month's forecast (3,100 × 30/31); from a week on, the rate."""
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    assert settings.min_power_days == 7
+    december = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                          date(2024, 10, 1), date(2024, 10, 1), date(2024, 12, 2))
+    one_sunday = fd._power(_power_warehouse([40.0]), december, settings, "model", 1, np.random.default_rng(1),
+                           SharedDraws())
+    assert one_sunday.month_read == date(2024, 12, 1) and one_sunday.read_so_far.tolist() == [40.0]
+    assert one_sunday.series.forecast.values[0, 0] == pytest.approx(40.0 + 3100.0 * 30 / 31)
+    week = [40.0, 100.0, 100.0, 100.0, 100.0, 100.0, 40.0]  # Sunday to Saturday: 580 in 7 days
+    a_week = fd._power(_power_warehouse(week), december, settings, "model", 1, np.random.default_rng(1),
+                       SharedDraws())
+    assert a_week.series.forecast.values[0, 0] == pytest.approx(580.0 + 580.0 / 7 * 24)
