@@ -84,11 +84,15 @@ def test_projects_take_the_step_of_projects_as_far_along_a_year_earlier():
 
 
 def test_progress_is_the_reported_total_so_far_over_the_plan():
+    """What the project reported before the panel's first month counts too (E3: 50 before, then 10
+    a month of a plan of 100); a plan of 0 and no plan: no progress."""
     con = duckdb.connect()
-    p = panel([[10.0, np.nan, 30.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0]], last=2)
-    share = progress(p, con, "select * from (values ('E0', 100.0), ('E1', 0.0)) t(key, planned)")
+    p = panel([[10.0, np.nan, 30.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0], [10.0, 10.0, 10.0]], last=2)
+    share = progress(p, con, """select * from (values ('E0', 100.0, null), ('E1', 0.0, 0.0), ('E3', 100.0, 50.0))
+                                t(key, planned, built_before)""")
     assert share[0].tolist() == pytest.approx([0.1, 0.1, 0.4])
-    assert np.isnan(share[1]).all() and np.isnan(share[2]).all()  # a plan of 0 and no plan: no progress
+    assert share[3].tolist() == pytest.approx([0.6, 0.7, 0.8])
+    assert np.isnan(share[1]).all() and np.isnan(share[2]).all()
 
 
 def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_training_window():

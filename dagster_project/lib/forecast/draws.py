@@ -203,18 +203,22 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
               shared: SharedDraws) -> list[SeriesResult]:
     """Investment and equipment of the library's projects; both match peers on the progress of
     the investment against the planned total (equipment is bought as the building goes)."""
+    start = _history_start(h, settings)
     panels = {
         name: load_panel(
             con, name,
             f"""select m.project_code as key, coalesce(p.industry_group, '其他') as grp, m.month, m.{column} as value
                 from marts.fct_project_month m left join marts.dim_project p using (project_code)""",
-            _history_start(h, settings), h.q4_end_month, h.stats_month,
+            start, h.q4_end_month, h.stats_month,
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
         )
         for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan"))
     }
-    built = progress(panels["investment"], con,
-                     "select project_code as key, planned_investment_yuan as planned from marts.dim_project")
+    built = progress(panels["investment"], con, f"""
+        select p.project_code as key, p.planned_investment_yuan as planned,
+               sum(m.investment_yuan) filter (where m.month < date '{start}') as built_before
+        from marts.dim_project p left join marts.fct_project_month m using (project_code)
+        group by all""")
     row = {k: i for i, k in enumerate(panels["investment"].keys.tolist())}
     return [
         _forecast_series(dataclasses.replace(panel, progress=built[[row[k] for k in panel.keys.tolist()]]),

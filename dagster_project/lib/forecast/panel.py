@@ -76,17 +76,20 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     return Panel(name, keys, groups, start, values, month_index(last, start), first, stops)
 
 
-def progress(panel: Panel, con: duckdb.DuckDBPyConnection, planned_sql: str) -> np.ndarray:
-    """(n, T): the panel's reported values summed up to each column over each entity's planned
-    total from `planned_sql` (key, planned), NaN where the plan is missing or not positive.
-    Months before the panel's start are not counted (a project started earlier reads as less far
-    along than it is)."""
+def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> np.ndarray:
+    """(n, T): what each entity had reported by each column, over its planned total. `plans_sql`
+    returns (key, planned, built_before): the plan and what was reported before the panel's first
+    month (a project started before the history the forecast reads is further along than its
+    months in the panel say). NaN where the plan is missing or not positive."""
     plan = np.full(len(panel.keys), np.nan)
+    before = np.zeros(len(panel.keys))
     position = {k: i for i, k in enumerate(panel.keys.tolist())}
-    for key, planned in con.execute(f"select key::varchar, planned::double from ({planned_sql})").fetchall():
+    for key, planned, built_before in con.execute(
+            f"select key::varchar, planned::double, built_before::double from ({plans_sql})").fetchall():
         if key in position and planned is not None and planned > 0:
             plan[position[key]] = planned
-    return np.cumsum(np.nan_to_num(panel.values), axis=1) / plan[:, None]
+            before[position[key]] = built_before or 0.0
+    return (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
 
 
 def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:
