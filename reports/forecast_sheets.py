@@ -40,6 +40,8 @@ FAN_TABLE = ("测算基准日", "{low}\n（万元）", "{q1}\n（万元）", "�
              "中位数较上次\n（万元）")
 FAN_WIDTHS = (17, 9, 9, 9, 9, 9, 10.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5)  # the table, then the chart's columns (printed)
 FAN_HELPER = len(FAN_WIDTHS) + 1  # the chart's data, to the right of the printed columns
+# A scheme whose P90 is 0 in every run: at least nine draws in ten pay nothing (a few may pay).
+ALL_ZERO_NOTE = "各次测算的低、基准、高情景均为 0 万元：至少九成的模拟中没有符合条件的对象。"
 CHART_ROWS = 13
 ROW_PT = 15  # default row height
 # Rows' height planned per printed page, with room to spare: LibreOffice wraps some paragraphs onto
@@ -143,8 +145,7 @@ def write_fans(wb, st: Styles, con: duckdb.DuckDBPyConnection, catalogue: Catalo
         used += height * ROW_PT
         ws.merge_range(r, 0, r, last_col, title, st.section)
         if not any(w.high for w in weeks):
-            ws.merge_range(r + 1, 0, r + 1, last_col, "各次测算均为 0 万元：截至测算基准日，没有在任何模拟中符合条件的对象。",
-                           st.note)
+            ws.merge_range(r + 1, 0, r + 1, last_col, ALL_ZERO_NOTE, st.note)
             r += height
             continue
         for c, h in enumerate(FAN_TABLE):
