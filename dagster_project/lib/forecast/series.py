@@ -194,8 +194,8 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     42% high from week 3.
 
     A year with fewer than `min_peers` peers teaches nothing (at `tiny`, the one project reporting a
-    year earlier reported for the last time in September and stepped every project to 0 for the quarter); with no year
-    left the entity carries its recent level flat."""
+    year earlier reported for the last time in September and stepped every project to 0 for the
+    quarter); with no year left the entity carries its recent level flat."""
     v = panel.values
     n = v.shape[0]
     class_now = _progress_class(panel, origin, s)
