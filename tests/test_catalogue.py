@@ -203,6 +203,10 @@ def test_project_tag_overrides_among_the_feeds_md_tags(tmp_path, catalogue):
         ("M02.rate: -5\n", "bad.yaml: M02.rate = -5 is outside the allowed range: 0 to 100 %"),
         ("M24.cap: -1\n", "bad.yaml: M24.cap = -1 is outside the allowed range: at least 0 万元"),
         ("M22.lookback_months: 0\n", "bad.yaml: M22.lookback_months = 0 is outside the allowed range: 1 to 120 个月"),
+        ("forecast.draws: 0\n", "bad.yaml: forecast.draws = 0 is outside the allowed range: 1 to 10000 次"),
+        ("forecast.quantile_high: 120\n", "bad.yaml: forecast.quantile_high = 120 is outside the allowed range: 0 to 100 %"),
+        ("forecast.untested_step_spread: -50\n",
+         "bad.yaml: forecast.untested_step_spread = -50 is outside the allowed range: 0 to 500 %"),
         ("M21.activity_types: [新品发布会, 路演]\n",
          "bad.yaml: M21.activity_types: '路演' is not an allowed value: 新品发布会、产品订货会、展会 (FEEDS.md 活动类型)"),
         ("M21.activity_types: 新品发布会\n", "bad.yaml: M21.activity_types: '新品发布会' is not a list of texts"),
@@ -225,7 +229,7 @@ def test_bad_overrides_are_rejected(tmp_path, catalogue, text, message):
 
 def test_every_number_parameter_of_a_measure_declares_its_range(catalogue):
     """Finance's overrides are checked against these: a rate in [0, 100] %, a cap or threshold >= 0.
-    (The forecast settings may declare ranges the same way; their values are checked finite.)"""
+    (The forecast settings: the next test.)"""
     numbers = [p for m in catalogue.measures for p in m.parameters if p.type in ("decimal", "integer")]
     assert [p.id for p in numbers if p.min is None and p.max is None] == []
     for p in numbers:
@@ -235,6 +239,20 @@ def test_every_number_parameter_of_a_measure_declares_its_range(catalogue):
             assert p.min == 0, p.id
     edges = Parameters(catalogue, {"M02.rate": 0, "M20.rate": 100, "M24.cap": 0, "M02.min_growth": -100}, "edges.yaml")
     assert edges.base("M20.rate") == 1
+
+
+def test_every_forecast_setting_declares_its_range(catalogue):
+    """An override of a forecast setting (`--params`) is checked before anything runs: no draws, a
+    quantile of 120 %, a negative spread or a window longer than a year stop with a message instead
+    of a crash or a nonsense range after the ingestion."""
+    settings = [p for pid, p in catalogue.parameters.items() if pid.startswith("forecast.") and p.type in ("decimal", "integer")]
+    assert len(settings) >= 20
+    assert [p.id for p in settings if p.min is None and p.max is None] == []
+    for p in settings:
+        if p.unit == "%":
+            assert p.min == 0, p.id
+        if p.unit == "个月" and p.id != "forecast.training_months":
+            assert (p.min, p.max) == (1, 12), p.id
 
 
 def test_no_parameter_value_is_written_as_a_literal_in_the_rules(catalogue):
