@@ -219,12 +219,10 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
                sum(m.investment_yuan) filter (where m.month < date '{start}') as built_before
         from marts.dim_project p left join marts.fct_project_month m using (project_code)
         group by all""")
-    row = {k: i for i, k in enumerate(panels["investment"].keys.tolist())}
-    return [
-        _forecast_series(dataclasses.replace(panel, progress=built[[row[k] for k in panel.keys.tolist()]]),
-                         settings.series, method, draws, rng, False, shared)
-        for panel in panels.values()
-    ]
+    # Both panels come from the same library rows: the same projects, in the same order.
+    assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
+    return [_forecast_series(dataclasses.replace(panel, progress=built), settings.series, method, draws, rng, False,
+                             shared) for panel in panels.values()]
 
 
 @dataclass
