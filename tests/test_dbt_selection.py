@@ -61,7 +61,7 @@ def test_the_projects_own_manifest_a_power_week(dbt_manifest):
                                          "stats_projects", "tax_vat"])
     rebuilt, tested = sel.rebuilt_and_tested(m, ["power_daily"])
     assert {m["nodes"][u]["name"] for u in rebuilt} == {"stg_power__daily", "fct_power_month", "fct_power_quarter",
-                                                       "dim_power_account"}
+                                                       "fct_power_month_to_date", "dim_power_account"}
     names = {m["nodes"][u]["name"] for u in tested}
     assert any(n.startswith("mostly_related_fct_power_month_") for n in names)  # dim_enterprise is not rebuilt
     assert not any("stg_stats" in n for n in names)

@@ -19,7 +19,7 @@ from dagster_project.lib.forecast.series import (
     estimate_shrinkage, measure_errors, point_forecast, simulate,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
-from dagster_project.lib.forecast.signal import PowerSignal, estimate
+from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shares
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 
@@ -607,8 +607,11 @@ def test_the_series_table_says_where_the_history_could_not_measure_the_errors(em
     assert measured is False
 
 
-def _power_warehouse(december_days: list[float]) -> duckdb.DuckDBPyConnection:
-    """One enterprise at 100 kWh a day from January 2023, then the first days of December 2024."""
+def _power_warehouse(december_days: list[float],
+                     year_before: tuple[float, float, float, float] | None = None) -> duckdb.DuckDBPyConnection:
+    """One enterprise at 100 kWh a day from January 2023, then the first days of December 2024;
+    `year_before`: its row of fct_power_month_to_date (kWh on the same dates, those dates, this
+    year's days read and month priced per weekday), none by default."""
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("create table marts.dim_enterprise (uscc varchar, industry_group varchar)")
@@ -618,7 +621,54 @@ def _power_warehouse(december_days: list[float]) -> duckdb.DuckDBPyConnection:
                    from range(date '2023-01-01', date '2024-12-01', interval 1 month) t(m)""")
     con.execute("insert into marts.fct_power_month values ('E1', date '2024-12-01', ?, ?)",
                 [sum(december_days), date(2024, 12, len(december_days))])
+    con.execute(_TO_DATE_TABLE)
+    if year_before is not None:
+        con.execute("insert into marts.fct_power_month_to_date values ('E1', date '2024-12-01', ?, ?, ?, ?, ?, ?)",
+                    [len(december_days), sum(december_days), *year_before])
     return con
+
+
+_TO_DATE_TABLE = """create table marts.fct_power_month_to_date (uscc varchar, month date, days_read integer,
+    kwh_read decimal(18, 3), kwh_year_before_same_dates decimal(18, 3), weekday_kwh_year_before_same_dates decimal(18, 3),
+    weekday_kwh_days_read decimal(18, 3), weekday_kwh_month decimal(18, 3))"""
+
+
+def test_the_month_being_read_is_completed_with_what_its_days_carried_a_year_before():
+    """A week read (Sunday to Saturday, 580 kWh). The year before, those dates read 10% more than
+    their weekdays say (a holiday-free week against a quiet one), and this year's days read price
+    at 580 of a month at 2,800: the week carries 1.1 × 580 / 2,800 of the month, which makes it
+    2,800 / 1.1 = 2,545.45 kWh, not the 2,568.57 of calendar days (580 + 580 / 7 × 24)."""
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    december = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                          date(2024, 10, 1), date(2024, 10, 1), date(2024, 12, 2))
+    week = [40.0, 100.0, 100.0, 100.0, 100.0, 100.0, 40.0]
+    priced = fd._power(_power_warehouse(week, (660.0, 600.0, 580.0, 2800.0)), december, settings, "model", 1,
+                       np.random.default_rng(1), SharedDraws())
+    assert priced.series.forecast.values[0, 0] == pytest.approx(2800.0 / 1.1)
+    plain = fd._power(_power_warehouse(week), december, settings, "model", 1, np.random.default_rng(1), SharedDraws())
+    assert plain.series.forecast.values[0, 0] == pytest.approx(580.0 + 580.0 / 7 * 24)
+
+
+def test_read_shares_pool_each_group_and_fall_back_to_everyone_then_to_calendar_days():
+    """Every row's days read price at 30 of a month at 100. Group g has two enterprises with a year
+    before (their dates at 0.2 and 0.4 of what their weekdays say; pooled 30 / 100), group h one
+    (alone 0.5; with fewer than `min_entities` it takes everyone's pool, 70 / 180). X of group g
+    has no year before and takes g's share; Y's meters stopped on day 3 of 10 read (calendar share
+    3 / 30); a month read in part that is not the month being read takes calendar days."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(_TO_DATE_TABLE)
+    for uscc, dates, priced in (("A", 10, 50), ("B", 20, 50), ("C", 40, 80)):
+        con.execute("insert into marts.fct_power_month_to_date values (?, date '2024-12-01', 10, 1, ?, ?, 30, 100)",
+                    [uscc, dates, priced])
+    keys, groups = np.array(["A", "B", "C", "X", "Y"]), np.array(["g", "g", "h", "g", "g"])
+    elapsed, length = np.array([10, 10, 10, 10, 3]), np.full(5, 30)
+    shares = read_shares(con, keys, groups, date(2024, 12, 1), elapsed, length, min_entities=2)
+    g = (10 + 20) / (50 + 50) * 30 / 100
+    everyone = (10 + 20 + 40) / (50 + 50 + 80) * 30 / 100
+    assert shares.tolist() == pytest.approx([g, g, everyone, g, 3 / 30])
+    other_month = read_shares(con, keys, groups, date(2024, 11, 1), elapsed, length, min_entities=2)
+    assert other_month.tolist() == pytest.approx((elapsed / length).tolist())
 
 
 def test_the_month_being_read_goes_on_at_its_daily_rate_only_once_a_week_is_read():

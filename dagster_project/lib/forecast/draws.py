@@ -58,7 +58,7 @@ from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, draw_new, entry_weights, pace
 from .panel import Panel, add_months, load_panel, month_index, progress
-from .signal import PowerSignal
+from .signal import PowerSignal, read_shares
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
                      point_forecast, simulate)
@@ -195,7 +195,8 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
         _history_start(h, settings), h.q4_end_month, h.stats_month,
     )
-    signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days)
+    signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days,
+                              settings.series.min_group_entities)
     return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
 
 
@@ -235,11 +236,13 @@ class PowerResult:
 def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
            shared: SharedDraws) -> PowerResult | None:
     """kWh of the enterprises' metered accounts: complete months are the panel; the month being read
-    is its reading so far plus the rest of the month, with the error of a month ahead. The rest goes
-    at the daily rate read so far once `forecast.min_power_days` days are in (a week evens out
-    working days and weekends); before that, at the month's forecast for the days not read: with
-    the rate of one Sunday read (1 December 2024) every enterprise's December was a month of
-    Sundays, M24 20–50% low in every replayed Q4 2024 on 2 December."""
+    is its reading so far plus the rest of the month, with the error of a month ahead. What the days
+    read carry of a month is the share the same dates and weekdays carried a year before, per group
+    (`read_shares`; the share of calendar days where there is no year before). The rest goes at the
+    pace read so far once `forecast.min_power_days` days are in; before that, the days not read
+    take their share of the month's forecast: with the rate of one Sunday read (1 December 2024)
+    every enterprise's December was a month of Sundays, M24 20–50% low in every replayed Q4 2024
+    on 2 December."""
     [(last_read,)] = con.execute("select max(last_reading_date) from marts.fct_power_month").fetchall()
     if last_read is None:
         return None
@@ -266,8 +269,10 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
                 read[position[uscc]], elapsed[position[uscc]], length[position[uscc]] = kwh, days, days_in_month
         reading = result.forecast.active & (elapsed > 0)
         point = result.forecast.values[:, 0]
-        at_rate = read / np.maximum(elapsed, 1) * (length - elapsed)
-        as_forecast = point * (length - elapsed) / length
+        share = read_shares(con, panel.keys, panel.groups, month_read, elapsed, length,
+                            settings.series.min_group_entities)
+        at_rate = read * (1 - share) / np.maximum(share, 1e-9)
+        as_forecast = point * (1 - share)
         rest = np.where(reading, np.where(elapsed >= settings.min_power_days, at_rate, as_forecast), 0.0)
         ratio = np.divide(result.draws[:, :, 0], point, out=np.ones_like(result.draws[:, :, 0]), where=point > 0)
         result.draws[:, :, 0] = np.where(reading, read + rest * ratio, result.draws[:, :, 0])

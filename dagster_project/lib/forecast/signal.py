@@ -33,11 +33,52 @@ import numpy as np
 from .panel import Panel, month_index
 
 
+def read_shares(con: duckdb.DuckDBPyConnection, keys: np.ndarray, groups: np.ndarray, month: date,
+                elapsed: np.ndarray, length: np.ndarray, min_entities: int) -> np.ndarray:
+    """(n,) the share of `month` that its days read so far carry, per entity. Where `month` is the
+    month being read (marts.fct_power_month_to_date), the share the year before says, per group:
+
+        Σ kWh a year before on the same dates / Σ the same dates priced at each enterprise's mean kWh
+        per weekday that month (what the dates carried beyond their weekdays: National Day)
+      × Σ this year's days read priced so / Σ this year's month priced so (their weekdays)
+
+    over the group's enterprises with a full year before, or over every entity's where the group has
+    fewer than `min_entities` (one enterprise's days are noisy; M24 adds many up). Elsewhere, and
+    where no entity has a year before, the share of calendar days (`elapsed` / `length`)."""
+    shares = elapsed / np.maximum(length, 1)
+    rows = con.execute(
+        """select uscc, days_read, kwh_year_before_same_dates::double, weekday_kwh_year_before_same_dates::double,
+                  weekday_kwh_days_read::double, weekday_kwh_month::double
+           from marts.fct_power_month_to_date
+           where month = ? and kwh_year_before_same_dates > 0 and weekday_kwh_year_before_same_dates > 0
+             and weekday_kwh_days_read > 0 and weekday_kwh_month > weekday_kwh_days_read""",
+        [month]).fetchall()
+    position = {k: i for i, k in enumerate(keys.tolist())}
+    days_read = rows[0][1] if rows else None  # the same latest day read on every row
+    rows = [(position[uscc], *sums) for uscc, _, *sums in rows if uscc in position]
+    if not rows:
+        return shares
+    index, *sums = (np.array(column) for column in zip(*rows))
+    codes, group_of = np.unique(groups.astype(str), return_inverse=True)
+    members = np.bincount(group_of[index], minlength=len(codes))
+    per_group = [np.bincount(group_of[index], column, len(codes)) for column in sums]
+    everyone = [column.sum() for column in sums]
+
+    def share(dates, dates_priced, read_priced, month_priced):
+        return dates / dates_priced * read_priced / month_priced
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # groups without a member: the pool of everyone
+        pooled = np.where(members >= min_entities, share(*per_group), share(*everyone))
+    # An entity whose meters stopped before the latest day read keeps the calendar share.
+    return np.where(elapsed == days_read, np.clip(pooled[group_of], 0.0, 1.0), shares)
+
+
 @dataclass
 class PowerSignal:
     kwh: np.ndarray  # (n, T) kWh of complete months, aligned with the output panel (NaN: none)
     days: np.ndarray  # (T,) days in each month
-    partial: dict[int, tuple[np.ndarray, np.ndarray]]  # month column -> (kWh read, days read) of a month read in part
+    # month column -> (kWh read, days read, share of the month those days carry) of a month read in part
+    partial: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     window: int
     min_days: int
     beta_group: float = 0.0
@@ -45,10 +86,11 @@ class PowerSignal:
     carry: tuple[float, ...] = ()  # γ_k: how much of the latest group power change lasts k months on
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int) -> PowerSignal:
+    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int,
+             min_group_entities: int) -> PowerSignal:
         n, width = panel.values.shape
         kwh = np.full((n, width), np.nan)
-        partial: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        reading: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         position = {k: i for i, k in enumerate(panel.keys.tolist())}
         end = panel.month(width - 1)
         rows = con.execute(
@@ -63,9 +105,12 @@ class PowerSignal:
             if complete:
                 kwh[i, col] = value
             else:
-                read, elapsed = partial.setdefault(col, (np.full(n, np.nan), np.zeros(n)))
+                read, elapsed = reading.setdefault(col, (np.full(n, np.nan), np.zeros(n)))
                 read[i], elapsed[i] = value, days_read
         days = np.array([_days_in(panel.month(c)) for c in range(width)], dtype=float)
+        partial = {col: (read, elapsed, read_shares(con, panel.keys, panel.groups, panel.month(col), elapsed,
+                                                    np.full(n, days[col]), min_group_entities))
+                   for col, (read, elapsed) in reading.items()}
         return cls(kwh, days, partial, window, min_days)
 
     def changes(self, groups: np.ndarray, origin: int, target: int, live: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +124,10 @@ class PowerSignal:
         if not np.isnan(self.kwh[:, target]).all():
             now, days_now = self.kwh[:, target], np.full(n, self.days[target])
         elif live and target in self.partial:
-            now, days_now = self.partial[target]
-            now = np.where(days_now >= self.min_days, now, np.nan)
+            read, elapsed, share = self.partial[target]
+            # the month as its days read say it will be, with what those days carry of a month
+            now = np.where((elapsed >= self.min_days) & (share > 0), read / np.maximum(share, 1e-9), np.nan)
+            days_now = np.full(n, self.days[target])
         else:
             return nan, nan
         before = self.kwh[:, target - 12]

@@ -45,7 +45,7 @@ SCENARIOS = ("base", "low", "high")
 # snapshots for each replayed day.
 ENGINE_INPUTS = (
     "dim_enterprise", "dim_project", "dim_power_account", "fct_enterprise_month", "fct_enterprise_quarter",
-    "fct_project_month", "fct_project_quarter", "fct_power_month", "fct_power_quarter",
+    "fct_project_month", "fct_project_quarter", "fct_power_month", "fct_power_month_to_date", "fct_power_quarter",
     "fct_export_destination_month", "fct_export_destination_quarter", "fct_loans", "fct_applications",
     "fct_supply_links", "fct_recognitions",
 )
