@@ -4,6 +4,7 @@ signal's weights, the draws' quantiles."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -687,3 +688,45 @@ def test_the_month_being_read_goes_on_at_its_daily_rate_only_once_a_week_is_read
     a_week = fd._power(_power_warehouse(week), december, settings, "model", 1, np.random.default_rng(1),
                        SharedDraws())
     assert a_week.series.forecast.values[0, 0] == pytest.approx(580.0 + 580.0 / 7 * 24)
+
+
+def _enterprises_and_projects(path, last_month_of_enterprise_1: date):
+    """Twelve enterprises reporting output and six projects reporting investment, monthly from
+    January 2023 to September 2024 (enterprise 1 to `last_month_of_enterprise_1`), forecast as of
+    20 October 2024 with 50 draws."""
+    from rulekit import Warehouse, add_project, uscc
+
+    wh = Warehouse(path)
+    months = [date(2023 + m // 12, m % 12 + 1, 1) for m in range(21)]
+    for n in range(1, 13):
+        code = wh.enterprise(n)
+        for k, month in enumerate(months):
+            if n == 1 and month > last_month_of_enterprise_1:
+                continue
+            wh.insert("marts.fct_enterprise_month", uscc=code, month=month,
+                      output_month_yuan=Decimal(1_000_000 * n * (1 + 0.01 * k + 0.05 * ((k * n) % 3))))
+    for p in range(6):
+        add_project(wh, f"P{p}", uscc(1), planned_wan=20_000, start=date(2023, 1, 1))
+        wh.con.execute("delete from marts.fct_project_month where project_code = ?", [f"P{p}"])
+        for k, month in enumerate(months):
+            wh.insert("marts.fct_project_month", project_code=f"P{p}", month=month, uscc=uscc(1),
+                      investment_yuan=Decimal(2_000_000 * (p + 1) * (1 + 0.1 * ((k * (p + 2)) % 4))),
+                      equipment_yuan=Decimal(0))
+    wh.run({"forecast.draws": 50}, as_of=date(2024, 10, 20))
+    return {t: wh.con.execute(f"select * from forecast.{t} order by all").fetchall()
+            for t in ("enterprise_draws", "project_draws")}
+
+
+def test_one_series_data_never_shift_another_series_draws(empty_warehouse_template, tmp_path):
+    """Enterprise 1 has not reported September: it is not forecast, and the enterprises' draws are
+    drawn for one fewer. The projects' draws stay the same to the cent: each part of a run takes its
+    own random stream (`draws.random_stream`); with one stream for all, the projects took whatever
+    numbers the enterprises had left."""
+    runs = []
+    for name, last in (("a", date(2024, 9, 1)), ("b", date(2024, 8, 1))):
+        path = tmp_path / f"{name}.duckdb"
+        shutil.copy(empty_warehouse_template, path)
+        runs.append(_enterprises_and_projects(path, last))
+    assert runs[0]["enterprise_draws"] != runs[1]["enterprise_draws"]
+    assert len(runs[0]["project_draws"]) == 6 * 50
+    assert runs[0]["project_draws"] == runs[1]["project_draws"]

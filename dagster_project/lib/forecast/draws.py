@@ -43,6 +43,9 @@ quantities of the marts and runs the rules on every draw.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -116,25 +119,25 @@ class SeriesResult:
 def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSettings, method: str = "model") -> int:
     """Write the forecast tables; return the number of draws (1 when nothing is left to forecast)."""
     draws = settings.draws if horizon.open else 1
-    rng = np.random.default_rng([settings.seed, horizon.as_of.toordinal()])
+    stream = functools.partial(random_stream, settings.seed, horizon.as_of)
     shared = SharedDraws()
-    output = _output(con, horizon, settings, method, draws, rng, shared)
-    investment, equipment = _projects(con, horizon, settings, method, draws, rng, shared)
-    power = _power(con, horizon, settings, method, draws, rng, shared)
+    output = _output(con, horizon, settings, method, draws, stream("output"), shared)
+    investment, equipment = _projects(con, horizon, settings, method, draws, stream, shared)
+    power = _power(con, horizon, settings, method, draws, stream("kwh"), shared)
     con.execute(f"create schema if not exists {SCHEMA}")
     con.begin()  # every table of the run, or none: the measures read them together
     try:
         _write_enterprise_draws(con, horizon, output, draws)
         _write_project_draws(con, horizon, investment, equipment, draws)
         _write_power_draws(con, horizon, power, draws)
-        _write_export_draws(con, horizon, settings, draws, rng)
-        _write_new_export_destinations(con, horizon, settings, draws, rng)
+        _write_export_draws(con, horizon, settings, draws, stream("exports"))
+        _write_new_export_destinations(con, horizon, settings, draws, stream("new_export_destinations"))
         for table, column in REGISTERS.items():
-            _write_new_register_rows(con, horizon, settings, draws, rng, table, column)
-        _write_new_enterprises(con, horizon, settings, draws, rng)
-        _write_scale_entries(con, horizon, settings, draws, rng)
-        _write_new_projects(con, horizon, settings, draws, rng)
-        _write_project_starts(con, horizon, settings, draws, rng)
+            _write_new_register_rows(con, horizon, settings, draws, stream(f"new_{table}"), table, column)
+        _write_new_enterprises(con, horizon, settings, draws, stream("new_enterprises"))
+        _write_scale_entries(con, horizon, settings, draws, stream("scale_entries"))
+        _write_new_projects(con, horizon, settings, draws, stream("new_projects"))
+        _write_project_starts(con, horizon, settings, draws, stream("project_starts"))
         series = [output, investment, equipment, *([power.series] if power else [])]
         _write_months(con, series, settings)
         _write_series(con, series)
@@ -145,6 +148,14 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         con.rollback()
         raise
     return draws
+
+
+def random_stream(seed: int, as_of: date, name: str) -> np.random.Generator:
+    """The random numbers of one part of a run (a series, a kind of new row), from the seed, the
+    as-of date and the part's name: the same inputs give the same draws, and one part's data never
+    shift another's numbers (with one stream for all, an enterprise whose output forecast moved to
+    another size class took other numbers, and every project simulated after it with them)."""
+    return np.random.default_rng([seed, as_of.toordinal(), zlib.crc32(name.encode())])
 
 
 def _history_start(h: Horizon, settings: ForecastSettings) -> date:
@@ -200,8 +211,8 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
     return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
 
 
-def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int, rng,
-              shared: SharedDraws) -> list[SeriesResult]:
+def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
+              stream: Callable[[str], np.random.Generator], shared: SharedDraws) -> list[SeriesResult]:
     """Investment and equipment of the library's projects; both match peers on the progress of
     the investment against the planned total (equipment is bought as the building goes)."""
     start = _history_start(h, settings)
@@ -222,8 +233,8 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
         group by all""")
     # Both panels come from the same library rows: the same projects, in the same order.
     assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
-    return [_forecast_series(dataclasses.replace(panel, progress=built), settings.series, method, draws, rng, False,
-                             shared) for panel in panels.values()]
+    return [_forecast_series(dataclasses.replace(panel, progress=built), settings.series, method, draws,
+                             stream(name), False, shared) for name, panel in panels.items()]
 
 
 @dataclass

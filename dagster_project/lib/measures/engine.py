@@ -41,8 +41,8 @@ from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
 SCENARIOS = ("base", "low", "high")
-# The marts the engine reads (and nothing else): the measures asset's dependencies, and what a replay
-# snapshots for each replayed day.
+# The marts the forecast and the engine read (and nothing else): the dependencies of both assets, and
+# what a replay snapshots for each replayed day.
 ENGINE_INPUTS = (
     "dim_enterprise", "dim_project", "dim_power_account", "fct_enterprise_month", "fct_enterprise_quarter",
     "fct_project_month", "fct_project_quarter", "fct_power_month", "fct_power_month_to_date", "fct_power_quarter",
