@@ -672,22 +672,29 @@ def test_read_shares_pool_each_group_and_fall_back_to_everyone_then_to_calendar_
     assert other_month.tolist() == pytest.approx((elapsed / length).tolist())
 
 
-def test_the_month_being_read_goes_on_at_its_daily_rate_only_once_a_week_is_read():
+def test_the_month_being_read_goes_on_at_its_pace_once_min_power_days_are_read():
     """On 2 December 2024 the one day read was a Sunday (40 kWh against 100 on a working day): at
-    its rate the month would be 31 Sundays, 1,240 kWh. Before `forecast.min_power_days` days are
-    read the days not read take the month's forecast (3,100 × 30/31); from a week on, the rate."""
+    the pace of calendar days the month would be 31 Sundays, 1,240 kWh. With the year before
+    saying what a Sunday carries (40 of a month priced at 2,800), the pace from the first day read
+    (`forecast.min_power_days` = 1) makes it 2,800. With `forecast.min_power_days` at 7 the days
+    not read take the month's forecast (3,100 × 30/31) until a week is read, then the pace."""
     settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
-    assert settings.min_power_days == 7
+    assert settings.min_power_days == 1
     december = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
                           date(2024, 10, 1), date(2024, 10, 1), date(2024, 12, 2))
-    one_sunday = fd._power(_power_warehouse([40.0]), december, settings, "model", 1, np.random.default_rng(1),
-                           SharedDraws())
-    assert one_sunday.month_read == date(2024, 12, 1) and one_sunday.read_so_far.tolist() == [40.0]
-    assert one_sunday.series.forecast.values[0, 0] == pytest.approx(40.0 + 3100.0 * 30 / 31)
+
+    def december_forecast(days: list[float], year_before=None, min_days: int = 1) -> float:
+        result = fd._power(_power_warehouse(days, year_before), december,
+                           dataclasses.replace(settings, min_power_days=min_days), "model", 1,
+                           np.random.default_rng(1), SharedDraws())
+        assert result.month_read == date(2024, 12, 1) and result.read_so_far.tolist() == [sum(days)]
+        return result.series.forecast.values[0, 0]
+
+    assert december_forecast([40.0], (40.0, 40.0, 40.0, 2800.0)) == pytest.approx(2800.0)
+    assert december_forecast([40.0]) == pytest.approx(1240.0)
+    assert december_forecast([40.0], min_days=7) == pytest.approx(40.0 + 3100.0 * 30 / 31)
     week = [40.0, 100.0, 100.0, 100.0, 100.0, 100.0, 40.0]  # Sunday to Saturday: 580 in 7 days
-    a_week = fd._power(_power_warehouse(week), december, settings, "model", 1, np.random.default_rng(1),
-                       SharedDraws())
-    assert a_week.series.forecast.values[0, 0] == pytest.approx(580.0 + 580.0 / 7 * 24)
+    assert december_forecast(week, min_days=7) == pytest.approx(580.0 + 580.0 / 7 * 24)
 
 
 def _enterprises_and_projects(path, last_month_of_enterprise_1: date):
