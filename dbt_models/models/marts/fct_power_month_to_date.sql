@@ -75,13 +75,14 @@ enterprise_days as (
 
 ),
 
--- The enterprise's mean kWh per weekday over the month a year before (all seven weekdays read).
+-- The enterprise's kWh per weekday over the month a year before (all seven weekdays read).
 year_before_weekdays as (
 
     select
         enterprise_days.uscc,
         isodow(enterprise_days.reading_date) as weekday,
-        avg(enterprise_days.kwh) as mean_kwh
+        sum(enterprise_days.kwh) as kwh,
+        count(*) as days
     from enterprise_days
     cross join windows
     where enterprise_days.reading_date between windows.year_before_from and windows.year_before_to
@@ -110,14 +111,18 @@ weekday_counts as (
 
 ),
 
+-- Each weekday's mean × its count rounded to DECIMAL before they are added up: a sum of doubles
+-- depends on the order DuckDB's threads add them in, and a rerun must give the same table.
 weekday_priced as (
 
     select
         year_before_weekdays.uscc,
-        sum(year_before_weekdays.mean_kwh * weekday_counts.days_read) as weekday_kwh_days_read,
-        sum(year_before_weekdays.mean_kwh * weekday_counts.days_month) as weekday_kwh_month,
-        sum(year_before_weekdays.mean_kwh * weekday_counts.days_year_before_same_dates)
-            as weekday_kwh_year_before_same_dates
+        sum(cast(year_before_weekdays.kwh * weekday_counts.days_read / year_before_weekdays.days
+            as decimal(18, 3))) as weekday_kwh_days_read,
+        sum(cast(year_before_weekdays.kwh * weekday_counts.days_month / year_before_weekdays.days
+            as decimal(18, 3))) as weekday_kwh_month,
+        sum(cast(year_before_weekdays.kwh * weekday_counts.days_year_before_same_dates / year_before_weekdays.days
+            as decimal(18, 3))) as weekday_kwh_year_before_same_dates
     from year_before_weekdays
     inner join weekday_counts on year_before_weekdays.weekday = weekday_counts.weekday
     group by year_before_weekdays.uscc
