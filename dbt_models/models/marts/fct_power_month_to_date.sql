@@ -20,13 +20,6 @@ with
 readings as (
 
     select * from {{ ref('stg_power__daily') }}
-    where data_flag in ('正常', '估算')
-
-),
-
-all_readings as (
-
-    select * from {{ ref('stg_power__daily') }}
 
 ),
 
@@ -42,7 +35,7 @@ month_being_read as (
     select
         cast({{ dbt.date_trunc('month', 'max(reading_date)') }} as date) as month,
         max(reading_date) as last_reading_date
-    from all_readings
+    from readings
     having max(reading_date) < cast({{ dbt.last_day('max(reading_date)', 'month') }} as date)
 
 ),
@@ -69,8 +62,11 @@ enterprise_days as (
     from readings
     inner join accounts on readings.account_no = accounts.account_no
     cross join windows
-    where readings.reading_date between windows.month and windows.last_reading_date
-       or readings.reading_date between windows.year_before_from and windows.year_before_to
+    where readings.data_flag in ('正常', '估算')
+      and (
+          readings.reading_date between windows.month and windows.last_reading_date
+          or readings.reading_date between windows.year_before_from and windows.year_before_to
+      )
     group by accounts.uscc, readings.reading_date
 
 ),
