@@ -759,6 +759,8 @@ def _tenths(values: np.ndarray) -> np.ndarray:
 def _cents(values: np.ndarray) -> np.ndarray:
     """Amounts as text with two decimals."""
     v = np.round(np.asarray(values, dtype=float) * 100).astype(np.int64)
+    if v.size == 0:  # a month no project reports (tiny): np.char.zfill has no width to take
+        return np.zeros(0, dtype=str)
     return np.char.add(np.char.add((v // 100).astype(str), "."), np.char.zfill((v % 100).astype(str), 2))
 
 

@@ -460,8 +460,15 @@ def backtest(args: argparse.Namespace) -> int:
     """Replay the forecast on generated (and given) sources and report its scores."""
     from dagster_project.lib.forecast import backtest as bt
 
+    try:
+        sources = [(Path(landing), bt.read_arrivals(Path(arrivals))) for landing, arrivals in args.source or []]
+    except ValueError as e:
+        print(f"gxindustry backtest: {e}", file=sys.stderr)
+        return 2
+    if missing := [str(landing) for landing, _ in sources if not landing.is_dir()]:
+        print(f"gxindustry backtest: not a landing dir: {', '.join(missing)}", file=sys.stderr)
+        return 2
     prepare_dbt()
-    sources = [(Path(landing), Path(arrivals)) for landing, arrivals in args.source or []]
     command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"
     report = bt.run(args.seeds, args.years, args.scale, sources, args.workdir, command)
     print(report.markdown)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from dagster_project.lib.forecast.backtest import TOTAL, Forecast, mondays, outcome_day, score
+from dagster_project.lib.forecast.backtest import TOTAL, Forecast, mondays, outcome_day, read_arrivals, score
 from dagster_project.lib.forecast.backtest_report import markdown, verdict
 
 
@@ -66,3 +66,36 @@ def test_the_targets_are_also_judged_per_data_process():
     assert "largest |error| +20.0% over 1 forecasts (not met)" in rows["other-process"]
     case_rows = [line for line in table.splitlines() if line.startswith("| other-process-1 | 2024 |")]
     assert len(case_rows) == 1 and "+20.0%*" in case_rows[0]  # outside its interval: marked
+
+
+def test_arrivals_are_read_flat_or_under_files_and_a_bad_day_is_named(tmp_path):
+    flat = tmp_path / "flat.json"
+    flat.write_text('{"power/power_daily_20241007.csv": "2024-10-07"}', encoding="utf-8")
+    nested = tmp_path / "nested.json"  # what benchmarks/other_process.py writes
+    nested.write_text('{"seed": 1, "files": {"power/power_daily_20241007.csv": "2024-10-07"}}', encoding="utf-8")
+    expected = {"power/power_daily_20241007.csv": date(2024, 10, 7)}
+    assert read_arrivals(flat) == expected
+    assert read_arrivals(nested) == expected
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"files": {"stats/stats_industry_202410.csv": "15/11/2024"}}', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.json: the delivery day of 'stats/stats_industry_202410\.csv' is '15/11/2024'"):
+        read_arrivals(bad)
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    with pytest.raises(ValueError, match="empty.json: expected"):
+        read_arrivals(empty)
+
+
+def test_the_cli_refuses_a_bad_arrivals_file_before_replaying_anything(tmp_path, capsys):
+    from dagster_project.cli import main
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    arrivals = tmp_path / "arrivals.json"
+    arrivals.write_text("not json", encoding="utf-8")
+    workdir = tmp_path / "work"
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--seeds", "--source", str(landing), str(arrivals), "--workdir", str(workdir)])
+    assert stop.value.code == 2
+    assert "arrivals.json: not a readable arrivals JSON" in capsys.readouterr().err
+    assert not workdir.exists()

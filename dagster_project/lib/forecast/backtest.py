@@ -18,6 +18,7 @@ each relative to the outcome.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -200,12 +201,30 @@ class Report:
         chart(self.scores, png)
 
 
-def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path, Path]], workdir: Path,
+def read_arrivals(path: Path) -> dict[str, date]:
+    """The delivery day of every file of a source: a JSON object {"<feed>/<file>": "YYYY-MM-DD"}, or
+    a document holding that object under "files" (what benchmarks/other_process.py writes beside
+    its landing dir). A ValueError names the file and the entry that is not a date."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable arrivals JSON ({e})") from None
+    files = document.get("files", document) if isinstance(document, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise ValueError(f'{path}: expected {{"<feed>/<file>": "YYYY-MM-DD", ...}} (or that object under "files")')
+    arrivals = {}
+    for name, day in files.items():
+        try:
+            arrivals[name] = date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: the delivery day of {name!r} is {day!r}, not a date YYYY-MM-DD") from None
+    return arrivals
+
+
+def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path, dict[str, date]]], workdir: Path,
         command: str, catalogue: Catalogue | None = None, progress: Callable[[str], None] = print) -> Report:
     """Every case: the generator at each seed (with history from January two years before the first
-    year), and each given (landing dir, arrivals JSON); scored and reported."""
-    import json
-
+    year), and each given (landing dir, delivery day per file: read_arrivals); scored and reported."""
     from dagster_project.lib.generate import generate_feeds
     from dagster_project.lib.measures.catalogue import load_catalogue
 
@@ -220,8 +239,7 @@ def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path
         summary = generate_feeds(source, scale=scale, seed=seed, as_of=outcome_day(max(years)),
                                  history_start=date(min(years) - 1, 1, 1))
         cases.append((f"generator-{seed}", source, summary.arrivals))
-    for landing, arrivals_file in sources:
-        arrivals = {name: date.fromisoformat(day) for name, day in json.loads(arrivals_file.read_text()).items()}
+    for landing, arrivals in sources:
         cases.append((landing.name, landing, arrivals))
     forecasts, outcomes = [], {}
     for label, source, arrivals in cases:
