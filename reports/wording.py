@@ -142,7 +142,9 @@ def observed(text: str | None) -> str:
     return text
 
 
-_EXAMPLE_KEYS = {"_line": "行", "line": "行", "uscc": "代码", "month": "月份", "period": "期别",
+_FEED_NAMES = {"stats_industry": "统计月报", "stats_projects": "项目库月报", "power_daily": "日用电量",
+               "customs_export": "海关出口"}
+_EXAMPLE_KEYS = {"_line": "行", "line": "行", "uscc": "代码", "month": "月份", "period": "期别", "feed": "数据",
                  "account_no": "户号", "file_name": "文件", "declaration_no": "报关单号", "line_no": "项号",
                  "report_month": "报告月份", "date": "日期", "project_code": "项目代码", "scheme_id": "方案",
                  "scenario": "情景"}
@@ -151,6 +153,8 @@ _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
     (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
+    (re.compile(r"^(\w+): nothing delivered for (\d{4})-(\d{2})$"),
+     lambda m: f"{_FEED_NAMES.get(m[1], m[1])} {m[2]}年{int(m[3])}月无任何交付数据"),
     (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2)，相差 \3"),
 ]
 
@@ -181,7 +185,7 @@ def examples(raw: str | None, limit: int = 3) -> str:
                 if key in ("_line", "line") or value is None:
                     continue
                 text = _problem(str(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                if key.endswith("_problem") or key == "missing_report":
+                if key.endswith("_problem") or key in ("missing_report", "missing_period"):
                     parts.insert(0, text)
                 else:
                     parts.append(f"{_EXAMPLE_KEYS.get(key, key)} {text}")

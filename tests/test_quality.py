@@ -17,7 +17,7 @@ from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest.loader import ingest_feed
 from dagster_project.lib.quality import derive as d
 from dagster_project.lib.quality import warehouse
-from dagster_project.lib.quality.run import DATASET_BY_TABLE, run_values, validate_suites
+from dagster_project.lib.quality.run import DATASET_BY_TABLE, policy_periods, run_values, validate_suites
 from dagster_project.lib.quality.suites import DERIVATIONS, SuiteError, load_suite, load_suites
 from dagster_project.lib.uscc import CHARSET, make_uscc
 
@@ -417,3 +417,50 @@ def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path
     assert external_loads(docs) == []
     vendor = set(regex.findall(r'(?:src|href)="([^"]*static/vendor/[^"]+)"', index))
     assert vendor and all((docs / v).resolve().is_file() for v in vendor)
+
+
+def _staging_with_months(con, stats: list[date], projects: list[date], power: list[date], customs: list[date]) -> None:
+    con.execute("create schema if not exists staging")
+    con.execute("create or replace table staging.stg_stats__industry as select * from (values (date '2000-01-01')) t(report_month) where false")
+    con.execute("create or replace table staging.stg_stats__projects as select * from (values (date '2000-01-01')) t(report_month) where false")
+    con.execute("create or replace table staging.stg_power__daily as select * from (values (date '2000-01-01')) t(reading_date) where false")
+    con.execute("create or replace table staging.stg_customs__export as select * from (values (date '2000-01-01')) t(export_month) where false")
+    for table, column, months in (("stg_stats__industry", "report_month", stats), ("stg_stats__projects", "report_month", projects),
+                                  ("stg_power__daily", "reading_date", power), ("stg_customs__export", "export_month", customs)):
+        for m in months:
+            con.execute(f"insert into staging.{table} ({column}) values (?)", [m])
+
+
+def _months(first: date, last: date) -> list[date]:
+    out = []
+    while first <= last:
+        out.append(first)
+        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return out
+
+
+def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_path, session):
+    """The rules compare Q4 2024 with Q4 2023 (the catalogue's base quarter) and look back 12 months
+    for new export destinations. Everything there: the suite passes. A history that starts in
+    January 2024: each feed and month missing is named, as a warning (the budget still runs)."""
+    suite = SUITES["mart_base_period_coverage"]
+    assert policy_periods() == {"policy_quarter_start": date(2024, 10, 1), "base_quarter_start": date(2023, 10, 1),
+                                "base_quarter_end": date(2023, 12, 31), "new_market_lookback_start": date(2023, 10, 1)}
+    as_of = date(2024, 11, 25)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        everything = _months(date(2023, 1, 1), date(2024, 10, 1))
+        _staging_with_months(con, everything, everything, [m.replace(day=17) for m in everything], everything)
+        [result] = validate_suites(con, [suite], as_of, session, "run-1")
+        assert result.passed("warning") and result.passed("blocking")
+        [batch] = result.batches
+        assert batch.rows == 4 + 3 + 3 + 12  # stats from September 2023, projects and power Q4 2023, customs 2023-10..2024-09
+
+        this_year = _months(date(2024, 1, 1), date(2024, 10, 1))
+        _staging_with_months(con, this_year, this_year, this_year, [m for m in everything if m != date(2024, 3, 1)])
+        [result] = validate_suites(con, [suite], as_of, session, "run-2")
+        [(_, outcome)] = result.failures("warning")
+        assert outcome.expectation == "base_periods_delivered" and outcome.unexpected_count == 4 + 3 + 3 + 1
+        missing = {e["missing_period"] for e in outcome.unexpected_examples}
+        assert "stats_industry: nothing delivered for 2023-09" in missing
+        assert "customs_export: nothing delivered for 2024-03" in missing
+        assert result.passed("blocking")

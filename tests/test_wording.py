@@ -45,6 +45,9 @@ def test_check_names_and_descriptions_in_chinese():
     assert wording.observed("4 of 23627 rows (0.02%); at most 5% allowed") == "23,627 行中 4 行（0.02%），允许至多 5%"
     text = wording.examples('[{"uscc_problem": "91450521844262107L: check character \'L\', expected \'K\'", "_line": 186}]')
     assert text == "第186行：91450521844262107L 校验码为 L，应为 K"
+    text = wording.examples('[{"feed": "stats_industry", "month": "2023-09-01", '
+                            '"missing_period": "stats_industry: nothing delivered for 2023-09"}]')
+    assert text == "统计月报 2023年9月无任何交付数据；数据 stats_industry；月份 2023-09-01"
 
 
 def test_contract_references_and_parameter_ids_become_plain_chinese():

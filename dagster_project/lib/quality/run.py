@@ -72,6 +72,23 @@ def run_values(as_of: date) -> dict[str, Any]:
     }
 
 
+def policy_periods() -> dict[str, date]:
+    """The periods the rules read, for SQL suites: `$policy_quarter_start`, `$base_quarter_start`
+    and `$base_quarter_end` (the catalogue's `base_quarter`, which YoY and increments compare Q4
+    with) and `$new_market_lookback_start` (the first month of M22's look-back for new export
+    destinations, `M22.lookback_months` before Q4)."""
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from dagster_project.lib.measures.parameters import Parameters
+
+    catalogue = load_catalogue()
+    doc = catalogue.document
+    months = int(Parameters(catalogue).base("M22.lookback_months"))
+    start = doc.policy_quarter.start
+    back = start.year * 12 + start.month - 1 - months
+    return {"policy_quarter_start": start, "base_quarter_start": doc.base_quarter.start, "base_quarter_end": doc.base_quarter.end,
+            "new_market_lookback_start": date(back // 12, back % 12 + 1, 1)}
+
+
 def file_period_value(ds: Dataset, period: str | None):
     if period is None or ds.period is PeriodKind.NONE:
         return None
@@ -133,7 +150,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             if suite.batch == "table":
                 frame = warehouse.table_batch(con, suite.table)
             elif suite.batch == "sql":
-                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **suite.params}
+                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **policy_periods(),
+                        **suite.params}
                 frame = warehouse.sql_batch(con, suite.sql, bind)
             else:
                 continue
