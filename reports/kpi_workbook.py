@@ -469,7 +469,10 @@ def _checks_as_of(con, as_of: date, checks: list[CheckOutcome]) -> list[CheckOut
 def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> int:
     """The GX expectations not met in the latest validation of each delivered file (arrived by the
     as-of date) and of each mart suite: the state of the data, whichever run validated it (a file is
-    validated once, in the run that first sees it, and again only while a blocking check fails)."""
+    validated once, in the run that first sees it, and again only while a blocking check fails).
+    Only suites the code still has: a suite removed or renamed judges nothing any more, though its
+    last results stay in the warehouse's history."""
+    suites = {s.name for s in load_suites()}
     rows = con.execute(
         f"""
         select coalesce(q.file_name, q.asset), q.suite, q.label, q.severity, q.unexpected_count, q.observed_value,
@@ -478,6 +481,7 @@ def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> i
         where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
         order by q.severity, q.suite, coalesce(q.file_name, q.asset), q.expectation
         """, [as_of]).fetchall() if table_exists(con, LATEST_VIEW) else []
+    rows = [r for r in rows if r[1] in suites]
     blocking = sum(r[3] == "blocking" for r in rows)
     return _block(ws, st, first_row, f"未满足的数据期望（各文件最新一次校验；阻断 {blocking} 项，警告 {len(rows) - blocking} 项；"
                   "全部见仓库 marts.dq_check_results_latest）",

@@ -153,6 +153,10 @@ _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
     (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
+    (re.compile(r"^(\w+) not in the enterprise directory$"), r"\1 不在企业名录中"),
+    (re.compile(r"^account (\S+) in no account snapshot$"), r"户号 \1 不在任何户号清单中"),
+    (re.compile(r"^flagged 缺失 but kWh (.*)$"), r"标为缺失但有电量 \1"),
+    (re.compile(r"^flagged (\S+) but kWh blank$"), r"标为\1但电量为空"),
     (re.compile(r"^(\w+): nothing delivered for (\d{4})-(\d{2})$"),
      lambda m: f"{_FEED_NAMES.get(m[1], m[1])} {m[2]}年{int(m[3])}月无任何交付数据"),
     (re.compile(r"^(.*) vs Δ累计 (.*?)(?:\): gap (.*))?$"), r"\1，累计差额 \2)，相差 \3"),
@@ -164,6 +168,18 @@ def _problem(text: str) -> str:
         if pattern.match(text):
             return pattern.sub(replacement, text)
     return text
+
+
+def _is_problem(key: str) -> bool:
+    """A column that says what is wrong (the rest of an example locates it)."""
+    return key.endswith("_problem") or key in ("missing_report", "missing_period")
+
+
+def _named_in(value: str, problems: str) -> bool:
+    """Whether the problem text already names this value (a month date by its YYYY-MM): the cell
+    then says it once, and the example keeps to the lines its row height allows."""
+    return bool(value) and (value in problems or (re.fullmatch(r"\d{4}-\d{2}-01", value) is not None
+                                                   and value[:7] in problems))
 
 
 def examples(raw: str | None, limit: int = 3) -> str:
@@ -180,14 +196,15 @@ def examples(raw: str | None, limit: int = 3) -> str:
     for item in items[:limit]:
         if isinstance(item, dict):
             line = item.get("_line", item.get("line"))
+            problems = " ".join(str(v) for k, v in item.items() if _is_problem(k) and v is not None)
             parts = []
             for key, value in item.items():
                 if key in ("_line", "line") or value is None:
                     continue
                 text = _problem(str(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                if key.endswith("_problem") or key in ("missing_report", "missing_period"):
+                if _is_problem(key):
                     parts.insert(0, text)
-                else:
+                elif not _named_in(str(value), problems):
                     parts.append(f"{_EXAMPLE_KEYS.get(key, key)} {text}")
             lines.append((f"第{line}行：" if line is not None else "") + "；".join(parts))
         else:

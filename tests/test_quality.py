@@ -443,7 +443,7 @@ def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_p
     """The rules compare Q4 2024 with Q4 2023 (the catalogue's base quarter) and look back 12 months
     for new export destinations. Everything there: the suite passes. A history that starts in
     January 2024: each feed and month missing is named, as a warning (the budget still runs)."""
-    suite = SUITES["mart_base_period_coverage"]
+    suite = SUITES["mart_base_periods"]
     assert policy_periods() == {"policy_quarter_start": date(2024, 10, 1), "base_quarter_start": date(2023, 10, 1),
                                 "base_quarter_end": date(2023, 12, 31), "new_market_lookback_start": date(2023, 10, 1)}
     as_of = date(2024, 11, 25)

@@ -47,7 +47,13 @@ def test_check_names_and_descriptions_in_chinese():
     assert text == "第186行：91450521844262107L 校验码为 L，应为 K"
     text = wording.examples('[{"feed": "stats_industry", "month": "2023-09-01", '
                             '"missing_period": "stats_industry: nothing delivered for 2023-09"}]')
-    assert text == "统计月报 2023年9月无任何交付数据；数据 stats_industry；月份 2023-09-01"
+    assert text == "统计月报 2023年9月无任何交付数据"  # the feed and the month are said once
+    text = wording.examples('[{"directory_problem": "91451102MA1NBLEL86 not in the enterprise directory", '
+                            '"uscc": "91451102MA1NBLEL86", "declaration_no": "720620241000079339", "_line": 74}]')
+    assert text == "第74行：91451102MA1NBLEL86 不在企业名录中；报关单号 720620241000079339"
+    assert wording.examples('[{"flag_problem": "flagged 正常 but kWh blank", "account_no": "0301"}, '
+                            '{"account_problem": "account 0302 in no account snapshot", "account_no": "0302"}]') \
+        == "标为正常但电量为空；户号 0301\n户号 0302 不在任何户号清单中"
 
 
 def test_contract_references_and_parameter_ids_become_plain_chinese():
@@ -132,3 +138,33 @@ def test_failed_checks_are_the_same_on_a_rerun_that_validates_nothing_new():
     assert judged[0] == judged[1]
     assert not judged[0][0].passed and "1 个文件中有 1 项警告期望未满足" in judged[0][0].description
     assert _checks_as_of(con, date(2023, 6, 1), rerun)[0].passed  # the file had not arrived by then
+
+
+def test_expectations_of_a_suite_the_code_no_longer_has_are_not_listed(tmp_path):
+    """A suite renamed or removed judges nothing any more: its last failure stays in the warehouse's
+    history, not on the 数据质量 sheet."""
+    import openpyxl
+
+    from reports.kpi_workbook import _expectations_not_met
+    from reports.styles import Styles, new_workbook
+
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema marts")
+    con.execute("create table raw._manifest (file_name varchar, available_on date)")
+    con.execute("create table marts.dq_check_results (asset varchar, suite varchar, file_name varchar, label varchar, "
+                "expectation varchar, severity varchar, outcome varchar, unexpected_count integer, "
+                "observed_value varchar, unexpected_examples varchar, checked_at timestamp)")
+    for suite in ("mart_base_periods", "mart_base_period_coverage"):  # the second: the first's old name
+        con.execute("insert into marts.dq_check_results values ('marts/fct_enterprise_quarter', ?, null, ?, "
+                    "'base_periods_delivered', 'warning', 'warn', 1, '22 行中 1 行', null, '2024-11-25 07:00')",
+                    [suite, f"label of {suite}"])
+    con.execute("create view marts.dq_check_results_latest as select * from marts.dq_check_results")
+    path = tmp_path / "q.xlsx"
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("数据质量")
+    _expectations_not_met(ws, Styles(wb), con, date(2024, 11, 25), 0)
+    wb.close()
+    texts = [str(v) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for v in row if v]
+    assert any("（mart_base_periods）" in t for t in texts)
+    assert not any("mart_base_period_coverage" in t for t in texts)
+    assert any("警告 1 项" in t for t in texts)
