@@ -121,6 +121,7 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
     """
     warehouse.ensure_results_table(con)
     values = run_values(as_of)
+    periods = policy_periods()  # bound in every SQL suite
     shared = {"directory": None, "accounts": None}
 
     def lookups(period: str | None, suite: Suite, extra: dict | None = None) -> Lookups:
@@ -150,8 +151,7 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             if suite.batch == "table":
                 frame = warehouse.table_batch(con, suite.table)
             elif suite.batch == "sql":
-                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **policy_periods(),
-                        **suite.params}
+                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **periods, **suite.params}
                 frame = warehouse.sql_batch(con, suite.sql, bind)
             else:
                 continue
