@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -267,26 +268,32 @@ def test_empty_and_truncated_files_are_refused(tmp_path, con, content, message):
     assert path.read_bytes() == content
 
 
-def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("group_rows, loaded_before_crash", [(1, 1), (10, 0)])
+def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path, monkeypatch, group_rows,
+                                                                       loaded_before_crash):
+    """Killed while writing the second group: the groups before it are loaded whole, nothing of the
+    group being written is (one file per group, then all three files in one)."""
     from dagster_project.lib.ingest import loader
 
     landing = tmp_path / "landing"
     for month in ("202408", "202409", "202410"):
         write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
-    real_load, calls = loader._load, []
+    monkeypatch.setattr(loader, "WRITE_GROUP_ROWS", group_rows)
+    real_record, calls = loader._record_loaded, []
 
     def crash_on_second(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")
-        return real_load(*args, **kwargs)
+        return real_record(*args, **kwargs)
 
     with duckdb.connect(str(tmp_path / "crashed.duckdb")) as crashed:
-        monkeypatch.setattr(loader, "_load", crash_on_second)
+        monkeypatch.setattr(loader, "_record_loaded", crash_on_second)
         with pytest.raises(KeyboardInterrupt):
             ingest_feed(crashed, landing, "stats")
-        assert crashed.execute("select count(*) from raw._manifest").fetchone()[0] == 1  # the first file only
-        monkeypatch.setattr(loader, "_load", real_load)
+        assert crashed.execute("select count(*) from raw._manifest").fetchone()[0] == loaded_before_crash
+        assert crashed.execute("select count(distinct _file) from raw.stats_industry").fetchone()[0] == loaded_before_crash
+        monkeypatch.setattr(loader, "_record_loaded", real_record)
         ingest_feed(crashed, landing, "stats")
         after_rerun = crashed.execute("select report_month, uscc from raw.stats_industry order by 1").fetchall()
         manifest = crashed.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall()
@@ -294,6 +301,41 @@ def test_a_crash_mid_feed_loses_nothing_and_a_rerun_equals_a_clean_run(tmp_path,
         ingest_feed(clean, landing, "stats")
         assert clean.execute("select report_month, uscc from raw.stats_industry order by 1").fetchall() == after_rerun
         assert clean.execute("select file_name, rows_accepted from raw._manifest order by 1").fetchall() == manifest
+
+
+@pytest.mark.parametrize("group_rows", [1, 2, 1_000_000])
+def test_files_written_in_groups_load_as_written_one_by_one(tmp_path, monkeypatch, group_rows):
+    """Every row with its own file's provenance, in file and line order, rejected rows left out and
+    kept, whatever the grouping; a file with an extra column keeps it in _extra, the others NULL."""
+    from dagster_project.lib.ingest import loader
+
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202408.csv",
+          INDUSTRY_HEADER + f"\n{GOOD},202408,1,1,1,1,1,1\n{OTHER},202408,2,2,2,2,2,2\n", "gb18030")
+    write(landing, "stats", "stats_industry_202409.csv",
+          INDUSTRY_HEADER + f"\n{GOOD},202409,x,1,1,1,1,1\n{OTHER},202409,3,3,3,3,3,3\n", "gb18030")
+    write(landing, "stats", "stats_industry_202410.csv",
+          INDUSTRY_HEADER + ",备注" + f"\n{GOOD},202410,4,4,4,4,4,4,甲\n", "gb18030")
+    write(landing, "stats", "stats_industry_202409_v2.csv",
+          INDUSTRY_HEADER + f"\n{GOOD},202409,5,5,5,5,5,5\n", "gb18030")
+    monkeypatch.setattr(loader, "WRITE_GROUP_ROWS", group_rows)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        outcomes = ingest_feed(con, landing, "stats", as_of=date(2024, 11, 18))
+        rows = con.execute("select _file, _line, _dataset_period, _version, uscc, _extra from raw.stats_industry"
+                           " order by rowid").fetchall()
+        rejected = con.execute("select file_name, line, field from raw._rejected_rows").fetchall()
+        manifest = con.execute("select file_name, rows_accepted, rows_rejected from raw._manifest order by 1").fetchall()
+    assert [o.status for o in outcomes] == ["loaded"] * 4
+    assert rows == [
+        ("stats_industry_202408.csv", 2, "202408", 1, GOOD, None),
+        ("stats_industry_202408.csv", 3, "202408", 1, OTHER, None),
+        ("stats_industry_202409.csv", 3, "202409", 1, OTHER, None),
+        ("stats_industry_202409_v2.csv", 2, "202409", 2, GOOD, None),
+        ("stats_industry_202410.csv", 2, "202410", 1, GOOD, '{"备注": "甲"}'),
+    ]
+    assert [r[:2] for r in rejected] == [("stats_industry_202409.csv", 2)]
+    assert manifest == [("stats_industry_202408.csv", 2, 0), ("stats_industry_202409.csv", 1, 1),
+                        ("stats_industry_202409_v2.csv", 1, 0), ("stats_industry_202410.csv", 1, 0)]
 
 
 def test_a_failed_write_waits_for_the_file_being_read_and_reports_its_own_error(tmp_path, monkeypatch):
@@ -310,11 +352,11 @@ def test_a_failed_write_waits_for_the_file_being_read_and_reports_its_own_error(
         write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
     real_read, reading = loader._read, threading.Event()
 
-    def slow_second_read(path, feed, datasets, loaded, checker, *args):
+    def slow_second_read(path, feed, datasets, loaded, statuses, checker, *args):
         if path.name.endswith("202410.csv"):  # the reader is inside a query on its cursor
             reading.set()
             checker.execute("select sum(range * range) from range(400000000)").fetchall()
-        return real_read(path, feed, datasets, loaded, checker, *args)
+        return real_read(path, feed, datasets, loaded, statuses, checker, *args)
 
     def fail_once_the_next_read_started(*args, **kwargs):
         assert reading.wait(5)
@@ -322,7 +364,8 @@ def test_a_failed_write_waits_for_the_file_being_read_and_reports_its_own_error(
         raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(loader, "_read", slow_second_read)
-    monkeypatch.setattr(loader, "_load", fail_once_the_next_read_started)
+    monkeypatch.setattr(loader, "WRITE_GROUP_ROWS", 1)  # the first file is written while the second is read
+    monkeypatch.setattr(loader, "_load_group", fail_once_the_next_read_started)
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         with pytest.raises(KeyboardInterrupt, match="killed"):
             ingest_feed(con, landing, "stats")
@@ -344,23 +387,26 @@ def test_unknown_county_industry_and_country_codes_are_quarantined(tmp_path, con
                        "industry_code": "unknown GB/T 4754-2017 class"}
 
 
-def test_files_are_read_one_ahead_of_the_writes_and_written_in_name_order():
-    from dagster_project.lib.ingest.loader import _one_ahead
+@pytest.mark.parametrize("depth", [1, 3])
+def test_files_are_read_at_most_depth_ahead_of_the_writes_and_written_in_name_order(depth):
+    from dagster_project.lib.ingest.loader import _read_ahead
 
     events = []
 
     def read(name):
+        if name == "a":  # the second reader finishes "b" first: "a" is still written first
+            time.sleep(0.2)
         events.append(("read", name))
         return name
 
-    for name in _one_ahead(read, ["a", "b", "c", "d"]):
+    for name in _read_ahead(read, ["a", "b", "c", "d", "e", "f"], depth):
         events.append(("write", name))
     writes = [name for kind, name in events if kind == "write"]
-    assert writes == ["a", "b", "c", "d"]
+    assert writes == ["a", "b", "c", "d", "e", "f"]
     for k, name in enumerate(writes):
         assert events.index(("read", name)) < events.index(("write", name))
-        if k + 2 < len(writes):  # never more than one file read ahead of the one being written
-            assert events.index(("write", name)) < events.index(("read", writes[k + 2]))
+        if k + depth + 1 < len(writes):  # never more than `depth` files read ahead of the one being written
+            assert events.index(("write", name)) < events.index(("read", writes[k + depth + 1]))
 
 
 def test_a_mixed_folder_gives_the_same_outcomes_in_name_order(tmp_path, con):

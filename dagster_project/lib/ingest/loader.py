@@ -9,9 +9,10 @@ write and cannot be set back, and a status is recorded only once the file had be
 left alone for `SETTLED_SECONDS` (a file still being written within the clock's
 granularity could otherwise change without its status showing it).
 
-Each file loads in one transaction: its accepted
-rows, its rejected rows (with file, line, field, value, reason) and its
-manifest row appear together or not at all. Landed files are only read, and only
+Each file loads with its accepted rows, its rejected rows (with file, line,
+field, value, reason) and its manifest row together or not at all: files are
+written in groups of consecutive files of one dataset, one transaction and one
+insert per group (`WRITE_GROUP_ROWS`), so a kill loses whole files only. Landed files are only read, and only
 regular files directly in a feed folder (`landing.py`); what else lies there is
 reported, never opened. A loaded file gone from its folder is withdrawn
 (`withdrawals.py`).
@@ -25,10 +26,10 @@ header, and no two rows of one file share a key (the lines are named; which of
 two different rows holds is unknown, so neither loads; of identical ones the
 first loads).
 
-A feed's files are read, parsed and row-checked one file ahead, in a thread with its own DuckDB
-cursor, while the previous file is written: both mostly run outside Python (Arrow's CSV reader,
-DuckDB), so a feed loads on two cores instead of one. Files are still written one at a time, in
-name order.
+A feed's files are read, parsed and row-checked up to `READ_AHEAD` files ahead, by `READERS`
+threads with a DuckDB cursor each, while earlier files are written: reading and writing mostly run
+outside Python (Arrow's CSV reader, DuckDB), so a feed loads on both cores. Files are written in
+name order, whichever is read first.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ import hashlib
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+import threading
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -72,6 +75,13 @@ RAW = "raw"
 # A file's status is trusted to stand for its bytes only if it was recorded this long after the
 # file last changed (its ctime): the kernel's file clock ticks every few milliseconds.
 SETTLED_SECONDS = 2
+# Files of one dataset are written together until their rows reach this: DuckDB writes one large
+# insert on both cores and straight into the file's row groups, while a ~100,000-row insert per file
+# runs on one core and goes through the write-ahead log first (province power: 18 s of writing for
+# 122 files one by one, docs/benchmarks.md).
+WRITE_GROUP_ROWS = 500_000
+READERS = 2  # threads reading and checking files; more gained nothing on 2 cores, the writes being the rest
+READ_AHEAD = 3  # files read and checked ahead of the writes (bounded: each is held in memory)
 METADATA_COLUMNS = (
     ("_file", "VARCHAR"),
     ("_dataset_period", "VARCHAR"),
@@ -157,22 +167,40 @@ def ingest_feed(
     loaded = dict(con.execute(f"select file_name, sha256 from {RAW}._manifest").fetchall())
     statuses = {name: (sha, status) for name, sha, status in con.execute(
         f"select file_name, sha256, status from {RAW}._file_status").fetchall()}
-    with con.cursor() as checker:
-        reads = _one_ahead(lambda path: _read(path, feed, datasets, loaded, statuses, checker, reference, bounds),
-                           paths)
+    with _cursor_per_thread(con) as checker:
+        reads = _read_ahead(lambda path: _read(path, feed, datasets, loaded, statuses, checker(), reference, bounds),
+                            paths, READ_AHEAD)
         present: dict[str, str] = {}
         settled: list[list] = []  # statuses to record, of files loaded or skipped
-        outcomes = []
+        outcomes: list[FileOutcome | None] = []
+        waiting: dict[str, list[tuple[int, _ReadFile]]] = {}  # per raw table: (position, file) not written yet
+
+        def write_group(table: str) -> None:
+            group = waiting.pop(table)
+            for (position, _), outcome in zip(group, _load_group(con, [read for _, read in group], now, as_of)):
+                outcomes[position] = outcome
+
         # Closed on the way out, even when a write fails or the run is interrupted: the reading
         # thread finishes the file it is on before its cursor closes (closing a cursor that a
         # thread still uses fails with "connection is busy", hiding the real error).
         with closing(reads):
             for read in reads:
-                outcomes.append(_write(con, read, feed, now, as_of))
+                if read.refusal or read.skipped:
+                    outcomes.append(_refuse(con, read.path.name, feed, read.sha, read.refusal, now) if read.refusal
+                                    else FileOutcome(read.path.name, feed, "skipped", "already loaded",
+                                                     dataset=read.delivered.dataset.table))
+                else:
+                    outcomes.append(None)
+                    table = read.delivered.dataset.table
+                    waiting.setdefault(table, []).append((len(outcomes) - 1, read))
+                    if sum(r.table.num_rows for _, r in waiting[table]) >= WRITE_GROUP_ROWS:
+                        write_group(table)
                 if read.delivered is not None:  # a file whose name is refused is no delivery
                     present[read.path.name] = read.sha
                 if read.status is not None and not read.refusal and statuses.get(read.path.name) != (read.sha, read.status):
                     settled.append([read.path.name, read.sha, read.status, now])
+            for table in list(waiting):
+                write_group(table)
     outcomes += [record_stray(con, stray, now) for stray in strays]
     con.begin()
     try:
@@ -282,33 +310,40 @@ def file_refusal(path: Path, delivered: DeliveredFile) -> str | None:
     return None
 
 
-def _one_ahead(read: Callable[[Path], _ReadFile], paths: list[Path]) -> Iterator[_ReadFile]:
-    """read(path) of each path in order; the next file is read in a thread while the caller writes this one."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader:
-        pending: Future | None = None
-        for path in paths:
-            current, pending = pending, reader.submit(read, path)
-            if current is not None:
-                yield current.result()
-        if pending is not None:
-            yield pending.result()
+@contextmanager
+def _cursor_per_thread(con):
+    """A function giving each calling thread its own cursor of `con`; all are closed on exit."""
+    local, cursors, lock = threading.local(), [], threading.Lock()
 
+    def cursor():
+        if not hasattr(local, "cursor"):
+            with lock:
+                local.cursor = con.cursor()
+                cursors.append(local.cursor)
+        return local.cursor
 
-def _write(con, read: _ReadFile, feed: str, now: datetime, as_of: date | None) -> FileOutcome:
-    name = read.path.name
-    if read.refusal:
-        return _refuse(con, name, feed, read.sha, read.refusal, now)
-    if read.skipped:
-        return FileOutcome(name, feed, "skipped", "already loaded", dataset=read.delivered.dataset.table)
-    con.begin()
     try:
-        outcome = _load(con, read.delivered, read.table, read.columns, read.extras, read.rejected, read.sha, read.size,
-                        now, read.delivered.available_from(as_of))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return outcome
+        yield cursor
+    finally:
+        for c in cursors:
+            c.close()
+
+
+def _read_ahead(read: Callable[[Path], _ReadFile], paths: list[Path], depth: int) -> Iterator[_ReadFile]:
+    """read(path) of each path, in path order, by `READERS` threads, at most `depth` files ahead of
+    the caller. When the caller stops early (a write failed, the run is interrupted), the reads not
+    started are cancelled and those under way finish before this returns."""
+    reader = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="ingest-read")
+    try:
+        pending: deque[Future] = deque()
+        for path in paths:
+            pending.append(reader.submit(read, path))
+            if len(pending) > depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _next_version_name(delivered: DeliveredFile) -> str:
@@ -354,57 +389,90 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
     return columns, extras
 
 
-def _load(con, delivered: DeliveredFile, table: TextTable, columns: dict[str, pa.Array], extras: list[str],
-          rejected: list[tuple[int, str, str | None, str]], sha: str, size: int, now: datetime,
-          available_on: date) -> FileOutcome:
-    ds = delivered.dataset
-    n = table.num_rows
-    arrow = pa.table({**columns, "__row": pa.array(range(n), type=pa.int64()), "__line": table.lines})
-    con.register("incoming", arrow)
+def _load_group(con, reads: list[_ReadFile], now: datetime, as_of: date | None) -> list[FileOutcome]:
+    """Load consecutive files of one dataset in one transaction and one insert: their accepted rows
+    in file and line order, their rejected rows and their manifest rows."""
+    ds = reads[0].delivered.dataset
+    incoming = pa.concat_tables([
+        pa.table({**read.columns,
+                  "_extra": read.columns.get("_extra", pa.nulls(read.table.num_rows, type=pa.string())),
+                  "__file": pa.array([i] * read.table.num_rows, type=pa.int32()),
+                  "__line": read.table.lines,
+                  "__rejected": pa.array(_rejected_mask(read), type=pa.bool_())})
+        for i, read in enumerate(reads)], promote_options="permissive")
+    files = pa.table({  # "__" names: a dataset may have columns called name, period, version
+        "__file": pa.array(range(len(reads)), type=pa.int32()),
+        "__file_name": [read.delivered.name for read in reads],
+        "__period": pa.array([read.delivered.period for read in reads], type=pa.string()),
+        "__version": pa.array([read.delivered.version for read in reads], type=pa.int32()),
+        "__available_on": pa.array([read.delivered.available_from(as_of) for read in reads], type=pa.date32()),
+    })
+    names = [c.name for c in ds.columns]
+    normalised = ", ".join(_normalise_sql(c) for c in ds.columns)
+    con.register("incoming", incoming)
+    con.register("incoming_files", files)
+    con.begin()
     try:
-        rejected_rows = sorted({r[0] for r in rejected})
-        con.register("rejected_idx", pa.table({"i": pa.array(rejected_rows, type=pa.int64())}))
-        names = [c.name for c in ds.columns]
-        normalised = ", ".join(_normalise_sql(c) for c in ds.columns)
-        extra_sql = "_extra" if extras else "null"
         con.execute(
             f"""insert into {RAW}.{ds.table} ({', '.join(names)}, {', '.join(n for n, _ in METADATA_COLUMNS)})
-                select {normalised}, ?, ?, ?, __line, ?, ?, {extra_sql}
-                from incoming where __row not in (select i from rejected_idx) order by __row""",
-            [delivered.name, delivered.period, delivered.version, available_on, now],
+                select {normalised}, __file_name, __period, __version, __line, __available_on, ?, _extra
+                from incoming join incoming_files using (__file)
+                where not __rejected order by __file, __line""",
+            [now],
         )
-        if rejected:
-            headers = {c.name: c.header for c in ds.columns}
-            headers[_key_field(ds)] = "+".join(ds.column(n).header for n in ds.key)
-            lines = table.lines.to_pylist()
-            con.executemany(
-                f"insert into {RAW}._rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (delivered.name, lines[i], column, headers.get(column), value, reason,
-                     json.dumps(dict(zip(table.headers, table.row(i))), ensure_ascii=False), now)
-                    for i, column, value, reason in rejected
-                ],
-            )
-        outcome = FileOutcome(
-            delivered.name, ds.feed, "loaded",
-            dataset=ds.table,
-            rows_read=n,
-            rows_accepted=n - len(rejected_rows),
-            rows_rejected=len(rejected_rows),
-            rows_blank=table.blank_rows,
-            extra_columns=extras,
-        )
-        if extras:
-            outcome.message = f"extra column(s) kept in _extra: {', '.join(extras)}"
-        con.execute(
-            f"insert into {RAW}._manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [delivered.name, ds.feed, ds.dataset, delivered.period, delivered.version, sha, size,
-             ds.encoding or "xlsx", n, outcome.rows_accepted, outcome.rows_rejected, table.blank_rows,
-             ", ".join(extras) or None, available_on, now],
-        )
+        outcomes = [_record_loaded(con, read, now, as_of) for read in reads]
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     finally:
         con.unregister("incoming")
-        con.unregister("rejected_idx")
+        con.unregister("incoming_files")
+    return outcomes
+
+
+def _rejected_mask(read: _ReadFile) -> list[bool]:
+    mask = [False] * read.table.num_rows
+    for row, *_ in read.rejected:
+        mask[row] = True
+    return mask
+
+
+def _record_loaded(con, read: _ReadFile, now: datetime, as_of: date | None) -> FileOutcome:
+    """A loaded file's rejected rows and manifest row; its outcome."""
+    delivered, table, extras, rejected = read.delivered, read.table, read.extras, read.rejected
+    ds = delivered.dataset
+    n = table.num_rows
+    rows_rejected = len({r[0] for r in rejected})
+    if rejected:
+        headers = {c.name: c.header for c in ds.columns}
+        headers[_key_field(ds)] = "+".join(ds.column(n).header for n in ds.key)
+        lines = table.lines.to_pylist()
+        con.executemany(
+            f"insert into {RAW}._rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (delivered.name, lines[i], column, headers.get(column), value, reason,
+                 json.dumps(dict(zip(table.headers, table.row(i))), ensure_ascii=False), now)
+                for i, column, value, reason in rejected
+            ],
+        )
+    outcome = FileOutcome(
+        delivered.name, ds.feed, "loaded",
+        dataset=ds.table,
+        rows_read=n,
+        rows_accepted=n - rows_rejected,
+        rows_rejected=rows_rejected,
+        rows_blank=table.blank_rows,
+        extra_columns=extras,
+    )
+    if extras:
+        outcome.message = f"extra column(s) kept in _extra: {', '.join(extras)}"
+    con.execute(
+        f"insert into {RAW}._manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [delivered.name, ds.feed, ds.dataset, delivered.period, delivered.version, read.sha, read.size,
+         ds.encoding or "xlsx", n, outcome.rows_accepted, outcome.rows_rejected, table.blank_rows,
+         ", ".join(extras) or None, delivered.available_from(as_of), now],
+    )
     return outcome
 
 
@@ -541,16 +609,22 @@ def _shared_keys(con, ds: Dataset, rejected: set[int], lines: list[int]) -> list
     try:
         named = ", ".join(f"{k} as k{i}" for i, k in enumerate(keys))
         joined = " and ".join(f"s.k{i} is not distinct from g.k{i}" for i in range(len(keys)))
-        every = ", ".join(c.name for c in ds.columns)
+        # Keys first, contents only of the rows whose key repeats: most files have none, and
+        # hashing every row's values cost more than the rest of the file's checks.
         rows = con.execute(f"""
-            with rows as (
-                select __row, {named}, concat_ws(' / ', {', '.join(ds.key)}) as key_value,
-                       hash(row({every})) as content
-                from incoming where __row not in (select i from rejected_idx)),
+            with kept as (
+                select __row, {named} from incoming where __row not in (select i from rejected_idx)),
+            repeated as (
+                select {', '.join(f'k{i}' for i in range(len(keys)))} from kept group by all having count(*) > 1),
+            rows as (
+                select i.__row, {', '.join(f's.k{i}' for i in range(len(keys)))},
+                       concat_ws(' / ', {', '.join(f'i.{k}' for k in ds.key)}) as key_value,
+                       hash(row({', '.join(f'i.{c.name}' for c in ds.columns)})) as content
+                from kept s join repeated g on {joined} join incoming i on i.__row = s.__row),
             shared as (
                 select {', '.join(f'k{i}' for i in range(len(keys)))}, count(distinct content) as versions,
                        list(__row order by __row) as members
-                from rows group by all having count(*) > 1)
+                from rows group by all)
             select s.__row, s.key_value, g.versions, g.members
             from rows s join shared g on {joined}
             order by s.__row""").fetchall()
