@@ -369,6 +369,27 @@ def test_gx_does_not_fingerprint_the_batches(session):
     assert markers and all("ge_load_time" in m and "pandas_data_fingerprint" not in m for m in markers)
 
 
+def test_gx_gets_the_batch_with_its_derived_columns_consolidated_and_the_same_outcomes(session, monkeypatch):
+    """The derived columns are added one by one (a block each); GX copies the frame for its metrics
+    and merged those blocks again in every copy, so the frame is consolidated once before GX sees it."""
+    from dagster_project.lib.quality import gx_runner
+
+    rows = [(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0), (B, 202410, 1000.0, 10_000.0, 900.0, 9000.0)]
+    suite = SUITES["raw_stats_industry"]
+    frame = d.derive(stats_batch(rows), suite.derive,
+                     d.Lookups(as_of=date(2025, 2, 1), directory=frozenset({A, B, C}), previous_reports=PREVIOUS,
+                               params=suite.params))
+    assert not frame._mgr.is_consolidated()
+    seen = []
+    real = gx_runner._consolidated
+    monkeypatch.setattr(gx_runner, "_consolidated", lambda f: seen.append(real(f)) or seen[-1])
+    values = dict(run_values(date(2025, 2, 1)), **{"$file_period": 202410})
+    outcomes = session.validate(suite, frame, values, "stats_industry_202410.csv")
+    assert seen and seen[0]._mgr.is_consolidated() and seen[0].equals(frame)
+    monkeypatch.setattr(gx_runner, "_consolidated", lambda f: f)  # GX on the frame as built: the same outcomes
+    assert session.validate(suite, frame, values, "stats_industry_202410.csv") == outcomes
+
+
 def test_configurations_built_once_restores_gx_property_also_after_an_error():
     from great_expectations.expectations.expectation import Expectation
 

@@ -200,6 +200,10 @@ class GxSession:
         if suite.name not in self.batch_definitions:
             asset = self.source.add_dataframe_asset(suite.name)
             self.batch_definitions[suite.name] = asset.add_batch_definition_whole_dataframe("batch")
+        # One block per dtype: GX works on copies of the frame, and a frame whose columns were
+        # added one by one (the derived columns) had its blocks merged again in every copy (a
+        # 100,000-row power file: 86-111 ms per validation, 64 ms consolidated once here).
+        frame = _consolidated(frame)
         gx_batch = self.batch_definitions[suite.name].get_batch(batch_parameters={"dataframe": frame})
         # Pass 1, every expectation: counts and sample values (GX's BASIC format is about a third
         # cheaper than SUMMARY, and most batches are clean). Pass 2, only the expectations that met
@@ -256,6 +260,10 @@ class GxSession:
                 make_offline(self.docs_dir, since=started - 1)
             self._not_rendered = []
         return self.docs_dir / "index.html"
+
+
+def _consolidated(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame if frame._mgr.is_consolidated() else frame.copy()
 
 
 @contextmanager
