@@ -80,26 +80,31 @@ def timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
     return time.monotonic() - start, peak, out
 
 
-def read_floor(landing: Path) -> float:
+def read_floor(landing: Path) -> tuple[float, int, int]:
     """Every landed file read once: DuckDB's CSV reader for UTF-8, Python decoding for GB18030
-    (DuckDB cannot decode it here), openpyxl for the registers."""
+    (DuckDB cannot decode it here), openpyxl for the registers. Seconds, files and records read
+    (past each file's header; a register's title row counts as a record): `tests/test_benchmarks.py`
+    compares them with what ingestion reads from the same files."""
     import duckdb
     from openpyxl import load_workbook
 
     start = time.monotonic()
+    records = 0
     utf8 = [str(p) for feed in ("power", "customs") for p in sorted((landing / feed).glob("*.csv"))]
-    with duckdb.connect() as con:
-        # Dialect given, not sniffed: a quoted field may first appear past the sniffer's sample.
-        con.execute("select count(*) from read_csv(?, all_varchar = true, union_by_name = true, header = true, "
-                    "delim = ',', quote = '\"', escape = '\"')", [utf8]).fetchone()
-    for feed in ("stats", "tax"):
-        for path in (landing / feed).glob("*.csv"):
-            sum(1 for _ in io.StringIO(path.read_bytes().decode("gb18030")))
-    for path in (landing / "registers").glob("*.xlsx"):
+    others = [p for feed in ("stats", "tax") for p in sorted((landing / feed).glob("*.csv"))]
+    registers = sorted((landing / "registers").glob("*.xlsx"))
+    if utf8:
+        with duckdb.connect() as con:
+            # Dialect given, not sniffed: a quoted field may first appear past the sniffer's sample.
+            records += con.execute("select count(*) from read_csv(?, all_varchar = true, union_by_name = true, "
+                                   "header = true, delim = ',', quote = '\"', escape = '\"')", [utf8]).fetchone()[0]
+    for path in others:
+        records += sum(1 for _ in io.StringIO(path.read_bytes().decode("gb18030"))) - 1
+    for path in registers:
         wb = load_workbook(path, read_only=True)
-        sum(1 for ws in wb for _ in ws.iter_rows(values_only=True))
+        records += sum(1 for ws in wb for row in ws.iter_rows(values_only=True) if any(v is not None for v in row)) - 1
         wb.close()
-    return time.monotonic() - start
+    return time.monotonic() - start, len(utf8) + len(others) + len(registers), records
 
 
 def feeds(scale: str, workdir: Path) -> tuple[Path, Path]:
@@ -121,7 +126,7 @@ def one_run(scale_dir: Path, base: Path, nxt: Path) -> dict:
     shutil.copytree(base, landing)
     env = dict(os.environ, GXINDUSTRY_LANDING=str(landing), GXINDUSTRY_WAREHOUSE=str(run_dir / "wh.duckdb"),
                GXINDUSTRY_REPORTS=str(run_dir / "reports"), DAGSTER_HOME=str(run_dir / "dagster_home"))
-    floor = read_floor(landing)
+    floor, _, _ = read_floor(landing)
     full, full_rss, out = timed([GXINDUSTRY, "refresh", "--as-of", WEEK_N.isoformat()], env)
     steps = {name: float(seconds) for name, seconds in STEP.findall(out)}
     for path in nxt.glob("*/*"):
