@@ -460,6 +460,44 @@ def _months(first: date, last: date) -> list[date]:
     return out
 
 
+def test_data_docs_index_reads_each_stored_result_once_and_lists_what_gx_lists(tmp_path, monkeypatch):
+    """The index of three runs is the same as GX's own builder makes from the same store, while each
+    build reads only the results stored since the previous one (a stored result never changes)."""
+    from great_expectations.data_context.data_context.abstract_data_context import AbstractDataContext
+
+    from dagster_project.lib.quality.gx_runner import GxSession
+    from dagster_project.lib.quality.offline_docs import HistoryIndexBuilder, make_offline
+
+    reads = []
+    real_get = AbstractDataContext.get_validation_result
+
+    def counted(self, *args, **kwargs):
+        reads.append(kwargs.get("run_id").run_name)
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractDataContext, "get_validation_result", counted)
+    docs = tmp_path / "data_docs"
+    clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
+    for run in ("run-1", "run-2", "run-3"):
+        session = GxSession(run, docs)
+        validate(session, clean)
+        reads.clear()
+        session.build_docs()
+        assert reads == [run]  # the new result only
+    cached = (docs / "index.html").read_text(encoding="utf-8")
+
+    # GX's own way, every stored result read again, on the same store
+    monkeypatch.setattr(HistoryIndexBuilder, "_add_validations_to_index_links",
+                        HistoryIndexBuilder.__mro__[1]._add_validations_to_index_links)
+    session = GxSession("run-4", docs)
+    reads.clear()
+    session.ctx.build_data_docs(site_names=["gxindustry_data_quality"],
+                                resource_identifiers=session.ctx.validation_results_store.list_keys()[:1])
+    make_offline(docs)
+    assert sorted(reads) == ["run-1", "run-2", "run-3"]
+    assert (docs / "index.html").read_text(encoding="utf-8") == cached
+
+
 def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_path, session):
     """The rules compare Q4 2024 with Q4 2023 (the catalogue's base quarter) and look back 12 months
     for new export destinations. Everything there: the suite passes. A history that starts in

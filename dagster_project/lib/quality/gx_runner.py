@@ -40,6 +40,7 @@ from .suites import Suite, to_gx
 SITE_NAME = "gxindustry_data_quality"
 RESULTS_STORE = "gxindustry_validation_results"
 RESULTS_SUFFIX = "_results"  # beside the site: <reports>/data_docs_results/
+INDEX_SUFFIX = "_index.json"  # what the site's index lists of each stored result (offline_docs)
 AGGREGATE_NAMES = {"expect_column_median_to_be_between": "median", "expect_table_row_count_to_be_between": "rows"}
 EXAMPLES = 10
 ENV_WORKERS = "GXINDUSTRY_GX_WORKERS"
@@ -152,7 +153,8 @@ class GxSession:
                     "show_how_to_buttons": False,
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
                     "site_index_builder": {"module_name": "dagster_project.lib.quality.offline_docs",
-                                           "class_name": "HistoryIndexBuilder"},
+                                           "class_name": "HistoryIndexBuilder",
+                                           "entries_file": str(docs_dir.with_name(docs_dir.name + INDEX_SUFFIX))},
                 },
             )
         self.source = self.ctx.data_sources.add_pandas("gxindustry")
