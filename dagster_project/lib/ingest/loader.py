@@ -12,10 +12,10 @@ granularity could otherwise change without its status showing it).
 Each file loads with its accepted rows, its rejected rows (with file, line,
 field, value, reason) and its manifest row together or not at all: files are
 written in groups of consecutive files of one dataset, one transaction and one
-insert per group (`WRITE_GROUP_ROWS`), so a kill loses whole files only. Landed files are only read, and only
-regular files directly in a feed folder (`landing.py`); what else lies there is
-reported, never opened. A loaded file gone from its folder is withdrawn
-(`withdrawals.py`).
+insert per group (`WRITE_GROUP_ROWS`), so a kill loses whole files only.
+Landed files are only read, and only regular files directly in a feed folder
+(`landing.py`); what else lies there is reported, never opened. A loaded file
+gone from its folder is withdrawn (`withdrawals.py`).
 
 Every value of a loaded row is either stored exactly as delivered (thousands
 separators aside) or the row is rejected with the reason: numbers are plain ASCII
@@ -37,11 +37,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-import threading
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -181,7 +181,7 @@ def ingest_feed(
                 outcomes[position] = outcome
 
         # Closed on the way out, even when a write fails or the run is interrupted: the reading
-        # thread finishes the file it is on before its cursor closes (closing a cursor that a
+        # threads finish the files they are on before their cursors close (closing a cursor that a
         # thread still uses fails with "connection is busy", hiding the real error).
         with closing(reads):
             for read in reads:

@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder, _resolve_asset_name
+from great_expectations.render.util import resource_key_passes_run_name_filter
 
 logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).with_name("data_docs_assets")
@@ -66,8 +67,9 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
     GX's builder loads every result in the store to list it (its success, asset and batch), in
     every build: with the history kept, each build of a run got slower with every earlier run
     (275 results after a province first load and one weekly run: 0.46 s of a 0.9 s build). What
-    the index shows of a result is kept in `entries_file` (JSON, beside the store), and a stored
-    result never changes: each build reads only the results stored since."""
+    the index shows of a result is kept in `entries_file` (JSON, beside the site), and a stored
+    result never changes: each build reads only the results stored since. Which results are
+    listed, and in which order, is GX's (its run-name filter, its limit, newest first)."""
 
     # GX hands a site's index builder only the arguments its __init__ names: GX's own, and ours
     def __init__(self, name, site_name, data_context, target_store, site_section_builders_config,
@@ -88,7 +90,12 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
         if self.entries_file is None:
             return super()._add_validations_to_index_links(index_links_dict, validation_and_profiling_result_site_keys)
         entries = _read_entries(self.entries_file)
-        keys = sorted(validation_and_profiling_result_site_keys, key=lambda k: k.run_id.run_time, reverse=True)
+        run_name_filter = self.site_section_builders_config["validations"]["run_name_filter"]
+        keys = sorted((k for k in validation_and_profiling_result_site_keys
+                       if resource_key_passes_run_name_filter(k, run_name_filter)),
+                      key=lambda k: k.run_id.run_time, reverse=True)
+        if self.validation_results_limit:
+            keys = keys[:self.validation_results_limit]
         added = False
         for key in keys:
             name = "/".join(map(str, key.to_tuple()))
