@@ -445,3 +445,14 @@ def test_a_correction_counts_from_the_run_that_first_saw_it(tmp_path, con):
     }
     stored = dict(con.execute("select _file, max(_available_on) from raw.stats_industry group by 1").fetchall())
     assert stored == arrived
+
+
+def test_ingestion_shows_its_progress_in_files_and_rows(tmp_path, con, capfd):
+    """A long ingestion step is not silent: files done of total and rows/s, on the run's terminal
+    (stderr; a plain line at the end when it is not a terminal)."""
+    landing = tmp_path / "landing"
+    for month in ("202408", "202409", "202410"):
+        write(landing, "stats", f"stats_industry_{month}.csv", INDUSTRY_HEADER + f"\n{GOOD},{month},1,1,1,1,1,1\n", "gb18030")
+    ingest_feed(con, landing, "stats")
+    err = capfd.readouterr().err
+    assert "ingest stats" in err and "3/3" in err and "rows/s" in err

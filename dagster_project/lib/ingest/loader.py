@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.lib import refdata
+from dagster_project.lib.progress_bar import progress_bar
 from dagster_project.lib.uscc import uscc_problem
 
 from . import FEEDS, datasets_of
@@ -183,8 +184,9 @@ def ingest_feed(
         # Closed on the way out, even when a write fails or the run is interrupted: the reading
         # threads finish the files they are on before their cursors close (closing a cursor that a
         # thread still uses fails with "connection is busy", hiding the real error).
-        with closing(reads):
+        with closing(reads), progress_bar(len(paths), f"ingest {feed}") as bar:
             for read in reads:
+                bar.advance(read.table.num_rows if read.table is not None else 0)
                 if read.refusal or read.skipped:
                     outcomes.append(_refuse(con, read.path.name, feed, read.sha, read.refusal, now) if read.refusal
                                     else FileOutcome(read.path.name, feed, "skipped", "already loaded",
