@@ -11,9 +11,8 @@ batch size, with `_configurations_built_once`; 7 ms without), in one Python thre
 validates hundreds of files, so `validate_all()` hands batches to worker processes
 (`GXINDUSTRY_GX_WORKERS`, default: one per core) while the caller builds the next batch; results
 come back in submission order and are recorded here, so the Data Docs and the results table are
-the same as in one process. Workers are not forked from the caller, which holds a DuckDB
-connection whose threads a fork would copy mid-flight, but from a fork server started afresh that
-imported GX once (`_worker_context`).
+the same as in one process. Workers are spawned, not forked: the caller holds a DuckDB
+connection, whose threads a fork would copy mid-flight.
 """
 
 from __future__ import annotations
@@ -87,15 +86,6 @@ def _import_gx() -> None:
         import great_expectations  # the import is the point: it fills sys.modules
     except Exception:  # GxSession imports it again, and that error is the one a check step reports
         pass
-
-
-def _worker_context():
-    """Workers forked from a server process that imported GX once, not each importing it (~3 s of
-    CPU each). The server is started afresh, never forked from the caller, which holds a DuckDB
-    connection whose threads a fork would copy mid-flight."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["great_expectations", __name__])
-    return context
 
 
 def _evaluate_in_worker(run_name: str, suite: Suite, frame: pd.DataFrame, values: dict[str, Any], batch: str):
@@ -192,7 +182,7 @@ class GxSession:
                 yield job.tag, self.validate(job.suite, job.frame, job.values, job.batch)
             return
         in_flight: deque[tuple[Job, Future]] = deque()
-        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for job in jobs:
                 future = pool.submit(_evaluate_in_worker, self.run_identifier.run_name, job.suite, job.frame,
                                      job.values, job.batch)
