@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from dagster_project.lib import refdata
+from dagster_project.lib.forecast.panel import add_months
 from dagster_project.lib.ingest import DATASETS
-from dagster_project.lib.progress_bar import progress_bar
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
 from dagster_project.lib.progress_bar import progress_bar
 
@@ -84,9 +84,8 @@ def policy_periods() -> dict[str, date]:
     doc = catalogue.document
     months = int(Parameters(catalogue).base("M22.lookback_months"))
     start = doc.policy_quarter.start
-    back = start.year * 12 + start.month - 1 - months
     return {"policy_quarter_start": start, "base_quarter_start": doc.base_quarter.start, "base_quarter_end": doc.base_quarter.end,
-            "new_market_lookback_start": date(back // 12, back % 12 + 1, 1)}
+            "new_market_lookback_start": add_months(start, -months)}
 
 
 def file_period_value(ds: Dataset, period: str | None):
