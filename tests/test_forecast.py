@@ -84,6 +84,27 @@ def test_projects_take_the_step_of_projects_as_far_along_a_year_earlier():
     assert one_class.values[4, 0] == pytest.approx(50.0 * 70.0 / 40.0)
 
 
+def test_a_class_with_few_peers_a_year_takes_its_peers_of_every_year_together():
+    """Each year one project near its plan wound down into December (×0.5) while two half-built
+    ones pushed (×3): with `min_peers` 2 neither year alone has enough late peers, both years
+    together do. Before, the late project took every peer's step of each year (65 / 30, most of it
+    the push of projects still building: on a replay of the other process ×2.1 for ×0.8 to come)."""
+    nan = np.nan
+
+    def peer(first: int, december: float) -> list[float]:
+        return [nan] * first + [10.0] * 5 + [december] + [nan] * (30 - first)
+
+    rows = [peer(6, 30.0), peer(6, 30.0), peer(6, 5.0), peer(18, 30.0), peer(18, 30.0), peer(18, 5.0)]
+    rows += [[nan] * 30 + [40.0] * 3 + [nan] * 3] * 2
+    share = [0.2, 0.2, 0.9, 0.2, 0.2, 0.9, 0.2, 0.9]
+    p = panel(rows, last=32, progress=[[s] * 36 for s in share])
+    fc = point_forecast(p, 32, 3, "model", dataclasses.replace(S, own_seasonal=False))
+    assert fc.values[6].tolist() == pytest.approx([40.0, 40.0, 120.0])
+    assert fc.values[7].tolist() == pytest.approx([40.0, 40.0, 20.0])
+    three_peers = point_forecast(p, 32, 3, "model", dataclasses.replace(S, own_seasonal=False, min_peers=3))
+    assert three_peers.values[7, 2] == pytest.approx(40.0 * 65.0 / 30.0)
+
+
 def test_progress_is_the_reported_total_so_far_over_the_plan():
     """What the project reported before the panel's first month counts too (E3: 50 before, then 10
     a month of a plan of 100); a plan of 0 and no plan: no progress."""

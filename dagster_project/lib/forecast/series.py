@@ -195,11 +195,16 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
 
     A year with fewer than `min_peers` peers teaches nothing (at `tiny`, the one project reporting a
     year earlier reported for the last time in September and stepped every project to 0 for the
-    quarter); with no year left the entity carries its recent level flat."""
+    quarter); with no year left the entity carries its recent level flat. A class with fewer than
+    `min_peers` peers in a year takes the step of its peers of every year together, and only where
+    those are too few as well every peer's step of that year: every peer's December is mostly the
+    push of projects still building, and on a replay with three years of the other process's
+    history the projects near their planned total, a handful a year, were stepped ×2.1 into
+    December by it against ×1.3 and ×1.1 for their own peers (×0.8 came)."""
     v = panel.values
     n = v.shape[0]
     class_now = _progress_class(panel, origin, s)
-    per_year = []
+    years = []  # per year with enough peers: (peers, their class then, month t then, recent level then)
     for back in range(12, s.training_months + 1, 12):
         if origin - back - window + 1 < 0:
             break
@@ -210,18 +215,27 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
             break
         if peers.sum() < s.min_peers:  # a handful of peers is no season: one that finished would stop every project
             continue
-        then_target = np.where(peers, np.nan_to_num(v[:, t - back]), np.nan)
-        class_then = _progress_class(panel, origin - back, s)
+        years.append((peers, _progress_class(panel, origin - back, s),
+                      np.where(peers, np.nan_to_num(v[:, t - back]), np.nan), then_recent))
+    if not years:
+        return np.ones(n)
 
-        def step(mask: np.ndarray) -> float:
-            denominator = then_recent[mask].sum()
-            return float(then_target[mask].sum() / denominator) if mask.any() and denominator > 0 else 1.0
+    def step(parts: list[tuple[int, np.ndarray]]) -> float:
+        """Σ month t over Σ recent level of the peers of `parts` ((year, peers) pairs)."""
+        target = sum(years[i][2][m].sum() for i, m in parts)
+        recent = sum(years[i][3][m].sum() for i, m in parts)
+        return float(target / recent) if recent > 0 else 1.0
 
-        overall = step(peers)
-        steps = {c: step(peers & (class_then == c)) for c in np.unique(class_now)
-                 if (peers & (class_then == c)).sum() >= s.min_peers}
-        per_year.append([steps.get(c, overall) for c in class_now.tolist()])
-    return np.mean(per_year, axis=0) if per_year else np.ones(n)
+    classes = np.unique(class_now).tolist()
+    in_class = {c: [peers & (class_then == c) for peers, class_then, _, _ in years] for c in classes}
+    pooled = {c: step(list(enumerate(masks))) for c, masks in in_class.items()
+              if sum(int(m.sum()) for m in masks) >= s.min_peers}
+    per_year = []
+    for i, (peers, _, _, _) in enumerate(years):
+        steps = {c: step([(i, in_class[c][i])]) if in_class[c][i].sum() >= s.min_peers
+                 else pooled.get(c, step([(i, peers)])) for c in classes}
+        per_year.append([steps[c] for c in class_now.tolist()])
+    return np.mean(per_year, axis=0)
 
 
 def _progress_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
