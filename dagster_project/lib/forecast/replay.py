@@ -98,5 +98,5 @@ def replay(source: Path, arrivals: Mapping[str, date], days: list[date], workdir
         out[day] = snapshots / f"{day.isoformat()}.duckdb"
         with duckdb.connect(str(warehouse)) as con:
             snapshot_inputs(con, out[day])
-        progress(f"  replayed {day}: {len(landed)} files arrived since the previous day")
+        progress(f"  replayed {day}: {len(landed)} {'file' if len(landed) == 1 else 'files'} arrived since the previous day")
     return out
