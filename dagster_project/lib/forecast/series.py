@@ -33,6 +33,7 @@ path of the same past entity at the same origin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -204,7 +205,7 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
     v = panel.values
     n = v.shape[0]
     class_now = _progress_class(panel, origin, s)
-    years = []  # per year with enough peers: (peers, their class then, month t then, recent level then)
+    years: list[_PeerYear] = []  # the years with enough peers
     for back in range(12, s.training_months + 1, 12):
         if origin - back - window + 1 < 0:
             break
@@ -215,27 +216,37 @@ def _seasonal_step(panel: Panel, origin: int, t: int, window: int, ok: np.ndarra
             break
         if peers.sum() < s.min_peers:  # a handful of peers is no season: one that finished would stop every project
             continue
-        years.append((peers, _progress_class(panel, origin - back, s),
-                      np.where(peers, np.nan_to_num(v[:, t - back]), np.nan), then_recent))
+        years.append(_PeerYear(peers, _progress_class(panel, origin - back, s),
+                               np.where(peers, np.nan_to_num(v[:, t - back]), np.nan), then_recent))
     if not years:
         return np.ones(n)
 
     def step(parts: list[tuple[int, np.ndarray]]) -> float:
         """Σ month t over Σ recent level of the peers of `parts` ((year, peers) pairs)."""
-        target = sum(years[i][2][m].sum() for i, m in parts)
-        recent = sum(years[i][3][m].sum() for i, m in parts)
+        target = sum(years[i].target[m].sum() for i, m in parts)
+        recent = sum(years[i].recent[m].sum() for i, m in parts)
         return float(target / recent) if recent > 0 else 1.0
 
     classes = np.unique(class_now).tolist()
-    in_class = {c: [peers & (class_then == c) for peers, class_then, _, _ in years] for c in classes}
+    in_class = {c: [y.peers & (y.classes == c) for y in years] for c in classes}
     pooled = {c: step(list(enumerate(masks))) for c, masks in in_class.items()
               if sum(int(m.sum()) for m in masks) >= s.min_peers}
     per_year = []
-    for i, (peers, _, _, _) in enumerate(years):
+    for i, year in enumerate(years):
         steps = {c: step([(i, in_class[c][i])]) if in_class[c][i].sum() >= s.min_peers
-                 else pooled.get(c, step([(i, peers)])) for c in classes}
+                 else pooled.get(c, step([(i, year.peers)])) for c in classes}
         per_year.append([steps[c] for c in class_now.tolist()])
     return np.mean(per_year, axis=0)
+
+
+class _PeerYear(NamedTuple):
+    """One earlier year of a seasonal step: who were peers then, their progress class then, their
+    month t then (NaN for non-peers), their recent level then."""
+
+    peers: np.ndarray
+    classes: np.ndarray
+    target: np.ndarray
+    recent: np.ndarray
 
 
 def _progress_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
