@@ -41,6 +41,12 @@ def test_the_deployed_instance_uses_it_in_dagsters_default_place(home):
     assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
 
 
+def test_the_deployed_instance_sends_nothing_and_asks_nothing(home):
+    with dg.DagsterInstance.get() as instance:
+        assert not instance.telemetry_enabled
+        assert not instance.nux_enabled
+
+
 def test_another_instance_reads_every_event_while_the_writer_keeps_its_connections(home):
     writer = dg.DagsterInstance.get()
     result = JOB.execute_in_process(instance=writer)
