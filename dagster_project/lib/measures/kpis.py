@@ -35,13 +35,22 @@ def _per_draw(condition: str, value: str = "count(q.uscc)::double", table: str =
     """
 
 
-def _group_growth(group: str, ytd_column: str, base_column: str) -> str:
-    """Σ policy year / Σ year before − 1 in %, over enterprises reporting in both years (comparable basis)."""
-    return _per_draw(
-        f"q.uscc in (select uscc from marts.dim_enterprise where industry_group = {sql_text(group)}) "
-        f"and q.{base_column} > 0 and q.{ytd_column} > 0",
-        as_percent(f"sum(q.{ytd_column}) / nullif(sum(q.{base_column}), 0) - 1"),
-    )
+def _group_growths(con, execute, binds: dict, ytd_column: str, base_column: str) -> dict[str, list[tuple]]:
+    """Per industry group, (scenario, Σ policy year / Σ year before − 1 in %) of every draw, over
+    enterprises reporting in both years (comparable basis), in one pass over every draw's quantities
+    (a query per group read them all again for each of the catalogue's 16 group KPIs and targets).
+    A draw where a group has no comparable enterprise has no row: its growth is undefined."""
+    rows = execute(con, f"""
+        select e.industry_group, q.scenario,
+               {as_percent(f"sum(q.{ytd_column}) / nullif(sum(q.{base_column}), 0) - 1")} as value
+        from q_enterprise q join marts.dim_enterprise e on e.uscc = q.uscc
+        where q.{base_column} > 0 and q.{ytd_column} > 0
+        group by all
+    """, binds).fetchall()
+    growths: dict[str, list[tuple]] = {}
+    for group, scenario, value in rows:
+        growths.setdefault(group, []).append((scenario, value))
+    return growths
 
 
 def _count(ctx: RuleContext, count: KpiCount) -> str:
@@ -79,12 +88,11 @@ def _computed_sql(ctx: RuleContext) -> dict[str, str]:
 
 
 def _actual_sql(ctx: RuleContext) -> dict[str, str]:
-    """Per KPI: SQL of (scenario, value) for every draw, or of one value where no forecast enters."""
+    """Per KPI but the industry groups' growth: SQL of (scenario, value) for every draw, or of one
+    value where no forecast enters."""
     sql = _computed_sql(ctx)
     for _, kpi in ctx.catalogue.kpis:
-        if kpi.industry_group:
-            sql[kpi.id] = _group_growth(kpi.industry_group, "fy_output", "fy_base_output")
-        elif kpi.count:
+        if kpi.count:
             sql[kpi.id] = _count(ctx, kpi.count)
     return sql
 
@@ -94,15 +102,20 @@ def evaluate(con, ctx: RuleContext, binds: dict, execute) -> list[tuple]:
     without one; run while the quantities hold every draw."""
     quarter_closed = latest_delivered_month(ctx.periods.as_of, STATS_ARRIVAL_DAY) >= ctx.periods.year_end_month
     actual_sql = _actual_sql(ctx)
+    full_year = _group_growths(con, execute, binds, "fy_output", "fy_base_output")
+    narrows = any(kpi.target_op == "narrows" for _, kpi in ctx.catalogue.kpis)
+    jan_to_sep = _group_growths(con, execute, binds, "ytd9_output", "ytd9_base_output") if narrows else {}
     rows = []
     for measure, kpi in ctx.catalogue.kpis:
-        if kpi.id not in actual_sql:
+        if kpi.industry_group:
+            actual = _median(full_year.get(kpi.industry_group, []))
+        elif kpi.id in actual_sql:
+            actual = _median(execute(con, actual_sql[kpi.id], binds).fetchall())
+        else:
             raise KeyError(f"no computation for KPI {kpi.id}")
-        actual = _median(execute(con, actual_sql[kpi.id], binds).fetchall())
         target = float(kpi.target_value) if kpi.target_value is not None else None
         if kpi.target_op == "narrows":
-            target = _median(execute(con, _group_growth(kpi.industry_group, "ytd9_output", "ytd9_base_output"),
-                                     binds).fetchall())
+            target = _median(jan_to_sep.get(kpi.industry_group, []))
         elif kpi.target_op == "positive":
             target = 0.0
         rows.append((measure.id, kpi.id, kpi.indicator, kpi.unit, target, actual,
