@@ -12,10 +12,23 @@ from datetime import date
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 
 def month_index(month: date, start: date) -> int:
     return (month.year - start.year) * 12 + month.month - start.month
+
+
+def month_index_sql(column: str, start: date) -> str:
+    """`month_index` of a DATE column, computed by DuckDB: panels read millions of (key, month) rows,
+    and a Python call per row took seconds at national size."""
+    return f"((year({column}) - {start.year}) * 12 + month({column}) - {start.month})::bigint"
+
+
+def key_positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The row of each of `wanted` among a panel's `keys`, -1 where it has none (hashed, not a dict
+    lookup per row)."""
+    return pd.Index(keys).get_indexer(wanted.astype(object))
 
 
 def add_months(month: date, n: int) -> date:
@@ -58,13 +71,13 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     Rows after `last` are ignored (not delivered). `stops_sql` returns (key, month DATE): the month
     after which an entity reports no more (e.g. a project's completion month), where known."""
     rows = con.execute(
-        f"select key::varchar as key, grp::varchar as grp, month::date as month, value::double as value from ({sql}) "
-        f"where month between ? and ? order by key, month",
+        f"select key::varchar as key, grp::varchar as grp, {month_index_sql('month::date', start)} as col, "
+        f"value::double as value from ({sql}) where month between ? and ? order by key, month",
         [start, min(end, last)],
     ).fetchnumpy()
-    keys, codes = np.unique(rows["key"].astype(object), return_inverse=True)
-    cols = np.array([month_index(m, start) for m in rows["month"].astype("datetime64[D]").astype(object)],
-                    dtype=np.int64) if len(keys) else np.zeros(0, dtype=np.int64)
+    codes, keys = pd.factorize(rows["key"].astype(object), sort=True)  # keys sorted, as np.unique's
+    keys = np.asarray(keys, dtype=object)
+    cols = np.asarray(rows["col"], dtype=np.int64)
     width = month_index(end, start) + 1
     values = np.full((len(keys), width), np.nan)
     values[codes, cols] = rows["value"]

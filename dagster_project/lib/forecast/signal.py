@@ -30,7 +30,7 @@ from datetime import date
 import duckdb
 import numpy as np
 
-from .panel import Panel, month_index
+from .panel import Panel, key_positions, month_index_sql
 
 
 def read_shares(con: duckdb.DuckDBPyConnection, keys: np.ndarray, groups: np.ndarray, month: date,
@@ -90,23 +90,24 @@ class PowerSignal:
              min_group_entities: int) -> PowerSignal:
         n, width = panel.values.shape
         kwh = np.full((n, width), np.nan)
-        reading: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        position = {k: i for i, k in enumerate(panel.keys.tolist())}
         end = panel.month(width - 1)
         rows = con.execute(
-            """select uscc, month, kwh::double, last_reading_date = last_day(month) as complete,
-                      datediff('day', month, last_reading_date) + 1 as days_read
-               from marts.fct_power_month where month between ? and ?""", [panel.start, end]).fetchall()
-        for uscc, month, value, complete, days_read in rows:
-            i = position.get(uscc)
-            if i is None:
-                continue
-            col = month_index(month, panel.start)
-            if complete:
-                kwh[i, col] = value
-            else:
-                read, elapsed = reading.setdefault(col, (np.full(n, np.nan), np.zeros(n)))
-                read[i], elapsed[i] = value, days_read
+            f"""select uscc, {month_index_sql('month', panel.start)} as col, kwh::double as kwh,
+                       last_reading_date = last_day(month) as complete,
+                       datediff('day', month, last_reading_date) + 1 as days_read
+                from marts.fct_power_month where month between ? and ?""", [panel.start, end]).fetchnumpy()
+        row = key_positions(panel.keys, rows["uscc"])
+        cols, values = np.asarray(rows["col"], dtype=np.int64), np.asarray(rows["kwh"], dtype=float)
+        days_read = np.asarray(rows["days_read"], dtype=float)
+        known = row >= 0
+        complete = known & np.asarray(rows["complete"], dtype=bool)
+        kwh[row[complete], cols[complete]] = values[complete]
+        reading: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # month read in part -> (kWh read, days read)
+        for col in np.unique(cols[known & ~complete]).tolist():
+            at = known & ~complete & (cols == col)
+            read, elapsed = np.full(n, np.nan), np.zeros(n)
+            read[row[at]], elapsed[row[at]] = values[at], days_read[at]
+            reading[col] = (read, elapsed)
         days = np.array([_days_in(panel.month(c)) for c in range(width)], dtype=float)
         partial = {col: (read, elapsed, read_shares(con, panel.keys, panel.groups, panel.month(col), elapsed,
                                                     np.full(n, days[col]), min_group_entities))
