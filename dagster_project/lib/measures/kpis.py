@@ -21,7 +21,7 @@ from dagster_project.lib.ingest.stats import ARRIVAL_DAY as STATS_ARRIVAL_DAY
 
 from .catalogue import COUNTED_ROWS, KpiCount
 from .quantities import latest_delivered_month
-from .rules import RuleContext, as_percent, matches, sql_text, tagged, wide, yi
+from .rules import RuleContext, as_percent, matches, tagged, wide, yi
 
 NO_TARGET = "无量化指标"
 
