@@ -111,8 +111,9 @@ def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_en
     draw_of = np.repeat(np.arange(1, draws + 1), counts)
     picked = pool[rng.integers(0, len(pool), size=counts.sum())]
     if p.from_last_year:
-        source = on.astype("datetime64[D]")[picked]
-        dates = np.array([np.datetime64(year_on(x)) for x in source.astype(object)], dtype="datetime64[D]")
+        # Each distinct day moved once (a year has at most 366; the rows drawn number millions nationally).
+        days, index = np.unique(on.astype("datetime64[D]")[picked], return_inverse=True)
+        dates = np.array([np.datetime64(year_on(x)) for x in days.astype(object)], dtype="datetime64[D]")[index]
     else:
         span = (quarter_end - cutoff).days
         dates = np.datetime64(cutoff) + rng.integers(1, span + 1, size=len(picked)).astype("timedelta64[D]")

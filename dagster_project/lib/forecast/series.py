@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .panel import Panel
+from .panel import Panel, key_positions
 from .signal import PowerSignal
 
 SEASONAL, FALLBACK = 0, 1
@@ -457,9 +457,8 @@ def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: in
 
 def _error_groups(groups: np.ndarray, errors: ErrorModel) -> np.ndarray:
     """Per entity: the row of its group's common error (the pooled one for a group without its own)."""
-    index = {g: i for i, g in enumerate(errors.groups)}
-    pooled = index[POOLED_GROUP]
-    return np.array([index.get(x, pooled) for x in groups], dtype=np.int64)
+    rows = key_positions(np.array(errors.groups, dtype=object), groups)
+    return np.where(rows >= 0, rows, errors.groups.index(POOLED_GROUP)).astype(np.int64)
 
 
 def _draw_untested_steps(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator,
