@@ -14,7 +14,7 @@ import pytest
 
 from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
-from dagster_project.lib.forecast.panel import Panel, progress
+from dagster_project.lib.forecast.panel import Panel, load_panel, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws,
     estimate_shrinkage, measure_errors, point_forecast, simulate,
@@ -758,3 +758,12 @@ def test_one_series_data_never_shift_another_series_draws(empty_warehouse_templa
     assert runs[0]["enterprise_draws"] != runs[1]["enterprise_draws"]
     assert len(runs[0]["project_draws"]) == 6 * 50
     assert runs[0]["project_draws"] == runs[1]["project_draws"]
+
+
+def test_a_panel_refuses_rows_without_a_key():
+    """pd.factorize codes a missing key -1, and values[-1] is the last entity's row: refused instead."""
+    con = duckdb.connect()
+    con.execute("create table m as select * from (values ('a', 'g', date '2024-01-01', 1.0), "
+                "(null, 'g', date '2024-02-01', 2.0)) t(key, grp, month, value)")
+    with pytest.raises(ValueError, match="1 rows without a key"):
+        load_panel(con, "output", "select * from m", date(2024, 1, 1), date(2024, 3, 1), date(2024, 2, 1))

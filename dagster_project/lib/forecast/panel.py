@@ -76,6 +76,8 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
         [start, min(end, last)],
     ).fetchnumpy()
     codes, keys = pd.factorize(rows["key"].astype(object), sort=True)  # keys sorted, as np.unique's
+    if (codes < 0).any():  # a row without its entity (the marts' not_null tests exclude it) is no one's month
+        raise ValueError(f"panel {name}: {int((codes < 0).sum())} rows without a key")
     keys = np.asarray(keys, dtype=object)
     cols = np.asarray(rows["col"], dtype=np.int64)
     width = month_index(end, start) + 1
