@@ -98,20 +98,20 @@ def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> np
     months in the panel say). NaN where the plan is missing or not positive."""
     plan = np.full(len(panel.keys), np.nan)
     before = np.zeros(len(panel.keys))
-    position = {k: i for i, k in enumerate(panel.keys.tolist())}
-    for key, planned, built_before in con.execute(
-            f"select key::varchar, planned::double, built_before::double from ({plans_sql})").fetchall():
-        if key in position and planned is not None and planned > 0:
-            plan[position[key]] = planned
-            before[position[key]] = built_before or 0.0
+    plans = con.execute(f"select key::varchar as key, planned::double as planned, "
+                        f"coalesce(built_before, 0)::double as built_before from ({plans_sql})").df()
+    row = key_positions(panel.keys, plans["key"].to_numpy())
+    use = (row >= 0) & (plans["planned"].to_numpy() > 0)  # NaN (no plan) is not > 0
+    plan[row[use]] = plans["planned"].to_numpy()[use]
+    before[row[use]] = plans["built_before"].to_numpy()[use]
     return (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
 
 
 def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:
     out = np.full(len(keys), missing, dtype=np.int64)
     if sql and len(keys):
-        position = {k: i for i, k in enumerate(keys.tolist())}
-        for key, month in con.execute(f"select key::varchar, month::date from ({sql}) where month is not null").fetchall():
-            if key in position:
-                out[position[key]] = month_index(month, start)
+        found = con.execute(f"select key::varchar as key, {month_index_sql('month::date', start)} as col "
+                            f"from ({sql}) where month is not null").fetchnumpy()
+        row = key_positions(keys, found["key"])
+        out[row[row >= 0]] = np.asarray(found["col"], dtype=np.int64)[row >= 0]
     return out
