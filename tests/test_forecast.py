@@ -216,6 +216,22 @@ def test_own_deviations_spread_the_total_without_moving_it():
     assert np.quantile(totals, 0.9, axis=0).min() > 1.2 * np.quantile(totals, 0.1, axis=0).max()
 
 
+def test_fewer_origins_than_min_origins_move_no_draw():
+    """Past origins whose group came in at e times its forecast: with `min_origins` of them the
+    draws carry that bias; with fewer (a history that begins a few months before the forecast, or
+    one that starts mid-year) it is one stretch of months' luck, and moving every draw by it made
+    a case's output median 2.7 times its point forecast. The draws then spread around the point
+    forecast by the fallback spread, and the errors count as not measured (the sheet warns)."""
+    horizon, n = 2, 30
+    errors = _own_paths(np.ones((40, horizon)), np.ones(40), common=np.full(3, 1.0))
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    for min_origins, median, measured in ((3, np.e, True), (4, 1.0, False)):
+        settings = dataclasses.replace(S, min_origins=min_origins, common_jitter=0.0)
+        draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, np.random.default_rng(4), settings)
+        assert np.median(draws.sum(axis=1) / n, axis=0) == pytest.approx([median] * horizon, rel=0.05)
+        assert errors.measured(horizon, settings) is measured
+
+
 def _own_paths(paths: np.ndarray, sizes: np.ndarray, common: np.ndarray | None = None) -> ErrorModel:
     """Errors measured at three past origins: own paths of past entities P0, P1, … (all from origin
     0), common errors of group "g" and the pooled ones (0 unless given, (3,) per origin)."""
@@ -517,7 +533,7 @@ def test_entries_into_the_above_size_statistics_still_to_come():
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("create table marts.dim_enterprise (uscc varchar, above_size_since date, is_above_size boolean)")
-    con.execute("create table marts.fct_enterprise_month (uscc varchar, month date, output_month_yuan decimal(18, 2))")
+    con.execute("create table marts.fct_enterprise_month (uscc varchar, month date, output_single_month_yuan decimal(18, 2))")
     enterprises = ([(f"S{i}", None, False, 10) for i in range(10)] + [(f"L{i}", None, False, 100) for i in range(8)]
                    + [("L8", date(2023, 11, 1), True, 100), ("L9", date(2023, 12, 1), True, 100),
                       ("BIG", date(2015, 1, 1), True, 1000), ("GONE", None, False, 100)])
@@ -619,7 +635,7 @@ def test_the_series_table_says_where_the_history_could_not_measure_the_errors(em
     code = wh.enterprise(1)
     for month in range(21):  # 2023-01 .. 2024-09
         wh.insert("marts.fct_enterprise_month", uscc=code, month=date(2023 + month // 12, month % 12 + 1, 1),
-                  output_month_yuan=Decimal(1_000_000 + 10_000 * month))
+                  output_single_month_yuan=Decimal(1_000_000 + 10_000 * month))
     wh.run(as_of=date(2024, 10, 20))
     rows = {r[0]: r[1:] for r in wh.con.execute(
         "select series, entities, months_ahead, origins, errors, errors_measured from forecast.series").fetchall()}
@@ -732,7 +748,7 @@ def _enterprises_and_projects(path, last_month_of_enterprise_1: date):
             if n == 1 and month > last_month_of_enterprise_1:
                 continue
             wh.insert("marts.fct_enterprise_month", uscc=code, month=month,
-                      output_month_yuan=Decimal(1_000_000 * n * (1 + 0.01 * k + 0.05 * ((k * n) % 3))))
+                      output_single_month_yuan=Decimal(1_000_000 * n * (1 + 0.01 * k + 0.05 * ((k * n) % 3))))
     for p in range(6):
         add_project(wh, f"P{p}", uscc(1), planned_wan=20_000, start=date(2023, 1, 1))
         wh.con.execute("delete from marts.fct_project_month where project_code = ?", [f"P{p}"])

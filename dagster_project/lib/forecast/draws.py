@@ -202,7 +202,7 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
             shared: SharedDraws) -> SeriesResult:
     panel = load_panel(
         con, "output",
-        """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_month_yuan as value
+        """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_single_month_yuan as value
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
         _history_start(h, settings), h.q4_end_month, h.stats_month,
     )
@@ -526,8 +526,8 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
     people = con.execute("""
         with size as (
             select uscc,
-                   avg(output_month_yuan::double) filter (where month between $now - interval 11 month and $now) as size_now,
-                   avg(output_month_yuan::double) filter (where month between $then - interval 11 month and $then) as size_then,
+                   avg(output_single_month_yuan::double) filter (where month between $now - interval 11 month and $now) as size_now,
+                   avg(output_single_month_yuan::double) filter (where month between $then - interval 11 month and $then) as size_then,
                    bool_or(month = $now) as reports_now, bool_or(month = $then) as reported_then,
                    bool_or(month = $now - interval 12 month) as based_now,
                    bool_or(month = $then - interval 12 month) as based_then

@@ -58,7 +58,7 @@ class SeriesSettings:
     min_error_samples: int  # fewer error paths than this: fall back to `fallback_spread`
     fallback_spread: float  # lognormal sd of a ratio error when none can be measured
     size_classes: int  # error paths are matched on forecast size (quantile classes)
-    min_origins: int  # past origins needed to draw common errors over the full horizon
+    min_origins: int  # past origins needed to draw common errors at all, and over the full horizon
     common_jitter: float  # jitter of a drawn common error, in units of its spread over origins
     # Uncertainty of a seasonal step that no past origin forecast out of sample (e.g. December with
     # one December of history): the sd of the log amplitude, in units of the step's own log size.
@@ -279,8 +279,9 @@ class ErrorModel:
 
     def measured(self, horizon: int, s: SeriesSettings) -> bool:
         """Whether draws over `horizon` months rest on measured errors: a past origin for the common
-        part and `min_error_samples` complete own paths (else `fallback_spread`, an assumption)."""
-        return len(self.origins) > 0 and int(self.complete(horizon).sum()) >= s.min_error_samples
+        part (`min_origins` of them: one origin's error is one year's luck, and its bias would move
+        every draw) and `min_error_samples` complete own paths (else `fallback_spread`, an assumption)."""
+        return len(self.origins) >= s.min_origins and int(self.complete(horizon).sum()) >= s.min_error_samples
 
 
 @dataclass
@@ -433,7 +434,7 @@ def _draw_common(groups: np.ndarray, errors: ErrorModel, draws: int, horizon: in
                  s: SeriesSettings, shared: SharedDraws) -> np.ndarray:
     pooled = errors.groups.index(POOLED_GROUP)
     n = len(groups)
-    if len(errors.origins) == 0:
+    if len(errors.origins) < s.min_origins:  # a history too short to tell a bias from luck (`ErrorModel.measured`)
         z = rng.standard_normal((draws, 1, 1)) * s.fallback_spread
         return np.exp(np.broadcast_to(z, (draws, n, horizon)))
     # A horizon an origin did not reach takes the longest one it did.

@@ -36,6 +36,16 @@ final as (
         current_month.output_ytd_yuan,
         current_month.output_month_yuan,
         current_month.output_month_reported_yuan,
+        -- A difference of cumulative values is one month's output only when the month before was
+        -- reported in the same year (or in January); after a gap, or in the first month of a
+        -- history that begins mid-year, it also holds the months not reported, and the month's
+        -- own output is the delivered 本月 value.
+        case
+            when extract(month from current_month.report_month) = 1
+                or current_month.previous_reported_month = {{ add_months('current_month.report_month', -1) }}
+                then current_month.output_month_yuan
+            else current_month.output_month_reported_yuan
+        end as output_single_month_yuan,
         current_month.output_revision_gap_yuan,
 
         current_month.revenue_ytd_yuan,
