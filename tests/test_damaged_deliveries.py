@@ -62,6 +62,8 @@ def rejected(con) -> list[tuple]:
     ("stats_industry_202112.csv", "period 202112 is before the policy's history, which starts in 2022-01"),
     ("stats_industry_202409_v3000000000.csv", "re-delivery suffix must be _v2 to _v99"),
     ("stats_industry_202409_v100.csv", "re-delivery suffix must be _v2 to _v99"),
+    # _v02 and _v2 would both be version 2, and which of their rows wins a tie
+    ("stats_industry_202409_v02.csv", "re-delivery suffix _v02 has a leading zero: write _v2"),
 ])
 def test_names_are_strict(name, message):
     bounds = PeriodBounds(date(2022, 1, 1), date(2026, 12, 3))
@@ -319,3 +321,30 @@ def test_a_register_cell_right_of_the_header_is_kept_as_an_extra_column(tmp_path
     [outcome] = ingest_feed(con, tmp_path / "landing", "registers")
     assert (outcome.rows_accepted, outcome.extra_columns) == (1, ["(column 4)"])
     assert con.execute("select _extra from raw.registers_two_high").fetchone() == ('{"(column 4)": "备注：待核实"}',)
+
+
+def test_every_listed_header_is_required_also_where_its_values_may_be_blank(tmp_path, con):
+    """用电量_千瓦时 may be blank (a reading flagged 缺失), but a file whose header misspells it (a
+    full-width underscore) is refused, naming the column missing and the one not known: loaded,
+    every reading of the file was blank, and the budget fell by 7% with a warning only."""
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241125.csv",
+          ["用电户号,日期,用电量＿千瓦时,数据标志", "A1,2024-11-18,120.5,正常"], "utf-8")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert outcome.status == "refused"
+    assert outcome.message.endswith("missing required column(s) 用电量_千瓦时; unknown column(s) 用电量＿千瓦时")
+    assert con.execute("select count(*) from raw.power_daily").fetchone() == (0,)
+
+
+def test_a_workbook_renamed_csv_is_refused_as_what_it_is(tmp_path, con):
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    wb.add_worksheet().write_row(0, 0, CUSTOMS_HEADER.split(","))
+    wb.close()
+    path = tmp_path / "landing" / "customs" / "customs_export_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(buffer.getvalue())
+    [outcome] = ingest_feed(con, tmp_path / "landing", "customs")
+    assert outcome.message == ("customs/customs_export_202410.csv: a zip archive (an .xlsx workbook renamed .csv?), "
+                               "not comma-separated text: ask the provider for the CSV file")
+

@@ -73,6 +73,9 @@ def parse_name(name: str, feed_dir: str, datasets: tuple[Dataset, ...], bounds: 
                                 f"starts in {bounds.earliest:%Y-%m}")
     if version is not None and not 2 <= int(version) <= MAX_VERSION:
         raise FileNameError(f"{feed_dir}/{name}: re-delivery suffix must be _v2 to _v{MAX_VERSION}")
+    if version is not None and version != str(int(version)):  # _v02 beside _v2: two files, one version
+        raise FileNameError(f"{feed_dir}/{name}: re-delivery suffix _v{version} has a leading zero: "
+                            f"write _v{int(version)}")
     return DeliveredFile(name=name, dataset=dataset, period=period, version=int(version or 1))
 
 

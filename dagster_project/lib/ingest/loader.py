@@ -370,7 +370,9 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
             raise FileRefused(f"{path.name}: header {header!r} appears twice")
         if header:
             positions[header] = i
-    missing = [c.header for c in ds.columns if c.header not in positions and c.required]
+    # Every header FEEDS.md lists must be there, also where its values may be blank: a misspelt
+    # 用电量_千瓦时 would otherwise load every reading of the file as blank.
+    missing = [c.header for c in ds.columns if c.header not in positions]
     if missing and not set(positions) & set(ds.headers):
         # Not a delivery of this dataset at all: what its first line holds is not repeated.
         raise FileRefused(f"{path.name}: none of the {ds.table} headers in its first line: not a {ds.table} file")
@@ -382,8 +384,7 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
             + (f"; unknown column(s) {shown}" if unknown else "")
         )
     extras = [h for h in positions if h not in set(ds.headers)]
-    absent = pa.nulls(table.num_rows, type=pa.string())
-    columns = {c.name: table.columns[positions[c.header]] if c.header in positions else absent for c in ds.columns}
+    columns = {c.name: table.columns[positions[c.header]] for c in ds.columns}
     if extras:
         values = zip(*(table.columns[positions[h]].to_pylist() for h in extras))
         columns["_extra"] = pa.array([json.dumps(dict(zip(extras, row)), ensure_ascii=False) for row in values],

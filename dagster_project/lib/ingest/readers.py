@@ -77,6 +77,7 @@ def _name_blank_headers(headers: list[str], columns: list[pa.Array]) -> list[str
 
 # Encodings a misdelivered file is likely to be in, to make the refusal message useful.
 _OTHER_ENCODINGS = ("utf-8-sig", "gb18030")
+ZIP_SIGNATURE = b"PK\x03\x04"  # how an .xlsx (a zip archive) begins
 
 
 def read_file(path: Path, dataset: Dataset, data: bytes) -> TextTable:
@@ -88,14 +89,17 @@ def read_file(path: Path, dataset: Dataset, data: bytes) -> TextTable:
 
 
 def _read_csv(path: Path, dataset: Dataset, data: bytes) -> TextTable:
+    if data.startswith(ZIP_SIGNATURE):
+        raise FileRefused(f"{path.name}: a zip archive (an .xlsx workbook renamed .csv?), not comma-separated "
+                          "text: ask the provider for the CSV file")
     try:
         text = data.decode(dataset.encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         hint = _guess_encoding(data, dataset.encoding)
+        encoding = _encoding_name(dataset.encoding)
         raise FileRefused(
-            f"{path.name}: line {line}: bytes not valid {dataset.encoding.upper()} "
-            f"(the {dataset.feed} provider sends {dataset.encoding.upper()}){hint}"
+            f"{path.name}: line {line}: bytes not valid {encoding} (the {dataset.feed} provider sends {encoding}){hint}"
         ) from None
     table = _split_one_record_per_line(text) or _split_with_csv_module(path, text)
     problem = _cut_off(text, table)
@@ -205,6 +209,11 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
     return TextTable.from_rows(headers, rows, lines, blank, ragged)
 
 
+def _encoding_name(codec: str) -> str:
+    """An encoding as FEEDS.md names it: Python's utf-8-sig (UTF-8, a BOM or not) is UTF-8."""
+    return codec.upper().replace("-SIG", "")
+
+
 def _guess_encoding(data: bytes, expected: str) -> str:
     for enc in _OTHER_ENCODINGS:
         if enc != expected:
@@ -212,7 +221,7 @@ def _guess_encoding(data: bytes, expected: str) -> str:
                 data.decode(enc)
             except UnicodeDecodeError:
                 continue
-            return f"; it decodes as {enc.upper().replace('-SIG', '')}: was it sent in the wrong encoding?"
+            return f"; it decodes as {_encoding_name(enc)}: was it sent in the wrong encoding?"
     return ""
 
 
