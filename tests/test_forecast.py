@@ -612,6 +612,20 @@ def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize(("as_of", "stats", "customs", "open_"), [
+    (date(2024, 11, 25), date(2024, 10, 1), date(2024, 10, 1), True),
+    (date(2025, 1, 14), date(2024, 11, 1), date(2024, 12, 1), True),
+    (date(2025, 1, 15), date(2024, 12, 1), date(2024, 12, 1), False),
+    # January's statistics in (15 February), or the next quarter: the policy quarter stays reported.
+    # Uncapped, the forecast looked for January 2025 in panels that end in December and failed.
+    (date(2025, 2, 17), date(2024, 12, 1), date(2024, 12, 1), False),
+    (date(2025, 4, 1), date(2024, 12, 1), date(2024, 12, 1), False),
+])
+def test_the_horizon_never_reaches_past_the_quarter(as_of, stats, customs, open_):
+    h = fd.Horizon.of(load_catalogue(), as_of)
+    assert (h.stats_month, h.customs_month, h.open) == (stats, customs, open_)
+
+
 def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):
     """A table of schema `forecast` that is not an asset would be invisible in the lineage."""
     from rulekit import Warehouse

@@ -93,13 +93,16 @@ class Horizon:
         """The horizon of a run as of `as_of` under the policy document of `catalogue`."""
         doc = catalogue.document
         q4 = doc.policy_quarter.start
+        q4_end_month = date(doc.policy_quarter.end.year, doc.policy_quarter.end.month, 1)
+        # Months delivered after the quarter's last are nothing to the forecast: a run in February
+        # (January's statistics in) has the quarter reported, as one on 15 January has.
         return cls(
             year_start=date(doc.year, 1, 1),
             q3_start=add_months(q4, -3),
             q4_start=q4,
-            q4_end_month=date(doc.policy_quarter.end.year, doc.policy_quarter.end.month, 1),
-            stats_month=latest_delivered_month(as_of, stats_feed.ARRIVAL_DAY),
-            customs_month=latest_delivered_month(as_of, customs_feed.EXPORT.arrival_day),
+            q4_end_month=q4_end_month,
+            stats_month=min(latest_delivered_month(as_of, stats_feed.ARRIVAL_DAY), q4_end_month),
+            customs_month=min(latest_delivered_month(as_of, customs_feed.EXPORT.arrival_day), q4_end_month),
             as_of=as_of,
         )
 
