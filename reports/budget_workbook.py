@@ -595,14 +595,15 @@ def _live_base(ws, r: int, base_col: int, engine_col: int, adjust_col: int, figu
 
 
 def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Parameters,
-                cutoffs: list[data.FeedCutoff], notes: list[str], quarter_closed: bool) -> int:
+                cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None) -> int:
+    """The title, the run's line and the data's cut-off; `phase`: None once the quarter is reported."""
     overrides = [p for p in params if p.origin.startswith("override")]
     params_text = "目录默认值" if not overrides else \
         f"含覆盖文件 {overrides[0].origin.split(':', 1)[1].strip()} 的 {len(overrides)} 项取值"
     ws.merge_range(0, 0, 0, width, title, st.title)
     ws.set_row(0, 24)
     ws.merge_range(1, 0, 1, width, (
-        f"测算基准日 {as_of}（{'四季度已结束，实际数' if quarter_closed else '四季度进行中，预测数'}）｜参数集 "
+        f"测算基准日 {as_of}（{'四季度已结束，实际数' if phase is None else phase + '，预测数'}）｜参数集 "
         f"{params.fingerprint()}（{params_text}）｜gxindustry {project_version()}｜生成于 "
         f"{datetime.now():%Y-%m-%d %H:%M}｜单位：万元"), st.subtitle)
     r = HEADLINE_ROW + HEADLINE_ROWS + 1
@@ -623,7 +624,7 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
 
 def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtotal_rows: list[int],
                     figures: dict[tuple[str, str], data.Figure], params: Parameters, labels: tuple[str, str],
-                    quarter_closed: bool, city: str | None) -> None:
+                    phase: str | None, city: str | None) -> None:
     """The first thing on 汇总: the total's median (live), its range, the change since the previous
     run, the awards and beneficiaries, and the flag that low/high are stale after an edit."""
     r = HEADLINE_ROW
@@ -652,10 +653,10 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     put_formula(ws, r + 1, 6, stale_flag_formula(params), "", st.get(
         bold=True, font_color="#C00000", font_size=9, text_wrap=True, valign="vcenter", border=1,
         border_color="#BFBFBF"))
-    if quarter_closed:
+    if phase is None:
         scope = "四季度已结束，三种情景均为实际数。"
     else:
-        scope = (f"四季度进行中：基准为总额模拟结果的中位数，{low}、{high} 为其第 {low[1:]}、第 {high[1:]} 百分位"
+        scope = (f"{phase}：基准为总额模拟结果的中位数，{low}、{high} 为其第 {low[1:]}、第 {high[1:]} 百分位"
                  f"（实际结果约有 {int(high[1:]) - int(low[1:])}% 的可能落在其间）；见「预测方法」「预测区间」。")
     line(r + 2, f"可能区间（{low} – {high}）", text, scope)
     put(ws, r + 2, 3, f"{wan_text(head.low_yuan)} – {wan_text(head.high_yuan)}", text)
@@ -671,12 +672,12 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
              f"{prev.finished_at:%Y-%m-%d %H:%M}；各方案的变化见下表「较上次」列。")
         put(ws, r + 3, 3, wan(head.change_yuan), signed)
     put(ws, r + 3, 5, "万元", unit)
-    median = "" if quarter_closed else "取模拟结果的中位数。"
+    median = "" if phase is None else "取模拟结果的中位数。"
     line(r + 4, "奖补笔数（基准）", count, "一个对象在一个方案下计入预算记一笔；同一企业可在多个方案下各记一笔。" + median)
     put(ws, r + 4, 3, head.awards, count)
     put(ws, r + 4, 5, "笔", unit)
     line(r + 5, "受益对象（不重复计）", count, "企业按统一社会信用代码、项目按项目代码去重"
-         + ("。" if quarter_closed else "；含预计季末前新增的对象。" + median))
+         + ("。" if phase is None else "；含预计季末前新增的对象。" + median))
     put(ws, r + 5, 3, head.beneficiaries, count)
     put(ws, r + 5, 5, "个", unit)
     grant = figures.get(("funding", "grant"), data.ZERO)
@@ -704,14 +705,15 @@ def _write_signoff(ws, st: Styles, top: int) -> None:
         ws.merge_range(r, 8, r, w, None, blank)
 
 
-def _notes(catalogue: Catalogue, quarter_closed: bool, city: str | None, labels: tuple[str, str],
+def _notes(catalogue: Catalogue, phase: str | None, city: str | None, labels: tuple[str, str],
            draws: int | None) -> list[str]:
+    quarter_closed = phase is None
     low, high = labels
     exclusive = sorted({s.exclusive_group for s in catalogue.schemes.values() if s.exclusive_group})
     groups = [m for m in catalogue.measures if any(s.exclusive_group for s in m.schemes)]
     notes = [
         ("四季度已结束：基准、低、高三种情景相同，均为实际数。" if quarter_closed else
-         f"四季度尚未结束：对尚未报送的月份、日电量及季末前可能新增的登记和对象模拟了 {draws or '多'} 种可能结果，"
+         f"{phase}：对尚未报送的月份、日电量及季末前可能新增的登记和对象模拟了 {draws or '多'} 种可能结果，"
          f"每种都按政策规则完整测算；基准为其中位数，低情景、高情景为第 {low[1:]}、第 {high[1:]} 百分位"
          "（方法与回测精度见「预测方法」，逐周变化见「预测区间」）。"),
         "每一行（方案、措施、资金性质、城市、行业组、总计）都取其自身模拟结果的中位数和百分位：各方案不会同时偏高或偏低，"
@@ -1013,7 +1015,8 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
     run = data.forecast_run(con, as_of)
     labels = quantile_labels(params)
     cutoffs = data.data_cutoff(con, as_of)
-    quarter_closed = as_of > catalogue.document.policy_quarter.end
+    quarter_closed = data.quarter_reported(catalogue, as_of)
+    phase = None if quarter_closed else data.quarter_phase(catalogue, as_of)
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
     title = f"{catalogue.document.title}·奖补资金测算" + (f"（{city}）" if city else "")
     path = budget_path(reports_dir, as_of, city_code)
@@ -1051,10 +1054,10 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
         _write_parameters(wb, st, catalogue, params, parameter_names)
 
         start = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
-                            _notes(catalogue, quarter_closed, city, labels, run.draws if run else None), quarter_closed)
+                            _notes(catalogue, phase, city, labels, run.draws if run else None), phase)
         measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
                                                                  start)
-        _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, quarter_closed, city)
+        _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, phase, city)
         _measure_chart(wb, summary, measure_table, city, labels)
         if components is not None:
             _write_components(summary, st, catalogue, components, figures, labels, measure_table[1] + 2)

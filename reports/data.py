@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.forecast.draws import Horizon
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.warehouse import table_exists
 
@@ -73,6 +74,20 @@ def industry_groups(catalogue: Catalogue) -> list[str]:
     """The groups of docs/contract/MEASURES.md in the catalogue's order (those with a growth target), then 其他."""
     groups = [k.industry_group for _, k in catalogue.kpis if k.industry_group]
     return list(dict.fromkeys([*groups, OTHER_GROUP]))
+
+
+def quarter_reported(catalogue: Catalogue, as_of: date) -> bool:
+    """Whether every month of the policy quarter is delivered by `as_of` (the forecast has nothing
+    left): until December's statistics arrive the figures are forecasts, also after 31 December."""
+    return not Horizon.of(catalogue, as_of).open
+
+
+def quarter_phase(catalogue: Catalogue, as_of: date) -> str:
+    """Where the policy quarter stands while it is not reported, in the workbooks' words."""
+    quarter = catalogue.document.policy_quarter
+    if as_of < quarter.start:
+        return "四季度尚未开始"
+    return "四季度进行中" if as_of <= quarter.end else "四季度已结束、数据尚未报齐"
 
 
 def period_end(period: str | None) -> date | None:

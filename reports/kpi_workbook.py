@@ -113,7 +113,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
     budget = data.measure_budgets(con, as_of, city_code)
     sections = {s.number: s.title for s in catalogue.sections}
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
-    quarter_closed = as_of > catalogue.document.policy_quarter.end
+    quarter_closed = data.quarter_reported(catalogue, as_of)
     names = parameter_names(catalogue)
 
     actual_header = "实际" if quarter_closed else "实际/预测"
@@ -156,8 +156,9 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
 
     width = len(headers) - 1
     scope = f"｜{city}：指标为全区口径，奖补资金为本市" if city else ""
+    state = "四季度已结束，实际数" if quarter_closed else f"{data.quarter_phase(catalogue, as_of)}：实际/预测栏为预测数"
     _write_title(ws, st, printed - 1, title,
-                 f"截至 {as_of}（{'四季度已结束，实际数' if quarter_closed else '四季度进行中：实际/预测栏为预测数'}）"
+                 f"截至 {as_of}（{state}）"
                  f"｜{len(catalogue.measures)} 条措施｜gxindustry {project_version()}{scope}")
     counts = Counter(r[10] for r in rows)
     ws.merge_range(3, 0, 3, 1, "状态", st.label)

@@ -523,3 +523,12 @@ def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_p
         assert "stats_industry: nothing delivered for 2023-09" in missing
         assert "customs_export: nothing delivered for 2024-03" in missing
         assert result.passed("blocking")
+
+        # September's customs arrive on 10 October: not missing on the 6th, missing from the 10th.
+        _staging_with_months(con, everything, everything, [m.replace(day=17) for m in everything],
+                             [m for m in everything if m < date(2024, 9, 1)])
+        [result] = validate_suites(con, [suite], date(2024, 10, 6), session, "run-3")
+        assert result.passed("warning")
+        [result] = validate_suites(con, [suite], date(2024, 10, 10), session, "run-4")
+        [(_, outcome)] = result.failures("warning")
+        assert {e["missing_period"] for e in outcome.unexpected_examples} == {"customs_export: nothing delivered for 2024-09"}

@@ -792,3 +792,18 @@ def test_city_pack_is_filtered_to_the_prefecture(tmp_path, con, catalogue):
     positives = load_workbook(kpi, data_only=True)["正增长重点企业清单"]
     row, cols = header_row(positives, "序号")
     assert {positives.cell(r, cols["城市"]).value for r in range(row + 1, positives.max_row + 1)} <= {name, None}
+
+
+@pytest.mark.parametrize(("as_of", "reported", "phase"), [
+    (date(2024, 9, 30), False, "四季度尚未开始"),
+    (date(2024, 11, 25), False, "四季度进行中"),
+    # After 31 December the figures stay forecasts until December's statistics arrive (15 January):
+    # the workbooks had said "四季度已结束，实际数" and left out the forecast's method.
+    (date(2025, 1, 10), False, "四季度已结束、数据尚未报齐"),
+    (date(2025, 1, 15), True, None),
+])
+def test_the_workbooks_say_where_the_quarter_stands(as_of, reported, phase):
+    catalogue = load_catalogue()
+    assert data.quarter_reported(catalogue, as_of) is reported
+    if phase:
+        assert data.quarter_phase(catalogue, as_of) == phase

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 from dagster_project.lib import refdata
 from dagster_project.lib.forecast.panel import add_months
 from dagster_project.lib.ingest import DATASETS
+from dagster_project.lib.ingest import customs as customs_feed
+from dagster_project.lib.ingest import stats as stats_feed
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
 from dagster_project.lib.progress_bar import progress_bar
 
@@ -24,6 +26,7 @@ from . import warehouse
 from .derive import Lookups, derive
 from .gx_runner import ExpectationOutcome, GxSession, Job
 from .suites import Suite
+from dagster_project.lib.measures.quantities import latest_delivered_month
 
 DATASET_BY_TABLE = {d.table: d for d in DATASETS}
 
@@ -65,11 +68,19 @@ def run_values(as_of: date) -> dict[str, Any]:
         "$as_of_month": as_of.year * 100 + as_of.month,
         "$last_closed_month": last_closed,
         "$last_closed_month_start": datetime(last_closed // 100, last_closed % 100, 1),
+        # The latest month each monthly feed has delivered by the as-of date (statistics on the
+        # 15th of the next month, customs on the 10th): a month not due yet is not missing.
+        "$stats_delivered_month": _month_start(latest_delivered_month(as_of, stats_feed.ARRIVAL_DAY)),
+        "$customs_delivered_month": _month_start(latest_delivered_month(as_of, customs_feed.EXPORT.arrival_day)),
         "$file_period": None,
         "$county_codes": sorted(refdata.county_codes()),
         "$industry_classes": sorted(refdata.industry_classes()),
         "$country_codes": sorted(refdata.country_codes()),
     }
+
+
+def _month_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1)
 
 
 def policy_periods() -> dict[str, date]:
@@ -150,7 +161,9 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             if suite.batch == "table":
                 frame = warehouse.table_batch(con, suite.table)
             elif suite.batch == "sql":
-                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"], **periods, **suite.params}
+                bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"],
+                        "stats_delivered_month": values["$stats_delivered_month"],
+                        "customs_delivered_month": values["$customs_delivered_month"], **periods, **suite.params}
                 frame = warehouse.sql_batch(con, suite.sql, bind)
             else:
                 continue
