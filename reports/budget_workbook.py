@@ -595,7 +595,7 @@ def _live_base(ws, r: int, base_col: int, engine_col: int, adjust_col: int, figu
 
 
 def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Parameters,
-                cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None) -> int:
+                cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None, base_gap: str | None) -> int:
     """The title, the run's line and the data's cut-off; `phase`: None once the quarter is reported."""
     overrides = [p for p in params if p.origin.startswith("override")]
     params_text = "目录默认值" if not overrides else \
@@ -612,6 +612,15 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         r += 1
         ws.merge_range(r, 0, r, 2, c.label, st.label)
         ws.merge_range(r, 3, r, width, c.text, st.info)
+    if base_gap:  # the rules then compare Q4 with nothing: finance must not take the amounts as they are
+        r += 1
+        text = (f"以下月份没有交付数据，共 {base_gap}。依赖上年四季度或新市场回看期的方案（同比增长、增量、新市场）按缺失月份为 0 "
+                "测算：企业视为无基期、项目四季度投资全部计为增量、出口目的地全部视为新市场，相关金额不可信。请补齐上述数据后重新测算。")
+        ws.merge_range(r, 0, r, 2, "注意：基期数据缺失", st.get(bold=True, font_color="#C00000", border=1,
+                                                            border_color="#BFBFBF", valign="vcenter"))
+        ws.merge_range(r, 3, r, width, text, st.get(font_color="#C00000", text_wrap=True, valign="vcenter", border=1,
+                                                    border_color="#BFBFBF"))
+        fit_height(ws, r, [(text, sum(SUMMARY_WIDTHS[3:width + 1]))], line_height=12.5)
     r += 2
     ws.merge_range(r, 0, r, width, "情景与口径说明", st.section)
     printed_width = sum(SUMMARY_WIDTHS[:width + 1])
@@ -1054,7 +1063,8 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
         _write_parameters(wb, st, catalogue, params, parameter_names)
 
         start = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
-                            _notes(catalogue, phase, city, labels, run.draws if run else None), phase)
+                            _notes(catalogue, phase, city, labels, run.draws if run else None), phase,
+                            data.missing_base_periods(con, as_of))
         measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
                                                                  start)
         _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, phase, city)

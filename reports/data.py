@@ -9,6 +9,7 @@ of its rows' medians — and the runs before this one from `marts.policy_budget_
 from __future__ import annotations
 
 import csv
+import json
 import math
 import statistics
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import duckdb
 
 from dagster_project.lib.forecast.draws import Horizon
 from dagster_project.lib.measures.catalogue import Catalogue
-from dagster_project.lib.quality.warehouse import table_exists
+from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
 FEED_LABELS = {
     "stats": "统计（规上工业、项目库）",
@@ -117,6 +118,26 @@ class FeedCutoff:
         shown = f"{self.period[:4]}年{int(self.period[4:6])}月" if len(self.period) == 6 else \
             f"{self.period[:4]}-{self.period[4:6]}-{self.period[6:]}"
         return f"数据至 {shown}（{self.arrived} 到达）"
+
+
+def missing_base_periods(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The months the rules compare the quarter with (the base quarter, M22's look-back) that have
+    nothing delivered, as the check `mart_base_periods` of the run as of `as_of` found them, in
+    words per dataset; None when every one is there (or the check did not run)."""
+    if not table_exists(con, LATEST_VIEW):
+        return None
+    row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
+                      "where suite = 'mart_base_periods' and as_of = ? and not success", [as_of]).fetchone()
+    if row is None:
+        return None
+    count, examples = row
+    months: dict[str, list[str]] = {}
+    for example in json.loads(examples or "[]"):
+        dataset = DATASET_LABELS.get(example["feed"].split("_", 1)[1], example["feed"])
+        months.setdefault(dataset, []).append(example["month"][:7])
+    listed = "；".join(f"{dataset} {'、'.join(m)}" for dataset, m in months.items())
+    shown = sum(len(m) for m in months.values())
+    return f"{count} 个月：{listed}" + (f" 等（另有 {count - shown} 个月）" if count > shown else "")
 
 
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:

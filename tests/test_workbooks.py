@@ -807,3 +807,25 @@ def test_the_workbooks_say_where_the_quarter_stands(as_of, reported, phase):
     assert data.quarter_reported(catalogue, as_of) is reported
     if phase:
         assert data.quarter_phase(catalogue, as_of) == phase
+
+
+def test_months_missing_from_the_base_quarter_are_named_on_the_summary(pipeline, budget_file, catalogue, tmp_path):
+    """With the base quarter missing the rules compare Q4 with nothing (every project's Q4 an
+    increment): 汇总 says which months, and that the amounts depending on them cannot be trusted.
+    With the data complete it says nothing of the kind."""
+    def summary_text(path: Path) -> str:
+        ws = load_workbook(path, read_only=True)["汇总"]
+        return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
+
+    assert "基期数据缺失" not in summary_text(budget_file)
+    shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
+    examples = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
+                           severity, success, outcome, unexpected_count, unexpected_examples)
+                       values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', 'mart_base_periods',
+                               'base_periods_delivered', 'warning', false, 'warn', 2, ?)""", [AS_OF, examples])
+        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
+    text = summary_text(path)
+    assert "注意：基期数据缺失" in text
+    assert "以下月份没有交付数据，共 2 个月：出口明细 2023-10；项目库月报 2023-11。" in text
