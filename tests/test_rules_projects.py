@@ -97,6 +97,18 @@ def test_m20_equipment_renewal(wh, kwargs, amount):
     assert got[2] == Decimal(amount)
 
 
+def test_an_award_of_nothing_is_no_award(wh):
+    """A renovation project that bought 600万 of equipment in 2023 and none in 2024 qualifies for
+    M20 (500万 since the start) at 8% × 0: eligible, but no award and no beneficiary."""
+    add_project(wh, "P1", wh.owner, kind="技术改造", tags="设备更新重点方向", start=date(2023, 6, 1),
+                equipment_2024_wan=0, equipment_before_wan=600)
+    wh.run()
+    eligible, chosen, amount, _ = wh.award("M20", "P1")
+    assert (eligible, chosen, amount) == (True, False, 0)
+    assert wh.con.execute("select beneficiaries, amount_yuan from marts.policy_budget "
+                          "where scheme_id = 'M20' and scenario = 'base'").fetchone() == (0, 0)
+
+
 def test_m20_selects_the_catalogue_tag_among_several(wh):
     """A project qualifies when one of its tags is M20.project_tag; finance may select another FEEDS.md tag."""
     args = dict(kind="技术改造", start=date(2023, 6, 1), equipment_2024_wan=600)  # 8% × 600万 = 48万

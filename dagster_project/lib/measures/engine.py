@@ -159,15 +159,17 @@ def _scheme_meta(con, catalogue: Catalogue) -> None:
 
 def _choose(con, table: str) -> None:
     """Add `chosen` to the evaluations of `table`: per scenario and beneficiary, of the schemes of an
-    exclusive group only the one that pays most is claimed (ties: the one listed first). The window
+    exclusive group only the one that pays most is claimed (ties: the one listed first). An award
+    of 0 (M20's rate × no equipment bought this year, by a project that qualifies on what it
+    bought before) is claimed by no one: it is no award and its project no beneficiary. The window
     runs over the exclusive groups' evaluations only (at province size 0.3 M of the 2.2 M of every
     draw): over all of them it was the measures step's peak of memory."""
     con.execute(f"""
         create or replace temp table {table} as
-        select v.*, v.eligible as chosen
+        select v.*, v.eligible and v.amount_yuan > 0 as chosen
         from {table} v join scheme_meta m using (scheme_id) where m.exclusive_group is null
         union all
-        select v.*, v.eligible and row_number() over (
+        select v.*, v.eligible and v.amount_yuan > 0 and row_number() over (
                    partition by v.scenario, coalesce(v.project_code, v.uscc), m.exclusive_group
                    order by v.eligible desc, v.amount_yuan desc, m.listed) = 1 as chosen
         from {table} v join scheme_meta m using (scheme_id) where m.exclusive_group is not null
