@@ -65,7 +65,7 @@ class Settings:
             warehouse=path(ENV_WAREHOUSE, DEFAULT_DATA_DIR / "warehouse.duckdb"),
             reports=path(ENV_REPORTS, DEFAULT_DATA_DIR / "reports"),
             params=Path(params).expanduser().resolve() if params else None,
-            as_of=date.fromisoformat(as_of) if as_of else None,
+            as_of=_as_of_date(as_of) if as_of else None,
         )
 
     @property
@@ -85,3 +85,10 @@ class Settings:
             os.environ[ENV_PARAMS] = str(self.params)
         if self.as_of:
             os.environ[ENV_AS_OF] = self.as_of.isoformat()
+
+
+def _as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"as-of date {text!r} (--as-of / {ENV_AS_OF}) is not a date YYYY-MM-DD: {exc}") from None

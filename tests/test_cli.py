@@ -136,6 +136,11 @@ def test_an_as_of_date_outside_the_data_is_refused_before_anything_runs(tmp_path
     assert late.returncode == 2
     assert late.stderr.startswith("gxindustry refresh: as-of date 2999-01-01 (--as-of / GXINDUSTRY_AS_OF) is after "
                                   "today (")
+    impossible = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-13-01",
+                     env_home=tmp_path)
+    assert impossible.returncode != 0
+    assert impossible.stderr == ("gxindustry: as-of date '2024-13-01' (--as-of / GXINDUSTRY_AS_OF) is not a date "
+                                 "YYYY-MM-DD: month must be in 1..12\n")
     assert not warehouse.exists()
 
 
