@@ -348,3 +348,55 @@ def test_a_workbook_renamed_csv_is_refused_as_what_it_is(tmp_path, con):
     assert outcome.message == ("customs/customs_export_202410.csv: a zip archive (an .xlsx workbook renamed .csv?), "
                                "not comma-separated text: ask the provider for the CSV file")
 
+
+
+def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_path, con):
+    """A formula's cached Excel error (#N/A would load as a product name and the loan drop out of
+    M23), a percentage cell (3.45% holds 0.0345: a subsidy a hundred times too small) and a formula
+    without a saved result (an optional amount would load blank) each reject their row, naming the
+    cell's row and field."""
+    from openpyxl import load_workbook
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.45])
+    ws.write_row(2, 0, [B, "桂林银行", None, "2024-10-09", "2025-10-08", 800, 1.85])
+    ws.write_formula(2, 2, "=VLOOKUP(A3,产品表!A:B,2,0)", None, "#N/A")
+    ws.write_row(3, 0, [C, "柳州银行", "工业流动资金贷", "2024-10-10", "2025-10-09", 300])
+    ws.write_number(3, 6, 0.0345, wb.add_format({"num_format": "0.00%"}))
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+
+    links = load_workbook(io.BytesIO(_links_workbook()))
+    links["首次供需"]["D3"] = "=128.4*2"  # openpyxl writes the formula, not its result
+    saved = io.BytesIO()
+    links.save(saved)
+    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(saved.getvalue())
+
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc from raw.registers_loans").fetchall() == [(A,)]
+    assert con.execute("select count(*) from raw.registers_supply_links").fetchone() == (1,)
+    assert rejected(con) == [  # by line, then field
+        ("registers_supply_links.xlsx", 3, "contract_10k_yuan", None,
+         "a formula without a saved result (=128.4*2): open the workbook in Excel or LibreOffice and save it, so "
+         "that the result is stored"),
+        ("registers_loans.xlsx", 3, "product", "#N/A", "the cell holds the Excel error #N/A"),
+        ("registers_loans.xlsx", 4, "annual_rate_pct", "0.0345",
+         "a percentage cell: it shows 3.45% and holds 0.0345; enter the number of per cent (3.45) in a plain "
+         "number cell"),
+    ]
+
+
+def _links_workbook() -> bytes:
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("首次供需")
+    ws.write_row(0, 0, ["统一社会信用代码", "采购方名称", "首次供货日期", "合同金额_万元"])
+    ws.write_row(1, 0, [A, "南宁整机厂", "2024-10-08", 100])
+    ws.write_row(2, 0, [B, "柳州整机厂", "2024-10-09", 200])
+    wb.close()
+    return buffer.getvalue()

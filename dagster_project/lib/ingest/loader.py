@@ -570,7 +570,9 @@ def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], table: TextTable
     con.register("incoming", pa.table({**columns, "__row": pa.array(range(table.num_rows), type=pa.int64())}))
     try:
         _register_reference(con, ds, columns, reference)
-        failing = [r for r in _failing_fields(con, ds) if r[0] not in table.ragged]
+        cells = _cell_rejections(ds, table)
+        failing = [r for r in _failing_fields(con, ds) if r[0] not in table.ragged and r[:2] not in cells]
+        failing += [(i, name, table.columns[j][i].as_py(), why) for (i, name), (j, why) in cells.items()]
         width = len(table.headers)
         failing += [(i, "_row", f"{n} fields",
                      f"{n} fields where the header has {width}: an unquoted comma or a missing separator shifts "
@@ -580,6 +582,15 @@ def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], table: TextTable
         return sorted(failing, key=lambda r: (r[0], r[1]))
     finally:
         con.unregister("incoming")
+
+
+def _cell_rejections(ds: Dataset, table: TextTable) -> dict[tuple[int, str], tuple[int, str]]:
+    """(row index, field) -> (header position, why) for the workbook cells of the dataset's columns
+    whose text is not what the cell holds (readers.TextTable.cell_problems); a column the
+    dataset does not know is kept as delivered."""
+    names = {c.header: c.name for c in ds.columns}
+    return {(i, names[table.headers[j]]): (j, why) for (i, j), why in table.cell_problems.items()
+            if j < len(table.headers) and table.headers[j] in names}
 
 
 def _failing_fields(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:

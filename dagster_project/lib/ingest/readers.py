@@ -45,6 +45,9 @@ class TextTable:
     blank_rows: int
     # CSV rows whose field count is not the header's: row index -> fields found
     ragged: dict[int, int] = field(default_factory=dict)
+    # Workbook cells whose text is not what the cell holds (an Excel error, a percentage, a formula
+    # without its result): (row index, header position) -> why the field is rejected
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -59,13 +62,14 @@ class TextTable:
 
     @classmethod
     def from_rows(cls, headers: list[str], rows: list[list[str | None]], lines: list[int], blank_rows: int,
-                  ragged: dict[int, int] | None = None) -> TextTable:
+                  ragged: dict[int, int] | None = None,
+                  cell_problems: dict[tuple[int, int], str] | None = None) -> TextTable:
         """Rows as parsed (possibly ragged, listed in `ragged`): values past the header are dropped,
         missing ones are NULL."""
         columns = [pa.array([row[i] if i < len(row) else None for row in rows], type=pa.string())
                    for i in range(len(headers))]
         return cls(_name_blank_headers(headers, columns), columns, pa.array(lines, type=pa.int64()), blank_rows,
-                   ragged or {})
+                   ragged or {}, cell_problems or {})
 
 
 def _name_blank_headers(headers: list[str], columns: list[pa.Array]) -> list[str]:
@@ -240,10 +244,13 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     try:
         if dataset.sheet not in wb.sheetnames:
             raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} not found (sheets: {', '.join(wb.sheetnames)})")
-        ws = wb[dataset.sheet]
-        all_rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        sheet_rows = list(wb[dataset.sheet].iter_rows())
+        all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
+        problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
+                    if (why := _cell_problem(c))}
     finally:
         wb.close()
+    problems.update(_formulas_without_results(data, dataset.sheet, all_rows))
     # Hand-kept sheets may have a title row (often merged cells) above the header:
     # the header is the first row holding at least one required header.
     wanted = {c.header for c in dataset.columns if c.required}
@@ -259,17 +266,51 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     headers = [(v or "").strip() for v in all_rows[header_at]]
     rows: list[list[str | None]] = []
     lines: list[int] = []
+    cell_problems: dict[tuple[int, int], str] = {}
+    by_row: dict[int, dict[int, str]] = {}
+    for (i, j), why in problems.items():
+        by_row.setdefault(i, {})[j] = why
     blank = 0
-    for offset, row in enumerate(all_rows[header_at + 1 :], start=header_at + 2):
-        if not any(v for v in row):
+    for i, row in enumerate(all_rows[header_at + 1:], start=header_at + 1):
+        found = by_row.get(i, {})
+        if not any(v for v in row) and not found:
             blank += 1
             continue
+        cell_problems.update({(len(rows), j): why for j, why in found.items()})
         rows.append(list(row))
-        lines.append(offset)
+        lines.append(i + 1)  # sheet rows count from 1
     # Cells are where they are in a sheet (no shifting): a value right of the header row is a
     # column without a header, kept as such.
     width = max([len(headers), *(len(r) for r in rows)])
-    return TextTable.from_rows(headers + [""] * (width - len(headers)), rows, lines, blank)
+    return TextTable.from_rows(headers + [""] * (width - len(headers)), rows, lines, blank,
+                               cell_problems=cell_problems)
+
+
+def _cell_problem(cell) -> str | None:
+    """Why a cell's value is not the value the sheet shows, or None."""
+    if cell.data_type == "e":  # openpyxl reads an error as its text: #N/A would load as a name
+        return f"the cell holds the Excel error {cell.value}"
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        shown = _cell_text(Decimal(repr(value)) * 100)
+        return (f"a percentage cell: it shows {shown}% and holds {_cell_text(value)}; enter the number of "
+                f"per cent ({shown}) in a plain number cell")
+    return None
+
+
+def _formulas_without_results(data: bytes, sheet: str, values: list[list[str | None]]) -> dict[tuple[int, int], str]:
+    """(row, column) -> why, for formula cells the workbook holds no result for (a program that
+    writes formulas without calculating them): read as blank, an optional field would be empty."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        return {(i, j): (f"a formula without a saved result ({c.value}): open the workbook in Excel or "
+                         "LibreOffice and save it, so that the result is stored")
+                for i, row in enumerate(wb[sheet].iter_rows()) for j, c in enumerate(row)
+                if c.data_type == "f" and (i >= len(values) or j >= len(values[i]) or values[i][j] is None)}
+    finally:
+        wb.close()
 
 
 def _cell_text(value: object) -> str | None:
@@ -284,8 +325,8 @@ def _cell_text(value: object) -> str | None:
         return str(value)
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
+    if isinstance(value, (float, Decimal)):
         # repr is the shortest text that round-trips the stored double: 3.45 stays 3.45.
-        d = Decimal(repr(value))
+        d = Decimal(repr(value)) if isinstance(value, float) else value
         return format(d.to_integral_value() if d == d.to_integral_value() else d.normalize(), "f")
     return _clean(str(value))
