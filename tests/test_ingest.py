@@ -214,6 +214,23 @@ def test_hand_kept_register_with_title_row_blank_rows_and_numbers_as_text(tmp_pa
     assert rows == [(GOOD, "广西农信", "500", "3.45", 3), (OTHER, "桂林银行", "1200", "1.8", 5)]
 
 
+def test_a_block_of_notes_above_the_header_may_name_a_header(tmp_path, con):
+    """The header is the row with the most of the register's headers: a note row that names one
+    (统一社会信用代码 of the reporting office) is no header."""
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    data = _register_workbook([
+        ["填报单位", "广西工业和信息化厅", "统一社会信用代码", "11450000MB1234567X"],
+        [None] * 7,
+        ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"],
+        [GOOD, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", "500", 3.45],
+    ], title=False)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(data)
+    [outcome] = ingest_feed(con, landing, "registers")
+    assert (outcome.status, outcome.rows_accepted) == ("loaded", 1)
+    assert con.execute("select uscc, _line from raw.registers_loans").fetchall() == [(GOOD, 4)]
+
+
 def test_default_as_of_is_the_latest_arrival(tmp_path):
     landing = tmp_path / "landing"
     write(landing, "stats", "stats_industry_202410.csv", INDUSTRY_HEADER + "\n", "gb18030")

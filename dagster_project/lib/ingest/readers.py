@@ -251,13 +251,12 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     finally:
         wb.close()
     problems.update(_formulas_without_results(data, dataset.sheet, all_rows))
-    # Hand-kept sheets may have a title row (often merged cells) above the header:
-    # the header is the first row holding at least one required header.
-    wanted = {c.header for c in dataset.columns if c.required}
-    header_at = next(
-        (i for i, row in enumerate(all_rows[:20]) if wanted & {(v or "").strip() for v in row}),
-        None,
-    )
+    # Hand-kept sheets may have a title row (often merged cells) or a block of notes above the
+    # header: the header is the row among the first 20 holding the most of the dataset's headers
+    # (the first of equals). A note such as 填报单位 | … | 统一社会信用代码 | … holds one of them.
+    wanted = set(dataset.headers)
+    found = [len(wanted & {(v or "").strip() for v in row}) for row in all_rows[:20]]
+    header_at = max(range(len(found)), key=lambda i: (found[i], -i)) if any(found) else None
     if header_at is None:
         raise FileRefused(
             f"{path.name}: sheet {dataset.sheet!r}: no header row with the expected columns "
