@@ -252,6 +252,19 @@ def test_gx_reports_a_future_month_and_a_clean_file_passes(session):
     assert closed.unexpected_examples[0]["report_month"] == 202410
 
 
+def test_a_reading_dated_after_its_delivery_blocks(tmp_path, session):
+    landing = tmp_path / "landing"
+    path = landing / "power" / "power_daily_20241118.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("用电户号,日期,用电量_千瓦时,数据标志\nA1,2024-11-17,10.5,正常\nA1,2024-11-25,11,正常\n",
+                    encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, landing, "power")
+        [result] = validate_suites(con, [SUITES["raw_power_daily"]], date(2024, 11, 18), session, "run-1")
+    [(_, outcome)] = result.failures("blocking")
+    assert outcome.expectation == "reading_date_not_after_delivery" and outcome.unexpected_count == 1
+
+
 # ---------------------------------------------------------------- which files, and what a batch holds
 
 
