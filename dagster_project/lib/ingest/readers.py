@@ -271,11 +271,11 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
         by_row.setdefault(i, {})[j] = why
     blank = 0
     for i, row in enumerate(all_rows[header_at + 1:], start=header_at + 1):
-        found = by_row.get(i, {})
-        if not any(v for v in row) and not found:
+        flagged = by_row.get(i, {})
+        if not any(v for v in row) and not flagged:
             blank += 1
             continue
-        cell_problems.update({(len(rows), j): why for j, why in found.items()})
+        cell_problems.update({(len(rows), j): why for j, why in flagged.items()})
         rows.append(list(row))
         lines.append(i + 1)  # sheet rows count from 1
     # Cells are where they are in a sheet (no shifting): a value right of the header row is a
