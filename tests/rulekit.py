@@ -79,7 +79,8 @@ def add_project(wh: Warehouse, code: str, owner: str, *, q4_wan=0, q4b_wan=0, ki
                 start=None, entry=date(2024, 1, 1), equipment_2024_wan=0, equipment_before_wan=0) -> str:
     """A project with its Q4 investment in December 2024, equipment split across 2023/2024."""
     wh.insert("marts.dim_project", project_code=code, uscc=owner, city_code="450100", industry_group="机械",
-              construction_type=kind, planned_investment_yuan=Decimal(str(planned_wan)) * WAN, start_month=start,
+              construction_type=kind, start_month=start,
+              planned_investment_yuan=None if planned_wan is None else Decimal(str(planned_wan)) * WAN,
               library_entry_month=entry, tags=tags or None)
     before, in_2024 = Decimal(str(equipment_before_wan)) * WAN, Decimal(str(equipment_2024_wan)) * WAN
     q4, q4b = Decimal(str(q4_wan)) * WAN, Decimal(str(q4b_wan)) * WAN

@@ -254,6 +254,20 @@ def test_project_tags_are_checked_and_normalised(tmp_path, con):
     assert con.execute("select field from raw._rejected_rows").fetchone() == ("tags",)
 
 
+def test_a_project_without_a_planned_total_loads_its_months(tmp_path, con):
+    """计划总投资 may be blank: rejected, the project's investment and equipment were lost with it
+    (M20 and M15 paid on them, the KPIs counted them); M11, which needs the plan, does not pay."""
+    landing = tmp_path / "landing"
+    header = "项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月"
+    write(landing, "stats", "stats_projects_202410.csv", "\n".join([
+        header, f"P1,甲,{GOOD},450102,3411,技术改造,,202401,202401,383.5,120,设备更新重点方向,",
+    ]) + "\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 0)
+    assert con.execute("select planned_investment_10k_yuan, investment_month_10k_yuan from raw.stats_projects"
+                       ).fetchone() == (None, "383.5")
+
+
 def test_quoted_commas_and_quotes_in_names_load_exactly(tmp_path, con):
     landing = tmp_path / "landing"
     header = "统一社会信用代码,企业名称,行政区划代码,行业代码,规模标志,入统年月,投产年月,退库年月"

@@ -23,6 +23,7 @@ def wh(empty_warehouse):
         (50000, None, "双百双新", False),  # strictly more than 5亿
         (80000, date(2024, 11, 1), "双百双新", False),  # already started
         (80000, None, "千企技改", False),  # not 双百双新
+        (None, None, "双百双新", False),  # no 计划总投资 delivered: not known to be large
     ],
 )
 def test_m11_revolving_fund(wh, planned_wan, start, tags, eligible):
@@ -34,6 +35,8 @@ def test_m11_revolving_fund(wh, planned_wan, start, tags, eligible):
     got = wh.award("M11", "P1")
     expected = (Decimal(str(planned_wan)) * 10_000 * Decimal("0.02")).quantize(Decimal("0.01")) if eligible else 0
     assert (got[0], got[2]) == (eligible, expected)
+    if planned_wan is None:
+        assert got[3] == "计划总投资 空 > 5亿元 ✗；开工年月 空 = 空（未开工） ✓ → 不符合"
 
 
 def test_m15_thresholds_choice_and_tie(wh):

@@ -7,12 +7,14 @@ from ..rules import LiveFormula, RuleContext, basis, condition, money, reason, t
 
 
 def revolving_fund(ctx: RuleContext) -> str:
-    big = f"planned_investment_yuan > {ctx.p('M11.min_planned_investment')}"
+    # A project without a 计划总投资 is not known to be large: not eligible (and a false, not a NULL).
+    big = f"coalesce(planned_investment_yuan > {ctx.p('M11.min_planned_investment')}, false)"
     in_scope = tagged(ctx, "M11.project_tag")
     eligible = f"({in_scope} and {big} and start_month is null)"
     amount = f"{ctx.p('M11.share')} * planned_investment_yuan"
     trace = reason(
-        condition("计划总投资", wan("planned_investment_yuan"), ">", ctx.shown("M11.min_planned_investment"), big),
+        condition("计划总投资", f"coalesce({wan('planned_investment_yuan')}, '空')", ">",
+                  ctx.shown("M11.min_planned_investment"), big),
         condition("开工年月", "coalesce(strftime(start_month, '%Y%m') || case when start_month_forecast then '（预计）' else '' end, '空')",
                   "=", "'空（未开工）'", "start_month is null"),
         amount_sql=f"{ctx.shown('M11.share')} || ' × ' || {wan('planned_investment_yuan')} || ' = ' || {money(amount)}",
