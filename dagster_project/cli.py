@@ -575,3 +575,7 @@ def _lock_holder(warehouse: Path) -> str:
     except OSError:
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+if __name__ == "__main__":  # `python -m dagster_project.cli`, as well as the `gxindustry` script
+    main()

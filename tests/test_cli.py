@@ -178,3 +178,9 @@ def test_status_while_a_refresh_writes_the_warehouse_says_so(tmp_path):
     assert result.returncode == 3
     assert result.stderr == (f"gxindustry status: {warehouse} is being written by a running refresh (pid 4242); "
                              "ask again when it has finished\n")
+
+
+def test_the_module_runs_as_the_command_does(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dagster_project.cli", "refresh", "--help"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and result.stdout.startswith("usage: gxindustry refresh")
