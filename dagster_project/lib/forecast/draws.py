@@ -60,7 +60,7 @@ from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, draw_new, entry_weights, pace
-from .panel import Panel, add_months, load_panel, month_index, progress
+from .panel import Panel, add_months, key_positions, load_panel, month_index, progress
 from .signal import PowerSignal, read_shares
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
@@ -273,14 +273,16 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
     read = np.zeros(len(panel.keys))
     if result.draws.shape[2] and month_read <= h.q4_end_month:
         rows = con.execute(
-            """select uscc, kwh::double, datediff('day', month, last_reading_date) + 1, day(last_day(month))
-               from marts.fct_power_month where month = ?""", [month_read]).fetchall()
-        position = {k: i for i, k in enumerate(panel.keys.tolist())}
+            """select uscc, kwh::double as kwh, datediff('day', month, last_reading_date) + 1 as days,
+                      day(last_day(month)) as days_in_month
+               from marts.fct_power_month where month = ?""", [month_read]).fetchnumpy()
+        row = key_positions(panel.keys, rows["uscc"])
+        known = row >= 0
         elapsed = np.zeros(len(panel.keys))
         length = np.ones(len(panel.keys))
-        for uscc, kwh, days, days_in_month in rows:
-            if uscc in position:
-                read[position[uscc]], elapsed[position[uscc]], length[position[uscc]] = kwh, days, days_in_month
+        read[row[known]] = np.asarray(rows["kwh"], dtype=float)[known]
+        elapsed[row[known]] = np.asarray(rows["days"], dtype=float)[known]
+        length[row[known]] = np.asarray(rows["days_in_month"], dtype=float)[known]
         reading = result.forecast.active & (elapsed > 0)
         point = result.forecast.values[:, 0]
         share = read_shares(con, panel.keys, panel.groups, month_read, elapsed, length,
