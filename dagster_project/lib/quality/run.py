@@ -20,13 +20,13 @@ from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
 from dagster_project.lib.ingest.spec import Dataset, PeriodKind
+from dagster_project.lib.measures.quantities import latest_delivered_month
 from dagster_project.lib.progress_bar import progress_bar
 
 from . import warehouse
 from .derive import Lookups, derive
 from .gx_runner import ExpectationOutcome, GxSession, Job
 from .suites import Suite
-from dagster_project.lib.measures.quantities import latest_delivered_month
 
 DATASET_BY_TABLE = {d.table: d for d in DATASETS}
 
