@@ -485,6 +485,54 @@ def test_without_last_years_new_pairs_this_years_rate_and_complete_quarters_say_
     assert len(new) / 2000 == pytest.approx(rate, rel=0.15)
 
 
+def test_without_earlier_quarters_new_pairs_the_quarters_own_say_what_a_new_pair_is_worth():
+    """This year's only new pairs are the quarter's own (October): the pairs still to come take
+    their value so far, rather than nothing."""
+    con = _new_pairs_warehouse([("A", "USA", date(2024, 10, 1), 100), ("B", "VNM", date(2024, 10, 1), 2000)])
+    october = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                         date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
+    fd._write_new_export_destinations(con, october, _settings(), 2000, np.random.default_rng(1))
+    new = con.execute("select source_uscc, q4_cny from forecast.new_export_destinations").df()
+    assert set(zip(new.source_uscc, new.q4_cny.astype(float))) == {("A", 100.0), ("B", 2000.0)}
+
+
+def _later_months_of_a_new_pair(past_ratios: list[float], prior: float) -> np.ndarray:
+    """The simulated November + December of a pair new in October 2024 (1,000 元), as of October's
+    customs, after past new pairs whose first month was followed by `past_ratios` × it in each of
+    their quarter's two later months."""
+    con = _new_pairs_warehouse([("N", "USA", date(2024, 10, 1), 1000)]
+                               + [(f"P{i}", "VNM", date(2024, 4, 1), 100) for i in range(len(past_ratios))])
+    for i, ratio in enumerate(past_ratios):
+        for month in (date(2024, 5, 1), date(2024, 6, 1)):
+            con.execute("insert into marts.fct_export_destination_month values (?, 'VNM', ?, ?)",
+                        [f"P{i}", month, 100 * ratio])
+    settings = dataclasses.replace(_settings(), new_destination_prior=prior)
+    october = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                         date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
+    fd._write_export_draws(con, october, settings, 4000, np.random.default_rng(1))
+    later = con.execute("select draw, q4_cny_fc from forecast.export_draws where uscc = 'N'").df()
+    return later.set_index("draw")["q4_cny_fc"].reindex(range(1, 4001), fill_value=0).to_numpy(dtype=float)
+
+
+def test_a_new_pairs_later_months_without_past_examples_are_a_one_off_or_a_repeat():
+    """No earlier new destination to learn from: each later month is the first month's value again
+    or nothing, as likely (the prior's two examples): a range from 0 to both months, not a certain 0
+    and not a certain linear extrapolation."""
+    later = _later_months_of_a_new_pair([], prior=2)
+    assert set(np.unique(later)) == {0.0, 1000.0, 2000.0}
+    assert np.mean(later == 0) == pytest.approx(0.25, abs=0.03)
+    assert np.mean(later == 2000) == pytest.approx(0.25, abs=0.03)
+    assert len(_later_months_of_a_new_pair([], prior=0)) == 4000 and not _later_months_of_a_new_pair([], prior=0).any()
+
+
+def test_a_new_pairs_later_months_follow_many_past_examples():
+    """Sixty past new pairs each shipped 0.3 × their first month in each later month: the prior's two
+    examples hardly count (a draw takes one of them for a month with probability 2/62)."""
+    later = _later_months_of_a_new_pair([0.3] * 60, prior=2)
+    assert np.median(later) == pytest.approx(600.0)
+    assert np.mean(np.isclose(later, 600.0)) > 0.9
+
+
 def test_candidates_are_as_likely_to_enter_as_last_years_of_their_size():
     """Last year 2 of the 10 larger candidates entered the statistics late in the year and none of
     the 10 smaller: a large candidate now is far likelier than a small one, a small one not impossible."""

@@ -374,8 +374,11 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
     """Exports to a destination new in the policy quarter, in its months not delivered yet: the first
     month's value × the ratio a past new destination's later months had to its first month (a
     one-off shipment gives 0, a new market that takes off more than 1), resampled from every
-    quarter the data covers. Without such history nothing is added. Destinations first served
-    after the latest delivery: `_write_new_export_destinations`."""
+    quarter the data covers, together with `forecast.new_destination_prior` examples of the two
+    plain outcomes, half a one-off (0) and half the first month repeated (1): with few past new
+    destinations the range stays open between them, with none it is theirs alone, and with many
+    they hardly count. Destinations first served after the latest delivery:
+    `_write_new_export_destinations`."""
     months = con.execute(f"""
         select q.uscc, q.destination, q.quarter_start, m.month, m.value_cny_yuan::double as value
         {NEW_DESTINATION_MONTHS}
@@ -390,15 +393,19 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
                         + months["month"].dt.month - months["quarter_start"].dt.month)
     live_q = pd.Timestamp(h.q4_start)
     reported = h.customs_month
-    # History: complete past quarters, each new (uscc, destination)'s later months over its first.
+    # History: complete past quarters, each new (uscc, destination)'s later months over its first,
+    # after the prior's examples (a half-integer count gives its half to each outcome).
+    prior = settings.new_destination_prior / 2
+    ratios: dict[int, list[float]] = {step: [0.0, 1.0] for step in (1, 2)}
+    weights: dict[int, list[float]] = {step: [prior, prior] for step in (1, 2)}
     past = months[months["quarter_start"] < live_q]
-    ratios: dict[int, list[float]] = {1: [], 2: []}
     for _, g in past.groupby(["uscc", "destination", "quarter_start"]):
         first = g.iloc[0]
         for step in (1, 2):
             if first["offset"] + step <= 2:
                 later = g.loc[g["offset"] == first["offset"] + step, "value"]
                 ratios[step].append(float(later.sum()) / first["value"] if first["value"] > 0 else 0.0)
+                weights[step].append(1.0)
     live = months[months["quarter_start"] == live_q]
     frames = []
     for (uscc, destination), g in live.groupby(["uscc", "destination"]):
@@ -408,9 +415,10 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
         for month_offset in range(int(first["offset"]) + 1, 3):
             month = add_months(h.q4_start, month_offset)
             step = month_offset - int(first["offset"])
-            if month <= reported or len(ratios[step]) < settings.series.min_error_samples:
+            if month <= reported or sum(weights[step]) <= 0:
                 continue
-            total += first["value"] * np.asarray(ratios[step])[rng.integers(0, len(ratios[step]), size=draws)]
+            chance = np.asarray(weights[step]) / sum(weights[step])
+            total += first["value"] * np.asarray(ratios[step])[rng.choice(len(chance), size=draws, p=chance)]
         if first_month <= reported and total.any():
             frames.append(pd.DataFrame({"draw": np.arange(1, draws + 1, dtype=np.int16), "uscc": uscc,
                                         "destination": destination, "q4_cny_fc": total}))
@@ -430,9 +438,11 @@ def _write_new_export_destinations(con, h: Horizon, settings: ForecastSettings, 
     if not p.from_last_year:
         # Last year's quarter cannot tell its new pairs (its look-back reaches before the data): this
         # year's rate of new pairs says how many, and each takes the value a pair new in an earlier,
-        # complete quarter of this year had in its quarter (a pair's value needs its whole quarter).
+        # complete quarter of this year had in its quarter (a pair's value needs its whole quarter);
+        # where this year's only new pairs are the quarter's own, their value so far (a lower bound).
         complete = pairs["quarter_start"].to_numpy(dtype="datetime64[D]") < np.datetime64(h.q4_start)
-        pool = pool[complete[pool]]
+        if complete[pool].any():
+            pool = pool[complete[pool]]
     draw_of, picked, _ = draw_new(p, pool, months, h.customs_month, h.q4_end_month, draws if h.open else 0,
                                   settings.count_dispersion, rng)
     new = _new_frame(pairs[["uscc", "destination", "q4_cny"]], draw_of, picked, "export")

@@ -22,6 +22,7 @@ class ForecastSettings:
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
     start_prior: float  # beta prior count on each side of the monthly start rate of waiting projects
+    new_destination_prior: float  # examples of a new destination's later month: half one-off (0), half repeated (1)
 
     @classmethod
     def from_parameters(cls, params: Parameters) -> ForecastSettings:
@@ -57,4 +58,5 @@ class ForecastSettings:
             pace_from_month=whole("pace_from_month"),
             count_dispersion=number("count_dispersion"),
             start_prior=number("start_prior"),
+            new_destination_prior=number("new_destination_prior"),
         )

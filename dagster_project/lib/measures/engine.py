@@ -40,7 +40,6 @@ from .quantities import Periods
 from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
-SCENARIOS = ("base", "low", "high")
 # The marts the forecast and the engine read (and nothing else): the dependencies of both assets, and
 # what a replay snapshots for each replayed day.
 ENGINE_INPUTS = (
