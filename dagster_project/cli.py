@@ -71,16 +71,19 @@ def main(argv: list[str] | None = None) -> None:
               "the naive baseline through the rules, and scores both against the outcome (docs/forecast.md).",
               "  gxindustry backtest --seeds 1 --years 2024 --scale tiny\n"
               "  gxindustry backtest --out docs/backtest   # 5 seeds x 2 years, about an hour at small\n"
-              "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json")
+              "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json\n"
+              "  gxindustry backtest --seeds --source /data/other   # delivery days from the file names")
     bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
                     help="generator seeds (default: 1 2 3 4 5; none: only the --source data)")
     bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024],
                     help="years whose Q4 is replayed (default: 2023 2024)")
     bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE,
                     help=f"generator scale (default: {DEFAULT_SCALE})")
-    bt.add_argument("--source", type=Path, nargs=2, action="append", metavar=("LANDING", "ARRIVALS_JSON"),
-                    help="also replay the landing dir of another data source, whose delivery day per file is in "
-                         "ARRIVALS_JSON ({\"feed/file\": \"YYYY-MM-DD\"}); may be repeated")
+    bt.add_argument("--source", nargs="+", action="append", metavar="LANDING [ARRIVALS_JSON]",
+                    help="also replay the landing dir of another data source; the delivery day of each file is "
+                         "in ARRIVALS_JSON ({\"feed/file\": \"YYYY-MM-DD\"}) or, without it, the day its name "
+                         "says it was due (corrections _vN left out: their day is not in their names); "
+                         "may be repeated")
     bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
                     help="replays, warehouses and snapshots (emptied first; default: data/backtest)")
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
@@ -460,13 +463,25 @@ def backtest(args: argparse.Namespace) -> int:
     """Replay the forecast on generated (and given) sources and report its scores."""
     from dagster_project.lib.forecast import backtest as bt
 
+    if wrong := [" ".join(paths) for paths in args.source or [] if len(paths) > 2]:
+        print(f"gxindustry backtest: --source takes a landing dir and at most one arrivals JSON, "
+              f"not {'; '.join(wrong)}", file=sys.stderr)
+        return 2
+    if missing := [paths[0] for paths in args.source or [] if not Path(paths[0]).is_dir()]:
+        print(f"gxindustry backtest: not a landing dir: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    sources = []
     try:
-        sources = [(Path(landing), bt.read_arrivals(Path(arrivals))) for landing, arrivals in args.source or []]
+        for landing, *arrivals_json in args.source or []:
+            if arrivals_json:
+                sources.append((Path(landing), bt.read_arrivals(Path(arrivals_json[0]))))
+                continue
+            arrivals, left_out = bt.arrivals_by_name(Path(landing))
+            print(f"{landing}: no arrivals JSON: {len(arrivals)} files replayed from the day their names say "
+                  f"they were due; {len(left_out)} left out" + "".join(f"\n  {reason}" for reason in left_out))
+            sources.append((Path(landing), arrivals))
     except ValueError as e:
         print(f"gxindustry backtest: {e}", file=sys.stderr)
-        return 2
-    if missing := [str(landing) for landing, _ in sources if not landing.is_dir()]:
-        print(f"gxindustry backtest: not a landing dir: {', '.join(missing)}", file=sys.stderr)
         return 2
     prepare_dbt()
     command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"

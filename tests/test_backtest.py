@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from dagster_project.lib.forecast.backtest import TOTAL, Forecast, mondays, outcome_day, read_arrivals, score
+from dagster_project.lib.forecast.backtest import (TOTAL, Forecast, arrivals_by_name, mondays, outcome_day, read_arrivals,
+                                                  score)
 from dagster_project.lib.forecast.backtest_report import markdown, verdict
 
 
@@ -98,4 +99,35 @@ def test_the_cli_refuses_a_bad_arrivals_file_before_replaying_anything(tmp_path,
         main(["backtest", "--seeds", "--source", str(landing), str(arrivals), "--workdir", str(workdir)])
     assert stop.value.code == 2
     assert "arrivals.json: not a readable arrivals JSON" in capsys.readouterr().err
+    assert not workdir.exists()
+
+
+def test_without_an_arrivals_file_each_delivery_arrives_when_its_name_says_it_was_due(tmp_path):
+    """The day a live run first counts a delivery, never earlier: a month's statistics on the 15th
+    of the next month, customs on the 10th, a weekly power file on its date, a register from the
+    start (its rows are cut by their own dates). A correction's day is not in its name: left out,
+    named, as is what ingestion would not read as a delivery."""
+    for name in ("stats/stats_industry_202410.csv", "stats/stats_industry_202410_v2.csv",
+                 "customs/customs_export_202412.csv", "power/power_daily_20241007.csv",
+                 "registers/registers_loans.xlsx", "stats/notes.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    arrivals, left_out = arrivals_by_name(tmp_path)
+    assert arrivals == {"stats/stats_industry_202410.csv": date(2024, 11, 15),
+                        "customs/customs_export_202412.csv": date(2025, 1, 10),
+                        "power/power_daily_20241007.csv": date(2024, 10, 7),
+                        "registers/registers_loans.xlsx": date(1970, 1, 1)}
+    assert len(left_out) == 2
+    assert left_out[0].startswith("stats/notes.txt: ") and "name does not match" in left_out[0]
+    assert left_out[1].startswith("stats/stats_industry_202410_v2.csv: a correction")
+
+
+def test_the_cli_takes_a_landing_dir_and_at_most_one_arrivals_file(tmp_path, capsys):
+    from dagster_project.cli import main
+
+    workdir = tmp_path / "work"
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--seeds", "--source", str(tmp_path), "a.json", "b.json", "--workdir", str(workdir)])
+    assert stop.value.code == 2
+    assert "--source takes a landing dir and at most one arrivals JSON" in capsys.readouterr().err
     assert not workdir.exists()

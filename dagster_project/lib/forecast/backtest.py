@@ -221,6 +221,33 @@ def read_arrivals(path: Path) -> dict[str, date]:
     return arrivals
 
 
+def arrivals_by_name(landing: Path) -> tuple[dict[str, date], list[str]]:
+    """The delivery day of every file of a landing dir that has no arrivals JSON, by the naming rule
+    a live run applies (`DeliveredFile.available_on`: a monthly delivery on its due day, a dated one
+    on its date, a register from the start, its rows cut by their own dates), and what is left out:
+    a `_vN` correction, whose day of arrival no name tells (taken from its base's due day, a replay
+    would see it before it was made), and whatever ingestion would not read as a delivery."""
+    from dagster_project.lib.ingest import FEEDS, datasets_of
+    from dagster_project.lib.ingest.filenames import FileNameError, parse_name
+    from dagster_project.lib.ingest.landing import scan_landing
+
+    arrivals, left_out = {}, []
+    for feed, paths in scan_landing(landing, FEEDS).files.items():
+        for path in paths:
+            name = f"{feed}/{path.name}"
+            try:
+                delivered = parse_name(path.name, feed, datasets_of(feed))
+            except FileNameError as e:
+                left_out.append(f"{name}: {e}")
+                continue
+            if delivered.version > 1:
+                left_out.append(f"{name}: a correction, whose delivery day its name does not tell "
+                                "(give an arrivals JSON to replay it)")
+            else:
+                arrivals[name] = delivered.available_on
+    return arrivals, sorted(left_out)
+
+
 def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path, dict[str, date]]], workdir: Path,
         command: str, catalogue: Catalogue | None = None, progress: Callable[[str], None] = print) -> Report:
     """Every case: the generator at each seed (with history from January two years before the first
