@@ -394,7 +394,7 @@ def _write_export_draws(con, h: Horizon, settings: ForecastSettings, draws: int,
     live_q = pd.Timestamp(h.q4_start)
     reported = h.customs_month
     # History: complete past quarters, each new (uscc, destination)'s later months over its first,
-    # after the prior's examples (a half-integer count gives its half to each outcome).
+    # beside the prior's two outcomes, each weighing half the prior's count of examples.
     prior = settings.new_destination_prior / 2
     ratios: dict[int, list[float]] = {step: [0.0, 1.0] for step in (1, 2)}
     weights: dict[int, list[float]] = {step: [prior, prior] for step in (1, 2)}
