@@ -375,17 +375,30 @@ def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         with contextlib.suppress(duckdb.CatalogException):
             rows = con.execute(
-                """select asset, coalesce(file_name, ''), expectation, label, observed_value
+                """select asset, coalesce(file_name, ''), expectation, label, observed_value, unexpected_examples
                    from marts.dq_check_results where run_id = ? and severity = 'blocking' and not success
                    order by asset, file_name, expectation""", [run_id]).fetchall()
-            causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}"
-                       for asset, name, expectation, label, observed in rows[:MAX_CAUSES]]
+            causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}{_first_examples(examples)}"
+                       for asset, name, expectation, label, observed, examples in rows[:MAX_CAUSES]]
             if len(rows) > MAX_CAUSES:
                 causes.append(f"… {len(rows) - MAX_CAUSES} more: select * from marts.dq_check_results_latest "
                               "where outcome = 'fail'")
     if any(e.step_key == "warehouse_models" for e in failed):
         causes += _dbt_errors(settings.dbt_target / "run_results.json")
     return causes
+
+
+MAX_EXAMPLES = 3
+
+
+def _first_examples(examples: str | None) -> str:
+    """The first rows a failed expectation names (line, key, the problem found), as `; e.g. k=v, …`."""
+    try:
+        rows = json.loads(examples) if examples else []
+    except ValueError:
+        return ""
+    shown = [", ".join(f"{k}={v}" for k, v in row.items()) for row in rows[:MAX_EXAMPLES] if isinstance(row, dict)]
+    return f"; e.g. {' | '.join(shown)}" if shown else ""
 
 
 def _dbt_errors(run_results: Path) -> list[str]:

@@ -184,3 +184,17 @@ def test_the_module_runs_as_the_command_does(tmp_path):
     result = subprocess.run([sys.executable, "-m", "dagster_project.cli", "refresh", "--help"], capture_output=True,
                             text=True)
     assert result.returncode == 0 and result.stdout.startswith("usage: gxindustry refresh")
+
+
+def test_a_blocking_failure_names_its_first_rows():
+    """The message a failed run prints names the rows behind a blocking expectation (line, key and
+    the problem found), not only how many there were."""
+    from dagster_project.cli import _first_examples
+
+    examples = ('[{"plan_problem": "本月完成投资 6,000,000 万元 > 计划总投资 9,000 万元", "_line": 2, '
+                '"project_code": "2023-450108-32-03-614990"}]')
+    assert _first_examples(examples) == ("; e.g. plan_problem=本月完成投资 6,000,000 万元 > 计划总投资 9,000 万元, "
+                                         "_line=2, project_code=2023-450108-32-03-614990")
+    four = "[" + ",".join(f'{{"_line": {n}}}' for n in range(4)) + "]"
+    assert _first_examples(four) == "; e.g. _line=0 | _line=1 | _line=2"
+    assert _first_examples(None) == "" and _first_examples("[]") == "" and _first_examples("not json") == ""

@@ -117,14 +117,14 @@ def test_a_file_in_yuan_instead_of_thousands_jumps_a_thousandfold():
                    (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)])
     out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
     assert out["magnitude_jump"].notna().all()
-    assert "1,050× the previous report (202409: 1,000.0 千元)" in out["magnitude_jump"][0]
+    assert "1,050× the previous report (202409: 1,000 千元)" in out["magnitude_jump"][0]
 
 
 def test_a_decreasing_cumulative_value_is_flagged_within_the_year_only():
     df = industry([(A, 202410, 100.0, 8500.0, 90.0, 8190.0),  # 累计 output 9000 -> 8500
                    (C, 202401, 450.0, 450.0, 440.0, 440.0)])  # January: a new year starts from 0
     out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
-    assert out["ytd_decrease"][0] == "工业总产值累计 202410 8,500.0 < 202409 9,000.0"
+    assert out["ytd_decrease"][0] == "工业总产值累计 202410 8,500 < 202409 9,000"
     assert out["ytd_decrease"][1] is None
 
 
@@ -133,7 +133,7 @@ def test_monthly_against_cumulative_gap_outside_the_tolerance():
                    (B, 202410, 2000.0, 20_050.0, 1900.0, 18_900.0),  # within 5%
                    (C, 202402, 400.0, 900.0, 380.0, 860.0)])  # previous report not the month before: not evaluated
     out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
-    assert out["gap_problem"][0].startswith("工业总产值 本月 1,000.0 vs Δ累计 1,200.0")
+    assert out["gap_problem"][0].startswith("工业总产值 本月 1,000 vs Δ累计 1,200")
     assert out["gap_problem"][1] is None and out["gap_problem"][2] is None
 
 
@@ -173,11 +173,13 @@ def test_directory_and_project_fields_at_their_limits():
         "completion_month": pd.array([None, 202409, 202405], **months),
         "equipment_month_10k_yuan": [100.0, 100.01, None],
         "investment_month_10k_yuan": [100.0, 100.0, 5.0],
+        "planned_investment_10k_yuan": [100.0, 99.99, None],  # a month of the whole plan; above it; no plan
     })
     out = d.add_stats_projects(projects, lookups(period="202410"))
     assert list(out["month_problem"]) == [None, "开工年月 202411 after library month 202410; 入库年月 202411 after library month 202410", None]
     assert list(out["field_problem"]) == [
-        None, "设备购置 100.0 > 完成投资 100.0 万元; 竣工年月 202409 before 开工年月 202411", None]
+        None, "设备购置 100.01 > 完成投资 100 万元; 竣工年月 202409 before 开工年月 202411", None]
+    assert list(out["plan_problem"]) == [None, "本月完成投资 100 万元 > 计划总投资 99.99 万元", None]
 
 
 def test_award_problems_need_eligibility_and_treat_null_as_not_eligible():
@@ -188,7 +190,7 @@ def test_award_problems_need_eligibility_and_treat_null_as_not_eligible():
     })
     assert list(d.add_policy_awards(awards, lookups())["award_problem"]) == [
         None, "chosen but not eligible", "chosen but not eligible; amount 2,500.5 元 without eligibility",
-        None, None, "amount 0.0 元 without eligibility"]
+        None, None, "amount 0.01 元 without eligibility"]
 
 
 def test_mart_batches_hold_dates_in_nanoseconds_so_gx_compares_them_on_the_whole_column(session):
@@ -545,3 +547,50 @@ def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_p
         [result] = validate_suites(con, [suite], date(2024, 10, 10), session, "run-4")
         [(_, outcome)] = result.failures("warning")
         assert {e["missing_period"] for e in outcome.unexpected_examples} == {"customs_export: nothing delivered for 2024-09"}
+
+
+def test_a_planned_total_revised_twofold_warns_and_tenfold_blocks_naming_the_report(tmp_path, session):
+    """M11 pays a share of the latest plan: a plan ×10 from one report to the next (a digit, or 元
+    for 万元) stops the run, naming project, file and line; ×2 up to just under ×10 (either way) is
+    a revision to look at; under ×2 passes."""
+    suite = SUITES["mart_project_plans"]
+    plans = {"P1": [100, 199.99], "P2": [100, 200], "P3": [1000, 100.01], "P4": [100, 1000], "P5": [None, 100, 100]}
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema staging")
+        con.execute("""create table staging.stg_stats__projects (project_code varchar, report_month date,
+                       planned_investment_yuan decimal(18, 2), source_file varchar, source_line integer)""")
+        for code, series in plans.items():
+            for k, plan in enumerate(series):
+                month = date(2024, 8 + k, 1)
+                con.execute("insert into staging.stg_stats__projects values (?, ?, ?, ?, ?)",
+                            [code, month, None if plan is None else plan * 10_000, f"stats_projects_{month:%Y%m}.csv",
+                             k + 2])
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    warned = {(e["project_code"], e["plan_change"]) for _, o in result.failures("warning") for e in o.unexpected_examples}
+    assert warned == {("P2", "计划总投资 202408 100.00 万元 → 202409 200.00 万元"),
+                      ("P3", "计划总投资 202408 1,000.00 万元 → 202409 100.01 万元"),
+                      ("P4", "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元")}
+    [(_, blocked)] = result.failures("blocking")
+    assert blocked.expectation == "plan_not_changed_tenfold"
+    assert blocked.unexpected_examples == [{
+        "plan_change_factor": 10.0, "project_code": "P4", "report_month": "202409",
+        "source_file": "stats_projects_202409.csv", "source_line": 3,
+        "plan_change": "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元"}]
+
+
+def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
+    """贷款金额_万元 is in 万元: 1,000,000 (100亿元) is the largest loan taken as written; above it a
+    principal keyed in 元 (×10,000), which M23's cap per enterprise would hide, stops the run."""
+    suite = SUITES["raw_registers_loans"]
+    loans = pd.DataFrame({
+        "uscc": [A, B], "lender": ["桂林银行", "柳州银行"], "product": ["工业流动资金贷"] * 2,
+        "disbursed_on": pd.to_datetime(["2024-10-08", "2024-10-09"]),
+        "matures_on": pd.to_datetime(["2025-10-08", "2025-10-09"]),
+        "principal_10k_yuan": [1_000_000.0, 7_100_000.0], "annual_rate_pct": [3.45, 3.45],
+        "_line": [3, 4], "_quarantined": [None, None]})
+    frame = d.derive(loans, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                     params=suite.params))
+    out = {o.expectation: o for o in session.validate(suite, frame, run_values(date(2024, 11, 25)), "registers_loans.xlsx")}
+    plausible = out["principal_plausible"]
+    assert not plausible.success and plausible.severity == "blocking" and plausible.unexpected_count == 1
+    assert [(e["_line"], e["uscc"]) for e in plausible.unexpected_examples] == [(4, B)]

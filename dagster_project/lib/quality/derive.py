@@ -192,7 +192,9 @@ def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """month_problem: 开工/入库/竣工年月 after the library month of the file;
-    field_problem: equipment purchase above the month's investment, completion before start."""
+    field_problem: equipment purchase above the month's investment, completion before start;
+    plan_problem: a month's investment above the whole planned total (元 in a 万元 column, or a
+    plan a digit short)."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -202,6 +204,11 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
             (equipment > investment,  # False where either is blank
              lambda i: f"设备购置 {_fmt(equipment[i])} > 完成投资 {_fmt(investment[i])} 万元"),
             ((start > 0) & (done > 0) & (done < start), lambda i: f"竣工年月 {int(done[i])} before 开工年月 {int(start[i])}"),
+        ])
+        planned = _floats(df["planned_investment_10k_yuan"])
+        df["plan_problem"] = _messages(len(df), [
+            ((planned > 0) & (investment > planned),  # False where either is blank
+             lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
         ])
     return df
 
@@ -350,7 +357,8 @@ def _int(v) -> int | None:
 
 
 def _fmt(v: float) -> str:
-    return f"{float(v):,.1f}"
+    """A delivered number as written (thousands separated, no rounding to hide 100.01 behind 100.0)."""
+    return f"{float(v):,.6f}".rstrip("0").rstrip(".")
 
 
 def _with_code(code: str, problem: str | None) -> str | None:

@@ -59,7 +59,7 @@ DERIVATIONS = (
     "directory",  # directory_problem: USCC (non-blank) not in the enterprise directory as of the run
     "stats_industry",  # cumulative, monthly-vs-cumulative and unit checks against the previous report
     "stats_enterprise",  # month fields after the snapshot month, 入统年月 missing for 规上
-    "stats_projects",  # month fields after the library month, equipment above investment
+    "stats_projects",  # month fields after the library month, equipment above investment, a month above the plan
     "power_daily",  # account known, kWh blank iff flagged 缺失
     "tax_vat",  # filing date before the tax period
     "customs_export",  # CNY/USD rate, export date outside the file month
