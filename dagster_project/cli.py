@@ -441,11 +441,9 @@ def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
                from raw._file_refusals where last_seen_at >= ? order by 1, 2""", [started]).fetchall()
         withdrawn = con.execute("select feed, file_name, source, reason from raw._withdrawn order by all").fetchall()
         budget = con.execute(
-            "select scenario, awards, amount_yuan from marts.policy_budget_rollup where level = 'total'"
+            "select scenario, awards, beneficiaries, amount_yuan from marts.policy_budget_rollup where level = 'total'"
         ).fetchall()
         draws = con.execute("select draws from forecast.runs").fetchone()[0]
-        enterprises = con.execute(
-            "select count(distinct uscc) from marts.policy_awards where scenario = 'base' and chosen").fetchone()[0]
     print(f"\nwarehouse {settings.warehouse}")
     print(f"{'feed':<10} {'files':>6} {'rows accepted':>14} {'rows rejected':>14}")
     for feed, n, accepted, rejected in files:
@@ -459,14 +457,14 @@ def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
         for feed, name, source, reason in withdrawn:
             print(f"  {feed}/{name}: by {source}: {reason}")
     print("rejected rows and their reasons: select * from raw._rejected_rows")
-    totals = {scenario: (n, amount) for scenario, n, amount in budget}
+    totals = {scenario: (awards, beneficiaries, amount) for scenario, awards, beneficiaries, amount in budget}
     if totals:
-        n, base = totals["base"]
-        spread = (f"P10–P90 {wan_text(totals['low'][1])}–{wan_text(totals['high'][1])}万元 over {draws} "
+        awards, beneficiaries, base = totals["base"]
+        spread = (f"P10–P90 {wan_text(totals['low'][2])}–{wan_text(totals['high'][2])}万元 over {draws} "
                   "simulated outcomes" if draws > 1 else "the quarter is fully reported: no forecast")
-        print(f"\nbudget estimate: median {wan_text(base)}万元 ({spread}), {n} awards (scheme × beneficiary) "
-              f"to {enterprises} distinct enterprises in the median outcome;"
-              " by scheme: select * from marts.policy_budget")
+        print(f"\nbudget estimate: median {wan_text(base)}万元 ({spread}), {awards} awards (scheme × beneficiary) "
+              f"to {beneficiaries} beneficiaries (distinct enterprises and projects) in the median outcome, as 汇总 "
+              "counts them; by scheme: select * from marts.policy_budget")
     workbooks = sorted((settings.reports / as_of.isoformat()).glob("*.xlsx"))
     if workbooks:
         print("workbooks:\n" + "\n".join(f"  {path}" for path in workbooks))
@@ -588,11 +586,12 @@ def status(args: argparse.Namespace) -> int:
     print("\nlast runs:" if runs else "\nno measures run yet")
     for as_of_run, finished, fingerprint, n, base, low, high in runs:
         print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {wan_text(base)}万元 "
-              f"(range {wan_text(low)}–{wan_text(high)}), {n} beneficiaries (enterprises or projects), "
+              f"(range {wan_text(low)}–{wan_text(high)}), {n} beneficiaries (distinct enterprises and projects), "
               f"parameters {fingerprint}")
     if awarded:
-        awards, enterprises = awarded
-        print(f"latest run, base case: {awards} awards (scheme × beneficiary) to {enterprises} distinct enterprises")
+        awards, beneficiaries = awarded
+        print(f"latest run, median outcome: {awards} awards (scheme × beneficiary) to {beneficiaries} beneficiaries "
+              "(distinct enterprises and projects), as 汇总 counts them")
     return 0
 
 

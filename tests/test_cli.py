@@ -59,7 +59,7 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "ok    up to 2024-10" in lines["stats"]
     assert "ok    up to 2024-11-18" in lines["power"]
     assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
-    assert ("as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries (enterprises or projects), "
+    assert ("as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries (distinct enterprises and projects), "
             "parameters abc") in result.stdout
     # without --as-of: the warehouse's own as-of (its last run), not the wall clock, and it says so
     default = run("status", "--warehouse", str(warehouse), env_home=tmp_path)

@@ -89,8 +89,8 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> list[tuple]:
 
 
 def current_beneficiaries(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    """(awards, distinct enterprises) of the latest run's base case, None before any run."""
-    if not _table_exists(con, "marts", "policy_awards"):
+    """(awards, distinct beneficiaries) in the latest run's median outcome, as 汇总 counts them; None before any run."""
+    if not _table_exists(con, "marts", "policy_budget_rollup"):
         return None
-    return con.execute("select count(*), count(distinct uscc) from marts.policy_awards "
-                       "where scenario = 'base' and chosen").fetchone()
+    return con.execute("select awards, beneficiaries from marts.policy_budget_rollup "
+                       "where level = 'total' and scenario = 'base'").fetchone()

@@ -60,7 +60,7 @@ _LEAN = ("scenario, scheme_id, uscc, project_code, eligible, "
 class EngineResult:
     as_of: date
     draws: int
-    beneficiaries: int  # chosen awards in the base scenario
+    beneficiaries: int  # distinct enterprises and projects awarded in the median outcome (marts.policy_budget_rollup)
     budget_yuan: dict[str, object]  # scenario -> the total's own quantile (grants and revolving fund)
     params_fingerprint: str
 
@@ -462,7 +462,7 @@ def _write_parameters(con, params: Parameters, as_of: date) -> None:
 def _summary(con, as_of: date, draws: int, params: Parameters) -> EngineResult:
     totals = dict(con.execute(
         "select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'").fetchall())
-    beneficiaries = con.execute(
-        "select count(distinct coalesce(project_code, uscc)) from marts.policy_awards where scenario = 'base' and chosen"
+    beneficiaries = con.execute(  # as 汇总 counts them: the median outcome's distinct enterprises and projects
+        "select beneficiaries from marts.policy_budget_rollup where level = 'total' and scenario = 'base'"
     ).fetchone()[0]
     return EngineResult(as_of, draws, beneficiaries, totals, params.fingerprint())
