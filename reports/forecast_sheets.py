@@ -178,6 +178,7 @@ def write_fans(wb, st: Styles, con: duckdb.DuckDBPyConnection, catalogue: Catalo
                                                       _axis_floor(weeks)),
                         {"x_offset": 4, "y_offset": 2})
         r += height
+    ws.set_row(r - 1, ROW_PT)  # the print area reaches the end of the last chart, not of its table
     ws.set_h_pagebreaks(breaks)
     ws.freeze_panes(3, 0)
     print_setup(ws, columns=(0, last_col), widths=[*FAN_WIDTHS, 1, *(10,) * 7])

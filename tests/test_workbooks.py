@@ -313,6 +313,16 @@ def test_print_setup(budget_file, kpi_file):
         assert ws.print_title_rows, ws.title  # header rows repeated on every page
 
 
+def test_every_fan_chart_prints_whole(budget_file):
+    """The print area of 预测区间 reaches the last row of every chart (it ended with the last table,
+    and the last scheme's chart printed as a title and half a legend)."""
+    ws = load_workbook(budget_file)["预测区间"]
+    last_printed = int(re.search(r"\$(\d+)$", ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area)[1])
+    assert ws._charts
+    for chart in ws._charts:
+        assert chart.anchor._from.row + forecast_sheets.CHART_ROWS <= last_printed, chart.anchor._from.row
+
+
 def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
