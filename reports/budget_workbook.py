@@ -38,6 +38,7 @@ import duckdb
 from xlsxwriter.utility import xl_col_to_name
 
 from dagster_project.lib.measures.catalogue import UNIT_FACTORS, Catalogue, Measure, Scheme
+from dagster_project.lib.measures.engine import UNASSIGNED_CITY
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.measures.rules import LiveFormula, bind_name
 from dagster_project.lib.measures.schemes import LIVE
@@ -1082,6 +1083,8 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
             known = data.cities(con)
             names = {code for code, _ in known}
             extra = sorted({(r.city_code, r.city) for r in rows if r.city_code not in names})
+            if ("city", UNASSIGNED_CITY) in figures:  # register rows and exports still to come: no enterprise yet
+                extra.append((UNASSIGNED_CITY, "城市待定（预计季末前新增的登记事项、出口）"))
             _write_breakdown(wb, by_city, st, "按城市（设区市）", subtitle, "城市", [*known, *extra], "city", "city",
                              sheets, figures, labels, code_header="城市代码")
         groups = data.industry_groups(catalogue)

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from dagster_project.lib.forecast.draws import PSEUDO
-from dagster_project.lib.measures.engine import _write_rollup
+from dagster_project.lib.measures.engine import UNASSIGNED_CITY, _write_rollup
 
 # (draw, scheme, uscc, project, amount 元): enterprise A wins two M02 schemes and M24 in every draw,
 # its project P M15 in draw 2; a register row still to come (a pseudo beneficiary) only in draw 3.
@@ -24,6 +24,10 @@ AWARDS = [
 
 @pytest.fixture
 def con():
+    return _rolled_up(AWARDS)
+
+
+def _rolled_up(awards) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("create table marts.dim_enterprise as select * from (values ('A', '450100', '钢铁'), ('B', '450200', '医药'))"
@@ -36,7 +40,7 @@ def con():
     con.execute("create temp table q_project as select 'P' as project_code, '450300' as city_code, '汽车' as industry_group")
     con.execute("create temp table draw_awards (scenario integer, scheme_id varchar, uscc varchar, project_code varchar,"
                 " amount_yuan decimal(18, 2), chosen boolean)")
-    con.executemany("insert into draw_awards values (?, ?, ?, ?, ?, ?)", [(*a, *(() if len(a) == 6 else (True,))) for a in AWARDS])
+    con.executemany("insert into draw_awards values (?, ?, ?, ?, ?, ?)", [(*a, *(() if len(a) == 6 else (True,))) for a in awards])
     _write_rollup(con, date(2024, 11, 25), "('low', 1), ('base', 2), ('high', 3)")
     return con
 
@@ -64,3 +68,15 @@ def test_a_beneficiary_counts_in_its_own_city_and_industry_group(con):
     assert rollup(con, "city", "450100")["base"] == (Decimal("160.00"), 1, 3)
     assert rollup(con, "industry_group", "食品")["high"] == (Decimal("7.00"), 1, 1)  # the pseudo row's own group
     assert rollup(con, "city", "450200") == {}  # B was not chosen in any draw
+
+
+def test_a_register_row_still_to_come_has_no_city_yet():
+    """A loan still to come (no simulated enterprise behind it) counts under UNASSIGNED_CITY and 其他,
+    never under a code made of its pseudo key; an enterprise outside the directory under the
+    prefecture of its USCC's registration code."""
+    con = _rolled_up(AWARDS + [(3, "M23", f"{PSEUDO}loans:3:0", None, 5), (3, "M24", "91451000MA5XXXXXXX", None, 2)])
+    assert rollup(con, "city", UNASSIGNED_CITY)["high"] == (Decimal("5.00"), 1, 1)
+    assert rollup(con, "industry_group", "其他")["high"] == (Decimal("7.00"), 2, 2)
+    assert rollup(con, "city", "451000")["high"] == (Decimal("2.00"), 1, 1)
+    assert {k for (k,) in con.execute("select distinct key from marts.policy_budget_rollup where level = 'city'")
+            .fetchall()} == {"450100", "450300", "450400", "451000", UNASSIGNED_CITY}

@@ -40,6 +40,9 @@ from .quantities import Periods
 from .rules import RuleContext, bindings
 from .schemes import SCHEMES
 
+# The city of an award to a register row still to come (a loan, an application, a supply link, an export
+# to a new destination): its enterprise is not known yet (marts.policy_budget_rollup, level 'city').
+UNASSIGNED_CITY = "待定"
 # The marts the forecast and the engine read (and nothing else): the dependencies of both assets, and
 # what a replay snapshots for each replayed day.
 ENGINE_INPUTS = (
@@ -304,11 +307,15 @@ def _write_rollup(con, as_of: date, picks: str) -> None:
         select distinct uscc as key, city_code, industry_group from q_row_enterprise where starts_with(uscc, '{PSEUDO}')
         union select distinct project_code, city_code, industry_group from q_project where starts_with(project_code, '{PSEUDO}')
     """)
-    # Each beneficiary's city and industry group once (not per award and draw), and a number for it.
-    con.execute("""
+    # Each beneficiary's city and industry group once (not per award and draw), and a number for it: a
+    # register row still to come has no enterprise yet, so no city (UNASSIGNED_CITY); an enterprise
+    # outside the directory the prefecture of its USCC's registration code.
+    con.execute(f"""
         create or replace temp table beneficiaries as
         select b.beneficiary, (row_number() over (order by b.beneficiary))::integer as id,
-               coalesce(p.city_code, e.city_code, s.city_code, substr(b.uscc, 3, 4) || '00') as city_code,
+               coalesce(p.city_code, e.city_code, s.city_code,
+                        case when starts_with(b.beneficiary, '{PSEUDO}') then '{UNASSIGNED_CITY}'
+                             else substr(b.uscc, 3, 4) || '00' end) as city_code,
                coalesce(p.industry_group, e.industry_group, s.industry_group, '其他') as industry_group
         from (select coalesce(project_code, uscc) as beneficiary, any_value(uscc) as uscc,
                      any_value(project_code) as project_code
