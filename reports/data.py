@@ -108,6 +108,12 @@ class FeedCutoff:
     period: str | None  # latest period delivered by as_of (YYYYMM or YYYYMMDD), None for registers
     arrived: date | None  # when that delivery was available
     files: int
+    data_end: date | None = None  # a feed delivered by date: the last day its data cover (power: the latest reading)
+
+    @property
+    def end(self) -> date | None:
+        """The last day the feed's data cover: a month's last day, or the latest reading delivered."""
+        return self.data_end or period_end(self.period)
 
     @property
     def text(self) -> str:
@@ -115,9 +121,16 @@ class FeedCutoff:
             return "尚无到达文件"
         if not self.period:
             return f"按文件整体更新（{self.files} 个文件）"
-        shown = f"{self.period[:4]}年{int(self.period[4:6])}月" if len(self.period) == 6 else \
-            f"{self.period[:4]}-{self.period[4:6]}-{self.period[6:]}"
+        shown = f"{self.period[:4]}年{int(self.period[4:6])}月" if len(self.period) == 6 else str(self.end)
         return f"数据至 {shown}（{self.arrived} 到达）"
+
+
+def latest_reading(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest day of daily power read into the warehouse of the run (dbt's as-of cut applied):
+    a weekly delivery named by its date need not hold that date's readings."""
+    if not table_exists(con, "staging.stg_power__daily"):
+        return None
+    return con.execute("select max(reading_date) from staging.stg_power__daily").fetchone()[0]
 
 
 def missing_base_periods(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
@@ -161,7 +174,7 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
                 "select max(available_on) from raw._manifest where feed = ? and period = ? and available_on <= ?",
                 [feed, period, as_of],
             ).fetchone()[0]
-        out.append(FeedCutoff(feed, label, period, arrived, files))
+        out.append(FeedCutoff(feed, label, period, arrived, files, latest_reading(con) if feed == "power" else None))
     return out
 
 

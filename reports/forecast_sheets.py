@@ -200,7 +200,7 @@ def _reported(catalogue: Catalogue, cutoffs: list[data.FeedCutoff], quarter_clos
     months = [date(quarter.start.year, m, 1) for m in range(quarter.start.month, quarter.end.month + 1)]
     out = []
     for c in cutoffs:
-        end = data.period_end(c.period)
+        end = c.end
         if c.files == 0:
             out.append(f"{c.label}：尚无到达文件，四季度全部为预测。")
         elif c.period is None:

@@ -375,7 +375,8 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         top = sorted(reasons[(feed, dataset)].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         rows.append([data.FEED_LABELS.get(feed, feed).split("（")[0] + f"（{feed}）",
                      f"{data.DATASET_LABELS.get(dataset, dataset)}（{dataset}）", files, read, accepted, rejected, rate,
-                     data.period_end(period), arrived if arrived and arrived.year > 1970 else None,
+                     (data.latest_reading(con) if (feed, dataset) == ("power", "daily") else None) or data.period_end(period),
+                     arrived if arrived and arrived.year > 1970 else None,
                      "；".join(f"{kind}（{n:,} 行）" for kind, n in top) or "—"])
     date_fmt = st.get(num_format="yyyy-mm-dd", valign="top")
     count_fmt = st.get(num_format=COUNT, valign="top")

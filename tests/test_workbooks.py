@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -331,6 +331,22 @@ def test_every_city_of_the_roll_up_has_its_row(budget_file, con):
     ws = load_workbook(budget_file)["按城市"]
     codes = {c.value for c in ws["A"] if isinstance(c.value, str)}
     assert keys <= codes, keys - codes
+
+
+def test_the_power_cut_off_is_the_latest_reading_not_the_delivery_date(budget_file, kpi_file, con):
+    """A weekly power file is named by its delivery date; the data it holds end the day before (or
+    earlier). 汇总 and 预测方法 say how far the readings go, and 预测方法 forecasts from the day after."""
+    latest = con.execute("select max(reading_date) from staging.stg_power__daily").fetchone()[0]
+    delivered = con.execute("select max(available_on) from raw._manifest where feed = 'power' and dataset = 'daily'").fetchone()[0]
+    assert latest < delivered  # the tiny run's latest file holds no reading of its own date
+    wb = load_workbook(budget_file)
+    texts = [c.value for ws in (wb["汇总"], wb["预测方法"]) for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and ("数据至 " in c.value or "已读至 " in c.value)]
+    assert f"数据至 {latest}（" in " ".join(texts) and f"已读至 {latest}；{latest + timedelta(days=1)} 至" in " ".join(texts)
+    assert f"数据至 {delivered}" not in " ".join(texts) and f"已读至 {delivered}" not in " ".join(texts)
+    quality = load_workbook(kpi_file)["数据质量"]
+    [daily] = [row for row in quality.iter_rows(values_only=True) if row[1] and "（daily）" in str(row[1])]
+    assert daily[7].date() == latest
 
 
 def test_money_is_in_wan_with_two_decimals(budget_file):
