@@ -27,6 +27,7 @@ which scheme an M15 project claims, eligibility itself (thresholds are not live)
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -983,8 +984,12 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
     chart.set_title({"name": f"{key_header}分布：基准及 {low}–{high} 区间（万元）", "name_font": {"size": 11, "name": FONT}})
     chart.set_x_axis({"name": key_header, "name_font": {"name": FONT, "size": 9, "bold": False},
                       "num_font": {"name": FONT, "size": 9, "rotation": -45}})
+    # The axis reaches the highest P90: left to itself, Excel and LibreOffice scale to the bars (the
+    # medians) and cut the error bars above them.
+    top = max((wan(figures.get((level, code), data.ZERO).high) for code, _ in keys), default=Decimal(0))
     chart.set_y_axis({"name": "万元", "name_font": {"name": FONT, "size": 9, "bold": False},
-                      "num_format": "#,##0", "num_font": {"name": FONT, "size": 9},
+                      "num_format": "#,##0", "num_font": {"name": FONT, "size": 9}, "min": 0,
+                      **({"max": _axis_ceiling(float(top))} if top > 0 else {}),
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"name": FONT, "size": 9}})
     chart_rows = 18
@@ -992,6 +997,12 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
     ws.insert_chart(total_row + 3, 0, chart, {"x_offset": 4, "y_offset": 4})
     print_setup(ws, fit_height=1, columns=(0, printed), widths=widths)
     ws.print_area(0, 0, total_row + 3 + chart_rows, printed)  # the chart below the table prints too
+
+
+def _axis_ceiling(value: float) -> float:
+    """The next round number at or above `value` in half steps of its magnitude (6,303.74 -> 6,500)."""
+    magnitude = 10 ** math.floor(math.log10(value))
+    return math.ceil(value / magnitude * 2) / 2 * magnitude
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -349,6 +349,21 @@ def test_the_power_cut_off_is_the_latest_reading_not_the_delivery_date(budget_fi
     assert daily[7].date() == latest
 
 
+def test_breakdown_charts_reach_the_highest_p90(budget_file):
+    """The error bars of 按城市 and 按行业 end inside their chart: the axis runs to the highest P90."""
+    wb = load_workbook(budget_file)
+    for name in ("按城市", "按行业"):
+        ws = wb[name]
+        header = next(r for r in ws.iter_rows(min_row=1, max_row=10) if any(
+            isinstance(c.value, str) and c.value.startswith("高情景") for c in r))
+        col = next(c.column for c in header if isinstance(c.value, str) and c.value.startswith("高情景"))
+        total = next(r for r in range(header[0].row + 1, ws.max_row + 1)
+                     if any(ws.cell(r, c).value == "合计" for c in (1, 2)))
+        top = max(ws.cell(r, col).value for r in range(header[0].row + 1, total))  # the rows charted
+        [chart] = ws._charts
+        assert chart.y_axis.scaling.max >= top > 0, name
+
+
 def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
