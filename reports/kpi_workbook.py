@@ -22,7 +22,7 @@ from dagster_project.lib.quality.suites import load_suites
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
 from . import data, wording
-from .wording import plain
+from .wording import plain, with_values
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, MONEY, PERCENT_POINTS, SHARE, TABLE_STYLE, Styles, add_sheet, fit_height, fit_widths, new_workbook,
@@ -59,6 +59,13 @@ class CheckOutcome:
 def parameter_names(catalogue: Catalogue) -> dict[str, str]:
     """Parameter id -> what it is, for notes that cite parameters."""
     return {pid: p.description for pid, p in catalogue.parameters.items()}
+
+
+def parameter_values(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, str]:
+    """Parameter id -> the value the run used, with its unit (`80%`, `2000万元`), for definitions that cite it."""
+    return {pid: f"{value}{unit}" for pid, value, unit in con.execute(
+        "select parameter_id, value, unit from marts.policy_parameters where as_of = ? and value is not null",
+        [as_of]).fetchall()}
 
 
 def kpi_path(reports_dir: Path, as_of: date, city_code: str | None = None) -> Path:
@@ -115,6 +122,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
     quarter_closed = data.quarter_reported(catalogue, as_of)
     names = parameter_names(catalogue)
+    values = parameter_values(con, as_of)
 
     actual_header = "实际" if quarter_closed else "实际/预测"
     # (header, width); the first PRINTED columns are what a printed page shows
@@ -143,7 +151,8 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
                 continue
             if kpi is None:  # a monitored count without a target (e.g. the 退库风险 list)
                 rows.append(head + [indicator, unit, "不设目标（监测）", actual, None, None, status,
-                                    plain("；".join(lst.definition for lst in m.lists) or note, names), kpi_id, None]
+                                    with_values("；".join(lst.definition for lst in m.lists), values) or note,
+                                    kpi_id, None]
                             + tail)
                 continue
             gap = actual - target if actual is not None and target is not None else None
@@ -255,6 +264,7 @@ def _growth(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str | 
 
 def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: str | None, used: set[str]) -> None:
     regions = dict(data.cities(con))
+    values = parameter_values(con, as_of)
     for m in catalogue.measures:
         for lst in m.lists:
             rows = con.execute(
@@ -271,7 +281,7 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
             value = LIST_VALUES.get(lst.id)
             headers = ["序号", "统一社会信用代码", "企业名称", "城市", "行业组"] + ([value[0]] if value else []) + ["说明"]
             _write_title(ws, st, len(headers) - 1, f"{m.id} {lst.title}（{len(rows)} 家）",
-                         f"截至 {as_of}｜口径：{plain(lst.definition, parameter_names(catalogue))}")
+                         f"截至 {as_of}｜口径：{with_values(lst.definition, values)}")
             header_row = 3
             out = []
             for i, (uscc, name_, city, group, v, detail) in enumerate(rows, 1):

@@ -222,6 +222,14 @@ _CONTRACT = [
     (re.compile(r"（MEASURES\.md）"), "（测算规则）"),
     (re.compile(r"MEASURES\.md\s*"), "测算规则"),
     (re.compile(r"(?:docs/contract/|shared/contract/)?(?:FEEDS|OUTPUTS)\.md"), "数据接口约定"),
+    (re.compile(r"见\s*docs/forecast\.md"), "见「预测方法」"),
+    (re.compile(r"（?docs/forecast\.md）?"), "（见「预测方法」）"),
+    # the contract's English, quoted as sources of parameters, in Chinese for finance
+    (re.compile(r"拟上规 \(临规 with trailing-12-month revenue ≥"), "拟上规（近12个月营业收入达到规上收入门槛一定比例的临规企业）"),
+    (re.compile(r"newly recognised (\d{4})-07\.\.12"), r"\1年7—12月新认定"),
+    (re.compile(r"newly recognised in (\d{4})"), r"\1年新认定"),
+    (re.compile(r"low and high are the 10th and 90th percentiles of the simulated outcome"),
+     "低、高情景为模拟结果的第10、第90百分位数"),
 ]
 # a number of 4+ integer digits directly before a unit gets thousands separators
 _AMOUNT = re.compile(r"(?<![\d.,])(\d{4,})(\.\d+)?(?=\s*(?:万元|元|千瓦时|千瓦|户|吨|美元|家|个))")
@@ -230,6 +238,17 @@ _AMOUNT = re.compile(r"(?<![\d.,])(\d{4,})(\.\d+)?(?=\s*(?:万元|元|千瓦时|
 def thousands(text: str) -> str:
     """`597765.22万元` -> `597,765.22万元`; periods (202410) and years are left alone."""
     return _AMOUNT.sub(lambda m: f"{int(m.group(1)):,}{m.group(2) or ''}", text)
+
+
+def with_values(definition: str, values: Mapping[str, str]) -> str:
+    """A definition that cites parameters, for finance: each id replaced by the value in force with its
+    unit (`M01.near_threshold_share × M01.above_size_revenue（默认80% × 2000万元）` -> `80% × 2,000万元`);
+    the catalogue's 「（默认…）」 goes, the value in force is there instead."""
+    ids = sorted(values, key=len, reverse=True)
+    text = re.sub(r"（默认[^）]*）", "", definition)
+    if ids:
+        text = re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: values[m.group(1)], text)
+    return thousands(text)
 
 
 def plain(text: str | None, parameter_names: Mapping[str, str] | None = None) -> str | None:

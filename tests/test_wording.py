@@ -3,6 +3,7 @@ and a failed-check list that depends on the data, not on what a run happened to 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -62,6 +63,10 @@ def test_contract_references_and_parameter_ids_become_plain_chinese():
     names = {"M01.near_threshold_share": "拟上规比例", "M01.above_size_revenue": "规上营业收入标准"}
     assert wording.plain("≥ M01.near_threshold_share × M01.above_size_revenue（默认80% × 2000万元）", names) \
         == "≥ 拟上规比例 × 规上营业收入标准（默认80% × 2,000万元）"
+    # a list's definition shows the values the run used, not what the parameters are
+    values = {"M01.near_threshold_share": "80%", "M01.above_size_revenue": "2500万元"}
+    assert wording.with_values("≥ M01.near_threshold_share × M01.above_size_revenue（默认80% × 2000万元）", values) \
+        == "≥ 80% × 2,500万元"
     # separators only on amounts with a unit: periods and years stay as they are
     assert wording.thousands("产值 597765.22万元，202410 月，2024年") == "产值 597,765.22万元，202410 月，2024年"
 
@@ -168,3 +173,19 @@ def test_expectations_of_a_suite_the_code_no_longer_has_are_not_listed(tmp_path)
     assert any("（mart_base_periods）" in t for t in texts)
     assert not any("mart_base_period_coverage" in t for t in texts)
     assert any("警告 1 项" in t for t in texts)
+
+
+def test_every_parameter_source_reads_in_chinese_on_the_parameters_sheet():
+    """The 依据 column of 参数 quotes the policy, or the contract (English): finance reads Chinese.
+    Left in Latin letters: parameter and check codes, standards (GB/T), units (kWh) and P10/P90."""
+    from dagster_project.lib.measures.catalogue import load_catalogue
+    from reports.kpi_workbook import parameter_names
+
+    catalogue = load_catalogue()
+    names = parameter_names(catalogue)
+    allowed = re.compile(r"(?<![A-Za-z])(?:GB/T|GB|kWh|kV|USCC|Jeffreys|P\d\d|M\d\d(?:\.[a-z_]+)?|forecast\.[a-z_]+)"
+                         r"(?![A-Za-z])")
+    english = {pid: text for pid, p in catalogue.parameters.items()
+               if re.search(r"[A-Za-z]{3,}", allowed.sub("", text := wording.plain(p.source or p.assumption_note,
+                                                                                  names) or ""))}
+    assert english == {}
