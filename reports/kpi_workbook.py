@@ -122,7 +122,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
     quarter_closed = data.quarter_reported(catalogue, as_of)
     names = parameter_names(catalogue)
-    values = parameter_values(con, as_of)
+    in_force = parameter_values(con, as_of)
 
     actual_header = "实际" if quarter_closed else "实际/预测"
     # (header, width); the first PRINTED columns are what a printed page shows
@@ -151,7 +151,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
                 continue
             if kpi is None:  # a monitored count without a target (e.g. the 退库风险 list)
                 rows.append(head + [indicator, unit, "不设目标（监测）", actual, None, None, status,
-                                    with_values("；".join(lst.definition for lst in m.lists), values) or note,
+                                    with_values("；".join(lst.definition for lst in m.lists), in_force) or note,
                                     kpi_id, None]
                             + tail)
                 continue
@@ -264,7 +264,7 @@ def _growth(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str | 
 
 def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: str | None, used: set[str]) -> None:
     regions = dict(data.cities(con))
-    values = parameter_values(con, as_of)
+    in_force = parameter_values(con, as_of)
     for m in catalogue.measures:
         for lst in m.lists:
             rows = con.execute(
@@ -281,7 +281,7 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
             value = LIST_VALUES.get(lst.id)
             headers = ["序号", "统一社会信用代码", "企业名称", "城市", "行业组"] + ([value[0]] if value else []) + ["说明"]
             _write_title(ws, st, len(headers) - 1, f"{m.id} {lst.title}（{len(rows)} 家）",
-                         f"截至 {as_of}｜口径：{with_values(lst.definition, values)}")
+                         f"截至 {as_of}｜口径：{with_values(lst.definition, in_force)}")
             header_row = 3
             out = []
             for i, (uscc, name_, city, group, v, detail) in enumerate(rows, 1):
