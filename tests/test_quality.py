@@ -594,3 +594,27 @@ def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
     plausible = out["principal_plausible"]
     assert not plausible.success and plausible.severity == "blocking" and plausible.unexpected_count == 1
     assert [(e["_line"], e["uscc"]) for e in plausible.unexpected_examples] == [(4, B)]
+
+
+def test_a_quarter_whose_month_before_went_unreported_is_named_with_its_year_to_date(tmp_path, session):
+    """A reported August but no September: Q4's output is the year to date (the contract's missing
+    month counts 0), named with the months and the amount; a September reported, or an enterprise
+    whose first report of the year is in Q4, passes."""
+    suite = SUITES["mart_quarter_spans"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_enterprise_quarter as select * from (values
+            ('GAP', date '2024-10-01', 4223825000.00, null::date, date '2024-10-01'),
+            ('OK', date '2024-10-01', 47521800.00, date '2024-09-01', date '2024-10-01'),
+            ('NEW', date '2024-10-01', 9000000.00, null::date, date '2024-10-01'),
+            ('BASEGAP', date '2023-10-01', 672085300.00, null::date, date '2023-10-01'))
+            t(uscc, quarter_start, output_yuan, start_ytd_month, first_reported_month)""")
+        con.execute("""create table marts.fct_enterprise_month as select * from (values
+            ('GAP', date '2024-08-01'), ('GAP', date '2024-10-01'), ('OK', date '2024-09-01'),
+            ('NEW', date '2024-10-01'), ('BASEGAP', date '2023-08-01'), ('BASEGAP', date '2022-09-01')) t(uscc, month)""")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    [(_, outcome)] = result.failures("warning")
+    assert {e["uscc"]: e["span_problem"] for e in outcome.unexpected_examples} == {
+        "GAP": "202409 未报（最近一次报送 202408）：按“缺失月份计0”，该季度产值为本年累计 422,382.50 万元",
+        "BASEGAP": "202309 未报（最近一次报送 202308）：按“缺失月份计0”，该季度产值为本年累计 67,208.53 万元"}
+    assert result.passed("blocking")
