@@ -138,10 +138,14 @@ def test_monthly_against_cumulative_gap_outside_the_tolerance():
 
 
 def test_power_flags_and_customs_rates():
-    power = pd.DataFrame({"account_no": ["1", "2", "3"], "kwh": [10.0, None, 5.0], "data_flag": ["正常", "正常", "缺失"]})
-    out = d.add_power_daily(power, lookups(accounts=frozenset({"1", "2"})))
+    power = pd.DataFrame({"account_no": ["1", "2", "3"], "kwh": [10.0, None, 5.0], "data_flag": ["正常", "正常", "缺失"],
+                          "reading_date": pd.to_datetime(["2024-09-24", "2024-09-23", "2023-11-20"])})
+    out = d.add_power_daily(power, lookups(accounts=frozenset({"1", "2"}), period="20241125"))
     assert list(out["flag_problem"].isna()) == [True, False, False]
     assert list(out["account_problem"].isna()) == [True, True, False]
+    # re-reads go back 62 days at most: 24 September for a delivery of 25 November; a year back is a typo
+    assert list(out["reread_problem"]) == [None, "日期 2024-09-23 早于交付日 2024-11-25 62 天以上",
+                                           "日期 2023-11-20 早于交付日 2024-11-25 62 天以上"]
     customs = pd.DataFrame({"value_usd": [1000.0, 1000.0], "value_cny_yuan": [7100.0, 71.0],
                             "export_date": pd.to_datetime(["2024-10-03", "2024-11-01"])})
     out = d.add_customs_export(customs, lookups(period="202410"))
@@ -618,3 +622,27 @@ def test_a_quarter_whose_month_before_went_unreported_is_named_with_its_year_to_
         "GAP": "202409 未报（最近一次报送 202408）：按“缺失月份计0”，该季度产值为本年累计 422,382.50 万元",
         "BASEGAP": "202309 未报（最近一次报送 202308）：按“缺失月份计0”，该季度产值为本年累计 67,208.53 万元"}
     assert result.passed("blocking")
+
+
+def test_an_account_whose_holder_changes_between_snapshots_is_named(tmp_path, session):
+    """The account's history follows its latest holder: a change (a transfer, or a USCC keyed on the
+    wrong account) is named with both holders and snapshots; a holder matched later (blank before)
+    and an unchanged one pass."""
+    suite = SUITES["mart_power_account_holders"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema raw_active")
+        con.execute("""create table raw_active.power_accounts as select * from (values
+            ('0675079363', '91450108998156796E', '20241007', 1, 'power_accounts_20241007.csv', 2, date '2024-10-07'),
+            ('0675079363', '91450502008293709F', '20241104', 1, 'power_accounts_20241104.csv', 2, date '2024-11-04'),
+            ('0100', '', '20241007', 1, 'power_accounts_20241007.csv', 3, date '2024-10-07'),
+            ('0100', '91450108998156796E', '20241104', 1, 'power_accounts_20241104.csv', 3, date '2024-11-04'),
+            ('0200', '91450502008293709F', '20241007', 1, 'power_accounts_20241007.csv', 4, date '2024-10-07'),
+            ('0200', '91450502008293709F', '20241104', 1, 'power_accounts_20241104.csv', 4, date '2024-11-04'))
+            t(account_no, uscc, _dataset_period, _version, _file, _line, _available_on)""")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+        [(_, outcome)] = result.failures("warning")
+        assert [(e["account_no"], e["source_file"], e["holder_change"]) for e in outcome.unexpected_examples] == [(
+            "0675079363", "power_accounts_20241104.csv",
+            "用电户 91450108998156796E（20241007）→ 91450502008293709F（20241104）：该户号的全部历史用电（含基期）记入新用电户")]
+        [result] = validate_suites(con, [suite], date(2024, 11, 1), session, "run-2")  # the change not arrived yet
+        assert result.passed("warning")

@@ -26,6 +26,7 @@ DEFAULTS = {
     "gap_tolerance_share": 0.05,  # |本月 − Δ累计| allowed, as a share of the larger of the two
     "gap_tolerance_abs": 1.0,  # ... plus this absolute slack (in the file's unit, 千元 for stats)
     "jump_factor": 100.0,  # a month value this many times the previous report's (or 1/x) is a unit slip
+    "reread_window_days": 62.0,  # power: a weekly delivery repeats earlier days (re-reads) at most this far back
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
 }
@@ -217,7 +218,9 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 
 def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
-    """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失."""
+    """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失;
+    reread_problem: a reading dated further before its delivery than re-reads go (a year typed wrong
+    replaces that day's reading of another year: the latest delivery wins)."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
     kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
@@ -225,6 +228,13 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     df["flag_problem"] = _messages(len(df), [
         ((flag == "缺失") & has_kwh, lambda i: f"flagged 缺失 but kWh {_fmt(kwh[i])}"),
         (((flag == "正常") | (flag == "估算")) & ~has_kwh, lambda i: f"flagged {flag[i]} but kWh blank"),
+    ])
+    delivered = pd.to_datetime(lookups.period, format="%Y%m%d", errors="coerce") if lookups.period else pd.NaT
+    read_on = pd.to_datetime(df["reading_date"])
+    window = lookups.param("reread_window_days")
+    far_back = ((delivered - read_on).dt.days > window).to_numpy()  # False where either is blank
+    df["reread_problem"] = _messages(len(df), [
+        (far_back, lambda i: f"日期 {read_on.iloc[i].date()} 早于交付日 {delivered.date()} {int(window)} 天以上"),
     ])
     return df
 
