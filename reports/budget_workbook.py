@@ -58,6 +58,7 @@ SUMMARY = "汇总"
 BY_CITY = "按城市"
 BY_GROUP = "按行业"
 PARAMETERS = "参数"
+NOT_IN_DIRECTORY = "（未在企业名录中）"  # a project owner or beneficiary whose USCC the directory does not list
 FUNDING = {"grant": "无偿补助", "revolving_fund": "周转资金"}
 YES, NO = "是", "否"
 NO_CAP = "9.99E+307"
@@ -420,7 +421,7 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
         reason = plain(row.reason)
         values = {
             "scheme": row.scheme_id, "scheme_title": scheme.title, "project_name": row.project_name,
-            "project_code": row.project_code, "enterprise": row.enterprise_name, "uscc": row.uscc,
+            "project_code": row.project_code, "enterprise": row.enterprise_name or NOT_IN_DIRECTORY, "uscc": row.uscc,
             "city": row.city, "group": row.group, "funding": FUNDING[scheme.funding],
             "construction": row.construction_type, "planned": wan(row.planned_investment),
             "q4b": wan(row.q4b_output), "q4": wan(row.q4_output_reported), "months": row.months_reported,

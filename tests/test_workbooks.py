@@ -364,6 +364,24 @@ def test_breakdown_charts_reach_the_highest_p90(budget_file):
         assert chart.y_axis.scaling.max >= top > 0, name
 
 
+def test_every_listed_beneficiary_has_a_name_or_says_why_not(budget_file, con):
+    """A project owner outside the enterprise directory printed a blank 企业名称 beside a 400万 award:
+    the cell says it is not in the directory."""
+    from reports.budget_workbook import NOT_IN_DIRECTORY
+
+    directory = dict(con.execute("select uscc, enterprise_name from marts.dim_enterprise").fetchall())
+    wb = load_workbook(budget_file)
+    wrong = []
+    for ws in measure_sheets(wb):
+        row, cols = header_row(ws, "统一社会信用代码")
+        for r in range(row + 1, ws.max_row + 1):
+            if uscc := ws.cell(r, cols["统一社会信用代码"]).value:
+                name = ws.cell(r, cols["企业名称"]).value
+                if name != (directory.get(uscc) or NOT_IN_DIRECTORY):
+                    wrong.append((ws.title, r, uscc, name))
+    assert wrong == []
+
+
 def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
