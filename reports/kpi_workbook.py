@@ -288,9 +288,10 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
                 shown = None if value is None else (v if value[1] == "share" else wan(v))
                 out.append([i, uscc, name_, regions.get(city, city), group] + ([shown] if value else []) + [detail])
             value_fmt = None if value is None else st.get(num_format="0.00%" if value[1] == "share" else MONEY)
+            number_fmt = st.get(num_format="0", align="center")  # right-aligned, 序号 ran into the USCC beside it
             for i, values in enumerate(out):
                 for c, v in enumerate(values):
-                    fmt = value_fmt if (value and c == 5) else (st.count if c == 0 else None)
+                    fmt = value_fmt if (value and c == 5) else (number_fmt if c == 0 else None)
                     put(ws, header_row + 1 + i, c, v, fmt)
             if out:
                 ws.add_table(header_row, 0, header_row + len(out), len(headers) - 1, {
@@ -422,7 +423,8 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                           [[c.asset, f"{wording.check_name(c.check, c.asset)}\n（{c.check}）",
                             wording.SEVERITY.get(c.severity.upper(), c.severity), c.failed_rows,
                             wording.check_description(c.description)] for c in failed],
-                          {3: st.get(num_format=COUNT, valign="top", bottom=1, bottom_color="#D9D9D9")},
+                          # centred: right-aligned, the count ran into the 说明 beside it ("1 1,396 行中…" read 11,396)
+                          {3: st.get(num_format=COUNT, valign="top", align="center", bottom=1, bottom_color="#D9D9D9")},
                           empty="全部检查通过。")
 
     next_row = _expectations_not_met(ws, st, con, as_of, next_row)
