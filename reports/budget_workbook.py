@@ -966,7 +966,9 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
     put_formula(ws, total_row, c_share, f"=IF({cell(total_row, c_base)}=0,0,1)", 1 if total.base else 0,
                 st.total(SHARE))
     note = (f"每行取其自身模拟分布的中位数（基准）和 {low}/{high}；合计为全部奖补总额自身的分布，不等于各行之和，"
-            "占比之和因此不必恰为 100%。基准 = 引擎中位数 + 表内调整（「参数」表修改费率、上限后所列对象金额的变化）。")
+            "占比之和因此不必恰为 100%。基准 = 引擎中位数 + 表内调整（「参数」表修改费率、上限后所列对象金额的变化）。"
+            + ("城市待定：季末前预计新增的登记事项和出口，企业未定。"
+               if any(code == UNASSIGNED_CITY for code, _ in keys) else ""))
     ws.merge_range(total_row + 1, 0, total_row + 1, printed, note, st.note)
     widths = ([9] if code_header else []) + [16, 10, 14, 14, 14, 10, 12, 12, 11, 11]
     fit_height(ws, total_row + 1, [(note, sum(widths[:printed + 1]))], line_height=12)
@@ -993,7 +995,7 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
                       **({"max": _axis_ceiling(float(top))} if top > 0 else {}),
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"name": FONT, "size": 9}})
-    chart_rows = 18
+    chart_rows = 16
     chart.set_size({"width": sum(int(w * 7 + 5) for w in widths[:printed + 1]) - 8, "height": chart_rows * 20 - 8})
     ws.insert_chart(total_row + 3, 0, chart, {"x_offset": 4, "y_offset": 4})
     print_setup(ws, fit_height=1, columns=(0, printed), widths=widths)
@@ -1096,7 +1098,7 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
             names = {code for code, _ in known}
             extra = sorted({(r.city_code, r.city) for r in rows if r.city_code not in names})
             if ("city", UNASSIGNED_CITY) in figures:  # register rows and exports still to come: no enterprise yet
-                extra.append((UNASSIGNED_CITY, "城市待定（预计季末前新增的登记事项、出口）"))
+                extra.append((UNASSIGNED_CITY, "城市待定"))
             _write_breakdown(wb, by_city, st, "按城市（设区市）", subtitle, "城市", [*known, *extra], "city", "city",
                              sheets, figures, labels, code_header="城市代码")
         groups = data.industry_groups(catalogue)
