@@ -416,6 +416,7 @@ class BacktestWeek:
     naive_error: float | None
     naive_covered: float | None
     better: float | None  # share of cases where the model's interval score beat the naive forecast's
+    model_max_error: float | None = None  # the largest |base − outcome| / outcome: the worst case that week
 
 
 @dataclass(frozen=True)
@@ -478,7 +479,8 @@ def backtest(path: Path) -> Backtest | None:
         weeks.append(BacktestWeek(
             week, len(model), median_error(model), sum(r["covered"] for r in model) / len(model),
             median_error(plain), sum(r["covered"] for r in plain) / len(plain) if plain else None,
-            sum(m["score"] < n["score"] for m, n in scored) / len(scored) if scored else None))
+            sum(m["score"] < n["score"] for m, n in scored) / len(scored) if scored else None,
+            max((abs(r["error"]) for r in model if r["error"] is not None), default=None)))
     schemes = [r for r in rows if r["method"] == "model" and r["scheme_id"] != BACKTEST_TOTAL and r["outcome"]]
     return Backtest(path, weeks, len({(r["case"], r["year"]) for r in rows}), len(schemes),
                     sum(r["covered"] for r in schemes) / len(schemes) if schemes else None)

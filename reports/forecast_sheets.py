@@ -274,8 +274,11 @@ def _accuracy(page: Page, title: str, backtest: data.Backtest | None, week: int,
     this_week = next((w for w in backtest.weeks if w.week == week), None)
     if this_week is not None:
         error = "—" if this_week.model_error is None else f"{this_week.model_error:.1%}"
-        findings.append(f"本次测算为季度第 {week} 周：回测中这一周总额的误差中位数为 {error}，{band}% 区间覆盖实际的比例为 "
-                        f"{this_week.model_covered:.0%}（{this_week.cases} 次回测）。")
+        worst = "" if this_week.model_max_error is None else \
+            f"最不利的一次误差为 {this_week.model_max_error:.1%}，"
+        findings.append(f"本次测算为季度第 {week} 周：回测中这一周总额的误差中位数为 {error}，{worst}{band}% 区间覆盖实际的"
+                        f"比例为 {this_week.model_covered:.0%}（{this_week.cases} 次回测）；"
+                        f"区间之外的结果仍会出现，预算安排宜按区间而非单一数字考虑。")
     if backtest.scheme_covered is not None:
         findings.append(f"各方案：{backtest.scheme_forecasts} 个（回测×周×方案）实际不为 0 的模型预测中，实际落在 {band}% "
                         f"区间内的占 {backtest.scheme_covered:.0%}。")

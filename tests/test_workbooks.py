@@ -648,6 +648,8 @@ def test_method_sheet_with_the_backtest(tmp_path, con, catalogue):
     assert week8["区间评分\n优于朴素"] == 1.0  # 0.13 < 1.15 and 0.13 < 0.2
     assert rows["第 7 周"]["朴素：误差\n（中位数）"] == "—"
     assert any(t.startswith("各方案：1 个") for t in texts)  # M08's zero outcome does not count
+    # this week's worst case beside its median: |−0.05| of the two
+    assert any("误差中位数为 4.0%，最不利的一次误差为 5.0%" in t for t in texts)
     assert not any("尚无回测结果" in t for t in texts)
     origins = sorted(o for (o,) in con.execute("select origins from forecast.series where errors_measured").fetchall())
     told = f"{origins[0]}—{origins[-1]}" if origins[0] != origins[-1] else str(origins[0])
