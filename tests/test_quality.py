@@ -126,6 +126,18 @@ def test_a_decreasing_cumulative_value_is_flagged_within_the_year_only():
     out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
     assert out["ytd_decrease"][0] == "工业总产值累计 202410 8,500 < 202409 9,000"
     assert out["ytd_decrease"][1] is None
+    assert list(out["ytd_collapse"]) == [None, None]  # a revision, not a slip
+
+
+def test_a_cumulative_value_below_half_the_previous_report_is_a_slip():
+    """September's 累计 ×10 (or October's ÷10): October falls below half of September. At half it is
+    still a revision; January starts a new year."""
+    df = industry([(A, 202410, 100.0, 4500.0, 90.0, 8190.0),  # 累计 output 9000 -> 4500: exactly half
+                   (B, 202410, 100.0, 9000.0, 90.0, 1700.0),  # output 18000 -> 9000 (half); revenue 17000 -> 1700
+                   (C, 202401, 450.0, 450.0, 440.0, 440.0)])
+    out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
+    assert list(out["ytd_collapse"]) == [
+        None, "营业收入累计 202410 1,700 不到 202409 17,000 的 50%：两期之一单位或数位有误", None]
 
 
 def test_monthly_against_cumulative_gap_outside_the_tolerance():

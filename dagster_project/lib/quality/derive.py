@@ -26,6 +26,7 @@ DEFAULTS = {
     "gap_tolerance_share": 0.05,  # |本月 − Δ累计| allowed, as a share of the larger of the two
     "gap_tolerance_abs": 1.0,  # ... plus this absolute slack (in the file's unit, 千元 for stats)
     "jump_factor": 100.0,  # a month value this many times the previous report's (or 1/x) is a unit slip
+    "ytd_collapse_share": 0.5,  # a 累计 below this share of the previous report's (same year) is a slip
     "reread_window_days": 62.0,  # power: a weekly delivery repeats earlier days (re-reads) at most this far back
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
@@ -116,6 +117,8 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """Checks of a monthly industrial report against each enterprise's previous report.
 
     ytd_decrease: 累计 output or revenue lower than in the previous report of the same year.
+    ytd_collapse: ... lower than `ytd_collapse_share` of it: one of the two reports is in the wrong
+        unit or a digit off (a valid revision does not halve a year to date).
     gap_problem: 本月 differs from Δ累计 (this 累计 − last month's 累计; January: 累计) by more than the
         tolerance; only where the previous report is the month just before (or the month is January),
         since a skipped month makes Δ累计 cover two months.
@@ -141,6 +144,14 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
                          lambda i, label=label, c=column:
                          f"{label} {int(month[i])} {_fmt(now[c][i])} < {int(p_month[i])} {_fmt(was[c][i])}"))
     df["ytd_decrease"] = _messages(n, decrease)
+    keep = lookups.param("ytd_collapse_share")
+    collapse = []
+    for label, column in (("工业总产值累计", "output_ytd_k_yuan"), ("营业收入累计", "revenue_ytd_k_yuan")):
+        collapse.append((same_year & (was[column] > 0) & (now[column] < keep * was[column]),
+                         lambda i, label=label, c=column:
+                         f"{label} {int(month[i])} {_fmt(now[c][i])} 不到 {int(p_month[i])} {_fmt(was[c][i])} 的 "
+                         f"{keep:.0%}：两期之一单位或数位有误"))
+    df["ytd_collapse"] = _messages(n, collapse)
 
     january = month % 100 == 1
     consecutive = same_year & (p_month == month - 1)
