@@ -570,28 +570,35 @@ def test_a_planned_total_revised_twofold_warns_and_tenfold_blocks_naming_the_rep
     for 万元) stops the run, naming project, file and line; ×2 up to just under ×10 (either way) is
     a revision to look at; under ×2 passes."""
     suite = SUITES["mart_project_plans"]
-    plans = {"P1": [100, 199.99], "P2": [100, 200], "P3": [1000, 100.01], "P4": [100, 1000], "P5": [None, 100, 100]}
+    plans = {"P1": [100, 199.99], "P2": [100, 200], "P3": [1000, 100.01], "P4": [100, 1000], "P5": [None, 100, 100],
+             "P6": [100, 100]}
+    tags = {"P6": ["双百双新;重大产业标志性工程", "重大产业标志性工程"]}  # a tag dropped: M11's 双百双新 award gone
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create schema staging")
         con.execute("""create table staging.stg_stats__projects (project_code varchar, report_month date,
-                       planned_investment_yuan decimal(18, 2), source_file varchar, source_line integer)""")
+                       planned_investment_yuan decimal(18, 2), tags varchar, source_file varchar, source_line integer)""")
         for code, series in plans.items():
             for k, plan in enumerate(series):
                 month = date(2024, 8 + k, 1)
-                con.execute("insert into staging.stg_stats__projects values (?, ?, ?, ?, ?)",
-                            [code, month, None if plan is None else plan * 10_000, f"stats_projects_{month:%Y%m}.csv",
-                             k + 2])
+                con.execute("insert into staging.stg_stats__projects values (?, ?, ?, ?, ?, ?)",
+                            [code, month, None if plan is None else plan * 10_000, tags.get(code, ["双百双新"] * 3)[k],
+                             f"stats_projects_{month:%Y%m}.csv", k + 2])
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
-    warned = {(e["project_code"], e["plan_change"]) for _, o in result.failures("warning") for e in o.unexpected_examples}
+    failures = [o for _, o in result.failures("warning")]
+    warned = {(e["project_code"], e["plan_change"]) for o in failures if o.expectation == "plan_not_revised_twofold"
+              for e in o.unexpected_examples}
     assert warned == {("P2", "计划总投资 202408 100.00 万元 → 202409 200.00 万元"),
                       ("P3", "计划总投资 202408 1,000.00 万元 → 202409 100.01 万元"),
                       ("P4", "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元")}
+    [tagged] = [o for o in failures if o.expectation == "tags_unchanged"]
+    assert [(e["project_code"], e["tag_change"]) for e in tagged.unexpected_examples] == [
+        ("P6", "项目标签 202408「双百双新;重大产业标志性工程」→ 202409「重大产业标志性工程」")]
     [(_, blocked)] = result.failures("blocking")
     assert blocked.expectation == "plan_not_changed_tenfold"
     assert blocked.unexpected_examples == [{
         "plan_change_factor": 10.0, "project_code": "P4", "report_month": "202409",
         "source_file": "stats_projects_202409.csv", "source_line": 3,
-        "plan_change": "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元"}]
+        "plan_change": "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元", "tag_change": None}]
 
 
 def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
@@ -658,3 +665,42 @@ def test_an_account_whose_holder_changes_between_snapshots_is_named(tmp_path, se
             "用电户 91450108998156796E（20241007）→ 91450502008293709F（20241104）：该户号的全部历史用电（含基期）记入新用电户")]
         [result] = validate_suites(con, [suite], date(2024, 11, 1), session, "run-2")  # the change not arrived yet
         assert result.passed("warning")
+
+
+def test_an_export_to_china_itself_is_named(session):
+    """运抵国 CHN is a valid country code but no export destination (M22 would count it a new market)."""
+    suite = SUITES["raw_customs_export"]
+    lines = pd.DataFrame({
+        "declaration_no": ["D1", "D2", "D3"], "line_no": ["1", "1", "1"],
+        "export_date": pd.to_datetime(["2024-10-03", "2024-10-04", "2024-10-05"]),
+        "customs_code": ["4501234567"] * 3, "uscc": [A, B, A], "hs_code": ["8471300000"] * 3,
+        "trade_mode": ["0110"] * 3, "destination": ["VNM", "CHN", "CHE"],
+        "value_usd": [1000.0] * 3, "value_cny_yuan": [7100.0] * 3, "_line": [2, 3, 4], "_quarantined": [None] * 3})
+    frame = d.derive(lines, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                    period="202410", params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": 202410})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "customs_export_202410.csv")}
+    abroad = out["destination_abroad"]
+    assert not abroad.success and abroad.severity == "warning"
+    assert [(e["_line"], e["destination"]) for e in abroad.unexpected_examples] == [(3, "CHN")]
+
+
+def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(tmp_path, session):
+    """The directory's latest snapshot places the enterprise: a new industry class or another
+    prefecture moves it and its history; a county within the same prefecture does not."""
+    suite = SUITES["mart_enterprise_changes"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema staging")
+        con.execute("""create table staging.stg_stats__enterprise as select * from (values
+            ('E1', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 2),
+            ('E1', date '2024-10-01', '3252', '450512', 'stats_enterprise_202410.csv', 2),
+            ('E2', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 3),
+            ('E2', date '2024-10-01', '3981', '450102', 'stats_enterprise_202410.csv', 3),
+            ('E3', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 4),
+            ('E3', date '2024-10-01', '3981', '450521', 'stats_enterprise_202410.csv', 4))
+            t(uscc, snapshot_month, industry_code, county_code, source_file, source_line)""")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    named = {o.expectation: [(e["uscc"], e.get("industry_change") or e.get("city_change")) for e in o.unexpected_examples]
+             for _, o in result.failures("warning")}
+    assert named == {"industry_unchanged": [("E1", "行业代码 202409 3981 → 202410 3252")],
+                     "city_unchanged": [("E2", "行政区划代码 202409 450512 → 202410 450102（另一设区市）")]}
