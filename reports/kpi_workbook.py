@@ -22,7 +22,7 @@ from dagster_project.lib.quality.suites import load_suites
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
 from . import data, wording
-from .wording import plain, with_values
+from .wording import plain, thousands, with_values
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, MONEY, PERCENT_POINTS, SHARE, TABLE_STYLE, Styles, add_sheet, fit_height, fit_widths, new_workbook,
@@ -286,7 +286,8 @@ def _lists(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city_code: st
             out = []
             for i, (uscc, name_, city, group, v, detail) in enumerate(rows, 1):
                 shown = None if value is None else (v if value[1] == "share" else wan(v))
-                out.append([i, uscc, name_, regions.get(city, city), group] + ([shown] if value else []) + [detail])
+                out.append([i, uscc, name_, regions.get(city, city), group] + ([shown] if value else [])
+                           + [thousands(detail) if detail else detail])
             value_fmt = None if value is None else st.get(num_format="0.00%" if value[1] == "share" else MONEY)
             number_fmt = st.get(num_format="0", align="center")  # right-aligned, 序号 ran into the USCC beside it
             for i, values in enumerate(out):

@@ -382,6 +382,14 @@ def test_every_listed_beneficiary_has_a_name_or_says_why_not(budget_file, con):
     assert wrong == []
 
 
+def test_list_explanations_separate_thousands(kpi_file):
+    """A list's 说明 reads 1,788.80万元, not 1788.80万元, like every other amount finance reads."""
+    wb = load_workbook(kpi_file)
+    unseparated = [(ws.title, c.value) for ws in wb.worksheets if ws.title.endswith("清单") for row in ws.iter_rows()
+                   for c in row if isinstance(c.value, str) and re.search(r"(?<![\d,.])\d{4,}(\.\d+)?万元", c.value)]
+    assert unseparated == []
+
+
 def test_money_is_in_wan_with_two_decimals(budget_file):
     wb = load_workbook(budget_file)
     ws = wb["汇总"]
