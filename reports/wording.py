@@ -244,11 +244,15 @@ def with_values(definition: str, values: Mapping[str, str]) -> str:
     """A definition that cites parameters, for finance: each id replaced by the value in force with its
     unit (`M01.near_threshold_share × M01.above_size_revenue（默认80% × 2000万元）` -> `80% × 2,000万元`);
     the catalogue's 「（默认…）」 goes, the value in force is there instead."""
-    ids = sorted(values, key=len, reverse=True)
-    text = re.sub(r"（默认[^）]*）", "", definition)
-    if ids:
-        text = re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: values[m.group(1)], text)
-    return thousands(text)
+    return thousands(_replace_ids(re.sub(r"（默认[^）]*）", "", definition), values))
+
+
+def _replace_ids(text: str, replacements: Mapping[str, str]) -> str:
+    """Every parameter id in `text` replaced (the longest first: M02.min_output_new is not M02.min_output)."""
+    if not replacements:
+        return text
+    ids = sorted(replacements, key=len, reverse=True)
+    return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: replacements[m.group(1)], text)
 
 
 def plain(text: str | None, parameter_names: Mapping[str, str] | None = None) -> str | None:
@@ -259,8 +263,4 @@ def plain(text: str | None, parameter_names: Mapping[str, str] | None = None) ->
     for pattern, replacement in _CONTRACT:
         text = pattern.sub(replacement, text)
     text = text.replace("（（", "（").replace("））", "）")
-    if parameter_names:
-        ids = sorted(parameter_names, key=len, reverse=True)
-        text = re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b",
-                      lambda m: parameter_names[m.group(1)], text)
-    return thousands(text)
+    return thousands(_replace_ids(text, parameter_names or {}))
