@@ -667,22 +667,43 @@ def test_an_account_whose_holder_changes_between_snapshots_is_named(tmp_path, se
         assert result.passed("warning")
 
 
-def test_an_export_to_china_itself_is_named(session):
-    """运抵国 CHN is a valid country code but no export destination (M22 would count it a new market)."""
+def _validate_customs_october(session, destinations, cny):
+    """Three declaration lines of 1,000 USD each in customs_export_202410.csv, validated as delivered."""
     suite = SUITES["raw_customs_export"]
     lines = pd.DataFrame({
         "declaration_no": ["D1", "D2", "D3"], "line_no": ["1", "1", "1"],
         "export_date": pd.to_datetime(["2024-10-03", "2024-10-04", "2024-10-05"]),
         "customs_code": ["4501234567"] * 3, "uscc": [A, B, A], "hs_code": ["8471300000"] * 3,
-        "trade_mode": ["0110"] * 3, "destination": ["VNM", "CHN", "CHE"],
-        "value_usd": [1000.0] * 3, "value_cny_yuan": [7100.0] * 3, "_line": [2, 3, 4], "_quarantined": [None] * 3})
+        "trade_mode": ["0110"] * 3, "destination": destinations,
+        "value_usd": [1000.0] * 3, "value_cny_yuan": cny, "_line": [2, 3, 4], "_quarantined": [None] * 3})
     frame = d.derive(lines, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
                                                     period="202410", params=suite.params))
     values = dict(run_values(date(2024, 11, 25)), **{"$file_period": 202410})
-    out = {o.expectation: o for o in session.validate(suite, frame, values, "customs_export_202410.csv")}
-    abroad = out["destination_abroad"]
+    return {o.expectation: o for o in session.validate(suite, frame, values, "customs_export_202410.csv")}
+
+
+def test_an_export_to_china_itself_is_named(session):
+    """运抵国 CHN is a valid country code but no export destination (M22 would count it a new market)."""
+    abroad = _validate_customs_october(session, ["VNM", "CHN", "CHE"], [7100.0] * 3)["destination_abroad"]
     assert not abroad.success and abroad.severity == "warning"
     assert [(e["_line"], e["destination"]) for e in abroad.unexpected_examples] == [(3, "CHN")]
+
+
+@pytest.mark.parametrize("cny_per_line, blocks", [
+    ([7_100_000.0, 7_100_000.0, 7_100_000.0], True),   # every line's 人民币金额 ×1000: the file's unit
+    ([7_100_000.0, 7_100_000.0, 7100.0], True),        # two of three: more than half
+    ([7_100_000.0, 7100.0, 7100.0], False),            # one of three: a mistyped line, named only
+])
+def test_a_customs_file_whose_amounts_disagree_on_most_lines_blocks(session, cny_per_line, blocks):
+    """人民币金额 against 美元金额 outside 5–9 on more than half of a file's lines is a column in
+    another unit (M22.new_market pays on 人民币金额): the run stops, naming the lines; fewer warn."""
+    out = _validate_customs_october(session, ["VNM", "THA", "CHE"], cny_per_line)
+    broadly, each = out["unit_cny_per_usd_broadly"], out["unit_cny_per_usd"]
+    assert broadly.severity == "blocking" and broadly.success is not blocks
+    assert not each.success and each.severity == "warning"
+    off = [i for i, cny in enumerate(cny_per_line) if cny != 7100.0]
+    assert [e["_line"] for e in each.unexpected_examples] == [2 + i for i in off]
+    assert each.unexpected_examples[0]["rate_problem"] == "人民币 7,100,000 / 美元 1,000 = 7,100 CNY per USD"
 
 
 def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(tmp_path, session):
