@@ -165,6 +165,61 @@ def test_power_flags_and_customs_rates():
     assert list(out["date_problem"].isna()) == [True, False]
 
 
+LEVELS = pd.DataFrame({"account_no": ["1", "2"], "level_kwh": [10.0, 0.0]})
+
+
+def test_a_power_reading_a_hundredfold_its_accounts_level_is_flagged_at_the_factor():
+    """Against the account's median of the five weeks before: 100× and 1/100 are flagged, just
+    inside is not; a zero reading, an account at level 0 and an account without one are not judged."""
+    power = pd.DataFrame({"account_no": ["1", "1", "1", "1", "1", "2", "3"],
+                          "kwh": [1000.0, 999.9, 0.1, 0.11, 0.0, 500.0, 9e6], "data_flag": ["正常"] * 7,
+                          "reading_date": pd.to_datetime(["2024-11-20"] * 7)})
+    out = d.add_power_daily(power, lookups(accounts=frozenset({"1", "2", "3"}), period="20241125", power_levels=LEVELS))
+    assert list(out["level_problem"]) == [
+        "用电量 1,000 千瓦时 = 该户号交付日前35天读数中位数 10 千瓦时的 100 倍", None,
+        "用电量 0.1 千瓦时 = 该户号交付日前35天读数中位数 10 千瓦时的 0.01 倍", None, None, None, None]
+
+
+@pytest.mark.parametrize("factors, blocks", [([1000, 1000, 1000], True), ([1000, 1000, 1], True), ([1000, 1, 1], False)])
+def test_a_weekly_power_file_in_watt_hours_blocks(session, factors, blocks):
+    """More than half of a file's readings 100× their accounts' level is the file's unit (one weekly
+    file in Wh made the budget ×43 with no word); fewer are named only."""
+    suite = SUITES["raw_power_daily"]
+    power = pd.DataFrame({"account_no": ["1"] * 3, "reading_date": pd.to_datetime(["2024-11-18", "2024-11-19", "2024-11-20"]),
+                          "kwh": [10.0 * f for f in factors], "data_flag": ["正常"] * 3, "_line": [2, 3, 4],
+                          "_quarantined": [None] * 3})
+    frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125", accounts=frozenset({"1"}),
+                                                    power_levels=LEVELS, params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": datetime(2024, 11, 25)})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
+    broadly, each = out["kwh_near_previous_level_broadly"], out["kwh_near_previous_level"]
+    assert broadly.severity == "blocking" and broadly.success is not blocks
+    assert each.severity == "warning" and not each.success
+    assert [e["_line"] for e in each.unexpected_examples] == [2 + i for i, f in enumerate(factors) if f != 1]
+
+
+def test_an_accounts_level_comes_from_earlier_deliveries_of_the_five_weeks_before(tmp_path):
+    """The level a weekly file is judged against: readings of earlier deliveries that arrived by the
+    as-of date, dated within level_window_days of the delivery; never the file itself, a later or a
+    not yet arrived delivery, nor older readings."""
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema raw_active")
+        con.execute("""create table raw_active.power_daily as select * from (values
+            ('1', '2024-10-20', '10.00', '20241021', date '2024-10-21'),    -- 36 days before: outside
+            ('1', '2024-10-21', '20.00', '20241021', date '2024-10-21'),    -- 35 days before: inside
+            ('1', '2024-11-17', '30.00', '20241118', date '2024-11-18'),
+            ('1', '2024-11-24', '5000.00', '20241125', date '2024-11-25'),  -- the file judged
+            ('1', '2024-11-24', '7000.00', '20241125', date '2024-11-25'),
+            ('2', '2024-11-30', '900.00', '20241202', date '2024-12-02'),   -- a later delivery
+            ('3', '2024-11-17', '40.00', '20241118', date '2024-11-18'),
+            ('3', '2024-11-17', '', '20241118', date '2024-11-18'))         -- 缺失: no kWh
+            t(account_no, reading_date, kwh, _dataset_period, _available_on)""")
+        levels = warehouse.power_levels(con, "20241125", date(2024, 12, 9), 35)
+        assert dict(zip(levels.account_no, levels.level_kwh)) == {"1": 25.0, "3": 40.0}
+        before = warehouse.power_levels(con, "20241125", date(2024, 11, 10), 35)  # 18 November's not arrived yet
+        assert dict(zip(before.account_no, before.level_kwh)) == {"1": 20.0}
+
+
 def test_tax_filing_dates_around_the_period_start_and_the_as_of_date():
     df = pd.DataFrame({"tax_period": pd.array([202501, 202501, 202501, 202501, None], dtype="Int64"),
                        "filed_on": pd.to_datetime(["2024-12-31", "2025-01-01", "2025-02-01", "2025-02-02", "2025-01-05"])})

@@ -28,6 +28,7 @@ DEFAULTS = {
     "jump_factor": 100.0,  # a month value this many times the previous report's (or 1/x) is a unit slip
     "ytd_collapse_share": 0.5,  # a 累计 below this share of the previous report's (same year) is a slip
     "reread_window_days": 62.0,  # power: a weekly delivery repeats earlier days (re-reads) at most this far back
+    "level_window_days": 35.0,  # power: a reading is compared with its account's median over these days before
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
 }
@@ -45,6 +46,9 @@ class Lookups:
     # (superseded versions resolved): columns uscc, report_month (int YYYYMM), output_month_k_yuan,
     # output_ytd_k_yuan, revenue_month_k_yuan, revenue_ytd_k_yuan.
     previous_reports: pd.DataFrame | None = None
+    # power_daily: per account, the median daily kWh of its readings dated in the level_window_days
+    # before the delivery, from earlier deliveries: columns account_no, level_kwh.
+    power_levels: pd.DataFrame | None = None
     params: dict = field(default_factory=dict)
 
     def param(self, name: str) -> float:
@@ -231,7 +235,9 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失;
     reread_problem: a reading dated further before its delivery than re-reads go (a year typed wrong
-    replaces that day's reading of another year: the latest delivery wins)."""
+    replaces that day's reading of another year: the latest delivery wins);
+    level_problem: a reading ≥ jump_factor × (or ≤ 1/jump_factor of) its account's level before the
+    delivery (power_levels), both > 0: Wh or MWh sent as kWh."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
     kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
@@ -247,6 +253,15 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     df["reread_problem"] = _messages(len(df), [
         (far_back, lambda i: f"日期 {read_on.iloc[i].date()} 早于交付日 {delivered.date()} {int(window)} 天以上"),
     ])
+    levels = lookups.power_levels
+    level = (df["account_no"].map(levels.set_index("account_no")["level_kwh"]) if levels is not None and len(levels)
+             else pd.Series(np.nan, index=df.index)).to_numpy(dtype=float)
+    factor = lookups.param("jump_factor")
+    with np.errstate(invalid="ignore"):
+        jumped = (kwh > 0) & (level > 0) & ((kwh >= factor * level) | (kwh * factor <= level))
+    days = int(lookups.param("level_window_days"))
+    df["level_problem"] = _messages(len(df), [(jumped, lambda i: (
+        f"用电量 {_fmt(kwh[i])} 千瓦时 = 该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时的 {kwh[i] / level[i]:,.4g} 倍"))])
     return df
 
 

@@ -185,6 +185,9 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             extra = {}
             if "stats_industry" in suite.derive:
                 extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
+            if "power_daily" in suite.derive:
+                extra["power_levels"] = warehouse.power_levels(
+                    con, delivery.period, as_of, int(Lookups(as_of, params=suite.params).param("level_window_days")))
             frame = derive(batch_frame, suite.derive, lookups(delivery.period, suite, extra))
             batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
             yield Job(suite, frame, batch_values, delivery.file_name,

@@ -13,7 +13,7 @@ import json
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -346,6 +346,20 @@ def accounts(con, as_of: date) -> frozenset[str]:
     rows = con.execute(f"select distinct account_no from {ACTIVE}.power_accounts where _available_on <= ?",
                        [as_of]).fetchall()
     return frozenset(r[0] for r in rows)
+
+
+def power_levels(con, delivered: str, as_of: date, window_days: int) -> pd.DataFrame:
+    """Per metering account, the median daily kWh of its readings dated in the `window_days` before
+    the delivery of `delivered` (YYYYMMDD), as earlier deliveries gave them: the level a weekly
+    file's readings are compared with (columns account_no, level_kwh)."""
+    day = datetime.strptime(delivered, "%Y%m%d").date()
+    return con.execute(
+        f"""select account_no, median(try_cast(kwh as double)) as level_kwh
+            from {ACTIVE}.power_daily
+            where _available_on <= ? and _dataset_period < ? and reading_date >= ?
+            group by account_no""",
+        [as_of, delivered, (day - timedelta(days=window_days)).isoformat()],
+    ).df()
 
 
 def previous_reports(con, report_month: int, as_of: date) -> pd.DataFrame:
