@@ -789,6 +789,32 @@ def test_a_customs_file_whose_amounts_disagree_on_most_lines_blocks(session, cny
     assert each.unexpected_examples[0]["rate_problem"] == "人民币 7,100,000 / 美元 1,000 = 7,100 CNY per USD"
 
 
+@pytest.mark.parametrize("october_yuan, blocks", [(10_000.0, True), (9_999.99, False)])
+def test_a_customs_file_a_hundred_times_the_months_before_blocks(tmp_path, session, october_yuan, blocks):
+    """Both amounts in another unit keep their ratio: the file's 人民币金额 against the average of
+    the three months before (100 a month) tells. A small correction file and a file without three
+    earlier months are not judged against it."""
+    suite = SUITES["mart_customs_levels"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema staging")
+        con.execute("""create table staging.stg_customs__export as select * from (values
+            ('customs_export_202406.csv', date '2024-06-01', 1.00),
+            ('customs_export_202407.csv', date '2024-07-01', 60.00), ('customs_export_202407.csv', date '2024-07-01', 40.00),
+            ('customs_export_202408.csv', date '2024-08-01', 100.00),
+            ('customs_export_202409.csv', date '2024-09-01', 95.00), ('customs_export_202409_v2.csv', date '2024-09-01', 5.00),
+            ('customs_export_202410.csv', date '2024-10-01', ?::decimal(18, 2)))
+            t(source_file, export_month, value_cny_yuan)""", [october_yuan])
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    assert result.passed("warning")
+    if not blocks:
+        assert result.passed("blocking")
+        return
+    [(_, outcome)] = result.failures("blocking")
+    assert outcome.expectation == "file_value_near_previous_months"
+    assert [e["level_problem"] for e in outcome.unexpected_examples] == [
+        "customs_export_202410.csv：人民币金额合计 1.00 万元，为前三个月月均 0.01 万元的 100 倍（单位核对）"]
+
+
 def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(tmp_path, session):
     """The directory's latest snapshot places the enterprise: a new industry class or another
     prefecture moves it and its history; a county within the same prefecture does not."""
