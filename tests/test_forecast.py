@@ -392,7 +392,7 @@ def test_power_signal_weights_come_from_the_data():
     for output, expect_weight in ((follows, True), (ignores, False)):
         p = Panel("t", np.array([f"E{i}" for i in range(n)], dtype=object), groups, START, output, months - 1,
                   np.zeros(n, dtype=int), np.full(n, 10**6))
-        signal = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7)
+        signal = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7, 5.0)
         plain = {o: point_forecast(p, o, 1, "model", S).values for o in range(14, months - 1)}
         fitted = estimate(signal, p, plain, 5)
         assert (fitted.beta_own > 0.5) is expect_weight, (fitted.beta_group, fitted.beta_own)
@@ -414,11 +414,11 @@ def test_how_long_a_change_of_pace_lasts_comes_from_the_data(lasting):
     p = Panel("t", np.array([f"E{i}" for i in range(n)], dtype=object), groups, START, output, months - 1,
               np.zeros(n, dtype=int), np.full(n, 10**6))
     plain = {o: point_forecast(p, o, 3, "model", S).values for o in range(14, months - 1)}
-    fitted = estimate(PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7), p, plain, 5)
+    fitted = estimate(PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7, 5.0), p, plain, 5)
     assert len(fitted.carry) == 2
     assert (fitted.carry[0] > 0.6) if lasting else (fitted.carry[0] < 0.45), fitted.carry
     # live: the latest month with power in (month 1 ahead) scales months 2 and 3 by its carry
-    live = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7, fitted.beta_group, fitted.beta_own, fitted.carry)
+    live = PowerSignal(kwh.copy(), np.full(months, 30.0), {}, 3, 7, 5.0, fitted.beta_group, fitted.beta_own, fitted.carry)
     live.kwh[:, months - 1:] = np.nan  # the last month's power is not in yet
     factor = live.factor(groups, months - 3, 2, live=True)
     group, _ = live.changes(groups, months - 3, months - 2, live=True)
@@ -427,6 +427,15 @@ def test_how_long_a_change_of_pace_lasts_comes_from_the_data(lasting):
 
 def _settings() -> ForecastSettings:
     return ForecastSettings.from_parameters(Parameters(load_catalogue()))
+
+
+@pytest.mark.parametrize("bound", [5.0, 3.0])
+def test_the_power_moves_a_months_output_within_the_catalogues_bound(bound):
+    """forecast.power_max_adjustment caps the power's adjustment both ways (a meter read ×10 must not
+    make the month ×10); within the bound it passes, where the power does not tell it is 1."""
+    signal = PowerSignal(np.ones((1, 3)), np.full(3, 30.0), {}, 3, 7, bound)
+    assert signal._bounded(np.array([10.0, 0.01, 2.0, np.nan])).tolist() == [bound, 1 / bound, 2.0, 1.0]
+    assert _settings().power_max_adjustment == 5.0
 
 
 def _new_pairs_warehouse(pairs: list[tuple[str, str, date, int]]) -> duckdb.DuckDBPyConnection:

@@ -18,6 +18,7 @@ class ForecastSettings:
     series: SeriesSettings
     history_years: int  # the panels read from January this many years before the policy year's
     min_power_days: int  # days of daily power in a month before it counts as a signal for that month
+    power_max_adjustment: float  # the power moves a month's output forecast by this factor at most, either way
     pace_prior: float  # pseudo-count that shrinks this year's pace of new events toward last year's
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
@@ -54,6 +55,7 @@ class ForecastSettings:
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
+            power_max_adjustment=number("power_max_adjustment"),
             pace_prior=number("pace_prior"),
             pace_from_month=whole("pace_from_month"),
             count_dispersion=number("count_dispersion"),

@@ -81,12 +81,13 @@ class PowerSignal:
     partial: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     window: int
     min_days: int
+    max_adjustment: float  # the power moves a month's output by this factor at most, either way
     beta_group: float = 0.0
     beta_own: float = 0.0
     carry: tuple[float, ...] = ()  # γ_k: how much of the latest group power change lasts k months on
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int,
+    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int, max_adjustment: float,
              min_group_entities: int) -> PowerSignal:
         n, width = panel.values.shape
         kwh = np.full((n, width), np.nan)
@@ -112,7 +113,7 @@ class PowerSignal:
         partial = {col: (read, elapsed, read_shares(con, panel.keys, panel.groups, panel.month(col), elapsed,
                                                     np.full(n, days[col]), min_group_entities))
                    for col, (read, elapsed) in reading.items()}
-        return cls(kwh, days, partial, window, min_days)
+        return cls(kwh, days, partial, window, min_days, max_adjustment)
 
     def changes(self, groups: np.ndarray, origin: int, target: int, live: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per entity: log power change of its group and its own beyond the group's, for month
@@ -163,18 +164,17 @@ class PowerSignal:
             if live or h == 1:
                 group, own = self.changes(groups, origin, origin + h, live)
                 if np.isfinite(group).any():
-                    out[:, h - 1] = _bounded(np.exp(self.beta_group * group + self.beta_own * own))
+                    out[:, h - 1] = self._bounded(np.exp(self.beta_group * group + self.beta_own * own))
                     latest = (h, group)
                     continue
             if latest is not None and 0 < h - latest[0] <= len(self.carry):
-                out[:, h - 1] = _bounded(np.exp(self.carry[h - latest[0] - 1] * latest[1]))
+                out[:, h - 1] = self._bounded(np.exp(self.carry[h - latest[0] - 1] * latest[1]))
         return out
 
-
-def _bounded(adjust: np.ndarray) -> np.ndarray:
-    """An adjustment where the power tells, 1 where it does not; never beyond ×5 either way (a
-    meter read wrongly must not multiply a month's output by a hundred)."""
-    return np.where(np.isfinite(adjust), np.clip(adjust, 0.2, 5.0), 1.0)
+    def _bounded(self, adjust: np.ndarray) -> np.ndarray:
+        """An adjustment where the power tells, 1 where it does not; never beyond max_adjustment
+        either way (a meter read wrongly must not multiply a month's output by a hundred)."""
+        return np.where(np.isfinite(adjust), np.clip(adjust, 1 / self.max_adjustment, self.max_adjustment), 1.0)
 
 
 def _days_in(month: date) -> int:
