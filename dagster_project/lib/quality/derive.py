@@ -237,7 +237,8 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     reread_problem: a reading dated further before its delivery than re-reads go (a year typed wrong
     replaces that day's reading of another year: the latest delivery wins);
     level_problem: a reading ≥ jump_factor × (or ≤ 1/jump_factor of) its account's level before the
-    delivery (power_levels), both > 0: Wh or MWh sent as kWh."""
+    delivery (power_levels), both > 0: Wh or MWh sent as kWh; level_rise_problem: the same upwards
+    only (a plant stopping falls a hundredfold as a matter of course)."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
     kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
@@ -258,10 +259,15 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
              else pd.Series(np.nan, index=df.index)).to_numpy(dtype=float)
     factor = lookups.param("jump_factor")
     with np.errstate(invalid="ignore"):
-        jumped = (kwh > 0) & (level > 0) & ((kwh >= factor * level) | (kwh * factor <= level))
+        rose = (kwh > 0) & (level > 0) & (kwh >= factor * level)
+        fell = (kwh > 0) & (level > 0) & (kwh * factor <= level)
     days = int(lookups.param("level_window_days"))
-    df["level_problem"] = _messages(len(df), [(jumped, lambda i: (
-        f"用电量 {_fmt(kwh[i])} 千瓦时 = 该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时的 {kwh[i] / level[i]:,.4g} 倍"))])
+
+    def message(i: int) -> str:
+        return f"用电量 {_fmt(kwh[i])} 千瓦时 = 该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时的 {kwh[i] / level[i]:,.4g} 倍"
+
+    df["level_problem"] = _messages(len(df), [(rose | fell, message)])
+    df["level_rise_problem"] = _messages(len(df), [(rose, message)])
     return df
 
 
