@@ -209,8 +209,8 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
         _history_start(h, settings), h.q4_end_month, h.stats_month,
     )
-    signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days, settings.power_max_adjustment,
-                              settings.series.min_group_entities)
+    signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days,
+                              settings.power_max_adjustment, settings.series.min_group_entities)
     return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
 
 

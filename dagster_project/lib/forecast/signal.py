@@ -87,8 +87,8 @@ class PowerSignal:
     carry: tuple[float, ...] = ()  # γ_k: how much of the latest group power change lasts k months on
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int, max_adjustment: float,
-             min_group_entities: int) -> PowerSignal:
+    def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int,
+             max_adjustment: float, min_group_entities: int) -> PowerSignal:
         n, width = panel.values.shape
         kwh = np.full((n, width), np.nan)
         end = panel.month(width - 1)
