@@ -349,6 +349,32 @@ def write_industry(landing: Path, name: str, rows: list[str]) -> None:
     path.write_bytes("\n".join([INDUSTRY_HEADER, *rows]).encode("gb18030"))
 
 
+def test_a_delivery_with_far_fewer_rows_than_the_one_before_is_named(tmp_path, session):
+    """A file cut at a line end loads, short: below min_rows_share (70%) of the rows of the latest
+    earlier delivery it warns; at the share it passes; a correction (_v2) and the first delivery
+    are not compared."""
+    landing, suite = tmp_path / "landing", SUITES["raw_stats_industry"]
+    codes = [make_uscc("450102", f"MA5K{i:04d}") for i in range(10)]
+
+    def month(yyyymm: int, n: int) -> list[str]:
+        m = yyyymm % 100
+        return [f"{code},{yyyymm},1000,{1000 * m},900,{900 * m},10,50" for code in codes[:n]]
+
+    write_industry(landing, "stats_industry_202408.csv", month(202408, 10))
+    write_industry(landing, "stats_industry_202409.csv", month(202409, 6))   # 6 < ceil(70% × 10)
+    write_industry(landing, "stats_industry_202410.csv", month(202410, 5))   # 5 = ceil(70% × 6)
+    write_industry(landing, "stats_industry_202410_v2.csv", month(202410, 1))
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, landing, "stats")
+        [result] = validate_suites(con, [suite], date(2024, 12, 1), session, "run-1")
+    verdicts = {b.name: o.success for b in result.batches for o in b.outcomes
+                if o.expectation == "rows_near_previous_delivery"}
+    assert verdicts == {"stats_industry_202408.csv": True, "stats_industry_202409.csv": False,
+                        "stats_industry_202410.csv": True, "stats_industry_202410_v2.csv": True}
+    [(batch, outcome)] = [(b, o) for b, o in result.failures("warning") if o.expectation == "rows_near_previous_delivery"]
+    assert (batch.name, outcome.severity) == ("stats_industry_202409.csv", "warning")
+
+
 def test_new_files_once_failing_files_again_until_superseded(tmp_path, session):
     landing, suite = tmp_path / "landing", SUITES["raw_stats_industry"]
     ds = DATASET_BY_TABLE["stats_industry"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -73,6 +74,7 @@ def run_values(as_of: date) -> dict[str, Any]:
         "$stats_delivered_month": _month_start(latest_delivered_month(as_of, stats_feed.ARRIVAL_DAY)),
         "$customs_delivered_month": _month_start(latest_delivered_month(as_of, customs_feed.EXPORT.arrival_day)),
         "$file_period": None,
+        "$rows_floor": 0,
         "$county_codes": sorted(refdata.county_codes()),
         "$industry_classes": sorted(refdata.industry_classes()),
         "$country_codes": sorted(refdata.country_codes()),
@@ -105,6 +107,18 @@ def file_period_value(ds: Dataset, period: str | None):
     if ds.period is PeriodKind.DELIVERY_DATE:
         return datetime(int(period[:4]), int(period[4:6]), int(period[6:8]))
     return int(period)
+
+
+def _rows_floor(con, suite: Suite, ds: Dataset, delivery: warehouse.Delivery, as_of: date) -> int:
+    """The fewest rows a periodic delivery may have without a word: the suite's `min_rows_share` of
+    the rows of the dataset's latest earlier delivery (a file cut at a line end loads, short). 0
+    where there is nothing to compare: no share, no earlier delivery, a correction (_vN holds a
+    few rows by nature) or a revalidation (what of it is still in force)."""
+    share = suite.params.get("min_rows_share")
+    if share is None or delivery.version > 1 or delivery.revalidation or ds.period is PeriodKind.NONE:
+        return 0
+    previous = warehouse.previous_delivery_rows(con, ds, delivery.period, as_of)
+    return math.ceil(float(share) * previous) if previous else 0
 
 
 class _Batch(NamedTuple):
@@ -189,7 +203,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                 extra["power_levels"] = warehouse.power_levels(
                     con, delivery.period, as_of, int(Lookups(as_of, params=suite.params).param("level_window_days")))
             frame = derive(batch_frame, suite.derive, lookups(delivery.period, suite, extra))
-            batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period)})
+            batch_values = dict(values, **{"$file_period": file_period_value(ds, delivery.period),
+                                           "$rows_floor": _rows_floor(con, suite, ds, delivery, as_of)})
             yield Job(suite, frame, batch_values, delivery.file_name,
                       _Batch(result, delivery.file_name, len(frame), delivery.file_name, delivery.revalidation,
                              (ds, delivery)))

@@ -49,6 +49,7 @@ PLACEHOLDERS = {
     "$last_closed_month": "YYYYMM of the month before the as-of month: the latest month that can be reported",
     "$last_closed_month_start": "the first day of that month (datetime, for DATE month columns)",
     "$file_period": "the delivered file's period: YYYYMM (int) for monthly files, the delivery date (datetime) for weekly ones",
+    "$rows_floor": "the suite's min_rows_share of the rows of the dataset's latest earlier delivery (0: nothing to compare)",
     "$county_codes": "GB/T 2260 county codes under Guangxi (seed)",
     "$industry_classes": "GB/T 4754-2017 classes (seed)",
     "$country_codes": "ISO 3166-1 alpha-3 codes (seed)",

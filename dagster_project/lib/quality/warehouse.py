@@ -348,6 +348,19 @@ def accounts(con, as_of: date) -> frozenset[str]:
     return frozenset(r[0] for r in rows)
 
 
+def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | None:
+    """Rows read from the dataset's latest first delivery (not a _vN) of a period before `period`
+    that had arrived by the as-of date and is not withdrawn; None if there is none."""
+    row = con.execute(
+        f"""select rows_read from raw._manifest
+            where feed = ? and dataset = ? and version = 1 and period < ? and available_on <= ?
+              and file_name not in (select file_name from {WITHDRAWN})
+            order by period desc limit 1""",
+        [ds.feed, ds.dataset, period, as_of],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def power_levels(con, delivered: str, as_of: date, window_days: int) -> pd.DataFrame:
     """Per metering account, the median daily kWh of its readings dated in the `window_days` before
     the delivery of `delivered` (YYYYMMDD), as earlier deliveries gave them: the level a weekly
