@@ -428,7 +428,11 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                           {3: st.get(num_format=COUNT, valign="top", align="center", bottom=1, bottom_color="#D9D9D9")},
                           empty="全部检查通过。")
 
+    # The two long blocks start on a page of their own: a block's title and header printed alone at
+    # the foot of a page, its rows on the next without them, could not be read.
+    page_breaks = [next_row]
     next_row = _expectations_not_met(ws, st, con, as_of, next_row)
+    page_breaks.append(next_row)
 
     total = con.execute(
         "select count(*) from raw._rejected_rows r join raw._manifest m using (file_name) where m.available_on <= ?",
@@ -447,6 +451,7 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
     for c, w in enumerate(QUALITY_WIDTHS):
         ws.set_column(c, c, w)
     ws.freeze_panes(3, 0)
+    ws.set_h_pagebreaks(page_breaks)
     print_setup(ws, columns=(0, width), widths=list(QUALITY_WIDTHS))
 
 
@@ -505,7 +510,8 @@ def _expectations_not_met(ws, st: Styles, con, as_of: date, first_row: int) -> i
                   [[where, f"{label}\n（{suite}）", wording.SEVERITY.get(severity, severity), count,
                     wording.observed(observed), wording.examples(examples)]
                    for where, suite, label, severity, count, observed, examples in rows],
-                  {3: st.get(num_format=COUNT, valign="top", bottom=1, bottom_color="#D9D9D9")},
+                  # centred like 问题行数 above: right-aligned, "1" ran into the "1,422 行中…" beside it
+                  {3: st.get(num_format=COUNT, valign="top", align="center", bottom=1, bottom_color="#D9D9D9")},
                   empty="全部数据期望均已满足。")
 
 

@@ -10,6 +10,7 @@ templates in this package. The workbooks are opened with `strings_to_formulas`,
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import metadata
@@ -197,11 +198,31 @@ def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, max
         ws.set_column(first_col + i, first_col + i, max(minimum, min(maximum, width)))
 
 
+# What wrapping cannot split: a run of Latin letters, digits and signs with its trailing space (a
+# word); any other character (CJK) may end a line.
+_WRAP_UNIT = re.compile(r"[\x21-\x7e]+ ?|.")
+
+
 def lines_needed(text, width: float) -> int:
-    """How many lines a wrapped cell of `width` character units needs for `text`."""
+    """How many lines a wrapped cell of `width` character units needs for `text`: filled word by
+    word as Excel and LibreOffice wrap (a word that does not fit starts a new line), not by
+    characters, which undercounts lines where Latin words meet the edge."""
     if text is None:
         return 1
-    return sum(max(1, math.ceil(text_width(line) / max(width - 1, 1))) for line in str(text).split("\n"))
+    room = max(width - 1, 1)
+    total = 0
+    for line in str(text).split("\n"):
+        lines, used = 1, 0.0
+        for unit in _WRAP_UNIT.findall(line):
+            w = text_width(unit)
+            if used and used + w > room:
+                lines, used = lines + 1, 0.0
+            if w > room:  # a word longer than the line is broken where it overflows
+                lines += math.ceil(w / room) - 1
+                w -= (math.ceil(w / room) - 1) * room
+            used += w
+        total += lines
+    return total
 
 
 def fit_height(ws, row: int, cells: list[tuple[object, float]], line_height: float = 13.0, max_lines: int = 8) -> None:

@@ -121,6 +121,7 @@ def check_description(text: str | None) -> str:
 
 _OBSERVED = re.compile(r"^(\d+) of (\d+) rows \(([\d.]+)%\)(?:; at most (\d+)% allowed)?$")
 _STATISTIC = {"rows": "行数", "median": "中位数", "observed": "观察值"}
+_BOUND = {"at least": "下限", "at most": "上限"}
 
 
 def observed(text: str | None) -> str:
@@ -136,7 +137,12 @@ def observed(text: str | None) -> str:
         return "检查出错：" + text[len("error: "):]
     head, _, rest = text.partition(" ")
     if head in _STATISTIC and rest:
-        return f"{_STATISTIC[head]} {rest}" if head != "observed" else rest
+        value, *bounds = rest.split("; ")  # `rows 78; at least 111`: the statistic, then its bounds
+        said = f"{_STATISTIC[head]} {value}" if head != "observed" else value
+        for bound in bounds:
+            word, _, number = bound.rpartition(" ")
+            said += f"，{_BOUND[word]} {number}" if word in _BOUND else f"；{bound}"
+        return said
     if head.endswith(":") and head[:-1] in _STATISTIC:
         return f"{_STATISTIC[head[:-1]]}：无数值（批次为空或全部为空值）"
     return text

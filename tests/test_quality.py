@@ -310,7 +310,7 @@ def test_gx_reports_a_yuan_magnitude_file_as_blocking_with_observed_value_and_ex
     out = validate(session, [(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0),
                              (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)])
     median = out["unit_median_output"]
-    assert not median.success and median.severity == "blocking" and median.observed_value == "median 1,575,000"
+    assert not median.success and median.severity == "blocking" and median.observed_value == "median 1,575,000; at most 1,000,000"
     jump = out["unit_jump_vs_previous_report"]
     assert not jump.success and jump.unexpected_count == 2 and jump.observed_value.startswith("2 of 2 rows (100.00%)")
     assert {e["uscc"] for e in jump.unexpected_examples} == {A, B}
@@ -372,7 +372,7 @@ def test_a_delivery_with_far_fewer_rows_than_the_one_before_is_named(tmp_path, s
     assert verdicts == {"stats_industry_202408.csv": True, "stats_industry_202409.csv": False,
                         "stats_industry_202410.csv": True, "stats_industry_202410_v2.csv": True}
     [(batch, outcome)] = [(b, o) for b, o in result.failures("warning") if o.expectation == "rows_near_previous_delivery"]
-    assert (batch.name, outcome.severity) == ("stats_industry_202409.csv", "warning")
+    assert (batch.name, outcome.severity, outcome.observed_value) == ("stats_industry_202409.csv", "warning", "rows 6; at least 7")
 
 
 def test_new_files_once_failing_files_again_until_superseded(tmp_path, session):

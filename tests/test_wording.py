@@ -44,6 +44,9 @@ def test_check_names_and_descriptions_in_chinese():
     assert wording.check_description("carried over from run b862aa11-0000 (model and sources unchanged)") \
         == "沿用运行 b862aa11 的检查结果（模型及其来源数据未变）"
     assert wording.observed("4 of 23627 rows (0.02%); at most 5% allowed") == "23,627 行中 4 行（0.02%），允许至多 5%"
+    # a statistic with the bounds it was held to (a file's rows against the floor from the delivery before)
+    assert wording.observed("rows 78; at least 111") == "行数 78，下限 111"
+    assert wording.observed("median 1,575,000; at most 1,000,000") == "中位数 1,575,000，上限 1,000,000"
     text = wording.examples('[{"uscc_problem": "91450521844262107L: check character \'L\', expected \'K\'", "_line": 186}]')
     assert text == "第186行：91450521844262107L 校验码为 L，应为 K"
     text = wording.examples('[{"feed": "stats_industry", "month": "2023-09-01", '

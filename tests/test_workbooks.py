@@ -29,7 +29,7 @@ from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.measures.schemes import LIVE
 from dagster_project.lib.money import wan_text
-from reports import budget_workbook, data, forecast_sheets, write_budget_workbook, write_city_packs, write_kpi_workbook
+from reports import budget_workbook, data, forecast_sheets, styles, write_budget_workbook, write_city_packs, write_kpi_workbook
 from reports.budget_workbook import ADJUST_HEADER, AMOUNT_HEADER, ENGINE_HEADER, EXPECTED_HEADER, P_ELIGIBLE_HEADER
 from reports.data import StaleWarehouse
 from reports.styles import MONEY, put, wan
@@ -799,6 +799,21 @@ def test_kpi_data_quality_sheet(kpi_file, con):
         "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
     ).fetchall())
     assert listed == expected and expected, "the sample feeds' defects fail some expectations"
+    # The two long blocks each start a printed page, their title above their header (never a title
+    # and header alone at the foot of a page).
+    starts = [c.row for r in ws.iter_rows() for c in r
+              if isinstance(c.value, str) and c.value.startswith(("未满足的数据期望", "拒收行明细"))]
+    assert [brk.id for brk in ws.row_breaks.brk] == [row - 1 for row in starts] and len(starts) == 2
+
+
+def test_wrapped_text_takes_a_line_per_word_that_does_not_fit():
+    """Excel and LibreOffice wrap Latin words whole: a label whose words meet the edge takes a line
+    more than its characters alone would say (the row was cut off on 数据质量)."""
+    label = "纳税人识别号校验码 (GB 32100-2015 校验码, GB 11714 组织机构代码校验位)\n（raw_tax_vat）"
+    assert styles.lines_needed(label, 24) == 5
+    assert styles.lines_needed("一二三四五六七八九十", 10) == 2  # CJK breaks anywhere
+    assert styles.lines_needed("stats_industry_202303.csv", 20) == 2  # a word longer than the line is broken
+    assert styles.lines_needed(None, 10) == styles.lines_needed("", 10) == 1
 
 
 # ----------------------------------------------------------------------------- writing safely

@@ -353,9 +353,24 @@ def _outcome(suite: Suite, batch: str, e, r) -> ExpectationOutcome:
         statistic = AGGREGATE_NAMES.get(e.type, "observed")
         observed = f"{statistic}: no value (empty batch or all NULL)" if value is None else \
             f"{statistic} {_number(value) if isinstance(value, (int, float)) else json.dumps(value, ensure_ascii=False)}"
+        observed += _bounds(r)
         examples = []
     return ExpectationOutcome(**base, success=bool(r.success), observed_value=observed, element_count=n,
                               unexpected_count=bad, unexpected_percent=pct, unexpected_examples=examples)
+
+
+def _bounds(r) -> str:
+    """The bounds the statistic was held to, as resolved for the batch (a row count's floor from
+    the previous delivery): '; at least 111', '; at most 1,000,000', or both."""
+    kwargs = dict(getattr(getattr(r, "expectation_config", None), "kwargs", None) or {})
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    def said(v) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None  # no bound, or a date's
+        return _number(int(v) if float(v).is_integer() else v)
+
+    parts = [f"{word} {said(v)}" for word, v in (("at least", low), ("at most", high)) if said(v) is not None]
+    return "".join(f"; {p}" for p in parts)
 
 
 def _examples(res: dict, column: str | None) -> list[Any]:
