@@ -375,6 +375,23 @@ def test_a_delivery_with_far_fewer_rows_than_the_one_before_is_named(tmp_path, s
     assert (batch.name, outcome.severity, outcome.observed_value) == ("stats_industry_202409.csv", "warning", "rows 6; at least 7")
 
 
+def test_a_customs_file_cut_to_sixty_percent_of_its_lines_is_named(tmp_path, session):
+    """Cut at a line end, a customs file loads with no torn row: 6 lines after a month of 10 is
+    below 70% of it."""
+    header = "报关单号,项号,出口日期,经营单位编码,统一社会信用代码,商品编码,贸易方式,运抵国,美元金额,人民币金额_元"
+    for month, lines in ((202409, 10), (202410, 6)):
+        path = tmp_path / "landing" / "customs" / f"customs_export_{month}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([header, *(f"D{month}{i:04d},1,{month // 100}-{month % 100:02d}-03,4501234567,{A},"
+                                               "8471300000,0110,VNM,1000.00,7100.00" for i in range(lines))]) + "\n",
+                        encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, tmp_path / "landing", "customs")
+        [result] = validate_suites(con, [SUITES["raw_customs_export"]], date(2024, 11, 25), session, "run-1")
+    [(batch, outcome)] = [(b, o) for b, o in result.failures("warning") if o.expectation == "rows_near_previous_delivery"]
+    assert (batch.name, outcome.observed_value) == ("customs_export_202410.csv", "rows 6; at least 7")
+
+
 def test_new_files_once_failing_files_again_until_superseded(tmp_path, session):
     landing, suite = tmp_path / "landing", SUITES["raw_stats_industry"]
     ds = DATASET_BY_TABLE["stats_industry"]
