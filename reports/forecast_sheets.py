@@ -285,7 +285,8 @@ def _accuracy(page: Page, title: str, backtest: data.Backtest | None, week: int,
     notes = ["误差 = |基准 − 实际| ÷ 实际，取各次回测的中位数；覆盖实际 = 实际结果落在区间内的比例（按设计应约为 "
              f"{band}%）；区间评分综合区间宽度与未覆盖时的偏离，越小越好，「优于朴素」为模型区间评分较小的回测所占比例。",
              f"来源：{_source(backtest.path)}（gxindustry backtest 生成；{backtest.cases} 组数据×年份，"
-             "每周一按当日可得的数据重放一次）。"]
+             "每周一按当日可得的数据重放一次）。示例数据的历史从首个回放年份前两年的1月开始：较晚年份的回放可用的"
+             "历史更长，误差通常更小；仓库只有两年历史时宜参照较早年份（见 docs/forecast.md）。"]
     page.section(title, findings, extra=(len(backtest.weeks) + 2) * ROW_PT + sum(page.height(t, 12) for t in notes))
     ws, st = page.ws, page.st
     r = page.row - 1
