@@ -369,7 +369,7 @@ def _bounds(r) -> str:
             return None  # no bound, or a date's
         return _number(int(v) if float(v).is_integer() else v)
 
-    parts = [f"{word} {said(v)}" for word, v in (("at least", low), ("at most", high)) if said(v) is not None]
+    parts = [f"{word} {text}" for word, v in (("at least", low), ("at most", high)) if (text := said(v)) is not None]
     return "".join(f"; {p}" for p in parts)
 
 
