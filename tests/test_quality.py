@@ -550,7 +550,9 @@ def test_gx_imported_in_background_once_and_a_session_waits_for_it():
 
 def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path):
     """A second run validating other batches leaves the first run's pages and lists both runs; no page
-    or stylesheet of the site loads a script, style, font or image from outside it."""
+    or stylesheet of the site loads a script, style, font or image from outside it, and no tag loading
+    the site's own files carries integrity/crossorigin attributes (from disk, file://, the browser
+    refuses such a script: the index's suite tab stayed dead)."""
     import re as regex
 
     from dagster_project.lib.quality.gx_runner import GxSession
@@ -569,6 +571,9 @@ def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path
     assert external_loads(docs) == []
     vendor = set(regex.findall(r'(?:src|href)="([^"]*static/vendor/[^"]+)"', index))
     assert vendor and all((docs / v).resolve().is_file() for v in vendor)
+    local_tags = [t for page in docs.rglob("*.html")
+                  for t in regex.findall(r"<(?:script|link)\b[^>]*static/vendor/[^>]*>", page.read_text(encoding="utf-8"))]
+    assert len(local_tags) > 10 and not [t for t in local_tags if "integrity=" in t or "crossorigin=" in t]
 
 
 def _staging_with_months(con, stats: list[date], projects: list[date], power: list[date], customs: list[date]) -> None:

@@ -55,6 +55,12 @@ _CDN: list[tuple[re.Pattern, Path]] = [(re.compile(p), target) for p, target in 
     (r"https://cdn\.jsdelivr\.net/npm/vega-embed@6", VENDOR / "vega/vega-embed.min.js"),
     (r"https://great-expectations-web-assets\.s3\.[\w.-]+\.amazonaws\.com/[\w.-]+\.png(?:\?[^\"')]*)?", GX_LOGO),
 )]
+# a <script> or <link> tag loading a file of the site itself (a relative address)
+LOCAL_TAG = re.compile(r"""<(?:script|link)\b[^>]*\s(?:src|href)=["'](?!https?:|//)[^>]*>""", re.I)
+# Subresource-integrity attributes: from disk (file://) the browser refuses a script that carries
+# crossorigin="anonymous" (a file has no origin to grant it), so GX's tabs and "Show more info"
+# stayed dead when the index was opened from disk; the files are the site's own, nothing to verify
+SRI_ATTRIBUTE = re.compile(r"""\s(?:integrity|crossorigin)=["'][^"']*["']""", re.I)
 # what a page would fetch by itself (not links a reader may follow)
 EXTERNAL_LOAD = re.compile(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|<img[^>]*\ssrc)=["']https?://|"""
                            r"""url\(\s*["']?https?://""", re.I)
@@ -156,7 +162,8 @@ def _write_entries(path: Path, entries: dict) -> None:
 
 def make_offline(site: Path, since: float | None = None) -> int:
     """Copy the assets into the site and rewrite the CDN links of its pages (those modified at or after
-    `since`, every page when None) and of GX's stylesheet; returns how many files were rewritten."""
+    `since`, every page when None) and of GX's stylesheet, without the integrity attributes of the
+    tags that now load the site's own files; returns how many files were rewritten."""
     shutil.copytree(ASSETS, site / VENDOR, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
     rewritten = 0
     files = [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]
@@ -168,6 +175,7 @@ def make_offline(site: Path, since: float | None = None) -> int:
         for pattern, target in _CDN:
             relative = Path(os.path.relpath(site / target, path.parent)).as_posix()
             new = pattern.sub(relative, new)
+        new = LOCAL_TAG.sub(lambda m: SRI_ATTRIBUTE.sub("", m.group(0)), new)
         if new != text:
             path.write_text(new, encoding="utf-8")
             rewritten += 1
