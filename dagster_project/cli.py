@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
                 "Generates dbt's documentation (models, tests, lineage; the warehouse's catalogue) and serves it\n"
                 "with the Data Docs of <reports>/data_docs/ on one local web server: nothing is loaded from the\n"
                 "internet. Stop it with Ctrl-C.",
-                "  gxindustry docs\n  gxindustry docs --port 8090 --no-serve   # build only")
+                "  gxindustry docs                # build, then serve on http://127.0.0.1:8080/\n"
+                "  gxindustry docs --port 8090    # another port\n"
+                "  gxindustry docs --no-serve     # build only, open docs_site/index.html from disk")
     docs.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
     docs.add_argument("--reports", type=Path, help=f"reports dir holding data_docs/ (default: ${ENV_REPORTS}, then data/reports)")
     docs.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 GXINDUSTRY = str(Path(sys.executable).with_name("gxindustry"))
 
 
@@ -198,3 +200,29 @@ def test_a_blocking_failure_names_its_first_rows():
     four = "[" + ",".join(f'{{"_line": {n}}}' for n in range(4)) + "]"
     assert _first_examples(four) == "; e.g. _line=0 | _line=1 | _line=2"
     assert _first_examples(None) == "" and _first_examples("[]") == "" and _first_examples("not json") == ""
+
+
+def test_docs_on_a_busy_port_says_so_before_building(tmp_path, capsys, monkeypatch):
+    """`gxindustry docs` on a port another program holds: a message naming the address and the way
+    out, a non-zero exit, and no dbt build first (it used to build for seconds, then end in a
+    traceback with exit code 0)."""
+    import argparse
+    import socket
+
+    from dagster_project.lib import docs_site
+    from dagster_project.settings import ENV_REPORTS, ENV_WAREHOUSE
+
+    for var in (ENV_WAREHOUSE, ENV_REPORTS):  # serve_docs sets them; put back what was there
+        monkeypatch.setenv(var, "")
+    warehouse = tmp_path / "wh.duckdb"
+    warehouse.write_bytes(b"")
+    monkeypatch.setattr(docs_site, "build_site", lambda *a: pytest.fail("built although the port is taken"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = argparse.Namespace(warehouse=warehouse, reports=tmp_path / "reports", host="127.0.0.1", port=port,
+                                  no_serve=False)
+        assert docs_site.serve_docs(args) == 4
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err

@@ -60,7 +60,8 @@ def build_site(warehouse: Path, reports: Path) -> Path:
     if link.is_symlink() or link.exists():
         link.unlink()
     if (data_docs / "index.html").is_file():
-        link.symlink_to(data_docs.resolve(), target_is_directory=True)
+        # relative, so that the reports folder can be copied or moved whole
+        link.symlink_to(os.path.relpath(data_docs.resolve(), site.resolve()), target_is_directory=True)
         entry = '<a href="data_docs/index.html">数据质量文档（Great Expectations Data Docs）</a>：各次运行的校验结果'
     else:
         entry = f"数据质量文档：{data_docs} 中尚无 Data Docs（先运行 gxindustry refresh）"
@@ -78,20 +79,27 @@ def serve_docs(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         print(f"gxindustry docs: no warehouse at {settings.warehouse} (run `gxindustry refresh` first)", file=sys.stderr)
         return 2
+    server = None
+    if not args.no_serve:  # the address is taken before the build: a busy port is said at once
+        site = settings.reports / "docs_site"
+        try:
+            server = ThreadingHTTPServer((args.host, args.port), functools.partial(_QuietHandler, directory=str(site)))
+        except OSError as exc:
+            print(f"gxindustry docs: cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+                  "choose another with --port, or --no-serve to build only", file=sys.stderr)
+            return 4
     print(f"generating dbt docs for {settings.warehouse} …", flush=True)
     try:
         site = build_site(settings.warehouse, settings.reports)
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, RuntimeError) as exc:
+        if server is not None:
+            server.server_close()
         print(f"gxindustry docs: {exc}", file=sys.stderr)
-        return 3
-    except RuntimeError as exc:
-        print(f"gxindustry docs: {exc}", file=sys.stderr)
-        return 1
-    if args.no_serve:
+        return 3 if isinstance(exc, WarehouseBusy) else 1
+    if server is None:
         print(f"docs site: {site / 'index.html'}")
         return 0
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    with ThreadingHTTPServer((args.host, args.port), handler) as server:
+    with server:
         print(f"serving {site} at http://{args.host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
