@@ -19,7 +19,7 @@ import duckdb
 
 from dagster_project.lib.measures.catalogue import Catalogue, Kpi
 from dagster_project.lib.quality.suites import load_suites
-from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
+from dagster_project.lib.quality.warehouse import LATEST_VIEW, standing_failures, table_exists
 
 from . import data, wording
 from .wording import plain, thousands, with_values
@@ -461,13 +461,7 @@ def _checks_as_of(con, as_of: date, checks: list[CheckOutcome]) -> list[CheckOut
     a rerun that finds no new file reports the same failures as the run that validated them."""
     if not table_exists(con, LATEST_VIEW):
         return checks
-    failing = {}
-    for suite, severity, expectations, files in con.execute(
-        f"""select q.suite, q.severity, count(distinct q.expectation), count(distinct q.file_name)
-            from {LATEST_VIEW} q left join raw._manifest m using (file_name)
-            where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
-            group by all""", [as_of]).fetchall():
-        failing[f"{suite}_{severity}"] = (expectations, files)
+    failing = {check: (expectations, len(files)) for check, (expectations, files) in standing_failures(con, as_of).items()}
     suites = {s.check_name(sev) for s in load_suites() for sev in s.severities}
     out = []
     for c in checks:

@@ -129,3 +129,21 @@ def test_the_week_validates_the_weeks_file_and_stores_what_failed(weeks):
     assert by_name["unit_median_output"][1].startswith("median ")
     assert by_name["unit_jump_vs_previous_report"][2] > 50
     assert "× the previous report" in by_name["unit_jump_vs_previous_report"][3]
+
+
+def test_warnings_of_earlier_files_stand_in_a_run_that_validates_nothing_new_for_them(weeks):
+    """Week 2 validates only the new correction file; a warning check whose files were all validated
+    in week 1 still fails on their warnings, naming them, instead of turning green ("all warning
+    expectations met in 0 file(s)"): same inputs, same verdict."""
+    _, week1, week2, *_ = weeks
+    first, second = check_results(week1), check_results(week2)
+    warned = {k: v for k, v in first.items()
+              if k[1].endswith("_warning") and not v.passed and "batches_validated" in v.metadata
+              and k[0].startswith("raw/") and k[0] != "raw/stats_industry"}
+    assert warned  # the sample's defects (invalid USCCs, unmatched accounts) warn in week 1
+    for key, before in warned.items():
+        after = second[key]
+        assert after.metadata["batches_validated"].value == 0
+        assert not after.passed and "earlier file(s) still with warnings" in after.description, key
+        files = after.metadata["earlier_files_with_warnings"].value.split(", ")
+        assert files and all(f.startswith(key[0].split("/")[1]) for f in files)

@@ -21,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.lib.quality.suites import Suite, load_suites
-from dagster_project.lib.quality.warehouse import LATEST_VIEW, RESULTS_TABLE
+from dagster_project.lib.quality.warehouse import LATEST_VIEW, RESULTS_TABLE, standing_failures
 
 from .measures import OUTPUTS as MEASURE_OUTPUTS
 from .resources import GxSettings
@@ -81,6 +81,7 @@ def _run(context: dg.AssetCheckExecutionContext, settings: GxSettings, suites: l
     session = _session(context.run.run_id, resolved.reports / "data_docs")
     with settings.connect() as con:
         results = validate_suites(con, wanted, as_of, session, context.run.run_id)
+        standing = standing_failures(con, as_of)
     try:
         docs = session.build_docs()
     except OSError as exc:  # the report of the checks, not their outcome: the run goes on
@@ -97,14 +98,28 @@ def _run(context: dg.AssetCheckExecutionContext, settings: GxSettings, suites: l
             failures = result.failures(severity)
             batches = len(result.batches)
             what = f"{batches} file(s)" if suite.batch == "file" else "1 batch"
+            description = (f"{len(failures)} {severity} expectation(s) not met in {what}" if failures
+                           else f"all {severity} expectations met in {what}")
+            # A warning on a file validated by an earlier run stands while the file is delivered:
+            # a rerun that finds nothing new must not turn the check green (blocking failures are
+            # validated again in every run, so they are among this run's batches already).
+            earlier = []
+            if suite.batch == "file" and severity == "warning":
+                validated_now = {b.name for b in result.batches}
+                earlier = [f for f in standing.get(key.name, (0, []))[1] if f not in validated_now]
+            if earlier:
+                description += (f"; {len(earlier)} earlier file(s) still with warnings, as last validated: "
+                                + ", ".join(earlier[:5]) + (" …" if len(earlier) > 5 else ""))
+            metadata = _metadata(result, severity, as_of, docs, context.run.run_id, key.name)
+            if earlier:
+                metadata["earlier_files_with_warnings"] = dg.MetadataValue.text(", ".join(earlier))
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
                 check_name=key.name,
-                passed=not failures,
+                passed=not failures and not earlier,
                 severity=_severity(severity),
-                description=(f"{len(failures)} {severity} expectation(s) not met in {what}" if failures
-                             else f"all {severity} expectations met in {what}"),
-                metadata=_metadata(result, severity, as_of, docs, context.run.run_id, key.name),
+                description=description,
+                metadata=metadata,
             )
 
 
