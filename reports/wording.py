@@ -158,7 +158,7 @@ _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): check character '(.)', expected '(.)'$"), r"\1 校验码为 \2，应为 \3"),
     (re.compile(r"^(\w+): organisation-code check digit '(.)', expected '(.)'$"), r"\1 组织机构代码校验位为 \2，应为 \3"),
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
-    (re.compile(r"^规上 enterprise without a report for (\d{6})$"), r"规上企业 \1 未报送"),
+    (re.compile(r"^规上 enterprise (\w+) without a report for (\d{6})$"), r"规上企业 \1 未报送 \2 月报"),
     (re.compile(r"^(\w+) not in the enterprise directory$"), r"\1 不在企业名录中"),
     (re.compile(r"^account (\S+) in no account snapshot$"), r"户号 \1 不在任何户号清单中"),
     (re.compile(r"^flagged 缺失 but kWh (.*)$"), r"标为缺失但有电量 \1"),

@@ -884,3 +884,21 @@ def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(
              for _, o in result.failures("warning")}
     assert named == {"industry_unchanged": [("E1", "行业代码 202409 3981 → 202410 3252")],
                      "city_unchanged": [("E2", "行政区划代码 202409 450512 → 202410 450102（另一设区市）")]}
+
+
+def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
+    """mart_stats_completeness: a 规上 enterprise listed in a closed month's snapshot with no report
+    for it is named with its USCC (the Data Docs showed only the month: nobody could tell who)."""
+    suite = SUITES["mart_stats_completeness"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema staging; create schema marts")
+        con.execute("""create table staging.stg_stats__enterprise as select * from (values
+                           (date '2024-09-01', 'A', '规上', null::date, null::date),
+                           (date '2024-09-01', 'B', '规上', null::date, null::date))
+                       t(snapshot_month, uscc, scale_flag, above_size_since, above_size_exit)""")
+        con.execute("create table marts.fct_enterprise_month as select date '2024-09-01' as month, 'A' as uscc")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    found = {o.expectation: o for _, o in result.failures("warning")}
+    examples = found["every_above_size_enterprise_reported"].unexpected_examples
+    assert [e["missing_report"] for e in examples] == ["规上 enterprise B without a report for 202409"]
+    assert found["month_reporting_share"].unexpected_count == 2  # 1 of 2 reported: both rows of the month

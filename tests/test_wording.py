@@ -55,6 +55,9 @@ def test_check_names_and_descriptions_in_chinese():
     text = wording.examples('[{"directory_problem": "91451102MA1NBLEL86 not in the enterprise directory", '
                             '"uscc": "91451102MA1NBLEL86", "declaration_no": "720620241000079339", "_line": 74}]')
     assert text == "第74行：91451102MA1NBLEL86 不在企业名录中；报关单号 720620241000079339"
+    text = wording.examples('[{"missing_report": "规上 enterprise 91451102MA1NBLEL86 without a report for 202305", '
+                            '"uscc": "91451102MA1NBLEL86", "month": "2023-05-01"}]')
+    assert text.startswith("规上企业 91451102MA1NBLEL86 未报送 202305 月报")  # who, not only when
     assert wording.examples('[{"flag_problem": "flagged 正常 but kWh blank", "account_no": "0301"}, '
                             '{"account_problem": "account 0302 in no account snapshot", "account_no": "0302"}]') \
         == "标为正常但电量为空；户号 0301\n户号 0302 不在任何户号清单中"
