@@ -135,16 +135,16 @@ def _carried_over(keys: set[dg.AssetCheckKey], earlier: dict[dg.AssetCheckKey, A
         )
 
 
+# dagster-dbt's resource for the dbt installed next to this Python, without two start-up costs.
+# Before each command dagster-dbt runs `dbt --version` in a subprocess (1.9 s) and opens a dbt
+# adapter on the warehouse (1.3 s). The version is that of the `dbt-core` package of this
+# environment, whose `dbt` is the executable used; the adapter only serves dagster-dbt's optional
+# row-count and column metadata, which these assets do not fetch. dagster-dbt runs without an
+# adapter for engines that have none (dbt Fusion). `test_definitions` checks the version against
+# `dbt --version`, and every end-to-end test runs dbt through this resource.
 class EnvironmentDbtCli(DbtCliResource):
-    """dagster-dbt's resource for the dbt installed next to this Python, without two start-up costs.
-
-    Before each command dagster-dbt runs `dbt --version` in a subprocess (1.9 s) and opens a dbt
-    adapter on the warehouse (1.3 s). The version is that of the `dbt-core` package of this
-    environment, whose `dbt` is the executable used; the adapter only serves dagster-dbt's
-    optional row-count and column metadata, which these assets do not fetch. dagster-dbt runs
-    without an adapter for engines that have none (dbt Fusion). `test_definitions` checks the
-    version against `dbt --version`, and every end-to-end test runs dbt through this resource.
-    """
+    """The dbt of this installation, building the project in dbt_models/ on the warehouse (its
+    profile reads the warehouse path and the as-of date from the run)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -12,16 +12,18 @@ from dagster_project.settings import Settings, duckdb_memory_limit
 
 AS_OF_TAG = "gxindustry/as_of"
 
+# The docstring and the field descriptions are what the launchpad shows an operator.
 class GxSettings(dg.ConfigurableResource):
-    """Paths and as-of date; empty fields fall back to environment variables, then defaults.
+    """Where the run reads and writes, and the day it runs for. Leave a field empty to use its
+    environment variable (GXINDUSTRY_LANDING, GXINDUSTRY_WAREHOUSE, GXINDUSTRY_REPORTS,
+    GXINDUSTRY_PARAMS, GXINDUSTRY_AS_OF), else the default under data/.
+    Example: as_of: "2024-11-25" runs the job as it would have run on that day."""
 
-    In the launchpad: `resources: settings: config: as_of: "2024-11-25"` runs the job for that day
-    (the config key is `as_of`; the attribute has another name because `as_of()` resolves it)."""
-
-    landing: str = ""
-    warehouse: str = ""
-    reports: str = ""
-    params: str = ""
+    landing: str = Field(default="", description="Folder of the delivered feeds (one sub-folder per feed).")
+    warehouse: str = Field(default="", description="DuckDB warehouse file.")
+    reports: str = Field(default="", description="Folder the workbooks and the Data Docs are written to.")
+    params: str = Field(default="", description="YAML file of parameter overrides (parameter id: value).")
+    # the config key is `as_of`; the attribute has another name because the method `as_of()` resolves it
     configured_as_of: str = Field(default="", alias="as_of", description=(
         "The run's 'today', YYYY-MM-DD: deliveries that would not have arrived by then are ignored. Empty: the "
         "run tag gxindustry/as_of, else GXINDUSTRY_AS_OF, else the latest data date in the landing dir."))
