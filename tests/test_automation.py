@@ -63,3 +63,37 @@ def test_stale_feed_is_a_visible_warning(tmp_path, monkeypatch, dbt_manifest):
     result = check(dg.build_asset_check_context(resources={"settings": GxSettings()}))
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
     assert "expected the month 2024-10" in result.metadata["note"].value
+
+
+def test_alert_of_a_failed_run_names_the_cause_and_the_launchpad_as_of(tmp_path, monkeypatch, dbt_manifest):
+    """A run started from the launchpad with as_of "2024/11/25" fails in its steps: the alert says
+    why (the step's own message) and for which day, not only "Steps failed" and as_of null."""
+    from dagster_project.defs.automation import run_failure_alert
+
+    monkeypatch.setenv("GXINDUSTRY_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    monkeypatch.delenv("GXINDUSTRY_ALERT_COMMAND", raising=False)
+
+    class Settings(dg.ConfigurableResource):
+        as_of: str = ""
+
+    @dg.op
+    def ingest(settings: Settings):
+        raise dg.Failure(f"as_of {settings.as_of!r} is not a date YYYY-MM-DD")
+
+    @dg.job(resource_defs={"settings": Settings()})
+    def weekly_refresh():
+        ingest()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = weekly_refresh.execute_in_process(
+        run_config={"resources": {"settings": {"config": {"as_of": "2024/11/25"}}}}, instance=instance,
+        raise_on_error=False)
+    assert not result.success
+    run = instance.get_run_by_id(result.run_id)
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(sensor_name="run_failure_alert", dagster_event=failure,
+                                                 dagster_instance=instance, dagster_run=run).for_run_failure()
+    run_failure_alert(context)
+    record = json.loads((tmp_path / "logs" / "alerts.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert record["as_of"] == "2024/11/25" and record["failed_steps"] == ["ingest"]
+    assert record["error"] == "as_of '2024/11/25' is not a date YYYY-MM-DD"

@@ -71,7 +71,8 @@ def landing_sensor_factory(job) -> dg.SensorDefinition:
                        default_status=dg.DefaultSensorStatus.RUNNING)
 def run_failure_alert(context: dg.RunFailureSensorContext):
     run = context.dagster_run
-    failed_steps = [e.step_key for e in context.get_step_failure_events() if e.step_key]
+    step_failures = context.get_step_failure_events()
+    failed_steps = [e.step_key for e in step_failures if e.step_key]
     failed_checks = []
     for record in context.instance.get_records_for_run(run.run_id).records:
         event = record.event_log_entry.dagster_event
@@ -79,10 +80,23 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
             data = event.event_specific_data
             if not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
                 failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
-    alert = Alert(run.run_id, run.job_name, run.tags.get(AS_OF_TAG), failed_steps, failed_checks,
-                  context.failure_event.message or "")
+    # the cause the operator needs, not only "Steps failed": each failed step's own message, once
+    causes = list(dict.fromkeys(_failure_cause(e) for e in step_failures if _failure_cause(e)))
+    configured = run.run_config.get("resources", {}).get("settings", {}).get("config", {}).get("as_of")
+    alert = Alert(run.run_id, run.job_name, run.tags.get(AS_OF_TAG) or configured or None, failed_steps, failed_checks,
+                  "; ".join(causes[:3]) or context.failure_event.message or "")
     path = raise_alert(alert, Settings.from_env().warehouse.parent / "logs")
     context.log.info(f"alert written to {path}")
+
+
+def _failure_cause(event: dg.DagsterEvent) -> str:
+    """A failed step's message: a `dg.Failure`'s description, else the error's first line."""
+    data = event.step_failure_data
+    if data is None:
+        return ""
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    return data.error.message.strip().splitlines()[0] if data.error and data.error.message else ""
 
 
 FRESHNESS_ASSETS = {"stats": "stats_industry", "tax": "tax_vat", "customs": "customs_export", "power": "power_daily"}
