@@ -555,6 +555,7 @@ def status(args: argparse.Namespace) -> int:
     import duckdb
 
     from dagster_project.lib.money import wan_text
+    from dagster_project.lib.alerts import alerts_since
     from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, warehouse_as_of
 
     warehouse = _existing_warehouse(args, "status")
@@ -594,6 +595,13 @@ def status(args: argparse.Namespace) -> int:
         awards, beneficiaries = awarded
         print(f"latest run, median outcome: {awards} awards (scheme × beneficiary) to {beneficiaries} beneficiaries "
               "(distinct enterprises and projects), as 汇总 counts them")
+    # runs of the schedule or the UI that failed since (the daemon's failure sensor logs them)
+    failed = alerts_since(warehouse.parent / "logs", runs[0][1] if runs else None)
+    if failed:
+        print(f"\nfailed since the last good run ({warehouse.parent / 'logs' / 'alerts.log'}):")
+        for alert in failed:
+            print(f"  {alert.raised_at.replace('T', ' ')[:16]} as of {alert.as_of or '?'}: "
+                  f"{alert.error or ', '.join(alert.failed_steps) or 'no cause recorded'}")
     return 0
 
 

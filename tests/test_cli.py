@@ -72,6 +72,18 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     live = run("status", "--warehouse", str(warehouse), "--live", env_home=tmp_path)
     assert "today's date (--live" in live.stdout and "STALE" in live.stdout.split("stats", 1)[1].split("\n")[0]
 
+    # a scheduled run that failed after the last good one is said, with its cause; one before it is not
+    from dagster_project.lib.alerts import Alert, raise_alert
+
+    for raised, cause in (("2024-11-25T07:00:00", "an older failure"), ("2024-12-02T07:05:00", "as_of '2024/12/02' "
+                                                                          "is not a date YYYY-MM-DD")):
+        raise_alert(Alert("r", "weekly_refresh", "2024/12/02", ["ingest_power"], error=cause, raised_at=raised),
+                    tmp_path / "logs")
+    failed = run("status", "--warehouse", str(warehouse), env_home=tmp_path).stdout
+    assert "failed since the last good run" in failed
+    assert "2024-12-02 07:05 as of 2024/12/02: as_of '2024/12/02' is not a date YYYY-MM-DD" in failed
+    assert "an older failure" not in failed
+
 
 def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):
     for command in ("generate", "refresh", "demo", "backtest", "prepare", "status", "docs"):

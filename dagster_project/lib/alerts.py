@@ -44,3 +44,25 @@ def raise_alert(alert: Alert, log_dir: Path) -> Path:
     if command:
         subprocess.run(command, shell=True, input=alert.text, text=True, timeout=60, check=False)
     return path
+
+
+def alerts_since(log_dir: Path, since: datetime | None, limit: int = 3) -> list[Alert]:
+    """The latest `limit` alerts of `<log_dir>/alerts.log` raised after `since` (all when None),
+    newest first; a line that is not an alert is skipped."""
+    try:
+        lines = (log_dir / "alerts.log").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in reversed(lines):
+        try:
+            alert = Alert(**json.loads(line))
+            raised = datetime.fromisoformat(alert.raised_at)
+        except (ValueError, TypeError):
+            continue
+        if since is not None and raised <= since:
+            break
+        found.append(alert)
+        if len(found) == limit:
+            break
+    return found
