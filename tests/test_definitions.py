@@ -122,3 +122,27 @@ def test_the_launchpad_config_has_as_of_and_it_wins_over_the_environment(dbt_man
     assert GxSettings().as_of(context) == date(2024, 11, 18)
     with pytest.raises(dg.Failure, match="not a date"):
         GxSettings(as_of="25/11/2024").as_of(context)
+
+
+def test_tables_written_in_python_are_declared_to_dbt_with_the_marts_they_read(dbt_manifest):
+    """The forecast and measures tables appear in dbt's docs as sources (dbt_models/models/
+    python_outputs.yml, where their Dagster descriptions come from), and the exposure
+    `policy_measures` depends on exactly the marts the engine reads: the lineage finance's numbers
+    follow is visible in dbt's docs too. dagster-dbt makes no assets of them (no duplicate keys)."""
+    import json
+
+    from dagster_project.definitions import defs
+    from dagster_project.defs.forecast import TABLES
+    from dagster_project.defs.measures import OUTPUTS
+    from dagster_project.lib.measures.engine import ENGINE_INPUTS
+
+    manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))
+    sources = {(s["source_name"], s["name"]): s["description"] for s in manifest["sources"].values()}
+    assert {t for (source, t) in sources if source == "forecast"} == set(TABLES)
+    assert {t for (source, t) in sources if source == "measures"} == set(OUTPUTS)
+    assert all(" ".join(sources[("measures", t)].split()) == text for t, text in OUTPUTS.items())
+    exposure = manifest["exposures"]["exposure.gxindustry.policy_measures"]
+    assert {n.split(".")[-1] for n in exposure["depends_on"]["nodes"]} == set(ENGINE_INPUTS)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {f"marts/{t}" for t in OUTPUTS} | {f"forecast/{t}" for t in TABLES} <= keys
+    assert not [k for k in keys if k.startswith(("measures/", "quality/")) or k.count("/") > 1]

@@ -697,6 +697,21 @@ def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):
     assert written == set(TABLES)
 
 
+def test_every_table_the_measures_write_is_a_declared_asset(empty_warehouse):
+    """policy_budget_components was written by the engine for weeks and declared nowhere."""
+    from rulekit import Warehouse
+
+    from dagster_project.defs.measures import OUTPUTS
+
+    wh = Warehouse(empty_warehouse)
+    wh.enterprise(1, q4_wan=100, q4b_wan=100)
+    wh.run(as_of=date(2024, 10, 20))
+    written = {t for (t,) in wh.con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' and table_name like 'policy%'"
+    ).fetchall()}
+    assert written == set(OUTPUTS)
+
+
 def test_the_series_table_says_where_the_history_could_not_measure_the_errors(empty_warehouse):
     """One enterprise gives fewer own errors than `forecast.min_error_samples`: its draws take the
     fallback spread, and forecast.series says so (the 预测方法 sheet warns finance from it)."""

@@ -7,26 +7,11 @@ from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.engine import ENGINE_INPUTS
 from dagster_project.lib.measures.parameters import Parameters
+from dagster_project.lib.written_tables import described
 
 from .resources import GxSettings
 
-TABLES = {
-    "enterprise_draws": "per draw and enterprise: output of the unreported months, summed per period (元)",
-    "project_draws": "per draw and project: investment and equipment of the unreported months (元)",
-    "power_draws": "per draw and enterprise: kWh of the policy quarter's days not read yet",
-    "export_draws": "per draw, enterprise and new destination: exports of the unreported months (元)",
-    "scale_entries": "per draw: enterprises below the size threshold that will enter the above-size statistics (入统) later in the year",
-    "project_starts": "per draw: projects of the library not started yet that start (开工) in a month not delivered yet",
-    "new_enterprises": "per draw: enterprises that will first report later in the quarter (pseudo keys), from last year's late entrants",
-    "new_projects": "per draw: projects that will first report later in the quarter (pseudo keys), from last year's late entrants",
-    "new_export_destinations": "per draw: exporter-destination pairs first served in the quarter's unreported months (pseudo exporters)",
-    "new_loans": "per draw: loans the register will still get this quarter (pseudo beneficiaries)",
-    "new_applications": "per draw: applications the register will still get this quarter (pseudo beneficiaries)",
-    "new_supply_links": "per draw: supply links the register will still get this quarter (pseudo beneficiaries)",
-    "months": "per series, entity and forecast month: point forecast and the quantiles of its draws",
-    "series": "per monthly series: entities forecast, past origins replayed, errors measured (or the fallback spread)",
-    "runs": "the run's as-of date, method, number of draws and seed",
-}
+TABLES = described(draws.SCHEMA)  # dbt_models/models/python_outputs.yml
 
 
 @dg.multi_asset(

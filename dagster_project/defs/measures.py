@@ -6,27 +6,14 @@ from dagster_project.lib.measures import engine
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.lib.money import wan_text
+from dagster_project.lib.written_tables import described
 
 from .forecast import TABLES as FORECAST_TABLES
 from .resources import GxSettings
 
 FORECAST_SCHEMA = "forecast"
 
-OUTPUTS = {
-    "policy_awards": "per scenario, scheme and beneficiary: the rules' evaluation in the beneficiary's representative "
-                     "draw, with the reason trace",
-    "policy_award_basis": "the quantity each rate applies to in a policy_awards row (what a workbook formula multiplies)",
-    "policy_award_forecast": "per scheme and beneficiary over all draws: probability of qualifying and of being "
-                             "chosen, expected amount",
-    "policy_budget": "per scheme: low/base/high = P10/median/P90 of the scheme's simulated total",
-    "policy_budget_draws": "per draw and scheme: the chosen total (what the quantiles are taken of)",
-    "policy_budget_rollup": "low/base/high of the totals per measure, funding, city, industry group and overall",
-    "policy_budget_history": "policy_budget of every as-of date refreshed (a rerun replaces its date)",
-    "policy_runs": "one row per measures run: as-of, parameters, total base/low/high",
-    "policy_kpis": "every KPI of the catalogue with target, actual or forecast, status",
-    "policy_lists": "measure 1's four enterprise lists and measure 33's 退库风险 list",
-    "policy_parameters": "the parameters in force for the run and where each value came from",
-}
+OUTPUTS = described("measures")  # dbt_models/models/python_outputs.yml
 
 @dg.multi_asset(
     name="policy_measures",
@@ -73,6 +60,5 @@ def policy_measures(context: dg.AssetExecutionContext, settings: GxSettings):
         },
     )
     yield dg.MaterializeResult(asset_key=["marts", "policy_kpis"], metadata={"kpis": kpi_count})
-    for name in ("policy_award_basis", "policy_award_forecast", "policy_budget_draws", "policy_budget_rollup",
-                 "policy_budget_history", "policy_lists", "policy_parameters", "policy_runs"):
+    for name in [n for n in OUTPUTS if n not in ("policy_awards", "policy_budget", "policy_kpis")]:
         yield dg.MaterializeResult(asset_key=["marts", name], metadata={"as_of": str(as_of), "draws": result.draws})
