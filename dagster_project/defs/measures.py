@@ -54,6 +54,8 @@ def policy_measures(context: dg.AssetExecutionContext, settings: GxSettings):
             "total_low_wan_yuan": wan["low"],
             "total_high_wan_yuan": wan["high"],
             "by_scheme": dg.MetadataValue.md(
+                "Each scheme's median over the draws: medians do not add up to the total's median "
+                "(total_base_wan_yuan), nor beneficiaries to the total's awards.\n\n"
                 "| scheme | beneficiaries | 万元 |\n|---|---:|---:|\n"
                 + "\n".join(f"| {s} | {n} | {wan_text(a)} |" for s, n, a in per_scheme)
             ),
