@@ -160,6 +160,8 @@ _PROBLEM_TEXTS = [
     (re.compile(r"^(\w+): length (\d+), expected 18$"), r"\1 为 \2 位，应为 18 位"),
     (re.compile(r"^规上 enterprise (\w+) without a report for (\d{6})$"), r"规上企业 \1 未报送 \2 月报"),
     (re.compile(r"^(\w+) not in the enterprise directory$"), r"\1 不在企业名录中"),
+    (re.compile(r"^the same bytes as (\S+): an earlier period's file sent again under this name$"),
+     r"与早期交付 \1 逐字节相同：旧期文件以本期名称重发"),
     (re.compile(r"^account (\S+) in no account snapshot$"), r"户号 \1 不在任何户号清单中"),
     (re.compile(r"^flagged 缺失 but kWh (.*)$"), r"标为缺失但有电量 \1"),
     (re.compile(r"^flagged (\S+) but kWh blank$"), r"标为\1但电量为空"),

@@ -375,6 +375,32 @@ def test_a_delivery_with_far_fewer_rows_than_the_one_before_is_named(tmp_path, s
     assert (batch.name, outcome.severity, outcome.observed_value) == ("stats_industry_202409.csv", "warning", "rows 6; at least 7")
 
 
+def test_an_earlier_periods_file_sent_again_under_a_new_name_is_named(tmp_path, session):
+    """A file with the same bytes as a delivery of an earlier period fails `not_an_earlier_file_resent`
+    (blocking for periodic data, a warning for snapshots, which may be unchanged), naming that
+    delivery; the original and a file that differs pass."""
+    landing, suite = tmp_path / "landing", SUITES["raw_stats_industry"]
+    september = [f"{A},202409,1000,9000,900,8100,10,50", f"{B},202409,2000,18000,1900,17000,10,50"]
+    write_industry(landing, "stats_industry_202409.csv", september)
+    write_industry(landing, "stats_industry_202410.csv", september)
+    write_industry(landing, "stats_industry_202411.csv", [r.replace("202409", "202411") for r in september])
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, landing, "stats")
+        [result] = validate_suites(con, [suite], date(2024, 12, 20), session, "run-1")
+    verdicts = {b.name: o.success for b in result.batches for o in b.outcomes if o.expectation == "not_an_earlier_file_resent"}
+    assert verdicts == {"stats_industry_202409.csv": True, "stats_industry_202410.csv": False,
+                        "stats_industry_202411.csv": True}
+    [outcome] = [o for b, o in result.failures("blocking") if o.expectation == "not_an_earlier_file_resent"]
+    assert outcome.unexpected_count == 2
+    assert outcome.unexpected_examples[0]["resend_problem"] == (
+        "the same bytes as stats_industry_202409.csv: an earlier period's file sent again under this name")
+    severities = {name: next(e.severity for e in SUITES[name].expectations if e.name == "not_an_earlier_file_resent")
+                  for name in ("raw_stats_industry", "raw_stats_projects", "raw_tax_vat", "raw_customs_export",
+                               "raw_power_daily", "raw_stats_enterprise", "raw_power_accounts")}
+    assert severities == {**{n: "blocking" for n in severities}, "raw_stats_enterprise": "warning",
+                          "raw_power_accounts": "warning"}
+
+
 def test_a_customs_file_cut_to_sixty_percent_of_its_lines_is_named(tmp_path, session):
     """Cut at a line end, a customs file loads with no torn row: 6 lines after a month of 10 is
     below 70% of it."""

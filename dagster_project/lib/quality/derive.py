@@ -49,6 +49,8 @@ class Lookups:
     # power_daily: per account, the median daily kWh of its readings dated in the level_window_days
     # before the delivery, from earlier deliveries: columns account_no, level_kwh.
     power_levels: pd.DataFrame | None = None
+    # periodic files: the delivery of an earlier period whose bytes this file repeats, if any
+    identical_to: str | None = None
     params: dict = field(default_factory=dict)
 
     def param(self, name: str) -> float:
@@ -326,7 +328,16 @@ def add_policy_awards(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     return df
 
 
+def add_resend_problem(df: pd.DataFrame, lk: Lookups) -> pd.DataFrame:
+    """`resend_problem` on every row of a file that repeats an earlier period's delivery byte for
+    byte: its rows are that period's, whatever the name says."""
+    problem = (None if lk.identical_to is None else
+               f"the same bytes as {lk.identical_to}: an earlier period's file sent again under this name")
+    return df.assign(resend_problem=np.full(len(df), problem, dtype=object))
+
+
 DERIVE: dict[str, Callable[[pd.DataFrame, Lookups], pd.DataFrame]] = {
+    "resend": add_resend_problem,
     "uscc": add_uscc_problem,
     "directory": add_directory_problem,
     "stats_industry": add_stats_industry,

@@ -199,6 +199,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             extra = {}
             if "stats_industry" in suite.derive:
                 extra["previous_reports"] = warehouse.previous_reports(con, int(delivery.period), as_of)
+            if "resend" in suite.derive:
+                extra["identical_to"] = warehouse.identical_earlier_delivery(con, ds, delivery, as_of)
             if "power_daily" in suite.derive:
                 extra["power_levels"] = warehouse.power_levels(
                     con, delivery.period, as_of, int(Lookups(as_of, params=suite.params).param("level_window_days")))

@@ -66,6 +66,7 @@ DERIVATIONS = (
     "customs_export",  # CNY/USD rate, export date outside the file month
     "loans",  # maturity before disbursement
     "policy_awards",  # chosen without eligible, amount without eligible
+    "resend",  # resend_problem: the file repeats an earlier period's delivery byte for byte
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -380,6 +380,24 @@ def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | 
     return row[0] if row else None
 
 
+def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
+    """The delivery of an earlier period of the dataset with the same bytes (SHA-256) as this one,
+    arrived by the as-of date and not withdrawn: an old file sent again under a new period's name
+    (projects and the directory carry no period column that would tell). None if there is none."""
+    if delivery.period is None:
+        return None
+    row = con.execute(
+        f"""select other.file_name from raw._manifest this
+            join raw._manifest other
+              on other.sha256 = this.sha256 and other.feed = this.feed and other.dataset = this.dataset
+            where this.file_name = ? and other.period < this.period and other.available_on <= ?
+              and other.file_name not in (select file_name from {WITHDRAWN})
+            order by other.period desc, other.file_name limit 1""",
+        [delivery.file_name, as_of],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def power_levels(con, delivered: str, as_of: date, window_days: int) -> pd.DataFrame:
     """Per metering account, the median daily kWh of its readings dated in the `window_days` before
     the delivery of `delivered` (YYYYMMDD), as earlier deliveries gave them: the level a weekly
