@@ -400,3 +400,54 @@ def _links_workbook() -> bytes:
     ws.write_row(2, 0, [B, "柳州整机厂", "2024-10-09", 200])
     wb.close()
     return buffer.getvalue()
+
+
+def test_a_double_as_excel_shows_it_and_a_hidden_register_sheet_is_refused(tmp_path, con):
+    """A rate that a formula left as 3.6500000000000004 is the 3.65 the sheet shows (Excel's 15
+    significant digits; taken whole, its row was rejected for more than 4 decimals and the loan lost
+    its M23 award). A register whose named sheet is hidden, the current list kept on a visible copy
+    (申报 (2)), is refused naming both: read, the hidden old tab lost the newer rows without a word."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.65])
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(
+        _with_sheet_xml(buffer.getvalue(), "<v>3.65</v>", "<v>3.6500000000000004</v>"))  # as Excel saves a formula's result
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    old = wb.add_worksheet("申报")
+    current = wb.add_worksheet("申报 (2)")
+    for sheet in (old, current):
+        sheet.write_row(0, 0, ["申报编号", "统一社会信用代码", "活动类型", "活动名称", "举办日期", "申报费用_元"])
+    current.activate()
+    old.hide()
+    wb.close()
+    (landing / "registers" / "registers_applications.xlsx").write_bytes(buffer.getvalue())
+
+    outcomes = {o.file_name: o for o in ingest_feed(con, landing, "registers")}
+    assert con.execute("select annual_rate_pct from raw.registers_loans").fetchall() == [("3.65",)]
+    assert rejected(con) == []
+    refused = outcomes["registers_applications.xlsx"]
+    assert refused.status == "refused"
+    assert refused.message.endswith("sheet '申报' is hidden (visible sheets: 申报 (2)); unhide the sheet that "
+                                    "holds the register, named '申报', and hide or delete the others")
+
+
+def _with_sheet_xml(xlsx: bytes, old: str, new: str) -> bytes:
+    """The workbook with `old` replaced by `new` in its first sheet's XML (what no writer library writes)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert old.encode() in data
+                data = data.replace(old.encode(), new.encode())
+            dst.writestr(item, data)
+    return out.getvalue()

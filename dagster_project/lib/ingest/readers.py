@@ -244,6 +244,11 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     try:
         if dataset.sheet not in wb.sheetnames:
             raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} not found (sheets: {', '.join(wb.sheetnames)})")
+        if wb[dataset.sheet].sheet_state != "visible":  # an old tab put away, the register kept on a copy
+            visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+            raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} is hidden (visible sheets: "
+                              f"{', '.join(visible) or 'none'}); unhide the sheet that holds the register, "
+                              f"named {dataset.sheet!r}, and hide or delete the others")
         sheet_rows = list(wb[dataset.sheet].iter_rows())
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
@@ -325,7 +330,9 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, (float, Decimal)):
-        # repr is the shortest text that round-trips the stored double: 3.45 stays 3.45.
-        d = Decimal(repr(value)) if isinstance(value, float) else value
+        # A double as Excel shows it: 15 significant digits, Excel's own precision (it keeps no more
+        # of what is typed). A formula's result such as 3.6500000000000004 is the 3.65 the sheet
+        # shows; taken whole it was rejected for "more than 4 decimal places" and an award was lost.
+        d = Decimal(format(value, ".15g")) if isinstance(value, float) else value
         return format(d.to_integral_value() if d == d.to_integral_value() else d.normalize(), "f")
     return _clean(str(value))
