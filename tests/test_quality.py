@@ -778,6 +778,23 @@ def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
     assert [(e["_line"], e["uscc"]) for e in plausible.unexpected_examples] == [(4, B)]
 
 
+def test_an_application_cost_below_a_thousand_yuan_is_named(session):
+    """申报费用_元 of 8 is 80,000元 typed in 万元 (M21 and M22.fair paid a few 元): a warning naming the
+    line; 1,000元 passes."""
+    suite = SUITES["raw_registers_applications"]
+    apps = pd.DataFrame({
+        "application_id": ["S1", "S2"], "uscc": [A, B], "activity_type": ["展会", "新品发布会"],
+        "activity_name": ["东盟博览会", "新品发布"], "held_on": pd.to_datetime(["2024-10-08", "2024-10-09"]),
+        "claimed_cost_yuan": [8.0, 1000.0], "_line": [3, 4], "_quarantined": [None, None]})
+    frame = d.derive(apps, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B})))
+    out = {o.expectation: o for o in session.validate(suite, frame, run_values(date(2024, 11, 25)),
+                                                      "registers_applications.xlsx")}
+    plausible = out["cost_plausible"]
+    assert not plausible.success and plausible.severity == "warning" and plausible.unexpected_count == 1
+    assert [e["_line"] for e in plausible.unexpected_examples] == [3]
+    assert out["cost_non_negative"].success
+
+
 def test_a_quarter_whose_month_before_went_unreported_is_named_with_its_year_to_date(tmp_path, session):
     """A reported August but no September: Q4's output is the year to date (the contract's missing
     month counts 0), named with the months and the amount; a September reported, or an enterprise
