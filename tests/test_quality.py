@@ -401,6 +401,39 @@ def test_an_earlier_periods_file_sent_again_under_a_new_name_is_named(tmp_path, 
                           "raw_power_accounts": "warning"}
 
 
+def test_a_project_code_first_seen_after_its_project_entered_the_library_is_named(tmp_path, session):
+    """A code the library never listed, for a project in the library since before the previous
+    library month, is a code typed anew (a new code is a new project with an empty base quarter):
+    one warns, naming it; more than half of the file blocks (hyphens dropped from every code made
+    the budget ×2). A project new to the library this month passes."""
+    header = ("项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,"
+              "本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月")
+
+    def library(month: int, codes: list[tuple[str, int]]) -> None:
+        path = tmp_path / "landing" / "stats" / f"stats_projects_{month}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes("\n".join([header, *(f"{code},项目,{A},450102,3311,新建,50000,{entered},{entered},800,100,,"
+                                             for code, entered in codes)]).encode("gb18030"))
+
+    old = [("2024-450102-33-01-000001", 202403), ("2024-450102-33-01-000002", 202404),
+           ("2024-450102-33-01-000003", 202405)]
+    library(202409, old)
+    library(202410, [("2024－450102－33－01－000001", 202403), *old[1:], ("2024-450102-33-01-000004", 202410)])
+    library(202411, [(code.replace("-", ""), entered) for code, entered in old])
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, tmp_path / "landing", "stats")
+        [result] = validate_suites(con, [SUITES["raw_stats_projects"]], date(2024, 12, 20), session, "run-1")
+    failed = {(b.name, o.expectation): o for b, o in [*result.failures("warning"), *result.failures("blocking")]
+              if o.expectation.startswith("project_codes_listed_since_entry")}
+    assert set(failed) == {("stats_projects_202410.csv", "project_codes_listed_since_entry"),
+                           ("stats_projects_202411.csv", "project_codes_listed_since_entry"),
+                           ("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly")}
+    [example] = failed[("stats_projects_202410.csv", "project_codes_listed_since_entry")].unexpected_examples
+    assert example["code_problem"] == ("project code 2024－450102－33－01－000001 not in any earlier library, though "
+                                       "入库年月 202403 is not after the previous library month 202409")
+    assert failed[("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly")].severity == "blocking"
+
+
 def test_a_customs_file_cut_to_sixty_percent_of_its_lines_is_named(tmp_path, session):
     """Cut at a line end, a customs file loads with no torn row: 6 lines after a month of 10 is
     below 70% of it."""

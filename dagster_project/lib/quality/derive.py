@@ -49,6 +49,10 @@ class Lookups:
     # power_daily: per account, the median daily kWh of its readings dated in the level_window_days
     # before the delivery, from earlier deliveries: columns account_no, level_kwh.
     power_levels: pd.DataFrame | None = None
+    # stats_projects: the latest library month delivered before the batch's, and the project codes
+    # the library listed before it
+    previous_library: str | None = None
+    earlier_project_codes: frozenset[str] = frozenset()
     # periodic files: the delivery of an earlier period whose bytes this file repeats, if any
     identical_to: str | None = None
     params: dict = field(default_factory=dict)
@@ -212,7 +216,10 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """month_problem: 开工/入库/竣工年月 after the library month of the file;
     field_problem: equipment purchase above the month's investment, completion before start;
     plan_problem: a month's investment above the whole planned total (元 in a 万元 column, or a
-    plan a digit short)."""
+    plan a digit short);
+    code_problem: a project code the library never listed before although the project entered it
+    (入库年月) by the previous library month delivered: a code typed or formatted anew (a new code
+    makes a new project, its base quarter empty: all its investment counts as an increment)."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -227,6 +234,15 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
         df["plan_problem"] = _messages(len(df), [
             ((planned > 0) & (investment > planned),  # False where either is blank
              lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
+        ])
+        previous = _int(lookups.previous_library)
+        entered = _floats(df["library_entry_month"])
+        codes = df["project_code"].to_numpy(dtype=object)
+        unknown = np.array([c is not None and c not in lookups.earlier_project_codes for c in codes], dtype=bool)
+        df["code_problem"] = _messages(len(df), [
+            (unknown & (entered <= previous) if previous else np.zeros(len(df), dtype=bool),
+             lambda i: f"project code {codes[i]} not in any earlier library, though 入库年月 {int(entered[i])} "
+                       f"is not after the previous library month {previous}"),
         ])
     return df
 

@@ -380,6 +380,17 @@ def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | 
     return row[0] if row else None
 
 
+def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozenset[str]]:
+    """The latest library month delivered before `period` (arrived by the as-of date, not
+    withdrawn) and every project code the library listed before `period`; (None, ∅) if none."""
+    rows = con.execute(
+        f"""select _dataset_period, project_code from {ACTIVE}.stats_projects
+            where _dataset_period < ? and _available_on <= ?""", [period, as_of]).fetchall()
+    if not rows:
+        return None, frozenset()
+    return max(p for p, _ in rows), frozenset(code for _, code in rows)
+
+
 def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
     """The delivery of an earlier period of the dataset with the same bytes (SHA-256) as this one,
     arrived by the as-of date and not withdrawn: an old file sent again under a new period's name
