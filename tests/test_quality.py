@@ -633,6 +633,7 @@ def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path
     local_tags = [t for page in docs.rglob("*.html")
                   for t in regex.findall(r"<(?:script|link)\b[^>]*static/vendor/[^>]*>", page.read_text(encoding="utf-8"))]
     assert len(local_tags) > 10 and not [t for t in local_tags if "integrity=" in t or "crossorigin=" in t]
+    assert not [page for page in docs.rglob("*.html") if "newsletter" in page.read_text(encoding="utf-8")]
 
 
 def _staging_with_months(con, stats: list[date], projects: list[date], power: list[date], customs: list[date]) -> None:

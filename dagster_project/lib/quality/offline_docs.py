@@ -61,6 +61,8 @@ LOCAL_TAG = re.compile(r"""<(?:script|link)\b[^>]*\s(?:src|href)=["'](?!https?:|
 # crossorigin="anonymous" (a file has no origin to grant it), so GX's tabs and "Show more info"
 # stayed dead when the index was opened from disk; the files are the site's own, nothing to verify
 SRI_ATTRIBUTE = re.compile(r"""\s(?:integrity|crossorigin)=["'][^"']*["']""", re.I)
+# GX's footer invites to its newsletter: a link out of a site made to be read offline, in an office
+NEWSLETTER_FOOTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.S)
 # what a page would fetch by itself (not links a reader may follow)
 EXTERNAL_LOAD = re.compile(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|<img[^>]*\ssrc)=["']https?://|"""
                            r"""url\(\s*["']?https?://""", re.I)
@@ -163,7 +165,8 @@ def _write_entries(path: Path, entries: dict) -> None:
 def make_offline(site: Path, since: float | None = None) -> int:
     """Copy the assets into the site and rewrite the CDN links of its pages (those modified at or after
     `since`, every page when None) and of GX's stylesheet, without the integrity attributes of the
-    tags that now load the site's own files; returns how many files were rewritten."""
+    tags that now load the site's own files and without GX's newsletter footer; returns how many
+    files were rewritten."""
     shutil.copytree(ASSETS, site / VENDOR, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
     rewritten = 0
     files = [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]
@@ -176,6 +179,7 @@ def make_offline(site: Path, since: float | None = None) -> int:
             relative = Path(os.path.relpath(site / target, path.parent)).as_posix()
             new = pattern.sub(relative, new)
         new = LOCAL_TAG.sub(lambda m: SRI_ATTRIBUTE.sub("", m.group(0)), new)
+        new = NEWSLETTER_FOOTER.sub("", new)
         if new != text:
             path.write_text(new, encoding="utf-8")
             rewritten += 1
