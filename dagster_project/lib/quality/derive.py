@@ -235,16 +235,23 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
             ((planned > 0) & (investment > planned),  # False where either is blank
              lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
         ])
-        previous = _int(lookups.previous_library)
-        entered = _floats(df["library_entry_month"])
-        codes = df["project_code"].to_numpy(dtype=object)
-        unknown = np.array([c is not None and c not in lookups.earlier_project_codes for c in codes], dtype=bool)
-        df["code_problem"] = _messages(len(df), [
-            (unknown & (entered <= previous) if previous else np.zeros(len(df), dtype=bool),
-             lambda i: f"project code {codes[i]} not in any earlier library, though 入库年月 {int(entered[i])} "
-                       f"is not after the previous library month {previous}"),
-        ])
+        df["code_problem"] = _codes_new_since_entry(df, _int(lookups.previous_library), lookups.earlier_project_codes)
     return df
+
+
+def _codes_new_since_entry(df: pd.DataFrame, previous: int | None, earlier: frozenset[str]) -> np.ndarray:
+    """Per row, a message where the project code is in no earlier library although the project
+    entered the library (入库年月) by the `previous` library month; None where there is none."""
+    if previous is None:  # the landing's first library: nothing to compare
+        return np.full(len(df), None, dtype=object)
+    entered = _floats(df["library_entry_month"])
+    codes = df["project_code"].to_numpy(dtype=object)
+    unknown = np.array([c is not None and c not in earlier for c in codes], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        suspicious = unknown & (entered <= previous)
+    return _messages(len(df), [(suspicious, lambda i: f"project code {codes[i]} not in any earlier library, though "
+                                                      f"入库年月 {int(entered[i])} is not after the previous library "
+                                                      f"month {previous}")])
 
 
 # ---------------------------------------------------------------- power, tax, customs, registers
@@ -346,9 +353,15 @@ def add_policy_awards(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_resend_problem(df: pd.DataFrame, lk: Lookups) -> pd.DataFrame:
     """`resend_problem` on every row of a file that repeats an earlier period's delivery byte for
-    byte: its rows are that period's, whatever the name says."""
-    problem = (None if lk.identical_to is None else
-               f"the same bytes as {lk.identical_to}: an earlier period's file sent again under this name")
+    byte: its rows are that period's, whatever the name says. Where the rows carry no period of
+    their own (the project library), only a file in which something moved (the suite's param
+    `resend_moving_column` > 0 somewhere) counts: a small library of projects not started yet
+    repeats itself month after month, and the generator's tiny sample does."""
+    moving = lk.params.get("resend_moving_column")
+    with np.errstate(invalid="ignore"):
+        repeated = lk.identical_to is not None and (moving is None or bool((_floats(df[moving]) > 0).any()))
+    problem = (f"the same bytes as {lk.identical_to}: an earlier period's file sent again under this name"
+               if repeated else None)
     return df.assign(resend_problem=np.full(len(df), problem, dtype=object))
 
 
