@@ -416,8 +416,9 @@ def test_a_project_library_that_repeats_the_month_before_warns_only_where_someth
 def test_a_project_code_first_seen_after_its_project_entered_the_library_is_named(tmp_path, session):
     """A code the library never listed, for a project in the library since before the previous
     library month, is a code typed anew (a new code is a new project with an empty base quarter):
-    one warns, naming it; more than half of the file blocks (hyphens dropped from every code made
-    the budget ×2). A project new to the library this month passes."""
+    one warns, naming it; more than half of the file, the month before's projects gone from it,
+    blocks (hyphens dropped from every code made the budget ×2); more than half with the month
+    before's projects all still there warns only. A project new to the library this month passes."""
     header = ("项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,"
               "本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月")
 
@@ -432,14 +433,19 @@ def test_a_project_code_first_seen_after_its_project_entered_the_library_is_name
     library(202409, old)
     library(202410, [("2024－450102－33－01－000001", 202403), *old[1:], ("2024-450102-33-01-000004", 202410)])
     library(202411, [(code.replace("-", ""), entered) for code, entered in old])
+    # most rows new with old entry months, but the projects of the month before all still listed:
+    # projects late to the list (a hand-made library, say), named only
+    late = [(f"2024-450102-33-01-00010{i}", 202401) for i in range(4)]
+    library(202412, [(code.replace("-", ""), entered) for code, entered in old] + late)
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         ingest_feed(con, tmp_path / "landing", "stats")
-        [result] = validate_suites(con, [SUITES["raw_stats_projects"]], date(2024, 12, 20), session, "run-1")
+        [result] = validate_suites(con, [SUITES["raw_stats_projects"]], date(2025, 1, 20), session, "run-1")
     failed = {(b.name, o.expectation): o for b, o in [*result.failures("warning"), *result.failures("blocking")]
               if o.expectation.startswith("project_codes_listed_since_entry")}
     assert set(failed) == {("stats_projects_202410.csv", "project_codes_listed_since_entry"),
                            ("stats_projects_202411.csv", "project_codes_listed_since_entry"),
-                           ("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly")}
+                           ("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly"),
+                           ("stats_projects_202412.csv", "project_codes_listed_since_entry")}
     [example] = failed[("stats_projects_202410.csv", "project_codes_listed_since_entry")].unexpected_examples
     assert example["code_problem"] == ("project code 2024－450102－33－01－000001 not in any earlier library, though "
                                        "入库年月 202403 is not after the previous library month 202409")

@@ -53,6 +53,7 @@ class Lookups:
     # the library listed before it
     previous_library: str | None = None
     earlier_project_codes: frozenset[str] = frozenset()
+    previous_open_projects: frozenset[str] = frozenset()  # unfinished in the previous library
     # periodic files: the delivery of an earlier period whose bytes this file repeats, if any
     identical_to: str | None = None
     params: dict = field(default_factory=dict)
@@ -219,7 +220,9 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     plan a digit short);
     code_problem: a project code the library never listed before although the project entered it
     (入库年月) by the previous library month delivered: a code typed or formatted anew (a new code
-    makes a new project, its base quarter empty: all its investment counts as an increment)."""
+    makes a new project, its base quarter empty: all its investment counts as an increment);
+    recode_problem: the same, where most of the previous library's unfinished projects are missing
+    from the file as well: the codes were re-formatted, not a few projects late to the list."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -236,6 +239,10 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
              lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
         ])
         df["code_problem"] = _codes_new_since_entry(df, _int(lookups.previous_library), lookups.earlier_project_codes)
+    gone = lookups.previous_open_projects - set(df["project_code"].dropna()) if lookups.previous_open_projects else set()
+    df["recode_problem"] = (df["code_problem"].to_numpy(dtype=object)
+                            if len(gone) > 0.5 * len(lookups.previous_open_projects)
+                            else np.full(len(df), None, dtype=object))
     return df
 
 

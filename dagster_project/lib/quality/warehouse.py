@@ -380,15 +380,18 @@ def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | 
     return row[0] if row else None
 
 
-def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozenset[str]]:
+def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozenset[str], frozenset[str]]:
     """The latest library month delivered before `period` (arrived by the as-of date, not
-    withdrawn) and every project code the library listed before `period`; (None, ∅) if none."""
+    withdrawn), every project code the library listed before `period`, and the codes that latest
+    library listed unfinished (no 竣工年月); (None, ∅, ∅) if there is none."""
     rows = con.execute(
-        f"""select _dataset_period, project_code from {ACTIVE}.stats_projects
+        f"""select _dataset_period, project_code, completion_month is null from {ACTIVE}.stats_projects
             where _dataset_period < ? and _available_on <= ?""", [period, as_of]).fetchall()
     if not rows:
-        return None, frozenset()
-    return max(p for p, _ in rows), frozenset(code for _, code in rows)
+        return None, frozenset(), frozenset()
+    latest = max(p for p, _, _ in rows)
+    return (latest, frozenset(code for _, code, _ in rows),
+            frozenset(code for p, code, open_ in rows if p == latest and open_))
 
 
 def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
