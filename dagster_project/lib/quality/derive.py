@@ -367,7 +367,7 @@ def add_resend_problem(df: pd.DataFrame, lk: Lookups) -> pd.DataFrame:
     moving = lk.params.get("resend_moving_column")
     with np.errstate(invalid="ignore"):
         repeated = lk.identical_to is not None and (moving is None or bool((_floats(df[moving]) > 0).any()))
-    problem = (f"the same bytes as {lk.identical_to}: an earlier period's file sent again under this name"
+    problem = (f"the same bytes as {lk.identical_to}: that period's file sent again under this name?"
                if repeated else None)
     return df.assign(resend_problem=np.full(len(df), problem, dtype=object))
 
