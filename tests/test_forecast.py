@@ -17,7 +17,7 @@ from dagster_project.lib.forecast.new_events import assign_entries, draw_new, en
 from dagster_project.lib.forecast.panel import Panel, load_panel, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws,
-    estimate_shrinkage, measure_errors, point_forecast, simulate,
+    estimate_shrinkage, measure_errors, point_forecast, simulate, within_plan,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shares
@@ -110,11 +110,62 @@ def test_progress_is_the_reported_total_so_far_over_the_plan():
     a month of a plan of 100); a plan of 0 and no plan: no progress."""
     con = duckdb.connect()
     p = panel([[10.0, np.nan, 30.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0], [10.0, 10.0, 10.0]], last=2)
-    share = progress(p, con, """select * from (values ('E0', 100.0, null), ('E1', 0.0, 0.0), ('E3', 100.0, 50.0))
+    planned, share = progress(p, con, """select * from (values ('E0', 100.0, null), ('E1', 0.0, 0.0), ('E3', 100.0, 50.0))
                                 t(key, planned, built_before)""")
     assert share[0].tolist() == pytest.approx([0.1, 0.1, 0.4])
     assert share[3].tolist() == pytest.approx([0.6, 0.7, 0.8])
     assert np.isnan(share[1]).all() and np.isnan(share[2]).all()
+    assert planned[0] == planned[3] == 100.0 and np.isnan(planned[1]) and np.isnan(planned[2])
+
+
+def test_a_project_is_forecast_up_to_its_plan_and_no_further():
+    """A project's peers may still be building at full pace while it is near its plan: its
+    forecast stops where its total reaches `completion_share` of the plan (E0: 95 of 100 built, a
+    share of 1.1 leaves 15: 10 in the first month, 5 in the second, then 0); the same in every draw;
+    a project with most of its plan to build (E1), one without a plan (E2), the naive forecast and
+    a series without a limit are not held."""
+    rows = [[10.0] * 12, [10.0] * 12, [10.0] * 12]
+    built = [[0.95] * 12, [0.10] * 12, [np.nan] * 12]
+    p = dataclasses.replace(panel(rows, last=8, progress=built), planned=np.array([100.0, 100.0, np.nan]))
+    peers = dataclasses.replace(S, own_seasonal=False, progress_bounds=(), min_peers=1, completion_share=1.1)
+    fc = point_forecast(p, 8, 3, "model", peers)
+    assert fc.values[0].tolist() == pytest.approx([10.0, 5.0, 0.0])
+    assert fc.values[1].tolist() == pytest.approx([10.0, 10.0, 10.0])
+    assert fc.values[2].tolist() == pytest.approx([10.0, 10.0, 10.0])
+    assert fc.room.tolist()[:2] == pytest.approx([15.0, 100.0]) and np.isinf(fc.room[2])
+    assert point_forecast(p, 8, 3, "naive", peers).values[0].tolist() == pytest.approx([10.0] * 3)
+    unlimited = dataclasses.replace(peers, completion_share=float("inf"))
+    assert point_forecast(p, 8, 3, "model", unlimited).values[0].tolist() == pytest.approx([10.0] * 3)
+    many = (10.0 * np.random.default_rng(1).lognormal(0, 1, (50, 3, 3))).astype(np.float32)
+    held = within_plan(many.copy(), fc.room)
+    assert (held[:, 0, :].sum(axis=1) <= 15.0 + 1e-4).all() and held.dtype == np.float32
+    assert np.array_equal(held[:, 2, :], many[:, 2, :])
+
+
+def test_the_completion_share_is_a_quantile_of_completed_projects_whole_lives():
+    """Completed projects whose whole life the library holds (started after its first month)
+    give the share: their total over their plan, at `forecast.completion_quantile`; a project
+    started before the library's first month, one still building and one completed after the run's
+    latest month do not count; with too few the fallback applies."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.dim_project as select * from (values
+        ('OLD', 100.0, date '2021-12-01', date '2022-03-01'),
+        ('LATE', 100.0, date '2022-05-01', date '2024-12-01'),
+        ('OPEN', 100.0, date '2022-05-01', null)) t(project_code, planned_investment_yuan, start_month, completion_month)""")
+    con.execute("""create table marts.fct_project_month as select * from (values
+        ('OLD', date '2022-01-01', 10.0), ('OLD', date '2022-02-01', 10.0),
+        ('LATE', date '2022-05-01', 300.0), ('OPEN', date '2022-05-01', 300.0)) t(project_code, month, investment_yuan)""")
+    shares = [0.8 + 0.01 * i for i in range(40)]  # 0.80 .. 1.19
+    for i, share in enumerate(shares):
+        con.execute("insert into marts.dim_project values (?, 100.0, date '2022-06-01', date '2023-06-01')", [f"P{i}"])
+        con.execute("insert into marts.fct_project_month values (?, date '2022-06-01', ?), (?, date '2023-06-01', ?)",
+                    [f"P{i}", share * 60, f"P{i}", share * 40])
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    h = fd.Horizon.of(load_catalogue(), date(2024, 11, 25))
+    assert fd._completion_share(con, h, settings) == pytest.approx(np.quantile(shares, settings.completion_quantile))
+    few = dataclasses.replace(settings, series=dataclasses.replace(settings.series, min_error_samples=41))
+    assert fd._completion_share(con, h, few) == settings.completion_share_fallback == pytest.approx(1.1)
 
 
 def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_training_window():
@@ -207,7 +258,8 @@ def test_own_deviations_spread_the_total_without_moving_it():
     sizes = np.concatenate([np.full(small, 1.0), np.full(large, 10.0)])
     errors = _own_paths(paths, sizes)
     n = 30
-    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False,
+                        np.full(n, np.inf))
     settings = dataclasses.replace(S, size_classes=2, common_jitter=0.0)
     draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, np.random.default_rng(3), settings)
     totals = draws.sum(axis=1)  # (draws, H)
@@ -224,7 +276,8 @@ def test_fewer_origins_than_min_origins_move_no_draw():
     forecast by the fallback spread, and the errors count as not measured (the sheet warns)."""
     horizon, n = 2, 30
     errors = _own_paths(np.ones((40, horizon)), np.ones(40), common=np.full(3, 1.0))
-    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False,
+                        np.full(n, np.inf))
     for min_origins, median, measured in ((3, np.e, True), (4, 1.0, False)):
         settings = dataclasses.replace(S, min_origins=min_origins, common_jitter=0.0)
         draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, np.random.default_rng(4), settings)
@@ -254,7 +307,8 @@ def test_series_of_one_run_draw_the_same_origin_and_the_same_past_entitys_path()
     common = np.log([0.8, 1.0, 1.25])
     output_errors = _own_paths(output_paths, np.ones(past), common)
     power_errors = _own_paths(power_paths, np.ones(past), common)
-    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False)
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False,
+                        np.full(n, np.inf))
     p = panel(np.ones((n, 3)))
     settings = dataclasses.replace(S, common_jitter=0.0)
 

@@ -229,15 +229,33 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
         )
         for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan"))
     }
-    built = progress(panels["investment"], con, f"""
+    planned, built = progress(panels["investment"], con, f"""
         select p.project_code as key, p.planned_investment_yuan as planned,
                sum(m.investment_yuan) filter (where m.month < date '{start}') as built_before
         from marts.dim_project p left join marts.fct_project_month m using (project_code)
         group by all""")
     # Both panels come from the same library rows: the same projects, in the same order.
     assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
-    return [_forecast_series(dataclasses.replace(panel, progress=built), settings.series, method, draws,
+    series = dataclasses.replace(settings.series, completion_share=_completion_share(con, h, settings))
+    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned), series, method, draws,
                              stream(name), False, shared) for name, panel in panels.items()]
+
+
+def _completion_share(con, h: Horizon, settings: ForecastSettings) -> float:
+    """The most of its plan a project reports over its life (SeriesSettings.completion_share): the
+    `forecast.completion_quantile` of the total over the plan of the projects completed by the run
+    whose whole life the library holds (started after its first month: a project started before
+    reported months the warehouse never saw); `forecast.completion_share_fallback` with fewer than
+    `forecast.min_error_samples` such projects."""
+    shares = con.execute("""
+        select sum(m.investment_yuan)::double / any_value(p.planned_investment_yuan)::double as share
+        from marts.dim_project p join marts.fct_project_month m using (project_code)
+        where p.planned_investment_yuan > 0 and p.completion_month <= ? and m.month <= ?
+          and p.start_month > (select min(month) from marts.fct_project_month)
+        group by p.project_code""", [h.stats_month, h.stats_month]).fetchnumpy()["share"]
+    if len(shares) < settings.series.min_error_samples:
+        return settings.completion_share_fallback
+    return float(np.quantile(shares, settings.completion_quantile))
 
 
 @dataclass

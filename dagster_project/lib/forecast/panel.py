@@ -49,6 +49,7 @@ class Panel:
     # (n, T) the share of its planned total an entity had reported by each column (a project's
     # investment over its 计划总投资), NaN where it has no plan; None for series without plans
     progress: np.ndarray | None = None
+    planned: np.ndarray | None = None  # (n,) the planned total of each entity, NaN where it has none
 
     @property
     def months(self) -> int:
@@ -91,11 +92,11 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     return Panel(name, keys, groups, start, values, month_index(last, start), first, stops)
 
 
-def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> np.ndarray:
-    """(n, T): what each entity had reported by each column, over its planned total. `plans_sql`
-    returns (key, planned, built_before): the plan and what was reported before the panel's first
-    month (a project started before the history the forecast reads is further along than its
-    months in the panel say). NaN where the plan is missing or not positive."""
+def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> tuple[np.ndarray, np.ndarray]:
+    """The planned total of each entity (n,) and (n, T) what it had reported by each column, over
+    that plan. `plans_sql` returns (key, planned, built_before): the plan and what was reported
+    before the panel's first month (a project started before the history the forecast reads is
+    further along than its months in the panel say). NaN where the plan is missing or not positive."""
     plan = np.full(len(panel.keys), np.nan)
     before = np.zeros(len(panel.keys))
     plans = con.execute(f"select key::varchar as key, planned::double as planned, "
@@ -104,7 +105,7 @@ def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> np
     use = (row >= 0) & (plans["planned"].to_numpy() > 0)  # NaN (no plan) is not > 0
     plan[row[use]] = plans["planned"].to_numpy()[use]
     before[row[use]] = plans["built_before"].to_numpy()[use]
-    return (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
+    return plan, (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
 
 
 def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:

@@ -66,6 +66,10 @@ class SeriesSettings:
     # How much of an entity's own recent growth (beyond its group's) carries into the forecast:
     # estimated from the data (estimate_shrinkage), 1 = all of it.
     growth_shrinkage: float = 1.0
+    # The most of its planned total (Panel.planned) an entity reports over its life: what a project
+    # reports after the origin stops where its total would pass this share of its plan (model).
+    # Estimated from the completed projects (draws._completion_share); inf: no such limit.
+    completion_share: float = float("inf")
 
 
 @dataclass
@@ -76,6 +80,7 @@ class PointForecast:
     origin: int  # the column forecast from (months origin+1..origin+H)
     level: np.ndarray  # (n,) the mean of the entity's recent months: the level the steps start from
     follows_peers: bool  # the series goes by its peers' seasonal steps (model, life-cycle series)
+    room: np.ndarray  # (n,) the most the entity may still report after the origin (its plan's room; inf: no limit)
 
 
 def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: SeriesSettings,
@@ -111,8 +116,37 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
         values *= signal.factor(panel.groups, origin, horizon, live)
     values[~active] = 0.0
     values = np.maximum(values, 0.0)
-    return PointForecast(values, np.where(seasonal, SEASONAL, FALLBACK), active, origin, np.nan_to_num(recent),
-                         method == "model" and not s.own_seasonal)
+    room = _room_in_plan(panel, origin, s) if method == "model" else np.full(n, np.inf)
+    return PointForecast(within_plan(values, room), np.where(seasonal, SEASONAL, FALLBACK), active, origin,
+                         np.nan_to_num(recent), method == "model" and not s.own_seasonal, room)
+
+
+def _room_in_plan(panel: Panel, origin: int, s: SeriesSettings) -> np.ndarray:
+    """Per entity: how much more it may report after `origin` before its total passes
+    `completion_share` of its planned total (inf where it has no plan, or the series no limit).
+
+    A project's step comes from its peers, and a class of peers near their planned totals is a
+    handful a year: with too few, such a project takes the step of every peer, most of them still
+    building, and was forecast to go on at full pace past its plan (on the other process, projects
+    at 80% or more of their plans in August 2023 were forecast 7.2亿 for Q4 and reported 0.9亿)."""
+    n = len(panel.keys)
+    if panel.planned is None or panel.progress is None or not np.isfinite(s.completion_share):
+        return np.full(n, np.inf)
+    room = panel.planned * np.maximum(s.completion_share - panel.progress[:, origin], 0.0)
+    return np.where(np.isnan(room), np.inf, room)
+
+
+def within_plan(values: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """`values` (..., n, H) with each entity's running total over the H months held to its `room`
+    (n,): the months after the room is used up get 0 (the project has finished). In place."""
+    limited = np.flatnonzero(np.isfinite(room))
+    if len(limited) == 0:
+        return values
+    part = values[..., limited, :]
+    total = np.minimum(np.cumsum(part, axis=-1), room[limited, None].astype(values.dtype))
+    total[..., 1:] -= total[..., :-1].copy()
+    values[..., limited, :] = total
+    return values
 
 
 def _growth_ratio(v: np.ndarray, origin: int, window: int, min_pairs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -404,6 +438,7 @@ def simulate(fc: PointForecast, panel: Panel, errors: ErrorModel, draws: int, rn
     out *= fc.values[None, :, :].astype(np.float32)
     out *= own
     out *= amplitude
+    out = within_plan(out, fc.room)  # a draw too ends where the plan does
     out[:, ~fc.active, :] = 0.0
     return out
 

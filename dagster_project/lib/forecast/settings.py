@@ -24,6 +24,8 @@ class ForecastSettings:
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
     start_prior: float  # beta prior count on each side of the monthly start rate of waiting projects
     new_destination_prior: float  # examples of a new destination's later month: half one-off (0), half repeated (1)
+    completion_quantile: float  # a project's forecast stops at this quantile of completed projects' total over plan
+    completion_share_fallback: float  # ... or at this share of its plan where too few projects have completed
 
     @classmethod
     def from_parameters(cls, params: Parameters) -> ForecastSettings:
@@ -61,4 +63,6 @@ class ForecastSettings:
             count_dispersion=number("count_dispersion"),
             start_prior=number("start_prior"),
             new_destination_prior=number("new_destination_prior"),
+            completion_quantile=number("completion_quantile"),
+            completion_share_fallback=number("completion_share_fallback"),
         )
