@@ -412,7 +412,10 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                       {3: stamp, 4: stamp}, empty="无整文件拒收。")
 
     if checks is None:
-        ws.merge_range(next_row, 0, next_row, width, "数据检查结果：本表未在流水线运行中生成，未附检查结果。", st.note)
+        # Written outside a run (reports.render_check, a test): the run's checks are unknown, the
+        # expectations below are read from the warehouse and still hold.
+        ws.merge_range(next_row, 0, next_row, width, "流水线检查（dbt 测试、资产检查）的通过情况只在流水线运行中附上；本表在流水线之外"
+                       "生成，未附。下文各文件的数据期望取自仓库，不受影响。", st.note)
         next_row += 2
     else:
         checks = _checks_as_of(con, as_of, checks)

@@ -806,6 +806,17 @@ def test_kpi_data_quality_sheet(kpi_file, con):
     assert [brk.id for brk in ws.row_breaks.brk] == [row - 1 for row in starts] and len(starts) == 2
 
 
+
+def test_kpi_written_outside_a_run_says_which_checks_it_lacks(tmp_path, con, catalogue):
+    """Written outside a run (render_check, the screenshots) the run's checks are unknown: the sheet
+    says so, and the expectations read from the warehouse are listed all the same (the note once
+    read "no check results attached" above a list of them)."""
+    ws = load_workbook(write_kpi_workbook(con, catalogue, tmp_path, AS_OF), data_only=True)["数据质量"]
+    texts = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
+    assert any(t.startswith("流水线检查（dbt 测试、资产检查）的通过情况只在流水线运行中附上") for t in texts)
+    assert not any(t.startswith("未通过的数据检查（共") for t in texts)
+    assert any(t.startswith("未满足的数据期望") for t in texts) and table_rows(ws, "文件或数据表", "期望（套件）")
+
 def test_wrapped_text_takes_a_line_per_word_that_does_not_fit():
     """Excel and LibreOffice wrap Latin words whole: a label whose words meet the edge takes a line
     more than its characters alone would say (the row was cut off on 数据质量)."""
