@@ -107,41 +107,15 @@ def test_a_class_with_few_peers_a_year_takes_its_peers_of_every_year_together():
 
 def test_progress_is_the_reported_total_so_far_over_the_plan():
     """What the project reported before the panel's first month counts too (E3: 50 before, then 10
-    a month of a plan of 100); a plan of 0 and no plan: no progress. E2 began before the data: its
-    share is a lower bound, and said to be."""
+    a month of a plan of 100); a plan of 0 and no plan: no progress."""
     con = duckdb.connect()
     p = panel([[10.0, np.nan, 30.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0], [10.0, 10.0, 10.0]], last=2)
-    planned, share, known = progress(p, con, """select * from (values ('E0', 100.0, null, false),
-                                ('E1', 0.0, 0.0, null), ('E2', 10.0, null, true), ('E3', 100.0, 50.0, false))
-                                t(key, planned, built_before, began_before_data)""")
+    planned, share = progress(p, con, """select * from (values ('E0', 100.0, null), ('E1', 0.0, 0.0), ('E3', 100.0, 50.0))
+                                t(key, planned, built_before)""")
     assert share[0].tolist() == pytest.approx([0.1, 0.1, 0.4])
     assert share[3].tolist() == pytest.approx([0.6, 0.7, 0.8])
-    assert share[2].tolist() == pytest.approx([0.1, 0.2, 0.3])
-    assert np.isnan(share[1]).all()
-    assert planned[0] == planned[3] == 100.0 and np.isnan(planned[1]) and planned[2] == 10.0
-    assert known.tolist() == [True, True, False, True]
-
-
-def test_a_project_that_began_before_the_data_is_a_class_of_its_own_but_held_to_its_plan():
-    """Its progress is unknown (what it built before the warehouse's first month is not there): it
-    takes the step of the peers whose progress was unknown too (here the one peer without a plan,
-    ×2 into the target month), not that of the early projects (×1) its lower bound of 30% would put
-    it with, as it does a project known to be 30% done. The plan still limits it from that lower
-    bound: 20 × (1.1 − 0.3) = 16 of the 20 its step gives."""
-    nan = np.nan
-    early_peer = [nan] * 18 + [10.0] * 3 + [10.0] + [nan] * 14   # a year ago: 10 → 10
-    unknown_peer = [nan] * 18 + [10.0] * 3 + [20.0] + [nan] * 14  # a year ago: 10 → 20
-    now = [nan] * 30 + [10.0] * 3 + [nan] * 3
-    share = [[0.1] * 36, [nan] * 36, [0.3] * 36, [0.3] * 36]
-    p = panel([early_peer, unknown_peer, now, now], last=32, progress=share)
-    p = dataclasses.replace(p, planned=np.array([100.0, nan, 20.0, 100.0]),
-                            progress_known=np.array([True, True, False, True]))
-    s = dataclasses.replace(S, own_seasonal=False, progress_bounds=(0.5,), min_peers=1, completion_share=1.1)
-    fc = point_forecast(p, 32, 1, "model", s)
-    assert fc.values[2, 0] == pytest.approx(16.0)  # the unknown peers' ×2, held to its room
-    assert fc.values[3, 0] == pytest.approx(10.0)  # known 30% done: the early peer's ×1
-    assert point_forecast(dataclasses.replace(p, progress_known=None), 32, 1, "model", s).values[2, 0] == \
-        pytest.approx(10.0)  # classed by its lower bound, it went with the early peer
+    assert np.isnan(share[1]).all() and np.isnan(share[2]).all()
+    assert planned[0] == planned[3] == 100.0 and np.isnan(planned[1]) and np.isnan(planned[2])
 
 
 def test_a_project_is_forecast_up_to_its_plan_and_no_further():

@@ -229,17 +229,16 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
         )
         for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan"))
     }
-    planned, built, known = progress(panels["investment"], con, f"""
+    planned, built = progress(panels["investment"], con, f"""
         select p.project_code as key, p.planned_investment_yuan as planned,
-               sum(m.investment_yuan) filter (where m.month < date '{start}') as built_before,
-               p.start_month < (select min(month) from marts.fct_project_month) as began_before_data
+               sum(m.investment_yuan) filter (where m.month < date '{start}') as built_before
         from marts.dim_project p left join marts.fct_project_month m using (project_code)
         group by all""")
     # Both panels come from the same library rows: the same projects, in the same order.
     assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
     series = dataclasses.replace(settings.series, completion_share=_completion_share(con, h, settings))
-    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned, progress_known=known),
-                             series, method, draws, stream(name), False, shared) for name, panel in panels.items()]
+    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned), series, method, draws,
+                             stream(name), False, shared) for name, panel in panels.items()]
 
 
 def _completion_share(con, h: Horizon, settings: ForecastSettings) -> float:

@@ -47,12 +47,9 @@ class Panel:
     first_reported: np.ndarray  # (n,) column of the entity's first reported month
     stops: np.ndarray  # (n,) column after which the entity reports no more (completion), else a large int
     # (n, T) the share of its planned total an entity had reported by each column (a project's
-    # investment over its 计划总投资), NaN where it has no plan; None for series without plans. For
-    # an entity that began before the data (progress_known False) a lower bound: what it built
-    # before is not in the warehouse.
+    # investment over its 计划总投资), NaN where it has no plan; None for series without plans
     progress: np.ndarray | None = None
     planned: np.ndarray | None = None  # (n,) the planned total of each entity, NaN where it has none
-    progress_known: np.ndarray | None = None  # (n,) False where the entity began before the data
 
     @property
     def months(self) -> int:
@@ -95,26 +92,20 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     return Panel(name, keys, groups, start, values, month_index(last, start), first, stops)
 
 
-def progress(panel: Panel, con: duckdb.DuckDBPyConnection,
-             plans_sql: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The planned total of each entity (n,), (n, T) what it had reported by each column over that
-    plan, and (n,) whether that is all it built. `plans_sql` returns (key, planned, built_before,
-    began_before_data): the plan, what was reported before the panel's first month (a project
-    started before the history the forecast reads is further along than its months in the panel
-    say), and whether it began before the warehouse's first month (then what it built before is
-    unknown, and its share a lower bound). NaN where the plan is missing or not positive."""
+def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> tuple[np.ndarray, np.ndarray]:
+    """The planned total of each entity (n,) and (n, T) what it had reported by each column, over
+    that plan. `plans_sql` returns (key, planned, built_before): the plan and what was reported
+    before the panel's first month (a project started before the history the forecast reads is
+    further along than its months in the panel say). NaN where the plan is missing or not positive."""
     plan = np.full(len(panel.keys), np.nan)
     before = np.zeros(len(panel.keys))
-    known = np.ones(len(panel.keys), dtype=bool)
     plans = con.execute(f"select key::varchar as key, planned::double as planned, "
-                        f"coalesce(built_before, 0)::double as built_before, "
-                        f"coalesce(began_before_data, false) as began_before_data from ({plans_sql})").df()
+                        f"coalesce(built_before, 0)::double as built_before from ({plans_sql})").df()
     row = key_positions(panel.keys, plans["key"].to_numpy())
     use = (row >= 0) & (plans["planned"].to_numpy() > 0)  # NaN (no plan) is not > 0
     plan[row[use]] = plans["planned"].to_numpy()[use]
     before[row[use]] = plans["built_before"].to_numpy()[use]
-    known[row[row >= 0]] = ~plans["began_before_data"].to_numpy(dtype=bool)[row >= 0]
-    return plan, (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None], known
+    return plan, (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
 
 
 def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:

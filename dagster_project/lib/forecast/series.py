@@ -285,22 +285,10 @@ class _PeerYear(NamedTuple):
 
 def _progress_class(panel: Panel, col: int, s: SeriesSettings) -> np.ndarray:
     """Progress class of every entity at column `col`: 0 below the first bound, 1 below the second,
-    ...; len(bounds) + 1 where the entity has no plan or its progress is unknown (it began before
-    the data). One class where the panel has no progress.
-
-    Unknown, not the lower bound: in the first year of the data every project that began before
-    it reads as barely begun, and a year later those of them still building are the ones that were
-    furthest from done. Classed by the lower bound, last year's half-built peers were many projects
-    near their end, finishing in Q4: the step of the half-built fell, and the early weeks of Q4
-    2024 on the generator came out 20% low (on the point forecast of the investment from August,
-    over the 20 replayed quarters: −20% median on the generator, −14% on the other process; as a
-    class of their own +2% and +5%, and from the August to the October origin the median moved by
-    0 and 12 points instead of 17 and 27; docs/forecast.md has the cost)."""
+    ...; len(bounds) + 1 where the entity has no plan. One class where the panel has no progress."""
     if panel.progress is None:
         return np.zeros(len(panel.keys), dtype=np.int64)
     share = panel.progress[:, col]
-    if panel.progress_known is not None:
-        share = np.where(panel.progress_known, share, np.nan)
     return np.where(np.isnan(share), len(s.progress_bounds) + 1, np.digitize(np.nan_to_num(share), s.progress_bounds))
 
 
