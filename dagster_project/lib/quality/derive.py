@@ -31,6 +31,7 @@ DEFAULTS = {
     "level_window_days": 35.0,  # power: a reading is compared with its account's median over these days before
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
+    "recode_gone_share": 0.5,  # projects: more of the previous library's unfinished ones gone: codes re-formatted
 }
 
 
@@ -241,7 +242,7 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
         df["code_problem"] = _codes_new_since_entry(df, _int(lookups.previous_library), lookups.earlier_project_codes)
     gone = lookups.previous_open_projects - set(df["project_code"].dropna()) if lookups.previous_open_projects else set()
     df["recode_problem"] = (df["code_problem"].to_numpy(dtype=object)
-                            if len(gone) > 0.5 * len(lookups.previous_open_projects)
+                            if len(gone) > lookups.param("recode_gone_share") * len(lookups.previous_open_projects)
                             else np.full(len(df), None, dtype=object))
     return df
 
