@@ -16,7 +16,7 @@ from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
 from dagster_project.lib.forecast.panel import Panel, load_panel, progress
 from dagster_project.lib.forecast.series import (
-    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws,
+    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
     estimate_shrinkage, measure_errors, point_forecast, simulate, within_plan,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
@@ -24,21 +24,22 @@ from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shar
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
 
-S = SeriesSettings(growth_window=3, min_growth_months=2, progress_bounds=(0.5, 0.8), min_peers=2,
+S = SeriesSettings(growth_window=3, min_growth_months=2, runway_bounds=(3.0, 9.0), min_peers=2,
                    own_seasonal=True, training_months=24, min_group_entities=2, min_error_samples=5,
                    fallback_spread=0.2, size_classes=1, min_origins=2, common_jitter=0.5,
                    untested_step_spread=0.5)
 START = date(2023, 1, 1)
 
 
-def panel(values, groups=None, last=None, progress=None) -> Panel:
+def panel(values, groups=None, last=None, progress=None, planned=None) -> Panel:
     v = np.asarray(values, dtype=float)
     n, t = v.shape
     first = np.array([int(np.argmax(~np.isnan(row))) for row in v])
     return Panel("test", np.array([f"E{i}" for i in range(n)], dtype=object),
                  np.array(groups or ["g"] * n, dtype=object), START, v,
                  t - 1 if last is None else last, first, np.full(n, 10**6),
-                 None if progress is None else np.asarray(progress, dtype=float))
+                 None if progress is None else np.asarray(progress, dtype=float),
+                 None if planned is None else np.asarray(planned, dtype=float))
 
 
 def test_seasonal_ratio_is_last_years_month_times_recent_growth():
@@ -64,10 +65,12 @@ def test_an_entity_that_did_not_report_the_origin_is_not_forecast():
     assert not fc.active[0] and fc.values[0].tolist() == [0, 0, 0]
 
 
-def test_projects_take_the_step_of_projects_as_far_along_a_year_earlier():
-    """Last year a project a fifth built doubled into December and one nine tenths built rose by
-    half: this year's project a third built gets the doubling, the one 85% built the half. A project
-    without a plan is a class of its own, which with too few peers takes every peer's step."""
+def test_projects_take_the_step_of_projects_with_as_much_plan_ahead_a_year_earlier():
+    """Last year a project with years of plan ahead at its pace (a fifth of 1000 built, 10 a month:
+    80 months) doubled into December and one a month from its plan (90 of 100, 10 a month) rose by
+    half: this year's project 13 months from its plan (a third of 1000, 50 a month) gets the
+    doubling, the one 1.5 months from it the half. A project without a plan is a class of its own,
+    which with too few peers takes every peer's step."""
     nan = np.nan
     early_then = [nan] * 8 + [10.0, 10.0, 10.0, 20.0] + [nan] * 12
     late_then = [10.0] * 11 + [15.0] + [nan] * 12
@@ -75,13 +78,38 @@ def test_projects_take_the_step_of_projects_as_far_along_a_year_earlier():
     late_now = [nan] * 12 + [10.0] * 11 + [nan]
     values = [early_then, early_then, late_then, late_then, early_now, late_now, late_now]
     share = [0.2, 0.2, 0.9, 0.9, 0.33, 0.85, nan]
-    p = panel(values, last=22, progress=[[s] * 24 for s in share])
+    planned = [1000.0, 1000.0, 100.0, 100.0, 1000.0, 100.0, nan]
+    p = panel(values, last=22, progress=[[s] * 24 for s in share], planned=planned)
     fc = point_forecast(p, 22, 1, "model", dataclasses.replace(S, own_seasonal=False))
     assert fc.values[4, 0] == pytest.approx(100.0) and fc.values[5, 0] == pytest.approx(15.0)
     assert fc.values[6, 0] == pytest.approx(10.0 * (20.0 + 20.0 + 15.0 + 15.0) / 40.0)
     assert fc.kind[4] == FALLBACK
-    one_class = point_forecast(p, 22, 1, "model", dataclasses.replace(S, own_seasonal=False, progress_bounds=()))
+    one_class = point_forecast(p, 22, 1, "model", dataclasses.replace(S, own_seasonal=False, runway_bounds=()))
     assert one_class.values[4, 0] == pytest.approx(50.0 * 70.0 / 40.0)
+
+
+def test_the_runway_is_the_plan_left_at_the_recent_pace_not_the_share_built():
+    """Two projects 65% through their plans: a renovation of 60 building 10 a month is 2 months from
+    its end, a plant of 3000 building 50 a month 21 months. Last year's peers at 65% were a short
+    one that stopped and a long one that went on: each project takes its own kind's step. Up to
+    `completion_share` of the plan where the forecast stops projects: at 1.1 the renovation has
+    2.7 months left, still short of 3."""
+    nan = np.nan
+    short_then = [10.0] * 11 + [0.0] + [nan] * 12
+    long_then = [50.0] * 12 + [nan] * 12
+    short_now = [nan] * 12 + [10.0] * 11 + [nan]
+    long_now = [nan] * 12 + [50.0] * 11 + [nan]
+    p = panel([short_then, long_then, short_now, long_now], last=22, progress=[[0.65] * 24] * 4,
+              planned=[60.0, 3000.0, 60.0, 3000.0])
+    one_peer = dataclasses.replace(S, own_seasonal=False, min_peers=1)
+    for share in (float("inf"), 1.1):
+        assert runway_class_of(p, 22, dataclasses.replace(one_peer, completion_share=share)).tolist()[2:] == [0, 2]
+    fc = point_forecast(p, 22, 1, "model", one_peer)
+    assert fc.values[2:, 0].tolist() == pytest.approx([0.0, 50.0])
+
+
+def runway_class_of(p: Panel, col: int, s: SeriesSettings) -> np.ndarray:
+    return _runway_class(p, col, s.growth_window, s)
 
 
 def test_a_class_with_few_peers_a_year_takes_its_peers_of_every_year_together():
@@ -97,7 +125,8 @@ def test_a_class_with_few_peers_a_year_takes_its_peers_of_every_year_together():
     rows = [peer(6, 30.0), peer(6, 30.0), peer(6, 5.0), peer(18, 30.0), peer(18, 30.0), peer(18, 5.0)]
     rows += [[nan] * 30 + [40.0] * 3 + [nan] * 3] * 2
     share = [0.2, 0.2, 0.9, 0.2, 0.2, 0.9, 0.2, 0.9]
-    p = panel(rows, last=32, progress=[[s] * 36 for s in share])
+    planned = [1000.0 if s < 0.5 else 100.0 for s in share]  # 80 months of plan ahead, or 1 (20 and 0.25 now)
+    p = panel(rows, last=32, progress=[[s] * 36 for s in share], planned=planned)
     fc = point_forecast(p, 32, 3, "model", dataclasses.replace(S, own_seasonal=False))
     assert fc.values[6].tolist() == pytest.approx([40.0, 40.0, 120.0])
     assert fc.values[7].tolist() == pytest.approx([40.0, 40.0, 20.0])
@@ -127,7 +156,7 @@ def test_a_project_is_forecast_up_to_its_plan_and_no_further():
     rows = [[10.0] * 12, [10.0] * 12, [10.0] * 12]
     built = [[0.95] * 12, [0.10] * 12, [np.nan] * 12]
     p = dataclasses.replace(panel(rows, last=8, progress=built), planned=np.array([100.0, 100.0, np.nan]))
-    peers = dataclasses.replace(S, own_seasonal=False, progress_bounds=(), min_peers=1, completion_share=1.1)
+    peers = dataclasses.replace(S, own_seasonal=False, runway_bounds=(), min_peers=1, completion_share=1.1)
     fc = point_forecast(p, 8, 3, "model", peers)
     assert fc.values[0].tolist() == pytest.approx([10.0, 5.0, 0.0])
     assert fc.values[1].tolist() == pytest.approx([10.0, 10.0, 10.0])
@@ -178,7 +207,7 @@ def test_a_projects_step_is_the_mean_of_its_peers_steps_in_every_year_of_the_tra
     last_year = [nan] * 18 + [10.0] * 6 + [nan] * 12  # → December 10
     now = [nan] * 30 + [50.0] * 3 + [nan] * 3
     p = panel([two_years_ago, last_year, now], last=32)
-    peers = dataclasses.replace(S, own_seasonal=False, progress_bounds=(), min_peers=1)
+    peers = dataclasses.replace(S, own_seasonal=False, runway_bounds=(), min_peers=1)
     assert point_forecast(p, 32, 3, "model", peers).values[2, 2] == pytest.approx(100.0)
     assert point_forecast(p, 32, 3, "model", dataclasses.replace(peers, training_months=12)).values[2, 2] == (
         pytest.approx(50.0))
@@ -199,7 +228,7 @@ def test_projects_finish_at_the_rate_their_peers_finished_a_year_earlier():
     now = [nan] * 12 + [40.0] * 9 + [nan] * 3
     p = panel([goes_on, finishes, finished_earlier, now], last=20)
     p.stops[2] = 8
-    fc = point_forecast(p, 20, 1, "model", dataclasses.replace(S, own_seasonal=False, progress_bounds=()))
+    fc = point_forecast(p, 20, 1, "model", dataclasses.replace(S, own_seasonal=False, runway_bounds=()))
     assert fc.values[3, 0] == pytest.approx(20.0)
 
 
@@ -211,7 +240,7 @@ def test_a_year_with_fewer_peers_than_min_peers_teaches_no_step():
     finished = [10.0] * 9 + [nan] * 15
     now = [nan] * 12 + [40.0] * 9 + [nan] * 3
     p = panel([finished, now], last=20)
-    projects = dataclasses.replace(S, own_seasonal=False, progress_bounds=())
+    projects = dataclasses.replace(S, own_seasonal=False, runway_bounds=())
     assert point_forecast(p, 20, 3, "model", dataclasses.replace(projects, min_peers=2)).values[1].tolist() == (
         pytest.approx([40.0, 40.0, 40.0]))
     assert point_forecast(p, 20, 3, "model", dataclasses.replace(projects, min_peers=1)).values[1].tolist() == [0, 0, 0]

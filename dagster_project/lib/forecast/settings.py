@@ -43,7 +43,7 @@ class ForecastSettings:
             series=SeriesSettings(
                 growth_window=whole("growth_window_months"),
                 min_growth_months=whole("min_growth_months"),
-                progress_bounds=tuple(sorted({number("progress_early_below"), number("progress_late_from")})),
+                runway_bounds=tuple(sorted({number("runway_short_below"), number("runway_long_from")})),
                 min_peers=whole("min_peers"),
                 own_seasonal=True,
                 training_months=whole("training_months"),
