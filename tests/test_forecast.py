@@ -106,6 +106,11 @@ def test_the_runway_is_the_plan_left_at_the_recent_pace_not_the_share_built():
         assert runway_class_of(p, 22, dataclasses.replace(one_peer, completion_share=share)).tolist()[2:] == [0, 2]
     fc = point_forecast(p, 22, 1, "model", one_peer)
     assert fc.values[2:, 0].tolist() == pytest.approx([0.0, 50.0])
+    # A project's equipment (here a fifth of its investment) keeps the investment's runway: its own
+    # pace would put the renovation 10 months from a plan that holds the whole building.
+    equipment = dataclasses.replace(p, values=p.values / 5)
+    assert runway_class_of(equipment, 22, one_peer).tolist()[2:] == [2, 2]
+    assert runway_class_of(dataclasses.replace(equipment, pace=p.values), 22, one_peer).tolist()[2:] == [0, 2]
 
 
 def runway_class_of(p: Panel, col: int, s: SeriesSettings) -> np.ndarray:

@@ -216,8 +216,9 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
               stream: Callable[[str], np.random.Generator], shared: SharedDraws) -> list[SeriesResult]:
-    """Investment and equipment of the library's projects; both match peers on the progress of
-    the investment against the planned total (equipment is bought as the building goes)."""
+    """Investment and equipment of the library's projects; both match peers on the runway of the
+    investment (the months its planned total lasts at its recent pace: equipment is bought as the
+    building goes)."""
     start = _history_start(h, settings)
     panels = {
         name: load_panel(
@@ -237,8 +238,9 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
     # Both panels come from the same library rows: the same projects, in the same order.
     assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
     series = dataclasses.replace(settings.series, completion_share=_completion_share(con, h, settings))
-    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned), series, method, draws,
-                             stream(name), False, shared) for name, panel in panels.items()]
+    pace = panels["investment"].values
+    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned, pace=pace), series, method,
+                             draws, stream(name), False, shared) for name, panel in panels.items()]
 
 
 def _completion_share(con, h: Horizon, settings: ForecastSettings) -> float:

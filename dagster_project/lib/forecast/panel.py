@@ -50,6 +50,9 @@ class Panel:
     # investment over its 计划总投资), NaN where it has no plan; None for series without plans
     progress: np.ndarray | None = None
     planned: np.ndarray | None = None  # (n,) the planned total of each entity, NaN where it has none
+    # (n, T) the months whose recent mean is the pace the plan is built at (a project's investment,
+    # for its equipment too); None: the panel's own values
+    pace: np.ndarray | None = None
 
     @property
     def months(self) -> int:

@@ -289,8 +289,9 @@ def _runway_class(panel: Panel, col: int, window: int, s: SeriesSettings) -> np.
     the second, ...; len(bounds) + 1 where the entity has no plan. One class where the panel has no
     progress. The runway is the months its plan still lasts at its recent pace: what is left of it
     (to `completion_share` of the plan, where the forecast stops a project; to the plan itself
-    without that limit) over the mean of its last `window` months; without a recent month built, a
-    runway without end.
+    without that limit) over the mean of its last `window` months of `Panel.pace` (the investment,
+    also for the equipment: a project's equipment is a part of what its plan holds); without a
+    recent month built, a runway without end.
 
     Why the runway and not the share of the plan built: a 6-month renovation and a 3-year plant at
     65% of their plans are months apart from finishing, and in the first year of the data the peers
@@ -302,7 +303,7 @@ def _runway_class(panel: Panel, col: int, window: int, s: SeriesSettings) -> np.
         return np.zeros(len(panel.keys), dtype=np.int64)
     share = panel.progress[:, col]
     end = s.completion_share if np.isfinite(s.completion_share) else 1.0
-    recent = _recent_mean(panel.values, col, window)
+    recent = _recent_mean(panel.values if panel.pace is None else panel.pace, col, window)
     with np.errstate(divide="ignore", invalid="ignore"):
         months = np.where(recent > 0, np.maximum(end - share, 0.0) * panel.planned / recent, np.inf)
     return np.where(np.isnan(share), len(s.runway_bounds) + 1, np.digitize(months, s.runway_bounds))
