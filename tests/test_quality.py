@@ -654,6 +654,33 @@ def test_data_docs_keep_earlier_runs_and_load_nothing_from_the_internet(tmp_path
     assert not [page for page in docs.rglob("*.html") if "newsletter" in page.read_text(encoding="utf-8")]
 
 
+def test_data_docs_index_lists_a_validation_failing_only_warnings_as_warning(tmp_path):
+    """GX's index has two statuses: a file whose only unmet expectations are warnings (they stop
+    nothing) was listed "Failed" like one that stops the run. Three runs: a clean file (Success), one
+    enterprise outside the directory (a warning: Warning, a yellow triangle), a file in 元 instead of
+    千元 (blocking, with warnings beside it: Failed)."""
+    import re as regex
+
+    from dagster_project.lib.quality.gx_runner import GxSession
+
+    docs = tmp_path / "data_docs"
+    outside = make_uscc("450302", "MA5K7777")
+    clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
+    runs = {"run-clean": clean, "run-warning": [clean[0], (outside, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)],
+            "run-blocking": [(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0),
+                             (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)]}
+    unmet = {}
+    for run, rows in runs.items():
+        session = GxSession(run, docs)
+        unmet[run] = {o.severity for o in validate(session, rows).values() if not o.success}
+        session.build_docs()
+    assert unmet == {"run-clean": set(), "run-warning": {"warning"}, "run-blocking": {"blocking", "warning"}}
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    listed = dict(regex.findall(r"'run_name': '(run-[a-z]+)'.*?'_validation_success_text': '(\w+)'", index))
+    assert listed == {"run-clean": "Success", "run-warning": "Warning", "run-blocking": "Failed"}
+    assert index.count("fa-exclamation-triangle text-warning") == 1
+
+
 def _staging_with_months(con, stats: list[date], projects: list[date], power: list[date], customs: list[date]) -> None:
     con.execute("create schema if not exists staging")
     con.execute("create or replace table staging.stg_stats__industry as select * from (values (date '2000-01-01')) t(report_month) where false")

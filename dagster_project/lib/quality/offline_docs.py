@@ -10,6 +10,12 @@ History. GX's index builder removes the pages of validations its store no longer
 store of an ephemeral context holds only the current run: a second run deleted the first run's
 pages. The runs' results are kept in a file store next to the site (`<reports>/data_docs_results/`)
 and `HistoryIndexBuilder` never removes a page, so the index lists every run.
+
+Warnings. GX's index knows two statuses, and a validation whose only failed expectations are
+warnings (GX severity "warning": they stop nothing, docs/data-quality.md) was listed "Failed"
+beside the blocking failures that stop a run. The index lists it "Warning"
+(`SeverityIndexPageRenderer`); a validation's own page still says GX's "Failed" in its overview,
+and each expectation on it carries its severity.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ import re
 import shutil
 from pathlib import Path
 
+from great_expectations.expectations.metadata_types import FailureSeverity
+from great_expectations.render.components import RenderedStringTemplateContent
+from great_expectations.render.renderer import SiteIndexPageRenderer
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder, _resolve_asset_name
 from great_expectations.render.util import resource_key_passes_run_name_filter
 
@@ -63,6 +72,8 @@ LOCAL_TAG = re.compile(r"""<(?:script|link)\b[^>]*\s(?:src|href)=["'](?!https?:|
 SRI_ATTRIBUTE = re.compile(r"""\s(?:integrity|crossorigin)=["'][^"']*["']""", re.I)
 # GX's footer invites to its newsletter: a link out of a site made to be read offline, in an office
 NEWSLETTER_FOOTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.S)
+# A validation's status in the index: its expectations all met, only warnings not met, or a blocking one not met
+SUCCESS, WARNING, FAILED = "success", "warning", "failed"
 # what a page would fetch by itself (not links a reader may follow)
 EXTERNAL_LOAD = re.compile(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|<img[^>]*\ssrc)=["']https?://|"""
                            r"""url\(\s*["']?https?://""", re.I)
@@ -87,8 +98,8 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
         super().__init__(name, site_name, data_context, target_store, site_section_builders_config,
                          custom_styles_directory=custom_styles_directory, custom_views_directory=custom_views_directory,
                          show_how_to_buttons=show_how_to_buttons, validation_results_limit=validation_results_limit,
-                         renderer=renderer, view=view, data_context_id=data_context_id, source_stores=source_stores,
-                         **kwargs)
+                         renderer=renderer or {"module_name": __name__, "class_name": "SeverityIndexPageRenderer"},
+                         view=view, data_context_id=data_context_id, source_stores=source_stores, **kwargs)
         self.entries_file = Path(entries_file) if entries_file else None
 
     def build(self, skip_and_clean_missing: bool = False, build_index: bool = True):
@@ -107,7 +118,7 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
         added = False
         for key in keys:
             name = "/".join(map(str, key.to_tuple()))
-            if name not in entries:
+            if "status" not in entries.get(name, {}):  # not read yet, or by a version without statuses
                 try:
                     validation = self.data_context.get_validation_result(
                         batch_identifier=key.batch_identifier,
@@ -121,7 +132,8 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
                 if not validation:
                     continue
                 entries[name] = {
-                    "success": validation.success, "asset_name": _resolve_asset_name(validation),
+                    "success": validation.success, "status": validation_status(validation),
+                    "asset_name": _resolve_asset_name(validation),
                     "batch_kwargs": validation.meta.get("batch_kwargs", {}),
                     "batch_spec": validation.meta.get("batch_spec", {}),
                 }
@@ -133,7 +145,7 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
                 section_name="validations",
                 batch_identifier=key.batch_identifier,
                 run_id=key.run_id,
-                validation_success=entry["success"],
+                validation_success=entry["status"],
                 run_time=key.run_id.run_time,
                 run_name=key.run_id.run_name,
                 asset_name=entry["asset_name"],
@@ -142,6 +154,40 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
             )
         if added:
             _write_entries(self.entries_file, entries)
+
+
+def validation_status(validation) -> str:
+    """SUCCESS, WARNING (every expectation not met is below GX's "critical") or FAILED."""
+    if validation.success:
+        return SUCCESS
+    return FAILED if validation.get_max_severity_failure() in (FailureSeverity.CRITICAL, None) else WARNING
+
+
+class SeverityIndexPageRenderer(SiteIndexPageRenderer):
+    """GX's index page, with the status WARNING beside GX's two (`HistoryIndexBuilder` hands it
+    SUCCESS, WARNING or FAILED as a validation's success): a yellow triangle and "Warning" in the
+    status filter."""
+
+    @classmethod
+    def _generate_validation_results_link_table(cls, index_links_dict):
+        links = index_links_dict.get("validations_links", [])
+        statuses = [link.get("validation_success") for link in links]
+        as_gx = {**index_links_dict, "validations_links": [
+            {**link, "validation_success": status in (True, SUCCESS)} for link, status in zip(links, statuses)]}
+        table = super()._generate_validation_results_link_table(as_gx)
+        for row, status in zip(table.table_data, statuses):
+            if status == WARNING:
+                row["validation_success"] = RenderedStringTemplateContent(
+                    content_block_type="string_template",
+                    string_template={
+                        "template": "$validation_success", "params": {"validation_success": ""},
+                        "styling": {"params": {"validation_success": {
+                            "tag": "i", "classes": ["fas", "fa-exclamation-triangle", "text-warning", "ge-warning-icon"]}},
+                            "classes": ["ge-index-page-table-validation-links-item"]},
+                    },
+                )
+                row["_validation_success_text"] = "Warning"
+        return table
 
 
 def _read_entries(path: Path) -> dict:
