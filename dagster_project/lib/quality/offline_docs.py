@@ -132,8 +132,7 @@ class HistoryIndexBuilder(DefaultSiteIndexBuilder):
                 if not validation:
                     continue
                 entries[name] = {
-                    "success": validation.success, "status": validation_status(validation),
-                    "asset_name": _resolve_asset_name(validation),
+                    "status": validation_status(validation), "asset_name": _resolve_asset_name(validation),
                     "batch_kwargs": validation.meta.get("batch_kwargs", {}),
                     "batch_spec": validation.meta.get("batch_spec", {}),
                 }
