@@ -679,6 +679,14 @@ def test_data_docs_index_lists_a_validation_failing_only_warnings_as_warning(tmp
     listed = dict(regex.findall(r"'run_name': '(run-[a-z]+)'.*?'_validation_success_text': '(\w+)'", index))
     assert listed == {"run-clean": "Success", "run-warning": "Warning", "run-blocking": "Failed"}
     assert index.count("fa-exclamation-triangle text-warning") == 1
+    # each validation's own page says the same in its overview
+    pages = {run: list((docs / "validations").rglob(f"*/{run}/*/*.html")) for run in runs}
+    assert all(len(found) == 1 for found in pages.values()), pages
+    status = {run: regex.search(r"Status:.*?</i>\s*(\w+)", found[0].read_text(encoding="utf-8"), regex.S).group(1)
+              for run, found in pages.items()}
+    assert status == {"run-clean": "Succeeded", "run-warning": "Warning", "run-blocking": "Failed"}
+    text = regex.sub(r"\s+", " ", regex.sub(r"<[^>]+>", "", pages["run-warning"][0].read_text(encoding="utf-8")))
+    assert "Data asset: raw_stats_industry Status: Warning" in text
 
 
 def _staging_with_months(con, stats: list[date], projects: list[date], power: list[date], customs: list[date]) -> None:

@@ -155,6 +155,9 @@ class GxSession:
                     "site_index_builder": {"module_name": "dagster_project.lib.quality.offline_docs",
                                            "class_name": "HistoryIndexBuilder",
                                            "entries_file": str(docs_dir.with_name(docs_dir.name + INDEX_SUFFIX))},
+                    "site_section_builders": {"validations": {"renderer": {
+                        "module_name": "dagster_project.lib.quality.offline_docs",
+                        "class_name": "SeverityValidationPageRenderer"}}},
                 },
             )
         self.source = self.ctx.data_sources.add_pandas("gxindustry")

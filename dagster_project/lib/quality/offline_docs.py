@@ -14,8 +14,8 @@ and `HistoryIndexBuilder` never removes a page, so the index lists every run.
 Warnings. GX's index knows two statuses, and a validation whose only failed expectations are
 warnings (GX severity "warning": they stop nothing, docs/data-quality.md) was listed "Failed"
 beside the blocking failures that stop a run. The index lists it "Warning"
-(`SeverityIndexPageRenderer`); a validation's own page still says GX's "Failed" in its overview,
-and each expectation on it carries its severity.
+(`SeverityIndexPageRenderer`), and so does the overview of its own page
+(`SeverityValidationPageRenderer`), where each expectation carries its severity.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.render.components import RenderedStringTemplateContent
-from great_expectations.render.renderer import SiteIndexPageRenderer
+from great_expectations.render.renderer import SiteIndexPageRenderer, ValidationResultsPageRenderer
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder, _resolve_asset_name
 from great_expectations.render.util import resource_key_passes_run_name_filter
 
@@ -187,6 +187,23 @@ class SeverityIndexPageRenderer(SiteIndexPageRenderer):
                 )
                 row["_validation_success_text"] = "Warning"
         return table
+
+
+class SeverityValidationPageRenderer(ValidationResultsPageRenderer):
+    """GX's page of one validation, whose overview says "Warning" (as the index does) where every
+    expectation not met is a warning: GX said "Failed", as for a blocking failure that stops a run.
+    Its "Data asset" is the one the index lists: GX read it from batch metadata that pandas
+    batches do not carry, and printed "None"."""
+
+    @classmethod
+    def _render_validation_header(cls, validation_results):
+        header = super()._render_validation_header(validation_results)
+        params = header.subheader.string_template["params"]
+        params["data_asset_name"] = params.get("data_asset_name") or _resolve_asset_name(validation_results)
+        if validation_status(validation_results) == WARNING:
+            params["success"] = "Warning"
+            params["html_success_icon"] = '<i class="fas fa-exclamation-triangle text-warning" aria-hidden="true"></i>'
+        return header
 
 
 def _read_entries(path: Path) -> dict:
