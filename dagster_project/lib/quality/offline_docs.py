@@ -74,6 +74,8 @@ SRI_ATTRIBUTE = re.compile(r"""\s(?:integrity|crossorigin)=["'][^"']*["']""", re
 NEWSLETTER_FOOTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.S)
 # A validation's status in the index: its expectations all met, only warnings not met, or a blocking one not met
 SUCCESS, WARNING, FAILED = "success", "warning", "failed"
+# Font Awesome's yellow triangle, for WARNING on the index and on a validation's page alike
+WARNING_ICON_CLASSES = ["fas", "fa-exclamation-triangle", "text-warning"]
 # what a page would fetch by itself (not links a reader may follow)
 EXTERNAL_LOAD = re.compile(r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|<img[^>]*\ssrc)=["']https?://|"""
                            r"""url\(\s*["']?https?://""", re.I)
@@ -181,7 +183,7 @@ class SeverityIndexPageRenderer(SiteIndexPageRenderer):
                     string_template={
                         "template": "$validation_success", "params": {"validation_success": ""},
                         "styling": {"params": {"validation_success": {
-                            "tag": "i", "classes": ["fas", "fa-exclamation-triangle", "text-warning", "ge-warning-icon"]}},
+                            "tag": "i", "classes": [*WARNING_ICON_CLASSES, "ge-warning-icon"]}},
                             "classes": ["ge-index-page-table-validation-links-item"]},
                     },
                 )
@@ -202,7 +204,7 @@ class SeverityValidationPageRenderer(ValidationResultsPageRenderer):
         params["data_asset_name"] = params.get("data_asset_name") or _resolve_asset_name(validation_results)
         if validation_status(validation_results) == WARNING:
             params["success"] = "Warning"
-            params["html_success_icon"] = '<i class="fas fa-exclamation-triangle text-warning" aria-hidden="true"></i>'
+            params["html_success_icon"] = f'<i class="{" ".join(WARNING_ICON_CLASSES)}" aria-hidden="true"></i>'
         return header
 
 
