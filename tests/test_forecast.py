@@ -757,37 +757,6 @@ def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
 
 
-def test_last_years_late_entrants_are_copied_as_they_stood_at_the_end_of_their_quarter():
-    """Project data from 2023-01, as of November 2024's statistics: December 2024 is still to come,
-    and last year's December entrants are its new projects. LATE entered unstarted in December 2023
-    and started in March 2024 (the library says so now); at the end of Q4 2023 it had not started,
-    and its copies have no start: M11 (尚未开工) takes them. EARLY started in December 2023: its
-    copies start in December 2024 (M15.new_start may take them)."""
-    con = duckdb.connect()
-    con.execute("create schema marts; create schema forecast")
-    con.execute("""create table marts.dim_project (project_code varchar, uscc varchar, city_code varchar,
-        industry_group varchar, construction_type varchar, start_month date, library_entry_month date,
-        tags varchar, planned_investment_yuan decimal(18, 2))""")
-    con.execute("create table marts.fct_project_month (project_code varchar, month date)")
-    con.execute("""create table marts.fct_project_quarter (project_code varchar, quarter_start date,
-        investment_yuan decimal(18, 2), equipment_yuan decimal(18, 2))""")
-    library = [("OLD", date(2022, 5, 1), date(2022, 5, 1), date(2023, 1, 1)),
-               ("LATE", None, date(2023, 12, 1), date(2023, 12, 1)),
-               ("EARLY", date(2023, 12, 1), date(2023, 12, 1), date(2023, 12, 1)),
-               ("MID", date(2024, 6, 1), date(2024, 6, 1), date(2024, 6, 1))]
-    for code, start, entry, first in library:
-        con.execute("insert into marts.dim_project values (?, 'U', '450100', 'g', '新建', ?, ?, '双百双新', 6e8)",
-                    [code, date(2024, 3, 1) if code == "LATE" else start, entry])
-        con.execute("insert into marts.fct_project_month values (?, ?)", [code, first])
-    november = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
-                          date(2024, 11, 1), date(2024, 11, 1), date(2024, 12, 16))
-    fd._write_new_projects(con, november, _settings(), 400, np.random.default_rng(1))
-    copies = con.execute("""select source_project_code, any_value(start_month)::date, any_value(library_entry_month)::date,
-                                   count(distinct start_month)
-                            from forecast.new_projects group by 1 order by 1""").fetchall()
-    assert copies == [("EARLY", date(2024, 12, 1), date(2024, 12, 1), 1), ("LATE", None, date(2024, 12, 1), 0)]
-
-
 @pytest.mark.parametrize(("as_of", "stats", "customs", "open_"), [
     (date(2024, 11, 25), date(2024, 10, 1), date(2024, 10, 1), True),
     (date(2025, 1, 14), date(2024, 11, 1), date(2024, 12, 1), True),

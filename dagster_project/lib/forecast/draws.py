@@ -592,30 +592,30 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
 
 
 def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
-    """Last year's late entrants of the project library, as they stood at the end of last year's
-    quarter, a year on. A start (开工) after that quarter is not part of the copy: the library now
-    shows when last year's entrant started, but at the end of its quarter it had not, and that is
-    what M11 (尚未开工) judges. Moved on a year, such a start fell after this quarter and took
-    every copy of a large 双百双新 entrant out of M11 (on a case with two such entrants
-    unstarted in December, M11's range ran from 0 to 2,291万 for an outcome of 6,724万)."""
+    """Last year's late entrants of the project library, a year on, with the dates the library
+    shows now. A start (开工) reported after last year's quarter moves past this quarter's end, so
+    such a copy is started for M11 (尚未开工) although at the end of its own quarter it was not.
+    Copying the start as it stood then was measured and dropped (docs/forecast-changes.md,
+    2026-12-05): one year's late entrants, resampled, make a single large unstarted entrant a
+    two-in-three event of every draw, and M11's error on the replayed quarters rose from 18% to
+    31%; M11 of projects still to enter the library needs a rate over more than one year."""
     picked = _entrants(con, h, settings, draws, rng,
                        "select project_code as key, month from marts.fct_project_month", "project")
     last_q4 = add_months(h.q4_start, -12)
-    after_last_q4 = add_months(h.q4_end_month, -11)
     con.execute("create or replace temp table picked_entrants as select * from picked")
     con.execute(f"""
         create or replace table {SCHEMA}.new_projects as
         select p.draw, p.pseudo_key as project_code, p.key as source_project_code, d.uscc, d.city_code,
                d.industry_group, d.construction_type,
-               case when d.start_month < $after_last_q4 then d.start_month + interval 1 year end as start_month,
+               d.start_month + interval 1 year as start_month,
                d.library_entry_month + interval 1 year as library_entry_month,
                d.tags, d.planned_investment_yuan,
                coalesce(q.investment_yuan, 0)::double as q4_investment,
                coalesce(q.equipment_yuan, 0)::double as equipment
         from picked_entrants p
         join marts.dim_project d on d.project_code = p.key
-        left join marts.fct_project_quarter q on q.project_code = p.key and q.quarter_start = $last_q4
-    """, {"last_q4": last_q4, "after_last_q4": after_last_q4})
+        left join marts.fct_project_quarter q on q.project_code = p.key and q.quarter_start = ?
+    """, [last_q4])
 
 
 def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
