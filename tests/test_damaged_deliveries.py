@@ -151,6 +151,28 @@ def test_numbers_are_plain_exact_and_fit_the_warehouse(tmp_path, con, field, val
     assert rejected(con) == [("stats_industry_202410.csv", 3, field, value, reason)]
 
 
+def test_a_header_repeated_inside_a_file_is_a_rejected_row_not_data(tmp_path, con):
+    """Two deliveries pasted into one file: the second header is a row whose every field fails its
+    type, rejected with its line; the rows around it load."""
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A), INDUSTRY_HEADER, industry_row(B)])
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (2, 1)
+    assert {(line, field) for _, line, field, _, _ in rejected(con)} >= {(3, "uscc"), (3, "report_month"),
+                                                                         (3, "output_month_k_yuan")}
+    assert {line for _, line, _, _, _ in rejected(con)} == {3}
+    assert con.execute("select uscc from raw.stats_industry order by _line").fetchall() == [(A,), (B,)]
+
+
+def test_a_nul_byte_in_a_field_rejects_the_row(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241125.csv", [DAILY_HEADER, "P1,2024-11-20,1,正常", "P2,\x002024-11-21,1,正常"],
+          encoding="utf-8")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
+    assert rejected(con) == [("power_daily_20241125.csv", 3, "reading_date", "\x002024-11-21", "not a date YYYY-MM-DD")]
+
+
 def test_numbers_at_the_limits_load_exactly(tmp_path, con):
     landing = tmp_path / "landing"
     write(landing, "stats", "stats_industry_202410.csv", [
