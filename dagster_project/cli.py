@@ -188,6 +188,10 @@ def generate(landing: Path, scale: str, seed: int, as_of: date) -> int:
         print(f"gxindustry generate: {exc}", file=sys.stderr)
         return 2
     print(f"generated {len(summary.files)} files ({scale}, seed {seed}, as of {as_of}) in {landing}")
+    for feed, files in summary.files_per_feed.items():
+        rows = ", ".join(f"{dataset} {count:,}" for dataset, count in summary.rows_per_dataset.items()
+                         if dataset.startswith(f"{feed}_"))
+        print(f"  {feed}: {files} files, data rows: {rows}")
     return 0
 
 

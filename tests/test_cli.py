@@ -35,7 +35,14 @@ def test_refresh_without_deliveries_says_what_to_do(tmp_path):
 
 
 def test_generate_refuses_to_overwrite_deliveries(tmp_path):
-    assert run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path).returncode == 0
+    first = run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path)
+    assert first.returncode == 0
+    # The summary counts what is on disk: each feed's files, each dataset's data rows.
+    power_files = sorted((tmp_path / "power").glob("power_daily_*.csv"))
+    daily_rows = sum(len(f.read_text(encoding="utf-8").splitlines()) - 1 for f in power_files)
+    power_line = next(line for line in first.stdout.splitlines() if line.strip().startswith("power:"))
+    assert power_line.strip().startswith(f"power: {len(list((tmp_path / 'power').iterdir()))} files")
+    assert f"power_daily {daily_rows:,}" in power_line
     again = run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path)
     assert again.returncode == 2 and "gxindustry generate:" in again.stderr
 
