@@ -34,7 +34,7 @@ def test_refresh_without_deliveries_says_what_to_do(tmp_path):
     assert result.returncode == 2 and "gxindustry generate" in result.stderr
 
 
-def test_generate_refuses_to_overwrite_deliveries(tmp_path):
+def test_generate_summarises_what_it_wrote_and_refuses_to_overwrite_it(tmp_path):
     first = run("generate", "--landing", str(tmp_path), "--scale", "tiny", env_home=tmp_path)
     assert first.returncode == 0
     # The summary counts what is on disk: each feed's files, each dataset's data rows.
