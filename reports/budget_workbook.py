@@ -598,8 +598,10 @@ def _live_base(ws, r: int, base_col: int, engine_col: int, adjust_col: int, figu
 
 
 def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Parameters,
-                cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None, base_gap: str | None) -> int:
-    """The title, the run's line and the data's cut-off; `phase`: None once the quarter is reported."""
+                cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None,
+                gaps: list[tuple[str, str]]) -> int:
+    """The title, the run's line and the data's cut-off; `phase`: None once the quarter is reported;
+    `gaps`: (label, text) of each red row naming months the rules read with nothing delivered."""
     overrides = [p for p in params if p.origin.startswith("override")]
     params_text = "目录默认值" if not overrides else \
         f"含覆盖文件 {overrides[0].origin.split(':', 1)[1].strip()} 的 {len(overrides)} 项取值"
@@ -615,12 +617,10 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         r += 1
         ws.merge_range(r, 0, r, 2, c.label, st.label)
         ws.merge_range(r, 3, r, width, c.text, st.info)
-    if base_gap:  # the rules then compare Q4 with nothing: finance must not take the amounts as they are
+    for label, text in gaps:  # the rules took those months as 0: finance must not take the amounts as they are
         r += 1
-        text = (f"以下月份没有交付数据，共 {base_gap}。依赖上年四季度或新市场回看期的方案（同比增长、增量、新市场）按缺失月份为 0 "
-                "测算：企业视为无基期、项目四季度投资全部计为增量、出口目的地全部视为新市场，相关金额不可信。请补齐上述数据后重新测算。")
-        ws.merge_range(r, 0, r, 2, "注意：基期数据缺失", st.get(bold=True, font_color="#C00000", border=1,
-                                                            border_color="#BFBFBF", valign="vcenter"))
+        ws.merge_range(r, 0, r, 2, label, st.get(bold=True, font_color="#C00000", border=1,
+                                                 border_color="#BFBFBF", valign="vcenter"))
         ws.merge_range(r, 3, r, width, text, st.get(font_color="#C00000", text_wrap=True, valign="vcenter", border=1,
                                                     border_color="#BFBFBF"))
         fit_height(ws, r, [(text, sum(SUMMARY_WIDTHS[3:width + 1]))], line_height=12.5)
@@ -632,6 +632,24 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         ws.merge_range(r, 0, r, width, f"{i}. {text}", st.note)
         fit_height(ws, r, [(f"{i}. {text}", printed_width)], line_height=12.5)
     return r + 2
+
+
+def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
+    """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
+    `mart_base_periods` and `mart_policy_periods`)."""
+    gaps = []
+    base = data.missing_periods(con, as_of, "mart_base_periods")
+    if base:  # the rules then compare Q4 with nothing
+        gaps.append(("注意：基期数据缺失", (
+            f"以下月份没有交付数据，共 {base}。依赖上年四季度或新市场回看期的方案（同比增长、增量、新市场）按缺失月份为 0 "
+            "测算：企业视为无基期、项目四季度投资全部计为增量、出口目的地全部视为新市场，相关金额不可信。请补齐上述数据后重新测算。")))
+    this_year = data.missing_periods(con, as_of, "mart_policy_periods")
+    if this_year:  # the rules then take a month due and missing as reported, and empty
+        gaps.append(("注意：本年数据缺失", (
+            f"以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 {this_year}。规则把这些月份当作已报送、数值为 0："
+            "企业四季度产值只按之前的累计数计算，项目当月投资和设备购置计为 0，未报送的项目也不再预测，相关金额偏低、不可信。"
+            "请补交后重新测算；数据确实尚未到达时，可改用到期日之前的测算基准日。")))
+    return gaps
 
 
 def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtotal_rows: list[int],
@@ -1079,7 +1097,7 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
 
         start = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
                             _notes(catalogue, phase, city, labels, run.draws if run else None), phase,
-                            data.missing_base_periods(con, as_of))
+                            _data_gaps(con, as_of))
         measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
                                                                  start)
         _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, phase, city)

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.forecast.draws import Horizon
+from dagster_project.lib.ingest import datasets_of
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
@@ -109,6 +110,9 @@ class FeedCutoff:
     arrived: date | None  # when that delivery was available
     files: int
     data_end: date | None = None  # a feed delivered by date: the last day its data cover (power: the latest reading)
+    # (label, latest period or None) of the feed's monthly datasets behind its latest period: the
+    # statistics' newest industry report says nothing of a project library a month late
+    behind: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def end(self) -> date | None:
@@ -121,8 +125,13 @@ class FeedCutoff:
             return "尚无到达文件"
         if not self.period:
             return f"按文件整体更新（{self.files} 个文件）"
-        shown = f"{self.period[:4]}年{int(self.period[4:6])}月" if len(self.period) == 6 else str(self.end)
-        return f"数据至 {shown}（{self.arrived} 到达）"
+        lagging = "".join(f"；其中{label}{'仅至 ' + _month_words(got) if got else '尚无到达文件'}" for label, got in self.behind)
+        shown = _month_words(self.period) if len(self.period) == 6 else str(self.end)
+        return f"数据至 {shown}（{self.arrived} 到达）{lagging}"
+
+
+def _month_words(period: str) -> str:
+    return f"{period[:4]}年{int(period[4:6])}月"
 
 
 def latest_reading(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -133,14 +142,15 @@ def latest_reading(con: duckdb.DuckDBPyConnection) -> date | None:
     return con.execute("select max(reading_date) from staging.stg_power__daily").fetchone()[0]
 
 
-def missing_base_periods(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
-    """The months the rules compare the quarter with (the base quarter, M22's look-back) that have
-    nothing delivered, as the check `mart_base_periods` of the run as of `as_of` found them, in
-    words per dataset; None when every one is there (or the check did not run)."""
+def missing_periods(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> str | None:
+    """The months the rules read with nothing delivered, as the check `suite` of the run as of
+    `as_of` found them (`mart_base_periods`: the base quarter and M22's look-back;
+    `mart_policy_periods`: the policy year's months due by then), in words per dataset; None when
+    every one is there (or the check did not run)."""
     if not table_exists(con, LATEST_VIEW):
         return None
     row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
-                      "where suite = 'mart_base_periods' and as_of = ? and not success", [as_of]).fetchone()
+                      "where suite = ? and as_of = ? and not success", [suite, as_of]).fetchone()
     if row is None:
         return None
     count, examples = row
@@ -157,24 +167,30 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
     """Per feed, the latest period that had arrived by the as-of date (deliveries after it are not used)."""
     rows = con.execute(
         """
-        select feed,
+        select feed, dataset,
                max(period) filter (where available_on <= ? and period is not null and period <> ''),
                count(*) filter (where available_on <= ?)
-        from raw._manifest group by feed
+        from raw._manifest group by all
         """,
         [as_of, as_of],
     ).fetchall()
-    found = {feed: (period, files) for feed, period, files in rows}
+    latest: dict[tuple[str, str], str | None] = {(feed, dataset): period for feed, dataset, period, _ in rows}
     out = []
     for feed, label in FEED_LABELS.items():
-        period, files = found.get(feed, (None, 0))
+        periods = [p for (f, _), p in latest.items() if f == feed and p]
+        period = max(periods, default=None)
+        files = sum(n for f, _, _, n in rows if f == feed)
         arrived = None
         if period:
             arrived = con.execute(
                 "select max(available_on) from raw._manifest where feed = ? and period = ? and available_on <= ?",
                 [feed, period, as_of],
             ).fetchone()[0]
-        out.append(FeedCutoff(feed, label, period, arrived, files, latest_reading(con) if feed == "power" else None))
+        behind = tuple((DATASET_LABELS[ds.dataset], latest.get((feed, ds.dataset)))
+                       for ds in datasets_of(feed) if period and ds.arrival_day is not None
+                       and (latest.get((feed, ds.dataset)) or "") < period)
+        out.append(FeedCutoff(feed, label, period, arrived, files, latest_reading(con) if feed == "power" else None,
+                              behind))
     return out
 
 

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,11 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         ensure_raw_tables(con, DATASETS)
-        for feed, period in (("stats", "202410"), ("power", "20241118"), ("tax", "202409")):
-            con.execute("insert into raw._manifest (file_name, feed, period, rows_accepted, rows_rejected) "
-                        "values (?, ?, ?, 10, 1)", [f"{feed}_x_{period}.csv", feed, period])
+        for feed, dataset, period in (("stats", "enterprise", "202410"), ("stats", "industry", "202410"),
+                                      ("stats", "projects", "202410"), ("power", "daily", "20241118"),
+                                      ("tax", "vat", "202409")):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, period, rows_accepted, rows_rejected) "
+                        "values (?, ?, ?, ?, 10, 1)", [f"{feed}_{dataset}_{period}.csv", feed, dataset, period])
         con.execute("create schema marts; create table marts.policy_runs (as_of date, finished_at timestamp, "
                     "params_fingerprint varchar, beneficiaries integer, base_yuan decimal(18,2), low_yuan decimal(18,2),"
                     " high_yuan decimal(18,2))")
@@ -90,6 +93,31 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "failed since the last good run" in failed
     assert "2024-12-02 07:05 as of 2024/12/02: as_of '2024/12/02' is not a date YYYY-MM-DD" in failed
     assert "an older failure" not in failed
+
+
+def test_a_feed_is_as_fresh_as_its_stalest_monthly_dataset(tmp_path):
+    """October's industry report and directory are in, its project library is not: the statistics
+    feed is stale, naming the dataset behind (its newest file of another dataset does not stand in)."""
+    import duckdb
+
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.status import freshness
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for dataset, period in (("enterprise", "202410"), ("industry", "202410"), ("projects", "202409")):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, period, rows_accepted, rows_rejected) "
+                        "values (?, 'stats', ?, ?, 10, 0)", [f"stats_{dataset}_{period}.csv", dataset, period])
+        [stats] = freshness(con, date(2024, 11, 25))
+        assert (stats.feed, stats.files, stats.fresh) == ("stats", 3, False)
+        assert stats.note == ("up to 2024-10; expected the month 2024-10 by 2024-11-25 for stats_projects "
+                              "(up to 2024-09)")
+        [stats] = freshness(con, date(2024, 11, 14))  # October was not due yet
+        assert stats.fresh and stats.note == "up to 2024-10"
+        con.execute("delete from raw._manifest where dataset = 'projects'")
+        [stats] = freshness(con, date(2024, 11, 14))  # a dataset never delivered
+        assert not stats.fresh and stats.note.endswith("for stats_projects (nothing delivered)")
 
 
 def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):

@@ -783,6 +783,40 @@ def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_p
         assert {e["missing_period"] for e in outcome.unexpected_examples} == {"customs_export: nothing delivered for 2024-09"}
 
 
+def test_a_month_of_the_policy_year_due_and_not_delivered_is_named(tmp_path, session):
+    """October's project library is due on 15 November: on the 14th nothing is missing, from the
+    15th its absence is named (the rules would take October as reported and empty), as is a month
+    of the year before it (equipment bought in the year) and a customs month due on the 10th. The
+    monthly report is needed from September on: Q4's output starts from September's cumulative."""
+    suite = SUITES["mart_policy_periods"]
+    everything = _months(date(2023, 1, 1), date(2024, 12, 1))
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        _staging_with_months(con, everything, everything, [], everything)
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+        assert result.passed("warning") and result.passed("blocking")
+        [batch] = result.batches
+        assert batch.rows == 2 + 10 + 1  # stats 2024-09..10, projects 2024-01..10, customs 2024-10
+
+        before_october = [m for m in everything if m < date(2024, 10, 1)]
+        _staging_with_months(con, everything, [m for m in before_october if m != date(2024, 3, 1)], [], everything)
+        [result] = validate_suites(con, [suite], date(2024, 11, 14), session, "run-2")
+        [(_, outcome)] = result.failures("warning")
+        assert {e["missing_period"] for e in outcome.unexpected_examples} == {
+            "stats_projects: nothing delivered for 2024-03"}
+        [result] = validate_suites(con, [suite], date(2024, 11, 15), session, "run-3")
+        [(_, outcome)] = result.failures("warning")
+        assert {e["missing_period"] for e in outcome.unexpected_examples} == {
+            "stats_projects: nothing delivered for 2024-03", "stats_projects: nothing delivered for 2024-10"}
+        assert result.passed("blocking")
+
+        _staging_with_months(con, [m for m in everything if m != date(2024, 9, 1)], everything, [],
+                             [m for m in everything if m != date(2024, 10, 1)])
+        [result] = validate_suites(con, [suite], date(2024, 11, 10), session, "run-4")
+        [(_, outcome)] = result.failures("warning")
+        assert {e["missing_period"] for e in outcome.unexpected_examples} == {
+            "stats_industry: nothing delivered for 2024-09", "customs_export: nothing delivered for 2024-10"}
+
+
 def test_a_planned_total_revised_twofold_warns_and_tenfold_blocks_naming_the_report(tmp_path, session):
     """M11 pays a share of the latest plan: a plan ×10 from one report to the next (a digit, or 元
     for 万元) stops the run, naming project, file and line; ×2 up to just under ×10 (either way) is

@@ -914,23 +914,53 @@ def test_the_workbooks_say_where_the_quarter_stands(as_of, reported, phase):
         assert data.quarter_phase(catalogue, as_of) == phase
 
 
-def test_months_missing_from_the_base_quarter_are_named_on_the_summary(pipeline, budget_file, catalogue, tmp_path):
+def test_the_data_cut_off_names_a_monthly_dataset_behind_its_feed(tmp_path):
+    """汇总's 数据截止 row of the statistics says October, from its industry report: a project library
+    still at September (or never delivered) is named beside it, not hidden behind the newest file."""
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for dataset, period, arrived in (("enterprise", "202410", "2024-11-15"), ("industry", "202410", "2024-11-15"),
+                                         ("projects", "202409", "2024-10-15")):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) "
+                        "values (?, 'stats', ?, ?, ?)", [f"stats_{dataset}_{period}.csv", dataset, period, arrived])
+        stats = next(c for c in data.data_cutoff(con, AS_OF) if c.feed == "stats")
+        assert stats.text == "数据至 2024年10月（2024-11-15 到达）；其中项目库月报仅至 2024年9月"
+        con.execute("delete from raw._manifest where dataset = 'projects'")
+        stats = next(c for c in data.data_cutoff(con, AS_OF) if c.feed == "stats")
+        assert stats.text == "数据至 2024年10月（2024-11-15 到达）；其中项目库月报尚无到达文件"
+        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) values "
+                    "('stats_projects_202410.csv', 'stats', 'projects', '202410', '2024-11-15')")
+        stats = next(c for c in data.data_cutoff(con, AS_OF) if c.feed == "stats")
+        assert stats.text == "数据至 2024年10月（2024-11-15 到达）"
+
+
+def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summary(pipeline, budget_file, catalogue,
+                                                                                  tmp_path):
     """With the base quarter missing the rules compare Q4 with nothing (every project's Q4 an
-    increment): 汇总 says which months, and that the amounts depending on them cannot be trusted.
-    With the data complete it says nothing of the kind."""
+    increment); with a month of the policy year due and missing they take it as reported and empty.
+    汇总 says which months, and that the amounts depending on them cannot be trusted. With the data
+    complete it says nothing of the kind."""
     def summary_text(path: Path) -> str:
         ws = load_workbook(path, read_only=True)["汇总"]
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
-    assert "基期数据缺失" not in summary_text(budget_file)
+    assert "基期数据缺失" not in summary_text(budget_file) and "本年数据缺失" not in summary_text(budget_file)
     shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
-    examples = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
+    base = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
+    this_year = '[{"feed": "stats_projects", "month": "2024-10-01"}]'
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
-                           severity, success, outcome, unexpected_count, unexpected_examples)
-                       values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', 'mart_base_periods',
-                               'base_periods_delivered', 'warning', false, 'warn', 2, ?)""", [AS_OF, examples])
+        for suite, expectation, count, examples in (("mart_base_periods", "base_periods_delivered", 2, base),
+                                                    ("mart_policy_periods", "policy_periods_delivered", 1, this_year)):
+            con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
+                               severity, success, outcome, unexpected_count, unexpected_examples)
+                           values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', ?, ?,
+                                   'warning', false, 'warn', ?, ?)""", [AS_OF, suite, expectation, count, examples])
         path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
     text = summary_text(path)
     assert "注意：基期数据缺失" in text
     assert "以下月份没有交付数据，共 2 个月：出口明细 2023-10；项目库月报 2023-11。" in text
+    assert "注意：本年数据缺失" in text
+    assert "以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 1 个月：项目库月报 2024-10。" in text

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from dagster_project.lib.ingest import customs, stats, tax
+from dagster_project.lib.ingest import customs, datasets_of, stats, tax
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 # Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
@@ -34,22 +34,37 @@ def expected_period(feed: str, as_of: date) -> str | None:
 
 
 def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness]:
-    """Per feed, what had arrived by `as_of` (files delivered after it are not counted) against its cadence."""
+    """Per feed, what had arrived by `as_of` (files delivered after it are not counted) against its
+    cadence. A feed of monthly datasets is as fresh as the stalest of them: the statistics bureau's
+    newest industry report says nothing of its project library (a landing without October's library
+    read "ok up to 2024-10" while the rules took October's project investment as 0)."""
     rows = con.execute(
-        """select feed, count(*), sum(rows_accepted), sum(rows_rejected), max(period)
-           from raw._manifest where coalesce(available_on, $as_of) <= $as_of group by feed order by feed""",
+        """select feed, dataset, count(*), sum(rows_accepted), sum(rows_rejected), max(period)
+           from raw._manifest where coalesce(available_on, $as_of) <= $as_of group by all order by all""",
         {"as_of": as_of},
     ).fetchall()
+    by_feed: dict[str, dict[str | None, tuple]] = {}
+    for feed, dataset, files, accepted, rejected, latest in rows:
+        by_feed.setdefault(feed, {})[dataset] = (files, accepted or 0, rejected or 0, latest)
     out = []
-    for feed, files, accepted, rejected, latest in rows:
+    for feed, datasets in by_feed.items():
+        files, accepted, rejected = (sum(v[i] for v in datasets.values()) for i in range(3))
+        latest = max((v[3] for v in datasets.values() if v[3]), default=None)
         expected = expected_period(feed, as_of)
         if expected is None:
-            fresh, note = True, "ad hoc (registers)"
-        else:
-            fresh = latest is not None and latest >= expected
-            what = "a delivery since" if feed == "power" else "the month"
-            note = f"up to {_readable(latest)}" + ("" if fresh else f"; expected {what} {_readable(expected)} by {as_of}")
-        out.append(FeedFreshness(feed, files, int(accepted or 0), int(rejected or 0), latest, expected, fresh, note))
+            out.append(FeedFreshness(feed, files, int(accepted), int(rejected), latest, expected, True,
+                                     "ad hoc (registers)"))
+            continue
+        monthly = [ds.dataset for ds in datasets_of(feed) if ds.arrival_day is not None]
+        behind = {name: datasets.get(name, (0, 0, 0, None))[3] for name in monthly}
+        behind = {name: got for name, got in behind.items() if got is None or got < expected}
+        fresh = latest is not None and latest >= expected and not behind
+        what = "a delivery since" if feed == "power" else "the month"
+        note = f"up to {_readable(latest)}" + ("" if fresh else f"; expected {what} {_readable(expected)} by {as_of}")
+        if behind and latest is not None and latest >= expected:
+            note += " for " + ", ".join(f"{feed}_{name} ({f'up to {_readable(got)}' if got else 'nothing delivered'})"
+                                        for name, got in behind.items())
+        out.append(FeedFreshness(feed, files, int(accepted), int(rejected), latest, expected, fresh, note))
     return out
 
 
