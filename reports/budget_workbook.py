@@ -646,9 +646,9 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     this_year = data.missing_periods(con, as_of, "mart_policy_periods")
     if this_year:  # the rules then take a month due and missing as reported, and empty
         gaps.append(("注意：本年数据缺失", (
-            f"以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 {this_year}。规则把这些月份当作已报送、数值为 0："
-            "企业四季度产值只按之前的累计数计算，项目当月投资和设备购置计为 0，未报送的项目也不再预测，相关金额偏低、不可信。"
-            "请补交后重新测算；数据确实尚未到达时，可改用到期日之前的测算基准日。")))
+            f"以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 {this_year}。数据集最近的月份缺失时，"
+            "该月起按预测计（与到期之前的测算相同）；更早的月份缺失时按 0 计（如项目当月投资和设备购置），相关金额偏低。"
+            "请补交后重新测算。")))
     return gaps
 
 

@@ -559,7 +559,8 @@ def test_destinations_first_served_after_the_latest_delivery_come_from_last_year
                                                                                     ("C", "THA", 30000.0)}
     assert new.uscc.str.startswith(fd.PSEUDO + "export:").all() and new.uscc.is_unique
     assert len(new) / 2000 == pytest.approx(2, rel=0.1)  # 2 pairs after October last year × pace 1
-    closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1),
+                                 output_month=date(2024, 12, 1), projects_month=date(2024, 12, 1))
     fd._write_new_export_destinations(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.new_export_destinations").fetchone()[0] == 0
 
@@ -700,7 +701,8 @@ def test_entries_into_the_above_size_statistics_still_to_come():
     # with 8 large and 10 small candidates, about 4 entries in 5 are large ones
     assert entries.uscc.str.startswith("L").mean() == pytest.approx(0.75, abs=0.05)
     assert set(entries.above_size_since.dt.date) <= {date(2024, 11, 1), date(2024, 12, 1)}
-    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1),
+                                 output_month=date(2024, 12, 1), projects_month=date(2024, 12, 1))
     fd._write_scale_entries(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.scale_entries").fetchone()[0] == 0
 
@@ -748,7 +750,8 @@ def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
     p_var = (1 - 2 * no_start(3) + no_start(6)) - p**2  # the variance of a draw's probability
     assert per_draw.var() == pytest.approx(n * p * (1 - p) + n * (n - 1) * p_var, rel=0.06)
     assert per_draw.var() > 1.06 * n * p * (1 - p)
-    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1))
+    closed = dataclasses.replace(september, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1),
+                                 output_month=date(2024, 12, 1), projects_month=date(2024, 12, 1))
     fd._write_project_starts(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
     con.execute("delete from marts.dim_project where library_entry_month < date '2024-09-01'")
@@ -769,6 +772,30 @@ def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
 def test_the_horizon_never_reaches_past_the_quarter(as_of, stats, customs, open_):
     h = fd.Horizon.of(load_catalogue(), as_of)
     assert (h.stats_month, h.customs_month, h.open) == (stats, customs, open_)
+
+
+def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_latest_month():
+    """On 25 November October is due. The industry report has it, the project library stops at
+    September: the projects are forecast from October on (as on 14 November, before it was due),
+    not taken as "no longer reporting" in a month delivered empty. A dataset with nothing at all
+    keeps the month due (nothing to forecast); nothing is read past the month due."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.fct_enterprise_month as select * from (values (date '2024-09-01'), "
+                "(date '2024-10-01'), (date '2024-11-01')) t(month)")  # November: not due, never read
+    con.execute("create table marts.fct_project_month as select * from (values (date '2024-08-01'), "
+                "(date '2024-09-01')) t(month)")
+    due = fd.Horizon.of(load_catalogue(), date(2024, 11, 25))
+    h = due.as_delivered(con)
+    assert (h.stats_month, h.output_month, h.projects_month, h.open) == (
+        date(2024, 10, 1), date(2024, 10, 1), date(2024, 9, 1), True)
+    con.execute("delete from marts.fct_project_month")
+    assert due.as_delivered(con).projects_month == date(2024, 10, 1)
+    # the quarter reported but for the December library: still open, December forecast
+    con.execute("insert into marts.fct_project_month values (date '2024-11-01')")
+    con.execute("insert into marts.fct_enterprise_month values (date '2024-12-01')")
+    closed = fd.Horizon.of(load_catalogue(), date(2025, 1, 20))
+    assert not closed.open and closed.as_delivered(con).open
 
 
 def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):

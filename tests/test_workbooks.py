@@ -963,4 +963,5 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert "注意：基期数据缺失" in text
     assert "以下月份没有交付数据，共 2 个月：出口明细 2023-10；项目库月报 2023-11。" in text
     assert "注意：本年数据缺失" in text
-    assert "以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 1 个月：项目库月报 2024-10。" in text
+    assert "以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 1 个月：项目库月报 2024-10。数据集最近的月份缺失时，" \
+        in text

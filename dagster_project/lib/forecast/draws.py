@@ -80,13 +80,36 @@ class Horizon:
     q3_start: date
     q4_start: date
     q4_end_month: date  # December
-    stats_month: date  # latest delivered stats month
+    stats_month: date  # latest stats month due by the as-of date (the arrival rule)
     customs_month: date  # latest delivered customs month
     as_of: date
+    # The latest month each stats dataset holds (`as_delivered`): the month due (the default),
+    # unless its delivery is missing; from there on the dataset's months are forecast.
+    output_month: date | None = None
+    projects_month: date | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("output_month", "projects_month"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.stats_month)
 
     @property
     def open(self) -> bool:
-        return self.stats_month < self.q4_end_month or self.customs_month < self.q4_end_month
+        stats = min(self.stats_month, self.output_month, self.projects_month)
+        return stats < self.q4_end_month or self.customs_month < self.q4_end_month
+
+    def as_delivered(self, con: duckdb.DuckDBPyConnection) -> Horizon:
+        """The horizon with the latest month the enterprise report and the project library each
+        hold, when earlier than the month due: a delivery due and missing (the check
+        mart_policy_periods names it) is then forecast, not taken as reported and empty. Without
+        October's project library (its industry report in) every project had not reported "the
+        latest month", was taken as stopped, and M15.increment fell from 1,253万 to 250万 on a tiny
+        landing. A month missing inside the data stays a gap."""
+        def held(table: str) -> date:
+            [(latest,)] = con.execute(f"select max(month) from {table} where month <= ?", [self.stats_month]).fetchall()
+            return latest if latest is not None else self.stats_month  # nothing at all: nothing to forecast
+        return dataclasses.replace(self, output_month=held("marts.fct_enterprise_month"),
+                                   projects_month=held("marts.fct_project_month"))
 
     @classmethod
     def of(cls, catalogue: Catalogue, as_of: date) -> Horizon:
@@ -121,6 +144,7 @@ class SeriesResult:
 
 def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSettings, method: str = "model") -> int:
     """Write the forecast tables; return the number of draws (1 when nothing is left to forecast)."""
+    horizon = horizon.as_delivered(con)
     draws = settings.draws if horizon.open else 1
     stream = functools.partial(random_stream, settings.seed, horizon.as_of)
     shared = SharedDraws()
@@ -207,7 +231,7 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
         con, "output",
         """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.output_single_month_yuan as value
            from marts.fct_enterprise_month m left join marts.dim_enterprise e using (uscc)""",
-        _history_start(h, settings), h.q4_end_month, h.stats_month,
+        _history_start(h, settings), h.q4_end_month, h.output_month,
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days,
                               settings.power_max_adjustment, settings.series.min_group_entities)
@@ -225,7 +249,7 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
             con, name,
             f"""select m.project_code as key, coalesce(p.industry_group, '其他') as grp, m.month, m.{column} as value
                 from marts.fct_project_month m left join marts.dim_project p using (project_code)""",
-            start, h.q4_end_month, h.stats_month,
+            start, h.q4_end_month, h.projects_month,
             stops_sql="select project_code as key, completion_month as month from marts.dim_project",
         )
         for name, column in (("investment", "investment_yuan"), ("equipment", "equipment_yuan"))
@@ -254,7 +278,7 @@ def _completion_share(con, h: Horizon, settings: ForecastSettings) -> float:
         from marts.dim_project p join marts.fct_project_month m using (project_code)
         where p.planned_investment_yuan > 0 and p.completion_month <= ? and m.month <= ?
           and p.start_month > (select min(month) from marts.fct_project_month)
-        group by p.project_code""", [h.stats_month, h.stats_month]).fetchnumpy()["share"]
+        group by p.project_code""", [h.projects_month, h.projects_month]).fetchnumpy()["share"]
     if len(shares) < settings.series.min_error_samples:
         return settings.completion_share_fallback
     return float(np.quantile(shares, settings.completion_quantile))
@@ -516,21 +540,22 @@ def _first_reports(con, sql: str) -> pd.DataFrame:
     return frame
 
 
-def _entrants(con, h: Horizon, settings: ForecastSettings, draws: int, rng, sql: str, kind: str):
-    """Last year's late entrants resampled for each draw: (frame of picked keys with draw and pseudo key)."""
+def _entrants(con, h: Horizon, settings: ForecastSettings, draws: int, rng, sql: str, kind: str, now: date):
+    """Last year's late entrants resampled for each draw: (frame of picked keys with draw and pseudo
+    key); `now`: the latest month the entities' dataset holds."""
     firsts = _first_reports(con, sql)
     months = firsts["first_month"].to_numpy(dtype="datetime64[D]")
-    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    p, pool = pace(months, now, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
     if not p.from_last_year:  # entrants need their quarter's figures: only last year's quarter has them
         pool = np.zeros(0, dtype=np.int64)
-    draw_of, picked, _ = draw_new(p, pool, months, h.stats_month, h.q4_end_month, draws if h.open else 0,
+    draw_of, picked, _ = draw_new(p, pool, months, now, h.q4_end_month, draws if h.open else 0,
                                   settings.count_dispersion, rng)
     return _new_frame(firsts, draw_of, picked, kind)
 
 
 def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
     picked = _entrants(con, h, settings, draws, rng,
-                       "select uscc as key, month from marts.fct_enterprise_month", "enterprise")
+                       "select uscc as key, month from marts.fct_enterprise_month", "enterprise", h.output_month)
     last_q4 = add_months(h.q4_start, -12)
     con.execute("create or replace temp table picked_entrants as select * from picked")
     con.execute(f"""
@@ -554,10 +579,10 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
     entries = con.execute(
         "select above_size_since from marts.dim_enterprise where above_size_since is not null order by uscc").df()
     months = entries["above_size_since"].to_numpy(dtype="datetime64[D]")
-    p, pool = pace(months, h.stats_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
-    draw_of, _, dates = draw_new(p, pool, months, h.stats_month, h.q4_end_month, draws if h.open else 0,
+    p, pool = pace(months, h.output_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    draw_of, _, dates = draw_new(p, pool, months, h.output_month, h.q4_end_month, draws if h.open else 0,
                                  settings.count_dispersion, rng)
-    then, then_end = add_months(h.stats_month, -12), add_months(h.q4_end_month, -12)
+    then, then_end = add_months(h.output_month, -12), add_months(h.q4_end_month, -12)
     people = con.execute("""
         with size as (
             select uscc,
@@ -575,7 +600,7 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
                e.above_size_since > $then and e.above_size_since <= $then_end as entered_then
         from marts.dim_enterprise e join size s using (uscc)
         order by e.uscc
-    """, {"now": h.stats_month, "then": then, "then_end": then_end}).df()
+    """, {"now": h.output_month, "then": then, "then_end": then_end}).df()
     [(data_from,)] = con.execute("select min(month) from marts.fct_enterprise_month").fetchall()
     if data_from is None or data_from > add_months(then, -12):
         # Whether last year's candidates had reported a year before them is not in the data: one record class.
@@ -600,7 +625,7 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
     two-in-three event of every draw, and M11's error on the replayed quarters rose from 18% to
     31%; M11 of projects still to enter the library needs a rate over more than one year."""
     picked = _entrants(con, h, settings, draws, rng,
-                       "select project_code as key, month from marts.fct_project_month", "project")
+                       "select project_code as key, month from marts.fct_project_month", "project", h.projects_month)
     last_q4 = add_months(h.q4_start, -12)
     con.execute("create or replace temp table picked_entrants as select * from picked")
     con.execute(f"""
@@ -636,14 +661,14 @@ def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: in
     waiting = [k for (k,) in con.execute(
         "select project_code from marts.dim_project where start_month is null order by project_code").fetchall()]
     [(data_from,)] = con.execute("select min(month) from marts.fct_project_month").fetchall()
-    window_from = add_months(h.stats_month, 1 - settings.series.training_months)
+    window_from = add_months(h.projects_month, 1 - settings.series.training_months)
     [(exposure, started)] = con.execute("""
         with months as (select unnest(generate_series(?::date, ?::date, interval 1 month))::date as m)
         select count(*), count(*) filter (where p.start_month = months.m)
         from months join marts.dim_project p
           on p.library_entry_month < months.m and (p.start_month is null or p.start_month >= months.m)
-    """, [max(window_from, data_from) if data_from else window_from, h.stats_month]).fetchall()
-    to_come = [add_months(h.stats_month, k) for k in range(1, month_index(h.q4_end_month, h.stats_month) + 1)]
+    """, [max(window_from, data_from) if data_from else window_from, h.projects_month]).fetchall()
+    to_come = [add_months(h.projects_month, k) for k in range(1, month_index(h.q4_end_month, h.projects_month) + 1)]
     rows: dict[str, list] = {"draw": [], "project_code": [], "start_month": []}
     if h.open and waiting and exposure and to_come:
         hazard = rng.beta(started + settings.start_prior, exposure - started + settings.start_prior, size=draws)
