@@ -76,6 +76,11 @@ def check_name(check: str, asset: str = "", suite_labels: Mapping[str, str] | No
             suite = check[: -len(suffix)]
             title = (suite_labels or {}).get(suite)
             return f"数据期望{label}：{title or suite}"
+    m = _FRESH_CHECK.match(check)
+    if m:
+        from .data import FEED_LABELS
+
+        return f"按时交付：{FEED_LABELS.get(m.group(1), m.group(1))}"
     model = asset.split("/")[-1]
     m = re.match(r"^mostly_related_.*__(\w+?)__ref_(\w+?)_$", check)
     if m:
@@ -94,6 +99,11 @@ def check_name(check: str, asset: str = "", suite_labels: Mapping[str, str] | No
     return check
 
 
+_FRESH_CHECK = re.compile(r"^(\w+)_feed_fresh$")  # dagster_project/defs/automation.py
+# lib/status.py's notes on a feed's freshness
+_FRESH = re.compile(r"^up to (\S+)(?:; expected (the month|a delivery since) (\S+) by (\S+))?(?: for (.*))?$")
+_FRESH_AD_HOC = re.compile(r"^ad hoc \(registers\)(?:; nothing delivered for (.*))?$")
+_BEHIND = re.compile(r"(\w+) \((?:up to (\S+)|nothing delivered)\)")
 _SUMMARY = re.compile(r"^(\d+) (blocking|warning) expectation\(s\) not met in (\d+) (file\(s\)|batch)$")
 _ALL_MET = re.compile(r"^all (blocking|warning) expectations met in (\d+) (file\(s\)|batch)$")
 _CARRIED = re.compile(r"^carried over from run (\S+) \(model and sources unchanged\)(?:: (.*))?$")
@@ -112,6 +122,20 @@ def check_description(text: str | None) -> str:
     if m:
         severity, batches, unit = m.groups()
         return f"{batches} 个{'文件' if unit.startswith('file') else '批次'}的{SEVERITY[severity]}期望全部满足"
+    m = _FRESH.match(text)
+    if m:
+        latest, what, expected, by, behind = m.groups()
+        out = "尚无交付" if latest == "nothing" else f"数据至 {latest}"
+        if expected:
+            out += (f"；截至 {by} 应已交付 {expected} 的数据" if what == "the month"
+                    else f"；截至 {by} 应有 {expected} 以来的交付")
+        if behind:
+            out += "，未到：" + "、".join(f"{name}（{'仅至 ' + got if got else '尚无交付'}）"
+                                         for name, got in _BEHIND.findall(behind))
+        return out
+    m = _FRESH_AD_HOC.match(text)
+    if m:
+        return "按文件整体更新" + (f"；尚无交付：{'、'.join(m.group(1).split(', '))}" if m.group(1) else "")
     m = _CARRIED.match(text)
     if m:
         run, said = m.groups()

@@ -63,6 +63,11 @@ def test_stale_feed_is_a_visible_warning(tmp_path, monkeypatch, dbt_manifest):
     result = check(dg.build_asset_check_context(resources={"settings": GxSettings()}))
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
     assert "expected the month 2024-10" in result.metadata["note"].value
+    assert result.description == result.metadata["note"].value  # what the 数据质量 sheet shows, in Chinese:
+    from reports import wording
+
+    assert wording.check_description(result.description) == "数据至 2024-09；截至 2024-11-25 应已交付 2024-10 的数据"
+    assert wording.check_name("tax_feed_fresh", "raw/tax_vat") == "按时交付：税务（增值税）"
 
 
 def test_alert_of_a_failed_run_names_the_cause_and_the_launchpad_as_of(tmp_path, monkeypatch, dbt_manifest):

@@ -109,15 +109,25 @@ def test_a_feed_is_as_fresh_as_its_stalest_monthly_dataset(tmp_path):
         for dataset, period in (("enterprise", "202410"), ("industry", "202410"), ("projects", "202409")):
             con.execute("insert into raw._manifest (file_name, feed, dataset, period, rows_accepted, rows_rejected) "
                         "values (?, 'stats', ?, ?, 10, 0)", [f"stats_{dataset}_{period}.csv", dataset, period])
-        [stats] = freshness(con, date(2024, 11, 25))
+        stats = freshness(con, date(2024, 11, 25))[0]
         assert (stats.feed, stats.files, stats.fresh) == ("stats", 3, False)
         assert stats.note == ("up to 2024-10; expected the month 2024-10 by 2024-11-25 for stats_projects "
                               "(up to 2024-09)")
-        [stats] = freshness(con, date(2024, 11, 14))  # October was not due yet
+        stats = freshness(con, date(2024, 11, 14))[0]  # October was not due yet
         assert stats.fresh and stats.note == "up to 2024-10"
         con.execute("delete from raw._manifest where dataset = 'projects'")
-        [stats] = freshness(con, date(2024, 11, 14))  # a dataset never delivered
-        assert not stats.fresh and stats.note.endswith("for stats_projects (nothing delivered)")
+        feeds = {f.feed: f for f in freshness(con, date(2024, 11, 14))}
+        assert not feeds["stats"].fresh and feeds["stats"].note.endswith("for stats_projects (nothing delivered)")
+        # every feed is listed, one that sent nothing too; a register never delivered counts nothing
+        assert list(feeds) == ["stats", "power", "tax", "customs", "registers"]
+        assert (feeds["tax"].fresh, feeds["tax"].files, feeds["tax"].note) == (
+            False, 0, "up to nothing; expected the month 2024-09 by 2024-11-14")
+        con.execute("insert into raw._manifest (file_name, feed, dataset) values ('registers_loans.xlsx', 'registers', "
+                    "'loans')")
+        registers = next(f for f in freshness(con, date(2024, 11, 14)) if f.feed == "registers")
+        assert not registers.fresh and registers.note == (
+            "ad hoc (registers); nothing delivered for registers_recognitions, registers_applications, "
+            "registers_two_high, registers_supply_links")
 
 
 def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from dagster_project.lib.ingest import customs, datasets_of, stats, tax
+from dagster_project.lib.ingest import DATASETS, customs, datasets_of, stats, tax
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 # Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
@@ -47,13 +47,15 @@ def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness
     for feed, dataset, files, accepted, rejected, latest in rows:
         by_feed.setdefault(feed, {})[dataset] = (files, accepted or 0, rejected or 0, latest)
     out = []
-    for feed, datasets in by_feed.items():
+    for feed in dict.fromkeys(ds.feed for ds in DATASETS):  # every feed, also one that sent nothing yet
+        datasets = by_feed.get(feed, {})
         files, accepted, rejected = (sum(v[i] for v in datasets.values()) for i in range(3))
         latest = max((v[3] for v in datasets.values() if v[3]), default=None)
         expected = expected_period(feed, as_of)
-        if expected is None:
-            out.append(FeedFreshness(feed, files, int(accepted), int(rejected), latest, expected, True,
-                                     "ad hoc (registers)"))
+        if expected is None:  # registers: no cadence, but a register never delivered counts nothing
+            missing = [ds.table for ds in datasets_of(feed) if ds.dataset not in datasets]
+            note = "ad hoc (registers)" + (f"; nothing delivered for {', '.join(missing)}" if missing else "")
+            out.append(FeedFreshness(feed, files, int(accepted), int(rejected), latest, expected, not missing, note))
             continue
         monthly = [ds.dataset for ds in datasets_of(feed) if ds.arrival_day is not None]
         behind = {name: datasets.get(name, (0, 0, 0, None))[3] for name in monthly}
