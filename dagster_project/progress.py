@@ -58,8 +58,9 @@ class _ProgressHandler(logging.Handler):
             data = event.event_specific_data
             self.checks.setdefault(step, [0, 0])[0 if data.passed else 1] += 1
             if not data.passed:
+                why = f": {data.description}" if data.description else ""
                 self._print(f"{clock}   ! check {data.asset_key.to_user_string()}:{data.check_name} "
-                            f"failed ({data.severity.value})")
+                            f"failed ({data.severity.value}){why}")
 
     def _print(self, line: str) -> None:
         print(line, file=self.stream, flush=True)

@@ -283,3 +283,29 @@ def test_docs_on_a_busy_port_says_so_before_building(tmp_path, capsys, monkeypat
         assert docs_site.serve_docs(args) == 4
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+
+
+def test_a_failed_check_is_printed_with_its_reason():
+    """`! check raw/tax_vat:tax_feed_fresh failed (WARN)` alone sent the operator to the full log:
+    the check's own description follows it."""
+    import io
+    import logging
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from dagster_project.progress import _ProgressHandler
+
+    out = io.StringIO()
+    handler = _ProgressHandler(out)
+    for description in ("up to nothing; expected the month 2024-10 by 2024-11-25", None):
+        data = SimpleNamespace(passed=False, asset_key=dg.AssetKey(["raw", "tax_vat"]), check_name="tax_feed_fresh",
+                               severity=dg.AssetCheckSeverity.WARN, description=description)
+        record = logging.LogRecord("x", logging.INFO, "", 0, "", None, None)
+        record.dagster_event = SimpleNamespace(event_type_value="ASSET_CHECK_EVALUATION", step_key="s",
+                                               event_specific_data=data)
+        handler.emit(record)
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines == ["  ! check raw/tax_vat:tax_feed_fresh failed (WARN): up to nothing; expected the month 2024-10 "
+                     "by 2024-11-25",
+                     "  ! check raw/tax_vat:tax_feed_fresh failed (WARN)"]
