@@ -774,28 +774,45 @@ def test_the_horizon_never_reaches_past_the_quarter(as_of, stats, customs, open_
     assert (h.stats_month, h.customs_month, h.open) == (stats, customs, open_)
 
 
-def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_latest_month():
-    """On 25 November October is due. The industry report has it, the project library stops at
-    September: the projects are forecast from October on (as on 14 November, before it was due),
-    not taken as "no longer reporting" in a month delivered empty. A dataset with nothing at all
-    keeps the month due (nothing to forecast); nothing is read past the month due."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute("create table marts.fct_enterprise_month as select * from (values (date '2024-09-01'), "
-                "(date '2024-10-01'), (date '2024-11-01')) t(month)")  # November: not due, never read
-    con.execute("create table marts.fct_project_month as select * from (values (date '2024-08-01'), "
-                "(date '2024-09-01')) t(month)")
+def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_latest_month(tmp_path):
+    """On 25 November October is due. The industry report has arrived, the project library of
+    October has not: the projects are forecast from October on (as on 14 November, before it was
+    due), not taken as "no longer reporting" in a month delivered empty. What counts is the
+    delivery, not the rows: a December library whose projects all finished reports December. A
+    dataset with nothing at all keeps the month due; a withdrawn file is no delivery; nothing is
+    read past the month due or the as-of date."""
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.ingest.withdrawals import ensure_withdrawals, withdraw
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    ensure_raw_tables(con, DATASETS)
+    ensure_withdrawals(con, DATASETS)
+
+    def delivered(dataset: str, period: str, on: str) -> None:
+        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) values (?, 'stats', ?, ?, ?)",
+                    [f"stats_{dataset}_{period}.csv", dataset, period, on])
+
     due = fd.Horizon.of(load_catalogue(), date(2024, 11, 25))
+    assert due.as_delivered(con) == due  # nothing delivered at all: the months due
+    for dataset in ("industry", "projects"):
+        delivered(dataset, "202409", "2024-10-15")
+    delivered("industry", "202410", "2024-11-15")
+    delivered("industry", "202411", "2024-12-15")  # arrives after the as-of date
     h = due.as_delivered(con)
     assert (h.stats_month, h.output_month, h.projects_month, h.open) == (
         date(2024, 10, 1), date(2024, 10, 1), date(2024, 9, 1), True)
-    con.execute("delete from marts.fct_project_month")
+    delivered("projects", "202410", "2024-11-15")
     assert due.as_delivered(con).projects_month == date(2024, 10, 1)
+    withdraw(con, "stats_projects_202410.csv", "sent by mistake")
+    assert due.as_delivered(con).projects_month == date(2024, 9, 1)
     # the quarter reported but for the December library: still open, December forecast
-    con.execute("insert into marts.fct_project_month values (date '2024-11-01')")
-    con.execute("insert into marts.fct_enterprise_month values (date '2024-12-01')")
+    for dataset, period in (("industry", "202412"), ("projects", "202411")):
+        delivered(dataset, period, "2025-01-15")
     closed = fd.Horizon.of(load_catalogue(), date(2025, 1, 20))
     assert not closed.open and closed.as_delivered(con).open
+    delivered("projects", "202412", "2025-01-15")  # with rows or none: December is reported
+    assert not closed.as_delivered(con).open
 
 
 def test_every_table_the_forecast_writes_is_a_declared_asset(empty_warehouse):

@@ -56,6 +56,7 @@ import pyarrow as pa
 
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
+from dagster_project.lib.ingest.withdrawals import withdrawn_names
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
@@ -99,17 +100,29 @@ class Horizon:
         return stats < self.q4_end_month or self.customs_month < self.q4_end_month
 
     def as_delivered(self, con: duckdb.DuckDBPyConnection) -> Horizon:
-        """The horizon with the latest month the enterprise report and the project library each
-        hold, when earlier than the month due: a delivery due and missing (the check
-        mart_policy_periods names it) is then forecast, not taken as reported and empty. Without
-        October's project library (its industry report in) every project had not reported "the
-        latest month", was taken as stopped, and M15.increment fell from 1,253万 to 250万 on a tiny
-        landing. A month missing inside the data stays a gap."""
-        def held(table: str) -> date:
-            [(latest,)] = con.execute(f"select max(month) from {table} where month <= ?", [self.stats_month]).fetchall()
-            return latest if latest is not None else self.stats_month  # nothing at all: nothing to forecast
-        return dataclasses.replace(self, output_month=held("marts.fct_enterprise_month"),
-                                   projects_month=held("marts.fct_project_month"))
+        """The horizon with the latest month of the enterprise report and of the project library
+        delivered (in the manifest, arrived by the as-of date, not withdrawn), when earlier than the
+        month due: a delivery due and missing (the check mart_policy_periods names it) is then
+        forecast, not taken as reported and empty. Without October's project library (its industry
+        report in) every project had not reported "the latest month", was taken as stopped, and
+        M15.increment fell from 1,253万 to 250万 on a tiny landing. A month delivered counts as
+        reported whatever rows it holds (a project library whose projects all finished in November
+        reports December with none of them); a month missing inside the data stays a gap."""
+        if not con.execute("select count(*) from information_schema.tables "
+                           "where table_schema = 'raw' and table_name = '_manifest'").fetchone()[0]:
+            return self  # no deliveries recorded (a warehouse built by hand): the months due
+        withdrawn = withdrawn_names(con)
+
+        def delivered(dataset: str) -> date:
+            periods = [p for (name, p) in con.execute(
+                "select file_name, period from raw._manifest where feed = 'stats' and dataset = ? "
+                "and coalesce(available_on, ?) <= ?",
+                [dataset, self.as_of, self.as_of]).fetchall() if name not in withdrawn and p]
+            if not periods:  # nothing at all: nothing to forecast either
+                return self.stats_month
+            latest = max(periods)
+            return min(date(int(latest[:4]), int(latest[4:6]), 1), self.stats_month)
+        return dataclasses.replace(self, output_month=delivered("industry"), projects_month=delivered("projects"))
 
     @classmethod
     def of(cls, catalogue: Catalogue, as_of: date) -> Horizon:
