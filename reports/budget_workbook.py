@@ -1057,7 +1057,7 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
     run = data.forecast_run(con, as_of)
     labels = quantile_labels(params)
     cutoffs = data.data_cutoff(con, as_of)
-    quarter_closed = data.quarter_reported(catalogue, as_of)
+    quarter_closed = data.quarter_reported(catalogue, as_of, con)
     phase = None if quarter_closed else data.quarter_phase(catalogue, as_of)
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
     title = f"{catalogue.document.title}·奖补资金测算" + (f"（{city}）" if city else "")

@@ -78,10 +78,13 @@ def industry_groups(catalogue: Catalogue) -> list[str]:
     return list(dict.fromkeys([*groups, OTHER_GROUP]))
 
 
-def quarter_reported(catalogue: Catalogue, as_of: date) -> bool:
+def quarter_reported(catalogue: Catalogue, as_of: date, con: duckdb.DuckDBPyConnection | None = None) -> bool:
     """Whether every month of the policy quarter is delivered by `as_of` (the forecast has nothing
-    left): until December's statistics arrive the figures are forecasts, also after 31 December."""
-    return not Horizon.of(catalogue, as_of).open
+    left): until December's statistics arrive the figures are forecasts, also after 31 December.
+    With the warehouse (`con`): and each stats dataset's December delivery has arrived (one due and
+    missing is forecast, Horizon.as_delivered: the workbook must not call that 实际数)."""
+    horizon = Horizon.of(catalogue, as_of)
+    return not (horizon.as_delivered(con) if con is not None else horizon).open
 
 
 def quarter_phase(catalogue: Catalogue, as_of: date) -> str:

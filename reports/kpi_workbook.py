@@ -120,7 +120,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
     budget = data.measure_budgets(con, as_of, city_code)
     sections = {s.number: s.title for s in catalogue.sections}
     kpi_defs = {k.id: k for _, k in catalogue.kpis}
-    quarter_closed = data.quarter_reported(catalogue, as_of)
+    quarter_closed = data.quarter_reported(catalogue, as_of, con)
     names = parameter_names(catalogue)
     in_force = parameter_values(con, as_of)
 

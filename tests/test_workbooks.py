@@ -914,6 +914,25 @@ def test_the_workbooks_say_where_the_quarter_stands(as_of, reported, phase):
         assert data.quarter_phase(catalogue, as_of) == phase
 
 
+def test_a_quarter_whose_december_library_is_missing_is_not_called_reported(tmp_path):
+    """On 20 January December's industry report is in and its project library is not: December's
+    projects are forecast (Horizon.as_delivered), so the workbooks say 数据尚未报齐, not 实际数."""
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    catalogue = load_catalogue()
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for dataset, period in (("industry", "202412"), ("projects", "202411")):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) "
+                        "values (?, 'stats', ?, ?, '2025-01-15')", [f"stats_{dataset}_{period}.csv", dataset, period])
+        assert data.quarter_reported(catalogue, date(2025, 1, 20))  # the arrival rule alone
+        assert not data.quarter_reported(catalogue, date(2025, 1, 20), con)
+        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) "
+                    "values ('stats_projects_202412.csv', 'stats', 'projects', '202412', '2025-01-15')")
+        assert data.quarter_reported(catalogue, date(2025, 1, 20), con)
+
+
 def test_the_data_cut_off_names_a_monthly_dataset_behind_its_feed(tmp_path):
     """汇总's 数据截止 row of the statistics says October, from its industry report: a project library
     still at September (or never delivered) is named beside it, not hidden behind the newest file."""
