@@ -433,19 +433,20 @@ def _check_params(settings: Settings) -> str | None:
 def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
     import duckdb
 
+    from dagster_project.lib.ingest.withdrawals import DELIVERIES, withdrawn_deliveries
     from dagster_project.lib.money import wan_text
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         files = con.execute(
-            """select feed, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest
-               where file_name not in (select file_name from raw._withdrawn) group by feed order by feed"""
+            f"""select feed, count(*), sum(rows_accepted), sum(rows_rejected) from {DELIVERIES}
+                group by feed order by feed"""
         ).fetchall()
         # What this run found in the landing dir and did not load (refused, or not read at all).
         refused = con.execute(
             """select coalesce(feed, ''), case when feed is null or starts_with(file_name, feed || '/')
                                                then file_name else feed || '/' || file_name end, reason
                from raw._file_refusals where last_seen_at >= ? order by 1, 2""", [started]).fetchall()
-        withdrawn = con.execute("select feed, file_name, source, reason from raw._withdrawn order by all").fetchall()
+        withdrawn = withdrawn_deliveries(con)
         budget = con.execute(
             "select scenario, awards, beneficiaries, amount_yuan from marts.policy_budget_rollup where level = 'total'"
         ).fetchall()
@@ -458,10 +459,7 @@ def _print_summary(settings: Settings, as_of: date, started: datetime) -> None:
         print(f"\n{len(refused)} file(s) refused or not read (left untouched in the landing dir):")
         for _, name, reason in refused:
             print(f"  {name}: {reason}")
-    if withdrawn:
-        print(f"\n{len(withdrawn)} delivery(ies) withdrawn (rows kept in raw, not used; select * from raw._withdrawn):")
-        for feed, name, source, reason in withdrawn:
-            print(f"  {feed}/{name}: by {source}: {reason}")
+    _print_withdrawn(withdrawn)
     print("rejected rows and their reasons: select * from raw._rejected_rows")
     totals = {scenario: (awards, beneficiaries, amount) for scenario, awards, beneficiaries, amount in budget}
     if totals:
@@ -555,11 +553,20 @@ def withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_withdrawn(withdrawn: list[tuple]) -> None:
+    """The withdrawn deliveries, (feed, file, source, reason) rows of raw._withdrawn."""
+    if withdrawn:
+        print(f"\n{len(withdrawn)} delivery(ies) withdrawn (rows kept in raw, not used; select * from raw._withdrawn):")
+        for feed, name, source, reason in withdrawn:
+            print(f"  {feed}/{name}: by {source}: {reason}")
+
+
 def status(args: argparse.Namespace) -> int:
     import duckdb
 
     from dagster_project.lib.money import wan_text
     from dagster_project.lib.alerts import alerts_since
+    from dagster_project.lib.ingest.withdrawals import withdrawn_deliveries
     from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, warehouse_as_of
 
     warehouse = _existing_warehouse(args, "status")
@@ -584,12 +591,14 @@ def status(args: argparse.Namespace) -> int:
         feeds = freshness(con, as_of)
         runs = last_runs(con)
         refused = con.execute("select count(*) from raw._file_refusals").fetchone()[0]
+        withdrawn = withdrawn_deliveries(con)
         awarded = current_beneficiaries(con)
     print(f"warehouse {warehouse}\nfreshness as of {as_of}: {basis}\n")
     print(f"{'feed':<10} {'files':>6} {'accepted':>10} {'rejected':>9}  freshness")
     for f in feeds:
         print(f"{f.feed:<10} {f.files:>6} {f.rows_accepted:>10} {f.rows_rejected:>9}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
     print(f"\nfiles refused: {refused} (select * from raw._file_refusals)")
+    _print_withdrawn(withdrawn)
     print("\nlast runs:" if runs else "\nno measures run yet")
     for as_of_run, finished, fingerprint, n, base, low, high in runs:
         print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {wan_text(base)}万元 "

@@ -691,15 +691,21 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     line(r + 2, f"可能区间（{low} – {high}）", text, scope)
     put(ws, r + 2, 3, f"{wan_text(head.low_yuan)} – {wan_text(head.high_yuan)}", text)
     put(ws, r + 2, 5, "万元", unit)
+    replaced = ""
+    if head.replaces is not None:
+        earlier = head.replaces
+        why = "参数相同：数据有撤回、更正或补交，或程序版本不同" if earlier.same_parameters else "参数不同"
+        replaced = (f"同一测算基准日已于 {earlier.finished_at:%Y-%m-%d %H:%M} 测算过，基准 {wan_text(earlier.total_yuan)} "
+                    f"万元；本次重新测算（{why}），取代该结果。")
     if head.previous is None:
-        line(r + 3, "较上次测算", text, "无可比的上次测算（首次测算，或分市分册）。")
+        line(r + 3, "较上次测算", text, "无更早测算基准日的测算可比（分市分册不作比较）。" + replaced)
         put(ws, r + 3, 3, "—", text)
     else:
         prev = head.previous
         share = f"（{head.change_yuan / prev.total_yuan:+.1%}）" if prev.total_yuan else ""
         line(r + 3, "较上次测算", signed,
              f"上次：测算基准日 {prev.as_of}，基准 {wan_text(prev.total_yuan)} 万元{share}，运行于 "
-             f"{prev.finished_at:%Y-%m-%d %H:%M}；各方案的变化见下表「较上次」列。")
+             f"{prev.finished_at:%Y-%m-%d %H:%M}；各方案的变化见下表「较上次」列。" + replaced)
         put(ws, r + 3, 3, wan(head.change_yuan), signed)
     put(ws, r + 3, 5, "万元", unit)
     median = "" if phase is None else "取模拟结果的中位数。"

@@ -21,6 +21,7 @@ import duckdb
 
 from dagster_project.lib.forecast.draws import Horizon
 from dagster_project.lib.ingest import datasets_of
+from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
@@ -128,7 +129,11 @@ class FeedCutoff:
             return "尚无到达文件"
         if not self.period:
             return f"按文件整体更新（{self.files} 个文件）"
-        lagging = "".join(f"；其中{label}{'仅至 ' + _month_words(got) if got else '尚无到达文件'}" for label, got in self.behind)
+        by_period: dict[str | None, list[str]] = {}  # datasets behind at the same month named together
+        for label, got in self.behind:
+            by_period.setdefault(got, []).append(label)
+        lagging = "；其中" + "；".join(f"{'、'.join(labels)}{'仅至 ' + _month_words(got) if got else '尚无到达文件'}"
+                                     for got, labels in by_period.items()) if by_period else ""
         shown = _month_words(self.period) if len(self.period) == 6 else str(self.end)
         return f"数据至 {shown}（{self.arrived} 到达）{lagging}"
 
@@ -167,13 +172,15 @@ def missing_periods(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> 
 
 
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:
-    """Per feed, the latest period that had arrived by the as-of date (deliveries after it are not used)."""
+    """Per feed, the latest period that had arrived by the as-of date and is in use (deliveries
+    after it, and withdrawn ones, are not used)."""
+    deliveries = deliveries_in_use(con)
     rows = con.execute(
-        """
+        f"""
         select feed, dataset,
                max(period) filter (where available_on <= ? and period is not null and period <> ''),
                count(*) filter (where available_on <= ?)
-        from raw._manifest group by all
+        from {deliveries} group by all
         """,
         [as_of, as_of],
     ).fetchall()
@@ -186,7 +193,7 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
         arrived = None
         if period:
             arrived = con.execute(
-                "select max(available_on) from raw._manifest where feed = ? and period = ? and available_on <= ?",
+                f"select max(available_on) from {deliveries} where feed = ? and period = ? and available_on <= ?",
                 [feed, period, as_of],
             ).fetchone()[0]
         behind = tuple((DATASET_LABELS[ds.dataset], latest.get((feed, ds.dataset)))
@@ -301,6 +308,35 @@ def previous_run(con: duckdb.DuckDBPyConnection, as_of: date) -> PreviousRun | N
 
 
 @dataclass(frozen=True)
+class ReplacedEstimate:
+    """An earlier run for the same as-of date whose total this run's replaces."""
+
+    finished_at: datetime
+    total_yuan: Decimal  # the median of the total then (marts.policy_runs)
+    same_parameters: bool  # False: the earlier run had other parameter values (--params)
+
+
+def replaced_estimate(con: duckdb.DuckDBPyConnection, as_of: date) -> ReplacedEstimate | None:
+    """The latest earlier run for the same as-of date whose total differs from the latest run's.
+    A rerun for a date (after a withdrawal, a late correction, other parameters) replaces that
+    date's figures in marts.policy_budget_history and the date's workbooks, and finance may hold the
+    earlier ones: the headline says what it replaces. The run compared is the latest that differs,
+    not the one just before: a plain rerun after the change would otherwise write the workbooks
+    again without the note."""
+    if not table_exists(con, "marts.policy_runs"):
+        return None
+    runs = con.execute("select finished_at, base_yuan, params_fingerprint from marts.policy_runs where as_of = ? "
+                       "order by finished_at desc", [as_of]).fetchall()
+    if not runs:
+        return None
+    _, total, fingerprint = runs[0]
+    earlier = next((run for run in runs[1:] if run[1] != total), None)
+    if earlier is None:
+        return None
+    return ReplacedEstimate(earlier[0], Decimal(earlier[1]), earlier[2] == fingerprint)
+
+
+@dataclass(frozen=True)
 class Headline:
     """What 汇总 opens with: the total's median, its range, the awards and beneficiaries counted, the change."""
 
@@ -310,6 +346,7 @@ class Headline:
     awards: int  # (scheme, beneficiary) pairs counted, at the median count
     beneficiaries: int  # distinct projects and enterprises among them, at the median count
     previous: PreviousRun | None  # the run this one is compared with (province-wide only)
+    replaces: ReplacedEstimate | None = None  # an earlier, different estimate for this date (province-wide only)
 
     @property
     def change_yuan(self) -> Decimal | None:
@@ -322,8 +359,9 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: date, city_code: str | None 
     latest as-of date before this one (province-wide only)."""
     figures = budget_figures(con, as_of)
     total = figures.get(("total", TOTAL) if city_code is None else ("city", city_code), ZERO)
-    previous = previous_run(con, as_of) if city_code is None else None
-    return Headline(total.base, total.low, total.high, total.awards, total.beneficiaries, previous)
+    province = city_code is None
+    return Headline(total.base, total.low, total.high, total.awards, total.beneficiaries,
+                    previous_run(con, as_of) if province else None, replaced_estimate(con, as_of) if province else None)
 
 
 # ----------------------------------------------------------------------------- the fan chart

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.ingest.withdrawals import WITHDRAWN, deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue, Kpi
 from dagster_project.lib.quality.suites import load_suites
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, standing_failures, table_exists
@@ -367,17 +368,19 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
     width = len(QUALITY_WIDTHS) - 1
     _write_title(ws, st, width, "数据质量", f"截至 {as_of} 已到达的文件（到达日不晚于测算基准日）｜拒收行不进入仓库，"
                                          "原文件保留在接收目录")
+    # Counted from the deliveries in use: a withdrawn file's rows are not in the marts (listed below).
+    deliveries = deliveries_in_use(con)
     feeds = con.execute(
-        """
+        f"""
         select feed, dataset, count(*) as files, sum(rows_read), sum(rows_accepted), sum(rows_rejected),
                max(period) filter (where period is not null and period <> ''), max(available_on)
-        from raw._manifest where available_on <= ? group by feed, dataset order by feed, dataset
+        from {deliveries} where available_on <= ? group by feed, dataset order by feed, dataset
         """, [as_of]).fetchall()
     reasons: dict[tuple, Counter] = defaultdict(Counter)
     for feed, dataset, reason, n in con.execute(
-        """
+        f"""
         select m.feed, m.dataset, r.reason, count(*) as n
-        from raw._rejected_rows r join raw._manifest m using (file_name)
+        from raw._rejected_rows r join {deliveries} m using (file_name)
         where m.available_on <= ? group by all
         """, [as_of]).fetchall():
         reasons[(feed, dataset)][wording.reason_kind(reason)] += n
@@ -402,10 +405,21 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         fit_height(ws, 5 + i, [(values[0], QUALITY_WIDTHS[0]), (values[1], QUALITY_WIDTHS[1]),
                                (values[9], QUALITY_WIDTHS[9])])
 
+    # ruled below like the text cells of a block (_block)
+    stamp = st.get(num_format="yyyy-mm-dd hh:mm", valign="top", text_wrap=True, bottom=1, bottom_color="#D9D9D9")
+    withdrawn = con.execute(
+        f"""select w.file_name, w.feed, w.source, w.reason, w.withdrawn_at
+            from {WITHDRAWN} w join raw._manifest m using (file_name)
+            where m.available_on <= ? order by w.feed, w.file_name, w.source""", [as_of]).fetchall()
+    next_row = _block(ws, st, next_row, f"已撤回的文件（{len(withdrawn)} 个；其数据保留在原始层，不进入测算）",
+                      [("文件名", 0, 0), ("撤回原因", 1, 6), ("数据源", 7, 7), ("撤回方", 8, 8), ("撤回时间", 9, 9)],
+                      [[name, wording.withdrawal_reason(source, reason), feed, wording.WITHDRAWN_BY.get(source, source),
+                        at] for name, feed, source, reason, at in withdrawn],
+                      {4: stamp}, empty="无撤回的文件。")
+
     refusals = con.execute(
         "select file_name, reason, feed, first_seen_at, last_seen_at from raw._file_refusals order by feed, file_name"
     ).fetchall()
-    stamp = st.get(num_format="yyyy-mm-dd hh:mm", valign="top", text_wrap=True)
     next_row = _block(ws, st, next_row, f"整文件拒收（{len(refusals)} 个文件）",
                       [("文件名", 0, 0), ("原因", 1, 6), ("数据源", 7, 7), ("首次发现", 8, 8), ("最近发现", 9, 9)],
                       [[name, wording.reason(reason), feed, first, last] for name, reason, feed, first, last in refusals],
@@ -438,11 +452,11 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
     page_breaks.append(next_row)
 
     total = con.execute(
-        "select count(*) from raw._rejected_rows r join raw._manifest m using (file_name) where m.available_on <= ?",
+        f"select count(*) from raw._rejected_rows r join {deliveries} m using (file_name) where m.available_on <= ?",
         [as_of]).fetchone()[0]
     detail = con.execute(
-        """select r.file_name, r.reason, r.field, r.line, r.header, r.value
-           from raw._rejected_rows r join raw._manifest m using (file_name)
+        f"""select r.file_name, r.reason, r.field, r.line, r.header, r.value
+           from raw._rejected_rows r join {deliveries} m using (file_name)
            where m.available_on <= ? order by r.file_name, r.line, r.field limit ?""",
         [as_of, REJECTED_ROWS_SHOWN]).fetchall()
     shown = f"前 {REJECTED_ROWS_SHOWN} 行，" if total > REJECTED_ROWS_SHOWN else ""

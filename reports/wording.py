@@ -12,6 +12,8 @@ import json
 import re
 from collections.abc import Mapping
 
+from dagster_project.lib.ingest.withdrawals import GONE_FROM_LANDING, LANDING, OPERATOR
+
 # --- rejection reasons (dagster_project/lib/ingest/loader.py, lib/uscc.py) ---------------------------
 
 _REASONS: list[tuple[re.Pattern, str]] = [
@@ -55,6 +57,18 @@ def reason_kind(text: str) -> str:
     """The kind of a rejection reason, for counting (`invalid USCC: …` -> 统一社会信用代码…)."""
     translated = reason(text) or ""
     return re.split(r"[：（]", translated, maxsplit=1)[0]
+
+
+# --- withdrawn deliveries (dagster_project/lib/ingest/withdrawals.py) -----------------------------------
+
+WITHDRAWN_BY = {OPERATOR: "操作员", LANDING: "接收目录"}
+
+
+def withdrawal_reason(source: str, text: str) -> str:
+    """Why a delivery is withdrawn: the landing dir's own reason in Chinese, an operator's as typed."""
+    if source == LANDING and text == GONE_FROM_LANDING:
+        return "接收目录中已无此文件（已删除、移走或不再作为交付文件）"
+    return text
 
 
 # --- check outcomes (Great Expectations suites, dbt tests) -------------------------------------------

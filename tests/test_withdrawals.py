@@ -123,6 +123,47 @@ def test_an_operator_withdraws_and_reinstates_with_a_reason(tmp_path, con):
         reinstate(con, "stats_industry_202410.csv", "again")
 
 
+def test_a_withdrawn_delivery_is_no_delivery_for_what_reports_the_latest_month(tmp_path, con):
+    """`gxindustry status`, the workbooks' 数据截至 and the 数据质量 sheet read the deliveries in use:
+    with October's report withdrawn the feed is behind at September (it read "ok up to 2024-10"
+    while the marts had no October), its files and rows are not counted, and the sheet lists the
+    withdrawal with its reason."""
+    import xlsxwriter
+    from openpyxl import load_workbook
+
+    from dagster_project.lib.status import freshness
+    from reports import data, kpi_workbook
+    from reports.styles import Styles
+
+    landing = tmp_path / "landing"
+    for month in ("202409", "202410"):
+        write_industry(landing, f"stats_industry_{month}.csv", month_rows(month))
+    ingest_feed(con, landing, "stats")
+    as_of = date(2024, 11, 25)
+
+    def stats_now() -> tuple:
+        fresh = next(f for f in freshness(con, as_of) if f.feed == "stats")
+        cutoff = next(c for c in data.data_cutoff(con, as_of) if c.feed == "stats")
+        return fresh.files, fresh.rows_accepted, fresh.latest, cutoff.period, cutoff.files
+
+    assert stats_now() == (2, 4, "202410", "202410", 2)
+    withdraw(con, "stats_industry_202410.csv", "报告期数据有误")
+    assert stats_now() == (1, 2, "202409", "202409", 1)
+    cutoff = next(c for c in data.data_cutoff(con, as_of) if c.feed == "stats")
+    # the datasets behind at the same month named together
+    assert cutoff.text == "数据至 2024年9月（2024-10-15 到达）；其中企业名录、项目库月报尚无到达文件"
+
+    path = tmp_path / "quality.xlsx"
+    with xlsxwriter.Workbook(str(path)) as wb:
+        kpi_workbook._quality(wb, Styles(wb), con, as_of, None)
+    cells = list(load_workbook(path).active.iter_rows(values_only=True))
+    industry = next(row for row in cells if row[1] == "规上工业月报（industry）")
+    assert industry[2:5] == (1, 2, 2)  # files, rows read, rows accepted: September's only
+    title = next(i for i, row in enumerate(cells) if str(row[0]).startswith("已撤回的文件"))
+    assert cells[title][0] == "已撤回的文件（1 个；其数据保留在原始层，不进入测算）"
+    assert [cells[title + 2][c] for c in (0, 1, 7, 8)] == ["stats_industry_202410.csv", "报告期数据有误", "stats", "操作员"]
+
+
 def test_the_withdraw_command(tmp_path):
     landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
     write_industry(landing, "stats_industry_202410.csv", month_rows("202410"))

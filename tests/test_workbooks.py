@@ -270,6 +270,7 @@ def test_summary_opens_with_the_headline(budget_file, con):
     assert ws.cell(label_row(ws, "可能区间（P10 – P90）"), 4).value == \
         f"{wan_text(amounts['low'])} – {wan_text(amounts['high'])}"
     assert ws.cell(label_row(ws, "较上次测算"), 4).value == "—"  # the session's first run
+    assert "同一测算基准日" not in ws.cell(label_row(ws, "较上次测算"), 7).value  # nothing replaced
     assert label_row(ws, "编制人（签字）")
 
 
@@ -300,6 +301,34 @@ def test_headline_and_schemes_show_the_change_since_the_previous_run(closed):
     # closed: one draw, so the total is the sum of the schemes and low = base = high
     assert ws.cell(label_row(ws, TOTAL), cols[BASE]).value == wan(sum(now.values()))
     assert all(row[LOW] == row[BASE] == row[HIGH] for row in rows.values())
+
+
+def test_a_rerun_that_changes_a_dates_total_says_what_it_replaces(tmp_path):
+    """A rerun for the same as-of date (a withdrawal, a late correction, other parameters) replaces
+    that date's figures: the headline names the earlier total, also after a plain rerun on top (the
+    latest run that differs, not the one just before); an unchanged rerun replaces nothing."""
+    from datetime import datetime
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    con.execute("create schema marts")
+    con.execute("create table marts.policy_runs (as_of date, finished_at timestamp, params_fingerprint varchar, "
+                "beneficiaries integer, base_yuan decimal(18, 2), low_yuan decimal(18, 2), high_yuan decimal(18, 2))")
+    day = date(2024, 11, 25)
+
+    def run(hour: int, base: str, fingerprint: str = "p1", as_of: date = day) -> None:
+        con.execute("insert into marts.policy_runs values (?, ?, ?, 1, ?, 0, 0)",
+                    [as_of, datetime(2026, 12, 6, hour), fingerprint, Decimal(base)])
+
+    assert data.replaced_estimate(con, day) is None
+    run(1, "72626400.00")
+    run(2, "72626400.00")  # unchanged rerun
+    assert data.replaced_estimate(con, day) is None
+    run(3, "46958000.00")  # after a withdrawal
+    run(4, "46958000.00")  # a plain rerun on top
+    run(5, "10.00", as_of=date(2024, 11, 18))  # another date
+    assert data.replaced_estimate(con, day) == data.ReplacedEstimate(datetime(2026, 12, 6, 2), Decimal("72626400.00"), True)
+    run(6, "50000000.00", fingerprint="p2")  # other parameters
+    assert data.replaced_estimate(con, day) == data.ReplacedEstimate(datetime(2026, 12, 6, 4), Decimal("46958000.00"), False)
 
 
 def test_print_setup(budget_file, kpi_file):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import duckdb
 
 from dagster_project.lib.ingest import DATASETS, customs, datasets_of, stats, tax
+from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 # Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
@@ -34,15 +35,16 @@ def expected_period(feed: str, as_of: date) -> str | None:
 
 
 def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness]:
-    """Per feed, what had arrived by `as_of` (files delivered after it are not counted) against its
-    cadence. A feed of monthly datasets is as fresh as the stalest of them: the statistics bureau's
+    """Per feed, what had arrived by `as_of` and is in use (files delivered after it, and withdrawn
+    ones, are not counted) against its cadence. A feed of monthly datasets is as fresh as the stalest of them: the statistics bureau's
     newest industry report says nothing of its project library (a landing without October's library
     read "ok up to 2024-10" while the rules took October's project investment as 0)."""
+    deliveries = deliveries_in_use(con)
     rows = con.execute(
-        """select feed, dataset, count(*), sum(rows_accepted), sum(rows_rejected), max(period)
-           from raw._manifest where coalesce(available_on, $as_of) <= $as_of group by all order by all""",
+        f"""select feed, dataset, count(*), sum(rows_accepted), sum(rows_rejected), max(period)
+            from {deliveries} where coalesce(available_on, $as_of) <= $as_of group by all order by all""",
         {"as_of": as_of},
-    ).fetchall()
+    ).fetchall() if deliveries else []
     by_feed: dict[str, dict[str | None, tuple]] = {}
     for feed, dataset, files, accepted, rejected, latest in rows:
         by_feed.setdefault(feed, {})[dataset] = (files, accepted or 0, rejected or 0, latest)

@@ -56,7 +56,7 @@ import pyarrow as pa
 
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
-from dagster_project.lib.ingest.withdrawals import withdrawn_names
+from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
@@ -108,19 +108,17 @@ class Horizon:
         M15.increment fell from 1,253万 to 250万 on a tiny landing. A month delivered counts as
         reported whatever rows it holds (a project library whose projects all finished in November
         reports December with none of them); a month missing inside the data stays a gap."""
-        if not con.execute("select count(*) from information_schema.tables "
-                           "where table_schema = 'raw' and table_name = '_manifest'").fetchone()[0]:
+        deliveries = deliveries_in_use(con)
+        if deliveries is None:
             return self  # no deliveries recorded (a warehouse built by hand): the months due
-        withdrawn = withdrawn_names(con)
 
         def delivered(dataset: str) -> date:
-            periods = [p for (name, p) in con.execute(
-                "select file_name, period from raw._manifest where feed = 'stats' and dataset = ? "
-                "and coalesce(available_on, ?) <= ?",
-                [dataset, self.as_of, self.as_of]).fetchall() if name not in withdrawn and p]
-            if not periods:  # nothing at all: nothing to forecast either
+            [(latest,)] = con.execute(
+                f"select max(period) filter (where period <> '') from {deliveries} "
+                "where feed = 'stats' and dataset = ? and coalesce(available_on, ?) <= ?",
+                [dataset, self.as_of, self.as_of]).fetchall()
+            if not latest:  # nothing at all: nothing to forecast either
                 return self.stats_month
-            latest = max(periods)
             return min(date(int(latest[:4]), int(latest[4:6]), 1), self.stats_month)
         return dataclasses.replace(self, output_month=delivered("industry"), projects_month=delivered("projects"))
 

@@ -33,6 +33,7 @@ from .spec import Dataset
 LOG = "raw._withdrawals"
 WITHDRAWN = "raw._withdrawn"
 ACTIVE = "raw_active"  # schema of the views dbt reads: raw rows of deliveries not withdrawn
+DELIVERIES = f"{ACTIVE}._manifest"  # the manifest's rows of the deliveries in use (not withdrawn)
 
 OPERATOR, LANDING = "operator", "landing"
 GONE_FROM_LANDING = "no longer in the landing dir as a delivery"
@@ -68,10 +69,25 @@ class Change:
 def ensure_withdrawals(con: duckdb.DuckDBPyConnection, datasets: Iterable[Dataset]) -> None:
     """The log, the view of withdrawn files and one `raw_active` view per raw table (which must exist)."""
     con.execute(_DDL)
+    con.execute(f"""create or replace view {DELIVERIES} as
+                    select * from raw._manifest where file_name not in (select file_name from {WITHDRAWN})""")
     for ds in datasets:
         con.execute(f"""create or replace view {ACTIVE}.{ds.table} as
                         select * from raw.{ds.table}
                         where _file not in (select file_name from {WITHDRAWN})""")
+
+
+def deliveries_in_use(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The relation to read the deliveries in use from: `DELIVERIES`; the manifest itself in a
+    warehouse from before withdrawals; None without a manifest. What reads the latest period
+    delivered reads it here: a withdrawn October report is not October delivered (it kept the
+    workbooks' 数据截至 and `gxindustry status` at October while the marts had no October)."""
+    for relation in (DELIVERIES, "raw._manifest"):
+        schema, table = relation.split(".")
+        if con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchone()[0]:
+            return relation
+    return None
 
 
 def withdrawn_names(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -80,6 +96,15 @@ def withdrawn_names(con: duckdb.DuckDBPyConnection) -> set[str]:
         return {r[0] for r in con.execute(f"select file_name from {WITHDRAWN}").fetchall()}
     except duckdb.CatalogException:
         return set()
+
+
+def withdrawn_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(feed, file name, source, reason) of every withdrawal in force, for operators' listings
+    (none in a warehouse from before withdrawals)."""
+    try:
+        return con.execute(f"select feed, file_name, source, reason from {WITHDRAWN} order by all").fetchall()
+    except duckdb.CatalogException:
+        return []
 
 
 def withdrawn_files(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

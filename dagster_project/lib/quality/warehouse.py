@@ -20,7 +20,7 @@ import pandas as pd
 
 from dagster_project.lib.ingest.spec import Column, Dataset, Kind, supersession_key
 
-from dagster_project.lib.ingest.withdrawals import ACTIVE, LOG, WITHDRAWN, withdrawn_files
+from dagster_project.lib.ingest.withdrawals import ACTIVE, DELIVERIES, LOG, withdrawn_files
 
 from .derive import typed
 
@@ -128,9 +128,8 @@ def deliveries_to_validate(con, ds: Dataset, asset: str, as_of: date) -> list[De
     if not table_exists(con, "raw._manifest"):
         return []
     manifest = con.execute(
-        f"""select file_name, period, version, available_on from raw._manifest
+        f"""select file_name, period, version, available_on from {DELIVERIES}
            where feed = ? and dataset = ? and available_on <= ?
-             and file_name not in (select file_name from {WITHDRAWN})
            order by coalesce(period, ''), version, file_name""",
         [ds.feed, ds.dataset, as_of],
     ).fetchall()
@@ -200,10 +199,9 @@ def replaced_by(con, ds: Dataset, delivery: Delivery, as_of: date) -> list[str]:
               and (coalesce(later._dataset_period, ''), later._version)
                   > (coalesce(mine._dataset_period, ''), mine._version)
             union
-            select file_name from raw._manifest
+            select file_name from {DELIVERIES}
             where feed = $feed and dataset = $dataset and coalesce(period, '') = coalesce($period, '')
               and version > $version and available_on <= $as_of
-              and file_name not in (select file_name from {WITHDRAWN})
             order by 1""",
         {"file": delivery.file_name, "as_of": as_of, "feed": ds.feed, "dataset": ds.dataset,
          "period": delivery.period, "version": delivery.version},
@@ -249,9 +247,8 @@ def file_batch(con, ds: Dataset, delivery: Delivery, as_of: date, in_force: bool
             {"file": delivery.file_name, "as_of": as_of},
         )
         corrected = con.execute(
-            f"""select count(*) from raw._manifest where feed = ? and dataset = ?
-               and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?
-               and file_name not in (select file_name from {WITHDRAWN})""",
+            f"""select count(*) from {DELIVERIES} where feed = ? and dataset = ?
+               and coalesce(period, '') = coalesce(?, '') and version > ? and available_on <= ?""",
             [ds.feed, ds.dataset, delivery.period, delivery.version, as_of],
         ).fetchone()[0] > 0
         rejected = _rejected(con, ds, delivery.file_name) if not corrected else _EMPTY
@@ -371,9 +368,8 @@ def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | 
     """Rows read from the dataset's latest first delivery (not a _vN) of a period before `period`
     that had arrived by the as-of date and is not withdrawn; None if there is none."""
     row = con.execute(
-        f"""select rows_read from raw._manifest
+        f"""select rows_read from {DELIVERIES}
             where feed = ? and dataset = ? and version = 1 and period < ? and available_on <= ?
-              and file_name not in (select file_name from {WITHDRAWN})
             order by period desc limit 1""",
         [ds.feed, ds.dataset, period, as_of],
     ).fetchone()
@@ -402,10 +398,9 @@ def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date
         return None
     row = con.execute(
         f"""select other.file_name from raw._manifest this
-            join raw._manifest other
+            join {DELIVERIES} other
               on other.sha256 = this.sha256 and other.feed = this.feed and other.dataset = this.dataset
             where this.file_name = ? and other.period < this.period and other.available_on <= ?
-              and other.file_name not in (select file_name from {WITHDRAWN})
             order by other.period desc, other.file_name limit 1""",
         [delivery.file_name, as_of],
     ).fetchone()
