@@ -369,6 +369,8 @@ def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
     not met in this run (file, expectation, what was observed), dbt's errors."""
     import duckdb
 
+    from dagster_project.lib.quality.warehouse import blocking_failures_of_run
+
     causes = []
     for event in failed:
         error = event.step_failure_data.error
@@ -379,16 +381,12 @@ def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
             message = message.split(": ", 1)[-1]
         causes.append(f"{event.step_key}: {message[:500]}")
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        with contextlib.suppress(duckdb.CatalogException):
-            rows = con.execute(
-                """select asset, coalesce(file_name, ''), expectation, label, observed_value, unexpected_examples
-                   from marts.dq_check_results where run_id = ? and severity = 'blocking' and not success
-                   order by asset, file_name, expectation""", [run_id]).fetchall()
-            causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}{_first_examples(examples)}"
-                       for asset, name, expectation, label, observed, examples in rows[:MAX_CAUSES]]
-            if len(rows) > MAX_CAUSES:
-                causes.append(f"… {len(rows) - MAX_CAUSES} more: select * from marts.dq_check_results_latest "
-                              "where outcome = 'fail'")
+        rows = blocking_failures_of_run(con, run_id)
+    causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}{_first_examples(examples)}"
+               for asset, name, expectation, label, observed, examples in rows[:MAX_CAUSES]]
+    if len(rows) > MAX_CAUSES:
+        causes.append(f"… {len(rows) - MAX_CAUSES} more: select * from marts.dq_check_results_latest "
+                      "where outcome = 'fail'")
     if any(e.step_key == "warehouse_models" for e in failed):
         causes += _dbt_errors(settings.dbt_target / "run_results.json")
     return causes

@@ -1066,3 +1066,27 @@ def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
     examples = found["every_above_size_enterprise_reported"].unexpected_examples
     assert [e["missing_report"] for e in examples] == ["规上 enterprise B without a report for 202409"]
     assert found["month_reporting_share"].unexpected_count == 2  # 1 of 2 reported: both rows of the month
+
+
+def test_a_run_names_a_file_validated_twice_by_its_later_verdict_only(tmp_path):
+    """A file validated as delivered and again as in force in one run (part of it already replaced)
+    gives the run's failure message its later verdict only; a later verdict that passes names
+    nothing; other runs' results are not this run's."""
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    first, again = datetime(2026, 12, 6, 3, 0), datetime(2026, 12, 6, 3, 0, 0, 1)
+
+    def result(run: str, at: datetime, file: str, success: bool, observed: str) -> dict:
+        return {"run_id": run, "checked_at": at, "asset": "raw/power_daily", "suite": "raw_power_daily",
+                "file_name": file, "expectation": "reading_date_not_after_delivery", "label": "用电日期不晚于交付日期",
+                "severity": "blocking", "success": success, "observed_value": observed, "unexpected_examples": "[]"}
+
+    warehouse.write_results(con, [
+        result("r1", first, "power_daily_20241118.csv", False, "1 of 631 rows"),
+        result("r1", again, "power_daily_20241118.csv", False, "1 of 628 rows"),
+        result("r1", first, "power_daily_20241111.csv", False, "2 of 700 rows"),
+        result("r1", again, "power_daily_20241111.csv", True, "0 of 690 rows"),
+        result("r0", first, "power_daily_20241104.csv", False, "3 of 650 rows"),
+    ])
+    assert [(f, observed) for _, f, _, _, observed, _ in warehouse.blocking_failures_of_run(con, "r1")] == [
+        ("power_daily_20241118.csv", "1 of 628 rows")]
+    assert warehouse.blocking_failures_of_run(duckdb.connect(), "r1") == []  # no results table yet

@@ -96,6 +96,22 @@ def standing_failures(con, as_of: date) -> dict[str, tuple[int, list[str]]]:
     return found
 
 
+def blocking_failures_of_run(con, run_id: str) -> list[tuple]:
+    """(asset, file name or '', expectation, label, observed value, examples JSON) of each blocking
+    expectation not met in a run's verdicts: a file validated twice in the run (as delivered, then
+    what of it is in force, `run.validate_suites`) by its later validation only. Listing both named
+    one future-dated power reading twice, as "1 of 631 rows" and "1 of 628 rows"."""
+    if not table_exists(con, RESULTS_TABLE):
+        return []
+    return con.execute(
+        f"""select asset, coalesce(file_name, ''), expectation, label, observed_value, unexpected_examples
+            from (select *, checked_at = max(checked_at) over (partition by asset, suite, coalesce(file_name, ''))
+                            as verdict
+                  from {RESULTS_TABLE} where run_id = ?)
+            where verdict and severity = 'blocking' and not success
+            order by asset, file_name, expectation""", [run_id]).fetchall()
+
+
 def table_exists(con, qualified: str) -> bool:
     schema, table = qualified.split(".")
     return con.execute(
