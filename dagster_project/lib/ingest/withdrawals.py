@@ -92,10 +92,7 @@ def deliveries_in_use(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def withdrawn_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Names of the withdrawn files (none in a warehouse from before withdrawals)."""
-    try:
-        return {r[0] for r in con.execute(f"select file_name from {WITHDRAWN}").fetchall()}
-    except duckdb.CatalogException:
-        return set()
+    return {name for _, name, _, _ in withdrawn_deliveries(con)}
 
 
 def withdrawn_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
