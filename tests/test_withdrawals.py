@@ -124,14 +124,15 @@ def test_an_operator_withdraws_and_reinstates_with_a_reason(tmp_path, con):
 
 
 def test_a_withdrawn_delivery_is_no_delivery_for_what_reports_the_latest_month(tmp_path, con):
-    """`gxindustry status`, the workbooks' 数据截至 and the 数据质量 sheet read the deliveries in use:
+    """`gxindustry status` (its freshness and its default date), the workbooks' 数据截至 and the 数据质量
+    sheet read the deliveries in use:
     with October's report withdrawn the feed is behind at September (it read "ok up to 2024-10"
     while the marts had no October), its files and rows are not counted, and the sheet lists the
     withdrawal with its reason."""
     import xlsxwriter
     from openpyxl import load_workbook
 
-    from dagster_project.lib.status import freshness
+    from dagster_project.lib.status import freshness, warehouse_as_of
     from reports import data, kpi_workbook
     from reports.styles import Styles
 
@@ -147,8 +148,10 @@ def test_a_withdrawn_delivery_is_no_delivery_for_what_reports_the_latest_month(t
         return fresh.files, fresh.rows_accepted, fresh.latest, cutoff.period, cutoff.files
 
     assert stats_now() == (2, 4, "202410", "202410", 2)
+    assert warehouse_as_of(con)[0] == date(2024, 11, 15)  # no measures run: dated by its latest delivery
     withdraw(con, "stats_industry_202410.csv", "报告期数据有误")
     assert stats_now() == (1, 2, "202409", "202409", 1)
+    assert warehouse_as_of(con)[0] == date(2024, 10, 15)
     cutoff = next(c for c in data.data_cutoff(con, as_of) if c.feed == "stats")
     # the datasets behind at the same month named together
     assert cutoff.text == "数据至 2024年9月（2024-10-15 到达）；其中企业名录、项目库月报尚无到达文件"

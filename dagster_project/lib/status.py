@@ -79,8 +79,9 @@ def warehouse_as_of(con: duckdb.DuckDBPyConnection) -> tuple[date | None, str]:
         row = con.execute("select as_of from marts.policy_runs order by finished_at desc limit 1").fetchone()
         if row:
             return row[0], "the as-of of its last run"
-    if _table_exists(con, "raw", "_manifest"):
-        found = con.execute("select max(available_on) from raw._manifest where available_on > date '1970-01-01'"
+    deliveries = deliveries_in_use(con)  # a withdrawn delivery does not date the warehouse (nor the refresh's default)
+    if deliveries:
+        found = con.execute(f"select max(available_on) from {deliveries} where available_on > date '1970-01-01'"
                             ).fetchone()[0]
         if found:
             return found, "its latest delivery date (no measures run yet)"
