@@ -125,10 +125,9 @@ def test_an_operator_withdraws_and_reinstates_with_a_reason(tmp_path, con):
 
 def test_a_withdrawn_delivery_is_no_delivery_for_what_reports_the_latest_month(tmp_path, con):
     """`gxindustry status` (its freshness and its default date), the workbooks' 数据截至 and the 数据质量
-    sheet read the deliveries in use:
-    with October's report withdrawn the feed is behind at September (it read "ok up to 2024-10"
-    while the marts had no October), its files and rows are not counted, and the sheet lists the
-    withdrawal with its reason."""
+    sheet read the deliveries in use: with October's report withdrawn the feed is behind at
+    September (it read "ok up to 2024-10" while the marts had no October), its files and rows are
+    not counted, and the sheet lists the withdrawal with its reason."""
     import xlsxwriter
     from openpyxl import load_workbook
 
