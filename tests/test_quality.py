@@ -899,6 +899,25 @@ def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
     assert [(e["_line"], e["uscc"]) for e in plausible.unexpected_examples] == [(4, B)]
 
 
+def test_a_loan_rate_typed_as_a_fraction_is_named(session):
+    """年利率_百分比 0.0365 is 3.65% typed as a fraction (M23 paid a hundredth of its subsidy): a
+    warning naming the line; 0.5 and 3.45 pass."""
+    suite = SUITES["raw_registers_loans"]
+    loans = pd.DataFrame({
+        "uscc": [A, B, A], "lender": ["桂林银行", "柳州银行", "柳州银行"], "product": ["工业流动资金贷"] * 3,
+        "disbursed_on": pd.to_datetime(["2024-10-08", "2024-10-09", "2024-10-10"]),
+        "matures_on": pd.to_datetime(["2025-10-08", "2025-10-09", "2025-10-10"]),
+        "principal_10k_yuan": [600.0, 600.0, 600.0], "annual_rate_pct": [0.0365, 0.5, 3.45],
+        "_line": [3, 4, 5], "_quarantined": [None, None, None]})
+    frame = d.derive(loans, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                     params=suite.params))
+    out = {o.expectation: o for o in session.validate(suite, frame, run_values(date(2024, 11, 25)), "registers_loans.xlsx")}
+    fraction = out["rate_in_per_cent"]
+    assert not fraction.success and fraction.severity == "warning" and fraction.unexpected_count == 1
+    assert [e["_line"] for e in fraction.unexpected_examples] == [3]
+    assert out["rate_plausible"].success
+
+
 def test_an_application_cost_below_a_thousand_yuan_is_named(session):
     """申报费用_元 of 8 is 80,000元 typed in 万元 (M21 and M22.fair paid a few 元): a warning naming the
     line; 1,000元 passes."""
