@@ -25,6 +25,8 @@ from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
+from . import wording
+
 FEED_LABELS = {
     "stats": "统计（规上工业、项目库）",
     "tax": "税务（增值税）",
@@ -169,6 +171,23 @@ def missing_periods(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> 
     listed = "；".join(f"{dataset} {'、'.join(m)}" for dataset, m in months.items())
     shown = sum(len(m) for m in months.values())
     return f"{count} 个月：{listed}" + (f" 等（另有 {count - shown} 个月）" if count > shown else "")
+
+
+def rejected_policy_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The rows of identified enterprises and projects rejected from the statistics the rules read,
+    with nothing in force for their month, as the check `mart_rejected_policy_rows` of the run as
+    of `as_of` found them, in words (file, line, the enterprise or project, the field and why);
+    None when there are none (or the check did not run)."""
+    if not table_exists(con, LATEST_VIEW):
+        return None
+    row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
+                      "where suite = 'mart_rejected_policy_rows' and as_of = ? and not success", [as_of]).fetchone()
+    if row is None:
+        return None
+    count, examples = row
+    listed = [f"{e['file_name']} 第 {e['line']} 行（{'企业' if e['dataset'] == 'industry' else '项目'} {e['entity']}，"
+              f"{e['header']}：{wording.reason(e['reason'])}）" for e in json.loads(examples or "[]")]
+    return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
 
 
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:

@@ -989,19 +989,23 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
                                                                                   tmp_path):
     """With the base quarter missing the rules compare Q4 with nothing (every project's Q4 an
     increment); with a month of the policy year due and missing they take it as reported and empty.
-    汇总 says which months, and that the amounts depending on them cannot be trusted. With the data
-    complete it says nothing of the kind."""
+    汇总 says which months, and that the amounts depending on them cannot be trusted; and which rows of
+    known projects were rejected (their month counts as not reported). With the data complete it
+    says nothing of the kind."""
     def summary_text(path: Path) -> str:
         ws = load_workbook(path, read_only=True)["汇总"]
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
-    assert "基期数据缺失" not in summary_text(budget_file) and "本年数据缺失" not in summary_text(budget_file)
+    assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收"))
     shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
     base = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
     this_year = '[{"feed": "stats_projects", "month": "2024-10-01"}]'
+    rejected = ('[{"file_name": "stats_projects_202410.csv", "line": 5, "dataset": "projects", "period": "202410", '
+                '"entity": "2023-450702-22-02-374756", "header": "开工年月", "reason": "not a month YYYYMM"}]')
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         for suite, expectation, count, examples in (("mart_base_periods", "base_periods_delivered", 2, base),
-                                                    ("mart_policy_periods", "policy_periods_delivered", 1, this_year)):
+                                                    ("mart_policy_periods", "policy_periods_delivered", 1, this_year),
+                                                    ("mart_rejected_policy_rows", "policy_rows_in_force", 1, rejected)):
             con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
                                severity, success, outcome, unexpected_count, unexpected_examples)
                            values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', ?, ?,
@@ -1013,3 +1017,6 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert "注意：本年数据缺失" in text
     assert "以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 1 个月：项目库月报 2024-10。数据集最近的月份缺失时，" \
         in text
+    assert "注意：数据行被拒收" in text
+    assert ("以下企业或项目的统计行被拒收，该月也没有更正版补交，共 1 行：stats_projects_202410.csv 第 5 行"
+            "（项目 2023-450702-22-02-374756，开工年月：不是有效年月（应为 YYYYMM））。") in text
