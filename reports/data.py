@@ -152,20 +152,27 @@ def latest_reading(con: duckdb.DuckDBPyConnection) -> date | None:
     return con.execute("select max(reading_date) from staging.stg_power__daily").fetchone()[0]
 
 
+def _failed_check(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> tuple[int, list[dict]] | None:
+    """(rows not meeting it, its examples) of the one-expectation mart suite `suite` in its latest
+    validation as of `as_of`; None when it held (or did not run)."""
+    if not table_exists(con, LATEST_VIEW):
+        return None
+    row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
+                      "where suite = ? and as_of = ? and not success", [suite, as_of]).fetchone()
+    return None if row is None else (row[0], json.loads(row[1] or "[]"))
+
+
 def missing_periods(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> str | None:
     """The months the rules read with nothing delivered, as the check `suite` of the run as of
     `as_of` found them (`mart_base_periods`: the base quarter and M22's look-back;
     `mart_policy_periods`: the policy year's months due by then), in words per dataset; None when
     every one is there (or the check did not run)."""
-    if not table_exists(con, LATEST_VIEW):
+    failed = _failed_check(con, as_of, suite)
+    if failed is None:
         return None
-    row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
-                      "where suite = ? and as_of = ? and not success", [suite, as_of]).fetchone()
-    if row is None:
-        return None
-    count, examples = row
+    count, examples = failed
     months: dict[str, list[str]] = {}
-    for example in json.loads(examples or "[]"):
+    for example in examples:
         dataset = DATASET_LABELS.get(example["feed"].split("_", 1)[1], example["feed"])
         months.setdefault(dataset, []).append(example["month"][:7])
     listed = "；".join(f"{dataset} {'、'.join(m)}" for dataset, m in months.items())
@@ -178,15 +185,12 @@ def rejected_policy_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | N
     with nothing in force for their month, as the check `mart_rejected_policy_rows` of the run as
     of `as_of` found them, in words (file, line, the enterprise or project, the field and why);
     None when there are none (or the check did not run)."""
-    if not table_exists(con, LATEST_VIEW):
+    failed = _failed_check(con, as_of, "mart_rejected_policy_rows")
+    if failed is None:
         return None
-    row = con.execute(f"select unexpected_count, unexpected_examples from {LATEST_VIEW} "
-                      "where suite = 'mart_rejected_policy_rows' and as_of = ? and not success", [as_of]).fetchone()
-    if row is None:
-        return None
-    count, examples = row
+    count, examples = failed
     listed = [f"{e['file_name']} 第 {e['line']} 行（{'企业' if e['dataset'] == 'industry' else '项目'} {e['entity']}，"
-              f"{e['header']}：{wording.reason(e['reason'])}）" for e in json.loads(examples or "[]")]
+              f"{e['header']}：{wording.reason(e['reason'])}）" for e in examples]
     return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
 
 
