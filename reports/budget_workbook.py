@@ -637,7 +637,8 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
 def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
-    rejected from them (`mart_rejected_policy_rows`)."""
+    rejected from them (`mart_rejected_policy_rows`) or from the registers
+    (`mart_rejected_register_rows`)."""
     gaps = []
     base = data.missing_periods(con, as_of, "mart_base_periods")
     if base:  # the rules then compare Q4 with nothing
@@ -650,12 +651,18 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             f"以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 {this_year}。数据集最近的月份缺失时，"
             "该月起按预测计（与到期之前的测算相同）；更早的月份缺失时按 0 计（如项目当月投资和设备购置），相关金额偏低。"
             "请补交后重新测算。")))
-    rejected = data.rejected_policy_rows(con, as_of)
+    rejected = data.rejected_rows(con, as_of, "mart_rejected_policy_rows")
     if rejected:  # the rules then take that enterprise's or project's month as not reported
         gaps.append(("注意：数据行被拒收", (
             f"以下企业或项目的统计行被拒收，该月也没有更正版补交，共 {rejected}。这些企业或项目的该月按未报送计："
             "当月金额按 0 计，最新一期的行被拒收的不再预测，相关金额偏低。请更正后以更正版（_v2）补交，再重新测算"
             "（拒收明细见 KPI 报告「数据质量」）。")))
+    registers = data.rejected_rows(con, as_of, "mart_rejected_register_rows")
+    if registers:  # the rules then do not see the loan, application, recognition, link or 两高 listing
+        gaps.append(("注意：登记表行被拒收", (
+            f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
+            "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
+            "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
     return gaps
 
 

@@ -180,16 +180,17 @@ def missing_periods(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> 
     return f"{count} 个月：{listed}" + (f" 等（另有 {count - shown} 个月）" if count > shown else "")
 
 
-def rejected_policy_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
-    """The rows of identified enterprises and projects rejected from the statistics the rules read,
-    with nothing in force for their month, as the check `mart_rejected_policy_rows` of the run as
-    of `as_of` found them, in words (file, line, the enterprise or project, the field and why);
-    None when there are none (or the check did not run)."""
-    failed = _failed_check(con, as_of, "mart_rejected_policy_rows")
+def rejected_rows(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> str | None:
+    """The rejected rows the rules do not see, as the check `suite` of the run as of `as_of` found
+    them (`mart_rejected_policy_rows`: rows of identified enterprises and projects in the statistics,
+    with nothing in force for their month; `mart_rejected_register_rows`: register rows no later
+    version re-sent), in words (file, line, the enterprise or project, the field and why); None when
+    there are none (or the check did not run)."""
+    failed = _failed_check(con, as_of, suite)
     if failed is None:
         return None
     count, examples = failed
-    listed = [f"{e['file_name']} 第 {e['line']} 行（{'企业' if e['dataset'] == 'industry' else '项目'} {e['entity']}，"
+    listed = [f"{e['file_name']} 第 {e['line']} 行（{'项目' if e['dataset'] == 'projects' else '企业'} {e['entity'] or '（未填）'}，"
               f"{e['header']}：{wording.reason(e['reason'])}）" for e in examples]
     return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
 

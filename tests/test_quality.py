@@ -1154,3 +1154,52 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
         con.execute("insert into staging.stg_stats__projects values (?, date '2024-10-01')", [project])  # its _v2
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
         assert result.passed("warning")
+
+
+def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_enterprise(tmp_path, session):
+    """An application whose 活动类型 read 新品发布 was rejected, rightly, and M21 lost 30万 with only
+    the rejected row on 数据质量 to say so: named, with file, line, enterprise and field, an invalid
+    USCC too (a hand-kept register has no routine bad codes). Rows dated before the policy year or
+    after the as-of date are left out, an unreadable date is not; a row of a withdrawn file is left
+    out; a `_v2` of the register holding the enterprise clears it."""
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.ingest.withdrawals import withdraw
+
+    suite = SUITES["mart_rejected_register_rows"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for name, dataset, version, arrived in (("registers_applications.xlsx", "applications", 1, "1970-01-01"),
+                                                ("registers_loans.xlsx", "loans", 1, "1970-01-01"),
+                                                ("registers_two_high.xlsx", "two_high", 1, "1970-01-01"),
+                                                ("registers_two_high_v2.xlsx", "two_high", 2, "1970-01-01"),
+                                                ("registers_loans_v2.xlsx", "loans", 2, "2024-12-02")):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
+                        "values (?, 'registers', ?, ?, ?, ?)", [name, dataset, version, arrived, name])
+
+        def rejected(file: str, line: int, header: str, row: dict) -> None:
+            con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
+                        "values (?, ?, 'x', ?, 'x', 'unknown value', ?)",
+                        [file, line, header, json.dumps(row, ensure_ascii=False)])
+
+        rejected("registers_applications.xlsx", 11, "活动类型", {"统一社会信用代码": A, "举办日期": "2024-10-18"})
+        rejected("registers_applications.xlsx", 12, "活动类型", {"统一社会信用代码": A, "举办日期": "2023-12-31"})  # last year
+        rejected("registers_applications.xlsx", 13, "活动类型", {"统一社会信用代码": A, "举办日期": "2024-12-01"})  # later
+        rejected("registers_loans.xlsx", 4, "放款日期", {"统一社会信用代码": "BAD", "放款日期": "2024/10/01"})
+        rejected("registers_two_high.xlsx", 3, "统一社会信用代码", {"统一社会信用代码": A})
+        con.execute("insert into raw.registers_two_high (uscc, _file, _version, _line, _available_on) "
+                    "values (?, 'registers_two_high_v2.xlsx', 2, 2, '1970-01-01')", [A])  # re-sent
+
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+        [(_, outcome)] = result.failures("warning")
+        assert [(e["file_name"], e["line"], e["entity"], e["header"]) for e in outcome.unexpected_examples] == [
+            ("registers_applications.xlsx", 11, A, "活动类型"), ("registers_loans.xlsx", 4, "BAD", "放款日期")]
+        assert result.passed("blocking")
+
+        withdraw(con, "registers_applications.xlsx", "sent by mistake")
+        con.execute("insert into raw.registers_loans (uscc, _file, _version, _line, _available_on) "
+                    "values ('BAD', 'registers_loans_v2.xlsx', 2, 2, '2024-12-02')")  # re-sent after the as-of date
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
+        [(_, outcome)] = result.failures("warning")
+        assert [(e["file_name"], e["line"]) for e in outcome.unexpected_examples] == [("registers_loans.xlsx", 4)]
+        [result] = validate_suites(con, [suite], date(2024, 12, 2), session, "run-3")
+        assert result.passed("warning")

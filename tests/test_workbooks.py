@@ -996,16 +996,19 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         ws = load_workbook(path, read_only=True)["汇总"]
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
-    assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收"))
+    assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收", "登记表行被拒收"))
     shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
     base = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
     this_year = '[{"feed": "stats_projects", "month": "2024-10-01"}]'
     rejected = ('[{"file_name": "stats_projects_202410.csv", "line": 5, "dataset": "projects", "period": "202410", '
                 '"entity": "2023-450702-22-02-374756", "header": "开工年月", "reason": "not a month YYYYMM"}]')
+    register = ('[{"file_name": "registers_applications.xlsx", "line": 11, "dataset": "applications", '
+                '"entity": "91450206466697751T", "header": "活动类型", "reason": "unknown value (allowed: 新品发布会 产品订货会 展会)"}]')
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         for suite, expectation, count, examples in (("mart_base_periods", "base_periods_delivered", 2, base),
                                                     ("mart_policy_periods", "policy_periods_delivered", 1, this_year),
-                                                    ("mart_rejected_policy_rows", "policy_rows_in_force", 1, rejected)):
+                                                    ("mart_rejected_policy_rows", "policy_rows_in_force", 1, rejected),
+                                                    ("mart_rejected_register_rows", "register_rows_in_force", 1, register)):
             con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
                                severity, success, outcome, unexpected_count, unexpected_examples)
                            values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', ?, ?,
@@ -1020,3 +1023,6 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert "注意：数据行被拒收" in text
     assert ("以下企业或项目的统计行被拒收，该月也没有更正版补交，共 1 行：stats_projects_202410.csv 第 5 行"
             "（项目 2023-450702-22-02-374756，开工年月：不是有效年月（应为 YYYYMM））。") in text
+    assert "注意：登记表行被拒收" in text
+    assert ("以下登记表的行被拒收，登记表也没有更正版补交该企业，共 1 行：registers_applications.xlsx 第 11 行"
+            "（企业 91450206466697751T，活动类型：取值不在允许范围内（允许：新品发布会 产品订货会 展会））。") in text
