@@ -599,9 +599,11 @@ def _live_base(ws, r: int, base_col: int, engine_col: int, adjust_col: int, figu
 
 def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Parameters,
                 cutoffs: list[data.FeedCutoff], notes: list[str], phase: str | None,
-                gaps: list[tuple[str, str]]) -> int:
+                gaps: list[tuple[str, str]]) -> tuple[int, int | None]:
     """The title, the run's line and the data's cut-off; `phase`: None once the quarter is reported;
-    `gaps`: (label, text) of each red row naming months the rules read with nothing delivered."""
+    `gaps`: (label, text) of each red row naming months the rules read with nothing delivered.
+    Returns the next free row and, where red rows take the notes' room on page 1, the notes' first
+    row (they then begin page 2, whole, rather than run over into it)."""
     overrides = [p for p in params if p.origin.startswith("override")]
     params_text = "目录默认值" if not overrides else \
         f"含覆盖文件 {overrides[0].origin.split(':', 1)[1].strip()} 的 {len(overrides)} 项取值"
@@ -625,13 +627,14 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
                                                     border_color="#BFBFBF"))
         fit_height(ws, r, [(text, sum(SUMMARY_WIDTHS[3:width + 1]))], line_height=12.5)
     r += 2
+    notes_row = r if gaps else None
     ws.merge_range(r, 0, r, width, "情景与口径说明", st.section)
     printed_width = sum(SUMMARY_WIDTHS[:width + 1])
     for i, text in enumerate(notes, 1):
         r += 1
         ws.merge_range(r, 0, r, width, f"{i}. {text}", st.note)
         fit_height(ws, r, [(f"{i}. {text}", printed_width)], line_height=12.5)
-    return r + 2
+    return r + 2, notes_row
 
 
 def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
@@ -791,9 +794,10 @@ def _notes(catalogue: Catalogue, phase: str | None, city: str | None, labels: tu
 
 def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureSheet],
                    figures: dict[tuple[str, str], data.Figure], previous: data.PreviousRun | None,
-                   start: int) -> tuple[tuple[int, int], int, list[int]]:
-    """The table by measure and scheme, the totals and the table by measure; returns the latter's
-    (header, last) rows, the total row and the two subtotal rows."""
+                   start: int, notes_row: int | None) -> tuple[tuple[int, int], int, list[int]]:
+    """The table by measure and scheme, the totals and the table by measure, each on a page of its
+    own (and the notes, where `notes_row` is given: `_write_info`); returns the latter's (header,
+    last) rows, the total row and the two subtotal rows."""
     sheet_of = {s.measure.id: s for s in sheets}
     subsidy = [m for m in catalogue.measures if m.kind == "subsidy"]
     scheme_list = [(m, s) for m in subsidy for s in m.schemes]
@@ -861,7 +865,7 @@ def _write_summary(ws, st: Styles, catalogue: Catalogue, sheets: list[MeasureShe
     _write_signoff(ws, st, total_row + 2)
     # by measure (columns A-E), the chart to its right, on a page of their own
     r0 = total_row + 2 + SIGNOFF_ROWS + 1
-    ws.set_h_pagebreaks([start - 1, r0])
+    ws.set_h_pagebreaks(([notes_row - 1] if notes_row is not None else []) + [start - 1, r0])
     ws.merge_range(r0, 0, r0, SUMMARY_PRINTED, "按措施（各措施自身分布；图中基准为公式，低/高为引擎固定值）", st.section)
     mh = r0 + 1
     for c, h in enumerate(("措施", "措施名称", "基准\n（万元）", "低情景\n（万元）", "高情景\n（万元）")):
@@ -901,9 +905,9 @@ def _write_components(ws, st: Styles, catalogue: Catalogue, components: dict[str
     fit_height(ws, top + 1, [(note, sum(SUMMARY_WIDTHS[:SUMMARY_PRINTED + 1]))], line_height=12)
     header = top + 2
     spanned_headers(ws, header, [("方案编号", 0, 1), ("方案名称", 2, 3), ("已知对象\n笔数", 4, 5),
-                                 ("已知对象\n中位数（万元）", 6, 6), (f"新增 {low}\n（万元）", 7, 7),
+                                 ("已知对象\n中位数\n（万元）", 6, 6), (f"新增 {low}\n（万元）", 7, 7),
                                  ("新增中位数\n（万元）", 8, 8), (f"新增 {high}\n（万元）", 9, 9),
-                                 ("方案合计\n中位数（万元）", 10, 10)], st.header)
+                                 ("方案合计\n中位数\n（万元）", 10, 10)], st.header, height=44)  # 3 lines in the narrow columns
     line = {"bottom": 1, "bottom_color": "#D9D9D9"}
     money = st.get(num_format=MONEY, **line)
     for i, s in enumerate(shown):
@@ -1115,11 +1119,11 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
         sheets = [_write_measure_sheet(wb, st, m, measure_rows[m.id], ctx) for m in subsidy]
         _write_parameters(wb, st, catalogue, params, parameter_names)
 
-        start = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
+        start, notes_row = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
                             _notes(catalogue, phase, city, labels, run.draws if run else None), phase,
                             _data_gaps(con, as_of))
         measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
-                                                                 start)
+                                                                 start, notes_row)
         _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, phase, city)
         _measure_chart(wb, summary, measure_table, city, labels)
         if components is not None:

@@ -744,7 +744,7 @@ def test_known_and_expected_new_apart(budget_file, con, pipeline, tmp_path, cata
     shown = {r["方案编号"]: r for r in table_rows(ws, "已知对象\n笔数", "方案编号")}
     assert set(shown) == expected
     for sid, r in shown.items():
-        assert r["已知对象\n中位数（万元）"] == wan(parts[(sid, "reported", "base")][0])
+        assert r["已知对象\n中位数\n（万元）"] == wan(parts[(sid, "reported", "base")][0])
         assert r["已知对象\n笔数"] == parts[(sid, "reported", "base")][1]
         assert [r["新增 P10\n（万元）"], r["新增中位数\n（万元）"], r["新增 P90\n（万元）"]] == \
             [wan(parts[(sid, "forecast_new", s)][0]) for s in ("low", "base", "high")]
@@ -991,7 +991,7 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     increment); with a month of the policy year due and missing they take it as reported and empty.
     汇总 says which months, and that the amounts depending on them cannot be trusted; and which rows of
     known projects were rejected (their month counts as not reported). With the data complete it
-    says nothing of the kind."""
+    says nothing of the kind. The red rows take the notes' room on page 1: the notes then begin page 2."""
     def summary_text(path: Path) -> str:
         ws = load_workbook(path, read_only=True)["汇总"]
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
@@ -1026,3 +1026,11 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert "注意：登记表行被拒收" in text
     assert ("以下登记表的行被拒收，登记表也没有更正版补交该企业，共 1 行：registers_applications.xlsx 第 11 行"
             "（企业 91450206466697751T，活动类型：取值不在允许范围内（允许：新品发布会 产品订货会 展会））。") in text
+
+    def notes_begin_a_page(path: Path) -> bool:
+        ws = load_workbook(path)["汇总"]
+        notes = next(c.row for row in ws.iter_rows() for c in row if c.value == "情景与口径说明")
+        return notes - 2 in {b.id for b in ws.row_breaks.brk}  # a break after row `id` (1-based), the blank one above
+
+    assert notes_begin_a_page(path)  # the red rows took their room on page 1: whole, on page 2
+    assert not notes_begin_a_page(budget_file)
