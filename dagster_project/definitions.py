@@ -7,7 +7,7 @@ from dagster_project.defs.checks import ASSET_CHECKS  # data-quality checks (exp
 from dagster_project.defs.dbt import dbt_resource, warehouse_models
 from dagster_project.defs.forecast import forecast_draws
 from dagster_project.defs.ingest import INGEST_ASSETS
-from dagster_project.defs.measures import policy_measures
+from dagster_project.defs.measures import policy_measures, policy_run_record
 from dagster_project.defs.reports import policy_workbooks  # workbooks (reports/)
 from dagster_project.defs.resources import AS_OF_TAG, GxSettings
 from dagster_project.progress import progress_logger
@@ -31,7 +31,7 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext):
 
 defs = dg.Definitions(
     loggers={"progress": progress_logger, "console": dg.colored_console_logger},
-    assets=[*INGEST_ASSETS, warehouse_models, forecast_draws, policy_measures, policy_workbooks],
+    assets=[*INGEST_ASSETS, warehouse_models, forecast_draws, policy_measures, policy_run_record, policy_workbooks],
     asset_checks=[*ASSET_CHECKS, *FRESHNESS_CHECKS],  # blocking data-quality checks stop the steps downstream
     jobs=[weekly_refresh],
     schedules=[weekly_schedule],

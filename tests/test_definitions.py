@@ -133,7 +133,7 @@ def test_tables_written_in_python_are_declared_to_dbt_with_the_marts_they_read(d
 
     from dagster_project.definitions import defs
     from dagster_project.defs.forecast import TABLES
-    from dagster_project.defs.measures import OUTPUTS
+    from dagster_project.defs.measures import DECLARED as OUTPUTS
     from dagster_project.lib.measures.engine import ENGINE_INPUTS
 
     manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))

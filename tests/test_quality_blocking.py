@@ -147,3 +147,48 @@ def test_warnings_of_earlier_files_stand_in_a_run_that_validates_nothing_new_for
         assert not after.passed and "earlier file(s) still with warnings" in after.description, key
         files = after.metadata["earlier_files_with_warnings"].value.split(", ")
         assert files and all(f.startswith(key[0].split("/")[1]) for f in files)
+
+
+def run_record(tmp: Path) -> dict:
+    with duckdb.connect(str(tmp / "wh.duckdb"), read_only=True) as con:
+        return {"runs": con.execute("select * from marts.policy_runs order by all").fetchall(),
+                "history": con.execute("select * from marts.policy_budget_history order by all").fetchall()}
+
+
+def test_a_run_its_measure_checks_stop_is_not_recorded(weeks):
+    """Week 3: the bad November file is taken out of the landing dir, and the applications register
+    is re-sent with one Q4 application's cost negative (a typo the raw check only warns about).
+    The measures run, their blocking check (amounts non-negative) fails: the run is not recorded —
+    `policy_runs` and `policy_budget_history` stay those of week 1, so that the next run is neither
+    compared with it ("较上次") nor told it replaced it — and the workbooks of week 1 stay."""
+    import openpyxl
+
+    tmp, week1, *_ = weeks
+    assert week1.success
+    (tmp / "landing" / "stats" / "stats_industry_202411_v2.csv").unlink()
+    with duckdb.connect(str(tmp / "wh.duckdb"), read_only=True) as con:  # an application M21 paid
+        [(paid,)] = con.execute("""select source_line from marts.fct_applications a
+                                   join marts.policy_awards w on w.uscc = a.uscc and w.scheme_id = 'M21'
+                                   where w.scenario = 'base' and w.amount_yuan > 0
+                                     and a.held_on >= date '2024-10-01' order by source_line limit 1""").fetchall()
+    registers = tmp / "landing" / "registers"
+    book = openpyxl.load_workbook(registers / "registers_applications.xlsx")
+    sheet = book["申报"]
+    headers = next(row for row in sheet.iter_rows(values_only=True) if "申报费用_元" in row)
+    sheet.cell(paid, headers.index("申报费用_元") + 1).value *= -1
+    book.save(registers / "registers_applications_v2.xlsx")
+    recorded = run_record(tmp)
+    workbooks = snapshot(tmp)["workbooks"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GXINDUSTRY_LANDING", str(tmp / "landing"))
+        mp.setenv("GXINDUSTRY_WAREHOUSE", str(tmp / "wh.duckdb"))
+        mp.setenv("GXINDUSTRY_REPORTS", str(tmp / "reports"))
+        week3 = run_weekly()
+    assert not week3.success
+    started = started_steps(week3)
+    assert {"policy_measures", "gx_measure_checks"} <= started
+    assert not started & {"policy_run_record", "policy_workbooks"}
+    failed = [k for k, v in check_results(week3).items() if not v.passed and k[1].endswith("_blocking")]
+    assert failed == [("marts/policy_awards", "mart_policy_awards_blocking")]
+    assert recorded["runs"] and run_record(tmp) == recorded
+    assert snapshot(tmp)["workbooks"] == workbooks

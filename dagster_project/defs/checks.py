@@ -7,7 +7,7 @@ awards) and `<suite>_warning` (severity WARN, reported only). The suites run in 
 per layer, so that each layer is checked before the next one starts:
 
     ingest_* -> gx_raw_checks -> dbt (warehouse_models) -> gx_mart_checks -> policy_measures
-             -> gx_measure_checks -> (workbooks)
+             -> gx_measure_checks -> policy_run_record -> (workbooks)
 
 Great Expectations is imported inside the steps (it takes seconds), one ephemeral context per run
 shared by the run's check steps, so that the Data Docs site in `<reports>/data_docs/` shows the

@@ -13,7 +13,11 @@ from .resources import GxSettings
 
 FORECAST_SCHEMA = "forecast"
 
-OUTPUTS = described("measures")  # dbt_models/models/python_outputs.yml
+DECLARED = described("measures")  # dbt_models/models/python_outputs.yml
+# Written once the run's measure checks have passed (`policy_run_record`): a run they stop must
+# not become the "previous run" of the next one, nor replace its date's history.
+RECORD = ("policy_runs", "policy_budget_history")
+OUTPUTS = {name: text for name, text in DECLARED.items() if name not in RECORD}
 
 @dg.multi_asset(
     name="policy_measures",
@@ -64,3 +68,22 @@ def policy_measures(context: dg.AssetExecutionContext, settings: GxSettings):
     yield dg.MaterializeResult(asset_key=["marts", "policy_kpis"], metadata={"kpis": kpi_count})
     for name in [n for n in OUTPUTS if n not in ("policy_awards", "policy_budget", "policy_kpis")]:
         yield dg.MaterializeResult(asset_key=["marts", name], metadata={"as_of": str(as_of), "draws": result.draws})
+
+
+@dg.multi_asset(
+    name="policy_run_record",
+    specs=[dg.AssetSpec(["marts", name], description=DECLARED[name], group_name="measures",
+                        deps=[dg.AssetKey(["marts", m]) for m in OUTPUTS]) for name in RECORD],
+    compute_kind="python",
+)
+def policy_run_record(context: dg.AssetExecutionContext, settings: GxSettings):
+    """Downstream of every measure table, so that their blocking checks stop it."""
+    resolved = settings.resolved()
+    params = Parameters.from_file(load_catalogue(), resolved.params)
+    as_of = settings.as_of(context)
+    with settings.connect() as con:
+        result = engine.summary(con, as_of, params)
+        engine.record(con, result)
+    context.log.info(f"run as of {as_of} recorded: base {wan_text(result.budget_yuan['base'])}万元")
+    for name in RECORD:
+        yield dg.MaterializeResult(asset_key=["marts", name], metadata={"as_of": str(as_of)})

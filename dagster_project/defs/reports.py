@@ -8,7 +8,8 @@ from reports import CheckOutcome, write_budget_workbook, write_city_packs, write
 
 from .resources import GxSettings
 
-MEASURE_TABLES = ["policy_budget", "policy_awards", "policy_kpis", "policy_lists", "policy_parameters"]
+MEASURE_TABLES = ["policy_budget", "policy_awards", "policy_kpis", "policy_lists", "policy_parameters",
+                  "policy_runs", "policy_budget_history"]  # the last two: the run recorded, compared with earlier ones
 DEPS = [dg.AssetKey(["marts", name]) for name in MEASURE_TABLES]
 
 

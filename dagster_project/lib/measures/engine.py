@@ -10,7 +10,7 @@ reported figure has a distribution. What is written, in one transaction, in sche
   distribution, so low ≤ base ≤ high); `policy_budget_draws` — the per-draw totals behind them;
   `policy_budget_rollup` — the same quantiles of the totals per measure, funding, city, industry
   group and overall (each its own distribution: a total's median is not the sum of medians);
-  `policy_budget_history` — `policy_budget` of every as-of date refreshed.
+  `policy_budget_history` — `policy_budget` of every as-of date refreshed (`record`).
 * `policy_awards` — per beneficiary and scenario, the rules' evaluation in a representative draw:
   for `base` the draw at the median of the beneficiary's own simulated amount, for `low`/`high`
   at its low/high quantile, with the reason trace of that draw; `policy_award_basis` — the
@@ -18,7 +18,11 @@ reported figure has a distribution. What is written, in one transaction, in sche
   `policy_award_forecast` — per beneficiary: probability of qualifying and of being chosen,
   expected amount and its quantiles over all draws.
 * `policy_kpis` (the median over draws while the quarter is open), `policy_lists`,
-  `policy_parameters`, and a row in `policy_runs`.
+  `policy_parameters`.
+
+`record` then keeps the run for later comparison (`policy_budget_history`, a row in
+`policy_runs`), once the measure checks have passed: a run they stop must not become the
+"previous run" of the next one, nor replace its date's history.
 """
 
 from __future__ import annotations
@@ -133,21 +137,36 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
         _write_basis(con)
         kpis.write(con, ctx, kpi_rows)
         _write_parameters(con, params, as_of)
-        result = _summary(con, as_of, draws, params)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return summary(con, as_of, params)
+
+
+def record(con: duckdb.DuckDBPyConnection, result: EngineResult) -> None:
+    """Keep the run of `result` for later comparison: `policy_budget` as its as-of date's rows of
+    `policy_budget_history` (a rerun replaces them) and a row in `policy_runs`, in one transaction.
+    The Dagster asset `policy_run_record` calls it once the measure checks have passed; plain
+    callers (the backtest, tools) right after `run`."""
+    con.begin()
+    try:
+        con.execute("create table if not exists marts.policy_budget_history as select * from marts.policy_budget limit 0")
+        con.execute("delete from marts.policy_budget_history where as_of = ?", [result.as_of])
+        con.execute("insert into marts.policy_budget_history select * from marts.policy_budget")
         con.execute(
             "create table if not exists marts.policy_runs (as_of date, finished_at timestamp, params_fingerprint varchar,"
             " beneficiaries integer, base_yuan decimal(18, 2), low_yuan decimal(18, 2), high_yuan decimal(18, 2))"
         )
         con.execute(
             "insert into marts.policy_runs values (?, ?, ?, ?, ?, ?, ?)",
-            [as_of, datetime.now(), result.params_fingerprint, result.beneficiaries,
+            [result.as_of, datetime.now(), result.params_fingerprint, result.beneficiaries,
              result.budget_yuan["base"], result.budget_yuan["low"], result.budget_yuan["high"]],
         )
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return result
 
 
 def _scheme_meta(con, catalogue: Catalogue) -> None:
@@ -239,7 +258,7 @@ def _write_representative(con, draws: int, quantiles: dict[str, float]) -> None:
 
 
 def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> None:
-    """Per draw and scheme the chosen total, then each row's quantiles; the roll-ups; the history."""
+    """Per draw and scheme the chosen total, then each row's quantiles; the roll-ups."""
     con.execute(f"""
         create or replace table marts.policy_budget_draws as
         select cast(? as date) as as_of, d.draw, split_part(m.scheme_id, '.', 1) as measure_id, m.scheme_id,
@@ -295,9 +314,6 @@ def _write_budget(con, as_of: date, draws: int, quantiles: dict[str, float]) -> 
         join ordered c on c.scheme_id = o.scheme_id and c.component = o.component and c.by_count = r.position
         order by o.scheme_id, o.component, r.scenario
     """, [as_of])
-    con.execute("create table if not exists marts.policy_budget_history as select * from marts.policy_budget limit 0")
-    con.execute("delete from marts.policy_budget_history where as_of = ?", [as_of])
-    con.execute("insert into marts.policy_budget_history select * from marts.policy_budget")
 
 
 def _write_rollup(con, as_of: date, picks: str) -> None:
@@ -466,7 +482,9 @@ def _write_parameters(con, params: Parameters, as_of: date) -> None:
     )
 
 
-def _summary(con, as_of: date, draws: int, params: Parameters) -> EngineResult:
+def summary(con: duckdb.DuckDBPyConnection, as_of: date, params: Parameters) -> EngineResult:
+    """The run in the measure tables, as `run` returned it."""
+    draws = con.execute("select max(draw) from marts.policy_budget_draws").fetchone()[0]
     totals = dict(con.execute(
         "select scenario, amount_yuan from marts.policy_budget_rollup where level = 'total'").fetchall())
     beneficiaries = con.execute(  # as 汇总 counts them: the median outcome's distinct enterprises and projects
