@@ -179,6 +179,7 @@ def test_a_power_reading_a_hundredfold_its_accounts_level_is_flagged_at_the_fact
         "用电量 1,000 千瓦时 = 该户号交付日前35天读数中位数 10 千瓦时的 100 倍", None,
         "用电量 0.1 千瓦时 = 该户号交付日前35天读数中位数 10 千瓦时的 0.01 倍", None, None, None, None]
     assert list(out["level_rise_problem"].notna()) == [True] + [False] * 6  # a stopping plant is not named alone
+    assert list(out["zero_problem"]) == [None] * 4 + ["用电量 0 千瓦时，该户号交付日前35天读数中位数 10 千瓦时", None, None]
 
 
 @pytest.mark.parametrize("factors, blocks", [([1000, 1000, 1000], True), ([1000, 1000, 1], True), ([1000, 1, 1], False),
@@ -198,6 +199,26 @@ def test_a_weekly_power_file_in_watt_hours_blocks(session, factors, blocks):
     assert broadly.severity == "blocking" and broadly.success is not blocks
     assert each.severity == "warning"
     assert [e["_line"] for e in each.unexpected_examples] == [2 + i for i, f in enumerate(factors) if f > 1]
+
+
+@pytest.mark.parametrize("readings, blocks", [([0.0, 0.0, 0.0], True), ([0.0, 0.0, 10.0], True),
+                                              ([0.0, 10.0, 10.0], False), ([0.0, None, None], False)])
+def test_a_weekly_power_file_of_zeros_blocks(session, readings, blocks):
+    """More than half of a file's readings 0 where their accounts read above 0 before is a file of
+    zeros (a week of zeros took 8.5% off a tiny budget with no word); a plant stopping is not
+    named, nor is a reading flagged 缺失 (blank)."""
+    suite = SUITES["raw_power_daily"]
+    power = pd.DataFrame({"account_no": ["1"] * 3, "reading_date": pd.to_datetime(["2024-11-18", "2024-11-19", "2024-11-20"]),
+                          "kwh": readings, "data_flag": ["正常" if r is not None else "缺失" for r in readings],
+                          "_line": [2, 3, 4], "_quarantined": [None] * 3})
+    frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125", accounts=frozenset({"1"}),
+                                                    power_levels=LEVELS, params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": datetime(2024, 11, 25)})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
+    zeros = out["kwh_not_zero_broadly"]
+    assert zeros.severity == "blocking" and zeros.success is not blocks
+    if blocks:
+        assert zeros.unexpected_examples[0]["zero_problem"] == "用电量 0 千瓦时，该户号交付日前35天读数中位数 10 千瓦时"
 
 
 def test_an_accounts_level_comes_from_earlier_deliveries_of_the_five_weeks_before(tmp_path):

@@ -271,7 +271,8 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     replaces that day's reading of another year: the latest delivery wins);
     level_problem: a reading ≥ jump_factor × (or ≤ 1/jump_factor of) its account's level before the
     delivery (power_levels), both > 0: Wh or MWh sent as kWh; level_rise_problem: the same upwards
-    only (a plant stopping falls a hundredfold as a matter of course)."""
+    only (a plant stopping falls a hundredfold as a matter of course); zero_problem: a reading of 0
+    where its account's level is above 0 (a plant stopped, or a file of zeros)."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
     kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
@@ -301,6 +302,10 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
     df["level_problem"] = _messages(len(df), [(rose | fell, message)])
     df["level_rise_problem"] = _messages(len(df), [(rose, message)])
+    with np.errstate(invalid="ignore"):
+        stopped = (kwh == 0) & (level > 0)
+    df["zero_problem"] = _messages(len(df), [(stopped, lambda i: (
+        f"用电量 0 千瓦时，该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时"))])
     return df
 
 
