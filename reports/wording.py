@@ -28,6 +28,7 @@ _REASONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^not a date YYYY-MM-DD$"), "不是有效日期（应为 YYYY-MM-DD）"),
     (re.compile(r"^not a number$"), "不是数值"),
     (re.compile(r"^not a whole number$"), "不是整数"),
+    (re.compile(r"^not above 0 \(leave it blank when there is none\)$"), "须大于 0（没有时留空）"),
     (re.compile(r"^unknown value \(allowed: (.*)\)$"), r"取值不在允许范围内（允许：\1）"),
     (re.compile(r"^unknown county code.*$"), "行政区划代码不是广西县级代码（GB/T 2260）"),
     (re.compile(r"^unknown GB/T 4754-2017 class$"), "行业代码不是 GB/T 4754-2017 小类"),

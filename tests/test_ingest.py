@@ -15,6 +15,7 @@ import xlsxwriter
 from dagster_project.lib.ingest import landing_as_of
 from dagster_project.lib.ingest.loader import ingest_feed
 from dagster_project.lib.uscc import make_uscc
+from reports import wording
 
 GOOD = make_uscc("450102", "MA5K1234")
 OTHER = make_uscc("450202", "MA5K9999")
@@ -266,6 +267,24 @@ def test_a_project_without_a_planned_total_loads_its_months(tmp_path, con):
     assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 0)
     assert con.execute("select planned_investment_10k_yuan, investment_month_10k_yuan from raw.stats_projects"
                        ).fetchone() == (None, "383.5")
+
+
+def test_a_planned_total_of_zero_or_below_rejects_the_row(tmp_path, con):
+    """A 计划总投资 of 0 is not a plan (a blank says "none"): loaded, it read as a plan and took a 6亿
+    双百双新 project's M11 award (1,200万) away with no word. Rejected, the row is named (and on 汇总,
+    mart_rejected_policy_rows); the smallest positive amount loads."""
+    landing = tmp_path / "landing"
+    header = "项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月"
+    write(landing, "stats", "stats_projects_202410.csv", "\n".join([header] + [
+        f"P{i},甲,{GOOD},450102,3411,新建,{plan},,202401,0,0,双百双新," for i, plan in
+        enumerate(("0", "0.00", "-5", "0.01"), 1)]) + "\n", "gb18030")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 3)
+    assert con.execute("select line, value, reason from raw._rejected_rows order by line").fetchall() == [
+        (2, "0", "not above 0 (leave it blank when there is none)"),
+        (3, "0.00", "not above 0 (leave it blank when there is none)"),
+        (4, "-5", "not above 0 (leave it blank when there is none)")]
+    assert wording.reason("not above 0 (leave it blank when there is none)") == "须大于 0（没有时留空）"
 
 
 def test_quoted_commas_and_quotes_in_names_load_exactly(tmp_path, con):

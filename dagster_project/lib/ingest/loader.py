@@ -498,6 +498,7 @@ def _register_reference(con, ds: Dataset, columns: dict[str, pa.Array], referenc
 
 
 _PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"  # ASCII digits, thousands separators in threes
+NOT_POSITIVE = "not above 0 (leave it blank when there is none)"
 
 
 def _check_sql(c: Column) -> str | None:
@@ -520,10 +521,12 @@ def _check_sql(c: Column) -> str | None:
         decimals = "" if whole else (
             f"when length(regexp_extract({v}, '\\.([0-9]+)$', 1)) > {c.max_decimals} "
             f"then {_decimals_reason(c)!r} ")
+        positive = (f"when try_cast(replace({v}, ',', '') as decimal(38, 10)) <= 0 then {NOT_POSITIVE!r} "
+                    if c.positive else "")
         return (f"case when not regexp_full_match({v}, '{pattern}') "
                 f"then '{'not a whole number' if whole else 'not a number'}' {decimals}"
                 f"when coalesce(abs(try_cast(replace({v}, ',', '') as decimal(38, 10))) >= {c.max_abs}, true) "
-                f"then {_range_reason(c)!r} end")
+                f"then {_range_reason(c)!r} {positive}end")
     if c.kind is Kind.ENUM:
         allowed = ", ".join(f"'{x}'" for x in c.values)
         if c.list_separator:

@@ -61,6 +61,9 @@ class Column:
     # stored as a 32-bit integer, which holds every 9-digit number.
     factor: int = 1
     stored: tuple[int, int] = (18, 2)
+    # Kind.DECIMAL: a value of 0 or below rejects the row (a quantity that exists only above 0,
+    # where a blank says "none": a 计划总投资 of 0 is not a plan)
+    positive: bool = False
 
     @property
     def max_abs(self) -> Decimal:

@@ -69,7 +69,8 @@ PROJECTS = Dataset(
         Column("行业代码", "industry_code", Kind.INDUSTRY),
         Column("建设性质", "construction_type", Kind.ENUM, values=CONSTRUCTION_TYPES),
         # May be blank: a project's months of investment count without a plan; M11 needs one.
-        Column("计划总投资_万元", "planned_investment_10k_yuan", Kind.DECIMAL, required=False, factor=10_000),
+        Column("计划总投资_万元", "planned_investment_10k_yuan", Kind.DECIMAL, required=False, factor=10_000,
+               positive=True),
         Column("开工年月", "start_month", Kind.MONTH, required=False),
         Column("入库年月", "library_entry_month", Kind.MONTH),
         Column("本月完成投资_万元", "investment_month_10k_yuan", Kind.DECIMAL, factor=10_000),
