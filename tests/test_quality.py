@@ -339,6 +339,19 @@ def test_gx_reports_a_yuan_magnitude_file_as_blocking_with_observed_value_and_ex
     assert out["rows_quarantined"].success and out["key_unique"].success
 
 
+def test_one_enterprise_in_yuan_is_named_though_the_file_is_not(session):
+    """One row a thousandfold its previous report passed the file-level check (at most half the
+    rows) without a word: named by its own warning, with line and message; the run goes on."""
+    out = validate(session, [(A, 202410, 1_050_000.0, 10_050_000.0, 950_000.0, 9_050_000.0),
+                             (B, 202410, 2100.0, 20_100.0, 2000.0, 19_000.0)])
+    assert out["unit_jump_vs_previous_report"].success
+    each = out["unit_jump_vs_previous_report_each"]
+    assert not each.success and each.severity == "warning"
+    assert [(e["_line"], e["uscc"]) for e in each.unexpected_examples] == [(2, A)]
+    assert each.unexpected_examples[0]["magnitude_jump"].startswith("工业总产值_本月 1,050,000 千元 = 1,050× the previous")
+    assert all(o.success for o in out.values() if o.severity == "blocking")
+
+
 def test_gx_reports_a_future_month_and_a_clean_file_passes(session):
     clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
     assert all(o.success for o in validate(session, clean).values())
