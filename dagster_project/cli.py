@@ -565,7 +565,7 @@ def status(args: argparse.Namespace) -> int:
     from dagster_project.lib.money import wan_text
     from dagster_project.lib.alerts import alerts_since
     from dagster_project.lib.ingest.withdrawals import withdrawn_deliveries
-    from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, warehouse_as_of
+    from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, unrecorded_run, warehouse_as_of
 
     warehouse = _existing_warehouse(args, "status")
     if warehouse is None:
@@ -591,6 +591,7 @@ def status(args: argparse.Namespace) -> int:
         refused = con.execute("select count(*) from raw._file_refusals").fetchone()[0]
         withdrawn = withdrawn_deliveries(con)
         awarded = current_beneficiaries(con)
+        stopped = unrecorded_run(con)
     print(f"warehouse {warehouse}\nfreshness as of {as_of}: {basis}\n")
     print(f"{'feed':<10} {'files':>6} {'accepted':>10} {'rejected':>9}  freshness")
     for f in feeds:
@@ -606,6 +607,9 @@ def status(args: argparse.Namespace) -> int:
         awards, beneficiaries = awarded
         print(f"latest run, median outcome: {awards} awards (scheme × beneficiary) to {beneficiaries} beneficiaries "
               "(distinct enterprises and projects), as 汇总 counts them")
+    if stopped:
+        print(f"the measure tables hold a later run as of {stopped[0]} (base {wan_text(stopped[1])}万元) that its checks "
+              "stopped: not recorded, not compared with, no workbooks (see the run's log; refresh once the cause is fixed)")
     # runs of the schedule or the UI that failed since (the daemon's failure sensor logs them)
     failed = alerts_since(warehouse.parent / "logs", runs[0][1] if runs else None)
     if failed:

@@ -95,6 +95,35 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "an older failure" not in failed
 
 
+def test_status_names_a_measures_run_its_checks_stopped(tmp_path):
+    """The measure tables hold a run whose measure checks failed (not recorded in policy_runs):
+    status does not give that run's counts as the latest run's, and says it was stopped."""
+    import duckdb
+
+    from dagster_project.lib.ingest import DATASETS
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_tables(con, DATASETS)
+        con.execute("create schema marts; create table marts.policy_runs (as_of date, finished_at timestamp, "
+                    "params_fingerprint varchar, beneficiaries integer, base_yuan decimal(18,2), low_yuan decimal(18,2),"
+                    " high_yuan decimal(18,2))")
+        con.execute("insert into marts.policy_runs values ('2024-11-25', '2024-11-25 08:00', 'abc', 7, 1000000, 900000, 1200000)")
+        con.execute("create table marts.policy_budget_rollup (as_of date, level varchar, key varchar, scenario varchar, "
+                    "amount_yuan decimal(18,2), beneficiaries integer, awards integer)")
+        con.execute("insert into marts.policy_budget_rollup values ('2024-11-25', 'total', '全部', 'base', 1000000, 7, 9)")
+    recorded = run("status", "--warehouse", str(warehouse), env_home=tmp_path).stdout
+    assert "latest run, median outcome: 9 awards (scheme × beneficiary) to 7 beneficiaries" in recorded
+    assert "stopped" not in recorded
+    with duckdb.connect(str(warehouse)) as con:  # the measures of 12-02 ran, their checks failed
+        con.execute("update marts.policy_budget_rollup set as_of = '2024-12-02', amount_yuan = 970000, awards = 8")
+    stopped = run("status", "--warehouse", str(warehouse), env_home=tmp_path).stdout
+    assert "latest run, median outcome" not in stopped
+    assert ("the measure tables hold a later run as of 2024-12-02 (base 97.00万元) that its checks stopped: "
+            "not recorded") in stopped
+
+
 def test_a_feed_is_as_fresh_as_its_stalest_monthly_dataset(tmp_path):
     """October's industry report and directory are in, its project library is not: the statistics
     feed is stale, naming the dataset behind (its newest file of another dataset does not stand in)."""

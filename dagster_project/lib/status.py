@@ -109,8 +109,23 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> list[tuple]:
 
 
 def current_beneficiaries(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    """(awards, distinct beneficiaries) in the latest run's median outcome, as 汇总 counts them; None before any run."""
-    if not _table_exists(con, "marts", "policy_budget_rollup"):
+    """(awards, distinct beneficiaries) in the latest recorded run's median outcome, as 汇总 counts
+    them; None before any run, or while the measure tables hold a run that was not recorded
+    (`unrecorded_run`)."""
+    if not _table_exists(con, "marts", "policy_budget_rollup") or unrecorded_run(con):
         return None
     return con.execute("select awards, beneficiaries from marts.policy_budget_rollup "
                        "where level = 'total' and scenario = 'base'").fetchone()
+
+
+def unrecorded_run(con: duckdb.DuckDBPyConnection) -> tuple[date, object] | None:
+    """(as-of, total's median) of the measure tables when they are not the latest recorded run's:
+    a run whose measure checks stopped it computed them, and `policy_run_record` kept it out of
+    the runs compared with (docs/data-quality.md)."""
+    if not _table_exists(con, "marts", "policy_budget_rollup"):
+        return None
+    computed = con.execute("select as_of, amount_yuan from marts.policy_budget_rollup "
+                           "where level = 'total' and scenario = 'base'").fetchone()
+    recorded = con.execute("select as_of, base_yuan from marts.policy_runs order by finished_at desc limit 1"
+                           ).fetchone() if _table_exists(con, "marts", "policy_runs") else None
+    return None if computed is None or computed == recorded else computed
