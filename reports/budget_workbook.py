@@ -641,7 +641,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
-    (`mart_rejected_register_rows`)."""
+    (`mart_rejected_register_rows`), and for rows loaded as delivered that a check marked
+    `on_summary` names (suspected unit or digit errors: `data.suspect_rows`)."""
     gaps = []
     base = data.missing_periods(con, as_of, "mart_base_periods")
     if base:  # the rules then compare Q4 with nothing
@@ -666,6 +667,13 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
             "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
             "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
+    suspect = data.suspect_rows(con, as_of)
+    if suspect:  # loaded as delivered: the amounts depending on them may be off by orders of magnitude
+        gaps.append(("注意：数据疑似有误", (
+            f"以下数据行疑为单位、数位或录入错误（与同一来源此前的数值相差百倍以上，人民币与美元金额、年利率不合常理，"
+            f"或投产、入统年月与上期名录不同），已按原值计入测算，共 {suspect}。"
+            "若确有错误，相关企业、项目的金额及其所在行业的预测会严重偏离；"
+            "请向报送方核实，更正后以更正版（_v2）补交，再重新测算。")))
     return gaps
 
 

@@ -195,6 +195,39 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> st
     return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
 
 
+def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The rows that a check marked `on_summary` names (suspected unit, digit or keying errors,
+    loaded as delivered: one enterprise's month in 元, a project's month ×10,000, a reading ×100, a
+    rate typed as a fraction, a plant's 投产年月 changed), in words (file, line, what), from the
+    latest verdicts of the deliveries in use and the mart checks of the run as of `as_of`; None
+    when there are none."""
+    from dagster_project.lib.quality.suites import load_suites
+
+    marked = [(s.name, e) for s in load_suites() for e in s.expectations if e.on_summary]
+    if not marked or not table_exists(con, LATEST_VIEW):
+        return None
+    expectation_of = {(suite, e.name): e for suite, e in marked}
+
+    def what(suite: str, name: str, example: dict) -> str:  # a check's own message, else its label and the value
+        e = expectation_of[(suite, name)]
+        value = example[e.column]
+        return value if isinstance(value, str) else f"{e.label}：{value}"
+
+    rows = con.execute(  # a delivery's latest verdict (in use, arrived by then), a mart check's of the run
+        f"""select r.suite, r.expectation, r.file_name, r.unexpected_count, r.unexpected_examples
+            from {LATEST_VIEW} r left join {deliveries_in_use(con)} d using (file_name)
+            where not r.success and (d.available_on <= ? or r.file_name is null and r.as_of = ?)
+              and (r.suite, r.expectation) in (select unnest(?::varchar[]), unnest(?::varchar[]))
+            order by r.suite, r.file_name, r.expectation""",
+        [as_of, as_of, [suite for suite, _ in marked], [e.name for _, e in marked]]).fetchall()
+    if not rows:
+        return None
+    count = sum(n for *_, n, _ in rows)
+    listed = [f"{file or e.get('source_file')} 第 {e.get('_line', e.get('source_line'))} 行（{what(suite, name, e)}）"
+              for suite, name, file, _, examples in rows for e in json.loads(examples or "[]")]
+    return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
+
+
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:
     """Per feed, the latest period that had arrived by the as-of date and is in use (deliveries
     after it, and withdrawn ones, are not used)."""

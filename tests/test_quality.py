@@ -117,7 +117,7 @@ def test_a_file_in_yuan_instead_of_thousands_jumps_a_thousandfold():
                    (B, 202410, 2_100_000.0, 20_100_000.0, 2_000_000.0, 19_000_000.0)])
     out = d.add_stats_industry(df, lookups(previous_reports=PREVIOUS))
     assert out["magnitude_jump"].notna().all()
-    assert "1,050× the previous report (202409: 1,000 千元)" in out["magnitude_jump"][0]
+    assert "= 上次报送（202409：1,000 千元）的 1,050 倍" in out["magnitude_jump"][0]
 
 
 def test_a_decreasing_cumulative_value_is_flagged_within_the_year_only():
@@ -348,7 +348,7 @@ def test_one_enterprise_in_yuan_is_named_though_the_file_is_not(session):
     each = out["unit_jump_vs_previous_report_each"]
     assert not each.success and each.severity == "warning"
     assert [(e["_line"], e["uscc"]) for e in each.unexpected_examples] == [(2, A)]
-    assert each.unexpected_examples[0]["magnitude_jump"].startswith("工业总产值_本月 1,050,000 千元 = 1,050× the previous")
+    assert each.unexpected_examples[0]["magnitude_jump"] == "工业总产值_本月 1,050,000 千元 = 上次报送（202409：1,000 千元）的 1,050 倍"
     assert all(o.success for o in out.values() if o.severity == "blocking")
 
 
@@ -1084,23 +1084,32 @@ def test_a_customs_file_a_hundred_times_the_months_before_blocks(tmp_path, sessi
 
 def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(tmp_path, session):
     """The directory's latest snapshot places the enterprise: a new industry class or another
-    prefecture moves it and its history; a county within the same prefecture does not."""
+    prefecture moves it and its history; a county within the same prefecture does not. A changed
+    投产年月 or 入统年月 decides M02.new and M02.small_to_large (an old plant typed 202410 became a
+    new plant: 30万): named; a blank filled in is not."""
     suite = SUITES["mart_enterprise_changes"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create schema staging")
         con.execute("""create table staging.stg_stats__enterprise as select * from (values
-            ('E1', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 2),
-            ('E1', date '2024-10-01', '3252', '450512', 'stats_enterprise_202410.csv', 2),
-            ('E2', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 3),
-            ('E2', date '2024-10-01', '3981', '450102', 'stats_enterprise_202410.csv', 3),
-            ('E3', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 4),
-            ('E3', date '2024-10-01', '3981', '450521', 'stats_enterprise_202410.csv', 4))
-            t(uscc, snapshot_month, industry_code, county_code, source_file, source_line)""")
+            ('E1', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 2, null::date, null::date),
+            ('E1', date '2024-10-01', '3252', '450512', 'stats_enterprise_202410.csv', 2, null, null),
+            ('E2', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 3, null, null),
+            ('E2', date '2024-10-01', '3981', '450102', 'stats_enterprise_202410.csv', 3, null, null),
+            ('E3', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 4, date '2023-09-01', null),
+            ('E3', date '2024-10-01', '3981', '450521', 'stats_enterprise_202410.csv', 4, date '2024-10-01', null),
+            ('E4', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 5, null, null),
+            ('E4', date '2024-10-01', '3981', '450512', 'stats_enterprise_202410.csv', 5, date '2024-10-01',
+             date '2024-10-01'))
+            t(uscc, snapshot_month, industry_code, county_code, source_file, source_line, production_start,
+              above_size_since)""")
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
-    named = {o.expectation: [(e["uscc"], e.get("industry_change") or e.get("city_change")) for e in o.unexpected_examples]
+    column = {"industry_unchanged": "industry_change", "city_unchanged": "city_change",
+              "production_start_unchanged": "production_start_change"}
+    named = {o.expectation: [(e["uscc"], e[column[o.expectation]]) for e in o.unexpected_examples]
              for _, o in result.failures("warning")}
     assert named == {"industry_unchanged": [("E1", "行业代码 202409 3981 → 202410 3252")],
-                     "city_unchanged": [("E2", "行政区划代码 202409 450512 → 202410 450102（另一设区市）")]}
+                     "city_unchanged": [("E2", "行政区划代码 202409 450512 → 202410 450102（另一设区市）")],
+                     "production_start_unchanged": [("E3", "投产年月 202409 202309 → 202410 202410")]}
 
 
 def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
@@ -1237,3 +1246,30 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
         assert [(e["file_name"], e["line"]) for e in outcome.unexpected_examples] == [("registers_loans.xlsx", 4)]
         [result] = validate_suites(con, [suite], date(2024, 12, 2), session, "run-3")
         assert result.passed("warning")
+
+
+def test_a_project_month_a_hundredfold_its_earlier_peak_is_named():
+    """60万 typed 600,000万 in a project without a plan took M15.increment to 43,680万 (the budget ×7)
+    with no word: ≥ 100 × the project's largest earlier month is named; just under, a project
+    without earlier months, and a blank month are not."""
+    df = pd.DataFrame({"project_code": ["P1", "P1", "P2", "P3"], "investment_month_10k_yuan": [600_000.0, 5999.0, 5.0, None],
+                       "equipment_month_10k_yuan": [0.0] * 4, "start_month": [202401] * 4, "completion_month": [None] * 4,
+                       "library_entry_month": [202401] * 4, "planned_investment_10k_yuan": [None] * 4})
+    peaks = pd.DataFrame({"project_code": ["P1", "P3"], "peak_10k_yuan": [60.0, 1.0]})
+    out = d.add_stats_projects(df, lookups(period="202410", project_peaks=peaks))
+    assert list(out["investment_jump"]) == ["本月完成投资 600,000 万元 = 该项目此前单月最高 60 万元的 10,000 倍", None, None, None]
+
+
+@pytest.mark.parametrize("replacement", ["    severity: blocking\n    on_summary: true",
+                                         "    severity: warning\n    mostly: 0.5\n    on_summary: true",
+                                         "    severity: warning\n    on_summary: often"])
+def test_on_summary_marks_a_warning_that_names_each_row(tmp_path, replacement):
+    """汇总 lists the rows a marked check names: a blocking check stops the run instead, and a
+    check with `mostly` judges a share, not rows."""
+    good = (Path(__file__).parent.parent / "expectations" / "raw_stats_industry.yml").read_text(encoding="utf-8")
+    marked = "    severity: warning\n    on_summary: true"
+    assert good.count(marked) == 1
+    path = tmp_path / "raw_stats_industry.yml"
+    path.write_text(good.replace(marked, replacement), encoding="utf-8")
+    with pytest.raises(SuiteError, match="on_summary"):
+        load_suite(path)

@@ -128,7 +128,7 @@ def test_the_week_validates_the_weeks_file_and_stores_what_failed(weeks):
     assert {"unit_median_output", "unit_jump_vs_previous_report"} <= set(by_name)
     assert by_name["unit_median_output"][1].startswith("median ")
     assert by_name["unit_jump_vs_previous_report"][2] > 50
-    assert "× the previous report" in by_name["unit_jump_vs_previous_report"][3]
+    assert "上次报送（202410：" in by_name["unit_jump_vs_previous_report"][3]
 
 
 def test_warnings_of_earlier_files_stand_in_a_run_that_validates_nothing_new_for_them(weeks):

@@ -996,7 +996,8 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         ws = load_workbook(path, read_only=True)["汇总"]
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
-    assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收", "登记表行被拒收"))
+    assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收", "登记表行被拒收",
+                                                                "数据疑似有误"))
     shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
     base = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
     this_year = '[{"feed": "stats_projects", "month": "2024-10-01"}]'
@@ -1013,6 +1014,19 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
                                severity, success, outcome, unexpected_count, unexpected_examples)
                            values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', ?, ?,
                                    'warning', false, 'warn', ?, ?)""", [AS_OF, suite, expectation, count, examples])
+        jump = '[{"magnitude_jump": "工业总产值_本月 104,569,000 千元 = 上次报送（202409：95,823.7 千元）的 1,091 倍", "_line": 16}]'
+        for file in ("stats_industry_202410.csv", "stats_industry_202411.csv"):  # November's arrives after the as-of
+            con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, file_name,
+                               expectation, severity, success, outcome, unexpected_count, unexpected_examples)
+                           values ('later', now() + interval 1 day, ?, 'raw/stats_industry', 'raw_stats_industry',
+                                   ?, 'unit_jump_vs_previous_report_each', 'warning', false, 'warn', 1, ?)""",
+                        [AS_OF, file, jump])
+        start = ('[{"uscc": "91450602475386533K", "snapshot_month": "202410", "source_file": "stats_enterprise_202410.csv", '
+                 '"source_line": 29, "production_start_change": "投产年月 202409 202309 → 202410 202410"}]')
+        con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
+                           severity, success, outcome, unexpected_count, unexpected_examples)
+                       values ('later', now() + interval 1 day, ?, 'marts/dim_enterprise', 'mart_enterprise_changes',
+                               'production_start_unchanged', 'warning', false, 'warn', 1, ?)""", [AS_OF, start])
         path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
     text = summary_text(path)
     assert "注意：基期数据缺失" in text
@@ -1032,5 +1046,8 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         notes = next(c.row for row in ws.iter_rows() for c in row if c.value == "情景与口径说明")
         return notes - 2 in {b.id for b in ws.row_breaks.brk}  # a break after row `id` (1-based), the blank one above
 
+    assert "注意：数据疑似有误" in text
+    assert ("已按原值计入测算，共 2 行：stats_enterprise_202410.csv 第 29 行（投产年月 202409 202309 → 202410 202410）；"
+            "stats_industry_202410.csv 第 16 行（工业总产值_本月 104,569,000 千元 = 上次报送（202409：95,823.7 千元）的 1,091 倍）。") in text
     assert notes_begin_a_page(path)  # the red rows took their room on page 1: whole, on page 2
     assert not notes_begin_a_page(budget_file)

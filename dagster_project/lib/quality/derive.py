@@ -55,6 +55,9 @@ class Lookups:
     previous_library: str | None = None
     earlier_project_codes: frozenset[str] = frozenset()
     previous_open_projects: frozenset[str] = frozenset()  # unfinished in the previous library
+    # ... and per project its largest month of investment in the earlier libraries: columns
+    # project_code, peak_10k_yuan
+    project_peaks: pd.DataFrame | None = None
     # periodic files: the delivery of an earlier period whose bytes this file repeats, if any
     identical_to: str | None = None
     params: dict = field(default_factory=dict)
@@ -190,8 +193,8 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):
         jumped = (out_now > 0) & (out_before > 0) & ((out_now >= factor * out_before) | (out_now * factor <= out_before))
     df["magnitude_jump"] = _messages(n, [(jumped, lambda i: (
-        f"工业总产值_本月 {_fmt(out_now[i])} 千元 = {out_now[i] / out_before[i]:,.4g}× the previous report "
-        f"({int(p_month[i])}: {_fmt(out_before[i])} 千元)"))])
+        f"工业总产值_本月 {_fmt(out_now[i])} 千元 = 上次报送（{int(p_month[i])}：{_fmt(out_before[i])} 千元）的 "
+        f"{_ratio(out_now[i] / out_before[i])} 倍"))])
     return df
 
 
@@ -223,7 +226,9 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     (入库年月) by the previous library month delivered: a code typed or formatted anew (a new code
     makes a new project, its base quarter empty: all its investment counts as an increment);
     recode_problem: the same, where most of the previous library's unfinished projects are missing
-    from the file as well: the codes were re-formatted, not a few projects late to the list."""
+    from the file as well: the codes were re-formatted, not a few projects late to the list;
+    investment_jump: a month's investment ≥ jump_factor × the project's largest earlier month (元 in
+    the 万元 column where no plan tells: the plan check catches it where there is one)."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -240,6 +245,14 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
              lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
         ])
         df["code_problem"] = _codes_new_since_entry(df, _int(lookups.previous_library), lookups.earlier_project_codes)
+        peaks = lookups.project_peaks
+        peak = (df["project_code"].map(peaks.set_index("project_code")["peak_10k_yuan"]) if peaks is not None and len(peaks)
+                else pd.Series(np.nan, index=df.index)).to_numpy(dtype=float)
+        factor = lookups.param("jump_factor")
+        df["investment_jump"] = _messages(len(df), [(
+            (investment > 0) & (peak > 0) & (investment >= factor * peak),  # False where either is blank
+            lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 = 该项目此前单月最高 {_fmt(peak[i])} 万元的 "
+                      f"{_ratio(investment[i] / peak[i])} 倍")])
     gone = lookups.previous_open_projects - set(df["project_code"].dropna()) if lookups.previous_open_projects else set()
     df["recode_problem"] = (df["code_problem"].to_numpy(dtype=object)
                             if len(gone) > lookups.param("recode_gone_share") * len(lookups.previous_open_projects)
@@ -298,7 +311,7 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     days = int(lookups.param("level_window_days"))
 
     def message(i: int) -> str:
-        return f"用电量 {_fmt(kwh[i])} 千瓦时 = 该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时的 {kwh[i] / level[i]:,.4g} 倍"
+        return f"用电量 {_fmt(kwh[i])} 千瓦时 = 该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时的 {_ratio(kwh[i] / level[i])} 倍"
 
     df["level_problem"] = _messages(len(df), [(rose | fell, message)])
     df["level_rise_problem"] = _messages(len(df), [(rose, message)])
@@ -449,6 +462,11 @@ def _int(v) -> int | None:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     return int(v)
+
+
+def _ratio(v: float) -> str:
+    """A ratio to 4 significant digits, never in exponent notation (12,345, not 1.234e+04)."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
 
 
 def _fmt(v: float) -> str:

@@ -85,6 +85,9 @@ class Expectation:
     mostly: float | None = None
     label: str = ""  # Chinese label for the workbook's 数据质量 sheet
     description: str = ""
+    # a row it names is a suspected unit or digit error that goes into the budget as delivered
+    # (named, not refused): 汇总 lists such rows in red (reports/data.py, suspect_rows)
+    on_summary: bool = False
 
     @property
     def column(self) -> str | None:
@@ -203,7 +206,7 @@ def _expectation(where: str, i: int, e: Any) -> Expectation:
     if not isinstance(e, dict):
         raise SuiteError(f"{where}: expectation #{i + 1} is not a mapping")
     _no_unknown(f"{where} expectation #{i + 1}", e,
-                {"name", "type", "column", "kwargs", "severity", "mostly", "label", "description"})
+                {"name", "type", "column", "kwargs", "severity", "mostly", "label", "description", "on_summary"})
     name = _required(where, e, "name", str)
     where = f"{where} expectation {name!r}"
     if not _NAME.match(name):
@@ -236,8 +239,12 @@ def _expectation(where: str, i: int, e: Any) -> Expectation:
         if not isinstance(mostly, (int, float)) or not 0 < mostly <= 1:
             raise SuiteError(f"{where}: mostly must be a share in (0, 1]")
         mostly = float(mostly)
+    on_summary = e.get("on_summary", False)
+    if not isinstance(on_summary, bool) or (on_summary and (severity != "warning" or mostly is not None)):
+        raise SuiteError(f"{where}: on_summary (true/false) marks a warning that names each row (no mostly)")
     return Expectation(name=name, type=etype, kwargs=kwargs, severity=severity, mostly=mostly,
-                       label=str(e.get("label") or ""), description=str(e.get("description") or "").strip())
+                       label=str(e.get("label") or ""), description=str(e.get("description") or "").strip(),
+                       on_summary=on_summary)
 
 
 def _flat(value: Any):

@@ -406,6 +406,15 @@ def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozens
             frozenset(code for p, code, open_ in rows if p == latest and open_))
 
 
+def project_peaks(con, period: str, as_of: date) -> pd.DataFrame:
+    """Per project, its largest month of investment in the libraries delivered before `period`
+    (arrived by the as-of date, not withdrawn): columns project_code, peak_10k_yuan."""
+    return con.execute(
+        f"""select project_code, max(try_cast(replace(investment_month_10k_yuan, ',', '') as double)) as peak_10k_yuan
+            from {ACTIVE}.stats_projects where _dataset_period < ? and _available_on <= ? group by project_code""",
+        [period, as_of]).df()
+
+
 def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
     """The delivery of an earlier period of the dataset with the same bytes (SHA-256) as this one,
     arrived by the as-of date and not withdrawn: an old file sent again under a new period's name
