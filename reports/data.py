@@ -23,6 +23,7 @@ from dagster_project.lib.forecast.draws import Horizon
 from dagster_project.lib.ingest import datasets_of
 from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
+from dagster_project.lib.quality.suites import load_suites
 from dagster_project.lib.quality.warehouse import LATEST_VIEW, table_exists
 
 from . import wording
@@ -190,8 +191,13 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> st
     if failed is None:
         return None
     count, examples = failed
-    listed = [f"{e['file_name']} 第 {e['line']} 行（{'项目' if e['dataset'] == 'projects' else '企业'} {e['entity'] or '（未填）'}，"
-              f"{e['header']}：{wording.reason(e['reason'])}）" for e in examples]
+    return _rows_in_words(count, [
+        f"{e['file_name']} 第 {e['line']} 行（{'项目' if e['dataset'] == 'projects' else '企业'} {e['entity'] or '（未填）'}，"
+        f"{e['header']}：{wording.reason(e['reason'])}）" for e in examples])
+
+
+def _rows_in_words(count: int, listed: list[str]) -> str:
+    """`count` rows, those `listed` named (a check keeps a few examples)."""
     return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
 
 
@@ -201,8 +207,6 @@ def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
     rate typed as a fraction, a plant's 投产年月 changed), in words (file, line, what), from the
     latest verdicts of the deliveries in use and the mart checks of the run as of `as_of`; None
     when there are none."""
-    from dagster_project.lib.quality.suites import load_suites
-
     marked = [(s.name, e) for s in load_suites() for e in s.expectations if e.on_summary]
     if not marked or not table_exists(con, LATEST_VIEW):
         return None
@@ -223,9 +227,9 @@ def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
     if not rows:
         return None
     count = sum(n for *_, n, _ in rows)
-    listed = [f"{file or e.get('source_file')} 第 {e.get('_line', e.get('source_line'))} 行（{what(suite, name, e)}）"
-              for suite, name, file, _, examples in rows for e in json.loads(examples or "[]")]
-    return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")
+    return _rows_in_words(count, [
+        f"{file or e.get('source_file')} 第 {e.get('_line', e.get('source_line'))} 行（{what(suite, name, e)}）"
+        for suite, name, file, _, examples in rows for e in json.loads(examples or "[]")])
 
 
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:
