@@ -1051,3 +1051,18 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
             "stats_industry_202410.csv 第 16 行（工业总产值_本月 104,569,000 千元 = 上次报送（202409：95,823.7 千元）的 1,091 倍）。") in text
     assert notes_begin_a_page(path)  # the red rows took their room on page 1: whole, on page 2
     assert not notes_begin_a_page(budget_file)
+
+
+def test_the_print_check_allows_汇总_one_more_page_only_with_red_rows(tmp_path):
+    """The red rows (注意：…) take the notes' room on page 1, which then begin page 2: four pages of
+    汇总 pass with a red row and fail without one; five fail either way."""
+    from reports.render_check import MAX_PAGES, PrintReport, SheetPrint
+
+    def problems(pages: int, warned: bool) -> list[str]:
+        report = PrintReport(tmp_path / "b.xlsx", tmp_path / "b.pdf", [], {"汇总": SheetPrint(1, pages, 10.0, "x", warned)})
+        return report.problems()
+
+    limit = MAX_PAGES["汇总"]
+    assert problems(limit, False) == [] and problems(limit + 1, True) == []
+    assert problems(limit + 1, False) == [f"b.xlsx 汇总: {limit + 1} pages (at most {limit})"]
+    assert problems(limit + 2, True) == [f"b.xlsx 汇总: {limit + 2} pages (at most {limit + 1})"]
