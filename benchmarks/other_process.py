@@ -1455,12 +1455,6 @@ def write_landing(out: Path, seed: int, scale: str = "small", first_month: int =
                   len(projects.table), len(accounts))
 
 
-def load_arrivals(path: Path) -> dict[str, date]:
-    """The arrivals JSON read back: "<feed>/<file>" -> delivery date (the shape replay harnesses take)."""
-    files = json.loads(Path(path).read_text(encoding="utf-8"))["files"]
-    return {name: date.fromisoformat(day) for name, day in files.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="landing dir to create (must be empty)")
