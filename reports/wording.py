@@ -10,13 +10,37 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dagster_project.lib.ingest.withdrawals import GONE_FROM_LANDING, LANDING, OPERATOR
 
 # --- rejection reasons (dagster_project/lib/ingest/loader.py, lib/uscc.py) ---------------------------
 
-_REASONS: list[tuple[re.Pattern, str]] = [
+# What kind of thing a stray entry of the landing dir is (lib/ingest/landing.py `_kind`).
+_KINDS = {"symbolic link": "符号链接", "symbolic link pointing nowhere": "失效的符号链接",
+          "FIFO (named pipe)": "命名管道", "socket": "套接字", "device file": "设备文件", "file": "文件",
+          "folder": "文件夹"}
+_RESEND = "文件似乎被截断，请提供方重新发送"
+
+
+def _undecodable(m: re.Match) -> str:
+    name, line, encoding, feed, guessed = m.group(1, 2, 3, 4, 6)
+    hint = f"；按 {guessed} 可以解码：是否用错了编码？" if guessed else ""
+    return f"{name}：第 {line} 行不是有效的 {encoding} 编码（{feed} 数据源按 {encoding} 发送）{hint}"
+
+
+def _missing_columns(m: re.Match) -> str:
+    unknown = f"；另有未知列 {m.group(4)}" if m.group(4) else ""
+    return f"{m.group(1)}：缺少必需列 {m.group(2)}{unknown}"
+
+
+def _same_key(m: re.Match) -> str:
+    lines = re.sub(r" \(\+(\d+) more\)", r" 等（另 \1 行）", m.group(2))
+    return f"同一文件中键重复且取值不同：与第 {lines} 行的 {m.group(1)} 相同而其他值不同，无法确定以哪一行为准，均不加载"
+
+
+_REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
+    # a row's field (loader.py `_check_sql`, `_rejections`; readers.py `_cell_problem`)
     (re.compile(r"^invalid USCC: check character '(.)', expected '(.)'$"),
      r"统一社会信用代码校验码错误：末位为 \1，应为 \2"),
     (re.compile(r"^invalid USCC: organisation-code check digit '(.)', expected '(.)'$"),
@@ -33,14 +57,79 @@ _REASONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^unknown county code.*$"), "行政区划代码不是广西县级代码（GB/T 2260）"),
     (re.compile(r"^unknown GB/T 4754-2017 class$"), "行业代码不是 GB/T 4754-2017 小类"),
     (re.compile(r"^unknown ISO 3166-1 alpha-3 country$"), "国别代码不是 ISO 3166-1 三字母代码"),
-    (re.compile(r"^(.*): empty file$"), r"\1：空文件"),
-    (re.compile(r"^(.*): header '(.*)' appears twice$"), r"\1：表头“\2”重复"),
-    (re.compile(r"^(.*): truncated: the last line ends inside a quoted field$"), r"\1：文件不完整（末行在引号内截断）"),
-    (re.compile(r"^(.*): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
-    (re.compile(r"^(.*): not a readable \.xlsx workbook.*$"), r"\1：不是可读取的 .xlsx 工作簿"),
-    (re.compile(r"^(.*): sheet '(.*)' not found.*$"), r"\1：找不到工作表“\2”"),
-    (re.compile(r"^(.*): missing required column\(s\) (.*)$"), r"\1：缺少必需列 \2"),
-    (re.compile(r"^(.*): same name, other bytes.*$"), r"\1：与已接收文件同名但内容不同"),
+    (re.compile(r"^outside (\S+) \.\. (\S+) \(the dates the checks can hold\)$"), r"超出可处理的日期范围（\1 至 \2）"),
+    (re.compile(r"^out of range: must be below ([\d,]+) in absolute value .*$"), r"超出范围：绝对值须小于 \1"),
+    (re.compile(r"^more than (\d+) decimal places: .*$"), r"小数超过 \1 位（仓库保留 \1 位）"),
+    (re.compile(r"^text of ([\d,]+) characters: longer than a workbook cell holds \(([\d,]+)\), it would be cut$"),
+     r"文本过长：\1 个字符，超过工作簿单元格的上限（\2 个字符），会被截断"),
+    (re.compile(r"^(\d+) fields where the header has (\d+): .*$"),
+     r"字段数与表头不符：本行有 \1 个字段，表头有 \2 个，未加引号的逗号或缺少的分隔符使各值错位，本行不加载"),
+    (re.compile(r"^repeats line (\d+) exactly \(same (.+)\): loaded once, from line \d+$"),
+     r"同一文件中整行重复：与第 \1 行完全相同（\2 相同），只加载一次（第 \1 行）"),
+    (re.compile(r"^same (.+) as line\(s\) (.+) with other values: which one holds is unknown, none is loaded$"), _same_key),
+    (re.compile(r"^the cell holds the Excel error (.+)$"), r"单元格为 Excel 错误值：\1"),
+    (re.compile(r"^a percentage cell: it shows (.+?)% and holds (.+?); enter the number of per cent \((.+?)\) in a "
+                r"plain number cell$"), r"百分比格式单元格：显示 \1%，实际值为 \2；请在普通数值单元格中填写百分数（\3）"),
+    (re.compile(r"^a formula without a saved result \((.*)\): open .*$"),
+     r"公式没有保存计算结果（\1）：请用 Excel 或 LibreOffice 打开工作簿并保存，使结果存入文件"),
+    # a whole file (readers.py, loader.py `_read`, `_map_headers`; filenames.py; landing.py)
+    (re.compile(r"^(.+?): empty file$"), r"\1：空文件"),
+    (re.compile(r"^(.+?): header '(.*)' appears twice$"), r"\1：表头“\2”重复"),
+    (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) ends inside a quoted field; .*$"),
+     rf"\1：文件不完整：末行（第 \2 行）在引号内中断，{_RESEND}"),
+    (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) has no line end, while the others end with CRLF; .*$"),
+     rf"\1：文件不完整：末行（第 \2 行）没有换行符，其他行均以 CRLF 结尾，{_RESEND}"),
+    (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) has no line end and only (\d+) of (\d+) fields; .*$"),
+     rf"\1：文件不完整：末行（第 \2 行）没有换行符，只有 \3 个字段（应为 \4 个），{_RESEND}"),
+    (re.compile(r"^(.+?): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
+    (re.compile(r"^(.+?): line (\d+): bytes not valid (\S+) \(the (\w+) provider sends \S+\)"
+                r"(; it decodes as (\S+): was it sent in the wrong encoding\?)?$"), _undecodable),
+    (re.compile(r"^(.+?): a zip archive .*$"), r"\1：是 zip 压缩包（.xlsx 工作簿改名为 .csv？），不是逗号分隔的文本：请提供方发送 CSV 文件"),
+    (re.compile(r"^(.+?): not a readable \.xlsx workbook.*$"), r"\1：不是可读取的 .xlsx 工作簿"),
+    (re.compile(r"^(.+?): sheet '(.*)' not found \(sheets: (.*)\)$"), r"\1：找不到工作表“\2”（现有工作表：\3）"),
+    (re.compile(r"^(.+?): sheet '(.*)' is hidden \(visible sheets: (.*)\); .*$"),
+     r"\1：工作表“\2”被隐藏（可见的工作表：\3）；请取消隐藏存放登记表的工作表“\2”，并隐藏或删除其他工作表"),
+    (re.compile(r"^(.+?): sheet '(.*)': no header row with the expected columns \((.*)\) in the first 20 rows$"),
+     r"\1：工作表“\2”的前 20 行中没有含所需列（\3）的表头行"),
+    (re.compile(r"^(.+?): none of the (\S+) headers in its first line: not a \S+ file$"),
+     r"\1：首行没有 \2 的任何表头：不是 \2 文件"),
+    (re.compile(r"^(.+?): missing required column\(s\) (.*?)(; unknown column\(s\) (.*))?$"), _missing_columns),
+    (re.compile(r"^(.+?): a file of this name was already loaded with different bytes \(sha256 (\S+) then, (\S+) now\); "
+                r"delivered files are never edited in place — send the correction as (\S+)$"),
+     r"\1：同名文件已按不同内容接收过（当时 sha256 \2，现在 \3）；已交付的文件不应原地修改，更正请以 \4 发送"),
+    (re.compile(r"^(.+?): name does not match .*$"),
+     r"\1：文件名不符合 <数据源>_<数据集>_<期别>[_v<N>].<扩展名> 的格式（小写英文字母、半角数字）"),
+    (re.compile(r"^(.+?): feed prefix '(.*)' does not match its folder '(.*)'$"), r"\1：文件名前缀“\2”与所在文件夹“\3”不符"),
+    (re.compile(r"^(.+?): unknown dataset '(.*)' \(known: (.*)\)$"), r"\1：未知数据集“\2”（已知：\3）"),
+    (re.compile(r"^(.+?): extension \.(\S*), expected \.(\S+)$"), r"\1：扩展名为 .\2，应为 .\3"),
+    (re.compile(r"^(.+?): (\S+) files carry a YYYYMM period$"), r"\1：\2 文件名须带 YYYYMM 期别"),
+    (re.compile(r"^(.+?): (\S+) files carry a YYYYMMDD delivery date$"), r"\1：\2 文件名须带 YYYYMMDD 交付日期"),
+    (re.compile(r"^(.+?): (\S+) files carry no period$"), r"\1：\2 文件名不带期别"),
+    (re.compile(r"^(.+?): period (\S+) is not a real month/date$"), r"\1：期别 \2 不是有效的年月或日期"),
+    (re.compile(r"^(.+?): period (\S+) is after today \((\S+)\): no delivery can carry it yet$"),
+     r"\1：期别 \2 晚于今天（\3）：尚不可能有这样的交付"),
+    (re.compile(r"^(.+?): period (\S+) is before the policy's history, which starts in (\S+)$"),
+     r"\1：期别 \2 早于政策数据的起始月份（\3）"),
+    (re.compile(r"^(.+?): re-delivery suffix must be _v2 to _v(\d+)$"), r"\1：更正版本后缀须为 _v2 至 _v\2"),
+    (re.compile(r"^(.+?): re-delivery suffix _v(\S+) has a leading zero: write _v(\d+)$"),
+     r"\1：更正版本后缀 _v\2 带前导零：应写作 _v\3"),
+    (re.compile(r"^(.+?): a symbolic link \(not read\)$"), r"\1：符号链接（未读取）"),
+    (re.compile(r"^(.+?): not a regular file \(not read\)$"), r"\1：不是普通文件（未读取）"),
+    (re.compile(r"^(.+?): cannot be read \((.*)\)$"), r"\1：无法读取（\2）"),
+    # an entry of the landing dir that is no delivery (landing.py `scan_landing`, `scan_feed_folder`)
+    (re.compile(r"^hidden file \(not read: .*\)$"), "隐藏文件（未读取：以“.”开头的名称不是交付文件）"),
+    (re.compile(r"^hidden (file|folder) at the landing root \(not read\)$"),
+     lambda m: f"接收目录根下的隐藏{_KINDS[m.group(1)]}（未读取）"),
+    (re.compile(r"^unknown folder \(not read: the feed folders are (.*)\)$"), r"未知文件夹（未读取：数据源文件夹为 \1）"),
+    (re.compile(r"^file at the landing root \(not read: .*, feeds (.*)\)$"),
+     r"接收目录根下的文件（未读取：交付文件应放在 <接收目录>/<数据源>/ 中，数据源为 \1）"),
+    (re.compile(rf"^({'|'.join(map(re.escape, _KINDS))}) at the landing root \(not read\)$"),
+     lambda m: f"接收目录根下的{_KINDS[m.group(1)]}（未读取）"),
+    (re.compile(r"^folder inside (\S+)/ \(not read: .*\)$"), r"\1/ 下的子文件夹（未读取：交付文件直接放在 \1/ 中）"),
+    (re.compile(r"^(symbolic link(?: pointing nowhere)?) \(not read: .*\)$"),
+     lambda m: f"{_KINDS[m.group(1)]}（未读取：交付文件须是接收目录中的普通文件，链接可能指向任何位置）"),
+    (re.compile(rf"^({'|'.join(map(re.escape, _KINDS))}) \(not read: only regular files are deliveries\)$"),
+     lambda m: f"{_KINDS[m.group(1)]}（未读取：只有普通文件才是交付文件）"),
 ]
 
 

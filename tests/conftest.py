@@ -1,9 +1,11 @@
 """Shared fixtures: an empty warehouse built by the real dbt project (for rule tests),
-and the dbt manifest that Dagster needs (parsed once per session, never at import)."""
+the dbt manifest that Dagster needs (parsed once per session, never at import), and the check that
+every reason ingestion writes reads in Chinese where finance sees it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from dagster_project.lib.dbt_invocation import AS_OF_ENV
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest.loader import ensure_raw_tables
 from dagster_project.paths import DBT_PROJECT_DIR
+from reports import wording
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -57,3 +60,29 @@ def empty_warehouse(empty_warehouse_template, tmp_path) -> Path:
     path = tmp_path / "wh.duckdb"
     shutil.copy(empty_warehouse_template, path)
     return path
+
+
+# What may stay in Latin letters in a reason finance reads: file names, paths and identifiers (with
+# `/` or `_`), quoted values, hexadecimal digests, the feeds', datasets' and columns' codes, and the
+# names of formats and programs.
+_CODES = {d.feed for d in DATASETS} | {d.dataset for d in DATASETS} | {c.name for d in DATASETS for c in d.columns}
+_NOT_WORDS = re.compile(r"\S*[_/]\S*|“[^”]*”|'[^']*'|[0-9a-f]{12}…|\b(?:YYYYMM(?:DD)?|YYYY-MM-DD|CRLF|CSV|csv|xlsx|zip|sha256|"
+                        r"Excel|LibreOffice|GB18030|UTF-8|USCC|GB/T|ISO)\b")
+
+
+def english_left(text: str) -> list[str]:
+    """The words of `text` in Latin letters that are no code, name or value."""
+    return [w for w in re.findall(r"[A-Za-z]{3,}", _NOT_WORDS.sub(" ", text)) if w not in _CODES]
+
+
+@pytest.fixture
+def reasons_read_in_chinese(con):
+    """After the test: every rejection and refusal reason it made ingestion write reads in Chinese
+    through `reports.wording.reason`, as the 数据质量 sheet and the red rows of 汇总 show it."""
+    yield
+    reasons = [r for table in ("_rejected_rows", "_file_refusals")
+               if con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = ?",
+                              [table]).fetchone()[0]
+               for (r,) in con.execute(f"select distinct reason from raw.{table}").fetchall()]
+    untranslated = {r: wording.reason(r) for r in reasons if english_left(wording.reason(r))}
+    assert not untranslated, untranslated

@@ -18,6 +18,8 @@ from dagster_project.lib.ingest.loader import ingest_feed, record_landing_root
 from dagster_project.lib.ingest.stats import DATASETS as STATS
 from dagster_project.lib.uscc import make_uscc
 
+pytestmark = pytest.mark.usefixtures("reasons_read_in_chinese")
+
 A = make_uscc("450102", "MA5K1234")
 B = make_uscc("450202", "MA5K9999")
 C = make_uscc("450102", "MA5K5555")

@@ -17,6 +17,8 @@ from dagster_project.lib.ingest.loader import ingest_feed
 from dagster_project.lib.uscc import make_uscc
 from reports import wording
 
+pytestmark = pytest.mark.usefixtures("reasons_read_in_chinese")
+
 GOOD = make_uscc("450102", "MA5K1234")
 OTHER = make_uscc("450202", "MA5K9999")
 BAD = GOOD[:17] + ("0" if GOOD[17] != "0" else "1")
