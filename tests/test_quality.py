@@ -272,7 +272,7 @@ def test_directory_and_project_fields_at_their_limits():
     out = d.add_stats_projects(projects, lookups(period="202410"))
     assert list(out["month_problem"]) == [None, "开工年月 202411 after library month 202410; 入库年月 202411 after library month 202410", None]
     assert list(out["field_problem"]) == [
-        None, "设备购置 100.01 > 完成投资 100 万元; 竣工年月 202409 before 开工年月 202411", None]
+        None, "设备购置 100.01 > 完成投资 100 万元; 竣工年月 202409 早于开工年月 202411", None]
     assert list(out["plan_problem"]) == [None, "本月完成投资 100 万元 > 计划总投资 99.99 万元", None]
 
 
@@ -484,6 +484,34 @@ def test_a_project_code_first_seen_after_its_project_entered_the_library_is_name
     assert example["code_problem"] == ("project code 2024－450102－33－01－000001 not in any earlier library, though "
                                        "入库年月 202403 is not after the previous library month 202409")
     assert failed[("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly")].severity == "blocking"
+
+
+def test_a_library_of_year_to_date_sums_stops_the_run_from_the_years_latest_versions(tmp_path, session):
+    """The sum a month is compared with is the project's months of the same year as delivered last
+    (March's _v2, not both versions; not December before): May's column holding 550 against
+    January–April's 500 stops the run, the months before it pass."""
+    header = ("项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,"
+              "本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月")
+    codes = [f"2024-450102-33-01-00000{i}" for i in range(1, 4)]
+
+    def library(name: str, investment: int) -> None:
+        path = tmp_path / "landing" / "stats" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes("\n".join([header, *(f"{code},项目,{A},450102,3311,新建,50000,202301,202301,{investment},0,,"
+                                             for code in codes)]).encode("gb18030"))
+
+    library("stats_projects_202312.csv", 1000)
+    for month in (202401, 202402, 202403, 202404):
+        library(f"stats_projects_{month}.csv", 100)
+    library("stats_projects_202403_v2.csv", 200)
+    library("stats_projects_202405.csv", 550)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, tmp_path / "landing", "stats")
+        [result] = validate_suites(con, [SUITES["raw_stats_projects"]], date(2024, 6, 20), session, "run-1")
+    failed = [(b.name, o) for b, o in result.failures("blocking") if o.expectation == "month_investment_not_year_to_date"]
+    assert [name for name, _ in failed] == ["stats_projects_202405.csv"]
+    assert [e["ytd_problem"] for e in failed[0][1].unexpected_examples] == [
+        "本月完成投资 550 万元 ≥ 该项目本年此前 4 个月合计 500 万元（本文件 3/3 个项目如此：是否填成了自年初累计？）"] * 3
 
 
 def test_a_customs_file_cut_to_sixty_percent_of_its_lines_is_named(tmp_path, session):
@@ -1255,9 +1283,45 @@ def test_a_project_month_a_hundredfold_its_earlier_peak_is_named():
     df = pd.DataFrame({"project_code": ["P1", "P1", "P2", "P3"], "investment_month_10k_yuan": [600_000.0, 5999.0, 5.0, None],
                        "equipment_month_10k_yuan": [0.0] * 4, "start_month": [202401] * 4, "completion_month": [None] * 4,
                        "library_entry_month": [202401] * 4, "planned_investment_10k_yuan": [None] * 4})
-    peaks = pd.DataFrame({"project_code": ["P1", "P3"], "peak_10k_yuan": [60.0, 1.0]})
-    out = d.add_stats_projects(df, lookups(period="202410", project_peaks=peaks))
+    history = pd.DataFrame({"project_code": ["P1", "P3"], "peak_10k_yuan": [60.0, 1.0],
+                            "year_before_10k_yuan": [500.0, 9.0], "months_invested_in_year": [9, 9]})
+    out = d.add_stats_projects(df, lookups(period="202410", project_history=history))
     assert list(out["investment_jump"]) == ["本月完成投资 600,000 万元 = 该项目此前单月最高 60 万元的 10,000 倍", None, None, None]
+
+
+def _library(investment: list[float]) -> pd.DataFrame:
+    n = len(investment)
+    return pd.DataFrame({"project_code": [f"P{i}" for i in range(n)], "investment_month_10k_yuan": investment,
+                         "equipment_month_10k_yuan": [0.0] * n, "start_month": [202301] * n,
+                         "completion_month": [None] * n, "library_entry_month": [202301] * n,
+                         "planned_investment_10k_yuan": [None] * n})
+
+
+@pytest.mark.parametrize(("october", "named"), [
+    ([900.0, 900.0, 900.0, 900.0, 900.0], 5),  # every project's Jan–Oct sum in October's column: stopped
+    ([900.0, 900.0, 900.0, 900.0, 10.0], 0),  # 4 of 5 = 80% at or above: not more than the share
+    ([900.0, 900.0, 900.0, 900.0, 799.9], 0),  # the fifth just under its earlier sum
+    ([900.0, 900.0, 900.0, 900.0, 800.0], 5),  # ... and at it
+])
+def test_a_library_of_year_to_date_sums_is_named_by_the_share_of_projects_at_their_years_sum(october, named):
+    """October's 本月完成投资 typed as each project's Jan–Oct total took a tiny budget from 7,262万
+    to 18,028万 unnoticed. The file fails when more than 80% of the projects with at least 3
+    earlier months of investment this year are at or above the sum of those months."""
+    history = pd.DataFrame({"project_code": [f"P{i}" for i in range(6)], "peak_10k_yuan": [100.0] * 6,
+                            "year_before_10k_yuan": [800.0] * 5 + [50.0], "months_invested_in_year": [9] * 5 + [2]})
+    out = d.add_stats_projects(_library(october + [60.0]), lookups(period="202410", project_history=history))
+    assert out["ytd_problem"].notna().sum() == named
+    assert out["ytd_problem"].iloc[5] is None  # two earlier months: not compared
+    if named:
+        assert out["ytd_problem"].iloc[0] == ("本月完成投资 900 万元 ≥ 该项目本年此前 9 个月合计 800 万元"
+                                              "（本文件 5/5 个项目如此：是否填成了自年初累计？）")
+
+
+def test_a_project_library_with_no_earlier_month_this_year_is_not_compared():
+    history = pd.DataFrame({"project_code": ["P0"], "peak_10k_yuan": [100.0], "year_before_10k_yuan": [0.0],
+                            "months_invested_in_year": [0]})
+    out = d.add_stats_projects(_library([100.0]), lookups(period="202401", project_history=history))
+    assert out["ytd_problem"].isna().all()
 
 
 @pytest.mark.parametrize("replacement", ["    severity: blocking\n    on_summary: true",

@@ -32,6 +32,8 @@ DEFAULTS = {
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
     "recode_gone_share": 0.5,  # projects: more of the previous library's unfinished ones gone: codes re-formatted
+    "ytd_min_months": 3,  # projects: months with investment earlier in the year before a month is compared with their sum
+    "ytd_broad_share": 0.8,  # ... more of those projects at or above that sum: the file holds year-to-date sums
 }
 
 
@@ -55,9 +57,9 @@ class Lookups:
     previous_library: str | None = None
     earlier_project_codes: frozenset[str] = frozenset()
     previous_open_projects: frozenset[str] = frozenset()  # unfinished in the previous library
-    # ... and per project its largest month of investment in the earlier libraries: columns
-    # project_code, peak_10k_yuan
-    project_peaks: pd.DataFrame | None = None
+    # ... and per project, from the earlier libraries: columns project_code, peak_10k_yuan (its
+    # largest month), year_before_10k_yuan and months_invested_in_year (the batch's year so far)
+    project_history: pd.DataFrame | None = None
     # periodic files: the delivery of an earlier period whose bytes this file repeats, if any
     identical_to: str | None = None
     params: dict = field(default_factory=dict)
@@ -228,7 +230,10 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     recode_problem: the same, where most of the previous library's unfinished projects are missing
     from the file as well: the codes were re-formatted, not a few projects late to the list;
     investment_jump: a month's investment ≥ jump_factor × the project's largest earlier month (元 in
-    the 万元 column where no plan tells: the plan check catches it where there is one)."""
+    the 万元 column where no plan tells: the plan check catches it where there is one);
+    ytd_problem: a month's investment at or above the sum of the project's months earlier in the year
+    (at least ytd_min_months of them with investment), where more than ytd_broad_share of the file's
+    projects with such months are: the file holds year-to-date sums in the month's column."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -237,7 +242,7 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
         df["field_problem"] = _messages(len(df), [
             (equipment > investment,  # False where either is blank
              lambda i: f"设备购置 {_fmt(equipment[i])} > 完成投资 {_fmt(investment[i])} 万元"),
-            ((start > 0) & (done > 0) & (done < start), lambda i: f"竣工年月 {int(done[i])} before 开工年月 {int(start[i])}"),
+            ((start > 0) & (done > 0) & (done < start), lambda i: f"竣工年月 {int(done[i])} 早于开工年月 {int(start[i])}"),
         ])
         planned = _floats(df["planned_investment_10k_yuan"])
         df["plan_problem"] = _messages(len(df), [
@@ -245,14 +250,27 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
              lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 > 计划总投资 {_fmt(planned[i])} 万元"),
         ])
         df["code_problem"] = _codes_new_since_entry(df, _int(lookups.previous_library), lookups.earlier_project_codes)
-        peaks = lookups.project_peaks
-        peak = (df["project_code"].map(peaks.set_index("project_code")["peak_10k_yuan"]) if peaks is not None and len(peaks)
-                else pd.Series(np.nan, index=df.index)).to_numpy(dtype=float)
+        history = lookups.project_history
+
+        def earlier(column: str) -> np.ndarray:  # NaN for a project no earlier library holds
+            if history is None or not len(history):
+                return np.full(len(df), np.nan)
+            return df["project_code"].map(history.set_index("project_code")[column]).to_numpy(dtype=float)
+
+        peak, year_before, months_before = earlier("peak_10k_yuan"), earlier("year_before_10k_yuan"), \
+            earlier("months_invested_in_year")
         factor = lookups.param("jump_factor")
         df["investment_jump"] = _messages(len(df), [(
             (investment > 0) & (peak > 0) & (investment >= factor * peak),  # False where either is blank
             lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 = 该项目此前单月最高 {_fmt(peak[i])} 万元的 "
                       f"{_ratio(investment[i] / peak[i])} 倍")])
+        compared = months_before >= lookups.param("ytd_min_months")  # False where unknown
+        at_sum = compared & (investment >= year_before)
+        broadly = compared.sum() > 0 and at_sum.sum() > lookups.param("ytd_broad_share") * compared.sum()
+        df["ytd_problem"] = _messages(len(df), [(
+            at_sum & broadly,
+            lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 ≥ 该项目本年此前 {int(months_before[i])} 个月合计 "
+                      f"{_fmt(year_before[i])} 万元（本文件 {int(at_sum.sum())}/{int(compared.sum())} 个项目如此：是否填成了自年初累计？）")])
     gone = lookups.previous_open_projects - set(df["project_code"].dropna()) if lookups.previous_open_projects else set()
     df["recode_problem"] = (df["code_problem"].to_numpy(dtype=object)
                             if len(gone) > lookups.param("recode_gone_share") * len(lookups.previous_open_projects)

@@ -202,7 +202,7 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
             if "stats_projects" in suite.derive:
                 extra["previous_library"], extra["earlier_project_codes"], extra["previous_open_projects"] = \
                     warehouse.earlier_projects(con, delivery.period, as_of)
-                extra["project_peaks"] = warehouse.project_peaks(con, delivery.period, as_of)
+                extra["project_history"] = warehouse.project_history(con, delivery.period, as_of)
             if "resend" in suite.derive:
                 extra["identical_to"] = warehouse.identical_earlier_delivery(con, ds, delivery, as_of)
             if "power_daily" in suite.derive:

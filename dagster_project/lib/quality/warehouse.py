@@ -406,13 +406,22 @@ def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozens
             frozenset(code for p, code, open_ in rows if p == latest and open_))
 
 
-def project_peaks(con, period: str, as_of: date) -> pd.DataFrame:
-    """Per project, its largest month of investment in the libraries delivered before `period`
-    (arrived by the as-of date, not withdrawn): columns project_code, peak_10k_yuan."""
+def project_history(con, period: str, as_of: date) -> pd.DataFrame:
+    """Per project, from the libraries delivered before `period` (arrived by the as-of date, not
+    withdrawn; a library month's latest version): its largest month of investment
+    (`peak_10k_yuan`), the sum of its months of `period`'s year (`year_before_10k_yuan`) and how
+    many of those months had investment (`months_invested_in_year`)."""
     return con.execute(
-        f"""select project_code, max(try_cast(replace(investment_month_10k_yuan, ',', '') as double)) as peak_10k_yuan
-            from {ACTIVE}.stats_projects where _dataset_period < ? and _available_on <= ? group by project_code""",
-        [period, as_of]).df()
+        f"""with months as (
+                select _dataset_period as period, project_code,
+                       try_cast(replace(investment_month_10k_yuan, ',', '') as double) as investment
+                from {ACTIVE}.stats_projects where _dataset_period < ? and _available_on <= ?
+                qualify row_number() over (partition by _dataset_period, project_code order by _version desc) = 1)
+            select project_code, max(investment) as peak_10k_yuan,
+                   coalesce(sum(investment) filter (where left(period, 4) = left(?, 4)), 0) as year_before_10k_yuan,
+                   count(*) filter (where left(period, 4) = left(?, 4) and investment > 0) as months_invested_in_year
+            from months group by project_code""",
+        [period, as_of, period, period]).df()
 
 
 def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
