@@ -221,6 +221,28 @@ def test_a_weekly_power_file_of_zeros_blocks(session, readings, blocks):
         assert zeros.unexpected_examples[0]["zero_problem"] == "用电量 0 千瓦时，该户号交付日前35天读数中位数 10 千瓦时"
 
 
+@pytest.mark.parametrize("accounts, known, blocks", [
+    (["677906403", "677906404", "677906405"], frozenset({"0677906403", "0677906404", "0677906405"}), True),
+    (["0677906403", "677906404", "677906405"], frozenset({"0677906403", "0677906404", "0677906405"}), True),
+    (["0677906403", "0677906404", "677906405"], frozenset({"0677906403", "0677906404", "0677906405"}), False),
+    (["677906403", "677906404", "677906405"], frozenset(), False),  # no snapshot arrived: nothing to judge by
+])
+def test_a_weekly_power_file_of_unknown_accounts_blocks(session, accounts, known, blocks):
+    """More than half of a file's readings for accounts no snapshot lists is the account numbers
+    re-formatted (a file saved by Excel lost every leading zero, and the week's readings reached no
+    enterprise, with a warning on 数据质量 only); fewer are new accounts, named by the warning."""
+    suite = SUITES["raw_power_daily"]
+    power = pd.DataFrame({"account_no": accounts, "reading_date": pd.to_datetime(["2024-11-18"] * 3),
+                          "kwh": [10.0] * 3, "data_flag": ["正常"] * 3, "_line": [2, 3, 4], "_quarantined": [None] * 3})
+    frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125", accounts=known,
+                                                    params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": datetime(2024, 11, 25)})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
+    broadly = out["account_known_broadly"]
+    assert broadly.severity == "blocking" and broadly.success is not blocks
+    assert out["account_known"].success is (accounts == sorted(known))
+
+
 def test_an_accounts_level_comes_from_earlier_deliveries_of_the_five_weeks_before(tmp_path):
     """The level a weekly file is judged against: readings of earlier deliveries that arrived by the
     as-of date, dated within level_window_days of the delivery; never the file itself, a later or a

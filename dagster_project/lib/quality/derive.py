@@ -297,7 +297,8 @@ def _codes_new_since_entry(df: pd.DataFrame, previous: int | None, earlier: froz
 
 
 def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
-    """account_problem: account in no account snapshot; flag_problem: kWh blank iff flagged 缺失;
+    """account_problem: account in no account snapshot (account_problem_broadly: the same where
+    some snapshot has arrived); flag_problem: kWh blank iff flagged 缺失;
     reread_problem: a reading dated further before its delivery than re-reads go (a year typed wrong
     replaces that day's reading of another year: the latest delivery wins);
     level_problem: a reading ≥ jump_factor × (or ≤ 1/jump_factor of) its account's level before the
@@ -306,6 +307,9 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     where its account's level is above 0 (a plant stopped, or a file of zeros)."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
+    # judged broadly only against snapshots that exist: a landing without any has no account known
+    df["account_problem_broadly"] = (df["account_problem"] if lookups.accounts
+                                     else pd.Series(None, index=df.index, dtype=object))
     kwh, flag = _floats(df["kwh"]), df["data_flag"].to_numpy(dtype=object)
     has_kwh = ~np.isnan(kwh)
     df["flag_problem"] = _messages(len(df), [
