@@ -514,7 +514,7 @@ def test_a_library_of_year_to_date_sums_stops_the_run_from_the_years_latest_vers
     January–April's 500 stops the run, the months before it pass."""
     header = ("项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,"
               "本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月")
-    codes = [f"2024-450102-33-01-00000{i}" for i in range(1, 4)]
+    codes = [f"2024-450102-33-01-00000{i}" for i in range(1, 9)]
 
     def library(name: str, investment: int) -> None:
         path = tmp_path / "landing" / "stats" / name
@@ -533,7 +533,7 @@ def test_a_library_of_year_to_date_sums_stops_the_run_from_the_years_latest_vers
     failed = [(b.name, o) for b, o in result.failures("blocking") if o.expectation == "month_investment_not_year_to_date"]
     assert [name for name, _ in failed] == ["stats_projects_202405.csv"]
     assert [e["ytd_problem"] for e in failed[0][1].unexpected_examples] == [
-        "本月完成投资 550 万元 ≥ 该项目本年此前 4 个月合计 500 万元（本文件 3/3 个项目如此：是否填成了自年初累计？）"] * 3
+        "本月完成投资 550 万元 ≥ 该项目本年此前 4 个月合计 500 万元（本文件 8/8 个项目如此：是否填成了自年初累计？）"] * 8
 
 
 def test_a_customs_file_cut_to_sixty_percent_of_its_lines_is_named(tmp_path, session):
@@ -1320,23 +1320,27 @@ def _library(investment: list[float]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("october", "named"), [
-    ([900.0, 900.0, 900.0, 900.0, 900.0], 5),  # every project's Jan–Oct sum in October's column: stopped
-    ([900.0, 900.0, 900.0, 900.0, 10.0], 0),  # 4 of 5 = 80% at or above: not more than the share
-    ([900.0, 900.0, 900.0, 900.0, 799.9], 0),  # the fifth just under its earlier sum
-    ([900.0, 900.0, 900.0, 900.0, 800.0], 5),  # ... and at it
+    ([900.0] * 10, 10),  # every project's Jan–Oct sum in October's column: stopped
+    ([900.0] * 8 + [10.0] * 2, 0),  # 8 of 10 = 80% at or above: not more than the share
+    ([900.0] * 9 + [799.9], 9),  # 9 of 10, the tenth just under its earlier sum
+    ([900.0] * 9 + [800.0], 10),  # ... and at it
+    ([900.0] * 7, 0),  # 7 projects compared: too few to judge a file by (the 4th data process: 1 of 1 in April)
+    ([900.0] * 8, 8),
 ])
 def test_a_library_of_year_to_date_sums_is_named_by_the_share_of_projects_at_their_years_sum(october, named):
     """October's 本月完成投资 typed as each project's Jan–Oct total took a tiny budget from 7,262万
     to 18,028万 unnoticed. The file fails when more than 80% of the projects with at least 3
-    earlier months of investment this year are at or above the sum of those months."""
-    history = pd.DataFrame({"project_code": [f"P{i}" for i in range(6)], "peak_10k_yuan": [100.0] * 6,
-                            "year_before_10k_yuan": [800.0] * 5 + [50.0], "months_invested_in_year": [9] * 5 + [2]})
+    earlier months of investment this year, and at least 8 of them, are at or above the sum of
+    those months."""
+    n = len(october)
+    history = pd.DataFrame({"project_code": [f"P{i}" for i in range(n + 1)], "peak_10k_yuan": [100.0] * (n + 1),
+                            "year_before_10k_yuan": [800.0] * n + [50.0], "months_invested_in_year": [9] * n + [2]})
     out = d.add_stats_projects(_library(october + [60.0]), lookups(period="202410", project_history=history))
     assert out["ytd_problem"].notna().sum() == named
-    assert out["ytd_problem"].iloc[5] is None  # two earlier months: not compared
+    assert out["ytd_problem"].iloc[n] is None  # two earlier months: not compared
     if named:
         assert out["ytd_problem"].iloc[0] == ("本月完成投资 900 万元 ≥ 该项目本年此前 9 个月合计 800 万元"
-                                              "（本文件 5/5 个项目如此：是否填成了自年初累计？）")
+                                              f"（本文件 {named}/{n} 个项目如此：是否填成了自年初累计？）")
 
 
 def test_a_project_library_with_no_earlier_month_this_year_is_not_compared():

@@ -34,6 +34,7 @@ DEFAULTS = {
     "recode_gone_share": 0.5,  # projects: more of the previous library's unfinished ones gone: codes re-formatted
     "ytd_min_months": 3,  # projects: months with investment earlier in the year before a month is compared with their sum
     "ytd_broad_share": 0.8,  # ... more of those projects at or above that sum: the file holds year-to-date sums
+    "ytd_min_projects": 8,  # ... judged only where at least this many projects are compared
 }
 
 
@@ -233,7 +234,8 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     the 万元 column where no plan tells: the plan check catches it where there is one);
     ytd_problem: a month's investment at or above the sum of the project's months earlier in the year
     (at least ytd_min_months of them with investment), where more than ytd_broad_share of the file's
-    projects with such months are: the file holds year-to-date sums in the month's column."""
+    projects with such months are, and there are at least ytd_min_projects of those: the file holds
+    year-to-date sums in the month's column."""
     labels = {"start_month": "开工年月", "library_entry_month": "入库年月", "completion_month": "竣工年月"}
     df["month_problem"] = _late_months(df, labels, _int(lookups.period), "after library month")
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
@@ -266,7 +268,8 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
                       f"{_ratio(investment[i] / peak[i])} 倍")])
         compared = months_before >= lookups.param("ytd_min_months")  # False where unknown
         at_sum = compared & (investment >= year_before)
-        broadly = compared.sum() > 0 and at_sum.sum() > lookups.param("ytd_broad_share") * compared.sum()
+        broadly = (compared.sum() >= lookups.param("ytd_min_projects")
+                   and at_sum.sum() > lookups.param("ytd_broad_share") * compared.sum())
         df["ytd_problem"] = _messages(len(df), [(
             at_sum & broadly,
             lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 ≥ 该项目本年此前 {int(months_before[i])} 个月合计 "
