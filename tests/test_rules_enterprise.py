@@ -190,6 +190,18 @@ def test_m24_power_increment(wh, kwargs, meters, amount):
     assert wh.award("M24", code)[2] == Decimal(amount)
 
 
+def test_an_amount_ending_in_half_a_fen_rounds_up_on_every_surface(wh):
+    """0.03 元 × 40,916.5 kWh = 1,227.495 元 exactly: 1,227.50 in the awards as in the budget (the
+    awards were 1,227.49, the exact amount having passed through a double in the union of the
+    schemes; found by an independent hand check on the other data process)."""
+    code = wh.enterprise(1, q4_wan=2000, q4b_wan=1000)
+    power(wh, code, "E1", True, Decimal("287596.3"), Decimal("246679.8"))
+    wh.run()
+    assert wh.award("M24", code)[2] == Decimal("1227.50")
+    assert wh.con.execute("select amount_yuan from marts.policy_budget where scheme_id = 'M24' and scenario = 'base'"
+                          ).fetchone()[0] == Decimal("1227.50")
+
+
 def test_m24_no_increment_no_award(wh):
     code = wh.enterprise(1, q4_wan=2000, q4b_wan=1000)
     power(wh, code, "E1", True, 1_000_000, 1_000_000)

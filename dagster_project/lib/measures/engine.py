@@ -59,8 +59,11 @@ _PLACEHOLDER = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 # Evaluation columns the budget needs from every draw (the reason trace is built for the
 # representative scenarios only).
 # An award is paid in 元 and 分: each is rounded to the cent once, here, and every total adds cents.
-_LEAN = ("scenario, scheme_id, uscc, project_code, eligible, "
-         "cast(round(case when eligible then amount_yuan else 0 end, 2) as decimal(18, 2)) as amount_yuan")
+# An award in 元, rounded to the fen once, from each scheme's exact amount: before the schemes'
+# rows are unioned, where a scheme computing in DOUBLE (days / 365) would turn every scheme's exact
+# DECIMAL into a double (1,227.495 元 became 1,227.49 in the awards and 1,227.50 in the budget).
+_AMOUNT = "cast(round(case when eligible then amount_yuan else 0 end, 2) as decimal(18, 2))"
+_LEAN = f"scenario, scheme_id, uscc, project_code, eligible, {_AMOUNT} as amount_yuan"
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,8 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, params: Parameters
     # Relabelled outside the transaction below: inside it DuckDB kept every draw's quantities (1.3 GB
     # at province size) until the commit, and the writes after them took the step to 3 GiB.
     quantities.build_representative(con)
-    union = "\nunion all\n".join(f"select * from ({SCHEMES[sid](ctx)})" for sid in catalogue.schemes)
+    union = "\nunion all\n".join(f"select * replace ({_AMOUNT} as amount_yuan) from ({SCHEMES[sid](ctx)})"
+                                 for sid in catalogue.schemes)
     execute(con, f"create or replace temp table evaluated as {union}", binds)
 
     con.begin()  # the marts of the run: all of them, or none
@@ -445,7 +449,7 @@ def _write_awards(con, as_of: date) -> None:
                coalesce(p.industry_group, e.industry_group) as industry_group,
                r.eligible,
                r.chosen,
-               cast(round(case when r.eligible then r.amount_yuan else 0 end, 2) as decimal(18, 2)) as amount_yuan,
+               r.amount_yuan,
                r.reason
         from evaluated r
         left join marts.dim_enterprise e on e.uscc = r.uscc
