@@ -641,7 +641,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
-    (`mart_rejected_register_rows`), and for rows loaded as delivered that a check marked
+    (`mart_rejected_register_rows`), for deliveries most of whose rows were rejected
+    (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
     `on_summary` names (suspected unit or digit errors: `data.suspect_rows`)."""
     gaps = []
     base = data.missing_periods(con, as_of, "mart_base_periods")
@@ -667,6 +668,12 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
             "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
             "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
+    broad = data.broadly_rejected_files(con, as_of)
+    if broad:  # the rules then see those files' rows as not delivered
+        gaps.append(("注意：交付文件大量行被拒收", (
+            f"以下交付文件超过一成的行被拒收，未计入测算，共 {broad}。被拒收的行按未报送计：所缺的日电量、月度数据由预测补足，"
+            "出口、税额等明细按未发生计，相关金额可能偏离，数据截止日也可能早于所示。请提供方更正后以更正版（_v2）补交，"
+            "再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
     suspect = data.suspect_rows(con, as_of)
     if suspect:  # loaded as delivered: the amounts depending on them may be off by orders of magnitude
         gaps.append(("注意：数据疑似有误", (

@@ -232,6 +232,33 @@ def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
         for suite, name, file, _, examples in rows for e in json.loads(examples or "[]")])
 
 
+def broadly_rejected_files(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The deliveries in use, arrived by `as_of`, whose rows ingestion rejected broadly (the check
+    `rows_quarantined` of their raw suite failed in its latest validation: more than a tenth), in
+    words: the file, rows rejected of rows read, the commonest reason; None when there are none.
+    A weekly power file whose dates were all typed another way loses its week, and the budget then
+    forecasts it, with nothing on 汇总 but a data cut-off that looks complete. The registers are
+    left to `mart_rejected_register_rows`, which names each rejected row of theirs (a sheet of nine
+    rows with two rejected is no broken delivery)."""
+    if not table_exists(con, LATEST_VIEW):
+        return None
+    files = con.execute(
+        f"""select r.file_name, any_value(m.rows_read), any_value(m.rows_rejected)
+            from {LATEST_VIEW} r join {deliveries_in_use(con)} d using (file_name)
+            join raw._manifest m on m.file_name = r.file_name
+            where not r.success and r.expectation = 'rows_quarantined' and d.available_on <= ? and d.feed <> 'registers'
+            group by r.file_name order by r.file_name""", [as_of]).fetchall()
+    if not files:
+        return None
+    listed = []
+    for name, read, rejected in files:
+        reason = con.execute("select reason from raw._rejected_rows where file_name = ? group by reason "
+                             "order by count(*) desc, reason limit 1", [name]).fetchone()
+        why = f"，主要原因：{wording.reason_kind(reason[0])}" if reason else ""
+        listed.append(f"{name}（{read:,} 行中 {rejected:,} 行被拒收{why}）")
+    return f"{len(files)} 个文件：" + "；".join(listed)
+
+
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:
     """Per feed, the latest period that had arrived by the as-of date and is in use (deliveries
     after it, and withdrawn ones, are not used)."""

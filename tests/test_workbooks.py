@@ -1053,6 +1053,33 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert not notes_begin_a_page(budget_file)
 
 
+def test_a_delivery_whose_rows_were_mostly_rejected_is_named_on_the_summary(pipeline, catalogue, tmp_path):
+    """A weekly power file whose dates were typed YYYY/MM/DD lost all its rows at ingestion: its week
+    was forecast instead, and 汇总's data cut-off gave the file's arrival with nothing to say the
+    file was not used. The files whose rows_quarantined check failed (more than a tenth of their
+    rows rejected) are named in red, with rows rejected of rows read and the commonest reason."""
+    shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        name, read = con.execute("select file_name, rows_read from raw._manifest where dataset = 'daily' "
+                                 "and available_on <= ? order by file_name desc limit 1", [AS_OF]).fetchone()
+        assert data.broadly_rejected_files(con, AS_OF) is None
+        con.execute("update raw._manifest set rows_accepted = 0, rows_rejected = rows_read where file_name = ?", [name])
+        con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason) "
+                    "select ?, range + 2, 'reading_date', '日期', '2024/11/18', 'not a date YYYY-MM-DD' from range(?)",
+                    [name, read])
+        con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, file_name, expectation,
+                           severity, success, outcome, unexpected_count, unexpected_examples)
+                       values ('later', now() + interval 1 day, ?, 'raw/power_daily', 'raw_power_daily', ?,
+                               'rows_quarantined', 'warning', false, 'warn', ?, '[]')""", [AS_OF, name, read])
+        assert data.broadly_rejected_files(con, AS_OF) == (
+            f"1 个文件：{name}（{read:,} 行中 {read:,} 行被拒收，主要原因：不是有效日期）")
+        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
+    ws = load_workbook(path, read_only=True)["汇总"]
+    text = "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
+    assert "注意：交付文件大量行被拒收" in text
+    assert f"以下交付文件超过一成的行被拒收，未计入测算，共 1 个文件：{name}（{read:,} 行中 {read:,} 行被拒收" in text
+
+
 def test_the_print_check_allows_汇总_one_more_page_only_with_red_rows(tmp_path):
     """The red rows (注意：…) take the notes' room on page 1, which then begin page 2: four pages of
     汇总 pass with a red row and fail without one; five fail either way."""
