@@ -54,6 +54,9 @@ class Warehouse:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 7, 1), year=2024, quarter=3,
                         output_yuan=_yuan(q3_wan), output_ytd_yuan=_yuan(ytd9_wan),
                         base_output_ytd_yuan=_yuan(ytd9_base_wan), months_reported=3, is_complete=True)
+            self.insert("marts.fct_enterprise_month", uscc=code, month=date(2024, 9, 1), output_ytd_yuan=_yuan(ytd9_wan))
+        if ytd9_base_wan is not None:
+            self.insert("marts.fct_enterprise_month", uscc=code, month=date(2023, 9, 1), output_ytd_yuan=_yuan(ytd9_base_wan))
         if q4 is not None:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 10, 1), year=2024, quarter=4,
                         output_yuan=q4, output_ytd_yuan=fy, months_reported=3, is_complete=True,

@@ -53,6 +53,34 @@ def test_industry_group_growth_and_targets(wh):
     assert got["M05.building_materials"][1] is None
 
 
+def test_an_enterprise_that_left_the_statistics_mid_year_is_not_compared(wh):
+    """Comparable basis: both years' cumulative figures reach December (reported or forecast). An
+    enterprise that left 规上 in July has January–June for 2024 against a whole 2023; counting it
+    took a food group's growth from 10.4% to 6.0% (found by an independent hand check)."""
+    wh.enterprise(1, group="食品", q4_wan=300, q4b_wan=250, fy_wan=1100, fy_base_wan=1000)
+    left = wh.enterprise(2, group="食品", q4b_wan=250, fy_base_wan=1000)
+    wh.insert("marts.fct_enterprise_month", uscc=left, month=date(2024, 6, 1), output_ytd_yuan=6_000_000)
+    wh.run()
+    assert kpis(wh)["M07.food"][1] == pytest.approx(10.0)
+
+
+def test_a_recognition_entered_twice_counts_once(wh):
+    """The unit of M27 is 家: an enterprise listed 新认定 in June and again in December (a hand-kept
+    register's duplicate) is one enterprise; two scenarios of one enterprise stay two."""
+    rows = [("专精特新中小企业", "自治区级", "新认定", date(2024, 6, 18), "E1", "甲公司"),
+            ("专精特新中小企业", "自治区级", "新认定", date(2024, 12, 10), "E1", "甲公司"),
+            ("专精特新中小企业", "自治区级", "新认定", date(2024, 6, 18), "E2", "乙公司"),
+            ("数字化转型典型场景", "自治区级", "新认定", date(2024, 5, 1), "E1", "智能排产"),
+            ("数字化转型典型场景", "自治区级", "新认定", date(2024, 5, 1), "E1", "设备联网")]
+    for i, (category, level, kind, on, uscc, name) in enumerate(rows):
+        wh.insert("marts.fct_recognitions", recognition_key=f"k{i}", list_category=category, level=level,
+                  recognition_type=kind, recognised_on=on, uscc=uscc, name=name)
+    wh.run()
+    got = kpis(wh)
+    assert got["M27.specialised"][1] == 2
+    assert got["M19.digital_scenarios"][1] == 2
+
+
 def test_new_above_size_and_recognitions(wh):
     wh.enterprise(1, above_size_since=date(2024, 11, 1), production_start=date(2023, 5, 1))
     wh.enterprise(2, above_size_since=date(2024, 10, 1), production_start=date(2022, 12, 1))

@@ -137,11 +137,16 @@ class Parameter(Sourced):
         return f"any finite number ({self.unit})"
 
 
-# The mart rows a KPI `count` may count, and the columns its definition may name.
-COUNTED_ROWS: dict[str, tuple[str, frozenset[str]]] = {
-    "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"})),
-    "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month"})),
-    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start"})),
+# The mart rows a KPI `count` may count, the columns its definition may name, and what one counted
+# thing is. A recognition is the entity (enterprise, park or scenario) on a list at a level with a
+# type: the same one entered twice on other dates is one 家, not two (a hand-kept register listed an
+# enterprise 新认定 in June and again in December: 8 专精特新 for 7 enterprises).
+COUNTED_ROWS: dict[str, tuple[str, frozenset[str], str]] = {
+    "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"}),
+                     "(list_category, level, recognition_type, uscc, name)"),
+    "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month"}),
+                 "project_code"),
+    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start"}), "uscc"),
 }
 # The rows with a tag list (`tags`: 项目标签, several tags per row), which a count may select by (`tagged`).
 TAGGED_ROWS = frozenset({"projects"})

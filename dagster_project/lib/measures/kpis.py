@@ -35,16 +35,19 @@ def _per_draw(condition: str, value: str = "count(q.uscc)::double", table: str =
     """
 
 
-def _group_growths(con, execute, binds: dict, ytd_column: str, base_column: str) -> dict[str, list[tuple]]:
-    """Per industry group, (scenario, Σ policy year / Σ year before − 1 in %) of every draw, over
-    enterprises reporting in both years (comparable basis), in one pass over every draw's quantities
-    (a query per group read them all again for each of the catalogue's 16 group KPIs and targets).
-    A draw where a group has no comparable enterprise has no row: its growth is undefined."""
+def _group_growths(con, execute, binds: dict, span: str) -> dict[str, list[tuple]]:
+    """Per industry group, (scenario, Σ policy year / Σ year before − 1 in %) of every draw, for
+    `span` fy (the year) or ytd9 (January–September), over enterprises reporting in both years
+    (comparable basis: both years' cumulative figures reach the span's last month, reported or
+    drawn; an enterprise that left the statistics in June is not compared, half a year against a
+    whole one), in one pass over every draw's quantities (a query per group read them all again for
+    each of the catalogue's 16 group KPIs and targets). A draw where a group has no comparable
+    enterprise has no row: its growth is undefined."""
     rows = execute(con, f"""
         select e.industry_group, q.scenario,
-               {as_percent(f"sum(q.{ytd_column}) / nullif(sum(q.{base_column}), 0) - 1")} as value
+               {as_percent(f"sum(q.{span}_output) / nullif(sum(q.{span}_base_output), 0) - 1")} as value
         from q_enterprise q join marts.dim_enterprise e on e.uscc = q.uscc
-        where q.{base_column} > 0 and q.{ytd_column} > 0
+        where q.{span}_base_output > 0 and q.{span}_output > 0 and q.{span}_comparable
         group by all
     """, binds).fetchall()
     growths: dict[str, list[tuple]] = {}
@@ -56,12 +59,12 @@ def _group_growths(con, execute, binds: dict, ytd_column: str, base_column: str)
 def _count(ctx: RuleContext, count: KpiCount) -> str:
     """SQL of the one value of a counting KPI (no forecast enters: registers and library entries
     dated in the window)."""
-    table, _ = COUNTED_ROWS[count.rows]
+    table, _, counted = COUNTED_ROWS[count.rows]
     where = [matches(ctx, column, pid) for column, pid in count.match.items()]
     where += [tagged(ctx, count.tagged)] if count.tagged else []
     where.append(f"{count.dated.column} between {_bound(ctx, count.dated.start)} and {_bound(ctx, count.dated.end)}")
     where += [f"{column} >= {_bound(ctx, pid)}" for column, pid in count.since.items()]
-    return f"select count(*)::double from {table} where {' and '.join(where)}"
+    return f"select count(distinct {counted})::double from {table} where {' and '.join(where)}"
 
 
 def _bound(ctx: RuleContext, name: str) -> str:
@@ -102,9 +105,9 @@ def evaluate(con, ctx: RuleContext, binds: dict, execute) -> list[tuple]:
     without one; run while the quantities hold every draw."""
     quarter_closed = latest_delivered_month(ctx.periods.as_of, STATS_ARRIVAL_DAY) >= ctx.periods.year_end_month
     actual_sql = _actual_sql(ctx)
-    full_year = _group_growths(con, execute, binds, "fy_output", "fy_base_output")
+    full_year = _group_growths(con, execute, binds, "fy")
     narrows = any(kpi.target_op == "narrows" for _, kpi in ctx.catalogue.kpis)
-    jan_to_sep = _group_growths(con, execute, binds, "ytd9_output", "ytd9_base_output") if narrows else {}
+    jan_to_sep = _group_growths(con, execute, binds, "ytd9") if narrows else {}
     rows = []
     for measure, kpi in ctx.catalogue.kpis:
         if kpi.industry_group:

@@ -9,7 +9,9 @@ own simulated amount; see engine.py):
 * `q_enterprise(scenario, uscc, city_code, industry_group, is_difficult_industry, production_start,
   above_size_since, above_size_since_forecast (the entry into the statistics is the forecast's),
   q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
-  fy_base_output, q4_forecast_yuan)`: the enterprises, reported and still to come (new plants);
+  fy_base_output, fy_comparable and ytd9_comparable (both years' figures reach December, resp.
+  September: reported or drawn), q4_forecast_yuan)`: the enterprises, reported and still to come
+  (new plants);
 * `q_row_enterprise` — the same columns, plus a pseudo row per register or export row still to
   come (`q_row_pseudo`: its source enterprise's quantities under the row's pseudo key): what the
   schemes paying on such rows (M21, M22) judge a row's enterprise by;
@@ -94,6 +96,9 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                a.ytd9_base_output,
                (a.ytd_output + coalesce(a.fy_output_fc, 0))::decimal(18, 2) as fy_output,
                a.fy_base_output,
+               -- the year to December, reported or forecast (a draw of its months still to come)
+               (a.fy_reported or a.fy_output_fc is not null) and a.fy_base_reported as fy_comparable,
+               (a.ytd9_reported or a.q3_output_fc is not null) and a.ytd9_base_reported as ytd9_comparable,
                coalesce(a.q4_output_fc, 0) as q4_forecast_yuan
         from {enterprises} a
         -- entries into the above-size statistics still to come (入统)
@@ -104,7 +109,8 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                above_size_since, q4_output::decimal(18, 2) as q4_output, 0::decimal(18, 2) as q4b_output,
                false as has_base, 0::decimal(18, 2) as q3_output, 0::decimal(18, 2) as ytd9_output,
                0::decimal(18, 2) as ytd9_base_output, q4_output::decimal(18, 2) as fy_output,
-               0::decimal(18, 2) as fy_base_output, q4_output::decimal(18, 2) as q4_forecast_yuan
+               0::decimal(18, 2) as fy_base_output, false as fy_comparable, false as ytd9_comparable,
+               q4_output::decimal(18, 2) as q4_forecast_yuan
         from forecast.new_enterprises
     """)
     # A register row still to come is its own pseudo beneficiary, judged by the quantities of the
@@ -200,6 +206,7 @@ def build_representative(con: duckdb.DuckDBPyConnection) -> None:
 def _actuals(con, p: Periods) -> None:
     """Per entity: what the marts report for the policy quarter, its base quarter and the year."""
     q4, q4b, q3 = f"date '{p.q4_start}'", f"date '{p.base_q4_start}'", f"date '{p.q3_start}'"
+    december, september = p.year_end_month, p.q3_last_month
     con.execute(f"""
         create or replace temp table a_enterprise as
         with q as (select * from marts.fct_enterprise_quarter),
@@ -207,6 +214,16 @@ def _actuals(con, p: Periods) -> None:
             select uscc, arg_max(output_ytd_yuan, month) as ytd_now
             from marts.fct_enterprise_month where month >= date '{p.year_start}' and month <= date '{p.q4_end}'
             group by uscc
+        ),
+        -- the years' cumulative figures compare like with like only at the same month: an
+        -- enterprise that left the statistics in June has half a year against a whole one
+        span_ends as (
+            select uscc,
+                   bool_or(month = date '{december}') as fy_reported,
+                   bool_or(month = date '{december.replace(year=december.year - 1)}') as fy_base_reported,
+                   bool_or(month = date '{september}') as ytd9_reported,
+                   bool_or(month = date '{september.replace(year=september.year - 1)}') as ytd9_base_reported
+            from marts.fct_enterprise_month group by uscc
         )
         select e.uscc, e.city_code, e.industry_group, e.is_difficult_industry, e.production_start, e.above_size_since,
                coalesce(cur.output_yuan, 0)::decimal(18, 2) as q4_output,
@@ -216,12 +233,17 @@ def _actuals(con, p: Periods) -> None:
                coalesce(q3.output_ytd_yuan, 0)::decimal(18, 2) as ytd9_output,
                coalesce(q3.base_output_ytd_yuan, 0)::decimal(18, 2) as ytd9_base_output,
                coalesce(ytd.ytd_now, 0)::decimal(18, 2) as ytd_output,
-               coalesce(cur.base_output_ytd_yuan, base.output_ytd_yuan, 0)::decimal(18, 2) as fy_base_output
+               coalesce(cur.base_output_ytd_yuan, base.output_ytd_yuan, 0)::decimal(18, 2) as fy_base_output,
+               coalesce(ends.fy_reported, false) as fy_reported,
+               coalesce(ends.fy_base_reported, false) as fy_base_reported,
+               coalesce(ends.ytd9_reported, false) as ytd9_reported,
+               coalesce(ends.ytd9_base_reported, false) as ytd9_base_reported
         from marts.dim_enterprise e
         left join q cur on cur.uscc = e.uscc and cur.quarter_start = {q4}
         left join q base on base.uscc = e.uscc and base.quarter_start = {q4b}
         left join q q3 on q3.uscc = e.uscc and q3.quarter_start = {q3}
         left join ytd on ytd.uscc = e.uscc
+        left join span_ends ends on ends.uscc = e.uscc
     """)
     con.execute(f"""
         create or replace temp table a_project as
