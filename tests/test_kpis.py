@@ -40,6 +40,18 @@ def test_measure_1_lists_and_kpis(wh):
     assert got["M01.expand"][2] == "滞后"
 
 
+def test_a_new_plant_first_reporting_in_q4_has_no_q3_to_ramp_up_from(wh):
+    """Q3 output is September's cumulative less June's; with no September report it is undefined,
+    not 0 (as measure 33's list treats a missing Jan–Sep): an enterprise that entered the
+    statistics in November is on the 新建投产 list, and not counted as ramping up."""
+    reporting = wh.enterprise(1, q4_wan=300, fy_wan=500, q3_wan=200, production_start=date(2024, 3, 1))
+    entered = wh.enterprise(2, q4_wan=300, fy_wan=300, production_start=date(2024, 5, 1),
+                            above_size_since=date(2024, 11, 1))
+    wh.run()
+    assert members(wh, "M01.list_new_production") == {reporting, entered}
+    assert kpis(wh)["M01.ramp_up"][1] == 1
+
+
 def test_industry_group_growth_and_targets(wh):
     wh.enterprise(1, group="钢铁", q4_wan=100, q4b_wan=100, fy_wan=1100, fy_base_wan=1000)
     wh.enterprise(2, group="钢铁", q4_wan=100, q4b_wan=100, fy_wan=1070, fy_base_wan=1000)

@@ -81,7 +81,10 @@ def _computed_sql(ctx: RuleContext) -> dict[str, str]:
     quantities, over the members of a monitoring list (M01), and a forecast sum (M14)."""
     return {
         "M01.expand": _per_draw(f"q.has_base and q.q4_output > q.q4b_output and q.uscc in {members('M01.list_positive')}"),
-        "M01.ramp_up": _per_draw(f"q.q4_output >= q.q3_output and q.uscc in {members('M01.list_new_production')} "
+        # Q3 needs September's cumulative (a span's missing end is no 0): an enterprise first
+        # reporting in Q4 has no Q3 to have grown from, as measure 33's list has no Jan–Sep for it
+        "M01.ramp_up": _per_draw(f"q.q3_known and q.q4_output >= q.q3_output "
+                                 f"and q.uscc in {members('M01.list_new_production')} "
                                  f"and q.uscc in (select uscc from marts.dim_enterprise where is_above_size)"),
         "M01.turnaround": _per_draw(f"q.has_base and q.ytd9_base_output > 0 "
                                     f"and {wide('q.q4_output')} * q.ytd9_base_output > {wide('q.ytd9_output')} * q.q4b_output "

@@ -10,7 +10,8 @@ own simulated amount; see engine.py):
   above_size_since, above_size_since_forecast (the entry into the statistics is the forecast's),
   q4_output, q4b_output, has_base, q3_output, ytd9_output, ytd9_base_output, fy_output,
   fy_base_output, fy_comparable and ytd9_comparable (both years' figures reach December, resp.
-  September: reported or drawn), q4_forecast_yuan)`: the enterprises, reported and still to come
+  September: reported or drawn), q3_known (September reported or drawn: Q3 and January–September
+  are defined), q4_forecast_yuan)`: the enterprises, reported and still to come
   (new plants);
 * `q_row_enterprise` — the same columns, plus a pseudo row per register or export row still to
   come (`q_row_pseudo`: its source enterprise's quantities under the row's pseudo key): what the
@@ -96,9 +97,8 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                a.ytd9_base_output,
                (a.ytd_output + coalesce(a.fy_output_fc, 0))::decimal(18, 2) as fy_output,
                a.fy_base_output,
-               -- the year to December, reported or forecast (a draw of its months still to come)
-               (a.fy_reported or a.fy_output_fc is not null) and a.fy_base_reported as fy_comparable,
-               (a.ytd9_reported or a.q3_output_fc is not null) and a.ytd9_base_reported as ytd9_comparable,
+               a.fy_known and a.fy_base_reported as fy_comparable, a.q3_known,
+               a.q3_known and a.ytd9_base_reported as ytd9_comparable,
                coalesce(a.q4_output_fc, 0) as q4_forecast_yuan
         from {enterprises} a
         -- entries into the above-size statistics still to come (入统)
@@ -109,7 +109,7 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
                above_size_since, q4_output::decimal(18, 2) as q4_output, 0::decimal(18, 2) as q4b_output,
                false as has_base, 0::decimal(18, 2) as q3_output, 0::decimal(18, 2) as ytd9_output,
                0::decimal(18, 2) as ytd9_base_output, q4_output::decimal(18, 2) as fy_output,
-               0::decimal(18, 2) as fy_base_output, false as fy_comparable, false as ytd9_comparable,
+               0::decimal(18, 2) as fy_base_output, false as fy_comparable, false as q3_known, false as ytd9_comparable,
                q4_output::decimal(18, 2) as q4_forecast_yuan
         from forecast.new_enterprises
     """)
@@ -224,6 +224,12 @@ def _actuals(con, p: Periods) -> None:
                    bool_or(month = date '{september}') as ytd9_reported,
                    bool_or(month = date '{september.replace(year=september.year - 1)}') as ytd9_base_reported
             from marts.fct_enterprise_month group by uscc
+        ),
+        -- ... or where the forecast draws that month (the enterprise is still reporting)
+        forecast_ends as (
+            select key as uscc, bool_or(month::date = date '{december}') as fy_drawn,
+                   bool_or(month::date = date '{september}') as ytd9_drawn
+            from forecast.months where series = 'output' group by key
         )
         select e.uscc, e.city_code, e.industry_group, e.is_difficult_industry, e.production_start, e.above_size_since,
                coalesce(cur.output_yuan, 0)::decimal(18, 2) as q4_output,
@@ -234,9 +240,9 @@ def _actuals(con, p: Periods) -> None:
                coalesce(q3.base_output_ytd_yuan, 0)::decimal(18, 2) as ytd9_base_output,
                coalesce(ytd.ytd_now, 0)::decimal(18, 2) as ytd_output,
                coalesce(cur.base_output_ytd_yuan, base.output_ytd_yuan, 0)::decimal(18, 2) as fy_base_output,
-               coalesce(ends.fy_reported, false) as fy_reported,
+               (coalesce(ends.fy_reported, false) or coalesce(drawn.fy_drawn, false)) as fy_known,
                coalesce(ends.fy_base_reported, false) as fy_base_reported,
-               coalesce(ends.ytd9_reported, false) as ytd9_reported,
+               (coalesce(ends.ytd9_reported, false) or coalesce(drawn.ytd9_drawn, false)) as q3_known,
                coalesce(ends.ytd9_base_reported, false) as ytd9_base_reported
         from marts.dim_enterprise e
         left join q cur on cur.uscc = e.uscc and cur.quarter_start = {q4}
@@ -244,6 +250,7 @@ def _actuals(con, p: Periods) -> None:
         left join q q3 on q3.uscc = e.uscc and q3.quarter_start = {q3}
         left join ytd on ytd.uscc = e.uscc
         left join span_ends ends on ends.uscc = e.uscc
+        left join forecast_ends drawn on drawn.uscc = e.uscc
     """)
     con.execute(f"""
         create or replace temp table a_project as
