@@ -243,6 +243,30 @@ def test_a_weekly_power_file_of_unknown_accounts_blocks(session, accounts, known
     assert out["account_known"].success is (accounts == sorted(known))
 
 
+@pytest.mark.parametrize("factor, readings, blocks", [(10.0, 30, True), (4.0, 30, True), (3.9, 30, False),
+                                                      (10.0, 19, False), (0.1, 30, False)])
+def test_a_weekly_power_file_shifted_tenfold_blocks(session, factor, readings, blocks):
+    """A week ×10 (a decimal point moved for the whole file) took a tiny budget from 7,262万 to
+    8,512万 unseen: the 100-fold checks miss it. The median of the file's readings against their
+    accounts' levels at 4 or more blocks, with 20 readings compared or more; downwards it is a
+    holiday week, not judged."""
+    suite = SUITES["raw_power_daily"]
+    accounts = [str(i) for i in range(readings)]
+    power = pd.DataFrame({"account_no": accounts, "reading_date": pd.to_datetime(["2024-11-18"] * readings),
+                          "kwh": [10.0 * factor] * readings, "data_flag": ["正常"] * readings,
+                          "_line": list(range(2, readings + 2)), "_quarantined": [None] * readings})
+    levels = pd.DataFrame({"account_no": accounts, "level_kwh": [10.0] * readings})
+    frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125",
+                                                    accounts=frozenset(accounts), power_levels=levels, params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": datetime(2024, 11, 25)})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
+    shifted = out["kwh_file_near_previous_level"]
+    assert shifted.severity == "blocking" and shifted.success is not blocks
+    if blocks:
+        assert shifted.unexpected_examples[0]["file_level_problem"] == (
+            f"本文件读数为各户号交付日前35天读数中位数的 {factor:g} 倍（{readings} 个读数的中位数）")
+
+
 def test_an_accounts_level_comes_from_earlier_deliveries_of_the_five_weeks_before(tmp_path):
     """The level a weekly file is judged against: readings of earlier deliveries that arrived by the
     as-of date, dated within level_window_days of the delivery; never the file itself, a later or a
@@ -293,8 +317,8 @@ def test_directory_and_project_fields_at_their_limits():
     })
     out = d.add_stats_projects(projects, lookups(period="202410"))
     assert list(out["month_problem"]) == [None, "开工年月 202411 after library month 202410; 入库年月 202411 after library month 202410", None]
-    assert list(out["field_problem"]) == [
-        None, "设备购置 100.01 > 完成投资 100 万元; 竣工年月 202409 早于开工年月 202411", None]
+    assert list(out["equipment_problem"]) == [None, "本月设备购置 100.01 万元 > 本月完成投资 100 万元", None]
+    assert list(out["field_problem"]) == [None, "竣工年月 202409 早于开工年月 202411", None]
     assert list(out["plan_problem"]) == [None, "本月完成投资 100 万元 > 计划总投资 99.99 万元", None]
 
 

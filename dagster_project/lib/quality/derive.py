@@ -29,6 +29,8 @@ DEFAULTS = {
     "ytd_collapse_share": 0.5,  # a 累计 below this share of the previous report's (same year) is a slip
     "reread_window_days": 62.0,  # power: a weekly delivery repeats earlier days (re-reads) at most this far back
     "level_window_days": 35.0,  # power: a reading is compared with its account's median over these days before
+    "file_level_factor": 4.0,  # power: a file whose readings' median is this many times their accounts' levels
+    "file_level_min_readings": 20,  # ... judged with at least this many readings compared
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
     "recode_gone_share": 0.5,  # projects: more of the previous library's unfinished ones gone: codes re-formatted
@@ -222,7 +224,8 @@ def add_stats_enterprise(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """month_problem: 开工/入库/竣工年月 after the library month of the file;
-    field_problem: equipment purchase above the month's investment, completion before start;
+    equipment_problem: equipment purchased above the month's investment (it is part of it: 元 in
+    the 万元 column, or a digit slip); field_problem: completion before start;
     plan_problem: a month's investment above the whole planned total (元 in a 万元 column, or a
     plan a digit short);
     code_problem: a project code the library never listed before although the project entered it
@@ -241,9 +244,11 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     equipment, investment = _floats(df["equipment_month_10k_yuan"]), _floats(df["investment_month_10k_yuan"])
     start, done = _floats(df["start_month"]), _floats(df["completion_month"])
     with np.errstate(invalid="ignore"):
-        df["field_problem"] = _messages(len(df), [
+        df["equipment_problem"] = _messages(len(df), [
             (equipment > investment,  # False where either is blank
-             lambda i: f"设备购置 {_fmt(equipment[i])} > 完成投资 {_fmt(investment[i])} 万元"),
+             lambda i: f"本月设备购置 {_fmt(equipment[i])} 万元 > 本月完成投资 {_fmt(investment[i])} 万元"),
+        ])
+        df["field_problem"] = _messages(len(df), [
             ((start > 0) & (done > 0) & (done < start), lambda i: f"竣工年月 {int(done[i])} 早于开工年月 {int(start[i])}"),
         ])
         planned = _floats(df["planned_investment_10k_yuan"])
@@ -307,7 +312,9 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     level_problem: a reading ≥ jump_factor × (or ≤ 1/jump_factor of) its account's level before the
     delivery (power_levels), both > 0: Wh or MWh sent as kWh; level_rise_problem: the same upwards
     only (a plant stopping falls a hundredfold as a matter of course); zero_problem: a reading of 0
-    where its account's level is above 0 (a plant stopped, or a file of zeros)."""
+    where its account's level is above 0 (a plant stopped, or a file of zeros); file_level_problem:
+    every compared reading, where their median is file_level_factor times their accounts' levels or
+    more (a week ×10: a decimal point shifted for the whole file)."""
     df["account_problem"] = _per_value(
         df["account_no"], lambda a: None if a in lookups.accounts else f"account {a} in no account snapshot")
     # judged broadly only against snapshots that exist: a landing without any has no account known
@@ -344,6 +351,12 @@ def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
         stopped = (kwh == 0) & (level > 0)
     df["zero_problem"] = _messages(len(df), [(stopped, lambda i: (
         f"用电量 0 千瓦时，该户号交付日前{days}天读数中位数 {_fmt(level[i])} 千瓦时"))])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        compared = (kwh > 0) & (level > 0)
+        shift = float(np.median(kwh[compared] / level[compared])) if compared.sum() else np.nan
+    shifted = compared.sum() >= lookups.param("file_level_min_readings") and shift >= lookups.param("file_level_factor")
+    df["file_level_problem"] = _messages(len(df), [(compared & shifted, lambda i: (
+        f"本文件读数为各户号交付日前{days}天读数中位数的 {_ratio(shift)} 倍（{int(compared.sum())} 个读数的中位数）"))])
     return df
 
 
