@@ -641,8 +641,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
-    (`mart_rejected_register_rows`), for deliveries most of whose rows were rejected
-    (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
+    (`mart_rejected_register_rows`), for files refused whole (`data.refused_files`), for deliveries
+    most of whose rows were rejected (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
     `on_summary` names (suspected unit or digit errors: `data.suspect_rows`)."""
     gaps = []
     base = data.missing_periods(con, as_of, "mart_base_periods")
@@ -668,6 +668,12 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
             "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
             "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
+    refused = data.refused_files(con)
+    if refused:  # the rules then see nothing of those files
+        gaps.append(("注意：交付文件被拒收", (
+            f"接收目录中以下文件被整体拒收或未读取，其数据未计入测算，共 {refused}。若其中有应交付的数据（如登记表、"
+            "日电量、月报），相关方案按未交付测算，金额可能偏低；请按原因更正后重新放入接收目录，再重新测算"
+            "（明细见 KPI 报告「数据质量」）。")))
     broad = data.broadly_rejected_files(con, as_of)
     if broad:  # the rules then see those files' rows as not delivered
         gaps.append(("注意：交付文件大量行被拒收", (

@@ -21,6 +21,7 @@ import duckdb
 
 from dagster_project.lib.forecast.draws import Horizon
 from dagster_project.lib.ingest import datasets_of
+from dagster_project.lib.ingest.loader import LANDING_ROOT_SCOPE
 from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.suites import load_suites
@@ -257,6 +258,29 @@ def broadly_rejected_files(con: duckdb.DuckDBPyConnection, as_of: date) -> str |
         why = f"，主要原因：{wording.reason_kind(reason[0])}" if reason else ""
         listed.append(f"{name}（{read:,} 行中 {rejected:,} 行被拒收{why}）")
     return f"{len(files)} 个文件：" + "；".join(listed)
+
+
+def refused_files(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The files the latest look at their folder refused or did not read (still in the landing
+    dir), in words: the file and why; None when there are none. Hidden files and Excel's lock
+    files (`~$…`, there while a register is open) are no deliveries and are left out. A loans
+    register named `.XLSX` was refused and M23 lost its loans, with the refusal only on 数据质量."""
+    if not table_exists(con, "raw._landing_scans"):
+        return None
+    rows = con.execute(
+        f"""select r.file_name, r.reason from raw._file_refusals r
+            join raw._landing_scans s on s.scope = coalesce(r.feed, '{LANDING_ROOT_SCOPE}')
+            where r.last_seen_at >= s.scanned_at
+              and not regexp_matches(r.file_name, '(^|/)(\.|~\$)[^/]*$')
+            order by r.file_name""").fetchall()
+    if not rows:
+        return None
+
+    def named(name: str, reason: str) -> str:  # a read file's reason begins with its name, a stray's does not
+        if reason.split(": ", 1)[0].rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
+            return wording.reason(reason)
+        return f"{name}：{wording.reason(reason)}"
+    return f"{len(rows)} 个文件：" + "；".join(named(name, reason) for name, reason in rows)
 
 
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:

@@ -17,6 +17,7 @@ from dagster_project.lib.ingest.filenames import FileNameError, PeriodBounds, pa
 from dagster_project.lib.ingest.loader import ingest_feed, record_landing_root
 from dagster_project.lib.ingest.stats import DATASETS as STATS
 from dagster_project.lib.uscc import make_uscc
+from reports import data
 
 pytestmark = pytest.mark.usefixtures("reasons_read_in_chinese")
 
@@ -320,6 +321,27 @@ def test_only_regular_files_in_feed_folders_are_read_the_rest_is_reported(tmp_pa
     stored = con.execute("select string_agg(reason, ' ') || string_agg(file_name, ' ') from raw._file_refusals").fetchone()[0]
     assert "root:" not in stored and "secret" not in stored  # nothing of what was not read is stored
     assert con.execute("select count(*) from raw._file_refusals where sha256 <> ''").fetchone() == (0,)
+
+
+def test_the_refusals_still_in_the_landing_dir_are_named_for_汇总(tmp_path, con):
+    """A loans register named .XLSX was refused and M23 lost its loans with the refusal only on
+    数据质量: 汇总 names the files the latest look at their folder refused or did not read, not the
+    ones since removed, nor hidden files or Excel's lock files (~$…, there while a register is open)."""
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
+    upper = write(landing, "stats", "stats_industry_202409.CSV", [INDUSTRY_HEADER, industry_row(A)])
+    write(landing, "stats", ".stats_industry_202408.csv", [INDUSTRY_HEADER])
+    write(landing, "stats", "~$stats_industry_202407.csv", [INDUSTRY_HEADER])
+    (landing / "stats" / "archive").mkdir()
+    ingest_feed(con, landing, "stats")
+    record_landing_root(con, landing)
+    assert data.refused_files(con) == (
+        "2 个文件：stats/archive/：stats/ 下的子文件夹（未读取：交付文件直接放在 stats/ 中）；stats/stats_industry_202409.CSV："
+        "文件名不符合 <数据源>_<数据集>_<期别>[_v<N>].<扩展名> 的格式（小写英文字母、半角数字）")
+    upper.unlink()
+    (landing / "stats" / "archive").rmdir()
+    ingest_feed(con, landing, "stats")
+    assert data.refused_files(con) is None  # kept in raw._file_refusals, no longer in the landing dir
 
 
 def test_a_file_that_is_no_delivery_of_its_dataset_is_refused_without_echoing_it(tmp_path, con):

@@ -93,6 +93,7 @@ METADATA_COLUMNS = (
     ("_extra", "VARCHAR"),
 )
 
+LANDING_ROOT_SCOPE = ""  # raw._landing_scans: the landing root's scan; a feed folder's is named by the feed
 _BOOKKEEPING_DDL = f"""
 create schema if not exists {RAW};
 create table if not exists {RAW}._manifest (
@@ -108,6 +109,7 @@ create table if not exists {RAW}._file_refusals (
     file_name varchar, feed varchar, sha256 varchar, reason varchar,
     first_seen_at timestamp, last_seen_at timestamp, primary key (file_name, sha256)
 );
+create table if not exists {RAW}._landing_scans (scope varchar primary key, scanned_at timestamp);
 create table if not exists {RAW}._rejected_rows (
     file_name varchar, line integer, field varchar, header varchar, value varchar, reason varchar,
     row_json varchar, loaded_at timestamp
@@ -162,6 +164,7 @@ def ingest_feed(
     if not folder.is_dir() or folder.is_symlink():
         return []
     paths, strays = scan_feed_folder(folder, feed)
+    _record_scan(con, feed, now)
     bounds = PeriodBounds.of_policy()
     # Names are unique, so what the manifest says about this folder's files cannot change while
     # they load; the reading thread consults this copy and never touches the connection.
@@ -222,8 +225,16 @@ def record_landing_root(con: duckdb.DuckDBPyConnection, landing: Path, now: date
     """Report what lies at the landing root besides the feed folders (files, unknown folders,
     links, ...): never read."""
     ensure_raw_tables(con, [])
+    now = now or datetime.now()
     root = [stray for stray in scan_landing(landing, FEEDS).strays if stray.feed is None]
-    return [record_stray(con, stray, now or datetime.now()) for stray in root]
+    _record_scan(con, LANDING_ROOT_SCOPE, now)
+    return [record_stray(con, stray, now) for stray in root]
+
+
+def _record_scan(con: duckdb.DuckDBPyConnection, scope: str, now: datetime) -> None:
+    """When a feed folder (or the root) was last looked at: the refusals it found then, and only
+    those, still lie in the landing dir (raw._file_refusals keeps every refusal ever made)."""
+    con.execute(f"insert or replace into {RAW}._landing_scans values (?, ?)", [scope, now])
 
 
 def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray, now: datetime) -> FileOutcome:
