@@ -659,9 +659,9 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     rejected = data.rejected_rows(con, as_of, "mart_rejected_policy_rows")
     if rejected:  # the rules then take that enterprise's or project's month as not reported
         gaps.append(("注意：数据行被拒收", (
-            f"以下企业或项目的统计行被拒收，该月也没有更正版补交，共 {rejected}。这些企业或项目的该月按未报送计："
-            "当月金额按 0 计，最新一期的行被拒收的不再预测，相关金额偏低。请更正后以更正版（_v2）补交，再重新测算"
-            "（拒收明细见 KPI 报告「数据质量」）。")))
+            f"以下企业或项目的统计行或海关出口行被拒收，也没有更正版补交，共 {rejected}。这些企业或项目的该月按未报送计"
+            "（海关行：该笔出口按未发生计）：当月金额按 0 计，最新一期的行被拒收的不再预测，相关金额偏低。"
+            "请更正后以更正版（_v2）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
     registers = data.rejected_rows(con, as_of, "mart_rejected_register_rows")
     if registers:  # the rules then do not see the loan, application, recognition, link or 两高 listing
         gaps.append(("注意：登记表行被拒收", (

@@ -216,7 +216,7 @@ def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
     def what(suite: str, name: str, example: dict) -> str:  # a check's own message, else its label and the value
         e = expectation_of[(suite, name)]
         value = example[e.column]
-        return value if isinstance(value, str) else f"{e.label}：{value}"
+        return wording.problem(value) if isinstance(value, str) else f"{e.label}：{value}"
 
     rows = con.execute(  # a delivery's latest verdict (in use, arrived by then), a mart check's of the run
         f"""select r.suite, r.expectation, r.file_name, r.unexpected_count, r.unexpected_examples

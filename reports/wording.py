@@ -299,7 +299,8 @@ _PROBLEM_TEXTS = [
 ]
 
 
-def _problem(text: str) -> str:
+def problem(text: str) -> str:
+    """A check's own message about a row (a derived `*_problem` value) in Chinese."""
     for pattern, replacement in _PROBLEM_TEXTS:
         if pattern.match(text):
             return pattern.sub(replacement, text)
@@ -337,7 +338,7 @@ def examples(raw: str | None, limit: int = 3) -> str:
             for key, value in item.items():
                 if key in ("_line", "line") or value is None:
                     continue
-                text = _problem(str(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                text = problem(str(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                 if _is_problem(key):
                     parts.insert(0, text)
                 elif not _named_in(str(value), problems):

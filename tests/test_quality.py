@@ -1231,7 +1231,8 @@ def test_a_run_names_a_file_validated_twice_by_its_later_verdict_only(tmp_path):
 def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correction_is_in_force(tmp_path, session):
     """The largest project's October row rejected for a 开工年月 typed 2023-03 took its October out
     of the budget (−9% on a tiny landing) with only the rejected row to say so: named, with file,
-    line, project and field. A row whose key is itself rejected (an invalid USCC) names no one and
+    line, project and field; so is an exporter's customs line (a destination typed BR), until a
+    line of the same 报关单号 and 项号 is in force. A row whose key is itself rejected (an invalid USCC) names no one and
     is left out; so are rows of files withdrawn, arrived after the as-of date or older than the base
     quarter; a `_v2` that puts the row in force clears it."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
@@ -1244,6 +1245,12 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
         con.execute("create schema staging")
         con.execute("create table staging.stg_stats__industry (uscc varchar, report_month date)")
         con.execute("create table staging.stg_stats__projects (project_code varchar, report_month date)")
+        con.execute("create table staging.stg_customs__export (uscc varchar, declaration_no varchar, line_no varchar)")
+        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on, sha256) "
+                    "values ('customs_export_202410.csv', 'customs', 'export', '202410', '2024-11-10', 'c')")
+        con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) values "
+                    "('customs_export_202410.csv', 7, 'destination', '运抵国', 'BR', 'unknown ISO 3166-1 alpha-3 country', ?)",
+                    [json.dumps({"报关单号": "D1", "项号": "2", "统一社会信用代码": A}, ensure_ascii=False)])
         for name, dataset, period, arrived in (("stats_projects_202410.csv", "projects", "202410", "2024-11-15"),
                                                ("stats_industry_202410.csv", "industry", "202410", "2024-11-15"),
                                                ("stats_industry_202309.csv", "industry", "202309", "2023-10-15"),
@@ -1266,9 +1273,10 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
         [(_, outcome)] = result.failures("warning")
         assert [(e["file_name"], e["line"], e["entity"], e["header"]) for e in outcome.unexpected_examples] == [
-            ("stats_projects_202410.csv", 5, project, "开工年月")]
+            ("customs_export_202410.csv", 7, A, "运抵国"), ("stats_projects_202410.csv", 5, project, "开工年月")]
         assert result.passed("blocking")
         con.execute("insert into staging.stg_stats__projects values (?, date '2024-10-01')", [project])  # its _v2
+        con.execute("insert into staging.stg_customs__export values (?, 'D1', '2')", [A])  # the line re-sent in a _v2
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
         assert result.passed("warning")
 

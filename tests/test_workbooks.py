@@ -1021,6 +1021,12 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
                            values ('later', now() + interval 1 day, ?, 'raw/stats_industry', 'raw_stats_industry',
                                    ?, 'unit_jump_vs_previous_report_each', 'warning', false, 'warn', 1, ?)""",
                         [AS_OF, file, jump])
+        loan = '[{"directory_problem": "914505124701767216 not in the enterprise directory", "_line": 21}]'
+        con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, file_name,
+                           expectation, severity, success, outcome, unexpected_count, unexpected_examples)
+                       values ('later', now() + interval 1 day, ?, 'raw/registers_loans', 'raw_registers_loans',
+                               'registers_loans.xlsx', 'in_enterprise_directory_each', 'warning', false, 'warn', 1, ?)""",
+                    [AS_OF, loan])
         start = ('[{"uscc": "91450602475386533K", "snapshot_month": "202410", "source_file": "stats_enterprise_202410.csv", '
                  '"source_line": 29, "production_start_change": "投产年月 202409 202309 → 202410 202410"}]')
         con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
@@ -1035,7 +1041,7 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
     assert "以下月份按到达规则截至测算基准日应已交付，仓库中却没有数据，共 1 个月：项目库月报 2024-10。数据集最近的月份缺失时，" \
         in text
     assert "注意：数据行被拒收" in text
-    assert ("以下企业或项目的统计行被拒收，该月也没有更正版补交，共 1 行：stats_projects_202410.csv 第 5 行"
+    assert ("以下企业或项目的统计行或海关出口行被拒收，也没有更正版补交，共 1 行：stats_projects_202410.csv 第 5 行"
             "（项目 2023-450702-22-02-374756，开工年月：不是有效年月（应为 YYYYMM））。") in text
     assert "注意：登记表行被拒收" in text
     assert ("以下登记表的行被拒收，登记表也没有更正版补交该企业，共 1 行：registers_applications.xlsx 第 11 行"
@@ -1047,7 +1053,8 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         return notes - 2 in {b.id for b in ws.row_breaks.brk}  # a break after row `id` (1-based), the blank one above
 
     assert "注意：数据疑似有误" in text
-    assert ("已按原值计入测算，共 2 行：stats_enterprise_202410.csv 第 29 行（投产年月 202409 202309 → 202410 202410）；"
+    assert ("已按原值计入测算，共 3 行：stats_enterprise_202410.csv 第 29 行（投产年月 202409 202309 → 202410 202410）；"
+            "registers_loans.xlsx 第 21 行（914505124701767216 不在企业名录中）；"
             "stats_industry_202410.csv 第 16 行（工业总产值_本月 104,569,000 千元 = 上次报送（202409：95,823.7 千元）的 1,091 倍）。") in text
     assert notes_begin_a_page(path)  # the red rows took their room on page 1: whole, on page 2
     assert not notes_begin_a_page(budget_file)
