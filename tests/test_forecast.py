@@ -329,6 +329,30 @@ def _own_paths(paths: np.ndarray, sizes: np.ndarray, common: np.ndarray | None =
                       paths.size, np.array([0]))
 
 
+def test_a_path_measured_against_a_forecast_near_zero_does_not_move_the_others():
+    """A stopped plant's month of 100 元 made a past forecast of a few hundred 元, and its restart
+    an own path of ×30,373: drawn for any entity, it made the forecast-weighted mean the own draws
+    are centred on huge, and the centring divided every entity's draws of the group by it (the
+    December median of 169 of 171 enterprises fell under their point forecast's P10 on a fourth
+    data process). Paths are kept within [1/cap, cap]: the median draw stays at the point forecast."""
+    rng = np.random.default_rng(5)
+    past, n, horizon = 1346, 60, 1  # as many paths as that process's output measured
+    paths = np.exp(rng.normal(0, 0.2, (past, horizon)))
+    paths[0] = 30_373.0
+    errors = _own_paths(paths, np.ones(past))
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False,
+                        np.full(n, np.inf))
+    for cap, ratio in ((float("inf"), None), (50.0, 1.0)):
+        settings = dataclasses.replace(S, common_jitter=0.0, own_deviation_cap=cap)
+        draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, np.random.default_rng(4), settings)
+        median = float(np.median(draws[:, :, 0]))
+        if ratio is None:
+            assert median < 0.5  # uncapped: every entity pushed down by the one path
+        else:
+            assert median == pytest.approx(ratio, rel=0.05)
+            assert draws.max() <= 50.0 * 1.0001  # no draw beyond the cap (the common errors are 1 here)
+
+
 def test_series_of_one_run_draw_the_same_origin_and_the_same_past_entitys_path():
     """Output and electricity of the same enterprises: in each draw both take the common errors of
     one past origin, and each enterprise the own path of one past enterprise in both (so that the

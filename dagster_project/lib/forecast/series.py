@@ -64,6 +64,12 @@ class SeriesSettings:
     # Uncertainty of a seasonal step that no past origin forecast out of sample (e.g. December with
     # one December of history): the sd of the log amplitude, in units of the step's own log size.
     untested_step_spread: float
+    # An own error path's ratio to the point forecast is kept at or below this cap: a ratio measured
+    # against a past forecast near 0 (a stopped plant's month of 100 元, then its restart) is no
+    # error of scale, and one such path drawn made the forecast-weighted mean the own draws are
+    # centred on (_centred_within_groups) 2.3 times too large for a whole group. Downwards a ratio
+    # is bounded by 0 (a project that stopped), which moves no mean.
+    own_deviation_cap: float = float("inf")
     # How much of an entity's own recent growth (beyond its group's) carries into the forecast:
     # estimated from the data (estimate_shrinkage), 1 = all of it.
     growth_shrinkage: float = 1.0
@@ -595,4 +601,4 @@ def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.
                     same = here[np.stack([first.rows[member_keys[j]] for j in again], axis=1)]  # (draws, len(again))
                     picked[:, again] = np.where(same >= 0, same, picked[:, again])
             out[:, members, :] = errors.own[picked][:, :, :horizon]
-    return out
+    return np.minimum(out, s.own_deviation_cap, out=out)

@@ -54,6 +54,7 @@ class ForecastSettings:
                 min_origins=whole("min_origins"),
                 common_jitter=number("common_jitter"),
                 untested_step_spread=number("untested_step_spread"),
+                own_deviation_cap=number("own_deviation_cap"),
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
