@@ -36,9 +36,16 @@ final as (
         base_quarter.last_reported_month as base_last_reported_month,
         coalesce(base_quarter.is_complete, false) as base_is_complete,
 
-        coalesce(base_quarter.output_yuan > 0, false) as has_base,
+        -- A base quarter whose last month was not reported is not one: its output is the months up
+        -- to the last report (a span's missing end is no 0), one month against three
+        coalesce(
+            base_quarter.output_yuan > 0
+            and base_quarter.last_reported_month = {{ add_months('base_quarter.quarter_start', 2) }},
+            false
+        ) as has_base,
         case
             when base_quarter.output_yuan > 0
+                and base_quarter.last_reported_month = {{ add_months('base_quarter.quarter_start', 2) }}
                 then cast(current_quarter.output_yuan as double) / cast(base_quarter.output_yuan as double) - 1
         end as output_yoy,
         case
