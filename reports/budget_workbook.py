@@ -641,7 +641,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
-    (`mart_rejected_register_rows`), for files refused whole (`data.refused_files`), for deliveries
+    (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
+    files refused whole (`data.refused_files`), for deliveries
     most of whose rows were rejected (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
     `on_summary` names (suspected unit or digit errors: `data.suspect_rows`)."""
     gaps = []
@@ -668,6 +669,11 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
             "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
             "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
+    spans = data.year_to_date_quarters(con, as_of)
+    if spans:  # the rules then compare a year to date with a quarter
+        gaps.append(("注意：季度产值含本年此前月份", (
+            f"以下企业季初前一个月未报送，按“缺失月份计 0”的规定，其季度产值为本年累计，共 {spans}。这些企业的同比增速"
+            "及相关奖补（M02、M24）可能明显偏高；请核实该月报送情况，补交后重新测算。")))
     refused = data.refused_files(con)
     if refused:  # the rules then see nothing of those files
         gaps.append(("注意：交付文件被拒收", (

@@ -197,6 +197,18 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, as_of: date, suite: str) -> st
         f"{e['header']}：{wording.reason(e['reason'])}）" for e in examples])
 
 
+def year_to_date_quarters(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The enterprises whose policy or base quarter is their year to date, because the month before
+    it was not reported (MEASURES.md: a missing earlier month counts as 0; the check
+    `mart_quarter_spans`), in words; None when there are none. Three enterprises of a fourth data
+    process got M02.growth's 200万 cap each on 275–342% "growth" so, with the warning on 数据质量 only."""
+    failed = _failed_check(con, as_of, "mart_quarter_spans")
+    if failed is None:
+        return None
+    count, examples = failed
+    return _rows_in_words(count, [f"企业 {e['uscc']}（{e['quarter_start']} 季度：{e['span_problem']}）" for e in examples])
+
+
 def _rows_in_words(count: int, listed: list[str]) -> str:
     """`count` rows, those `listed` named (a check keeps a few examples)."""
     return f"{count} 行：{'；'.join(listed)}" + (f" 等（另有 {count - len(listed)} 行）" if count > len(listed) else "")

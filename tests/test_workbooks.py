@@ -997,7 +997,7 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         return "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
     assert not any(flag in summary_text(budget_file) for flag in ("基期数据缺失", "本年数据缺失", "数据行被拒收", "登记表行被拒收",
-                                                                "数据疑似有误"))
+                                                                "数据疑似有误", "季度产值含本年此前月份", "交付文件"))
     shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
     base = '[{"feed": "customs_export", "month": "2023-10-01"}, {"feed": "stats_projects", "month": "2023-11-01"}]'
     this_year = '[{"feed": "stats_projects", "month": "2024-10-01"}]'
@@ -1005,11 +1005,14 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
                 '"entity": "2023-450702-22-02-374756", "header": "开工年月", "reason": "not a month YYYYMM"}]')
     register = ('[{"file_name": "registers_applications.xlsx", "line": 11, "dataset": "applications", '
                 '"entity": "91450206466697751T", "header": "活动类型", "reason": "unknown value (allowed: 新品发布会 产品订货会 展会)"}]')
+    span = ('[{"uscc": "91450226MAW8DHFH4T", "quarter_start": "2024-10", "span_problem": '
+            '"202409 未报（最近一次报送 202408）：按“缺失月份计0”，该季度产值为本年累计 9,876.54 万元"}]')
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         for suite, expectation, count, examples in (("mart_base_periods", "base_periods_delivered", 2, base),
                                                     ("mart_policy_periods", "policy_periods_delivered", 1, this_year),
                                                     ("mart_rejected_policy_rows", "policy_rows_in_force", 1, rejected),
-                                                    ("mart_rejected_register_rows", "register_rows_in_force", 1, register)):
+                                                    ("mart_rejected_register_rows", "register_rows_in_force", 1, register),
+                                                    ("mart_quarter_spans", "quarter_span_starts_reported", 1, span)):
             con.execute("""insert into marts.dq_check_results (run_id, checked_at, as_of, asset, suite, expectation,
                                severity, success, outcome, unexpected_count, unexpected_examples)
                            values ('later', now() + interval 1 day, ?, 'marts/fct_enterprise_quarter', ?, ?,
@@ -1052,6 +1055,9 @@ def test_months_missing_from_the_base_quarter_or_the_year_are_named_on_the_summa
         notes = next(c.row for row in ws.iter_rows() for c in row if c.value == "情景与口径说明")
         return notes - 2 in {b.id for b in ws.row_breaks.brk}  # a break after row `id` (1-based), the blank one above
 
+    assert "注意：季度产值含本年此前月份" in text
+    assert ("共 1 行：企业 91450226MAW8DHFH4T（2024-10 季度：202409 未报（最近一次报送 202408）：按“缺失月份计0”，"
+            "该季度产值为本年累计 9,876.54 万元）。") in text
     assert "注意：数据疑似有误" in text
     assert ("已按原值计入测算，共 3 行：stats_enterprise_202410.csv 第 29 行（投产年月 202409 202309 → 202410 202410）；"
             "registers_loans.xlsx 第 21 行（914505124701767216 不在企业名录中）；"
