@@ -1330,6 +1330,22 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
         assert result.passed("warning")
 
 
+@pytest.mark.parametrize("ytd, named", [(3_395_290.3, True), (303_529.3 + 36_000 * 5, True),
+                                         (303_529.3 + 36_000 * 4.99, False), (339_529.3, False)])
+def test_a_digit_typed_twice_in_a_cumulative_figure_is_named(ytd, named):
+    """October's 累计 339,529.3 typed 3,395,290.3 (本月 36,000 unchanged) made the month 30亿 and cut
+    M02.growth from 11 beneficiaries to 3 on a tiny landing: 本月 and Δ累计 5 times apart block."""
+    df = pd.DataFrame({"uscc": [A], "report_month": [202410], "output_month_k_yuan": [36_000.0],
+                       "output_ytd_k_yuan": [ytd], "revenue_month_k_yuan": [1.0], "revenue_ytd_k_yuan": [10.0]})
+    previous = pd.DataFrame({"uscc": [A], "report_month": [202409], "output_month_k_yuan": [35_000.0],
+                             "output_ytd_k_yuan": [303_529.3], "revenue_month_k_yuan": [1.0], "revenue_ytd_k_yuan": [9.0]})
+    out = d.add_stats_industry(df, lookups(period="202410", previous_reports=previous))
+    assert (out["gap_factor_problem"].iloc[0] is not None) is named
+    if ytd == 3_395_290.3:
+        assert out["gap_factor_problem"].iloc[0] == ("工业总产值 本月 36,000 千元，Δ累计 3,091,761 千元：相差 85.88 倍，"
+                                                     "两者之一数位有误")
+
+
 def test_a_project_month_a_hundredfold_its_earlier_peak_is_named():
     """60万 typed 600,000万 in a project without a plan took M15.increment to 43,680万 (the budget ×7)
     with no word: ≥ 100 × the project's largest earlier month is named; just under, a project

@@ -27,6 +27,7 @@ DEFAULTS = {
     "gap_tolerance_abs": 1.0,  # ... plus this absolute slack (in the file's unit, 千元 for stats)
     "jump_factor": 100.0,  # a month value this many times the previous report's (or 1/x) is a unit slip
     "ytd_collapse_share": 0.5,  # a 累计 below this share of the previous report's (same year) is a slip
+    "gap_factor": 5.0,  # 本月 and Δ累计 this many times apart: a digit off in one of them
     "reread_window_days": 62.0,  # power: a weekly delivery repeats earlier days (re-reads) at most this far back
     "level_window_days": 35.0,  # power: a reading is compared with its account's median over these days before
     "file_level_factor": 4.0,  # power: a file whose readings' median is this many times their accounts' levels
@@ -142,6 +143,8 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     gap_problem: 本月 differs from Δ累计 (this 累计 − last month's 累计; January: 累计) by more than the
         tolerance; only where the previous report is the month just before (or the month is January),
         since a skipped month makes Δ累计 cover two months.
+    gap_factor_problem: 本月 output and Δ累计 both > 0 and one gap_factor times the other or more (a
+        digit typed twice in one of them: the derived month drives the forecast and the awards);
     magnitude_jump: 本月 output ≥ jump_factor × (or ≤ 1/jump_factor of) the previous report's, both > 0:
         the signature of a file in 元 instead of 千元 (or the other way round).
     The conditions are evaluated on whole columns; messages are written for the failing rows only.
@@ -193,6 +196,16 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
             ),
         ))
     df["gap_problem"] = _messages(n, gaps)
+    # The same, where 本月 and Δ累计 differ by a factor: a digit typed twice or dropped in one of them
+    gap_factor = lookups.param("gap_factor")
+    reported, ytd = now["output_month_k_yuan"], now["output_ytd_k_yuan"]
+    derived = ytd - np.where(january, 0.0, was["output_ytd_k_yuan"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        apart = (january | consecutive) & (reported > 0) & (derived > 0) & (
+            (derived >= gap_factor * reported) | (reported >= gap_factor * derived))
+    df["gap_factor_problem"] = _messages(n, [(apart, lambda i: (
+        f"工业总产值 本月 {_fmt(reported[i])} 千元，Δ累计 {_fmt(derived[i])} 千元：相差 "
+        f"{_ratio(max(derived[i], reported[i]) / min(derived[i], reported[i]))} 倍，两者之一数位有误"))])
 
     out_now, out_before = now["output_month_k_yuan"], was["output_month_k_yuan"]
     with np.errstate(invalid="ignore"):
