@@ -17,7 +17,7 @@ from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest.loader import ingest_feed
 from dagster_project.lib.quality import derive as d
 from dagster_project.lib.quality import warehouse
-from dagster_project.lib.quality.run import DATASET_BY_TABLE, policy_periods, run_values, validate_suites
+from dagster_project.lib.quality.run import DATASET_BY_TABLE, catalogue_values, run_values, validate_suites
 from dagster_project.lib.quality.suites import DERIVATIONS, SuiteError, load_suite, load_suites
 from dagster_project.lib.uscc import CHARSET, make_uscc
 
@@ -860,8 +860,9 @@ def test_a_base_quarter_or_look_back_month_with_nothing_delivered_is_named(tmp_p
     for new export destinations. Everything there: the suite passes. A history that starts in
     January 2024: each feed and month missing is named, as a warning (the budget still runs)."""
     suite = SUITES["mart_base_periods"]
-    assert policy_periods() == {"policy_quarter_start": date(2024, 10, 1), "base_quarter_start": date(2023, 10, 1),
-                                "base_quarter_end": date(2023, 12, 31), "new_market_lookback_start": date(2023, 10, 1)}
+    assert catalogue_values() == {"policy_quarter_start": date(2024, 10, 1), "base_quarter_start": date(2023, 10, 1),
+                                  "base_quarter_end": date(2023, 12, 31), "new_market_lookback_start": date(2023, 10, 1),
+                                  "loan_product": "工业流动资金贷"}
     as_of = date(2024, 11, 25)
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         everything = _months(date(2023, 1, 1), date(2024, 10, 1))
@@ -1202,6 +1203,26 @@ def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
     examples = found["every_above_size_enterprise_reported"].unexpected_examples
     assert [e["missing_report"] for e in examples] == ["规上 enterprise B without a report for 202409"]
     assert found["month_reporting_share"].unexpected_count == 2  # 1 of 2 reported: both rows of the month
+
+
+def test_a_loan_product_typed_near_the_subsidised_one_is_named(tmp_path, session):
+    """A 600万 loan typed 工业流动资金贷款 for 工业流动资金贷 lost its 12万 of M23 unseen: a product a
+    character or a word away from the catalogue's is named (on 汇总); the product itself and one
+    plainly another are not."""
+    suite = SUITES["mart_loan_products"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_loans as select * from (values
+                           ('registers_loans.xlsx', 3, 'A', '工业流动资金贷'), ('registers_loans.xlsx', 4, 'B', '工业流动资金贷款'),
+                           ('registers_loans.xlsx', 5, 'C', '工业流动资金代'), ('registers_loans.xlsx', 6, 'D', '流动资金贷'),
+                           ('registers_loans.xlsx', 7, 'E', '科技贷'))
+                       t(source_file, source_line, uscc, product)""")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+    [(_, outcome)] = result.failures("warning")
+    assert [(e["source_line"], e["product_problem"]) for e in outcome.unexpected_examples] == [
+        (4, "产品“工业流动资金贷款”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
+        (5, "产品“工业流动资金代”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
+        (6, "产品“流动资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23")]
 
 
 def test_a_run_names_a_file_validated_twice_by_its_later_verdict_only(tmp_path):

@@ -85,20 +85,22 @@ def _month_start(month: date) -> datetime:
     return datetime(month.year, month.month, 1)
 
 
-def policy_periods() -> dict[str, date]:
-    """The periods the rules read, for SQL suites: `$policy_quarter_start`, `$base_quarter_start`
-    and `$base_quarter_end` (the catalogue's `base_quarter`, which YoY and increments compare Q4
-    with) and `$new_market_lookback_start` (the first month of M22's look-back for new export
-    destinations, `M22.lookback_months` before Q4)."""
+def catalogue_values() -> dict[str, object]:
+    """What SQL suites compare with from the measure catalogue: `$policy_quarter_start`,
+    `$base_quarter_start` and `$base_quarter_end` (the catalogue's `base_quarter`, which YoY and
+    increments compare Q4 with), `$new_market_lookback_start` (the first month of M22's look-back
+    for new export destinations, `M22.lookback_months` before Q4) and `$loan_product` (the loan
+    product M23 pays interest on)."""
     from dagster_project.lib.measures.catalogue import load_catalogue
     from dagster_project.lib.measures.parameters import Parameters
 
     catalogue = load_catalogue()
     doc = catalogue.document
-    months = int(Parameters(catalogue).base("M22.lookback_months"))
+    params = Parameters(catalogue)
+    months = int(params.base("M22.lookback_months"))
     start = doc.policy_quarter.start
     return {"policy_quarter_start": start, "base_quarter_start": doc.base_quarter.start, "base_quarter_end": doc.base_quarter.end,
-            "new_market_lookback_start": add_months(start, -months)}
+            "new_market_lookback_start": add_months(start, -months), "loan_product": params.base("M23.loan_product")}
 
 
 def file_period_value(ds: Dataset, period: str | None):
@@ -145,7 +147,7 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
     """
     warehouse.ensure_results_table(con)
     values = run_values(as_of)
-    periods = policy_periods()  # bound in every SQL suite
+    periods = catalogue_values()  # bound in every SQL suite
     shared = {"directory": None, "accounts": None}
 
     def lookups(period: str | None, suite: Suite, extra: dict | None = None) -> Lookups:
