@@ -955,7 +955,7 @@ def test_a_planned_total_revised_twofold_warns_and_tenfold_blocks_naming_the_rep
         "plan_change_factor": 10.0, "project_code": "P4", "report_month": "202409",
         "source_file": "stats_projects_202409.csv", "source_line": 5,
         "plan_change": "计划总投资 202408 100.00 万元 → 202409 1,000.00 万元", "tag_change": None,
-        "owner_change": None, "start_change": None}]
+        "owner_change": None, "start_change": None, "plan_removed": None, "type_change": None}]
 
 
 def _project_reports(con, reports):
@@ -963,33 +963,41 @@ def _project_reports(con, reports):
     dict of what differs from plan 100万, tags 双百双新, owner A and start 2024-03."""
     con.execute("create schema staging")
     con.execute("""create table staging.stg_stats__projects (project_code varchar, report_month date, uscc varchar,
-                   start_month date, planned_investment_yuan decimal(18, 2), tags varchar, source_file varchar,
-                   source_line integer)""")
+                   start_month date, planned_investment_yuan decimal(18, 2), tags varchar, construction_type varchar,
+                   source_file varchar, source_line integer)""")
     for line, (code, series) in enumerate(reports.items(), start=2):
         for k, report in enumerate(series):
             month, plan = date(2024, 8 + k, 1), report.get("plan", 100)
-            con.execute("insert into staging.stg_stats__projects values (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("insert into staging.stg_stats__projects values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [code, month, report.get("uscc", A), report.get("start", date(2024, 3, 1)),
                          None if plan is None else plan * 10_000, report.get("tags", "双百双新"),
-                         f"stats_projects_{month:%Y%m}.csv", line])
+                         report.get("type", "技术改造"), f"stats_projects_{month:%Y%m}.csv", line])
 
 
 def test_a_project_whose_owner_or_start_month_changes_between_reports_is_named(tmp_path, session):
     """dim_project puts a project's whole history under its latest owner and start month: a code
-    reused for another enterprise's project, or a start moved into Q4 (a new start for M15), is
-    named with both reports' values; an owner matched later (blank before) and unchanged ones pass."""
+    reused for another enterprise's project, a start moved into Q4 (a new start for M15) or blanked
+    (a started 双百双新 project unstarted for M11), a plan blanked (M11's share gone) or a 建设性质
+    changed (M20) is named with both reports' values; an owner matched later (blank before), a start
+    filled in where it was blank, and unchanged ones pass."""
     suite = SUITES["mart_project_plans"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         _project_reports(con, {"REUSED": [{}, {"uscc": B}], "MATCHED": [{"uscc": ""}, {}],
-                               "MOVED": [{}, {"start": date(2024, 10, 1)}], "SAME": [{}, {}]})
+                               "MOVED": [{}, {"start": date(2024, 10, 1)}], "SAME": [{}, {}],
+                               "BLANKED": [{}, {"start": None}], "STARTED": [{"start": None}, {}],
+                               "UNPLANNED": [{}, {"plan": None}], "RETYPED": [{}, {"type": "改建"}]})
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
     assert result.passed("blocking")
     failures = {o.expectation: o for _, o in result.failures("warning")}
-    assert set(failures) == {"owner_unchanged", "start_month_unchanged"}
+    assert set(failures) == {"owner_unchanged", "start_month_unchanged", "plan_not_removed", "construction_type_unchanged"}
     assert [(e["project_code"], e["source_line"], e["owner_change"]) for e in failures["owner_unchanged"].unexpected_examples] == [
         ("REUSED", 2, f"项目业主 202408 {A} → 202409 {B}：该项目代码的全部历史记入新业主")]
     assert [(e["project_code"], e["start_change"]) for e in failures["start_month_unchanged"].unexpected_examples] == [
-        ("MOVED", "开工年月 202408 202403 → 202409 202410")]
+        ("BLANKED", "开工年月 202408 202403 → 202409 （空）"), ("MOVED", "开工年月 202408 202403 → 202409 202410")]
+    assert [(e["project_code"], e["plan_removed"]) for e in failures["plan_not_removed"].unexpected_examples] == [
+        ("UNPLANNED", "计划总投资 202408 100.00 万元 → 202409（空）")]
+    assert [(e["project_code"], e["type_change"]) for e in failures["construction_type_unchanged"].unexpected_examples] == [
+        ("RETYPED", "建设性质 202408 技术改造 → 202409 改建")]
 
 
 def test_a_loan_above_ten_billion_yuan_blocks_and_one_at_it_passes(session):
