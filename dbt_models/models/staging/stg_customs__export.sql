@@ -3,7 +3,8 @@ with
 
 source as (
 
-    {{ latest_version(source('raw', 'customs_export'), ['declaration_no', 'line_no']) }}
+    -- 项号 is a number (ingestion checked it): a `_v2` that writes line 1 as `01` corrects line 1
+    {{ latest_version(source('raw', 'customs_export'), ['declaration_no', "cast(replace(line_no, ',', '') as integer)"]) }}
 
 ),
 
@@ -11,7 +12,7 @@ renamed as (
 
     select
         declaration_no,
-        line_no,
+        cast(replace(line_no, ',', '') as integer) as line_no,
         cast(export_date as date) as export_date,
         cast({{ dbt.date_trunc('month', 'cast(export_date as date)') }} as date) as export_month,
         customs_code,
