@@ -678,8 +678,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     if refused:  # the rules then see nothing of those files
         gaps.append(("注意：交付文件被拒收", (
             f"接收目录中以下文件被整体拒收或未读取，其数据未计入测算，共 {refused}。若其中有应交付的数据（如登记表、"
-            "日电量、月报），相关方案按未交付测算，金额可能偏低；请按原因更正后重新放入接收目录，再重新测算"
-            "（明细见 KPI 报告「数据质量」）。")))
+            "日电量、月报），相关方案按未交付测算，金额可能偏低；两高名单未交付时其排除不生效，相关奖补可能偏高。"
+            "请按原因更正后重新放入接收目录，再重新测算（明细见 KPI 报告「数据质量」）。")))
     broad = data.broadly_rejected_files(con, as_of)
     if broad:  # the rules then see those files' rows as not delivered
         gaps.append(("注意：交付文件大量行被拒收", (

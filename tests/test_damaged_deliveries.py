@@ -262,6 +262,18 @@ def test_a_crlf_file_cut_three_bytes_short_is_refused(tmp_path, con):
     assert con.execute("select count(*) from raw.stats_industry").fetchone() == (0,)
 
 
+def test_a_complete_file_ending_in_a_dos_end_of_file_mark_loads(tmp_path, con):
+    """A report written by an old DOS-era tool ends with Ctrl-Z (0x1A) after its last line end: it
+    was refused as cut off ("ask the provider to send it again", who would send the same bytes).
+    The mark is no data: the file loads, every row."""
+    landing = tmp_path / "landing"
+    path = write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A), industry_row(B)])
+    path.write_bytes(path.read_bytes() + b"\x1a")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_accepted) == ("loaded", 2)
+    assert rejected(con) == []
+
+
 def test_a_file_cut_inside_a_row_is_refused(tmp_path, con):
     landing = tmp_path / "landing"
     rows = [f"D{i},{i},2024-10-0{1 + i % 9},1234567890,{A},8501100000,0110,USA,100.00,710.00" for i in range(10)]

@@ -267,6 +267,22 @@ def test_a_weekly_power_file_shifted_tenfold_blocks(session, factor, readings, b
             f"本文件读数为各户号交付日前35天读数中位数的 {factor:g} 倍（{readings} 个读数的中位数）")
 
 
+@pytest.mark.parametrize("days, blocks", [(["2023-11-18", "2023-11-19", "2023-11-20"], True),
+                                          (["2023-11-18", "2024-11-19", "2024-11-20"], False)])
+def test_a_weekly_power_file_dated_a_year_back_blocks(session, days, blocks):
+    """A week's dates typed 2023 for 2024 replaced last year's days (M24's base) with a warning only:
+    most of a file dated further back than re-reads go stops the run; one such reading warns."""
+    suite = SUITES["raw_power_daily"]
+    power = pd.DataFrame({"account_no": ["1"] * 3, "reading_date": pd.to_datetime(days), "kwh": [10.0] * 3,
+                          "data_flag": ["正常"] * 3, "_line": [2, 3, 4], "_quarantined": [None] * 3})
+    frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125", accounts=frozenset({"1"}),
+                                                    power_levels=LEVELS, params=suite.params))
+    values = dict(run_values(date(2024, 11, 25)), **{"$file_period": datetime(2024, 11, 25)})
+    out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
+    assert out["reading_within_reread_window_broadly"].success is not blocks
+    assert not out["reading_within_reread_window"].success
+
+
 def test_an_accounts_level_comes_from_earlier_deliveries_of_the_five_weeks_before(tmp_path):
     """The level a weekly file is judged against: readings of earlier deliveries that arrived by the
     as-of date, dated within level_window_days of the delivery; never the file itself, a later or a
@@ -1171,7 +1187,8 @@ def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(
     """The directory's latest snapshot places the enterprise: a new industry class or another
     prefecture moves it and its history; a county within the same prefecture does not. A changed
     投产年月 or 入统年月 decides M02.new and M02.small_to_large (an old plant typed 202410 became a
-    new plant: 30万): named; a blank filled in is not."""
+    new plant: 30万): named, and a 投产年月 blanked (a new plant's M02.new gone); a blank filled in
+    is not."""
     suite = SUITES["mart_enterprise_changes"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create schema staging")
@@ -1184,7 +1201,9 @@ def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(
             ('E3', date '2024-10-01', '3981', '450521', 'stats_enterprise_202410.csv', 4, date '2024-10-01', null),
             ('E4', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 5, null, null),
             ('E4', date '2024-10-01', '3981', '450512', 'stats_enterprise_202410.csv', 5, date '2024-10-01',
-             date '2024-10-01'))
+             date '2024-10-01'),
+            ('E5', date '2024-09-01', '3981', '450512', 'stats_enterprise_202409.csv', 6, date '2024-01-01', null),
+            ('E5', date '2024-10-01', '3981', '450512', 'stats_enterprise_202410.csv', 6, null, null))
             t(uscc, snapshot_month, industry_code, county_code, source_file, source_line, production_start,
               above_size_since)""")
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
@@ -1194,7 +1213,8 @@ def test_an_enterprise_that_changes_industry_or_city_between_snapshots_is_named(
              for _, o in result.failures("warning")}
     assert named == {"industry_unchanged": [("E1", "行业代码 202409 3981 → 202410 3252")],
                      "city_unchanged": [("E2", "行政区划代码 202409 450512 → 202410 450102（另一设区市）")],
-                     "production_start_unchanged": [("E3", "投产年月 202409 202309 → 202410 202410")]}
+                     "production_start_unchanged": [("E3", "投产年月 202409 202309 → 202410 202410"),
+                                                    ("E5", "投产年月 202409 202401 → 202410 （空）")]}
 
 
 def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
@@ -1375,6 +1395,24 @@ def test_a_digit_typed_twice_in_a_cumulative_figure_is_named(ytd, named):
     if ytd == 3_395_290.3:
         assert out["gap_factor_problem"].iloc[0] == ("工业总产值 本月 36,000 千元，Δ累计 3,091,761 千元：相差 85.88 倍，"
                                                      "两者之一数位有误")
+
+
+def test_a_months_report_sent_again_as_the_next_months_blocks(session):
+    """September's industry report re-sent with 报告期 202410 took M02 and M21 to 0 with two
+    warnings: most enterprises' 累计 unchanged from September while they report output stops the run."""
+    rows = [(A, 202410, 1000.0, 9000.0, 950.0, 8900.0), (B, 202410, 1100.0, 9900.0, 1000.0, 9100.0)]
+    previous = pd.DataFrame({"uscc": [A, B], "report_month": [202409, 202409], "output_month_k_yuan": [1000.0, 1100.0],
+                             "output_ytd_k_yuan": [9000.0, 9900.0], "revenue_month_k_yuan": [950.0, 1000.0],
+                             "revenue_ytd_k_yuan": [8900.0, 9100.0]})
+    suite = SUITES["raw_stats_industry"]
+    frame = d.derive(stats_batch(rows), suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                                previous_reports=previous, params=suite.params))
+    out = {o.expectation: o for o in session.validate(suite, frame, dict(run_values(date(2024, 11, 25)),
+                                                                         **{"$file_period": 202410}),
+                                                      "stats_industry_202410.csv")}
+    assert not out["cumulative_moves_broadly"].success and out["cumulative_moves_broadly"].severity == "blocking"
+    assert out["cumulative_moves_broadly"].unexpected_examples[0]["ytd_standing_problem"] == (
+        "工业总产值累计 202410 与 202409 相同（9,000 千元），本月却为 1,000 千元")
 
 
 def test_a_project_month_a_hundredfold_its_earlier_peak_is_named():

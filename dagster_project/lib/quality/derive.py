@@ -143,6 +143,8 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     gap_problem: 本月 differs from Δ累计 (this 累计 − last month's 累计; January: 累计) by more than the
         tolerance; only where the previous report is the month just before (or the month is January),
         since a skipped month makes Δ累计 cover two months.
+    ytd_standing_problem: 累计 output the same as the month before's while 本月 > 0 (judged over a
+        file: the previous month's report sent again under this month's 报告期);
     gap_factor_problem: 本月 output and Δ累计 both > 0 and one gap_factor times the other or more (a
         digit typed twice in one of them: the derived month drives the forecast and the awards);
     magnitude_jump: 本月 output ≥ jump_factor × (or ≤ 1/jump_factor of) the previous report's, both > 0:
@@ -203,6 +205,10 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         apart = (january | consecutive) & (reported > 0) & (derived > 0) & (
             (derived >= gap_factor * reported) | (reported >= gap_factor * derived))
+    with np.errstate(invalid="ignore"):
+        standing = consecutive & (reported > 0) & (ytd == was["output_ytd_k_yuan"])
+    df["ytd_standing_problem"] = _messages(n, [(standing, lambda i: (
+        f"工业总产值累计 {int(month[i])} 与 {int(p_month[i])} 相同（{_fmt(ytd[i])} 千元），本月却为 {_fmt(reported[i])} 千元"))])
     df["gap_factor_problem"] = _messages(n, [(apart, lambda i: (
         f"工业总产值 本月 {_fmt(reported[i])} 千元，Δ累计 {_fmt(derived[i])} 千元：相差 "
         f"{_ratio(max(derived[i], reported[i]) / min(derived[i], reported[i]))} 倍，两者之一数位有误"))])
