@@ -38,8 +38,10 @@ def write_industry(landing: Path, name: str, rows: list[str]) -> Path:
 
 
 def month_rows(month: str, scale: int = 1) -> list[str]:
-    return [f"{A},{month},{1000 * scale},{10000 * scale},950,9050,10,50",
-            f"{B},{month},{2000 * scale},{20000 * scale},1900,18900,10,50"]
+    """A month's report of two enterprises whose 累计 grows by each month's output (`scale`: ×1000, in 元)."""
+    m = int(month[4:])
+    return [f"{A},{month},{1000 * scale},{1000 * m * scale},950,{950 * m},10,50",
+            f"{B},{month},{2000 * scale},{2000 * m * scale},1900,{1900 * m},10,50"]
 
 
 @pytest.fixture
