@@ -280,7 +280,7 @@ def refused_files(con: duckdb.DuckDBPyConnection) -> str | None:
     if not table_exists(con, "raw._landing_scans"):
         return None
     rows = con.execute(
-        f"""select r.file_name, r.reason from raw._file_refusals r
+        rf"""select r.file_name, r.reason from raw._file_refusals r
             join raw._landing_scans s on s.scope = coalesce(r.feed, '{LANDING_ROOT_SCOPE}')
             where r.last_seen_at >= s.scanned_at
               and not regexp_matches(r.file_name, '(^|/)(\.|~\$)[^/]*$')
