@@ -121,6 +121,9 @@ class FeedCutoff:
     # (label, latest period or None) of the feed's monthly datasets behind its latest period: the
     # statistics' newest industry report says nothing of a project library a month late
     behind: tuple[tuple[str, str | None], ...] = ()
+    # registers: (label, the day of its latest row) of each register the forecast counts rows still
+    # to come from (forecast.register_paces): a register has no period, and may be behind the run
+    registered: tuple[tuple[str, date], ...] = ()
 
     @property
     def end(self) -> date | None:
@@ -132,7 +135,8 @@ class FeedCutoff:
         if self.files == 0:
             return "尚无到达文件"
         if not self.period:
-            return f"按文件整体更新（{self.files} 个文件）"
+            return f"按文件整体更新（{self.files} 个文件）" + (
+                "；最新登记日期：" + "、".join(f"{label} {day}" for label, day in self.registered) if self.registered else "")
         by_period: dict[str | None, list[str]] = {}  # datasets behind at the same month named together
         for label, got in self.behind:
             by_period.setdefault(got, []).append(label)
@@ -324,8 +328,20 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
                        for ds in datasets_of(feed) if period and ds.arrival_day is not None
                        and (latest.get((feed, ds.dataset)) or "") < period)
         out.append(FeedCutoff(feed, label, period, arrived, files, latest_reading(con) if feed == "power" else None,
-                              behind))
+                              behind, registered_through(con) if feed == "registers" else ()))
     return out
+
+
+REGISTER_LABELS = {"loans": "桂惠贷", "applications": "活动申报", "supply_links": "首次供需"}
+
+
+def registered_through(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, date], ...]:
+    """(label, day) per register the forecast drew rows still to come for: the rows after that day
+    are forecast (lib/forecast/new_events.registered_through)."""
+    if not table_exists(con, "forecast.register_paces"):
+        return ()
+    rows = dict(con.execute("select register, registered_through from forecast.register_paces").fetchall())
+    return tuple((label, rows[name]) for name, label in REGISTER_LABELS.items() if rows.get(name))
 
 
 # ----------------------------------------------------------------------------- budget figures

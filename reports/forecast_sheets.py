@@ -203,9 +203,13 @@ def _reported(catalogue: Catalogue, cutoffs: list[data.FeedCutoff], quarter_clos
         end = c.end
         if c.files == 0:
             out.append(f"{c.label}：尚无到达文件，四季度全部为预测。")
+        elif c.period is None and quarter_closed:
+            out.append(f"{c.label}：截至测算基准日登记的记录为已知（登记在册）；四季度已结束，没有需要预测的新增登记。")
         elif c.period is None:
-            out.append(f"{c.label}：截至测算基准日登记的记录为已知（登记在册）；"
-                       + ("四季度已结束，没有需要预测的新增登记。" if quarter_closed else
+            days = "、".join(f"{label} {day}" for label, day in c.registered)
+            out.append(f"{c.label}：已登记的记录为已知（登记在册）；"
+                       + (f"各登记表最新一条记录的日期（{days}）之后至 {quarter.end} 可能新增的登记为预测（预计季末前新增）："
+                          "登记表由人工整理后交付，最新记录之后、测算基准日之前发生的事项可能尚未录入。" if days else
                           f"此后至 {quarter.end} 可能新增的登记为预测（预计季末前新增）。"))
         elif len(c.period) == 8:
             rest = "四季度已全部读到。" if end >= quarter.end else \

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from dagster_project.lib.forecast import draws as fd
-from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace
+from dagster_project.lib.forecast.new_events import assign_entries, draw_new, entry_weights, pace, registered_through
 from dagster_project.lib.forecast.panel import Panel, load_panel, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
@@ -471,6 +471,13 @@ def test_fewer_rows_counted_give_a_wider_range_of_rows_to_come():
                              np.random.default_rng(5))
     counts = np.bincount(draw_of, minlength=4001)[1:]
     assert counts.var() > 3 * counts.mean()
+
+
+def test_a_register_is_complete_to_its_latest_row_dated_by_the_as_of_date():
+    on = np.array(["2024-10-31", "NaT", "2024-09-01", "2024-12-01"], dtype="datetime64[D]")  # 12-01: after the run
+    assert registered_through(on, date(2024, 11, 25)) == date(2024, 10, 31)
+    assert registered_through(on, date(2024, 10, 15)) == date(2024, 9, 1)
+    assert registered_through(np.array([], dtype="datetime64[D]"), date(2024, 11, 25)) == date(2024, 11, 25)
 
 
 def test_without_last_years_quarter_the_years_daily_rate_is_used():

@@ -152,6 +152,25 @@ def test_m23_rate_days_and_cap(wh):
     assert wh.award("M23", b)[2] == Decimal("1500000.00")
 
 
+def test_loans_dated_after_the_registers_latest_row_are_still_to_come(wh):
+    """A register is re-delivered when staff get to it: on 25 November its latest loan is dated 31
+    October. Last year's loans of 10 and 20 November are then still to come this year (× the pace),
+    not "after the same day" as the as-of date: taken from 25 November, as until 2026-12-06, a
+    register a month behind forecast no loan at all (M23 at low = base = high on a fourth data
+    process, a third of its outcome)."""
+    a = wh.enterprise(1)
+    for on in (date(2023, 10, 10), date(2023, 11, 10), date(2023, 11, 20), date(2024, 10, 10), date(2024, 10, 31)):
+        loan(wh, a, "甲银行", on, 365, 1000, "3.45")
+    wh.run(as_of=date(2024, 11, 25))
+    paces = wh.con.execute("select registered_through, quarter_so_far, last_year_so_far, last_year_rest, expected_rows "
+                           "from forecast.register_paces where register = 'loans'").fetchone()
+    assert paces[:4] == (date(2024, 10, 31), 2, 1, 2) and paces[4] > 2  # two to come × a pace above 1
+    drawn = wh.con.execute("select count(*), min(disbursed_on)::date, count(distinct draw) from forecast.new_loans").fetchone()
+    assert drawn[0] > 0 and drawn[1] > date(2024, 10, 31)
+    m23 = dict(wh.con.execute("select scenario, amount_yuan from marts.policy_budget where scheme_id = 'M23'").fetchall())
+    assert m23["high"] > m23["low"]
+
+
 def power_month(wh, code, month, kwh):
     """A December read in full, and its quarter as fct_power_quarter adds it up."""
     wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),

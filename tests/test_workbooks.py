@@ -378,6 +378,20 @@ def test_the_power_cut_off_is_the_latest_reading_not_the_delivery_date(budget_fi
     assert daily[7].date() == latest
 
 
+def test_the_registers_cut_off_is_each_registers_latest_row(budget_file, con):
+    """A register has no period: 汇总 and 预测方法 name the day of each register's latest row, from
+    which its rows still to come are forecast (a register re-delivered late lacks the days since)."""
+    latest = dict(con.execute("""
+        select '桂惠贷', max(disbursed_on) from marts.fct_loans
+        union all select '活动申报', max(held_on) from marts.fct_applications
+        union all select '首次供需', max(first_supply_on) from marts.fct_supply_links""").fetchall())
+    wb = load_workbook(budget_file)
+    summary = " ".join(c.value for row in wb["汇总"].iter_rows() for c in row if isinstance(c.value, str))
+    method = " ".join(c.value for row in wb["预测方法"].iter_rows() for c in row if isinstance(c.value, str))
+    for label, day in latest.items():
+        assert day is not None and f"{label} {day}" in summary and f"{label} {day}" in method
+
+
 def test_breakdown_charts_reach_the_highest_p90(budget_file):
     """The error bars of 按城市 and 按行业 end inside their chart: the axis runs to the highest P90."""
     wb = load_workbook(budget_file)

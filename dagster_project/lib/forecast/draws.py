@@ -17,6 +17,10 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   register rows the quarter will still get (new_events.py), with the marts' columns, a pseudo
   beneficiary (`uscc` = `~<register>:<draw>:<n>`: a new row is not a known enterprise's) and
   `source_uscc`, whose quantities the rules judge it by;
+* `forecast.register_paces(register, registered_through, quarter_so_far, last_year_so_far,
+  last_year_rest, expected_rows)` — per register, the day it is known complete to (its latest row
+  dated by the as-of date: registers have no delivery calendar) and the counts the rows still to
+  come are drawn from;
 * `forecast.new_enterprises`, `forecast.new_projects` — per draw, the enterprises and projects that
   will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
   last year's late entrants with their quarter's figures, dates moved a year on;
@@ -60,7 +64,7 @@ from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-from .new_events import assign_entries, draw_new, entry_weights, pace
+from .new_events import assign_entries, draw_new, entry_weights, pace, registered_through
 from .panel import Panel, add_months, key_positions, load_panel, month_index, progress
 from .signal import PowerSignal, read_shares
 from .signal import estimate as estimate_signal
@@ -170,8 +174,9 @@ def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSett
         _write_power_draws(con, horizon, power, draws)
         _write_export_draws(con, horizon, settings, draws, stream("exports"))
         _write_new_export_destinations(con, horizon, settings, draws, stream("new_export_destinations"))
-        for table, column in REGISTERS.items():
+        _store(con, "register_paces", pd.DataFrame([
             _write_new_register_rows(con, horizon, settings, draws, stream(f"new_{table}"), table, column)
+            for table, column in REGISTERS.items()]))
         _write_new_enterprises(con, horizon, settings, draws, stream("new_enterprises"))
         _write_scale_entries(con, horizon, settings, draws, stream("scale_entries"))
         _write_new_projects(con, horizon, settings, draws, stream("new_projects"))
@@ -519,12 +524,15 @@ def _new_frame(source: pd.DataFrame, draw_of: np.ndarray, picked: np.ndarray, ki
 
 
 def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws: int, rng, table: str,
-                             column: str) -> None:
+                             column: str) -> dict:
+    """The register's rows still to come, per draw, counted from the last day the register is
+    complete (new_events.registered_through); what they were counted from, for the workbooks."""
     rows = con.execute(f"select * from marts.fct_{table} where {column} is not null order by all").df()
-    p, pool = pace(rows[column].to_numpy(dtype="datetime64[D]"), h.as_of, h.q4_start,
-                   date(h.q4_end_month.year, 12, 31), settings.pace_prior, settings.pace_from_month)
-    draw_of, picked, dates = draw_new(p, pool, rows[column].to_numpy(dtype="datetime64[D]"), h.as_of,
-                                      date(h.q4_end_month.year, 12, 31), draws if h.open else 0,
+    on = rows[column].to_numpy(dtype="datetime64[D]")
+    through = registered_through(on, h.as_of)
+    quarter_end = date(h.q4_end_month.year, 12, 31)
+    p, pool = pace(on, through, h.q4_start, quarter_end, settings.pace_prior, settings.pace_from_month)
+    draw_of, picked, dates = draw_new(p, pool, on, through, quarter_end, draws if h.open else 0,
                                       settings.count_dispersion, rng)
     new = _new_frame(rows, draw_of, picked, table)
     shift = pd.to_datetime(dates) - pd.to_datetime(new[column])
@@ -538,6 +546,9 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
     if "application_id" in new.columns:
         new["application_id"] = new["uscc"]
     _store(con, f"new_{table}", new)
+    return {"register": table, "registered_through": through, "quarter_so_far": p.so_far,
+            "last_year_so_far": p.last_year_so_far, "last_year_rest": p.last_year_rest,
+            "expected_rows": p.expected if h.open else 0.0}
 
 
 def _first_reports(con, sql: str) -> pd.DataFrame:

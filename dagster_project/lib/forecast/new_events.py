@@ -65,6 +65,21 @@ def year_on(d: date) -> date:
     return d.replace(year=d.year + 1) if not (d.month == 2 and d.day == 29) else date(d.year + 1, 2, 28)
 
 
+def registered_through(on: np.ndarray, as_of: date) -> date:
+    """The last day a hand-kept register is known to hold every row of: its latest row dated by
+    the as-of date (the as-of date for an empty register). FEEDS.md gives registers no delivery
+    calendar: staff re-deliver the workbook when they get to it, so the rows dated between its
+    last re-delivery and the run are still to come, like the rows dated later. Taken as "nothing
+    happened" up to the as-of date, a register re-delivered monthly a month behind forecast M23
+    at 103.59万 at low, base and high three weeks before a quarter end that paid 282.27万 (its
+    November loans keyed in on 2 December). Counting from the latest row instead errs the other
+    way on a register kept up to date, by about one row of its rate (the expected gap after its
+    latest row), which the range carries."""
+    d = on.astype("datetime64[D]")
+    d = d[~np.isnat(d) & (d <= np.datetime64(as_of))]
+    return min(as_of, d.max().astype(object)) if len(d) else as_of
+
+
 def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
          from_month: int) -> tuple[Pace, np.ndarray]:
     """The expected number of rows dated after `cutoff` up to `quarter_end`, and the indices of the
