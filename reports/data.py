@@ -332,16 +332,14 @@ def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]
     return out
 
 
-REGISTER_LABELS = {"loans": "桂惠贷", "applications": "活动申报", "supply_links": "首次供需"}
-
-
 def registered_through(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, date], ...]:
     """(label, day) per register the forecast drew rows still to come for: the rows after that day
     are forecast (lib/forecast/new_events.registered_through)."""
     if not table_exists(con, "forecast.register_paces"):
         return ()
-    rows = dict(con.execute("select register, registered_through from forecast.register_paces").fetchall())
-    return tuple((label, rows[name]) for name, label in REGISTER_LABELS.items() if rows.get(name))
+    rows = con.execute("select register, registered_through from forecast.register_paces "
+                       "where registered_through is not null order by register").fetchall()
+    return tuple((DATASET_LABELS.get(name, name), day) for name, day in rows)
 
 
 # ----------------------------------------------------------------------------- budget figures

@@ -382,7 +382,7 @@ def test_the_registers_cut_off_is_each_registers_latest_row(budget_file, con):
     """A register has no period: 汇总 and 预测方法 name the day of each register's latest row, from
     which its rows still to come are forecast (a register re-delivered late lacks the days since)."""
     latest = dict(con.execute("""
-        select '桂惠贷', max(disbursed_on) from marts.fct_loans
+        select '桂惠贷放款', max(disbursed_on) from marts.fct_loans
         union all select '活动申报', max(held_on) from marts.fct_applications
         union all select '首次供需', max(first_supply_on) from marts.fct_supply_links""").fetchall())
     wb = load_workbook(budget_file)

@@ -73,8 +73,8 @@ def registered_through(on: np.ndarray, as_of: date) -> date:
     happened" up to the as-of date, a register re-delivered monthly a month behind forecast M23
     at 103.59万 at low, base and high three weeks before a quarter end that paid 282.27万 (its
     November loans keyed in on 2 December). Counting from the latest row instead errs the other
-    way on a register kept up to date, by about one row of its rate (the expected gap after its
-    latest row), which the range carries."""
+    way on a register kept up to date: last year's rows between the latest row's day and the run's
+    come on top (measured both ways in docs/forecast-changes.md)."""
     d = on.astype("datetime64[D]")
     d = d[~np.isnat(d) & (d <= np.datetime64(as_of))]
     return min(as_of, d.max().astype(object)) if len(d) else as_of
