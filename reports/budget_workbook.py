@@ -48,9 +48,9 @@ from dagster_project.lib.money import wan_text
 from . import data, forecast_sheets
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
-    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles, abs_range,
-    add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put, put_formula,
-    sheet_name, spanned_headers, wan,
+    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, NOTE_PT, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles,
+    abs_range, add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put,
+    put_formula, room_at, sheet_name, spanned_headers, wan,
 )
 from .wording import plain
 
@@ -633,7 +633,7 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
     for i, text in enumerate(notes, 1):
         r += 1
         ws.merge_range(r, 0, r, width, f"{i}. {text}", st.note)
-        fit_height(ws, r, [(f"{i}. {text}", printed_width)], line_height=12.5)
+        fit_height(ws, r, [(f"{i}. {text}", room_at(printed_width, NOTE_PT))], line_height=12.5)
     return r + 2, notes_row
 
 
@@ -710,7 +710,7 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     value = st.get(num_format=MONEY, border=1, border_color="#BFBFBF", bold=True)
     signed = st.get(num_format=SIGNED_MONEY, border=1, border_color="#BFBFBF", bold=True)
     text = st.get(border=1, border_color="#BFBFBF", bold=True, align="right")
-    note = st.get(font_size=9, font_color="#404040", text_wrap=True, valign="vcenter", border=1, border_color="#BFBFBF")
+    note = st.get(font_size=NOTE_PT, font_color="#404040", text_wrap=True, valign="vcenter", border=1, border_color="#BFBFBF")
     unit = st.get(border=1, border_color="#BFBFBF", align="center")
     count = st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True)
     low, high = labels
@@ -719,7 +719,7 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
         ws.merge_range(row, 0, row, 2, caption, label)
         ws.merge_range(row, 3, row, 4, None, fmt)
         ws.merge_range(row, 6, row, w, comment, note)
-        lines = lines_needed(comment, sum(SUMMARY_WIDTHS[6:w + 1]) / 1.1)  # 9 pt text
+        lines = lines_needed(comment, room_at(sum(SUMMARY_WIDTHS[6:w + 1]), NOTE_PT))
         ws.set_row(row, max(height, 12 * lines + 4))
 
     line(r + 1, "奖补资金测算总额（基准情景）", big, "", 26)
@@ -739,11 +739,11 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     replaced = ""
     if head.replaces is not None:
         earlier = head.replaces
-        why = "参数相同：数据有撤回、更正或补交，或程序版本不同" if earlier.same_parameters else "参数不同"
+        why = "参数相同，数据或程序有变" if earlier.same_parameters else "参数不同"
         replaced = (f"同一测算基准日已于 {earlier.finished_at:%Y-%m-%d %H:%M} 测算过，基准 {wan_text(earlier.total_yuan)} "
-                    f"万元；本次重新测算（{why}），取代该结果。")
+                    f"万元，本次重算（{why}）取代之。")
     if head.previous is None:
-        line(r + 3, "较上次测算", text, "无更早测算基准日的测算可比（分市分册不作比较）。" + replaced)
+        line(r + 3, "较上次测算", text, ("分市分册不与上次测算比较。" if city else "无更早测算基准日的测算可比。") + replaced)
         put(ws, r + 3, 3, "—", text)
     else:
         prev = head.previous

@@ -38,13 +38,15 @@ INPUT_FILL = "#FFF2CC"
 OVERRIDE_FILL = "#F8CBAD"
 TOTAL_FILL = "#D9E1F2"
 TABLE_STYLE = "Table Style Light 9"
+BODY_PT = 10  # the workbooks' text size: column widths (character units) and text_width are counted at it
+NOTE_PT = 9  # notes and explanations
 
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
     "default_date_format": "yyyy-mm-dd",
-    "default_format_properties": {"font_name": FONT, "font_size": 10},
+    "default_format_properties": {"font_name": FONT, "font_size": BODY_PT},
 }
 
 
@@ -76,7 +78,7 @@ class Styles:
     def get(self, **props):
         key = tuple(sorted(props.items()))
         if key not in self._cache:
-            self._cache[key] = self.workbook.add_format({"font_name": FONT, "font_size": 10, "valign": "vcenter", **props})
+            self._cache[key] = self.workbook.add_format({"font_name": FONT, "font_size": BODY_PT, "valign": "vcenter", **props})
         return self._cache[key]
 
     # named formats
@@ -102,7 +104,7 @@ class Styles:
 
     @property
     def note(self):
-        return self.get(font_size=9, font_color="#404040", text_wrap=True, valign="top")
+        return self.get(font_size=NOTE_PT, font_color="#404040", text_wrap=True, valign="top")
 
     @property
     def header(self):
@@ -185,6 +187,11 @@ def text_width(text: str) -> float:
     if text.isascii():  # codes, numbers, dates: most cells
         return 1.1 * len(text)
     return sum(1.8 if ord(ch) > 0x2E80 else 1.0 for ch in text)
+
+
+def room_at(width: float, pt: float) -> float:
+    """A width in character units as room for text of `pt` points: smaller text fits more of it."""
+    return width * BODY_PT / pt
 
 
 def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, maximum: float = 48,

@@ -129,6 +129,32 @@ def test_every_sheet_prints_readable(pipeline, tmp_path):
             assert {"预测区间", "预测方法"} <= set(report.sheets), report.sheets.keys()
 
 
+def test_汇总_prints_within_its_pages_after_a_rerun_that_replaces_a_total(pipeline, tmp_path):
+    """A rerun for the same date adds to 较上次测算 what it replaces: the headline rows must still
+    be as tall as their wrapped 9 pt text needs and no taller (estimated for 10 pt text, they pushed
+    the last notes onto a page of their own: 4 pages)."""
+    from datetime import datetime
+
+    from reports.budget_workbook import write_budget_workbook
+    from reports.render_check import MAX_PAGES, render, tools_missing
+
+    if tools_missing():
+        pytest.skip(f"missing {tools_missing()} (apt-get install poppler-utils fonts-noto-cjk)")
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copy(pipeline / "wh.duckdb", warehouse)
+    catalogue = load_catalogue()
+    with duckdb.connect(str(warehouse)) as con:
+        fingerprint = Parameters(catalogue).fingerprint()
+        con.execute("insert into marts.policy_runs (as_of, finished_at, params_fingerprint, beneficiaries, base_yuan, "
+                    "low_yuan, high_yuan) values (?, ?, ?, 1, 123456789.12, 0, 0)",
+                    [AS_OF, datetime(2000, 1, 1), fingerprint])
+        book = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
+    ws = load_workbook(book)["汇总"]
+    assert "同一测算基准日已于 2000-01-01 00:00 测算过，基准 12,345.68 万元" in ws.cell(label_row(ws, "较上次测算"), 7).value
+    report = render(book, tmp_path / "png", dpi=30)
+    assert report.sheets["汇总"].pages <= MAX_PAGES["汇总"], report.problems()
+
+
 def _new_amount(basis: Decimal, rate_pct: Decimal, cap: Decimal | None) -> Decimal:
     """The engine's rule round(min(rate × basis, cap), 2) in 元, half up as LibreOffice's ROUND."""
     amount = basis * rate_pct / 100
