@@ -180,12 +180,12 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
     january = month % 100 == 1
     consecutive = same_year & (p_month == month - 1)
-    gaps = []
+    gaps, derived_of = [], {}
     for label, reported_col, ytd_col in (("工业总产值", "output_month_k_yuan", "output_ytd_k_yuan"),
                                          ("营业收入", "revenue_month_k_yuan", "revenue_ytd_k_yuan")):
         reported, ytd = now[reported_col], now[ytd_col]
         previous_ytd = np.where(january, 0.0, was[ytd_col])
-        derived = ytd - previous_ytd
+        derived = derived_of[reported_col] = ytd - previous_ytd
         diff = reported - derived
         with np.errstate(invalid="ignore"):
             outside = np.abs(diff) > slack + share * np.maximum(np.abs(reported), np.abs(derived))
@@ -200,8 +200,7 @@ def add_stats_industry(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     df["gap_problem"] = _messages(n, gaps)
     # The same, where 本月 and Δ累计 differ by a factor: a digit typed twice or dropped in one of them
     gap_factor = lookups.param("gap_factor")
-    reported, ytd = now["output_month_k_yuan"], now["output_ytd_k_yuan"]
-    derived = ytd - np.where(january, 0.0, was["output_ytd_k_yuan"])
+    reported, ytd, derived = now["output_month_k_yuan"], now["output_ytd_k_yuan"], derived_of["output_month_k_yuan"]
     with np.errstate(invalid="ignore", divide="ignore"):
         apart = (january | consecutive) & (reported > 0) & (derived > 0) & (
             (derived >= gap_factor * reported) | (reported >= gap_factor * derived))
