@@ -49,13 +49,13 @@ class Warehouse:
         if q4b is not None:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2023, 10, 1), year=2023, quarter=4,
                         output_yuan=q4b, output_ytd_yuan=fy_base, months_reported=3, is_complete=True,
-                        last_reported_month=date(2023, 12, 1))
+                        last_reported_month=date(2023, 12, 1), serves_as_base=q4b > 0)
             self.insert("marts.fct_enterprise_month", uscc=code, month=date(2023, 12, 1), output_ytd_yuan=fy_base)
         if q3_wan is not None or ytd9_wan is not None:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 7, 1), year=2024, quarter=3,
                         output_yuan=_yuan(q3_wan), output_ytd_yuan=_yuan(ytd9_wan),
                         base_output_ytd_yuan=_yuan(ytd9_base_wan), months_reported=3, is_complete=True,
-                        last_reported_month=date(2024, 9, 1))
+                        last_reported_month=date(2024, 9, 1), serves_as_base=(_yuan(q3_wan) or 0) > 0)
             self.insert("marts.fct_enterprise_month", uscc=code, month=date(2024, 9, 1), output_ytd_yuan=_yuan(ytd9_wan))
         if ytd9_base_wan is not None:
             self.insert("marts.fct_enterprise_month", uscc=code, month=date(2023, 9, 1), output_ytd_yuan=_yuan(ytd9_base_wan))
@@ -63,7 +63,8 @@ class Warehouse:
             self.insert("marts.fct_enterprise_quarter", uscc=code, quarter_start=date(2024, 10, 1), year=2024, quarter=4,
                         output_yuan=q4, output_ytd_yuan=fy, months_reported=3, is_complete=True,
                         last_reported_month=date(2024, 12, 1), base_output_yuan=q4b, base_output_ytd_yuan=fy_base,
-                        base_last_reported_month=None if q4b is None else date(2023, 12, 1), has_base=(q4b or 0) > 0)
+                        base_last_reported_month=None if q4b is None else date(2023, 12, 1), serves_as_base=q4 > 0,
+                        has_base=(q4b or 0) > 0)
             self.insert("marts.fct_enterprise_month", uscc=code, month=date(2024, 12, 1), output_ytd_yuan=fy)
         return code
 

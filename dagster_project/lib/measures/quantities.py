@@ -234,10 +234,8 @@ def _actuals(con, p: Periods) -> None:
         select e.uscc, e.city_code, e.industry_group, e.is_difficult_industry, e.production_start, e.above_size_since,
                coalesce(cur.output_yuan, 0)::decimal(18, 2) as q4_output,
                coalesce(cur.base_output_yuan, base.output_yuan, 0)::decimal(18, 2) as q4b_output,
-               -- the mart's has_base (fct_enterprise_quarter), or the same of the base quarter where
-               -- the policy quarter has no report yet
-               coalesce(cur.has_base, base.output_yuan > 0
-                        and base.last_reported_month = date '{december.replace(year=december.year - 1)}', false) as has_base,
+               -- the mart's has_base, from the base quarter itself where the policy quarter has no row yet
+               coalesce(cur.has_base, base.serves_as_base, false) as has_base,
                coalesce(q3.output_yuan, 0)::decimal(18, 2) as q3_output,
                coalesce(q3.output_ytd_yuan, 0)::decimal(18, 2) as ytd9_output,
                coalesce(q3.base_output_ytd_yuan, 0)::decimal(18, 2) as ytd9_base_output,

@@ -3,7 +3,16 @@ with
 
 quarters as (
 
-    select * from {{ ref('int_enterprise_quarter__ytd') }}
+    select
+        *,
+        -- A quarter is a base for the same quarter one year later only where it reported through
+        -- its last month: its output is the cumulative at its end less the one before it, and a
+        -- missing end is no 0 (one month against three)
+        coalesce(
+            output_yuan > 0 and last_reported_month = {{ add_months('quarter_start', 2) }}, false
+        ) as serves_as_base
+
+    from {{ ref('int_enterprise_quarter__ytd') }}
 
 ),
 
@@ -36,16 +45,10 @@ final as (
         base_quarter.last_reported_month as base_last_reported_month,
         coalesce(base_quarter.is_complete, false) as base_is_complete,
 
-        -- A base quarter whose last month was not reported is not one: its output is the months up
-        -- to the last report (a span's missing end is no 0), one month against three
-        coalesce(
-            base_quarter.output_yuan > 0
-            and base_quarter.last_reported_month = {{ add_months('base_quarter.quarter_start', 2) }},
-            false
-        ) as has_base,
+        current_quarter.serves_as_base,
+        coalesce(base_quarter.serves_as_base, false) as has_base,
         case
-            when base_quarter.output_yuan > 0
-                and base_quarter.last_reported_month = {{ add_months('base_quarter.quarter_start', 2) }}
+            when base_quarter.serves_as_base
                 then cast(current_quarter.output_yuan as double) / cast(base_quarter.output_yuan as double) - 1
         end as output_yoy,
         case
