@@ -763,12 +763,13 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     put(ws, r + 5, 5, "个", unit)
     grant = figures.get(("funding", "grant"), data.ZERO)
     revolving = figures.get(("funding", "revolving_fund"), data.ZERO)
+    which = "、".join(s.id for s in params.catalogue.schemes.values() if s.funding == "revolving_fund")
     line(r + 6, "其中：无偿补助（基准）", value)
     put_formula(ws, r + 6, 3, f"={cell(subtotal_rows[0], C_BASE)}", wan(grant.base), value)
     put(ws, r + 6, 5, "万元", unit)
-    put_formula(ws, r + 6, 6, f'="另有周转资金（有偿使用）"&TEXT({cell(subtotal_rows[1], C_BASE)},"#,##0.00")&" 万元，'
-                f'与无偿补助分列。"', f"另有周转资金（有偿使用）{wan_text(revolving.base)} 万元，与无偿补助分列。",
-                note)
+    put_formula(ws, r + 6, 6, f'="另有周转资金（有偿使用，{which}）"&TEXT({cell(subtotal_rows[1], C_BASE)},"#,##0.00")'
+                f'&" 万元，与无偿补助分列合计。"',
+                f"另有周转资金（有偿使用，{which}）{wan_text(revolving.base)} 万元，与无偿补助分列合计。", note)
 
 
 def _write_signoff(ws, st: Styles, top: int) -> None:
@@ -811,9 +812,6 @@ def _notes(catalogue: Catalogue, phase: str | None, city: str | None, labels: tu
         names = "、".join(f"{m.id} {m.title}" for m in groups)
         notes.append(f"{names} 的各方案互斥：每个项目按引擎选择的一项计入（金额最高者，并列按目录顺序）；"
                      "表内修改费率不会改变已选方案，三项评估结果均列在措施表中。")
-    revolving = [s.id for s in catalogue.schemes.values() if s.funding == "revolving_fund"]
-    if revolving:
-        notes.append(f"{'、'.join(revolving)} 为周转资金（有偿使用），与无偿补助分列合计。")
     if city:
         notes.append(f"本册仅含 {city} 的受益对象：合计为本市合计自身分布的中位数和百分位；各方案、措施、资金性质行为本市"
                      "所列对象各自情景下金额之和（未单独模拟）。全区合计见全区测算表。")

@@ -129,10 +129,11 @@ def test_every_sheet_prints_readable(pipeline, tmp_path):
             assert {"预测区间", "预测方法"} <= set(report.sheets), report.sheets.keys()
 
 
-def test_汇总_prints_within_its_pages_after_a_rerun_that_replaces_a_total(pipeline, tmp_path):
-    """A rerun for the same date adds to 较上次测算 what it replaces: the headline rows must still
-    be as tall as their wrapped 9 pt text needs and no taller (estimated for 10 pt text, they pushed
-    the last notes onto a page of their own: 4 pages)."""
+def test_汇总_prints_within_its_pages_after_a_rerun_and_in_a_city_pack(pipeline, tmp_path):
+    """Page 1 of 汇总 holds the headline, the cut-off and the notes, and is nearly full: a rerun for the
+    same date adds to 较上次测算 what it replaces, a city pack a note of its own. Both print in 3
+    pages: the 9 pt rows as tall as their text needs and no taller (estimated as 10 pt text, the last
+    notes went onto a page of their own), no note repeating the headline."""
     from datetime import datetime
 
     from reports.budget_workbook import write_budget_workbook
@@ -148,11 +149,15 @@ def test_汇总_prints_within_its_pages_after_a_rerun_that_replaces_a_total(pipe
         con.execute("insert into marts.policy_runs (as_of, finished_at, params_fingerprint, beneficiaries, base_yuan, "
                     "low_yuan, high_yuan) values (?, ?, ?, 1, 123456789.12, 0, 0)",
                     [AS_OF, datetime(2000, 1, 1), fingerprint])
-        book = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
-    ws = load_workbook(book)["汇总"]
+        [city] = con.execute("select key from marts.policy_budget_rollup where level = 'city' and scenario = 'base' "
+                             "and regexp_full_match(key, '[0-9]{6}') order by amount_yuan desc limit 1").fetchone()
+        books = [write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF, city)
+                 for city in (None, city)]
+    ws = load_workbook(books[0])["汇总"]
     assert "同一测算基准日已于 2000-01-01 00:00 测算过，基准 12,345.68 万元" in ws.cell(label_row(ws, "较上次测算"), 7).value
-    report = render(book, tmp_path / "png", dpi=30)
-    assert report.sheets["汇总"].pages <= MAX_PAGES["汇总"], report.problems()
+    for book in books:
+        report = render(book, tmp_path / "png", dpi=30)
+        assert report.sheets["汇总"].pages <= MAX_PAGES["汇总"], report.problems()
 
 
 def _new_amount(basis: Decimal, rate_pct: Decimal, cap: Decimal | None) -> Decimal:
