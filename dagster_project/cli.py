@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
               "  gxindustry backtest --seeds 1 --years 2024 --scale tiny\n"
               "  gxindustry backtest --out docs/backtest   # 5 seeds x 2 years, about an hour at small\n"
               "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json\n"
-              "  gxindustry backtest --seeds --source /data/other   # delivery days from the file names")
+              "  gxindustry backtest --seeds --source /data/other   # delivery days from the file names\n"
+              "  gxindustry backtest --scores gen/backtest.csv other/backtest.csv --out docs/backtest")
     bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
                     help="generator seeds (default: 1 2 3 4 5; none: only the --source data)")
     bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024],
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
                     help="replays, warehouses and snapshots (emptied first; default: data/backtest)")
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
+    bt.add_argument("--scores", type=Path, nargs="+", metavar="BACKTEST_CSV",
+                    help="replay nothing: report together the scores of earlier runs (their backtest.csv), e.g. "
+                         "the generator's seeds and the other sources run side by side")
     _sub(sub, "prepare", "parse the dbt project (writes the manifest Dagster loads)",
          "Runs `dbt parse` into dbt_models/target/. scripts/setup.sh runs it; refresh runs it when a dbt file\n"
          "is newer than the manifest.", "  gxindustry prepare")
@@ -476,6 +480,18 @@ def backtest(args: argparse.Namespace) -> int:
     """Replay the forecast on generated (and given) sources and report its scores."""
     from dagster_project.lib.forecast import backtest as bt
 
+    command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"
+    if args.scores:
+        if args.source:
+            print("gxindustry backtest: --scores reports earlier runs and replays nothing: no --source with it",
+                  file=sys.stderr)
+            return 2
+        try:
+            report = bt.report([s for path in args.scores for s in bt.read_csv(path)], command)
+        except (OSError, ValueError) as e:
+            print(f"gxindustry backtest: {e}", file=sys.stderr)
+            return 2
+        return _backtest_report(report, args.out)
     if wrong := [" ".join(paths) for paths in args.source or [] if len(paths) > 2]:
         print(f"gxindustry backtest: --source takes a landing dir and at most one arrivals JSON, "
               f"not {'; '.join(wrong)}", file=sys.stderr)
@@ -497,12 +513,14 @@ def backtest(args: argparse.Namespace) -> int:
         print(f"gxindustry backtest: {e}", file=sys.stderr)
         return 2
     prepare_dbt()
-    command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"
-    report = bt.run(args.seeds, args.years, args.scale, sources, args.workdir, command)
+    return _backtest_report(bt.run(args.seeds, args.years, args.scale, sources, args.workdir, command), args.out)
+
+
+def _backtest_report(report, out: Path | None) -> int:
     print(report.markdown)
-    if args.out:
-        report.write(args.out)
-        print(f"written: {', '.join(str(p) for p in report.files(args.out))}")
+    if out:
+        report.write(out)
+        print(f"written: {', '.join(str(p) for p in report.files(out))}")
     return 0
 
 

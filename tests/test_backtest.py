@@ -131,3 +131,38 @@ def test_the_cli_takes_a_landing_dir_and_at_most_one_arrivals_file(tmp_path, cap
     assert stop.value.code == 2
     assert "--source takes a landing dir and at most one arrivals JSON" in capsys.readouterr().err
     assert not workdir.exists()
+
+
+def test_runs_side_by_side_are_reported_as_one(tmp_path, capsys):
+    """`--scores` reads back what each run wrote (every value as it was, an empty relative score as
+    None) and reports the runs together exactly as one run over all their cases would; a file that
+    is not a backtest.csv is named with its line, and nothing is written."""
+    from dagster_project.cli import main
+    from dagster_project.lib.forecast.backtest import read_csv, report, write_csv
+
+    outcome = {("generator-1", 2024, TOTAL): Decimal(100), ("generator-1", 2024, "M11"): Decimal(0),
+               ("other-process-1", 2024, TOTAL): Decimal(300)}
+    gen = score([forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast("M11", 0, 0, 0, case="generator-1"),
+                 forecast(TOTAL, 90, 99, 130, case="generator-1", method="naive")], outcome, alpha=0.2)
+    other = score([forecast(TOTAL, 310, 320, 330, case="other-process-1", week=7)], outcome, alpha=0.2)
+    write_csv(gen, tmp_path / "gen.csv")
+    write_csv(other, tmp_path / "other.csv")
+    assert read_csv(tmp_path / "gen.csv") == gen and gen[1].base_error is None and gen[0].covered is True
+
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--scores", str(tmp_path / "gen.csv"), str(tmp_path / "other.csv"), "--out", str(tmp_path / "out")])
+    assert stop.value.code == 0
+    whole = report(gen + other, "x")
+    assert (tmp_path / "out" / "backtest.md").read_text(encoding="utf-8").split("\n", 1)[1] == \
+        whole.markdown.split("\n", 1)[1]
+    assert read_csv(tmp_path / "out" / "backtest.csv") == gen + other
+    assert (tmp_path / "out" / "backtest.png").stat().st_size > 0
+    capsys.readouterr()
+
+    broken = (tmp_path / "gen.csv").read_text(encoding="utf-8").replace(",True,", ",yes,", 1)
+    (tmp_path / "broken.csv").write_text(broken, encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--scores", str(tmp_path / "broken.csv"), "--out", str(tmp_path / "none")])
+    assert stop.value.code == 2
+    assert f"{tmp_path / 'broken.csv'}, line 2: not a score" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()

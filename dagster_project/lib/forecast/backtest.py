@@ -22,7 +22,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -183,6 +183,34 @@ def write_csv(scores: list[Score], path: Path) -> None:
             writer.writerow(asdict(s))
 
 
+_PARSE = {"str": str, "int": int, "float": float, "date": date.fromisoformat,
+          "bool": {"True": True, "False": False}.__getitem__}
+
+
+def read_csv(path: Path) -> list[Score]:
+    """The scores `write_csv` wrote (a backtest.csv), typed as they were; a ValueError names the file
+    and line of a row that is not one."""
+    kinds = {f.name: str(f.type) for f in fields(Score)}  # "float | None": empty in the CSV
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != list(kinds):
+            raise ValueError(f"{path}: not a backtest.csv (columns {reader.fieldnames}, expected {list(kinds)})")
+        scores = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                scores.append(Score(**{name: None if row[name] == "" and kind.endswith("| None")
+                                       else _PARSE[kind.split(" |")[0]](row[name]) for name, kind in kinds.items()}))
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{path}, line {line}: not a score ({e!r})") from None
+    return scores
+
+
+def report(scores: list[Score], command: str) -> "Report":
+    from .backtest_report import markdown
+
+    return Report(scores, markdown(scores, command))
+
+
 @dataclass
 class Report:
     scores: list[Score]
@@ -255,8 +283,6 @@ def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path
     from dagster_project.lib.generate import generate_feeds
     from dagster_project.lib.measures.catalogue import load_catalogue
 
-    from .backtest_report import markdown
-
     catalogue = catalogue or load_catalogue()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -277,5 +303,4 @@ def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path
         outcomes.update({(label, year, scheme): amount for (year, scheme), amount in outcome.items()})
     alpha = 1 - (float(Parameters(catalogue).base("forecast.quantile_high"))
                  - float(Parameters(catalogue).base("forecast.quantile_low")))
-    scores = score(forecasts, outcomes, alpha)
-    return Report(scores, markdown(scores, command))
+    return report(score(forecasts, outcomes, alpha), command)
