@@ -710,7 +710,8 @@ def _write_headline(ws, st: Styles, head: data.Headline, total_row: int, subtota
     value = st.get(num_format=MONEY, border=1, border_color="#BFBFBF", bold=True)
     signed = st.get(num_format=SIGNED_MONEY, border=1, border_color="#BFBFBF", bold=True)
     text = st.get(border=1, border_color="#BFBFBF", bold=True, align="right")
-    note = st.get(font_size=NOTE_PT, font_color="#404040", text_wrap=True, valign="vcenter", border=1, border_color="#BFBFBF")
+    note = st.get(font_size=NOTE_PT, font_color="#404040", text_wrap=True, valign="vcenter", border=1,
+                  border_color="#BFBFBF")
     unit = st.get(border=1, border_color="#BFBFBF", align="center")
     count = st.get(num_format=COUNT, border=1, border_color="#BFBFBF", bold=True)
     low, high = labels

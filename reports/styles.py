@@ -78,7 +78,8 @@ class Styles:
     def get(self, **props):
         key = tuple(sorted(props.items()))
         if key not in self._cache:
-            self._cache[key] = self.workbook.add_format({"font_name": FONT, "font_size": BODY_PT, "valign": "vcenter", **props})
+            self._cache[key] = self.workbook.add_format(
+                {"font_name": FONT, "font_size": BODY_PT, "valign": "vcenter", **props})
         return self._cache[key]
 
     # named formats

@@ -150,7 +150,8 @@ def test_runs_side_by_side_are_reported_as_one(tmp_path, capsys):
     assert read_csv(tmp_path / "gen.csv") == gen and gen[1].base_error is None and gen[0].covered is True
 
     with pytest.raises(SystemExit) as stop:
-        main(["backtest", "--scores", str(tmp_path / "gen.csv"), str(tmp_path / "other.csv"), "--out", str(tmp_path / "out")])
+        main(["backtest", "--scores", str(tmp_path / "gen.csv"), str(tmp_path / "other.csv"),
+              "--out", str(tmp_path / "out")])
     assert stop.value.code == 0
     whole = report(gen + other, "x")
     assert (tmp_path / "out" / "backtest.md").read_text(encoding="utf-8").split("\n", 1)[1] == \
