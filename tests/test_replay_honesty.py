@@ -166,6 +166,32 @@ def test_the_as_of_cut_alone_hides_what_arrived_later(sources, tmp_path):
     assert _tables(tmp_path / "at-once-snapshot.duckdb") == _tables(clean)
 
 
+def test_a_forecast_on_a_replayed_days_snapshot_is_the_forecast_of_that_days_live_run(sources, tmp_path):
+    """September's project library arrives late, after the day: the live run of the day forecasts
+    September's projects from August (`Horizon.as_delivered`, which reads the manifest). The
+    backtest forecasts on the day's snapshot; it must make the same forecast, draw for draw. (Until
+    2026-12-06 the snapshot held the marts alone, and its forecast took September as delivered and
+    every project as stopped.)"""
+    base, arrivals = sources
+    late = "stats/stats_projects_202409.csv"
+    assert late in arrivals
+    delayed = {**arrivals, late: DAY + timedelta(days=9)}
+    snapshot = replay.replay(base / "clean", delayed, [DAY], tmp_path / "late", Parameters(load_catalogue()))[DAY]
+    live = tmp_path / "live.duckdb"
+    shutil.copyfile(tmp_path / "late" / "warehouse.duckdb", live)
+    budgets = {}
+    for name, path in (("live", live), ("snapshot", snapshot)):
+        work = tmp_path / f"{name}-forecast.duckdb"
+        shutil.copyfile(path, work)
+        catalogue = load_catalogue()
+        with duckdb.connect(str(work)) as con:
+            forecast_and_evaluate(con, catalogue, Parameters(catalogue, {"forecast.draws": 50}, "test"), DAY)
+            budgets[name] = con.execute("select * from marts.policy_budget_draws order by all").fetchall()
+            projects = con.execute("select count(distinct project_code) from forecast.project_draws").fetchone()[0]
+        assert projects > 0, "the projects that reported August must be forecast"
+    assert budgets["snapshot"] == budgets["live"]
+
+
 def test_every_reported_figure_is_its_own_distribution(sources, tmp_path):
     """On the replayed day (quarter open): low ≤ base ≤ high in every budget and roll-up row, simulated
     beneficiaries never listed, probabilities in [0, 1], a rerun replaces its day in the history."""

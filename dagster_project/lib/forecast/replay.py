@@ -4,9 +4,10 @@ A replay walks forward through a list of as-of dates. Before each, the files a p
 delivered by that day are landed (hard links into a landing dir of the replay's own, by the
 delivery calendar of the data source: `arrivals`); ingestion then runs as of that day (so a
 `_vN` correction counts from the first replayed day that saw it), dbt builds as of that day (the
-arrival rule of every delivery, register rows dated after the day cut), and the marts the
-measures engine reads are copied into a snapshot file per day. The engine, or any forecast under
-test, then runs on the snapshots as often as needed without rebuilding anything.
+arrival rule of every delivery, register rows dated after the day cut), and what the forecast
+and the measures engine read (the marts, and the manifest of the deliveries in use) is copied into
+a snapshot file per day. The engine, or any forecast under test, then runs on the snapshots as
+often as needed without rebuilding anything.
 
 Nothing here knows about Dagster; the backtest (`backtest.py`) and the replay tests use it.
 """
@@ -27,6 +28,7 @@ import duckdb
 from dagster_project.lib.dbt_invocation import as_of_environment, dbt_vars
 from dagster_project.lib.ingest import FEEDS
 from dagster_project.lib.ingest.loader import ingest_feed
+from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.engine import ENGINE_INPUTS
 from dagster_project.lib.measures.parameters import Parameters
 from dagster_project.paths import DBT_PROJECT_DIR
@@ -65,13 +67,21 @@ def dbt_build_models(warehouse: Path, as_of: date, params: Parameters, target_pa
 
 
 def snapshot_inputs(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Copy the engine's input marts into a new DuckDB file at `path` (schema `marts`)."""
+    """Copy the engine's input marts (schema `marts`) and the manifest of the deliveries in use
+    (`raw._manifest`, where the forecast reads which months were delivered: `Horizon.as_delivered`)
+    into a new DuckDB file at `path`. Without the manifest (until 2026-12-06), a forecast on a
+    snapshot took every month due as delivered, where the live run of the same day forecast a
+    month whose delivery was late: the backtest scored a forecast no Monday's run had made."""
     path.unlink(missing_ok=True)
+    deliveries = deliveries_in_use(con)
     con.execute(f"attach '{path}' as snapshot")
     try:
         con.execute("create schema snapshot.marts")
         for table in ENGINE_INPUTS:
             con.execute(f"create table snapshot.marts.{table} as select * from marts.{table}")
+        if deliveries is not None:
+            con.execute("create schema snapshot.raw")
+            con.execute(f"create table snapshot.raw._manifest as select * from {deliveries}")
     finally:
         con.execute("detach snapshot")
 
