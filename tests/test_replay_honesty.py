@@ -177,13 +177,11 @@ def test_a_forecast_on_a_replayed_days_snapshot_is_the_forecast_of_that_days_liv
     assert late in arrivals
     delayed = {**arrivals, late: DAY + timedelta(days=9)}
     snapshot = replay.replay(base / "clean", delayed, [DAY], tmp_path / "late", Parameters(load_catalogue()))[DAY]
-    live = tmp_path / "live.duckdb"
-    shutil.copyfile(tmp_path / "late" / "warehouse.duckdb", live)
+    catalogue = load_catalogue()
     budgets = {}
-    for name, path in (("live", live), ("snapshot", snapshot)):
+    for name, path in (("live", tmp_path / "late" / "warehouse.duckdb"), ("snapshot", snapshot)):
         work = tmp_path / f"{name}-forecast.duckdb"
         shutil.copyfile(path, work)
-        catalogue = load_catalogue()
         with duckdb.connect(str(work)) as con:
             forecast_and_evaluate(con, catalogue, Parameters(catalogue, {"forecast.draws": 50}, "test"), DAY)
             budgets[name] = con.execute("select * from marts.policy_budget_draws order by all").fetchall()
