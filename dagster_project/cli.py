@@ -22,7 +22,15 @@ DEFAULT_SEED = 20241125
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and examples as written (line breaks kept)."""
+    """Descriptions and examples as written (line breaks kept). An option of one or two values (the
+    second optional; argparse has no such nargs) shows its metavar tuple as `A [B]`, not argparse's
+    `A [B ...]` for nargs="+", which reads as any number of values (a tester passed two landings
+    after one --source)."""
+
+    def _format_args(self, action, default_metavar):
+        if action.nargs == "+" and isinstance(action.metavar, tuple) and len(action.metavar) == 2:
+            return "%s [%s]" % action.metavar
+        return super()._format_args(action, default_metavar)
 
 
 def _sub(sub, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
@@ -73,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
               "  gxindustry backtest --out docs/backtest   # 5 seeds x 2 years, about an hour at small\n"
               "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json\n"
               "  gxindustry backtest --seeds --source /data/other   # delivery days from the file names\n"
+              "  gxindustry backtest --seeds --source /data/a /data/a.arrivals.json --source /data/b /data/b.arrivals.json\n"
               "  gxindustry backtest --scores gen/backtest.csv other/backtest.csv --out docs/backtest")
     bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
                     help="generator seeds (default: 1 2 3 4 5; none: only the --source data)")
@@ -80,11 +89,11 @@ def main(argv: list[str] | None = None) -> None:
                     help="years whose Q4 is replayed (default: 2023 2024)")
     bt.add_argument("--scale", choices=("tiny", "small", "province"), default=DEFAULT_SCALE,
                     help=f"generator scale (default: {DEFAULT_SCALE})")
-    bt.add_argument("--source", nargs="+", action="append", metavar="LANDING [ARRIVALS_JSON]",
+    bt.add_argument("--source", nargs="+", action="append", metavar=("LANDING", "ARRIVALS_JSON"),
                     help="also replay the landing dir of another data source; the delivery day of each file is "
                          "in ARRIVALS_JSON ({\"feed/file\": \"YYYY-MM-DD\"}) or, without it, the day its name "
                          "says it was due (corrections _vN left out: their day is not in their names); "
-                         "may be repeated")
+                         "one landing per --source, repeat --source for more")
     bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
                     help="replays, warehouses and snapshots (emptied first; default: data/backtest)")
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")

@@ -167,6 +167,13 @@ def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):
             assert "default" in result.stdout, command
 
 
+def test_backtest_usage_shows_one_landing_and_its_arrivals_per_source(tmp_path):
+    """argparse writes nargs="+" as `X [X ...]`: a tester read it as several landings after one
+    --source. The usage says one landing and at most one arrivals JSON."""
+    result = run("backtest", "--help", env_home=tmp_path)
+    assert "[--source LANDING [ARRIVALS_JSON]]" in result.stdout and "ARRIVALS_JSON ..." not in result.stdout
+
+
 def test_a_second_refresh_on_the_same_warehouse_refuses_clearly(tmp_path):
     from dagster_project.lib.lock import warehouse_lock
 
