@@ -575,6 +575,7 @@ class ForecastRun:
     seed: int
     origins: tuple[int, ...] = ()  # past origins the measured series' errors came from
     unmeasured: tuple[str, ...] = ()  # series (labels) whose errors the history could not measure
+    late_enterprises: int = 0  # not reported the latest month delivered yet: forecast from their latest report
 
 
 def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | None:
@@ -583,12 +584,13 @@ def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | N
     row = con.execute("select method, draws, seed from forecast.runs where as_of = ?", [as_of]).fetchone()
     if row is None:
         return None
-    series = con.execute("select series, origins, errors_measured from forecast.series where months_ahead > 0"
-                         ).fetchall() if table_exists(con, "forecast.series") else []
+    series = con.execute("select series, origins, errors_measured, late_entities from forecast.series "
+                         "where months_ahead > 0").fetchall() if table_exists(con, "forecast.series") else []
     order = list(SERIES_LABELS)
     series.sort(key=lambda row: order.index(row[0]) if row[0] in order else len(order))
-    return ForecastRun(row[0], int(row[1]), int(row[2]), tuple(int(o) for _, o, measured in series if measured),
-                       tuple(SERIES_LABELS.get(name, name) for name, _, measured in series if measured is False))
+    return ForecastRun(row[0], int(row[1]), int(row[2]), tuple(int(o) for _, o, measured, _ in series if measured),
+                       tuple(SERIES_LABELS.get(name, name) for name, _, measured, _ in series if measured is False),
+                       sum(int(late) for name, _, _, late in series if name == "output"))
 
 
 BACKTEST_COLUMNS = ("case", "year", "as_of", "week", "method", "scheme_id", "outcome_wan", "base_wan", "low_wan",

@@ -251,8 +251,11 @@ def test_every_forecast_setting_declares_its_range(catalogue):
     for p in settings:
         if p.unit == "%":
             assert p.min == 0, p.id
-        if p.unit == "个月" and p.id.endswith("_months") and p.id != "forecast.training_months":
+        if p.unit == "个月" and p.id.endswith("_months") and p.id not in ("forecast.training_months",
+                                                                        "forecast.late_report_months"):
             assert (p.min, p.max) == (1, 12), p.id  # windows within a year
+        if p.id == "forecast.late_report_months":
+            assert (p.min, p.max) == (0, 12), p.id  # 0: a month not reported is a stop (the rule before)
         if p.id.startswith("forecast.runway_"):
             assert p.min == 0 and p.max is not None, p.id  # 0: one class of planned projects
 

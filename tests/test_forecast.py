@@ -17,7 +17,7 @@ from dagster_project.lib.forecast.new_events import assign_entries, draw_new, en
 from dagster_project.lib.forecast.panel import Panel, load_panel, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
-    estimate_shrinkage, measure_errors, point_forecast, simulate, within_plan,
+    estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months, within_plan,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shares
@@ -63,6 +63,38 @@ def test_an_entity_that_did_not_report_the_origin_is_not_forecast():
     p = panel([[100.0] * 20 + [np.nan] * 4], last=20)
     fc = point_forecast(p, 20, 3, "model", S)
     assert not fc.active[0] and fc.values[0].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("late_report_months, late", [(0, []), (1, [1]), (2, [1, 2])])
+def test_an_entity_missing_only_its_latest_months_is_late_not_stopped(late_report_months, late):
+    """E1 has not reported the latest month (its report comes in a later delivery), E2 the last two;
+    E3 missed the latest month and left the statistics (退库) in it; E4 stopped long ago; E5 left
+    规上 long ago, was still tracked (临规) and missed the latest month. Late are those missing at
+    most `late_report_months` months and not gone after their latest report: their months up to
+    the latest delivered one are filled with their point forecast from their own latest report."""
+    year = [100.0] * 11 + [200.0]
+    this_year = [110.0] * 9
+    rows = [year + this_year, year + this_year[:8] + [np.nan], year + this_year[:7] + [np.nan] * 2,
+            year + this_year[:8] + [np.nan], year + [110.0] * 3 + [np.nan] * 6, year + this_year[:8] + [np.nan]]
+    p = panel([r + [np.nan] * 3 for r in rows], last=20)
+    left = np.full(6, 10**6)
+    left[3] = 20  # left in the latest month, after its latest report
+    left[5] = 5  # left 规上 in June 2023 and reported on as 临规
+    s = dataclasses.replace(S, late_report_months=late_report_months)
+    late_from = late_reporters(p, left, s)
+    late = late + [5] if late else late
+    assert np.flatnonzero(late_from >= 0).tolist() == late
+    assert late_from[late].tolist() == {0: [], 1: [19, 19], 2: [19, 18, 19]}[late_report_months]
+    live, filled = with_late_months(p, late_from, "model", s)
+    assert np.flatnonzero(filled.any(axis=1)).tolist() == late
+    for row in late:
+        origin = int(late_from[row])
+        expected = point_forecast(p, origin, 20 - origin, "model", s).values[row]
+        assert live.values[row, origin + 1:21] == pytest.approx(expected)
+        assert filled[row].sum() == 20 - origin
+    assert np.array_equal(np.isnan(live.values[[0, 3, 4]]), np.isnan(p.values[[0, 3, 4]]))
+    fc = point_forecast(live, 20, 3, "model", s)
+    assert fc.active.tolist() == [True] + [i in late for i in range(1, 6)]
 
 
 def test_projects_take_the_step_of_projects_with_as_much_plan_ahead_a_year_earlier():
@@ -1012,18 +1044,54 @@ def _enterprises_and_projects(path, last_month_of_enterprise_1: date):
 
 
 def test_one_series_data_never_shift_another_series_draws(empty_warehouse_template, tmp_path):
-    """Enterprise 1 has not reported September: it is not forecast, and the enterprises' draws are
-    drawn for one fewer. The projects' draws stay the same to the cent: each part of a run takes its
-    own random stream (`draws.random_stream`); with one stream for all, the projects took whatever
-    numbers the enterprises had left."""
+    """Enterprise 1 last reported July, two months before September (the latest delivered): it
+    stopped, is not forecast, and the enterprises' draws are drawn for one fewer. The projects'
+    draws stay the same to the cent: each part of a run takes its own random stream
+    (`draws.random_stream`); with one stream for all, the projects took whatever numbers the
+    enterprises had left."""
     runs = []
-    for name, last in (("a", date(2024, 9, 1)), ("b", date(2024, 8, 1))):
+    for name, last in (("a", date(2024, 9, 1)), ("b", date(2024, 7, 1))):
         path = tmp_path / f"{name}.duckdb"
         shutil.copy(empty_warehouse_template, path)
         runs.append(_enterprises_and_projects(path, last))
     assert runs[0]["enterprise_draws"] != runs[1]["enterprise_draws"]
     assert len(runs[0]["project_draws"]) == 6 * 50
     assert runs[0]["project_draws"] == runs[1]["project_draws"]
+
+
+@pytest.mark.parametrize("case", ["late", "left", "old rule"])
+def test_a_late_report_is_forecast_from_the_enterprises_latest_month(empty_warehouse_template, tmp_path, case):
+    """Enterprise 1 has not reported September by 20 October (its report comes in a later
+    delivery): it is forecast from August, September included (Q3 and the year's figures), and
+    forecast.series counts it. Left the statistics in September (退库), or with
+    `forecast.late_report_months` 0 (the rule before 2026-12-06), it is not forecast at all."""
+    from rulekit import Warehouse, uscc
+
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(empty_warehouse_template, path)
+    _enterprises_and_projects(path, date(2024, 8, 1))
+    wh = Warehouse(path)
+    overrides = {"forecast.draws": 50}
+    if case == "left":
+        wh.con.execute("update marts.dim_enterprise set above_size_exit = date '2024-09-01' where uscc = ?", [uscc(1)])
+    if case == "old rule":
+        overrides["forecast.late_report_months"] = 0
+    wh.run(overrides, as_of=date(2024, 10, 20))
+    [(late,)] = wh.con.execute("select late_entities from forecast.series where series = 'output'").fetchall()
+    draws = wh.con.execute("select q3_output_fc, q4_output_fc, fy_output_fc from forecast.enterprise_draws "
+                           "where uscc = ?", [uscc(1)]).fetchall()
+    months = [m for (m,) in wh.con.execute("select month::date from forecast.months where series = 'output' and key = ? "
+                                           "order by month", [uscc(1)]).fetchall()]
+    if case != "late":
+        assert (late, draws, months) == (0, [], [])
+        return
+    assert late == 1 and len(draws) == 50
+    assert months == [date(2024, m, 1) for m in (9, 10, 11, 12)]
+    # September in Q3 and in the year; the year's months to come are September to December
+    assert all(q3 > 0 and q4 > 0 and abs(fy - q3 - q4) <= Decimal("0.02") for q3, q4, fy in draws)
+    [(september,)] = wh.con.execute("select point from forecast.months where series = 'output' and key = ? "
+                                    "and month = date '2024-09-01'", [uscc(1)]).fetchall()
+    assert september > 0
 
 
 def test_a_panel_refuses_rows_without_a_key():

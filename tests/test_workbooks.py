@@ -708,6 +708,26 @@ def test_method_sheet_with_the_backtest(tmp_path, con, catalogue):
     assert not any(t.startswith("注意：") for t in texts)  # every series' errors measured on this history
 
 
+def test_method_sheet_says_how_many_enterprises_are_forecast_as_late(tmp_path, pipeline, catalogue):
+    """Enterprises forecast as late (not reported the latest month yet) are named by their number;
+    with none, nothing is said."""
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(pipeline / "wh.duckdb", copy)
+
+    def late_texts(con) -> list[str]:
+        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
+                                     backtest_csv=write_backtest(tmp_path / "backtest.csv"))
+        return [c.value for row in load_workbook(path)["预测方法"].iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("迟报：")]
+
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update forecast.series set late_entities = 0")
+        assert late_texts(con) == []
+        con.execute("update forecast.series set late_entities = 3 where series = 'output'")
+        assert late_texts(con) == ["迟报：3 家企业尚未报送最新一期月报（此前按月报送、未退库），视为迟报而非停报：其未报月份从最近一期"
+                                   "报送起预测，计入模拟；补报到达后按实际数计。"]
+
+
 def test_method_sheet_warns_where_the_history_could_not_measure_the_errors(tmp_path, pipeline, catalogue):
     copy = tmp_path / "wh.duckdb"
     shutil.copyfile(pipeline / "wh.duckdb", copy)

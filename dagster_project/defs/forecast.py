@@ -31,15 +31,18 @@ def forecast_draws(context: dg.AssetExecutionContext, settings: GxSettings):
     with settings.connect() as con:
         horizon = draws.Horizon.of(catalogue, as_of).as_delivered(con)
         n = draws.run(con, horizon, ForecastSettings.from_parameters(params))
-        series = con.execute(f"select series, method, entities, origins, errors_measured from {draws.SCHEMA}.series "
-                             "order by series").fetchall()
+        series = con.execute(f"select series, method, entities, late_entities, origins, errors_measured "
+                             f"from {draws.SCHEMA}.series order by series").fetchall()
     behind = [f"{label} only to {month:%Y-%m} (the months after it forecast)"
               for label, month in (("the industry report", horizon.output_month),
                                    ("the project library", horizon.projects_month)) if month < horizon.stats_month]
     context.log.info(f"as of {as_of}: {n} draws; stats reported to {horizon.stats_month:%Y-%m}"
                      + "".join(f", {b}" for b in behind) + f", customs to {horizon.customs_month:%Y-%m}; "
-                     + ", ".join(f"{s} {m} ({k} entities, errors from {o} past origins"
+                     + ", ".join(f"{s} {m} ({k} entities"
+                                 + (f", {late} of them late with the latest month: forecast from their latest report"
+                                    if late else "")
+                                 + f", errors from {o} past origins"
                                  + (", too few: fallback spread" if measured is False else "") + ")"
-                                 for s, m, k, o, measured in series))
+                                 for s, m, k, late, o, measured in series))
     for name in TABLES:
         yield dg.MaterializeResult(asset_key=[draws.SCHEMA, name], metadata={"as_of": str(as_of), "draws": n})

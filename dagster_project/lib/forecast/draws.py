@@ -33,9 +33,10 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   candidates of their size entered;
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
-* `forecast.series(series, method, entities, months_ahead, origins, errors, errors_measured)` — per
-  monthly series: entities forecast, months ahead, the past origins replayed and the errors measured
-  there; `errors_measured` false where the history was too short to measure them and the draws use
+* `forecast.series(series, method, entities, late_entities, months_ahead, origins, errors,
+  errors_measured)` — per monthly series: entities forecast (of them late: not reported the latest
+  month delivered yet, forecast from their latest report), months ahead, the past origins replayed
+  and the errors measured there; `errors_measured` false where the history was too short to measure them and the draws use
   `forecast.fallback_spread` (an assumption) instead;
 * `forecast.runs` — one row per run: as-of, method, draws and seed.
 
@@ -65,11 +66,11 @@ from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, draw_new, entry_weights, pace, registered_through
-from .panel import Panel, add_months, key_positions, load_panel, month_index, progress
+from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
 from .signal import PowerSignal, read_shares
 from .signal import estimate as estimate_signal
-from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, measure_errors,
-                     point_forecast, simulate)
+from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, late_reporters,
+                     measure_errors, point_forecast, simulate, with_late_months)
 from .settings import ForecastSettings
 
 SCHEMA = "forecast"
@@ -155,6 +156,20 @@ class SeriesResult:
     draws: np.ndarray  # (N, n, H)
     panel: Panel
     forecast: PointForecast
+    late: LateMonths | None = None  # months late entities have not reported yet (series.late_reporters)
+
+
+@dataclass
+class LateMonths:
+    """The months up to the latest delivered one that late entities have not reported yet: forecast
+    from each one's latest report (series.with_late_months), and drawn as the entity's first month
+    ahead is (the same ratio to its point forecast: a late report says nothing of the error)."""
+
+    rows: np.ndarray  # (m,) the late entities' rows in the panel
+    cols: np.ndarray  # (k,) panel columns, ascending
+    filled: np.ndarray  # (m, k) the entity is late for that month
+    point: np.ndarray  # (m, k) the point forecast there (0 where not filled)
+    draws: np.ndarray  # (N, m, k)
 
 
 def run(con: duckdb.DuckDBPyConnection, horizon: Horizon, settings: ForecastSettings, method: str = "model") -> int:
@@ -208,12 +223,13 @@ def _history_start(h: Horizon, settings: ForecastSettings) -> date:
 
 def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws: int,
                      rng: np.random.Generator, own_seasonal: bool, shared: SharedDraws,
-                     signal: PowerSignal | None = None) -> SeriesResult:
+                     signal: PowerSignal | None = None, left: np.ndarray | None = None) -> SeriesResult:
     """Point forecast and draws. `own_seasonal`: the series repeats its own year (enterprises'
     output and power: last year's same month × growth); otherwise it follows a life cycle
     (projects: a build schedule, not an annual pattern) and goes by its peers' steps only. Draws
     move with the run's other series through `shared` (series.SharedDraws; enterprises' series
-    with each other, projects' with each other)."""
+    with each other, projects' with each other). `left`: per entity the column of the month it
+    left the statistics, for a series whose entities may report late (series.late_reporters)."""
     horizon = panel.months - 1 - panel.last
     if horizon <= 0:  # everything reported: nothing to forecast, nothing to measure
         fc = point_forecast(panel, panel.last, 0, method, settings)
@@ -222,13 +238,27 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     if own_seasonal and method == "model":
         s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
     used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
-    errors = measure_errors(panel, horizon, method, s, used)
-    fc = point_forecast(panel, panel.last, horizon, method, s, used, live=True)
+    errors = measure_errors(panel, horizon, method, s, used)  # on the months as reported
+    late_from = late_reporters(panel, left, s) if left is not None else np.full(len(panel.keys), -1)
+    live, filled = with_late_months(panel, late_from, method, s)
+    fc = point_forecast(live, panel.last, horizon, method, s, used, live=True)
     kind = "enterprise" if own_seasonal else "project"
-    values = simulate(fc, panel, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
+    values = simulate(fc, live, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
     measured = errors.measured(horizon, s) if fc.active.any() else None
-    return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, measured, values, panel, fc)
+    return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, measured, values, panel, fc,
+                        _late_months(live, filled, fc, values))
+
+
+def _late_months(live: Panel, filled: np.ndarray, fc: PointForecast, values: np.ndarray) -> LateMonths | None:
+    rows, cols = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
+    if not len(rows):
+        return None
+    late = filled[np.ix_(rows, cols)]
+    point = np.where(late, live.values[np.ix_(rows, cols)], 0.0)
+    first = fc.values[rows, 0]
+    ratio = np.divide(values[:, rows, 0], first, out=np.ones((values.shape[0], len(rows))), where=first > 0)
+    return LateMonths(rows, cols, late, point, ratio[:, :, None] * point[None, :, :])
 
 
 def _estimated(signal: PowerSignal | None, panel: Panel, horizon: int, s: SeriesSettings) -> PowerSignal | None:
@@ -251,7 +281,9 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days,
                               settings.power_max_adjustment, settings.series.min_group_entities)
-    return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal)
+    left = months_by_key(con, "select uscc as key, above_size_exit as month from marts.dim_enterprise",
+                         panel.keys, panel.start)
+    return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal, left)
 
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
@@ -357,12 +389,15 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
 
 
 def _period_sums(result: SeriesResult, start: date, end: date) -> np.ndarray:
-    """(N, n): the draws added up over the forecast months within start..end."""
+    """(N, n): the draws added up over the forecast months within start..end (late entities' months
+    not reported yet included)."""
     p = result.panel
-    cols = [c - p.last - 1 for c in range(p.col(start), p.col(end) + 1) if c > p.last]
-    if not cols:
-        return np.zeros(result.draws.shape[:2])
-    return result.draws[:, :, cols].sum(axis=2)
+    within = range(p.col(start), p.col(end) + 1)
+    total = result.draws[:, :, [c - p.last - 1 for c in within if c > p.last]].sum(axis=2)
+    if result.late is not None:
+        total = total.astype(np.float64)
+        total[:, result.late.rows] += result.late.draws[:, :, np.isin(result.late.cols, list(within))].sum(axis=2)
+    return total
 
 
 def _frame(result: SeriesResult, draws: int, key: str, columns: dict[str, np.ndarray], scale: int) -> pa.Table:
@@ -711,7 +746,8 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
         horizon = r.draws.shape[2]
         if not len(active) or not horizon:
             continue
-        q = np.quantile(r.draws[:, active, :], [settings.quantile_low, 0.5, settings.quantile_high], axis=0)
+        quantiles = [settings.quantile_low, 0.5, settings.quantile_high]
+        q = np.quantile(r.draws[:, active, :], quantiles, axis=0)
         months = [r.panel.month(r.panel.last + 1 + k) for k in range(horizon)]
         frames.append(pd.DataFrame({
             "series": r.name,
@@ -723,6 +759,13 @@ def _write_months(con, results: list[SeriesResult], settings: ForecastSettings) 
             "median": q[1].reshape(-1),
             "high": q[2].reshape(-1),
         }))
+        if r.late is not None:  # a late entity's months not reported yet: forecast months of its own
+            entity, k = np.nonzero(r.late.filled)
+            q = np.quantile(r.late.draws[:, entity, k], quantiles, axis=0)
+            frames.append(pd.DataFrame({
+                "series": r.name, "method": r.method, "key": r.panel.keys[r.late.rows[entity]],
+                "month": np.array([r.panel.month(int(c)) for c in r.late.cols[k]], dtype="datetime64[D]"),
+                "point": r.late.point[entity, k], "low": q[0], "median": q[1], "high": q[2]}))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {c: pd.Series(dtype=t) for c, t in (("series", object), ("method", object), ("key", object),
                                               ("month", "datetime64[ns]"), ("point", float), ("low", float),
@@ -735,6 +778,7 @@ def _write_series(con, results: list[SeriesResult]) -> None:
         "series": [r.name for r in results],
         "method": [r.method for r in results],
         "entities": pd.array([int(r.forecast.active.sum()) for r in results], dtype="int32"),
+        "late_entities": pd.array([len(r.late.rows) if r.late is not None else 0 for r in results], dtype="int32"),
         "months_ahead": pd.array([r.draws.shape[2] for r in results], dtype="int32"),
         "origins": pd.array([r.origins for r in results], dtype="int32"),
         "errors": pd.array([r.errors for r in results], dtype="int64"),

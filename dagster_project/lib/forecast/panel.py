@@ -91,7 +91,7 @@ def load_panel(con: duckdb.DuckDBPyConnection, name: str, sql: str, start: date,
     groups[codes] = rows["grp"].astype(object)
     first = np.full(len(keys), NEVER, dtype=np.int64)
     np.minimum.at(first, codes, cols)
-    stops = _months_by_key(con, stops_sql, keys, start, NEVER)
+    stops = months_by_key(con, stops_sql, keys, start)
     return Panel(name, keys, groups, start, values, month_index(last, start), first, stops)
 
 
@@ -111,8 +111,9 @@ def progress(panel: Panel, con: duckdb.DuckDBPyConnection, plans_sql: str) -> tu
     return plan, (before[:, None] + np.cumsum(np.nan_to_num(panel.values), axis=1)) / plan[:, None]
 
 
-def _months_by_key(con, sql: str | None, keys: np.ndarray, start: date, missing: int) -> np.ndarray:
-    out = np.full(len(keys), missing, dtype=np.int64)
+def months_by_key(con: duckdb.DuckDBPyConnection, sql: str | None, keys: np.ndarray, start: date) -> np.ndarray:
+    """(n,) the column of the month `sql` returns for each key (key, month DATE), `NEVER` where none."""
+    out = np.full(len(keys), NEVER, dtype=np.int64)
     if sql and len(keys):
         found = con.execute(f"select key::varchar as key, {month_index_sql('month::date', start)} as col "
                             f"from ({sql}) where month is not null").fetchnumpy()

@@ -55,6 +55,7 @@ class ForecastSettings:
                 common_jitter=number("common_jitter"),
                 untested_step_spread=number("untested_step_spread"),
                 own_deviation_cap=number("own_deviation_cap"),
+                late_report_months=whole("late_report_months"),
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
