@@ -36,8 +36,8 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
 * `forecast.series(series, method, entities, late_entities, months_ahead, origins, errors,
   errors_measured)` — per monthly series: entities forecast (of them late: not reported the latest
   month delivered yet, forecast from their latest report), months ahead, the past origins replayed
-  and the errors measured there; `errors_measured` false where the history was too short to measure them and the draws use
-  `forecast.fallback_spread` (an assumption) instead;
+  and the errors measured there; `errors_measured` false where the history was too short to
+  measure them and the draws use `forecast.fallback_spread` (an assumption) instead;
 * `forecast.runs` — one row per run: as-of, method, draws and seed.
 
 Draw numbers run 1..N; with nothing left to forecast (the quarter fully reported) N = 1 and every
