@@ -78,8 +78,8 @@ class SeriesSettings:
     # reports after the origin stops where its total would pass this share of its plan (model).
     # Estimated from the completed projects (draws._completion_share); inf: no such limit.
     completion_share: float = float("inf")
-    # An entity that has not reported the latest delivered month but did report one of the this
-    # many months before it (and has not left the statistics) is late, not stopped: late_reporters.
+    # An entity that has not reported the latest delivered month but reported within this many
+    # months before it (and has not left the statistics since) is late, not stopped: late_reporters.
     late_report_months: int = 0
 
 
@@ -138,15 +138,15 @@ def late_reporters(panel: Panel, left: np.ndarray, s: SeriesSettings) -> np.ndar
     Late: it has not reported the latest delivered month, did report one of the
     `late_report_months` months before it, and did not leave the statistics after its latest
     report (`left`: the column of the month it left, 退库; `NEVER` where it has not; a 临规
-    enterprise still tracked after leaving reports on, and may be late too). A monthly report lists the
-    enterprises that reported by its day, and the ones reporting after it come in a later
-    delivery: on a fifth data process (2026-12-06) 26 enterprises' November came a week after the
-    rest, and until then they were taken as stopped, with a Q4 of October alone (one of the
-    largest −68% against last year) in every draw. On the other process a one-month gap without
-    a 退库 was followed by a report in 85% of cases, a longer one almost never."""
+    enterprise still tracked after leaving reports on, and may be late too). A monthly report
+    lists the enterprises that reported by its day, and the ones reporting after it come in a
+    later delivery: on a fifth data process (2026-12-06) 26 enterprises' November came a week
+    after the rest, and until then they were taken as stopped, with a Q4 of October alone (one of
+    the largest −68% against last year) in every draw. On the other process a one-month gap
+    without a 退库 was followed by a report in 85% of cases, a longer one almost never."""
     last = panel.last
     late_from = np.full(len(panel.keys), -1, dtype=np.int64)
-    if s.late_report_months <= 0 or not len(panel.keys) or last >= panel.months:
+    if s.late_report_months <= 0 or not len(panel.keys):
         return late_from
     reported = ~np.isnan(panel.values[:, :last + 1])
     latest = last - np.argmax(reported[:, ::-1], axis=1)  # the latest reported column (if any)
