@@ -239,8 +239,8 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
         s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
     used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
     errors = measure_errors(panel, horizon, method, s, used)  # on the months as reported
-    late_from = late_reporters(panel, left, s) if left is not None else np.full(len(panel.keys), -1)
-    live, filled = with_late_months(panel, late_from, method, s)
+    live, filled = with_late_months(panel, late_reporters(panel, left, s), method, s) if left is not None \
+        else (panel, None)
     fc = point_forecast(live, panel.last, horizon, method, s, used, live=True)
     kind = "enterprise" if own_seasonal else "project"
     values = simulate(fc, live, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
@@ -250,10 +250,10 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
                         _late_months(live, filled, fc, values))
 
 
-def _late_months(live: Panel, filled: np.ndarray, fc: PointForecast, values: np.ndarray) -> LateMonths | None:
-    rows, cols = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
-    if not len(rows):
+def _late_months(live: Panel, filled: np.ndarray | None, fc: PointForecast, values: np.ndarray) -> LateMonths | None:
+    if filled is None or not filled.any():
         return None
+    rows, cols = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
     late = filled[np.ix_(rows, cols)]
     point = np.where(late, live.values[np.ix_(rows, cols)], 0.0)
     first = fc.values[rows, 0]
