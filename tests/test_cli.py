@@ -62,6 +62,10 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
                                       ("tax", "vat", "202409")):
             con.execute("insert into raw._manifest (file_name, feed, dataset, period, rows_accepted, rows_rejected) "
                         "values (?, ?, ?, ?, 10, 1)", [f"{feed}_{dataset}_{period}.csv", feed, dataset, period])
+        # a weekly power file holds the days before its delivery day; one delivered after the as-of is not read
+        for reading, available in (("2024-11-17", "2024-11-18"), ("2024-11-30", "2024-12-02")):
+            con.execute("insert into raw.power_daily (account_no, reading_date, kwh, _available_on) values ('A', ?, '1', ?)",
+                        [reading, available])
         con.execute("create schema marts; create table marts.policy_runs (as_of date, finished_at timestamp, "
                     "params_fingerprint varchar, beneficiaries integer, base_yuan decimal(18,2), low_yuan decimal(18,2),"
                     " high_yuan decimal(18,2))")
@@ -69,7 +73,7 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     result = run("status", "--warehouse", str(warehouse), "--as-of", "2024-11-25", env_home=tmp_path)
     lines = {line.split()[0]: line for line in result.stdout.splitlines() if line[:1].isalpha()}
     assert "ok    up to 2024-10" in lines["stats"]
-    assert "ok    up to 2024-11-18" in lines["power"]
+    assert "ok    up to 2024-11-18; readings to 2024-11-17" in lines["power"]  # the day the workbooks' 数据至 names
     assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
     assert ("as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries (distinct enterprises and projects), "
             "parameters abc") in result.stdout
@@ -106,6 +110,10 @@ def test_status_names_a_measures_run_its_checks_stopped(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         ensure_raw_tables(con, DATASETS)
+        # a weekly power file holds the days before its delivery day; one delivered after the as-of is not read
+        for reading, available in (("2024-11-17", "2024-11-18"), ("2024-11-30", "2024-12-02")):
+            con.execute("insert into raw.power_daily (account_no, reading_date, kwh, _available_on) values ('A', ?, '1', ?)",
+                        [reading, available])
         con.execute("create schema marts; create table marts.policy_runs (as_of date, finished_at timestamp, "
                     "params_fingerprint varchar, beneficiaries integer, base_yuan decimal(18,2), low_yuan decimal(18,2),"
                     " high_yuan decimal(18,2))")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import duckdb
 
 from dagster_project.lib.ingest import DATASETS, customs, datasets_of, stats, tax
-from dagster_project.lib.ingest.withdrawals import deliveries_in_use
+from dagster_project.lib.ingest.withdrawals import ACTIVE, deliveries_in_use
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 # Expected cadence per feed (docs/contract/FEEDS.md / docs/contract/OUTPUTS.md): the latest delivery that should have arrived by a date.
@@ -65,11 +65,25 @@ def freshness(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedFreshness
         fresh = latest is not None and latest >= expected and not behind
         what = "a delivery since" if feed == "power" else "the month"
         note = f"up to {_readable(latest)}" + ("" if fresh else f"; expected {what} {_readable(expected)} by {as_of}")
+        if feed == "power" and latest is not None:
+            note += f"; readings to {_latest_reading(con, as_of) or 'none'}"
         if behind and latest is not None and latest >= expected:
             note += " for " + ", ".join(f"{feed}_{name} ({f'up to {_readable(got)}' if got else 'nothing delivered'})"
                                         for name, got in behind.items())
         out.append(FeedFreshness(feed, files, int(accepted), int(rejected), latest, expected, fresh, note))
     return out
+
+
+def _latest_reading(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
+    """The latest day read in the power deliveries in use by `as_of`: a weekly file is named by its
+    delivery day and holds the days before it, and the workbooks' 数据至 names the reading, so an
+    operator comparing the two sees the same day."""
+    relation = f"{ACTIVE}.power_daily"
+    schema, table = relation.split(".")
+    if not _table_exists(con, schema, table):
+        return None
+    return con.execute(f"select max(try_cast(reading_date as date)) from {relation} where _available_on <= ?",
+                       [as_of]).fetchone()[0]
 
 
 def warehouse_as_of(con: duckdb.DuckDBPyConnection) -> tuple[date | None, str]:
