@@ -171,6 +171,35 @@ def test_loans_dated_after_the_registers_latest_row_are_still_to_come(wh):
     assert m23["high"] > m23["low"]
 
 
+def test_loans_of_the_registers_last_weeks_still_to_be_keyed_in_come_from_its_earlier_copies(wh):
+    """A loan a week, keyed in 3–45 days after it is disbursed; the register re-delivered as a whole
+    on the first of every other month and on 11 November. Its latest loan is dated 8 November, and
+    it lacks some of October's: the earlier copies say how many, and those are drawn, dated by
+    8 November, beside the loans still to come after it."""
+    a = wh.enterprise(1)
+    disbursed = [date(2023, 1, 2) + timedelta(days=7 * i) for i in range(97)]  # to 2024-11-04
+    keyed = [d + timedelta(days=3 + (i * 11) % 43) for i, d in enumerate(disbursed)]
+    copies = [date(2023, m, 1) for m in (3, 5, 7, 9, 11)] + [date(2024, m, 1) for m in (1, 3, 5, 7, 9)] + [date(2024, 11, 11)]
+    for version, day in enumerate(copies, start=1):
+        for d, k in zip(disbursed, keyed):
+            if k <= day:
+                wh.insert("marts.fct_register_row_versions", register="loans", source_version=version,
+                          row_key=f"{a}|甲银行|{d}", dated_on=d)
+    latest = [d for d, k in zip(disbursed, keyed) if k <= copies[-1]]
+    for d in latest:
+        loan(wh, a, "甲银行", d, 365, 100, "3.45")
+    wh.run(as_of=date(2024, 11, 11))
+    through, so_far, expected, unregistered = wh.con.execute(
+        "select registered_through, quarter_so_far, expected_rows, unregistered_rows "
+        "from forecast.register_paces where register = 'loans'").fetchone()
+    october = sum(date(2024, 10, 1) <= d <= date(2024, 11, 4) for d in disbursed)
+    assert through == max(latest) and so_far < october
+    assert unregistered > 0.5 and so_far + unregistered == pytest.approx(october, abs=1.5)
+    dated = wh.con.execute("select count(*) filter (where disbursed_on <= ?), count(*) from forecast.new_loans",
+                           [through]).fetchone()
+    assert 0 < dated[0] < dated[1]
+
+
 def power_month(wh, code, month, kwh):
     """A December read in full, and its quarter as fct_power_quarter adds it up."""
     wh.insert("marts.fct_power_month", uscc=code, month=month, quarter_start=date(month.year, 10, 1), kwh=Decimal(kwh),

@@ -18,9 +18,9 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   beneficiary (`uscc` = `~<register>:<draw>:<n>`: a new row is not a known enterprise's) and
   `source_uscc`, whose quantities the rules judge it by;
 * `forecast.register_paces(register, registered_through, quarter_so_far, last_year_so_far,
-  last_year_rest, expected_rows)` — per register, the day it is known complete to (its latest row
-  dated by the as-of date: registers have no delivery calendar) and the counts the rows still to
-  come are drawn from;
+  last_year_rest, expected_rows, unregistered_rows)` — per register, the day it holds rows to (its
+  latest row dated by the as-of date: registers have no delivery calendar), the counts the rows
+  still to come are drawn from, and of them the rows dated by that day still to be keyed in;
 * `forecast.new_enterprises`, `forecast.new_projects` — per draw, the enterprises and projects that
   will first report later in the quarter (pseudo keys `~enterprise:…`, `~project:…`), resampled from
   last year's late entrants with their quarter's figures, dates moved a year on;
@@ -65,7 +65,7 @@ from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-from .new_events import assign_entries, draw_new, entry_weights, pace, registered_through
+from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, registered_through
 from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
 from .signal import PowerSignal, read_shares
 from .signal import estimate as estimate_signal
@@ -566,7 +566,12 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
     on = rows[column].to_numpy(dtype="datetime64[D]")
     through = registered_through(on, h.as_of)
     quarter_end = date(h.q4_end_month.year, 12, 31)
-    p, pool = pace(on, through, h.q4_start, quarter_end, settings.pace_prior, settings.pace_from_month)
+    copies = con.execute("select source_version, row_key, dated_on from marts.fct_register_row_versions "
+                         "where register = ? order by all", [table]).df()
+    complete = completeness(copies.source_version.to_numpy(), copies.row_key.to_numpy(dtype=object),
+                            copies.dated_on.to_numpy(dtype="datetime64[D]"), settings.register_lag_max_days,
+                            settings.register_copy_share, settings.series.min_error_samples)
+    p, pool = pace(on, through, h.q4_start, quarter_end, settings.pace_prior, settings.pace_from_month, complete)
     draw_of, picked, dates = draw_new(p, pool, on, through, quarter_end, draws if h.open else 0,
                                       settings.count_dispersion, rng)
     new = _new_frame(rows, draw_of, picked, table)
@@ -583,7 +588,7 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
     _store(con, f"new_{table}", new)
     return {"register": table, "registered_through": through, "quarter_so_far": p.so_far,
             "last_year_so_far": p.last_year_so_far, "last_year_rest": p.last_year_rest,
-            "expected_rows": p.expected if h.open else 0.0}
+            "expected_rows": p.expected if h.open else 0.0, "unregistered_rows": p.unregistered if h.open else 0.0}
 
 
 def _first_reports(con, sql: str) -> pd.DataFrame:

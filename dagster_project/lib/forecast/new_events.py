@@ -22,6 +22,15 @@ in batches), resampled from last year's rows after the same day, moved one year 
 panel without last year's quarter takes this year's daily rate instead (gamma with shape = the
 year's rows) and resamples this year's rows, spread evenly over the rest of the quarter.
 
+A hand-kept register also lacks rows of its own last weeks: staff key a row in some days after
+its date and re-deliver the register as a whole copy when they get to it. How complete the latest
+copy is for the rows dated L days before its latest row comes from the earlier copies: the share
+of the rows a later copy showed, dated L days before an earlier copy's latest row, that the
+earlier copy already held (`completeness`). Last year's rows then count in "so far" only by that
+share (this year's so far is thinned by it too), and the rest of them is still to come, dated
+before the cut-off: `expected` includes the rows dated by the cut-off still to be keyed in. A
+register delivered once, or whose copies were complete, has completeness 1 and nothing changes.
+
 An entry into the above-size statistics (入统) is such an event too, but it happens to an
 enterprise already known: the number of entries comes the same way, and each draw picks that many
 of the enterprises below the threshold now, each as likely as last year's candidates of its size
@@ -40,13 +49,19 @@ import numpy as np
 @dataclass(frozen=True)
 class Pace:
     so_far: int  # this quarter, up to the cut-off
-    last_year_so_far: int  # last year's quarter up to the same day
-    last_year_rest: int  # last year's quarter after the same day
+    last_year_so_far: float  # last year's quarter up to the same day (its rows thinned by the completeness)
+    last_year_rest: float  # last year's quarter after the same day (and its rows a copy as late would lack)
     expected: float  # rows still to come by the quarter's end (the mean over draws)
     from_last_year: bool  # False: this year's daily rate (no last-year quarter to go by)
     pace_shape: float = 0.0  # gamma posterior of the pace (from_last_year) ...
     pace_rate: float = 1.0
     scale: float = 1.0  # ... else the factor from the year's rows to the rows still to come
+    unregistered: float = 0.0  # of `expected`, the rows dated by the cut-off still to be keyed in
+    # where the completeness is below 1: how likely each pool row is to be drawn (None: alike), and
+    # without last year's quarter the days the rows still to come are dated on and their weights
+    pool_weights: np.ndarray | None = None
+    days: np.ndarray | None = None
+    day_weights: np.ndarray | None = None
 
     def draw_means(self, draws: int, rng: np.random.Generator) -> np.ndarray:
         """Each draw's expected number of rows still to come, with the uncertainty of its counts."""
@@ -80,14 +95,87 @@ def registered_through(on: np.ndarray, as_of: date) -> date:
     return min(as_of, d.max().astype(object)) if len(d) else as_of
 
 
+def completeness(versions: np.ndarray, keys: np.ndarray, on: np.ndarray, max_lag: int, copy_share: float,
+                 min_samples: int) -> np.ndarray | None:
+    """How complete a register's latest copy is for its rows dated L days before its latest row
+    (L = 0 … max_lag − 1; rows dated earlier are complete), or None where the copies do not tell
+    (fewer than `min_samples` rows to measure it on).
+
+    `versions`, `keys`, `on`: one element per row of every delivered version (a row's key, its
+    date in that version). A version is a copy of the whole register when it repeats at least
+    `copy_share` of the rows earlier versions held up to its own latest row; a `_vN` correcting a
+    few rows is not a copy. Each copy but the latest is compared with every row known now: of
+    the rows dated L days before the copy's latest row, the share it held. Only rows dated at
+    least `max_lag` days before the latest row count (later copies may still add to the rest).
+    Shares pooled over copies, in weeks of lag, made non-decreasing in the lag (a row keyed in
+    by a day is keyed in by every later day)."""
+    if len(on) == 0:
+        return None
+    on = on.astype("datetime64[D]")
+    order = np.argsort(versions, kind="stable")
+    known: dict[object, np.datetime64] = {}
+    for k, d in zip(keys[order].tolist(), on[order]):  # a later version's date of a row wins
+        known[k] = d
+    latest = max(known.values())
+    complete_before = latest - np.timedelta64(max_lag, "D")
+    held_by: dict[int, set] = {}
+    last_day: dict[int, np.datetime64] = {}
+    for v in np.unique(versions).tolist():
+        mask = versions == v
+        held_by[v], last_day[v] = set(keys[mask].tolist()), on[mask].max()
+    copies, seen = [], set()
+    for v in sorted(held_by):
+        earlier = [k for k in seen if known[k] <= last_day[v]]
+        if not copies or len(held_by[v] & set(earlier)) >= copy_share * len(earlier):
+            copies.append(v)
+        seen |= held_by[v]
+    weeks = -(-max_lag // 7)
+    held, counted = np.zeros(weeks), np.zeros(weeks)
+    known_keys = np.array(list(known), dtype=object)
+    known_on = np.array(list(known.values()), dtype="datetime64[D]")
+    for v in copies[:-1]:
+        lag = (last_day[v] - known_on).astype(int)
+        use = (lag >= 0) & (lag < max_lag) & (known_on <= complete_before)
+        week = lag[use] // 7
+        np.add.at(counted, week, 1)
+        np.add.at(held, week, np.fromiter((k in held_by[v] for k in known_keys[use]), bool, int(use.sum())))
+    if counted.sum() < min_samples:
+        return None
+    share = _non_decreasing(held, counted)
+    return np.clip(np.repeat(share, 7)[:max_lag], 1e-3, 1.0)
+
+
+def _non_decreasing(held: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Shares held / counted per bin, pooled where they fall with the bin (pool adjacent
+    violators); a bin without rows takes its neighbour's."""
+    blocks: list[list[float]] = []  # [held, counted, bins]
+    for h, c in zip(held.tolist(), counted.tolist()):
+        blocks.append([h, c, 1])
+        while len(blocks) > 1 and blocks[-2][1] and blocks[-1][1] and \
+                blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            h2, c2, n2 = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + h2, blocks[-1][1] + c2, blocks[-1][2] + n2]
+        if len(blocks) > 1 and not blocks[-2][1]:  # an empty bin before: pooled with this one
+            h2, c2, n2 = blocks.pop()
+            blocks[-1] = [h2, c2, blocks[-1][2] + n2]
+    out = np.concatenate([np.full(n, h / c if c else np.nan) for h, c, n in blocks])
+    if np.isnan(out).all():
+        return np.ones(len(out))
+    return np.where(np.isnan(out), out[~np.isnan(out)][-1], out)
+
+
 def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
-         from_month: int) -> tuple[Pace, np.ndarray]:
+         from_month: int, complete: np.ndarray | None = None) -> tuple[Pace, np.ndarray]:
     """The expected number of rows dated after `cutoff` up to `quarter_end`, and the indices of the
     rows to resample them from. `on`: the row dates (datetime64[D]). The year's pace counts from
     month `from_month` (`forecast.pace_from_month`): what comes in a batch at the start of a year
     (enterprises entering the statistics in January, a register keyed in at once) says nothing
-    about how many more the end of the year brings."""
+    about how many more the end of the year brings. `complete` (from `completeness`): how complete
+    the register is for rows dated L days before `cutoff`; the rows of the quarter it lacks are
+    still to come too."""
     d = on.astype("datetime64[D]")
+    if complete is not None:
+        return _pace_incomplete(d, cutoff, quarter_start, quarter_end, prior, from_month, complete)
 
     def between(a: date, b: date) -> np.ndarray:
         return (d >= np.datetime64(a)) & (d <= np.datetime64(b))
@@ -115,23 +203,76 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
     return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale), this_year
 
 
+def _pace_incomplete(d: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
+                     from_month: int, complete: np.ndarray) -> tuple[Pace, np.ndarray]:
+    """`pace` where the register lacks some rows of its last weeks: what a register as late as this
+    one would hold counts as "so far", the rest as still to come (dated by the cut-off or after)."""
+
+    def held(days: np.ndarray, cut: date) -> np.ndarray:
+        """Per date (≤ cut): the share of its rows a register cut then would hold."""
+        lag = (np.datetime64(cut) - days).astype(int)
+        return np.where(lag < len(complete), complete[np.clip(lag, 0, len(complete) - 1)], 1.0)
+
+    def between(a: date, b: date) -> np.ndarray:
+        return (d >= np.datetime64(a)) & (d <= np.datetime64(b))
+
+    year_start = date(quarter_start.year, 1, 1)
+    pace_start = date(quarter_start.year, from_month, 1)
+    if pace_start > min(cutoff, quarter_start):
+        pace_start = year_start
+    so_far = int(between(quarter_start, cutoff).sum())
+    if (d < np.datetime64(year_start)).any():
+        last_start, last_cut, last_end = year_back(quarter_start), year_back(cutoff), year_back(quarter_end)
+        weight = np.zeros(len(d))
+        before = between(last_start, last_cut)
+        weight[before] = 1.0 - held(d[before], last_cut)
+        weight[between(last_cut + timedelta(days=1), last_end)] = 1.0
+        last_so_far = float((1.0 - weight[before]).sum())
+        year = int(between(pace_start, cutoff).sum())
+        year_mask = between(year_back(pace_start), last_cut)
+        last_year = float(held(d[year_mask], last_cut).sum())
+        year_pace = (year + prior) / (last_year + prior)
+        shape, rate = so_far + prior * year_pace, last_so_far + prior
+        quarter_pace = shape / rate if rate > 0 else 0.0
+        rest = np.flatnonzero(weight > 0)
+        unregistered = float(weight[before].sum()) * quarter_pace
+        return Pace(so_far, last_so_far, float(weight[rest].sum()), float(weight[rest].sum()) * quarter_pace, True,
+                    shape, rate, unregistered=unregistered, pool_weights=weight[rest]), rest
+    this_year = np.flatnonzero(between(pace_start, cutoff))
+    elapsed = np.arange(np.datetime64(pace_start), np.datetime64(cutoff) + 1)
+    exposure = float(held(elapsed, cutoff).sum())  # the days of the year as complete as the register is
+    past = np.arange(np.datetime64(max(pace_start, quarter_start)), np.datetime64(cutoff) + 1)
+    ahead = np.arange(np.datetime64(cutoff) + 1, np.datetime64(quarter_end) + 1)
+    days = np.concatenate([past, ahead])
+    day_weights = np.concatenate([1.0 - held(past, cutoff), np.ones(len(ahead))])
+    scale = float(day_weights.sum()) / exposure if exposure > 0 else 0.0
+    unregistered = len(this_year) / exposure * float(day_weights[:len(past)].sum()) if exposure > 0 else 0.0
+    return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale, unregistered=unregistered,
+                days=days, day_weights=day_weights), this_year
+
+
 def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_end: date, draws: int,
              dispersion: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(draw numbers 1..N, row indices into the source, new dates) of every simulated new row."""
-    if p.expected <= 0 or len(pool) == 0 or quarter_end <= cutoff:
+    if p.expected <= 0 or len(pool) == 0 or (quarter_end <= cutoff and not p.unregistered):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype="datetime64[D]")
     means = p.draw_means(draws, rng)
     counts = rng.negative_binomial(dispersion, dispersion / (dispersion + means))
     draw_of = np.repeat(np.arange(1, draws + 1), counts)
-    picked = pool[rng.integers(0, len(pool), size=counts.sum())]
+    if p.pool_weights is None:
+        picked = pool[rng.integers(0, len(pool), size=counts.sum())]
+    else:
+        picked = pool[rng.choice(len(pool), size=counts.sum(), p=p.pool_weights / p.pool_weights.sum())]
     if p.from_last_year:
         # Each distinct day moved once (a year has at most 366; the rows drawn number millions nationally).
         days, index = np.unique(on.astype("datetime64[D]")[picked], return_inverse=True)
         dates = np.array([np.datetime64(year_on(x)) for x in days.astype(object)], dtype="datetime64[D]")[index]
-    else:
+    elif p.days is None:
         span = (quarter_end - cutoff).days
         dates = np.datetime64(cutoff) + rng.integers(1, span + 1, size=len(picked)).astype("timedelta64[D]")
+    else:
+        dates = p.days[rng.choice(len(p.days), size=len(picked), p=p.day_weights / p.day_weights.sum())]
     return draw_of, picked, dates
 
 

@@ -26,6 +26,8 @@ class ForecastSettings:
     new_destination_prior: float  # examples of a new destination's later month: half one-off (0), half repeated (1)
     completion_quantile: float  # a project's forecast stops at this quantile of completed projects' total over plan
     completion_share_fallback: float  # ... or at this share of its plan where too few projects have completed
+    register_lag_max_days: int  # a register row is keyed in within this many days of its date
+    register_copy_share: float  # a register version repeating this share of the rows before it is a whole copy
 
     @classmethod
     def from_parameters(cls, params: Parameters) -> ForecastSettings:
@@ -67,4 +69,6 @@ class ForecastSettings:
             new_destination_prior=number("new_destination_prior"),
             completion_quantile=number("completion_quantile"),
             completion_share_fallback=number("completion_share_fallback"),
+            register_lag_max_days=whole("register_lag_max_days"),
+            register_copy_share=number("register_copy_share"),
         )

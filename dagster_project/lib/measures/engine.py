@@ -53,7 +53,7 @@ ENGINE_INPUTS = (
     "dim_enterprise", "dim_project", "dim_power_account", "fct_enterprise_month", "fct_enterprise_quarter",
     "fct_project_month", "fct_project_quarter", "fct_power_month", "fct_power_month_to_date", "fct_power_quarter",
     "fct_export_destination_month", "fct_export_destination_quarter", "fct_loans", "fct_applications",
-    "fct_supply_links", "fct_recognitions",
+    "fct_supply_links", "fct_recognitions", "fct_register_row_versions",
 )
 _PLACEHOLDER = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
 # Evaluation columns the budget needs from every draw (the reason trace is built for the
