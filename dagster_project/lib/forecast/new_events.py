@@ -99,7 +99,7 @@ def completeness(versions: np.ndarray, keys: np.ndarray, on: np.ndarray, max_lag
                  min_samples: int) -> np.ndarray | None:
     """How complete a register's latest copy is for its rows dated L days before its latest row
     (L = 0 … max_lag − 1; rows dated earlier are complete), or None where the copies do not tell
-    (fewer than `min_samples` rows to measure it on).
+    (fewer than `min_samples` rows to measure it on) or every copy was complete.
 
     `versions`, `keys`, `on`: one element per row of every delivered version (a row's key, its
     date in that version). A version is a copy of the whole register when it repeats at least
@@ -142,6 +142,8 @@ def completeness(versions: np.ndarray, keys: np.ndarray, on: np.ndarray, max_lag
     if counted.sum() < min_samples:
         return None
     share = _non_decreasing(held, counted)
+    if (share >= 1).all():  # every copy held every row of its last weeks: nothing is still to be keyed in
+        return None
     return np.clip(np.repeat(share, 7)[:max_lag], 1e-3, 1.0)
 
 
@@ -174,42 +176,11 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
     the register is for rows dated L days before `cutoff`; the rows of the quarter it lacks are
     still to come too."""
     d = on.astype("datetime64[D]")
-    if complete is not None:
-        return _pace_incomplete(d, cutoff, quarter_start, quarter_end, prior, from_month, complete)
-
-    def between(a: date, b: date) -> np.ndarray:
-        return (d >= np.datetime64(a)) & (d <= np.datetime64(b))
-
-    year_start = date(quarter_start.year, 1, 1)
-    pace_start = date(quarter_start.year, from_month, 1)
-    if pace_start > min(cutoff, quarter_start):
-        pace_start = year_start
-    so_far = int(between(quarter_start, cutoff).sum())
-    last_start, last_cut, last_end = year_back(quarter_start), year_back(cutoff), year_back(quarter_end)
-    last_so_far = int(between(last_start, last_cut).sum())
-    rest = np.flatnonzero(between(last_cut + timedelta(days=1), last_end))
-    has_last_year = bool((d < np.datetime64(year_start)).any())
-    if has_last_year:
-        year = int(between(pace_start, cutoff).sum())
-        last_year = int(between(year_back(pace_start), last_cut).sum())
-        year_pace = (year + prior) / (last_year + prior)
-        shape, rate = so_far + prior * year_pace, last_so_far + prior
-        quarter_pace = shape / rate if rate > 0 else 0.0
-        return Pace(so_far, last_so_far, len(rest), len(rest) * quarter_pace, True, shape, rate), rest
-    this_year = np.flatnonzero(between(pace_start, cutoff))
-    elapsed = (cutoff - pace_start).days + 1
-    remaining = max((quarter_end - cutoff).days, 0)
-    scale = remaining / elapsed if elapsed > 0 else 0.0
-    return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale), this_year
-
-
-def _pace_incomplete(d: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
-                     from_month: int, complete: np.ndarray) -> tuple[Pace, np.ndarray]:
-    """`pace` where the register lacks some rows of its last weeks: what a register as late as this
-    one would hold counts as "so far", the rest as still to come (dated by the cut-off or after)."""
 
     def held(days: np.ndarray, cut: date) -> np.ndarray:
         """Per date (≤ cut): the share of its rows a register cut then would hold."""
+        if complete is None:
+            return np.ones(len(days))
         lag = (np.datetime64(cut) - days).astype(int)
         return np.where(lag < len(complete), complete[np.clip(lag, 0, len(complete) - 1)], 1.0)
 
@@ -222,6 +193,8 @@ def _pace_incomplete(d: np.ndarray, cutoff: date, quarter_start: date, quarter_e
         pace_start = year_start
     so_far = int(between(quarter_start, cutoff).sum())
     if (d < np.datetime64(year_start)).any():
+        # last year's rows a register as late as this one would hold count as so far; the others,
+        # and every row after the same day, are the rest still to come
         last_start, last_cut, last_end = year_back(quarter_start), year_back(cutoff), year_back(quarter_end)
         weight = np.zeros(len(d))
         before = between(last_start, last_cut)
@@ -229,26 +202,27 @@ def _pace_incomplete(d: np.ndarray, cutoff: date, quarter_start: date, quarter_e
         weight[between(last_cut + timedelta(days=1), last_end)] = 1.0
         last_so_far = float((1.0 - weight[before]).sum())
         year = int(between(pace_start, cutoff).sum())
-        year_mask = between(year_back(pace_start), last_cut)
-        last_year = float(held(d[year_mask], last_cut).sum())
+        last_year = float(held(d[between(year_back(pace_start), last_cut)], last_cut).sum())
         year_pace = (year + prior) / (last_year + prior)
         shape, rate = so_far + prior * year_pace, last_so_far + prior
         quarter_pace = shape / rate if rate > 0 else 0.0
         rest = np.flatnonzero(weight > 0)
-        unregistered = float(weight[before].sum()) * quarter_pace
-        return Pace(so_far, last_so_far, float(weight[rest].sum()), float(weight[rest].sum()) * quarter_pace, True,
-                    shape, rate, unregistered=unregistered, pool_weights=weight[rest]), rest
+        rest_rows = float(weight[rest].sum())
+        return Pace(so_far, last_so_far, rest_rows, rest_rows * quarter_pace, True, shape, rate,
+                    unregistered=float(weight[before].sum()) * quarter_pace,
+                    pool_weights=None if complete is None else weight[rest]), rest
+    # this year's daily rate over the days as complete as the register is, to the days still to come
     this_year = np.flatnonzero(between(pace_start, cutoff))
-    elapsed = np.arange(np.datetime64(pace_start), np.datetime64(cutoff) + 1)
-    exposure = float(held(elapsed, cutoff).sum())  # the days of the year as complete as the register is
+    exposure = float(held(np.arange(np.datetime64(pace_start), np.datetime64(cutoff) + 1), cutoff).sum())
     past = np.arange(np.datetime64(max(pace_start, quarter_start)), np.datetime64(cutoff) + 1)
     ahead = np.arange(np.datetime64(cutoff) + 1, np.datetime64(quarter_end) + 1)
-    days = np.concatenate([past, ahead])
     day_weights = np.concatenate([1.0 - held(past, cutoff), np.ones(len(ahead))])
     scale = float(day_weights.sum()) / exposure if exposure > 0 else 0.0
-    unregistered = len(this_year) / exposure * float(day_weights[:len(past)].sum()) if exposure > 0 else 0.0
-    return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale, unregistered=unregistered,
-                days=days, day_weights=day_weights), this_year
+    rate = len(this_year) / exposure if exposure > 0 else 0.0
+    return Pace(so_far, 0, 0, len(this_year) * scale, False, scale=scale,
+                unregistered=rate * float(day_weights[:len(past)].sum()),
+                days=None if complete is None else np.concatenate([past, ahead]),
+                day_weights=None if complete is None else day_weights), this_year
 
 
 def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_end: date, draws: int,
