@@ -708,24 +708,39 @@ def test_method_sheet_with_the_backtest(tmp_path, con, catalogue):
     assert not any(t.startswith("注意：") for t in texts)  # every series' errors measured on this history
 
 
+def _method_texts(con, catalogue, tmp_path, start: str) -> list[str]:
+    path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
+                                 backtest_csv=write_backtest(tmp_path / "backtest.csv"))
+    return [c.value for row in load_workbook(path)["预测方法"].iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith(start)]
+
+
 def test_method_sheet_says_how_many_enterprises_are_forecast_as_late(tmp_path, pipeline, catalogue):
     """Enterprises forecast as late (not reported the latest month yet) are named by their number;
     with none, nothing is said."""
     copy = tmp_path / "wh.duckdb"
     shutil.copyfile(pipeline / "wh.duckdb", copy)
-
-    def late_texts(con) -> list[str]:
-        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path, AS_OF,
-                                     backtest_csv=write_backtest(tmp_path / "backtest.csv"))
-        return [c.value for row in load_workbook(path)["预测方法"].iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith("迟报：")]
-
     with duckdb.connect(str(copy)) as con:
         con.execute("update forecast.series set late_entities = 0")
-        assert late_texts(con) == []
+        assert _method_texts(con, catalogue, tmp_path, "迟报：") == []
         con.execute("update forecast.series set late_entities = 3 where series = 'output'")
-        assert late_texts(con) == ["迟报：3 家企业尚未报送最新一期月报（此前按月报送、未退库），视为迟报而非停报：其未报月份从最近一期"
-                                   "报送起预测，计入模拟；补报到达后按实际数计。"]
+        assert _method_texts(con, catalogue, tmp_path, "迟报：") == [
+            "迟报：3 家企业尚未报送最新一期月报（此前按月报送、未退库），视为迟报而非停报：其未报月份从最近一期"
+            "报送起预测，计入模拟；补报到达后按实际数计。"]
+
+
+def test_method_sheet_says_how_many_register_rows_are_still_to_be_keyed_in(tmp_path, pipeline, catalogue):
+    """Rows of a register's last weeks drawn as still to be keyed in (forecast.register_paces) are
+    counted per register; a register its copies show complete is not named."""
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(pipeline / "wh.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        assert con.execute("select sum(unregistered_rows) from forecast.register_paces").fetchone()[0] == 0
+        assert _method_texts(con, catalogue, tmp_path, "补录：") == []
+        con.execute("update forecast.register_paces set unregistered_rows = 3.24 where register = 'loans'")
+        assert _method_texts(con, catalogue, tmp_path, "补录：") == [
+            "补录：登记表由人工整理、整本重新交付，最新记录之前几周已发生的事项常在其后才录入。按以往各版登记表对其最新记录"
+            "之前相应天数的完整程度推算，尚未录入的约有 桂惠贷放款 3.2 笔，与此后可能新增的登记一起计入模拟（预计季末前新增）。"]
 
 
 def test_method_sheet_warns_where_the_history_could_not_measure_the_errors(tmp_path, pipeline, catalogue):
