@@ -580,6 +580,17 @@ def test_a_register_keyed_in_on_time_or_delivered_once_forecasts_as_before():
     assert completeness(*once[:3], 60, 0.9, 30) is None  # one copy: nothing to compare
 
 
+def test_a_copys_completeness_never_falls_with_the_lag():
+    """Weeks of lag with 8 of 10, none, 5 of 10 and 9 of 10 rows held, then none: a row keyed in by
+    a day is keyed in by every later day, so a fall is pooled with what comes before it, an empty
+    week takes its neighbours' share and the last weeks the last share measured."""
+    from dagster_project.lib.forecast.new_events import _non_decreasing
+
+    shares = _non_decreasing(np.array([8, 0, 5, 9, 0.0]), np.array([10, 0, 10, 10, 0.0]))
+    assert shares.tolist() == pytest.approx([0.65, 0.65, 0.65, 0.9, 0.9])
+    assert _non_decreasing(np.zeros(3), np.zeros(3)).tolist() == [1, 1, 1]
+
+
 @pytest.mark.parametrize(("repeated", "is_copy"), [(90, True), (89, False)])
 def test_a_version_is_a_whole_copy_from_the_copy_share_of_the_rows_before_it(repeated, is_copy):
     """Version 1 holds 100 rows up to 28 June; version 2 repeats `repeated` of them and adds 100

@@ -152,14 +152,13 @@ def _non_decreasing(held: np.ndarray, counted: np.ndarray) -> np.ndarray:
     violators); a bin without rows takes its neighbour's."""
     blocks: list[list[float]] = []  # [held, counted, bins]
     for h, c in zip(held.tolist(), counted.tolist()):
-        blocks.append([h, c, 1])
-        while len(blocks) > 1 and blocks[-2][1] and blocks[-1][1] and \
-                blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+        if blocks and not blocks[-1][1]:  # empty bins before: pooled with this one
+            blocks[-1] = [h, c, blocks[-1][2] + 1]
+        else:
+            blocks.append([h, c, 1])
+        while len(blocks) > 1 and blocks[-1][1] and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
             h2, c2, n2 = blocks.pop()
             blocks[-1] = [blocks[-1][0] + h2, blocks[-1][1] + c2, blocks[-1][2] + n2]
-        if len(blocks) > 1 and not blocks[-2][1]:  # an empty bin before: pooled with this one
-            h2, c2, n2 = blocks.pop()
-            blocks[-1] = [h2, c2, blocks[-1][2] + n2]
     out = np.concatenate([np.full(n, h / c if c else np.nan) for h, c, n in blocks])
     if np.isnan(out).all():
         return np.ones(len(out))
