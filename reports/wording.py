@@ -48,6 +48,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^invalid USCC: length (\d+), expected 18$"), r"统一社会信用代码位数错误：\1 位，应为 18 位"),
     (re.compile(r"^invalid USCC: (.*)$"), r"统一社会信用代码无效（\1）"),
     (re.compile(r"^required value missing$"), "必填项为空"),
+    (re.compile(r"^invisible character (U\+[0-9A-F]+) in a key: .*$"),
+     r"代码中含不可见字符“\1”（如字节顺序标记、零宽空格）：看上去与原代码相同，却与任何其他行都对不上，请删除该字符"),
     (re.compile(r"^not a month YYYYMM$"), "不是有效年月（应为 YYYYMM）"),
     (re.compile(r"^not a date YYYY-MM-DD$"), "不是有效日期（应为 YYYY-MM-DD）"),
     (re.compile(r"^not a number$"), "不是数值"),
@@ -81,6 +83,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
      rf"\1：文件不完整：末行（第 \2 行）没有换行符，其他行均以 CRLF 结尾，{_RESEND}"),
     (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) has no line end and only (\d+) of (\d+) fields; .*$"),
      rf"\1：文件不完整：末行（第 \2 行）没有换行符，只有 \3 个字段（应为 \4 个），{_RESEND}"),
+    (re.compile(r"^(.+?): line (\d+): a quote opened there is never closed, so lines \d+–(\d+) would be read as one "
+                r"value; .*$"), r"\1：第 \2 行的引号没有闭合，第 \2 至 \3 行会被读成一个值，整个文件未加载：请提供方更正后重新发送"),
     (re.compile(r"^(.+?): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
     (re.compile(r"^(.+?): line (\d+): bytes not valid (\S+) \(the (\w+) provider sends \S+\)"
                 r"(; it decodes as (\S+): was it sent in the wrong encoding\?)?$"), _undecodable),

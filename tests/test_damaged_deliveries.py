@@ -294,6 +294,48 @@ def test_a_complete_lf_file_without_a_final_line_end_loads(tmp_path, con):
     assert (outcome.status, outcome.rows_accepted) == ("loaded", 2)
 
 
+def test_a_quote_never_closed_refuses_the_file_naming_its_line(tmp_path, con):
+    """A stray quote at the start of line 5 of a weekly power file: Python's CSV reader took lines
+    5–8 as one value and rejected it as one row of 1 field, so three readings vanished unnamed and
+    the budget moved without a failed check (found on a `tiny` landing, 2026-12-06)."""
+    landing = tmp_path / "landing"
+    rows = [f"P{i},2024-11-1{i},10.5,正常" for i in range(7)]
+    rows[3] = '"' + rows[3]
+    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert outcome.status == "refused"
+    assert outcome.message == ("power/power_daily_20241118.csv: line 5: a quote opened there is never closed, so lines 5–8 "
+                               "would be read as one value; ask the provider to send it again")
+    assert con.execute("select count(*) from raw.power_daily").fetchone()[0] == 0
+
+
+def test_a_quoted_value_over_several_lines_at_the_end_of_a_file_loads(tmp_path, con):
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_enterprise_202410.csv",
+          [ENTERPRISE_HEADER, f'{A},"甲公司\n（南宁）",450102,3411,规上,201001,201001,'], eol="\n")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_accepted) == ("loaded", 1)
+    assert con.execute("select enterprise_name from raw.stats_enterprise").fetchone() == ("甲公司\n（南宁）",)
+
+
+@pytest.mark.parametrize(("invisible", "code"), [("\ufeff", "U+FEFF"), ("\u200b", "U+200B"), ("\x00", "U+0000")])
+def test_an_invisible_character_in_a_key_rejects_the_row(tmp_path, con, invisible, code):
+    """A byte-order mark, a zero-width space or a NUL in a power account looks like the account on
+    every screen and matches no account: loaded, its readings went to no enterprise (M24 −3.6万 on a
+    `tiny` landing, no check failed). In a name it is kept as delivered."""
+    landing = tmp_path / "landing"
+    rows = ["P1,2024-11-11,10.5,正常", f"{invisible}P2,2024-11-11,20.5,正常"]
+    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
+    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", f"{invisible}P2",
+                              f"invisible character {code} in a key: it would match no other row, remove it")]
+    write(landing, "stats", "stats_enterprise_202410.csv",
+          [ENTERPRISE_HEADER, f"{A},甲公司{invisible},450102,3411,规上,201001,201001,"], eol="\n")
+    [named] = ingest_feed(con, landing, "stats")
+    assert (named.status, named.rows_accepted) == ("loaded", 1)
+
+
 # ---------------------------------------------------------------- the landing dir
 
 

@@ -61,6 +61,7 @@ from .landing import NotARegularFile, Stray, read_regular_file, scan_feed_folder
 from .readers import FileRefused, TextTable, read_file
 from .spec import (
     EARLIEST_DATE,
+    INVISIBLE,
     LATEST_DATE,
     MAX_TEXT_LENGTH,
     Column,
@@ -512,8 +513,9 @@ _PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"  # ASCII digits, thousands s
 NOT_POSITIVE = "not above 0 (leave it blank when there is none)"
 
 
-def _check_sql(c: Column) -> str | None:
-    """SQL giving the reason a non-blank value of column c is invalid, or NULL."""
+def _check_sql(c: Column, key: bool = False) -> str | None:
+    """SQL giving the reason a non-blank value of column c is invalid, or NULL. `key`: the column
+    is part of the key rows are matched and superseded by."""
     v = c.name
     if c.kind is Kind.USCC:
         return f"(select 'invalid USCC: ' || problem from bad_uscc where code = {v})"
@@ -550,7 +552,13 @@ def _check_sql(c: Column) -> str | None:
              Kind.COUNTRY: ("ref_country", "unknown ISO 3166-1 alpha-3 country")}.get(c.kind)
     if table:
         return f"case when {v} not in (select code from {table[0]}) then '{table[1]}' end"
-    return (f"case when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "
+    # An invisible character (a BOM, a zero-width space, NUL) in a code looks like the code on every
+    # screen and matches nothing: a power account's readings went to an account no one holds, a
+    # project code made a project new (its base quarter empty: +19% of a tiny budget), a customs
+    # correction corrected nothing (docs/data-quality.md).
+    invisible = (f"when regexp_matches({v}, '{INVISIBLE}') then format('invisible character U+{{:04X}} in a key: it "
+                 f"would match no other row, remove it', unicode(regexp_extract({v}, '{INVISIBLE}'))) " if key else "")
+    return (f"case {invisible}when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "
             f"|| ' characters: longer than a workbook cell holds ({MAX_TEXT_LENGTH:,}), it would be cut' end")
 
 
@@ -609,8 +617,9 @@ def _cell_rejections(ds: Dataset, table: TextTable) -> dict[tuple[int, str], tup
 
 def _failing_fields(con, ds: Dataset) -> list[tuple[int, str, str | None, str]]:
     parts = []
+    keys = set(supersession_key(ds)) | set(ds.key)
     for c in ds.columns:
-        check = _check_sql(c)
+        check = _check_sql(c, key=c.name in keys)
         reason = "required value missing" if c.required else "null"
         if check:
             expr = f"case when {c.name} is null then {reason if reason == 'null' else repr(reason)} else {check} end"

@@ -197,7 +197,7 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
     lines: list[int] = []
     ragged: dict[int, int] = {}
     blank = 0
-    start = 1
+    start = last_end = 1
     try:
         for record in reader:
             if headers is None:
@@ -209,12 +209,26 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
                     ragged[len(rows)] = len(record)
                 rows.append([_clean(v) for v in record])
                 lines.append(start)
+                last_end = reader.line_num
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FileRefused(f"{path.name}: line {reader.line_num}: malformed CSV ({exc})") from None
     if headers is None:
         raise FileRefused(f"{path.name}: empty file")
+    if lines and last_end > lines[-1] and _odd_quotes(text, lines[-1]):
+        # the last record opened a quote that nothing closed: every line after it became one value
+        raise FileRefused(f"{path.name}: line {lines[-1]}: a quote opened there is never closed, so lines "
+                          f"{lines[-1]}–{last_end} would be read as one value; ask the provider to send it again")
     return TextTable.from_rows(headers, rows, lines, blank, ragged)
+
+
+def _odd_quotes(text: str, from_line: int) -> bool:
+    """Whether the text from line `from_line` on holds an odd number of double quotes: a record
+    whose quoted fields all close holds an even number (an escaped quote is two)."""
+    start = 0
+    for _ in range(from_line - 1):
+        start = text.index("\n", start) + 1
+    return text.count('"', start) % 2 == 1
 
 
 def _encoding_name(codec: str) -> str:

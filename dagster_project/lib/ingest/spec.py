@@ -22,6 +22,10 @@ LATEST_DATE = date(2261, 12, 31)
 # - numbers: dbt stores them as DECIMAL(precision, scale) (`Column.stored`); a value must stay this
 #   many digits below the type's limit, so that sums over months and enterprises fit as well.
 SUM_HEADROOM_DIGITS = 2
+# - codes: a key field must not hold control characters but tab and line ends (a line break in a
+#   register's cell is visible), nor Unicode format characters (BOM, zero-width spaces, direction
+#   marks): invisible, they make a code that looks right match nothing (an RE2 character class).
+INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}]"
 # A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
 MAX_VERSION = 99
 
