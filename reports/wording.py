@@ -88,6 +88,7 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^(.+?): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
     (re.compile(r"^(.+?): line (\d+): bytes not valid (\S+) \(the (\w+) provider sends \S+\)"
                 r"(; it decodes as (\S+): was it sent in the wrong encoding\?)?$"), _undecodable),
+    (re.compile(r"^(.+?): gzip-compressed, .*$"), r"\1：是 gzip 压缩文件，不是逗号分隔的文本：请提供方发送未压缩的 CSV 文件"),
     (re.compile(r"^(.+?): a zip archive .*$"), r"\1：是 zip 压缩包（.xlsx 工作簿改名为 .csv？），不是逗号分隔的文本：请提供方发送 CSV 文件"),
     (re.compile(r"^(.+?): not a readable \.xlsx workbook.*$"), r"\1：不是可读取的 .xlsx 工作簿"),
     (re.compile(r"^(.+?): sheet '(.*)' not found \(sheets: (.*)\)$"), r"\1：找不到工作表“\2”（现有工作表：\3）"),

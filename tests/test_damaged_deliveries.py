@@ -449,6 +449,31 @@ def test_a_workbook_renamed_csv_is_refused_as_what_it_is(tmp_path, con):
                                "not comma-separated text: ask the provider for the CSV file")
 
 
+def test_a_header_with_an_invisible_character_is_named_with_it_shown(tmp_path, con):
+    """用电量_千瓦时 followed by a zero-width space: named missing and unknown, in two words that
+    looked the same."""
+    landing = tmp_path / "landing"
+    header = DAILY_HEADER.replace("用电量_千瓦时", "用电量_千瓦时\u200b")
+    write(landing, "power", "power_daily_20241118.csv", [header, "P1,2024-11-17,10.5,正常"], encoding="utf-8")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert (outcome.status, outcome.message) == (
+        "refused", "power/power_daily_20241118.csv: missing required column(s) 用电量_千瓦时; "
+                   "unknown column(s) 用电量_千瓦时<U+200B>")
+
+
+def test_a_gzip_compressed_csv_is_refused_as_compressed(tmp_path, con):
+    """Refused before, as "line 1: bytes not valid UTF-8", and operations.md then said to transcode."""
+    import gzip
+
+    path = tmp_path / "landing" / "customs" / "customs_export_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress((CUSTOMS_HEADER + "\n").encode("utf-8")))
+    [outcome] = ingest_feed(con, tmp_path / "landing", "customs")
+    assert (outcome.status, outcome.message) == (
+        "refused", "customs/customs_export_202410.csv: gzip-compressed, not comma-separated text: ask the provider for "
+                   "the uncompressed CSV file")
+
+
 
 def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_path, con):
     """A formula's cached Excel error (#N/A would load as a product name and the loan drop out of

@@ -39,6 +39,7 @@ import json
 import os
 import threading
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -390,7 +391,7 @@ def _map_headers(path: Path, ds: Dataset, table: TextTable) -> tuple[dict[str, p
         raise FileRefused(f"{path.name}: none of the {ds.table} headers in its first line: not a {ds.table} file")
     if missing:
         unknown = [h for h in positions if h not in set(ds.headers)]
-        shown = ", ".join(h[:40] for h in unknown[:10]) + (f" (+{len(unknown) - 10})" if len(unknown) > 10 else "")
+        shown = ", ".join(_visible(h[:40]) for h in unknown[:10]) + (f" (+{len(unknown) - 10})" if len(unknown) > 10 else "")
         raise FileRefused(
             f"{path.name}: missing required column(s) {', '.join(missing)}"
             + (f"; unknown column(s) {shown}" if unknown else "")
@@ -511,6 +512,13 @@ def _register_reference(con, ds: Dataset, columns: dict[str, pa.Array], referenc
 
 _PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"  # ASCII digits, thousands separators in threes
 NOT_POSITIVE = "not above 0 (leave it blank when there is none)"
+
+
+def _visible(text: str) -> str:
+    """`text` with each invisible character written as <U+XXXX>: a header 用电量_千瓦时 followed by a
+    zero-width space was named missing and unknown in two identical-looking words."""
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r" else ch
+                   for ch in text)
 
 
 def _check_sql(c: Column, key: bool = False) -> str | None:

@@ -82,6 +82,7 @@ def _name_blank_headers(headers: list[str], columns: list[pa.Array]) -> list[str
 # Encodings a misdelivered file is likely to be in, to make the refusal message useful.
 _OTHER_ENCODINGS = ("utf-8-sig", "gb18030")
 ZIP_SIGNATURE = b"PK\x03\x04"  # how an .xlsx (a zip archive) begins
+GZIP_SIGNATURE = b"\x1f\x8b"  # how a gzip-compressed file begins
 DOS_END_OF_FILE = b"\x1a"
 
 
@@ -97,6 +98,9 @@ def _read_csv(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     if data.startswith(ZIP_SIGNATURE):
         raise FileRefused(f"{path.name}: a zip archive (an .xlsx workbook renamed .csv?), not comma-separated "
                           "text: ask the provider for the CSV file")
+    if data.startswith(GZIP_SIGNATURE):
+        raise FileRefused(f"{path.name}: gzip-compressed, not comma-separated text: ask the provider for the "
+                          "uncompressed CSV file")
     # A DOS end-of-file mark (Ctrl-Z) after the last line is no data: a complete report that ended
     # with one was refused as cut off, and sent again it would have been the same bytes
     data = data[:-1] if data.endswith(DOS_END_OF_FILE) else data
