@@ -46,6 +46,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^invalid USCC: organisation-code check digit '(.)', expected '(.)'$"),
      r"统一社会信用代码错误：组织机构代码校验位为 \1，应为 \2"),
     (re.compile(r"^invalid USCC: length (\d+), expected 18$"), r"统一社会信用代码位数错误：\1 位，应为 18 位"),
+    (re.compile(r"^invalid USCC: characters outside GB 32100-2015 charset or non-digit division code$"),
+     "统一社会信用代码无效：含 GB 32100-2015 字符集以外的字符（如小写字母、I、O、Z、S、V），或登记管理部门代码不是数字"),
     (re.compile(r"^invalid USCC: (.*)$"), r"统一社会信用代码无效（\1）"),
     (re.compile(r"^required value missing$"), "必填项为空"),
     (re.compile(r"^invisible character (U\+[0-9A-F]+) in a key: .*$"),

@@ -1284,7 +1284,7 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
     of the budget (−9% on a tiny landing) with only the rejected row to say so: named, with file,
     line, project and field; so is an exporter's customs line (a destination typed BR), until a
     line of the same 报关单号 and 项号 is in force. A row whose key is itself rejected (an invalid USCC) names no one and
-    is left out, but for a key with an invisible character, named without it; so are rows of files withdrawn, arrived after the as-of date or older than the base
+    is left out, unless the key read cleanly (no invisible character, no spaces, capitals) is a known one; so are rows of files withdrawn, arrived after the as-of date or older than the base
     quarter; a `_v2` that puts the row in force clears it."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
     from dagster_project.lib.ingest.withdrawals import withdraw
@@ -1317,11 +1317,15 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
 
         rejected("stats_projects_202410.csv", 5, "start_month", "开工年月", "项目代码", project)
         rejected("stats_industry_202410.csv", 7, "uscc", "统一社会信用代码", "统一社会信用代码", "BAD")  # no one named
-        # a zero-width space after a project code: the project is named without it
+        # a zero-width space after a project code, a USCC in lower case: named as the project and the
+        # enterprise they are, reported in September
         con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
                     "values ('stats_projects_202410.csv', 9, 'project_code', '项目代码', ?, 'invisible character U+200B "
                     "in a key: it would match no other row, remove it', ?)",
                     [project + "\u200b", json.dumps({"项目代码": project + "\u200b"}, ensure_ascii=False)])
+        rejected("stats_industry_202410.csv", 8, "uscc", "统一社会信用代码", "统一社会信用代码", f" {A.lower()} ")
+        con.execute("insert into staging.stg_stats__projects values (?, date '2024-09-01')", [project])
+        con.execute("insert into staging.stg_stats__industry values (?, date '2024-09-01')", [A])
         for file in ("stats_industry_202309.csv", "stats_industry_202411.csv", "stats_industry_202408.csv"):
             rejected(file, 3, "employees", "从业人员期末人数", "统一社会信用代码", A)
         withdraw(con, "stats_industry_202408.csv", "sent by mistake")
@@ -1329,10 +1333,11 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
         [(_, outcome)] = result.failures("warning")
         assert [(e["file_name"], e["line"], e["entity"], e["header"]) for e in outcome.unexpected_examples] == [
-            ("customs_export_202410.csv", 7, A, "运抵国"), ("stats_projects_202410.csv", 5, project, "开工年月"),
-            ("stats_projects_202410.csv", 9, project, "项目代码")]
+            ("customs_export_202410.csv", 7, A, "运抵国"), ("stats_industry_202410.csv", 8, A, "统一社会信用代码"),
+            ("stats_projects_202410.csv", 5, project, "开工年月"), ("stats_projects_202410.csv", 9, project, "项目代码")]
         assert result.passed("blocking")
         con.execute("insert into staging.stg_stats__projects values (?, date '2024-10-01')", [project])  # its _v2
+        con.execute("insert into staging.stg_stats__industry values (?, date '2024-10-01')", [A])
         con.execute("insert into staging.stg_customs__export values (?, 'D1', '2')", [A])  # the line re-sent in a _v2
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
         assert result.passed("warning")

@@ -10,7 +10,9 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from conftest import english_left
 from dagster_project.lib.money import to_wan, wan_text
+from dagster_project.lib.uscc import make_uscc, uscc_problem
 from reports import data, wording
 from reports.kpi_workbook import CheckOutcome, _checks_as_of
 
@@ -31,6 +33,8 @@ def test_wan_half_up_where_python_rounds_down():
 def test_rejection_reasons_in_chinese():
     assert wording.reason("invalid USCC: check character 'L', expected 'K'") == "统一社会信用代码校验码错误：末位为 L，应为 K"
     assert wording.reason("required value missing") == "必填项为空"
+    lower = "invalid USCC: " + uscc_problem(make_uscc("450102", "MA5K1234").lower())
+    assert not english_left(wording.reason(lower))  # a USCC typed in lower case
     assert wording.reason("unknown value (allowed: 01 02)") == "取值不在允许范围内（允许：01 02）"
     assert wording.reason("something new") == "something new"  # unknown text is shown, not hidden
     assert wording.reason_kind("invalid USCC: length 17, expected 18") == "统一社会信用代码位数错误"
