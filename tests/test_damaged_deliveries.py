@@ -294,14 +294,15 @@ def test_a_complete_lf_file_without_a_final_line_end_loads(tmp_path, con):
     assert (outcome.status, outcome.rows_accepted) == ("loaded", 2)
 
 
-def test_a_quote_never_closed_refuses_the_file_naming_its_line(tmp_path, con):
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_a_quote_never_closed_refuses_the_file_naming_its_line(tmp_path, con, eol):
     """A stray quote at the start of line 5 of a weekly power file: Python's CSV reader took lines
     5–8 as one value and rejected it as one row of 1 field, so three readings vanished unnamed and
     the budget moved without a failed check (found on a `tiny` landing, 2026-12-06)."""
     landing = tmp_path / "landing"
     rows = [f"P{i},2024-11-1{i},10.5,正常" for i in range(7)]
     rows[3] = '"' + rows[3]
-    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
+    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol=eol)
     [outcome] = ingest_feed(con, landing, "power")
     assert outcome.status == "refused"
     assert outcome.message == ("power/power_daily_20241118.csv: line 5: a quote opened there is never closed, so lines 5–8 "

@@ -229,10 +229,8 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
 def _odd_quotes(text: str, from_line: int) -> bool:
     """Whether the text from line `from_line` on holds an odd number of double quotes: a record
     whose quoted fields all close holds an even number (an escaped quote is two)."""
-    start = 0
-    for _ in range(from_line - 1):
-        start = text.index("\n", start) + 1
-    return text.count('"', start) % 2 == 1
+    lines = io.StringIO(text, newline="")  # split as the CSV reader counts lines (CR, LF or CRLF)
+    return sum(line.count('"') for number, line in enumerate(lines, start=1) if number >= from_line) % 2 == 1
 
 
 def _encoding_name(codec: str) -> str:
