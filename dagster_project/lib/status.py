@@ -78,11 +78,9 @@ def _latest_reading(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
     """The latest day read in the power deliveries in use by `as_of`: a weekly file is named by its
     delivery day and holds the days before it, and the workbooks' 数据至 names the reading, so an
     operator comparing the two sees the same day."""
-    relation = f"{ACTIVE}.power_daily"
-    schema, table = relation.split(".")
-    if not _table_exists(con, schema, table):
+    if not _table_exists(con, ACTIVE, "power_daily"):
         return None
-    return con.execute(f"select max(try_cast(reading_date as date)) from {relation} where _available_on <= ?",
+    return con.execute(f"select max(try_cast(reading_date as date)) from {ACTIVE}.power_daily where _available_on <= ?",
                        [as_of]).fetchone()[0]
 
 
