@@ -577,3 +577,14 @@ def _with_sheet_xml(xlsx: bytes, old: str, new: str) -> bytes:
                 data = data.replace(old.encode(), new.encode())
             dst.writestr(item, data)
     return out.getvalue()
+
+
+def test_the_key_check_and_the_header_message_see_the_same_characters_as_invisible():
+    """`spec.INVISIBLE` (RE2, in DuckDB) and `loader._visible` (Python) name one set of characters."""
+    from dagster_project.lib.ingest.loader import _visible
+    from dagster_project.lib.ingest.spec import INVISIBLE
+
+    chars = [chr(i) for i in range(0x3100) if not 0xD800 <= i < 0xE000] + ["\ufeff", "\U000e0001"]
+    matched = duckdb.connect().execute(f"select list(c) from (select unnest(?) as c) where regexp_matches(c, '{INVISIBLE}')",
+                                       [chars]).fetchone()[0]
+    assert set(matched) == {c for c in chars if _visible(c) != c}
