@@ -138,9 +138,9 @@ class Parameter(Sourced):
 
 
 # The mart rows a KPI `count` may count, the columns its definition may name, and what one counted
-# thing is. A recognition is the entity (enterprise, park or scenario) on a list at a level with a
-# type: the same one entered twice on other dates is one 家, not two (a hand-kept register listed an
-# enterprise 新认定 in June and again in December: 8 专精特新 for 7 enterprises).
+# thing is. A recognition is the entity (enterprise, park or scenario) on a list at a level with
+# a type, so the same one entered twice on other dates is one 家, not two (a hand-kept register
+# listed an enterprise 新认定 in June and again in December: 8 专精特新 for 7 enterprises).
 COUNTED_ROWS: dict[str, tuple[str, frozenset[str], str]] = {
     "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"}),
                      "(list_category, level, recognition_type, uscc, name)"),
