@@ -347,7 +347,7 @@ def write_method(wb, st: Styles, catalogue: Catalogue, as_of: date, cutoffs: lis
                "（假设参数，见「参数」表）模拟，可信度低于下文回测所示。"] if run and run.unmeasured else []),
             *([f"迟报：{run.late_enterprises} 家企业尚未报送最新一期月报（此前按月报送、未退库），视为迟报而非停报：其未报月份"
                "从最近一期报送起预测，计入模拟；补报到达后按实际数计。"] if run and run.late_enterprises else []),
-            *([f"补录：登记表由人工整理、整本重新交付，最新记录之前几周已发生的事项常在其后才录入。按以往各版登记表对其最新记录"
+            *(["补录：登记表由人工整理、整本重新交付，最新记录之前几周已发生的事项常在其后才录入。按以往各版登记表对其最新记录"
                "之前相应天数的完整程度推算，尚未录入的约有 " + "、".join(f"{label} {rows:.1f} 笔" for label, rows in run.unregistered)
                + "，与此后可能新增的登记一起计入模拟（预计季末前新增）。"] if run and run.unregistered else []),
             "新增对象：季末前还会新增的登记（贷款、活动申报、供需对接等）、首次报送的企业和项目，以及临规企业入统，按“上年同期此后新增的数量 × "

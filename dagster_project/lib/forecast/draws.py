@@ -619,7 +619,7 @@ def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: i
     picked = _entrants(con, h, settings, draws, rng,
                        "select uscc as key, month from marts.fct_enterprise_month", "enterprise", h.output_month)
     last_q4 = add_months(h.q4_start, -12)
-    con.execute("create or replace temp table picked_entrants as select * from picked")
+    con.register("picked_entrants", picked)
     con.execute(f"""
         create or replace table {SCHEMA}.new_enterprises as
         select p.draw, p.pseudo_key as uscc, p.key as source_uscc, e.city_code, e.industry_group,
@@ -631,6 +631,7 @@ def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: i
         join marts.dim_enterprise e on e.uscc = p.key
         left join marts.fct_enterprise_quarter q on q.uscc = p.key and q.quarter_start = ?
     """, [last_q4])
+    con.unregister("picked_entrants")
 
 
 def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
@@ -689,7 +690,7 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
     picked = _entrants(con, h, settings, draws, rng,
                        "select project_code as key, month from marts.fct_project_month", "project", h.projects_month)
     last_q4 = add_months(h.q4_start, -12)
-    con.execute("create or replace temp table picked_entrants as select * from picked")
+    con.register("picked_entrants", picked)
     con.execute(f"""
         create or replace table {SCHEMA}.new_projects as
         select p.draw, p.pseudo_key as project_code, p.key as source_project_code, d.uscc, d.city_code,
@@ -703,6 +704,7 @@ def _write_new_projects(con, h: Horizon, settings: ForecastSettings, draws: int,
         join marts.dim_project d on d.project_code = p.key
         left join marts.fct_project_quarter q on q.project_code = p.key and q.quarter_start = ?
     """, [last_q4])
+    con.unregister("picked_entrants")
 
 
 def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:

@@ -1,6 +1,6 @@
 """M08 电子信息首次供需奖励: first-time supply links of electronics enterprises in Q4 (per enterprise)."""
 
-from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason, wan
+from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, reason
 
 
 def supply_links(ctx: RuleContext) -> str:
