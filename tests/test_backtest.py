@@ -48,7 +48,7 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
         forecast("M24", 95, 100, 105), forecast("M24", 101, 102, 103, week=7),
     ]
     v = verdict(score(forecasts, outcome, alpha=0.2))
-    assert v["base error of the total from week 6"] == ("largest |error| +4.0% over 1 forecasts (target ≤ 5%)", True)
+    assert v["base error of the total from week 6"] == ("largest |error| 4.0% (+4.0%, c 2024 week 6) over 1 forecasts (target ≤ 5%)", True)
     assert v["80% interval coverage (schemes)"][1] is False  # 1 of 2 scheme forecasts covered: 50%
     assert v["half-width of the total's interval in week 6"] == ("median 10.0% over 1 cases (target ≤ 15%)", True)
     assert v["interval score of the total vs naive"] == ("better in 50% of 2 weeks (target ≥ 90%)", False)
@@ -59,12 +59,13 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
 def test_the_targets_are_also_judged_per_data_process():
     """A forecast good on the generator and bad on another process must not hide in the pooled verdict."""
     outcome = {(case, 2024, TOTAL): Decimal(100) for case in ("generator-1", "generator-2", "other-process-1")}
-    forecasts = [forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast(TOTAL, 95, 103, 110, case="generator-2"),
+    forecasts = [forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast(TOTAL, 95, 97, 110, case="generator-2"),
                  forecast(TOTAL, 110, 120, 130, case="other-process-1")]
     table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
     rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines() if line.startswith("| ")}
-    assert "largest |error| +3.0% over 2 forecasts (met)" in rows["generator"]
-    assert "largest |error| +20.0% over 1 forecasts (not met)" in rows["other-process"]
+    # the largest error is an under-forecast: its size unsigned, its sign and case beside it
+    assert "largest |error| 3.0% (-3.0%, generator-2 2024 week 6) over 2 forecasts (met)" in rows["generator"]
+    assert "largest |error| 20.0% (+20.0%, other-process-1 2024 week 6) over 1 forecasts (not met)" in rows["other-process"]
     case_rows = [line for line in table.splitlines() if line.startswith("| other-process-1 | 2024 |")]
     assert len(case_rows) == 1 and "+20.0%*" in case_rows[0]  # outside its interval: marked
 

@@ -42,7 +42,8 @@ def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
     total = [s for s in scores if s.scheme_id == TOTAL]
     model = [s for s in total if s.method == "model"]
     late = [s for s in model if s.week >= TARGET_FROM_WEEK and s.base_error is not None]
-    worst = max((abs(s.base_error) for s in late), default=None)
+    worst_score = max(late, key=lambda s: abs(s.base_error), default=None)
+    worst = abs(worst_score.base_error) if worst_score else None
     schemes = [s for s in scores if s.method == "model" and s.scheme_id != TOTAL and s.outcome_wan]
     coverage = sum(s.covered for s in schemes) / len(schemes) if schemes else None
     week6 = [s.width / 2 for s in model if s.week == TARGET_WIDTH_WEEK and s.width is not None]
@@ -52,7 +53,10 @@ def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
     better = sum(m.interval_score < n.interval_score for m, n in pairs) / len(pairs) if pairs else None
     return {
         "base error of the total from week 6": (
-            f"largest |error| {_pct(worst)} over {len(late)} forecasts (target ≤ 5%)",
+            # the size, then the signed error and where: a forecast 43% under must not read "+43%"
+            f"largest |error| {_share(worst, 1)}"
+            + (f" ({_pct(worst_score.base_error)}, {worst_score.case} {worst_score.year} week {worst_score.week})"
+               if worst_score else "") + f" over {len(late)} forecasts (target ≤ 5%)",
             worst is not None and worst <= TARGET_ERROR),
         "80% interval coverage (schemes)": (
             f"{_share(coverage)} of {len(schemes)} forecasts with a non-zero outcome (target 70–90%)",
