@@ -149,3 +149,34 @@ def test_project_counts_select_by_the_catalogue_tag(wh, tmp_path):
     wh.catalogue = load_catalogue(tmp_path / "catalogue.yaml")
     wh.run()
     assert kpis(wh)["M16.new_renovation"][1] == 3
+
+
+def test_the_exit_risk_list_is_screened_on_the_months_reported_before_septembers_report(wh):
+    """Measure 33's list is on January–September. Before September's report (15 October) it is
+    screened on the months reported, named as a screen: a cumulative only grows, so every
+    enterprise below the threshold in January–September is below it in January–August. Empty
+    until then, as it was, it told the department that no enterprise was at risk."""
+    low, high, exited = wh.enterprise(1), wh.enterprise(2), wh.enterprise(3)
+    wh.con.execute("update marts.dim_enterprise set is_above_size = false, above_size_exit = date '2024-06-01' "
+                   "where uscc = ?", [exited])
+
+    def month(code, m, wan):
+        wh.insert("marts.fct_enterprise_month", uscc=code, month=date(2024, m, 1),
+                  output_ytd_yuan=wan * 10_000, revenue_ytd_yuan=wan * 10_000)
+
+    month(low, 8, 1_400)
+    month(high, 8, 1_500)  # at the threshold is not below it
+    month(exited, 8, 100)  # left the statistics: no longer at risk of leaving
+    wh.run(as_of=date(2024, 10, 14))
+    listed = dict(wh.con.execute("select uscc, detail from marts.policy_lists where list_id = 'M33.exit_risk'").fetchall())
+    assert set(listed) == {low}
+    assert listed[low].startswith("1—8月产值 1400.00万元") and "9月统计未到：按已报月份初筛" in listed[low]
+    month(low, 9, 1_600)  # September decides: above it
+    month(high, 9, 1_700)
+    wh.run(as_of=date(2024, 10, 15))
+    assert members(wh, "M33.exit_risk") == set()
+    wh.con.execute("update marts.fct_enterprise_month set revenue_ytd_yuan = 1_499 * 10_000 "
+                   "where uscc = ? and month = date '2024-09-01'", [high])
+    wh.run(as_of=date(2024, 10, 15))
+    [(detail,)] = wh.con.execute("select detail from marts.policy_lists where list_id = 'M33.exit_risk'").fetchall()
+    assert detail.startswith("1—9月产值") and "初筛" not in detail

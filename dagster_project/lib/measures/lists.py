@@ -20,6 +20,7 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
     since = f"strptime({ctx.p('M01.new_production_since')}, '%Y%m')::date"
     threshold = ctx.p("M33.exit_risk_threshold")
     sep = f"date '{ctx.periods.q3_last_month}'"
+    q3_month = ctx.periods.q3_last_month.month
     ytd = f"""
         select e.*, cur.output_ytd_yuan as ytd, prev.output_ytd_yuan as ytd_base
         from marts.dim_enterprise e
@@ -54,13 +55,20 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
                    || {ctx.shown('M01.near_threshold_share')} || ' × ' || {ctx.shown('M01.above_size_revenue')} as detail
             from marts.dim_enterprise e join recent t using (uscc)
             where e.scale_flag = {ctx.p('M01.near_scale_flag')} and t.revenue >= {near}""",
+        # Before September's report the list is screened on the months reported: a cumulative only
+        # grows, so every enterprise below the threshold in January–September is below it now (the
+        # screen holds the final list; September's report decides). Empty instead until 15 October,
+        # as it was, it read as "no enterprise at risk".
         "M33.exit_risk": f"""
             select e.uscc, e.enterprise_name, e.city_code, e.industry_group,
                    least(m.output_ytd_yuan, m.revenue_ytd_yuan)::double as value,
-                   '1—9月产值 ' || {wan('m.output_ytd_yuan')} || '，营业收入 ' || {wan('m.revenue_ytd_yuan')}
-                   || '，门槛 ' || {ctx.shown('M33.exit_risk_threshold')} as detail
+                   '1—' || month(m.month)::varchar || '月产值 ' || {wan('m.output_ytd_yuan')}
+                   || '，营业收入 ' || {wan('m.revenue_ytd_yuan')}
+                   || '，门槛 ' || {ctx.shown('M33.exit_risk_threshold')}
+                   || case when m.month < {sep} then '（{q3_month}月统计未到：按已报月份初筛，累计只增不减，'
+                        || '1—{q3_month}月低于门槛的企业都在其中，{q3_month}月统计到达后确定）' else '' end as detail
             from marts.dim_enterprise e
-            join marts.fct_enterprise_month m on m.uscc = e.uscc and m.month = {sep}
+            join marts.fct_enterprise_month m on m.uscc = e.uscc and m.month = least({sep}, {latest})
             where e.is_above_size and (m.output_ytd_yuan < {threshold} or m.revenue_ytd_yuan < {threshold})""",
     }
 
