@@ -180,3 +180,47 @@ def test_the_exit_risk_list_is_screened_on_the_months_reported_before_septembers
     wh.run(as_of=date(2024, 10, 15))
     [(detail,)] = wh.con.execute("select detail from marts.policy_lists where list_id = 'M33.exit_risk'").fetchall()
     assert detail.startswith("1—9月产值") and "初筛" not in detail
+
+
+def test_a_count_is_forecast_while_the_quarter_is_open(wh):
+    """OUTPUTS.md: `actual_value` is the forecast while the quarter is open. Last year the list of
+    专精特新 was published in December (four enterprises); this year three so far, in June. On 25
+    November the count is three plus the recognitions the register will still get in each draw
+    (the median over the draws), not three; once the quarter is reported, the count."""
+    def recognise(i, on, kind="新认定"):
+        wh.insert("marts.fct_recognitions", recognition_key=f"k{i}", list_category="专精特新中小企业", level="自治区级",
+                  recognition_type=kind, recognised_on=on, recognised_year=on.year, uscc=f"E{i}", name=f"企业{i}")
+
+    for i in range(4):
+        recognise(i, date(2023, 12, 12))
+    recognise(9, date(2023, 12, 12), kind="复核")  # not counted by M27, drawn like the others
+    for i in range(4, 7):
+        recognise(i, date(2024, 6, 18))
+    wh.run(as_of=date(2024, 11, 25))
+    drawn = wh.con.execute("""
+        select d.draw, count(n.uscc) filter (where n.recognition_type = '新认定')
+        from (select range as draw from range(1, (select draws from forecast.runs) + 1)) d
+        left join forecast.new_recognitions n on n.draw = d.draw group by all""").fetchall()
+    per_draw = sorted(3 + added for _, added in drawn)
+    assert len(per_draw) > 1 and per_draw[-1] > 3  # the register will still get rows in some draws
+    new = wh.con.execute("select min(recognised_on)::date, max(recognised_on)::date, bool_and(uscc like '~%'), "
+                         "bool_and(recognised_year = 2024) from forecast.new_recognitions").fetchone()
+    assert new[0] > date(2024, 6, 18) and new[1] <= date(2024, 12, 31) and new[2] and new[3]
+    target, actual, status = kpis(wh)["M27.specialised"]
+    assert actual == per_draw[(len(per_draw) - 1) // 2] and actual > 3  # the lower median over the draws
+    assert status == "滞后"  # a forecast of a few against a target of 50
+    wh.run()  # the quarter reported: nothing still to come
+    assert kpis(wh)["M27.specialised"][1] == 3
+
+
+def test_the_forecast_adds_rows_of_every_kind_a_count_may_count_with_every_column_it_may_name(wh):
+    """A count's definition may name any column catalogue.COUNTED_ROWS allows; the rows still to
+    come (kpis.FORECAST_ROWS) must carry each, or the count would fail, or miss them."""
+    from dagster_project.lib.measures.catalogue import COUNTED_ROWS, TAGGED_ROWS
+    from dagster_project.lib.measures.kpis import FORECAST_ROWS
+
+    wh.run(as_of=date(2024, 11, 25))  # the forecast tables exist
+    assert set(FORECAST_ROWS) == set(COUNTED_ROWS)
+    for kind, (_, columns, counted) in COUNTED_ROWS.items():
+        named = sorted(columns | ({"tags"} if kind in TAGGED_ROWS else set()))
+        wh.con.execute(f"select draw, {counted}, {', '.join(named)} from ({FORECAST_ROWS[kind]}) limit 0")

@@ -13,10 +13,11 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   exports to destinations that will first be served in the quarter's unreported months: last
   year's pairs first served after the same month, as many as the pace says (new_events.py), with
   their quarter's value (pseudo exporter `~export:<draw>:<n>`);
-* `forecast.new_loans`, `forecast.new_applications`, `forecast.new_supply_links` — per draw, the
-  register rows the quarter will still get (new_events.py), with the marts' columns, a pseudo
-  beneficiary (`uscc` = `~<register>:<draw>:<n>`: a new row is not a known enterprise's) and
-  `source_uscc`, whose quantities the rules judge it by;
+* `forecast.new_loans`, `forecast.new_applications`, `forecast.new_supply_links`,
+  `forecast.new_recognitions` — per draw, the register rows the quarter will still get
+  (new_events.py), with the marts' columns, a pseudo beneficiary (`uscc` = `~<register>:<draw>:<n>`:
+  a new row is not a known enterprise's) and `source_uscc`, whose quantities the rules judge it by
+  (recognitions pay no scheme: the KPIs that count them count these too, measures/kpis.py);
 * `forecast.register_paces(register, registered_through, quarter_so_far, last_year_so_far,
   last_year_rest, expected_rows, unregistered_rows)` — per register, the day it holds rows to (its
   latest row dated by the as-of date: registers have no delivery calendar), the counts the rows
@@ -74,8 +75,9 @@ from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrink
 from .settings import ForecastSettings
 
 SCHEMA = "forecast"
-# Registers whose rows a scheme counts by their date in the quarter, and that date (as in the marts).
-REGISTERS = {"loans": "disbursed_on", "applications": "held_on", "supply_links": "first_supply_on"}
+# Registers whose rows a scheme or a KPI counts by their date, and that date (as in the marts).
+REGISTERS = {"loans": "disbursed_on", "applications": "held_on", "supply_links": "first_supply_on",
+             "recognitions": "recognised_on"}
 
 
 @dataclass(frozen=True)
@@ -580,11 +582,14 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
     for c in new.columns:
         if c.endswith("_quarter_start"):
             new[c] = new[column].dt.to_period("Q").dt.start_time
+        elif c == column.removesuffix("_on") + "_year":  # recognised_year of recognised_on
+            new[c] = new[column].dt.year.astype(new[c].dtype)
         elif c != column and c not in ("draw",) and pd.api.types.is_datetime64_any_dtype(new[c]):
             new[c] = new[c] + shift  # e.g. a loan's maturity keeps its term
     new = new.rename(columns={"uscc": "source_uscc"}).rename(columns={"pseudo_key": "uscc"})
-    if "application_id" in new.columns:
-        new["application_id"] = new["uscc"]
+    for key in ("application_id", "recognition_key"):  # a row's own key: the new row's is its pseudo key
+        if key in new.columns:
+            new[key] = new["uscc"]
     _store(con, f"new_{table}", new)
     return {"register": table, "registered_through": through, "quarter_so_far": p.so_far,
             "last_year_so_far": p.last_year_so_far, "last_year_rest": p.last_year_rest,

@@ -140,13 +140,15 @@ class Parameter(Sourced):
 # The mart rows a KPI `count` may count, the columns its definition may name, and what one counted
 # thing is. A recognition is the entity (enterprise, park or scenario) on a list at a level with
 # a type, so the same one entered twice on other dates is one 家, not two (a hand-kept register
-# listed an enterprise 新认定 in June and again in December: 8 专精特新 for 7 enterprises).
+# listed an enterprise 新认定 in June and again in December: 8 专精特新 for 7 enterprises). The
+# columns are those the forecast's rows still to come carry as well (measures/kpis.py,
+# FORECAST_ROWS): while the quarter is open a count is the rows so far plus those.
 COUNTED_ROWS: dict[str, tuple[str, frozenset[str], str]] = {
     "recognitions": ("marts.fct_recognitions", frozenset({"list_category", "level", "recognition_type", "recognised_on"}),
                      "(list_category, level, recognition_type, uscc, name)"),
     "projects": ("marts.dim_project", frozenset({"construction_type", "library_entry_month", "start_month"}),
                  "project_code"),
-    "enterprises": ("marts.dim_enterprise", frozenset({"scale_flag", "above_size_since", "production_start"}), "uscc"),
+    "enterprises": ("marts.dim_enterprise", frozenset({"above_size_since", "production_start"}), "uscc"),
 }
 # The rows with a tag list (`tags`: 项目标签, several tags per row), which a count may select by (`tagged`).
 TAGGED_ROWS = frozenset({"projects"})

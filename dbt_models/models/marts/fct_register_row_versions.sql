@@ -34,6 +34,16 @@ supply_links as (
 
 ),
 
+recognitions as (
+
+    select 'recognitions' as register, _version as source_version, _file as source_file,
+           concat_ws('|', list_category, level, coalesce(uscc, name), recognition_type, recognised_on) as row_key,
+           cast(recognised_on as date) as dated_on
+    from {{ source('raw', 'registers_recognitions') }}
+    where _available_on <= {{ as_of_date() }}
+
+),
+
 unioned as (
 
     select * from loans
@@ -41,6 +51,8 @@ unioned as (
     select * from applications
     union all
     select * from supply_links
+    union all
+    select * from recognitions
 
 ),
 
