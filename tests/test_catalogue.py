@@ -249,7 +249,9 @@ def test_every_forecast_setting_declares_its_range(catalogue):
     assert len(settings) >= 20
     assert [p.id for p in settings if p.min is None and p.max is None] == []
     for p in settings:
-        if p.unit == "%":
+        if p.id == "forecast.plan_bounds_to":
+            assert p.min == 100, p.id  # a project within its plan is bounded by it
+        elif p.unit == "%":
             assert p.min == 0, p.id
         if p.unit == "个月" and p.id.endswith("_months") and p.id not in ("forecast.training_months",
                                                                         "forecast.late_report_months"):

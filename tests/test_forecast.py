@@ -209,6 +209,24 @@ def test_a_project_is_forecast_up_to_its_plan_and_no_further():
     assert np.array_equal(held[:, 2, :], many[:, 2, :])
 
 
+def test_a_project_reporting_far_past_its_plan_is_not_held_to_it():
+    """A project still reporting at three times its plan (E0) has shown that its plan does not
+    bound it (`forecast.plan_bounds_to`, here 1.3): forecast on at its peers' pace, and classed
+    with the projects without a plan, not held at 0 as one that has finished; a project at 1.05
+    (E1) is held as before."""
+    rows = [[10.0] * 12, [10.0] * 12, [10.0] * 12]
+    built = [[3.0] * 12, [1.05] * 12, [np.nan] * 12]
+    p = dataclasses.replace(panel(rows, last=8, progress=built), planned=np.array([100.0, 100.0, np.nan]))
+    peers = dataclasses.replace(S, own_seasonal=False, runway_bounds=(3.0,), min_peers=1, completion_share=1.1,
+                                plan_bounds_to=1.3)
+    fc = point_forecast(p, 8, 3, "model", peers)
+    assert np.isinf(fc.room[0]) and fc.values[0].tolist() == pytest.approx([10.0] * 3)
+    assert fc.room[1] == pytest.approx(5.0) and fc.values[1].tolist() == pytest.approx([5.0, 0.0, 0.0])
+    assert runway_class_of(p, 8, peers).tolist() == [2, 0, 2]  # E0 with the projects without a plan
+    bounded = dataclasses.replace(peers, plan_bounds_to=float("inf"))  # every plan bounds
+    assert point_forecast(p, 8, 3, "model", bounded).values[0].tolist() == pytest.approx([0.0] * 3)
+
+
 def test_the_completion_share_is_a_quantile_of_completed_projects_whole_lives():
     """Completed projects whose whole life the library holds (started after its first month)
     give the share: their total over their plan, at `forecast.completion_quantile`; a project

@@ -78,6 +78,9 @@ class SeriesSettings:
     # reports after the origin stops where its total would pass this share of its plan (model).
     # Estimated from the completed projects (draws._completion_share); inf: no such limit.
     completion_share: float = float("inf")
+    # Beyond this share of its plan a project still reporting has shown that its plan does not
+    # bound it: no limit (`forecast.plan_bounds_to`; inf: every plan bounds).
+    plan_bounds_to: float = float("inf")
     # An entity that has not reported the latest delivered month but reported within this many
     # months before it (and has not left the statistics since) is late, not stopped: late_reporters.
     late_report_months: int = 0
@@ -178,12 +181,22 @@ def _room_in_plan(panel: Panel, origin: int, s: SeriesSettings) -> np.ndarray:
     A project's step comes from its peers, and a class of peers near their planned totals is a
     handful a year: with too few, such a project takes the step of every peer, most of them still
     building, and was forecast to go on at full pace past its plan (on the other process, projects
-    at 80% or more of their plans in August 2023 were forecast 7.2亿 for Q4 and reported 0.9亿)."""
+    at 80% or more of their plans in August 2023 were forecast 7.2亿 for Q4 and reported 0.9亿).
+
+    A project still reporting with more than `plan_bounds_to` of its plan built (twice it: no
+    completed project of the replayed data reported more than 1.54 of its plan) is no project
+    finishing by its plan: its plan says nothing of where it stops, and it has no limit. Held to
+    its plan, as until 2026-12-07, a project of a sixth data process at five times its plan, still
+    reporting, was forecast 0 at low, base and high in every week, and M20 below its range in all
+    of them. The most any completed project reported was tried as the bound, and dropped: on
+    other-process-2 a project at 1.17 of its plan, 0.02 above that most, was winding down and
+    completed a month later."""
     n = len(panel.keys)
     if panel.planned is None or panel.progress is None or not np.isfinite(s.completion_share):
         return np.full(n, np.inf)
-    room = panel.planned * np.maximum(s.completion_share - panel.progress[:, origin], 0.0)
-    return np.where(np.isnan(room), np.inf, room)
+    progress = panel.progress[:, origin]
+    room = panel.planned * np.maximum(s.completion_share - progress, 0.0)
+    return np.where(np.isnan(room) | (progress > s.plan_bounds_to), np.inf, room)
 
 
 def within_plan(values: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -335,8 +348,8 @@ class _PeerYear(NamedTuple):
 
 def _runway_class(panel: Panel, col: int, window: int, s: SeriesSettings) -> np.ndarray:
     """Runway class of every entity at column `col`: 0 below the first of `runway_bounds`, 1 below
-    the second, ...; len(bounds) + 1 where the entity has no plan. One class where the panel has no
-    progress. The runway is the months its plan still lasts at its recent pace: what is left of it
+    the second, ...; len(bounds) + 1 where the entity has no plan, or one that does not bound it
+    (`plan_bounds_to`). One class where the panel has no progress. The runway is the months its plan still lasts at its recent pace: what is left of it
     (to `completion_share` of the plan, where the forecast stops a project; to the plan itself
     without that limit) over the mean of its last `window` months of `Panel.pace` (the investment,
     also for the equipment: a project's equipment is a part of what its plan holds); without a
@@ -355,7 +368,8 @@ def _runway_class(panel: Panel, col: int, window: int, s: SeriesSettings) -> np.
     recent = _recent_mean(panel.values if panel.pace is None else panel.pace, col, window)
     with np.errstate(divide="ignore", invalid="ignore"):
         months = np.where(recent > 0, np.maximum(end - share, 0.0) * panel.planned / recent, np.inf)
-    return np.where(np.isnan(share), len(s.runway_bounds) + 1, np.digitize(months, s.runway_bounds))
+    unbounded = np.isnan(share) | (share > s.plan_bounds_to)
+    return np.where(unbounded, len(s.runway_bounds) + 1, np.digitize(months, s.runway_bounds))
 
 
 @dataclass

@@ -58,6 +58,7 @@ class ForecastSettings:
                 untested_step_spread=number("untested_step_spread"),
                 own_deviation_cap=number("own_deviation_cap"),
                 late_report_months=whole("late_report_months"),
+                plan_bounds_to=number("plan_bounds_to"),
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
