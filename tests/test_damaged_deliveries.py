@@ -96,6 +96,8 @@ def test_nothing_refused_moves_the_default_as_of(tmp_path):
     (landing / "stats" / ".stats_industry_202501.csv").write_bytes(good.read_bytes())
     (landing / "stats" / "old").mkdir()
     (landing / "stats" / "old" / "stats_industry_202502.csv").write_bytes(good.read_bytes())
+    # every row rejected: its 日期 typed 2024/12/01
+    write(landing, "power", "power_daily_20241202.csv", [DAILY_HEADER, "P1,2024/12/01,10.5,正常"], encoding="utf-8")
     assert landing_as_of(landing) == date(2024, 11, 15)
     write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, "P1,2024-11-17,10.5,正常"], encoding="utf-8")
     assert landing_as_of(landing) == date(2024, 11, 18)
@@ -480,7 +482,8 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     """A formula's cached Excel error (#N/A would load as a product name and the loan drop out of
     M23), a percentage cell (3.45% holds 0.0345: a subsidy a hundred times too small) and a formula
     without a saved result (an optional amount would load blank) each reject their row, naming the
-    cell's row and field."""
+    cell's row and field. A per cent sign that is a literal of the format (`0.00"%"` shows 3.26 as
+    3.26%) is no percentage cell: the row loads as delivered."""
     from openpyxl import load_workbook
 
     buffer = io.BytesIO()
@@ -492,6 +495,8 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     ws.write_formula(2, 2, "=VLOOKUP(A3,产品表!A:B,2,0)", None, "#N/A")
     ws.write_row(3, 0, [C, "柳州银行", "工业流动资金贷", "2024-10-10", "2025-10-09", 300])
     ws.write_number(3, 6, 0.0345, wb.add_format({"num_format": "0.00%"}))
+    ws.write_row(4, 0, [A, "北部湾银行", "工业流动资金贷", "2024-10-11", "2025-10-10", 200])
+    ws.write_number(4, 6, 3.26, wb.add_format({"num_format": '0.00"%"'}))
     wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)
@@ -504,7 +509,8 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     (landing / "registers" / "registers_supply_links.xlsx").write_bytes(saved.getvalue())
 
     ingest_feed(con, landing, "registers")
-    assert con.execute("select uscc from raw.registers_loans").fetchall() == [(A,)]
+    assert con.execute("select uscc, annual_rate_pct from raw.registers_loans order by _line").fetchall() == [
+        (A, "3.45"), (A, "3.26")]
     assert con.execute("select count(*) from raw.registers_supply_links").fetchone() == (1,)
     assert rejected(con) == [  # by line, then field
         ("registers_supply_links.xlsx", 3, "contract_10k_yuan", None,

@@ -1491,3 +1491,15 @@ def test_on_summary_marks_a_warning_that_names_each_row(tmp_path, replacement):
     path.write_text(good.replace(marked, replacement), encoding="utf-8")
     with pytest.raises(SuiteError, match="on_summary"):
         load_suite(path)
+
+
+def test_a_quarantined_rows_numbers_are_read_by_ingestions_grammar_or_not_at_all():
+    """A quarantined row is in its file's batch (the quarantine expectation counts it), its values
+    as delivered. Ingestion refused `"1800000,0"`; read by pandas with its commas dropped it was
+    18,000,000 千元, and the digit check stopped the run quoting a figure nobody delivered. What
+    ingestion refuses is no number here either; what it takes reads the same."""
+    dataset = next(ds for ds in DATASETS if (ds.feed, ds.dataset) == ("stats", "industry"))
+    raw = pd.DataFrame({"output_month_k_yuan": ["1800000,0", "1.8E+07", "inf", "NaN", "+18.0", "18.0-", "1,800,000.5", "-7", "12"]})
+    got = d.typed(raw, dataset)["output_month_k_yuan"].tolist()
+    assert all(pd.isna(v) for v in got[:6])
+    assert got[6:] == [1_800_000.5, -7.0, 12.0]

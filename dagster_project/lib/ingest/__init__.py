@@ -20,8 +20,10 @@ def datasets_of(feed: str) -> tuple[Dataset, ...]:
 
 def landing_as_of(landing: Path, withdrawn: Iterable[str] = ()) -> date | None:
     """Default as-of date: the latest arrival date among the dated deliveries in the landing dir
-    that ingestion loads. A stray, a file ingestion refuses (name, period, bytes, header) and a
-    withdrawn delivery do not count."""
+    that ingestion loads. A stray, a file ingestion refuses (name, period, bytes, header), a file
+    whose every row it rejects and a withdrawn delivery do not count (a weekly power file whose
+    every 日期 was typed 2024/12/02 dated a run 2024-12-02 and moved its budget by −112万, until
+    2026-12-07)."""
     latest = next(_loadable(landing, withdrawn, newest_first=True), None)
     return latest.available_on if latest else None
 
@@ -38,7 +40,7 @@ def _loadable(landing: Path, withdrawn: Iterable[str], newest_first: bool) -> It
     ingestion would load it (so usually one file is read)."""
     from .filenames import FileNameError, PeriodBounds, parse_name
     from .landing import scan_landing
-    from .loader import file_refusal
+    from .loader import nothing_loads
     from .spec import PeriodKind
 
     skip = set(withdrawn)
@@ -53,5 +55,5 @@ def _loadable(landing: Path, withdrawn: Iterable[str], newest_first: bool) -> It
             if delivered.dataset.period is not PeriodKind.NONE and path.name not in skip:
                 candidates.append((delivered.available_on, path.name, path, delivered))
     for _, _, path, delivered in sorted(candidates, reverse=newest_first):
-        if file_refusal(path, delivered) is None:
+        if nothing_loads(path, delivered) is None:
             yield delivered

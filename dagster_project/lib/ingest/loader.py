@@ -65,6 +65,7 @@ from .spec import (
     INVISIBLE,
     LATEST_DATE,
     MAX_TEXT_LENGTH,
+    PLAIN_NUMBER,
     Column,
     Dataset,
     DeliveredFile,
@@ -314,15 +315,21 @@ def _read(path: Path, feed: str, datasets, loaded: dict[str, str], statuses: dic
     return read
 
 
-def file_refusal(path: Path, delivered: DeliveredFile) -> str | None:
-    """Why ingestion would refuse this (well-named) file as a whole, or None: what can be known
-    from the file alone (bytes, encoding, header), without the warehouse."""
+def nothing_loads(path: Path, delivered: DeliveredFile) -> str | None:
+    """Why ingestion would load no row of this (well-named) file, or None: the file refused as a
+    whole (bytes, encoding, header), or every one of its rows rejected — what can be known from the
+    file alone, without the warehouse. A header-only file loads no row and refuses none: None."""
     try:
         data = read_regular_file(path)
-        _map_headers(path, delivered.dataset, read_file(path, delivered.dataset, data))
+        table = read_file(path, delivered.dataset, data)
+        columns, _ = _map_headers(path, delivered.dataset, table)
     except (OSError, FileRefused) as exc:
         return str(exc)
-    return None
+    if table.num_rows == 0:
+        return None
+    with closing(duckdb.connect()) as checker:
+        rejected = {row for row, *_ in _rejections(checker, delivered.dataset, columns, table, Reference.from_seeds())}
+    return f"{path.name}: every row rejected" if len(rejected) == table.num_rows else None
 
 
 @contextmanager
@@ -510,7 +517,6 @@ def _register_reference(con, ds: Dataset, columns: dict[str, pa.Array], referenc
                                        "problem": pa.array(list(bad.values()), type=pa.string())}))
 
 
-_PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"  # ASCII digits, thousands separators in threes
 NOT_POSITIVE = "not above 0 (leave it blank when there is none)"
 
 
@@ -538,7 +544,7 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
                 f"when {v} not between '{EARLIEST_DATE}' and '{LATEST_DATE}' then {_date_range_reason()!r} end")
     if c.kind in (Kind.DECIMAL, Kind.INTEGER):
         whole = c.kind is Kind.INTEGER
-        pattern = _PLAIN_NUMBER if whole else _PLAIN_NUMBER + r"(\.[0-9]+)?"
+        pattern = PLAIN_NUMBER if whole else PLAIN_NUMBER + r"(\.[0-9]+)?"
         decimals = "" if whole else (
             f"when length(regexp_extract({v}, '\\.([0-9]+)$', 1)) > {c.max_decimals} "
             f"then {_decimals_reason(c)!r} ")

@@ -315,11 +315,36 @@ def _cell_problem(cell) -> str | None:
     if cell.data_type == "e":  # openpyxl reads an error as its text: #N/A would load as a name
         return f"the cell holds the Excel error {cell.value}"
     value = cell.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and _shows_per_cent(cell.number_format or ""):
         shown = _cell_text(Decimal(repr(value)) * 100)
         return (f"a percentage cell: it shows {shown}% and holds {_cell_text(value)}; enter the number of "
                 f"per cent ({shown}) in a plain number cell")
     return None
+
+
+def _shows_per_cent(number_format: str) -> bool:
+    """Whether Excel shows a number in this format × 100: a `%` outside quotes (`0.00"%"` shows 3.26
+    as 3.26%, a literal sign), not escaped (`0.00\\%`) and not in brackets (`[Red]`, `[$-804]`). A
+    register formatted `0.00"%"` holds the number of per cent FEEDS.md asks for: until 2026-12-07
+    its every loan was rejected as "a percentage cell", with advice to type 326 for 3.26."""
+    quoted = escaped = False
+    bracket = 0
+    for ch in number_format:
+        if escaped:
+            escaped = False
+        elif quoted:
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            bracket += 1
+        elif ch == "]":
+            bracket = max(bracket - 1, 0)
+        elif ch == "%" and not bracket:
+            return True
+    return False
 
 
 def _formulas_without_results(data: bytes, sheet: str, values: list[list[str | None]]) -> dict[tuple[int, int], str]:

@@ -26,6 +26,10 @@ SUM_HEADROOM_DIGITS = 2
 #   register's cell is visible), nor Unicode format characters (BOM, zero-width spaces, direction
 #   marks): invisible, they make a code that looks right match nothing (an RE2 character class).
 INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}]"
+# A number as a provider may write it: ASCII digits, thousands separators in threes, a decimal
+# point (no exponent, sign at the end, decimal comma, `inf` or `NaN`). Ingestion and the checks'
+# reading of a quarantined row take numbers by this one grammar.
+PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"
 # A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
 MAX_VERSION = 99
 
