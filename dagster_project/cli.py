@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -377,6 +378,10 @@ def _withdrawn_names(warehouse: Path) -> set[str]:
 MAX_CAUSES = 10
 
 
+# After a failed step, how often and how long apart the warehouse is tried for the run's checks.
+LOCK_RETRIES, LOCK_RETRY_SECONDS = 10, 1.0
+
+
 def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
     """What made the run fail, in words: each failed step's own error, the blocking expectations
     not met in this run (file, expectation, what was observed), dbt's errors."""
@@ -393,8 +398,20 @@ def _failure_causes(settings: Settings, run_id: str, failed: list) -> list[str]:
         if message.startswith("dagster."):  # Dagster's own error class says nothing to the user
             message = message.split(": ", 1)[-1]
         causes.append(f"{event.step_key}: {message[:500]}")
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        rows = blocking_failures_of_run(con, run_id)
+    rows = []
+    for attempt in range(LOCK_RETRIES):
+        try:
+            with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+                rows = blocking_failures_of_run(con, run_id)
+            break
+        except duckdb.IOException as exc:
+            # A failed step's child (dbt) may hold the warehouse for a moment after the step ended:
+            # its lock raised a traceback here that hid the step's own error (2026-12-07).
+            if attempt == LOCK_RETRIES - 1:
+                causes.append(f"the blocking checks of this run could not be read: {' '.join(str(exc).split())[:300]}; "
+                              "once no run is active: select * from marts.dq_check_results_latest where outcome = 'fail'")
+            else:
+                time.sleep(LOCK_RETRY_SECONDS)
     causes += [f"blocking: {asset} {name}: {expectation} ({label}): {observed}{_first_examples(examples)}"
                for asset, name, expectation, label, observed, examples in rows[:MAX_CAUSES]]
     if len(rows) > MAX_CAUSES:

@@ -353,3 +353,24 @@ def test_a_failed_check_is_printed_with_its_reason():
     assert lines == ["  ! check raw/tax_vat:tax_feed_fresh failed (WARN): up to nothing; expected the month 2024-10 "
                      "by 2024-11-25",
                      "  ! check raw/tax_vat:tax_feed_fresh failed (WARN)"]
+
+
+def test_a_failed_runs_causes_are_told_while_another_process_holds_the_warehouse(tmp_path, monkeypatch):
+    """A failed dbt step's child may hold the warehouse for a moment after the step ended: the
+    causes say so, and wait for it, instead of a traceback that hid the step's own error."""
+    from dagster_project import cli
+    from dagster_project.settings import Settings
+
+    warehouse = tmp_path / "wh.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+                               "print('held', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(cli, "LOCK_RETRIES", 2)
+        monkeypatch.setattr(cli, "LOCK_RETRY_SECONDS", 0.1)
+        settings = Settings(landing=tmp_path, warehouse=warehouse, reports=tmp_path)
+        [cause] = cli._failure_causes(settings, "run-1", [])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cause.startswith("the blocking checks of this run could not be read: ") and "Conflicting lock" in cause
