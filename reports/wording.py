@@ -52,6 +52,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^required value missing$"), "必填项为空"),
     (re.compile(r"^invisible character (U\+[0-9A-F]+) in a key: .*$"),
      r"代码中含不可见字符“\1”（如字节顺序标记、零宽空格）：看上去与原代码相同，却与任何其他行都对不上，请删除该字符"),
+    (re.compile(r"^look-alike character (.) \((U\+[0-9A-F]+)\) in a key: .*$"),
+     r"代码中含形似半角字符的“\1”（\2，如全角字符、长破折号）：看上去与原代码相同，却与任何其他行都对不上，请改用半角字符"),
     (re.compile(r"^not a month YYYYMM$"), "不是有效年月（应为 YYYYMM）"),
     (re.compile(r"^not a date YYYY-MM-DD$"), "不是有效日期（应为 YYYY-MM-DD）"),
     (re.compile(r"^not a number$"), "不是数值"),

@@ -339,6 +339,34 @@ def test_an_invisible_character_in_a_key_rejects_the_row(tmp_path, con, invisibl
     assert (named.status, named.rows_accepted) == ("loaded", 1)
 
 
+@pytest.mark.parametrize(("lookalike", "code"), [("\u2013", "U+2013"), ("\uff0d", "U+FF0D"), ("\uff11", "U+FF11")])
+def test_a_look_alike_character_in_a_key_rejects_the_row(tmp_path, con, lookalike, code):
+    """An en dash, a full-width hyphen or a full-width digit in a key looks like the ASCII one and
+    matches nothing: a project code typed with en dashes read as a new project, paid its whole
+    quarter as increment (+528万 of a `tiny` budget). The row is rejected, naming the character."""
+    landing = tmp_path / "landing"
+    rows = ["P1,2024-11-11,10.5,正常", f"P{lookalike}2,2024-11-11,20.5,正常"]
+    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
+    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", f"P{lookalike}2",
+                              f"look-alike character {lookalike} ({code}) in a key: it reads as an ASCII character "
+                              "and would match no other row, type the ASCII one")]
+
+
+def test_the_look_alike_pattern_and_its_ascii_map_name_one_set_of_characters():
+    """`spec.LOOKALIKE` (RE2, in DuckDB: the key check) and `spec.LOOKALIKE_ASCII` (what the
+    rejected-rows check reads a rejected key as) name the same characters; ASCII, CJK text and
+    the invisible characters are not among them."""
+    from dagster_project.lib.ingest.spec import LOOKALIKE, LOOKALIKE_ASCII
+
+    chars = [chr(i) for i in range(0x10000) if not 0xD800 <= i < 0xE000]
+    matched = duckdb.connect().execute(f"select list(c) from (select unnest(?) as c) where regexp_matches(c, '{LOOKALIKE}')",
+                                       [chars]).fetchone()[0]
+    assert set(matched) == set(LOOKALIKE_ASCII)
+    assert all(ch.isascii() and len(ch) == 1 for ch in LOOKALIKE_ASCII.values())
+
+
 # ---------------------------------------------------------------- the landing dir
 
 

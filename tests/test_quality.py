@@ -1284,7 +1284,7 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
     of the budget (−9% on a tiny landing) with only the rejected row to say so: named, with file,
     line, project and field; so is an exporter's customs line (a destination typed BR), until a
     line of the same 报关单号 and 项号 is in force. A row whose key is itself rejected (an invalid USCC) names no one and
-    is left out, unless the key read cleanly (no invisible character, no spaces, capitals) is a known one; so are rows of files withdrawn, arrived after the as-of date or older than the base
+    is left out, unless the key read cleanly (no invisible character, look-alikes as ASCII, no spaces, capitals) is a known one; so are rows of files withdrawn, arrived after the as-of date or older than the base
     quarter; a `_v2` that puts the row in force clears it."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
     from dagster_project.lib.ingest.withdrawals import withdraw
@@ -1324,6 +1324,10 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
                     "in a key: it would match no other row, remove it', ?)",
                     [project + "\u200b", json.dumps({"项目代码": project + "\u200b"}, ensure_ascii=False)])
         rejected("stats_industry_202410.csv", 8, "uscc", "统一社会信用代码", "统一社会信用代码", f" {A.lower()} ")
+        en_dashed = project.replace("-", "\u2013")  # typed in Word: en dashes
+        con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
+                    "values ('stats_projects_202410.csv', 10, 'project_code', '项目代码', ?, 'look-alike character', ?)",
+                    [en_dashed, json.dumps({"项目代码": en_dashed}, ensure_ascii=False)])
         con.execute("insert into staging.stg_stats__projects values (?, date '2024-09-01')", [project])
         con.execute("insert into staging.stg_stats__industry values (?, date '2024-09-01')", [A])
         for file in ("stats_industry_202309.csv", "stats_industry_202411.csv", "stats_industry_202408.csv"):
@@ -1334,7 +1338,8 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
         [(_, outcome)] = result.failures("warning")
         assert [(e["file_name"], e["line"], e["entity"], e["header"]) for e in outcome.unexpected_examples] == [
             ("customs_export_202410.csv", 7, A, "运抵国"), ("stats_industry_202410.csv", 8, A, "统一社会信用代码"),
-            ("stats_projects_202410.csv", 5, project, "开工年月"), ("stats_projects_202410.csv", 9, project, "项目代码")]
+            ("stats_projects_202410.csv", 5, project, "开工年月"), ("stats_projects_202410.csv", 9, project, "项目代码"),
+            ("stats_projects_202410.csv", 10, project, "项目代码")]
         assert result.passed("blocking")
         con.execute("insert into staging.stg_stats__projects values (?, date '2024-10-01')", [project])  # its _v2
         con.execute("insert into staging.stg_stats__industry values (?, date '2024-10-01')", [A])

@@ -64,6 +64,7 @@ from .spec import (
     EARLIEST_DATE,
     INVISIBLE,
     LATEST_DATE,
+    LOOKALIKE,
     MAX_TEXT_LENGTH,
     PLAIN_NUMBER,
     Column,
@@ -571,7 +572,10 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
     # project code made a project new (its base quarter empty: +19% of a tiny budget), a customs
     # correction corrected nothing (docs/data-quality.md).
     invisible = (f"when regexp_matches({v}, '{INVISIBLE}') then format('invisible character U+{{:04X}} in a key: it "
-                 f"would match no other row, remove it', unicode(regexp_extract({v}, '{INVISIBLE}'))) " if key else "")
+                 f"would match no other row, remove it', unicode(regexp_extract({v}, '{INVISIBLE}'))) "
+                 f"when regexp_matches({v}, '{LOOKALIKE}') then format('look-alike character {{}} (U+{{:04X}}) in a key: "
+                 f"it reads as an ASCII character and would match no other row, type the ASCII one', "
+                 f"regexp_extract({v}, '{LOOKALIKE}'), unicode(regexp_extract({v}, '{LOOKALIKE}'))) " if key else "")
     return (f"case {invisible}when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "
             f"|| ' characters: longer than a workbook cell holds ({MAX_TEXT_LENGTH:,}), it would be cut' end")
 

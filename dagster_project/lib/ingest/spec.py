@@ -26,6 +26,17 @@ SUM_HEADROOM_DIGITS = 2
 #   register's cell is visible), nor Unicode format characters (BOM, zero-width spaces, direction
 #   marks): invisible, they make a code that looks right match nothing (an RE2 character class).
 INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}]"
+# - codes: nor characters that look like ASCII ones and are not — dashes and a minus sign for `-`
+#   (Word and input methods type them), full-width forms of ASCII (ＡＢＣ１２３－), the ideographic
+#   space: a project code typed with en dashes read as a new project and was paid its whole
+#   quarter as increment (+528万 of a `tiny` budget, 2026-12-07). Each with the ASCII character it
+#   passes for (the rejected-rows check reads a rejected key as it would read typed in ASCII).
+LOOKALIKE_ASCII = {
+    **{dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"},
+    **{chr(full): chr(full - 0xFEE0) for full in range(0xFF01, 0xFF5F)},
+    "\u3000": " ",
+}
+LOOKALIKE = r"[\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF01}-\x{FF5E}\x{3000}]"  # RE2: LOOKALIKE_ASCII's keys
 # A number as a provider may write it: ASCII digits, thousands separators in threes, a decimal
 # point (no exponent, sign at the end, decimal comma, `inf` or `NaN`). Ingestion and the checks'
 # reading of a quarantined row take numbers by this one grammar.

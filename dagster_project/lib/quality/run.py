@@ -20,7 +20,7 @@ from dagster_project.lib.forecast.panel import add_months
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
-from dagster_project.lib.ingest.spec import INVISIBLE, Dataset, PeriodKind
+from dagster_project.lib.ingest.spec import INVISIBLE, LOOKALIKE_ASCII, Dataset, PeriodKind
 from dagster_project.lib.measures.quantities import latest_delivered_month
 from dagster_project.lib.progress_bar import progress_bar
 
@@ -180,7 +180,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                 bind = {"as_of": as_of, "last_closed_month": values["$last_closed_month"],
                         "stats_delivered_month": values["$stats_delivered_month"],
                         "customs_delivered_month": values["$customs_delivered_month"],
-                        "invisible": INVISIBLE, **periods, **suite.params}
+                        "invisible": INVISIBLE, "lookalike": "".join(LOOKALIKE_ASCII),
+                        "ascii": "".join(LOOKALIKE_ASCII.values()), **periods, **suite.params}
                 frame = warehouse.sql_batch(con, suite.sql, bind)
             else:
                 continue
