@@ -321,37 +321,33 @@ def test_a_quoted_value_over_several_lines_at_the_end_of_a_file_loads(tmp_path, 
     assert con.execute("select enterprise_name from raw.stats_enterprise").fetchone() == ("甲公司\n（南宁）",)
 
 
-@pytest.mark.parametrize(("invisible", "code"), [("\ufeff", "U+FEFF"), ("\u200b", "U+200B"), ("\x00", "U+0000")])
-def test_an_invisible_character_in_a_key_rejects_the_row(tmp_path, con, invisible, code):
+INVISIBLE_REASON = "invisible character {code} in a key: it would match no other row, remove it"
+LOOKALIKE_REASON = ("look-alike character {char} ({code}) in a key: it reads as an ASCII character and would match "
+                    "no other row, type the ASCII one")
+
+
+@pytest.mark.parametrize(("char", "code", "reason"), [
+    ("\ufeff", "U+FEFF", INVISIBLE_REASON), ("\u200b", "U+200B", INVISIBLE_REASON), ("\x00", "U+0000", INVISIBLE_REASON),
+    ("\u2013", "U+2013", LOOKALIKE_REASON), ("\uff0d", "U+FF0D", LOOKALIKE_REASON), ("\uff11", "U+FF11", LOOKALIKE_REASON),
+])
+def test_an_invisible_or_look_alike_character_in_a_key_rejects_the_row(tmp_path, con, char, code, reason):
     """A byte-order mark, a zero-width space or a NUL in a power account looks like the account on
     every screen and matches no account: loaded, its readings went to no enterprise (M24 −3.6万 on a
-    `tiny` landing, no check failed). In a name it is kept as delivered."""
+    `tiny` landing, no check failed). So does an en dash, a full-width hyphen or a full-width digit:
+    a project code typed with en dashes read as a new project, paid its whole quarter as increment
+    (+528万 of a `tiny` budget). The row is rejected, naming the character. In a name it is kept as
+    delivered."""
     landing = tmp_path / "landing"
-    rows = ["P1,2024-11-11,10.5,正常", f"{invisible}P2,2024-11-11,20.5,正常"]
+    rows = ["P1,2024-11-11,10.5,正常", f"P{char}2,2024-11-11,20.5,正常"]
     write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
     [outcome] = ingest_feed(con, landing, "power")
     assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
-    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", f"{invisible}P2",
-                              f"invisible character {code} in a key: it would match no other row, remove it")]
+    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", f"P{char}2",
+                              reason.format(char=char, code=code))]
     write(landing, "stats", "stats_enterprise_202410.csv",
-          [ENTERPRISE_HEADER, f"{A},甲公司{invisible},450102,3411,规上,201001,201001,"], eol="\n")
+          [ENTERPRISE_HEADER, f"{A},甲公司{char},450102,3411,规上,201001,201001,"], eol="\n")
     [named] = ingest_feed(con, landing, "stats")
     assert (named.status, named.rows_accepted) == ("loaded", 1)
-
-
-@pytest.mark.parametrize(("lookalike", "code"), [("\u2013", "U+2013"), ("\uff0d", "U+FF0D"), ("\uff11", "U+FF11")])
-def test_a_look_alike_character_in_a_key_rejects_the_row(tmp_path, con, lookalike, code):
-    """An en dash, a full-width hyphen or a full-width digit in a key looks like the ASCII one and
-    matches nothing: a project code typed with en dashes read as a new project, paid its whole
-    quarter as increment (+528万 of a `tiny` budget). The row is rejected, naming the character."""
-    landing = tmp_path / "landing"
-    rows = ["P1,2024-11-11,10.5,正常", f"P{lookalike}2,2024-11-11,20.5,正常"]
-    write(landing, "power", "power_daily_20241118.csv", [DAILY_HEADER, *rows], encoding="utf-8", eol="\n")
-    [outcome] = ingest_feed(con, landing, "power")
-    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
-    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", f"P{lookalike}2",
-                              f"look-alike character {lookalike} ({code}) in a key: it reads as an ASCII character "
-                              "and would match no other row, type the ASCII one")]
 
 
 def test_the_look_alike_pattern_and_its_ascii_map_name_one_set_of_characters():
