@@ -1053,6 +1053,29 @@ def test_a_loan_rate_typed_as_a_fraction_is_named(session):
     assert out["rate_plausible"].success
 
 
+def test_a_loan_dated_years_ahead_or_maturing_before_it_is_disbursed_is_named_on_the_summary(session):
+    """A 放款日期 typed 2042 for 2024 drops the loan from the quarter (cut by its own date) and makes
+    it mature before it is disbursed: both named in red on 汇总 (`on_summary`), not on 数据质量
+    only; a loan dated within a year of the as-of date is a warning there only (a run for an
+    earlier day than the register's copy sees its later rows)."""
+    suite = SUITES["raw_registers_loans"]
+    loans = pd.DataFrame({
+        "uscc": [A, B, A], "lender": ["桂林银行", "柳州银行", "柳州银行"], "product": ["工业流动资金贷"] * 3,
+        "disbursed_on": pd.to_datetime(["2042-10-01", "2025-11-25", "2025-11-26"]),
+        "matures_on": pd.to_datetime(["2025-10-01", "2026-11-25", "2026-11-26"]),
+        "principal_10k_yuan": [600.0] * 3, "annual_rate_pct": [3.65] * 3,
+        "_line": [3, 4, 5], "_quarantined": [None] * 3})
+    frame = d.derive(loans, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                     params=suite.params))
+    out = {o.expectation: o for o in session.validate(suite, frame, run_values(date(2024, 11, 25)), "registers_loans.xlsx")}
+    assert [e["_line"] for e in out["disbursed_not_future"].unexpected_examples] == [3, 4, 5]
+    assert [e["_line"] for e in out["disbursed_within_a_year_of_as_of"].unexpected_examples] == [3, 5]
+    assert [e["_line"] for e in out["maturity_after_disbursement"].unexpected_examples] == [3]
+    on_summary = {e.name for e in suite.expectations if e.on_summary}
+    assert {"disbursed_within_a_year_of_as_of", "maturity_after_disbursement"} <= on_summary
+    assert "disbursed_not_future" not in on_summary
+
+
 def test_an_application_cost_below_a_thousand_yuan_is_named(session):
     """申报费用_元 of 8 is 80,000元 typed in 万元 (M21 and M22.fair paid a few 元): a warning naming the
     line; 1,000元 passes."""

@@ -45,6 +45,7 @@ EXPECTATION_TYPES = {
 # Run-dependent values usable in expectation kwargs (resolved in `Resolver`).
 PLACEHOLDERS = {
     "$as_of": "the run's as-of date (datetime, for DATE columns)",
+    "$a_year_after_as_of": "the same day a year later (a register date beyond it is a year typed wrong)",
     "$as_of_month": "YYYYMM of the as-of date (int, for month columns)",
     "$last_closed_month": "YYYYMM of the month before the as-of month: the latest month that can be reported",
     "$last_closed_month_start": "the first day of that month (datetime, for DATE month columns)",
