@@ -667,7 +667,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     if registers:  # the rules then do not see the loan, application, recognition, link or 两高 listing
         gaps.append(("注意：登记表行被拒收", (
             f"以下登记表的行被拒收，登记表也没有更正版补交该企业，共 {registers}。这些行不计入测算：贷款、活动申报、认定、"
-            "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）。"
+            "首次供需按未登记计（相关奖补偏低）；两高名单的行被拒收时，该企业不按两高名单排除（相关奖补可能偏高）；"
+            "被拒收的是更正版（如 registers_loans_v2.xlsx）的行时，更正前的行继续计入（相关奖补可能偏高，也可能偏低）。"
             "请更正登记表后以更正版（如 registers_applications_v2.xlsx）补交，再重新测算（拒收明细见 KPI 报告「数据质量」）。")))
     spans = data.year_to_date_quarters(con, as_of)
     if spans:  # the rules then compare a year to date with a quarter
@@ -678,7 +679,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     if refused:  # the rules then see nothing of those files
         gaps.append(("注意：交付文件被拒收", (
             f"接收目录中以下文件被整体拒收或未读取，其数据未计入测算，共 {refused}。若其中有应交付的数据（如登记表、"
-            "日电量、月报），相关方案按未交付测算，金额可能偏低；两高名单未交付时其排除不生效，相关奖补可能偏高。"
+            "日电量、月报），相关方案按未交付测算，金额可能偏低；两高名单未交付时其排除不生效，相关奖补可能偏高；"
+            "被拒收的是更正版（_v2 等）时，更正前的版本继续计入，相关金额可能偏高，也可能偏低。"
             "请按原因更正后重新放入接收目录，再重新测算（明细见 KPI 报告「数据质量」）。")))
     broad = data.broadly_rejected_files(con, as_of)
     if broad:  # the rules then see those files' rows as not delivered

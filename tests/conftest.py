@@ -66,7 +66,7 @@ def empty_warehouse(empty_warehouse_template, tmp_path) -> Path:
 # `/` or `_`), quoted values, hexadecimal digests, the feeds', datasets' and columns' codes, and the
 # names of formats and programs.
 _CODES = {d.feed for d in DATASETS} | {d.dataset for d in DATASETS} | {c.name for d in DATASETS for c in d.columns}
-_NOT_WORDS = re.compile(r"\S*[_/]\S*|“[^”]*”|'[^']*'|[0-9a-f]{12}…|\b(?:YYYYMM(?:DD)?|YYYY-MM-DD|CRLF|CSV|csv|xlsx|zip|gzip|sha256|"
+_NOT_WORDS = re.compile(r"\S*[_/]\S*|“[^”]*”|'[^']*'|[0-9a-f]{12}…|\b(?:YYYYMM(?:DD)?|YYYY-MM-DD|CRLF|CSV|csv|xlsx|xls|zip|gzip|sha256|"
                         r"Excel|LibreOffice|GB18030|UTF-8|USCC|GB/T|ISO)\b")
 
 

@@ -13,6 +13,7 @@ import pytest
 import xlsxwriter
 
 from dagster_project.lib.ingest import landing_as_of, landing_span
+from dagster_project.lib.ingest.readers import OLE2_SIGNATURE
 from dagster_project.lib.ingest.filenames import FileNameError, PeriodBounds, parse_name
 from dagster_project.lib.ingest.loader import ingest_feed, record_landing_root
 from dagster_project.lib.ingest.stats import DATASETS as STATS
@@ -545,6 +546,38 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
          "a percentage cell: it shows 3.45% and holds 0.0345; enter the number of per cent (3.45) in a plain "
          "number cell"),
     ]
+
+
+def test_a_register_workbook_is_found_by_its_sheet_trimmed_and_what_is_no_workbook_is_named(tmp_path, con):
+    """A sheet named '桂惠贷 ' (a space after it) is the register's sheet, as a header is its name
+    trimmed: refused as "sheet '桂惠贷' not found (sheets: 桂惠贷 )", the two names looked the same,
+    and a `_v2` correcting a 20,000万 loan to 2,000万 was not in force (+110万 of M23). An old
+    Excel 97-2003 file or a CSV named .xlsx is named as what it is, not as a BadZipFile; a workbook
+    without the sheet lists its sheets quoted."""
+    def workbook(sheet: str) -> bytes:
+        buffer = io.BytesIO()
+        wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        ws = wb.add_worksheet(sheet)
+        ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+        ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.45])
+        wb.close()
+        return buffer.getvalue()
+
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(workbook("桂惠贷 "))
+    (landing / "registers" / "registers_applications.xlsx").write_bytes(OLE2_SIGNATURE + bytes(504))
+    (landing / "registers" / "registers_supply_links.xlsx").write_text("统一社会信用代码,采购方名称\n", encoding="utf-8")
+    (landing / "registers" / "registers_two_high.xlsx").write_bytes(workbook("说明"))
+    outcomes = {o.file_name: o for o in ingest_feed(con, landing, "registers")}
+    assert outcomes["registers_loans.xlsx"].status == "loaded"
+    assert con.execute("select uscc from raw.registers_loans").fetchall() == [(A,)]
+    assert outcomes["registers_applications.xlsx"].message == (
+        "registers/registers_applications.xlsx: an Excel 97-2003 workbook (.xls) named .xlsx: save it as an Excel "
+        "workbook (.xlsx) and send it again")
+    assert outcomes["registers_supply_links.xlsx"].message.endswith(
+        "; its bytes are no zip archive (a CSV or text file named .xlsx?)")
+    assert outcomes["registers_two_high.xlsx"].message.endswith("not found (sheets: '说明')")
 
 
 def _links_workbook() -> bytes:

@@ -254,28 +254,41 @@ def _clean(value: str) -> str | None:
     return value or None
 
 
+# An OLE2 compound file: an Excel 97–2003 workbook (.xls), not the zip archive of an .xlsx.
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     from openpyxl import load_workbook
 
+    if data.startswith(OLE2_SIGNATURE):
+        raise FileRefused(f"{path.name}: an Excel 97-2003 workbook (.xls) named .xlsx: save it as an Excel "
+                          "workbook (.xlsx) and send it again")
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt archives
-        raise FileRefused(f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
+        what = "" if data.startswith(b"PK") else "; its bytes are no zip archive (a CSV or text file named .xlsx?)"
+        raise FileRefused(f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc}){what}") from None
     try:
-        if dataset.sheet not in wb.sheetnames:
-            raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} not found (sheets: {', '.join(wb.sheetnames)})")
-        if wb[dataset.sheet].sheet_state != "visible":  # an old tab put away, the register kept on a copy
+        # a sheet name with a space before or after it is the sheet, as a header is its name trimmed
+        # ('桂惠贷 ' was refused as "sheet '桂惠贷' not found (sheets: 桂惠贷 )", 2026-12-07)
+        trimmed = [name for name in wb.sheetnames if name.strip() == dataset.sheet]
+        sheet = dataset.sheet if dataset.sheet in wb.sheetnames else (trimmed[0] if len(trimmed) == 1 else None)
+        if sheet is None:
+            raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} not found "
+                              f"(sheets: {', '.join(repr(name) for name in wb.sheetnames)})")
+        if wb[sheet].sheet_state != "visible":  # an old tab put away, the register kept on a copy
             visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
             raise FileRefused(f"{path.name}: sheet {dataset.sheet!r} is hidden (visible sheets: "
                               f"{', '.join(visible) or 'none'}); unhide the sheet that holds the register, "
                               f"named {dataset.sheet!r}, and hide or delete the others")
-        sheet_rows = list(wb[dataset.sheet].iter_rows())
+        sheet_rows = list(wb[sheet].iter_rows())
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
                     if (why := _cell_problem(c))}
     finally:
         wb.close()
-    problems.update(_formulas_without_results(data, dataset.sheet, all_rows))
+    problems.update(_formulas_without_results(data, sheet, all_rows))
     # Hand-kept sheets may have a title row (often merged cells) or a block of notes above the
     # header: the header is the row among the first 20 holding the most of the dataset's headers
     # (the first of equals). A note such as 填报单位 | … | 统一社会信用代码 | … holds one of them.
