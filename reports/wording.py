@@ -81,6 +81,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     # a whole file (readers.py, loader.py `_read`, `_map_headers`; filenames.py; landing.py)
     (re.compile(r"^(.+?): empty file$"), r"\1：空文件"),
     (re.compile(r"^(.+?): header '(.*)' appears twice$"), r"\1：表头“\2”重复"),
+    (re.compile(r"^(.+?): ends in ([\d,]+) zero bytes \(NUL\), .*$"),
+     r"\1：文件末尾有 \2 个零字节（磁盘或传输留下的填充），不是文本：请提供方重新发送该文件"),
     (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) ends inside a quoted field; .*$"),
      rf"\1：文件不完整：末行（第 \2 行）在引号内中断，{_RESEND}"),
     (re.compile(r"^(.+?): truncated: the last line \(line (\d+)\) has no line end, while the others end with CRLF; .*$"),

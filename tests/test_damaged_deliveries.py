@@ -277,6 +277,19 @@ def test_a_complete_file_ending_in_a_dos_end_of_file_mark_loads(tmp_path, con):
     assert rejected(con) == []
 
 
+def test_a_file_padded_with_zero_bytes_is_refused_as_such(tmp_path, con):
+    """4,096 NUL bytes after a complete report (a disk's or a transfer's padding) were refused as
+    "truncated: the last line has no line end and only 1 of 10 fields": right to refuse, wrong
+    to call it cut off."""
+    landing = tmp_path / "landing"
+    path = write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
+    path.write_bytes(path.read_bytes() + bytes(4096))
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.message) == ("refused", (
+        "stats/stats_industry_202410.csv: ends in 4,096 zero bytes (NUL), padding left by a disk or a transfer, "
+        "not text: ask the provider to send the file again"))
+
+
 def test_a_file_cut_inside_a_row_is_refused(tmp_path, con):
     landing = tmp_path / "landing"
     rows = [f"D{i},{i},2024-10-0{1 + i % 9},1234567890,{A},8501100000,0110,USA,100.00,710.00" for i in range(10)]

@@ -104,6 +104,10 @@ def _read_csv(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     # A DOS end-of-file mark (Ctrl-Z) after the last line is no data: a complete report that ended
     # with one was refused as cut off, and sent again it would have been the same bytes
     data = data[:-1] if data.endswith(DOS_END_OF_FILE) else data
+    if data.endswith(b"\x00"):  # a disk or a transfer padded it with zero bytes (4,096 after a report)
+        padding = len(data) - len(data.rstrip(b"\x00"))
+        raise FileRefused(f"{path.name}: ends in {padding:,} zero bytes (NUL), padding left by a disk or a "
+                          "transfer, not text: ask the provider to send the file again")
     try:
         text = data.decode(dataset.encoding)
     except UnicodeDecodeError as exc:
