@@ -364,6 +364,25 @@ def test_an_invisible_or_look_alike_character_in_a_key_rejects_the_row(tmp_path,
     assert (named.status, named.rows_accepted) == ("loaded", 1)
 
 
+def test_a_name_in_a_key_keeps_its_full_width_brackets_and_dashes(tmp_path, con):
+    """A buyer, a bank or a recognised park is named in Chinese text, where full-width brackets and
+    dashes are the right characters: part of a key, a name is no code, and its row loads (the
+    look-alike check first rejected the supply link of `+86智联电子（南宁）有限公司` and the park
+    `崇左中国—东盟青年产业园` of the generator's clean registers)."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("首次供需")
+    ws.write_row(0, 0, ["统一社会信用代码", "采购方名称", "首次供货日期", "合同金额_万元"])
+    ws.write_row(1, 0, [A, "+86智联电子（南宁）有限公司", "2024-10-08", 100])
+    ws.write_row(2, 0, [B, "崇左中国—东盟青年产业园", "2024-10-09", 200])
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(buffer.getvalue())
+    [outcome] = ingest_feed(con, landing, "registers")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 2, 0)
+
+
 def test_the_look_alike_pattern_and_its_ascii_map_name_one_set_of_characters():
     """`spec.LOOKALIKE` (RE2, in DuckDB: the key check) and `spec.LOOKALIKE_ASCII` (what the
     rejected-rows check reads a rejected key as) name the same characters; ASCII, CJK text and

@@ -12,7 +12,7 @@ EXPORT = Dataset(
     description="export declaration lines",
     key=("declaration_no", "line_no"),
     columns=(
-        Column("报关单号", "declaration_no"),
+        Column("报关单号", "declaration_no", code=True),
         Column("项号", "line_no", Kind.INTEGER),
         Column("出口日期", "export_date", Kind.DATE),
         Column("经营单位编码", "customs_code"),

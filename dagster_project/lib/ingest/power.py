@@ -13,7 +13,7 @@ ACCOUNTS = Dataset(
     description="metering accounts, snapshot",
     key=("account_no",),
     columns=(
-        Column("用电户号", "account_no"),
+        Column("用电户号", "account_no", code=True),
         Column("户名", "account_name"),
         # Blank where the grid could not match the holder: kept, not rejected.
         Column("统一社会信用代码", "uscc", Kind.USCC, required=False),
@@ -33,7 +33,7 @@ DAILY = Dataset(
     description="daily consumption, delivered weekly; later deliveries may re-read earlier days",
     key=("account_no", "reading_date"),
     columns=(
-        Column("用电户号", "account_no"),
+        Column("用电户号", "account_no", code=True),
         Column("日期", "reading_date", Kind.DATE),
         # Blank when the flag is 缺失 (missing).
         Column("用电量_千瓦时", "kwh", Kind.DECIMAL, required=False, stored=(18, 3)),

@@ -58,7 +58,7 @@ APPLICATIONS = _register(
     key=("application_id",),
     description="applications for event and fair subsidies",
     columns=(
-        Column("申报编号", "application_id"),
+        Column("申报编号", "application_id", code=True),
         Column("统一社会信用代码", "uscc", Kind.USCC),
         Column("活动类型", "activity_type", Kind.ENUM, values=("新品发布会", "产品订货会", "展会")),
         Column("活动名称", "activity_name", required=False),

@@ -26,7 +26,7 @@ SUM_HEADROOM_DIGITS = 2
 #   register's cell is visible), nor Unicode format characters (BOM, zero-width spaces, direction
 #   marks): invisible, they make a code that looks right match nothing (an RE2 character class).
 INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}]"
-# - codes: nor characters that look like ASCII ones and are not — dashes and a minus sign for `-`
+# - codes (Column.code): nor characters that look like ASCII ones and are not — dashes and a minus sign for `-`
 #   (Word and input methods type them), full-width forms of ASCII (ＡＢＣ１２３－), the ideographic
 #   space: a project code typed with en dashes read as a new project and was paid its whole
 #   quarter as increment (+528万 of a `tiny` budget, 2026-12-07). Each with the ASCII character it
@@ -83,6 +83,11 @@ class Column:
     # Kind.DECIMAL: a value of 0 or below rejects the row (a quantity that exists only above 0,
     # where a blank says "none": a 计划总投资 of 0 is not a plan)
     positive: bool = False
+    # An identifier typed by hand (a project code, an account or declaration number): a look-alike
+    # of an ASCII character in it (LOOKALIKE) rejects the row. Names that are part of a key (a
+    # bank, a buyer, a recognised park) are Chinese text, where full-width brackets and dashes are
+    # the right characters: not codes.
+    code: bool = False
 
     @property
     def max_abs(self) -> Decimal:

@@ -62,7 +62,7 @@ PROJECTS = Dataset(
     description="industrial fixed-asset investment project library",
     key=("project_code",),
     columns=(
-        Column("项目代码", "project_code"),
+        Column("项目代码", "project_code", code=True),
         Column("项目名称", "project_name"),
         Column("统一社会信用代码", "uscc", Kind.USCC),
         Column("行政区划代码", "county_code", Kind.COUNTY),
