@@ -369,16 +369,10 @@ def test_a_name_in_a_key_keeps_its_full_width_brackets_and_dashes(tmp_path, con)
     dashes are the right characters: part of a key, a name is no code, and its row loads (the
     look-alike check first rejected the supply link of `+86智联电子（南宁）有限公司` and the park
     `崇左中国—东盟青年产业园` of the generator's clean registers)."""
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    ws = wb.add_worksheet("首次供需")
-    ws.write_row(0, 0, ["统一社会信用代码", "采购方名称", "首次供货日期", "合同金额_万元"])
-    ws.write_row(1, 0, [A, "+86智联电子（南宁）有限公司", "2024-10-08", 100])
-    ws.write_row(2, 0, [B, "崇左中国—东盟青年产业园", "2024-10-09", 200])
-    wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)
-    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(buffer.getvalue())
+    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(
+        _links_workbook(("+86智联电子（南宁）有限公司", "崇左中国—东盟青年产业园")))
     [outcome] = ingest_feed(con, landing, "registers")
     assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 2, 0)
 
@@ -612,13 +606,13 @@ def test_a_register_workbook_is_found_by_its_sheet_trimmed_and_what_is_no_workbo
     assert outcomes["registers_two_high.xlsx"].message.endswith("not found (sheets: '说明')")
 
 
-def _links_workbook() -> bytes:
+def _links_workbook(buyers: tuple[str, str] = ("南宁整机厂", "柳州整机厂")) -> bytes:
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     ws = wb.add_worksheet("首次供需")
     ws.write_row(0, 0, ["统一社会信用代码", "采购方名称", "首次供货日期", "合同金额_万元"])
-    ws.write_row(1, 0, [A, "南宁整机厂", "2024-10-08", 100])
-    ws.write_row(2, 0, [B, "柳州整机厂", "2024-10-09", 200])
+    ws.write_row(1, 0, [A, buyers[0], "2024-10-08", 100])
+    ws.write_row(2, 0, [B, buyers[1], "2024-10-09", 200])
     wb.close()
     return buffer.getvalue()
 
