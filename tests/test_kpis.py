@@ -184,19 +184,26 @@ def test_the_exit_risk_list_is_screened_on_the_months_reported_before_septembers
 
 def test_a_count_is_forecast_while_the_quarter_is_open(wh):
     """OUTPUTS.md: `actual_value` is the forecast while the quarter is open. Last year the list of
-    专精特新 was published in December (four enterprises); this year three so far, in June. On 25
+    专精特新 was published in December (five enterprises); this year three so far, in June. On 25
     November the count is three plus the recognitions the register will still get in each draw
-    (the median over the draws), not three; once the quarter is reported, the count."""
-    def recognise(i, on, kind="新认定"):
-        wh.insert("marts.fct_recognitions", recognition_key=f"k{i}", list_category="专精特新中小企业", level="自治区级",
+    (the median over the draws), not three — at most two in a draw: a list's year holds about as
+    many as its last. A list whose batch is out already (国家级 绿色工厂: two in December 2023, two in
+    September 2024) gets none; once the quarter is reported, the count."""
+    def recognise(i, on, kind="新认定", category="专精特新中小企业", level="自治区级"):
+        wh.insert("marts.fct_recognitions", recognition_key=f"k{i}", list_category=category, level=level,
                   recognition_type=kind, recognised_on=on, recognised_year=on.year, uscc=f"E{i}", name=f"企业{i}")
 
-    for i in range(4):
+    for i in range(5):
         recognise(i, date(2023, 12, 12))
     recognise(9, date(2023, 12, 12), kind="复核")  # not counted by M27, drawn like the others
-    for i in range(4, 7):
+    for i in range(5, 8):
         recognise(i, date(2024, 6, 18))
+    for i, on in ((10, date(2023, 12, 12)), (11, date(2023, 12, 12)), (12, date(2024, 9, 26)), (13, date(2024, 9, 26))):
+        recognise(i, on, category="绿色工厂", level="国家级")
     wh.run(as_of=date(2024, 11, 25))
+    most = wh.con.execute("""select list_category, max(n) from (select draw, list_category, count(*) as n
+                             from forecast.new_recognitions where recognition_type = '新认定' group by all) group by all""").fetchall()
+    assert most == [("专精特新中小企业", 2)]
     drawn = wh.con.execute("""
         select d.draw, count(n.uscc) filter (where n.recognition_type = '新认定')
         from (select range as draw from range(1, (select draws from forecast.runs) + 1)) d
