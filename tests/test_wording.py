@@ -68,6 +68,9 @@ def test_check_names_and_descriptions_in_chinese():
     assert wording.examples('[{"flag_problem": "flagged 正常 but kWh blank", "account_no": "0301"}, '
                             '{"account_problem": "account 0302 in no account snapshot", "account_no": "0302"}]') \
         == "标为正常但电量为空；户号 0301\n户号 0302 不在任何户号清单中"
+    assert wording.problem("account O658902252 is account 0658902252 with a letter for a digit") \
+        == "户号 O658902252 疑为已知户号 0658902252 误录（字母代替了数字）"
+    assert wording.problem("到期日期 2025-10-01 not after 放款日期 2042-10-01") == "到期日期 2025-10-01 不晚于放款日期 2042-10-01"
 
 
 def test_contract_references_and_parameter_ids_become_plain_chinese():
