@@ -66,12 +66,12 @@ from .spec import (
     LATEST_DATE,
     LOOKALIKE,
     MAX_TEXT_LENGTH,
-    PLAIN_NUMBER,
     Column,
     Dataset,
     DeliveredFile,
     FileOutcome,
     Kind,
+    number_pattern,
     supersession_key,
 )
 from .withdrawals import ensure_withdrawals, follow_landing
@@ -545,7 +545,7 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
                 f"when {v} not between '{EARLIEST_DATE}' and '{LATEST_DATE}' then {_date_range_reason()!r} end")
     if c.kind in (Kind.DECIMAL, Kind.INTEGER):
         whole = c.kind is Kind.INTEGER
-        pattern = PLAIN_NUMBER if whole else PLAIN_NUMBER + r"(\.[0-9]+)?"
+        pattern = number_pattern(whole)
         decimals = "" if whole else (
             f"when length(regexp_extract({v}, '\\.([0-9]+)$', 1)) > {c.max_decimals} "
             f"then {_decimals_reason(c)!r} ")

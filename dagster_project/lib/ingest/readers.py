@@ -271,7 +271,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt archives
-        what = "" if data.startswith(b"PK") else "; its bytes are no zip archive (a CSV or text file named .xlsx?)"
+        what = "" if data.startswith(ZIP_SIGNATURE) else "; its bytes are no zip archive (a CSV or text file named .xlsx?)"
         raise FileRefused(f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc}){what}") from None
     try:
         # a sheet name with a space before or after it is the sheet, as a header is its name trimmed

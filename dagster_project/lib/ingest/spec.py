@@ -39,8 +39,13 @@ LOOKALIKE_ASCII = {
 LOOKALIKE = r"[\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF01}-\x{FF5E}\x{3000}]"  # RE2: LOOKALIKE_ASCII's keys
 # A number as a provider may write it: ASCII digits, thousands separators in threes, a decimal
 # point (no exponent, sign at the end, decimal comma, `inf` or `NaN`). Ingestion and the checks'
-# reading of a quarantined row take numbers by this one grammar.
+# reading of a quarantined row take numbers by this one grammar (number_pattern).
 PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"
+
+
+def number_pattern(whole: bool) -> str:
+    """PLAIN_NUMBER for a whole number, or with a decimal part."""
+    return PLAIN_NUMBER if whole else PLAIN_NUMBER + r"(\.[0-9]+)?"
 # A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
 MAX_VERSION = 99
 

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.ingest.spec import PLAIN_NUMBER, Dataset, Kind
+from dagster_project.lib.ingest.spec import Dataset, Kind, number_pattern
 from dagster_project.lib.uscc import uscc_problem
 
 # Defaults of the tolerances (a suite's `params` override them).
@@ -92,7 +92,7 @@ def typed(df: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
                 # ingestion's grammar, not pandas': a refused `"1800000,0"` read as 18,000,000 stopped
                 # a run with a figure nobody delivered (until 2026-12-07), and `1.8E+07` or `inf` would
                 text = s.astype("string")
-                ok = text.str.fullmatch(PLAIN_NUMBER + (r"" if c.kind is Kind.INTEGER else r"(\.[0-9]+)?"))
+                ok = text.str.fullmatch(number_pattern(c.kind is Kind.INTEGER))
                 s = pd.to_numeric(text.where(ok.fillna(False).astype(bool)).str.replace(",", "", regex=False),
                                   errors="coerce")
             out[c.name] = s.astype(float, copy=False)

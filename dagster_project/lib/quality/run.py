@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from dagster_project.lib import refdata
+from dagster_project.lib.forecast.new_events import year_on
 from dagster_project.lib.forecast.panel import add_months
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest import customs as customs_feed
@@ -66,7 +67,7 @@ def run_values(as_of: date) -> dict[str, Any]:
     last_closed = (first.year - 1) * 100 + 12 if first.month == 1 else first.year * 100 + first.month - 1
     return {
         "$as_of": datetime(as_of.year, as_of.month, as_of.day),
-        "$a_year_after_as_of": datetime(as_of.year + 1, as_of.month, 28 if (as_of.month, as_of.day) == (2, 29) else as_of.day),
+        "$a_year_after_as_of": datetime.combine(year_on(as_of), datetime.min.time()),
         "$as_of_month": as_of.year * 100 + as_of.month,
         "$last_closed_month": last_closed,
         "$last_closed_month_start": datetime(last_closed // 100, last_closed % 100, 1),
