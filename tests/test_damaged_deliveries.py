@@ -533,7 +533,8 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     """A formula's cached Excel error (#N/A would load as a product name and the loan drop out of
     M23), a percentage cell (3.45% holds 0.0345: a subsidy a hundred times too small) and a formula
     without a saved result (an optional amount would load blank) each reject their row, naming the
-    cell's row and field. A per cent sign that is a literal of the format (`0.00"%"` shows 3.26 as
+    cell's row and field; so does a USCC typed into a number cell (Excel keeps 15 of its 18
+    digits: named as the number cell, not as a wrong check character). A per cent sign that is a literal of the format (`0.00"%"` shows 3.26 as
     3.26%) is no percentage cell: the row loads as delivered."""
     from openpyxl import load_workbook
 
@@ -548,6 +549,7 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     ws.write_number(3, 6, 0.0345, wb.add_format({"num_format": "0.00%"}))
     ws.write_row(4, 0, [A, "北部湾银行", "工业流动资金贷", "2024-10-11", "2025-10-10", 200])
     ws.write_number(4, 6, 3.26, wb.add_format({"num_format": '0.00"%"'}))
+    ws.write_row(5, 0, [914505211234567893, "广西农信", "工业流动资金贷", "2024-10-12", "2025-10-11", 100, 3.1])
     wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)
@@ -571,6 +573,9 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
         ("registers_loans.xlsx", 4, "annual_rate_pct", "0.0345",
          "a percentage cell: it shows 3.45% and holds 0.0345; enter the number of per cent (3.45) in a plain "
          "number cell"),
+        ("registers_loans.xlsx", 6, "uscc", "914505211234568000",
+         "a number cell (914505211234568000): Excel keeps only 15 digits of a number, so the code is not what was "
+         "typed; type it into a text cell (文本 format, or a ' before it)"),
     ]
 
 

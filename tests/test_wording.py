@@ -33,6 +33,11 @@ def test_wan_half_up_where_python_rounds_down():
 def test_rejection_reasons_in_chinese():
     assert wording.reason("invalid USCC: check character 'L', expected 'K'") == "统一社会信用代码校验码错误：末位为 L，应为 K"
     assert wording.reason("required value missing") == "必填项为空"
+    assert wording.reason(
+        "a number cell (914505211234568000): Excel keeps only 15 digits of a number, so the code is not what was "
+        "typed; type it into a text cell (文本 format, or a ' before it)") == (
+        "代码填在数值单元格中（914505211234568000）：Excel 只保留数值的 15 位有效数字，代码已不是所填的代码；"
+        "请改填在文本格式单元格中（或在前面加 '）")
     lower = "invalid USCC: " + uscc_problem(make_uscc("450102", "MA5K1234").lower())
     assert not english_left(wording.reason(lower))  # a USCC typed in lower case
     assert wording.reason("unknown value (allowed: 01 02)") == "取值不在允许范围内（允许：01 02）"

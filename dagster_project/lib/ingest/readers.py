@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
-from .spec import Dataset
+from .spec import Dataset, Kind
 
 
 class FileRefused(ValueError):
@@ -262,6 +262,10 @@ def _clean(value: str) -> str | None:
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+# Significant digits Excel keeps of a number (IEEE doubles as Excel shows and stores them).
+EXCEL_DIGITS = 15
+
+
 def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     from openpyxl import load_workbook
 
@@ -305,6 +309,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
             f"({', '.join(dataset.headers)}) in the first 20 rows"
         )
     headers = [(v or "").strip() for v in all_rows[header_at]]
+    problems.update(_codes_in_number_cells(dataset, headers, sheet_rows[header_at + 1:], header_at + 1))
     rows: list[list[str | None]] = []
     lines: list[int] = []
     cell_problems: dict[tuple[int, int], str] = {}
@@ -337,6 +342,26 @@ def _cell_problem(cell) -> str | None:
         return (f"a percentage cell: it shows {shown}% and holds {_cell_text(value)}; enter the number of "
                 f"per cent ({shown}) in a plain number cell")
     return None
+
+
+def _codes_in_number_cells(dataset: Dataset, headers: list[str], sheet_rows: list, first: int) -> dict[tuple[int, int], str]:
+    """(row, column) -> why, for a code (a USCC or a hand-typed identifier) in a number cell that
+    holds a double of more than 15 digits: Excel keeps 15 significant digits of a number, so the
+    USCC 914505211234567893 typed into a number cell is stored as 9.14505211234568E+17. Rejected
+    until 2026-12-07 as "invalid USCC: check character …", which sent the clerk to the wrong digit.
+    A whole number written exactly (a program's integer cell) is the code as delivered."""
+    columns = {c.header: c for c in dataset.columns}
+    number_codes = [j for j, header in enumerate(headers)
+                    if (c := columns.get(header)) is not None and (c.kind is Kind.USCC or c.code)]
+    found = {}
+    for i, row in enumerate(sheet_rows, start=first):
+        for j in number_codes:
+            value = row[j].value if j < len(row) else None
+            if isinstance(value, float) and abs(value) >= 10 ** EXCEL_DIGITS:
+                found[(i, j)] = (f"a number cell ({_cell_text(value)}): Excel keeps only {EXCEL_DIGITS} digits of a "
+                                 "number, so the code is not what was typed; type it into a text cell (文本 format, "
+                                 "or a ' before it)")
+    return found
 
 
 def _shows_per_cent(number_format: str) -> bool:
