@@ -76,6 +76,7 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^the cell holds the Excel error (.+)$"), r"单元格为 Excel 错误值：\1"),
     (re.compile(r"^a percentage cell: it shows (.+?)% and holds (.+?); enter the number of per cent \((.+?)\) in a "
                 r"plain number cell$"), r"百分比格式单元格：显示 \1%，实际值为 \2；请在普通数值单元格中填写百分数（\3）"),
+    (re.compile(r"^a totals row: .*$"), "合计行：上方各行之和，不是一条记录，不加载"),
     (re.compile(r"^a number cell \((.+?)\): Excel keeps only (\d+) digits of a number, .*$"),
      r"代码填在数值单元格中（\1）：Excel 只保留数值的 \2 位有效数字，代码已不是所填的代码；请改填在文本格式单元格中（或在前面加 '）"),
     (re.compile(r"^a formula without a saved result \((.*)\): open .*$"),

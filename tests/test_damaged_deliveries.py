@@ -579,6 +579,34 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     ]
 
 
+def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):
+    """A clerk's 合计 row under a register, or a provider's under a monthly report, is the sum of
+    the rows above: rejected once, as a totals row (not as an invalid USCC with a missing date and
+    bank, which named it on 汇总 as a record the rules lost), with its label as the value; the
+    records above it load as delivered."""
+    from dagster_project.lib.ingest.spec import TOTALS_REASON
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.45])
+    ws.write_row(2, 0, [B, "桂林银行", "工业流动资金贷", "2024-10-09", "2025-10-08", 800, 1.85])
+    ws.write_row(3, 0, ["合 计：", None, None, None, None, 1300])
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+    write(landing, "stats", "stats_industry_202410.csv",
+          [INDUSTRY_HEADER, industry_row(A), industry_row(B), ",小计,2000,18000,1800,16200,20,26"])
+    ingest_feed(con, landing, "registers")
+    ingest_feed(con, landing, "stats")
+    assert con.execute("select count(*) from raw.registers_loans").fetchone() == (2,)
+    assert con.execute("select count(*) from raw.stats_industry").fetchone() == (2,)
+    assert rejected(con) == [("registers_loans.xlsx", 4, "_row", "合 计：", TOTALS_REASON),
+                             ("stats_industry_202410.csv", 4, "_row", "小计", TOTALS_REASON)]
+
+
 def test_a_register_workbook_is_found_by_its_sheet_trimmed_and_what_is_no_workbook_is_named(tmp_path, con):
     """A sheet named '桂惠贷 ' (a space after it) is the register's sheet, as a header is its name
     trimmed: refused as "sheet '桂惠贷' not found (sheets: 桂惠贷 )", the two names looked the same,

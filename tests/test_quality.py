@@ -1327,8 +1327,9 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
     line, project and field; so is an exporter's customs line (a destination typed BR), until a
     line of the same 报关单号 and 项号 is in force. A row whose key is itself rejected (an invalid USCC) names no one and
     is left out, unless the key read cleanly (no invisible character, look-alikes as ASCII, no spaces, capitals) is a known one; so are rows of files withdrawn, arrived after the as-of date or older than the base
-    quarter; a `_v2` that puts the row in force clears it."""
+    quarter; a `_v2` that puts the row in force clears it. A 合计 row is no record: not named."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.ingest.spec import TOTALS_REASON
     from dagster_project.lib.ingest.withdrawals import withdraw
 
     suite = SUITES["mart_rejected_policy_rows"]
@@ -1359,6 +1360,9 @@ def test_a_rejected_row_of_a_known_project_or_enterprise_is_named_until_a_correc
 
         rejected("stats_projects_202410.csv", 5, "start_month", "开工年月", "项目代码", project)
         rejected("stats_industry_202410.csv", 7, "uscc", "统一社会信用代码", "统一社会信用代码", "BAD")  # no one named
+        con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
+                    "values ('stats_industry_202410.csv', 99, '_row', null, '合计', ?, ?)",  # no record either
+                    [TOTALS_REASON, json.dumps({"统一社会信用代码": "合计", "报告期": "202410"}, ensure_ascii=False)])
         # a zero-width space after a project code, a USCC in lower case: named as the project and the
         # enterprise they are, reported in September
         con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
@@ -1395,8 +1399,10 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
     the rejected row on 数据质量 to say so: named, with file, line, enterprise and field, an invalid
     USCC too (a hand-kept register has no routine bad codes). Rows dated before the policy year or
     after the as-of date are left out, an unreadable date is not; a row of a withdrawn file is left
-    out; a `_v2` of the register holding the enterprise clears it."""
+    out; a `_v2` of the register holding the enterprise clears it. A 合计 row at the foot of a sheet
+    is no record: not named."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
+    from dagster_project.lib.ingest.spec import TOTALS_REASON
     from dagster_project.lib.ingest.withdrawals import withdraw
 
     suite = SUITES["mart_rejected_register_rows"]
@@ -1420,6 +1426,9 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
         rejected("registers_applications.xlsx", 13, "活动类型", {"统一社会信用代码": A, "举办日期": "2024-12-01"})  # later
         rejected("registers_loans.xlsx", 4, "放款日期", {"统一社会信用代码": "BAD", "放款日期": "2024/10/01"})
         rejected("registers_two_high.xlsx", 3, "统一社会信用代码", {"统一社会信用代码": A})
+        con.execute("insert into raw._rejected_rows (file_name, line, field, header, value, reason, row_json) "
+                    "values ('registers_loans.xlsx', 9, '_row', null, '合计', ?, ?)",
+                    [TOTALS_REASON, json.dumps({"统一社会信用代码": "合计", "贷款金额_万元": "1300"}, ensure_ascii=False)])
         con.execute("insert into raw.registers_two_high (uscc, _file, _version, _line, _available_on) "
                     "values (?, 'registers_two_high_v2.xlsx', 2, 2, '1970-01-01')", [A])  # re-sent
 

@@ -66,6 +66,8 @@ from .spec import (
     LATEST_DATE,
     LOOKALIKE,
     MAX_TEXT_LENGTH,
+    TOTALS_LABELS,
+    TOTALS_REASON,
     Column,
     Dataset,
     DeliveredFile,
@@ -614,18 +616,32 @@ def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], table: TextTable
     con.register("incoming", pa.table({**columns, "__row": pa.array(range(table.num_rows), type=pa.int64())}))
     try:
         _register_reference(con, ds, columns, reference)
-        cells = _cell_rejections(ds, table)
-        failing = [r for r in _failing_fields(con, ds) if r[0] not in table.ragged and r[:2] not in cells]
+        totals = _totals_rows(table)
+        cells = {at: cell for at, cell in _cell_rejections(ds, table).items() if at[0] not in totals}
+        failing = [r for r in _failing_fields(con, ds)
+                   if r[0] not in table.ragged and r[0] not in totals and r[:2] not in cells]
         failing += [(i, name, table.columns[j][i].as_py(), why) for (i, name), (j, why) in cells.items()]
         width = len(table.headers)
         failing += [(i, "_row", f"{n} fields",
                      f"{n} fields where the header has {width}: an unquoted comma or a missing separator shifts "
-                     "the values, none of them is loaded") for i, n in table.ragged.items()]
+                     "the values, none of them is loaded") for i, n in table.ragged.items() if i not in totals]
+        failing += [(i, "_row", label, TOTALS_REASON) for i, label in totals.items()]
         rejected = {r[0] for r in failing}
         failing += _shared_keys(con, ds, rejected, table.lines.to_pylist())
         return sorted(failing, key=lambda r: (r[0], r[1]))
     finally:
         con.unregister("incoming")
+
+
+def _totals_rows(table: TextTable) -> dict[int, str]:
+    """Row index -> label, for the rows whose first or second cell is a totals label (spec.TOTALS_LABELS)."""
+    found: dict[int, str] = {}
+    for column in table.columns[:2]:
+        label = pc.replace_substring_regex(column, r"[\s:：]", "")
+        hits = pc.fill_null(pc.is_in(label, value_set=pa.array(TOTALS_LABELS)), False)
+        for i in pc.indices_nonzero(hits).to_pylist():
+            found.setdefault(i, column[i].as_py())
+    return found
 
 
 def _cell_rejections(ds: Dataset, table: TextTable) -> dict[tuple[int, str], tuple[int, str]]:

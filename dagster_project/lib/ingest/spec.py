@@ -46,6 +46,12 @@ PLAIN_NUMBER = "-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)"
 def number_pattern(whole: bool) -> str:
     """PLAIN_NUMBER for a whole number, or with a decimal part."""
     return PLAIN_NUMBER if whole else PLAIN_NUMBER + r"(\.[0-9]+)?"
+# A totals row a clerk adds at the foot of a sheet (合计 in its first or second cell, spaces and a
+# colon aside): the sum of the rows above, no record of its own. Rejected as such, it is left out
+# of 汇总's red rows, which warn that the rules lost a record (until 2026-12-07 a register's 合计
+# row was named there as a rejected enterprise).
+TOTALS_LABELS = ("合计", "总计", "小计", "共计")
+TOTALS_REASON = "a totals row: the sum of the rows above, not a record of its own; not loaded"
 # A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
 MAX_VERSION = 99
 

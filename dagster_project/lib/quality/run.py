@@ -21,7 +21,7 @@ from dagster_project.lib.forecast.panel import add_months
 from dagster_project.lib.ingest import DATASETS
 from dagster_project.lib.ingest import customs as customs_feed
 from dagster_project.lib.ingest import stats as stats_feed
-from dagster_project.lib.ingest.spec import INVISIBLE, LOOKALIKE_ASCII, Dataset, PeriodKind
+from dagster_project.lib.ingest.spec import INVISIBLE, LOOKALIKE_ASCII, TOTALS_REASON, Dataset, PeriodKind
 from dagster_project.lib.measures.quantities import latest_delivered_month
 from dagster_project.lib.progress_bar import progress_bar
 
@@ -183,7 +183,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                         "stats_delivered_month": values["$stats_delivered_month"],
                         "customs_delivered_month": values["$customs_delivered_month"],
                         "invisible": INVISIBLE, "lookalike": "".join(LOOKALIKE_ASCII),
-                        "ascii": "".join(LOOKALIKE_ASCII.values()), **periods, **suite.params}
+                        "ascii": "".join(LOOKALIKE_ASCII.values()), "totals_reason": TOTALS_REASON,
+                        **periods, **suite.params}
                 frame = warehouse.sql_batch(con, suite.sql, bind)
             else:
                 continue
