@@ -1218,3 +1218,69 @@ def test_a_panel_refuses_rows_without_a_key():
                 "(null, 'g', date '2024-02-01', 2.0)) t(key, grp, month, value)")
     with pytest.raises(ValueError, match="1 rows without a key"):
         load_panel(con, "output", "select * from m", date(2024, 1, 1), date(2024, 3, 1), date(2024, 2, 1))
+
+
+def _dormant_panel(restarters: int, stayers: int) -> Panel:
+    """Projects at 100 a month. `restarters` report 0 in months 13–15 and 100 again from 16; `stayers`
+    report 0 from month 13 to 20 and then nothing; the last row reported 0 in its latest three
+    months (21–23) after 100 before: dormant at the origin, 23."""
+    rows = ([[100.0] * 13 + [0.0] * 3 + [100.0] * 8 for _ in range(restarters)]
+            + [[100.0] * 13 + [0.0] * 8 + [np.nan] * 3 for _ in range(stayers)]
+            + [[100.0] * 21 + [0.0] * 3])
+    return panel([r + [np.nan] * 3 for r in rows], last=23)
+
+
+@pytest.mark.parametrize("restarters", [10, 0])
+def test_a_dormant_project_restarts_in_the_draws_as_often_as_dormant_ones_did(restarters):
+    """A project reporting 0 for its whole recent window (after 100 a month before it) is forecast 0,
+    and any error times 0 is 0: four projects of a seventh data process, dormant for months and then
+    resuming, lay in no draw (2026-12-07). At past origins, 10 dormant projects restarted at their
+    old level and 10 stayed at 0 for six origins each: 10 of 70 dormant paths restart, so a dormant
+    project now restarts at its old level in about 1 draw in 7. Where no dormant project ever
+    restarted, it stays at 0 in every draw."""
+    p = _dormant_panel(restarters, 10)
+    errors = measure_errors(p, 3, "model", PEERS)
+    complete = errors.restarts[~np.isnan(errors.restarts).any(axis=1)]
+    assert len(complete) == 60 + restarters and (complete.sum(axis=1) > 0).sum() == restarters
+    fc = point_forecast(p, p.last, 3, "model", PEERS)
+    dormant = len(p.keys) - 1
+    assert fc.values[dormant].tolist() == [0, 0, 0] and fc.dormant_level[dormant] == 100
+    assert (fc.dormant_level[:dormant] == 0).all()
+    draws = simulate(fc, p, errors, 700, np.random.default_rng(11), PEERS)[:, dormant, :]
+    restarted = draws.sum(axis=1) > 0
+    assert restarted.mean() == pytest.approx(restarters / (60 + restarters), abs=0.04)
+    assert (draws[restarted] == 100).all()
+
+
+def test_a_dormant_project_without_room_in_its_plan_or_under_the_naive_forecast_stays_at_zero():
+    """A project dormant with its plan used up has finished; the naive baseline carries the recent
+    mean flat and takes no restarts."""
+    p = _dormant_panel(10, 10)
+    last_row = np.arange(len(p.keys)) == len(p.keys) - 1  # built 120% of its plan
+    p_plan = dataclasses.replace(p, planned=np.where(last_row, 2100.0, np.nan),
+                                 progress=np.where(last_row[:, None], 1.2, np.full(p.values.shape, np.nan)))
+    settings = dataclasses.replace(PEERS, completion_share=1.1)
+    assert point_forecast(p_plan, p.last, 3, "model", settings).dormant_level[-1] == 0
+    naive = point_forecast(p, p.last, 3, "naive", PEERS)
+    assert (naive.dormant_level == 0).all()
+    errors = measure_errors(p, 3, "naive", PEERS)
+    assert len(errors.restarts) == 0
+
+
+def test_a_register_whose_last_year_had_nothing_left_after_the_day_may_still_get_rows():
+    """Last December's applications all came by the 6th; this December's come at a row a day. Counted
+    as last year's rest (0) × the pace, the rows still to come were 0 with certainty: with Jeffreys'
+    prior count on last year's rest, a few may still come, resampled from this quarter's rows and
+    dated over the days left. Without the prior (entrants, export pairs) nothing changes."""
+    on = np.array(["2023-10-10", "2023-11-15", "2023-12-06"]
+                  + [f"2024-12-{d:02d}" for d in range(7, 16)] + ["2024-10-20"], dtype="datetime64[D]")
+    cutoff, start, end = date(2024, 12, 16), date(2024, 10, 1), date(2024, 12, 31)
+    plain, plain_pool = pace(on, cutoff, start, end, prior=5, from_month=2)
+    assert plain.expected == 0 and len(plain_pool) == 0
+    p, pool = pace(on, cutoff, start, end, prior=5, from_month=2, rest_prior=0.5)
+    assert p.pool_this_quarter and sorted(pool.tolist()) == list(range(3, 13))
+    assert p.expected == pytest.approx(0.5 * (10 + 5 * (10 + 5) / (3 + 5)) / (3 + 5))  # rest × pace
+    draw_of, picked, dates = draw_new(p, pool, on, cutoff, end, 4000, 10.0, np.random.default_rng(2))
+    assert np.bincount(draw_of, minlength=4001)[1:].mean() == pytest.approx(p.expected, rel=0.15)
+    assert (dates > np.datetime64("2024-12-16")).all() and (dates <= np.datetime64("2024-12-31")).all()
+    assert set(picked.tolist()) <= set(pool.tolist())

@@ -576,7 +576,8 @@ def _write_new_register_rows(con, h: Horizon, settings: ForecastSettings, draws:
     complete = completeness(copies.source_version.to_numpy(), copies.row_key.to_numpy(dtype=object),
                             copies.dated_on.to_numpy(dtype="datetime64[D]"), settings.register_lag_max_days,
                             settings.register_copy_share, settings.series.min_error_samples)
-    p, pool = pace(on, through, h.q4_start, quarter_end, settings.pace_prior, settings.pace_from_month, complete)
+    p, pool = pace(on, through, h.q4_start, quarter_end, settings.pace_prior, settings.pace_from_month, complete,
+                   settings.rest_prior)
     draw_of, picked, dates = draw_new(p, pool, on, through, quarter_end, draws if h.open else 0,
                                       settings.count_dispersion, rng)
     new = _new_frame(rows, draw_of, picked, table)

@@ -62,11 +62,15 @@ class Pace:
     pool_weights: np.ndarray | None = None
     days: np.ndarray | None = None
     day_weights: np.ndarray | None = None
+    # prior count added to last year's rest (a register: `forecast.rest_prior`); where last year had
+    # no row after the same day, the pool is this quarter's rows so far, dated over the days left
+    rest_prior: float = 0.0
+    pool_this_quarter: bool = False
 
     def draw_means(self, draws: int, rng: np.random.Generator) -> np.ndarray:
         """Each draw's expected number of rows still to come, with the uncertainty of its counts."""
         if self.from_last_year:
-            rest = rng.gamma(self.last_year_rest, 1.0, size=draws)
+            rest = rng.gamma(self.last_year_rest + self.rest_prior, 1.0, size=draws)
             return rest * rng.gamma(self.pace_shape, 1.0 / self.pace_rate, size=draws)
         rows = self.expected / self.scale if self.scale > 0 else 0.0
         return rng.gamma(rows, 1.0, size=draws) * self.scale
@@ -166,14 +170,18 @@ def _non_decreasing(held: np.ndarray, counted: np.ndarray) -> np.ndarray:
 
 
 def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, prior: float,
-         from_month: int, complete: np.ndarray | None = None) -> tuple[Pace, np.ndarray]:
+         from_month: int, complete: np.ndarray | None = None, rest_prior: float = 0.0) -> tuple[Pace, np.ndarray]:
     """The expected number of rows dated after `cutoff` up to `quarter_end`, and the indices of the
     rows to resample them from. `on`: the row dates (datetime64[D]). The year's pace counts from
     month `from_month` (`forecast.pace_from_month`): what comes in a batch at the start of a year
     (enterprises entering the statistics in January, a register keyed in at once) says nothing
     about how many more the end of the year brings. `complete` (from `completeness`): how complete
     the register is for rows dated L days before `cutoff`; the rows of the quarter it lacks are
-    still to come too."""
+    still to come too. `rest_prior`: a prior count on last year's rest (Jeffreys' 0.5 for a Poisson
+    count): a register whose last year had no row after the same day was forecast to get none,
+    with certainty, while this December's applications came at a row a day (a seventh data
+    process, 2026-12-07); with it, such a register may still get a few, resampled from this
+    quarter's rows."""
     d = on.astype("datetime64[D]")
 
     def held(days: np.ndarray, cut: date) -> np.ndarray:
@@ -207,9 +215,13 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
         quarter_pace = shape / rate if rate > 0 else 0.0
         rest = np.flatnonzero(weight > 0)
         rest_rows = float(weight[rest].sum())
-        return Pace(so_far, last_so_far, rest_rows, rest_rows * quarter_pace, True, shape, rate,
+        this_quarter = rest_prior > 0 and len(rest) == 0
+        if this_quarter:
+            rest = np.flatnonzero(between(quarter_start, cutoff))
+        return Pace(so_far, last_so_far, rest_rows, (rest_rows + rest_prior) * quarter_pace, True, shape, rate,
                     unregistered=float(weight[before].sum()) * quarter_pace,
-                    pool_weights=None if complete is None else weight[rest]), rest
+                    pool_weights=None if complete is None or this_quarter else weight[rest],
+                    rest_prior=rest_prior, pool_this_quarter=this_quarter), rest
     # this year's daily rate over the days as complete as the register is, to the days still to come
     this_year = np.flatnonzero(between(pace_start, cutoff))
     exposure = float(held(np.arange(np.datetime64(pace_start), np.datetime64(cutoff) + 1), cutoff).sum())
@@ -237,11 +249,11 @@ def draw_new(p: Pace, pool: np.ndarray, on: np.ndarray, cutoff: date, quarter_en
         picked = pool[rng.integers(0, len(pool), size=counts.sum())]
     else:
         picked = pool[rng.choice(len(pool), size=counts.sum(), p=p.pool_weights / p.pool_weights.sum())]
-    if p.from_last_year:
+    if p.from_last_year and not p.pool_this_quarter:
         # Each distinct day moved once (a year has at most 366; the rows drawn number millions nationally).
         days, index = np.unique(on.astype("datetime64[D]")[picked], return_inverse=True)
         dates = np.array([np.datetime64(year_on(x)) for x in days.astype(object)], dtype="datetime64[D]")[index]
-    elif p.days is None:
+    elif p.days is None or p.pool_this_quarter:
         span = (quarter_end - cutoff).days
         dates = np.datetime64(cutoff) + rng.integers(1, span + 1, size=len(picked)).astype("timedelta64[D]")
     else:
