@@ -578,6 +578,8 @@ class ForecastRun:
     late_enterprises: int = 0  # not reported the latest month delivered yet: forecast from their latest report
     # (register label, expected rows) dated by the register's latest row and still to be keyed in
     unregistered: tuple[tuple[str, float], ...] = ()
+    # (series label, dormant entities, dormant paths at past origins, of them restarted, drawn)
+    dormant: tuple[tuple[str, int, int, int, bool], ...] = ()
 
 
 def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | None:
@@ -586,17 +588,20 @@ def forecast_run(con: duckdb.DuckDBPyConnection, as_of: date) -> ForecastRun | N
     row = con.execute("select method, draws, seed from forecast.runs where as_of = ?", [as_of]).fetchone()
     if row is None:
         return None
-    series = con.execute("select series, origins, errors_measured, late_entities from forecast.series "
+    series = con.execute("select series, origins, errors_measured, late_entities, dormant_entities, restart_paths, "
+                         "restarted_paths, restarts_drawn from forecast.series "
                          "where months_ahead > 0").fetchall() if table_exists(con, "forecast.series") else []
     order = list(SERIES_LABELS)
     series.sort(key=lambda row: order.index(row[0]) if row[0] in order else len(order))
     unregistered = con.execute("select register, unregistered_rows from forecast.register_paces "
                                "where unregistered_rows > 0 order by register").fetchall() \
         if table_exists(con, "forecast.register_paces") else []
-    return ForecastRun(row[0], int(row[1]), int(row[2]), tuple(int(o) for _, o, measured, _ in series if measured),
-                       tuple(SERIES_LABELS.get(name, name) for name, _, measured, _ in series if measured is False),
-                       sum(int(late) for name, _, _, late in series if name == "output"),
-                       tuple((DATASET_LABELS.get(name, name), float(rows)) for name, rows in unregistered))
+    return ForecastRun(row[0], int(row[1]), int(row[2]), tuple(int(o) for _, o, measured, *_ in series if measured),
+                       tuple(SERIES_LABELS.get(name, name) for name, _, measured, *_ in series if measured is False),
+                       sum(int(late) for name, _, _, late, *_ in series if name == "output"),
+                       tuple((DATASET_LABELS.get(name, name), float(rows)) for name, rows in unregistered),
+                       tuple((SERIES_LABELS.get(name, name), int(dormant), int(paths), int(restarted), bool(drawn))
+                             for name, *_, dormant, paths, restarted, drawn in series if dormant))
 
 
 BACKTEST_COLUMNS = ("case", "year", "as_of", "week", "method", "scheme_id", "outcome_wan", "base_wan", "low_wan",

@@ -313,6 +313,14 @@ def _accuracy(page: Page, title: str, backtest: data.Backtest | None, week: int,
         page.paragraph(text, st.note, 12)
 
 
+def _dormant_note(dormant: tuple[tuple[str, int, int, int, bool], ...]) -> str:
+    """The sentence on entities reporting 0 over their recent window (series.PointForecast.dormant_level)."""
+    parts = [f"{label}：{count} 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 {paths} 例中 {restarted} 例此后恢复，"
+             + ("模拟中按此比例和幅度恢复" if drawn else "例数太少，无法估计恢复的可能，按 0 预测（若恢复则预测偏低）")
+             for label, count, paths, restarted, drawn in dormant]
+    return "停滞：" + "；".join(parts) + "。点预测按 0 计。"
+
+
 def write_method(wb, st: Styles, catalogue: Catalogue, as_of: date, cutoffs: list[data.FeedCutoff],
                  run: data.ForecastRun | None, labels: tuple[str, str], quarter_closed: bool, city: str | None,
                  backtest_csv: Path | None = None) -> None:
@@ -347,6 +355,7 @@ def write_method(wb, st: Styles, catalogue: Catalogue, as_of: date, cutoffs: lis
                "（假设参数，见「参数」表）模拟，可信度低于下文回测所示。"] if run and run.unmeasured else []),
             *([f"迟报：{run.late_enterprises} 家企业尚未报送最新一期月报（此前按月报送、未退库），视为迟报而非停报：其未报月份"
                "从最近一期报送起预测，计入模拟；补报到达后按实际数计。"] if run and run.late_enterprises else []),
+            *([_dormant_note(run.dormant)] if run and run.dormant else []),
             *(["补录：登记表由人工整理、整本重新交付，最新记录之前几周已发生的事项常在其后才录入。按以往各版登记表对其最新记录"
                "之前相应天数的完整程度推算，尚未录入的约有 " + "、".join(f"{label} {rows:.1f} 笔" for label, rows in run.unregistered)
                + "，与此后可能新增的登记一起计入模拟（预计季末前新增）。"] if run and run.unregistered else []),

@@ -729,6 +729,25 @@ def test_method_sheet_says_how_many_enterprises_are_forecast_as_late(tmp_path, p
             "报送起预测，计入模拟；补报到达后按实际数计。"]
 
 
+def test_method_sheet_says_how_dormant_entities_were_forecast(tmp_path, pipeline, catalogue):
+    """Entities at 0 over their recent window (point forecast 0) are counted per series, with the
+    dormant paths of past origins and how many restarted; where too few were measured to draw from,
+    the sheet says they are forecast 0 and may be low. With none, nothing is said."""
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(pipeline / "wh.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update forecast.series set dormant_entities = 0")
+        assert _method_texts(con, catalogue, tmp_path, "停滞：") == []
+        con.execute("update forecast.series set dormant_entities = 4, restart_paths = 70, restarted_paths = 10, "
+                    "restarts_drawn = true where series = 'investment'")
+        con.execute("update forecast.series set dormant_entities = 2, restart_paths = 12, restarted_paths = 0, "
+                    "restarts_drawn = false where series = 'output'")
+        assert _method_texts(con, catalogue, tmp_path, "停滞：") == [
+            "停滞：产值：2 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 12 例中 0 例此后恢复，例数太少，无法估计恢复的"
+            "可能，按 0 预测（若恢复则预测偏低）；项目投资：4 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 70 例中 10 例"
+            "此后恢复，模拟中按此比例和幅度恢复。点预测按 0 计。"]
+
+
 def test_method_sheet_says_how_many_register_rows_are_still_to_be_keyed_in(tmp_path, pipeline, catalogue):
     """Rows of a register's last weeks drawn as still to be keyed in (forecast.register_paces) are
     counted per register; a register its copies show complete is not named."""

@@ -35,10 +35,14 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
 * `forecast.series(series, method, entities, late_entities, months_ahead, origins, errors,
-  errors_measured)` — per monthly series: entities forecast (of them late: not reported the latest
-  month delivered yet, forecast from their latest report), months ahead, the past origins replayed
-  and the errors measured there; `errors_measured` false where the history was too short to
-  measure them and the draws use `forecast.fallback_spread` (an assumption) instead;
+  errors_measured, dormant_entities, restart_paths, restarted_paths, restarts_drawn)` — per monthly
+  series: entities forecast (of them late: not reported the latest month delivered yet, forecast
+  from their latest report), months ahead, the past origins replayed and the errors measured there;
+  `errors_measured` false where the history was too short to measure them and the draws use
+  `forecast.fallback_spread` (an assumption) instead; the dormant entities (0 in every month of
+  their recent window after more before, room left: point forecast 0), the dormant paths of past
+  origins and how many of them restarted, and whether the draws took them (at least
+  `forecast.min_error_samples`; else the dormant entities stay at 0 in every draw);
 * `forecast.runs` — one row per run: as-of, method, draws and seed.
 
 Draw numbers run 1..N; with nothing left to forecast (the quarter fully reported) N = 1 and every
@@ -162,6 +166,12 @@ class SeriesResult:
     panel: Panel
     forecast: PointForecast
     late: LateMonths | None = None  # months late entities have not reported yet (series.late_reporters)
+    # dormant entities (series.PointForecast.dormant_level), the dormant paths measured at past
+    # origins over the months ahead, how many of them restarted, and whether the draws took them
+    dormant: int = 0
+    restart_paths: int = 0
+    restarted_paths: int = 0
+    restarts_drawn: bool = False
 
 
 @dataclass
@@ -251,8 +261,11 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
     values = simulate(fc, live, errors, draws, rng, s, shared, kind) if draws > 1 else fc.values[None, :, :]
     variant = method if method == "naive" else ("model/own" if s.own_seasonal else "model/peers")
     measured = errors.measured(horizon, s) if fc.active.any() else None
+    paths = errors.restarts[~np.isnan(errors.restarts).any(axis=1)] if errors.restarts.shape[1] == horizon \
+        else np.zeros((0, horizon))
     return SeriesResult(panel.name, variant, len(errors.origins), errors.samples, measured, values, panel, fc,
-                        _late_months(live, filled, fc, values))
+                        _late_months(live, filled, fc, values), int((fc.dormant_level > 0).sum()), len(paths),
+                        int((paths.sum(axis=1) > 0).sum()), len(paths) >= s.min_error_samples)
 
 
 def _late_months(live: Panel, filled: np.ndarray | None, fc: PointForecast, values: np.ndarray) -> LateMonths | None:
@@ -820,6 +833,10 @@ def _write_series(con, results: list[SeriesResult]) -> None:
         "origins": pd.array([r.origins for r in results], dtype="int32"),
         "errors": pd.array([r.errors for r in results], dtype="int64"),
         "errors_measured": pd.array([r.errors_measured for r in results], dtype="boolean"),
+        "dormant_entities": pd.array([r.dormant for r in results], dtype="int32"),
+        "restart_paths": pd.array([r.restart_paths for r in results], dtype="int32"),
+        "restarted_paths": pd.array([r.restarted_paths for r in results], dtype="int32"),
+        "restarts_drawn": pd.array([r.restarts_drawn for r in results], dtype="boolean"),
     }))
 
 
