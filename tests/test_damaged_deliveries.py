@@ -579,6 +579,37 @@ def test_workbook_cells_that_do_not_hold_what_they_show_reject_their_row(tmp_pat
     ]
 
 
+def test_a_register_whose_sheet_misstates_its_own_size_is_read_to_its_last_row(tmp_path, con):
+    """A program left the loans sheet's `<dimension>` at A1:G3 over five rows (Excel and LibreOffice
+    show all five): openpyxl's read-only mode stopped at row 3, and two loans were lost with nothing
+    said (M23 264万 → 50万 on a tiny landing, 2026-12-07). Read to the last row."""
+    import re
+    import zipfile
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    for i, uscc in enumerate((A, B, C, A)):
+        ws.write_row(i + 1, 0, [uscc, "广西农信", "工业流动资金贷", f"2024-10-1{i}", f"2025-10-1{i}", 100 + i, 3.1])
+    wb.close()
+    stale = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, found = re.subn(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:G3"/>', data)
+                assert found == 1
+            dst.writestr(item, data)
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(stale.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select principal_10k_yuan from raw.registers_loans order by _line").fetchall() == [
+        ("100",), ("101",), ("102",), ("103",)]
+    assert rejected(con) == []
+
+
 def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):
     """A clerk's 合计 row under a register, or a provider's under a monthly report, is the sum of
     the rows above: rejected once, as a totals row (not as an invalid USCC with a missing date and
