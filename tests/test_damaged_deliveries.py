@@ -364,6 +364,27 @@ def test_an_invisible_or_look_alike_character_in_a_key_rejects_the_row(tmp_path,
     assert (named.status, named.rows_accepted) == ("loaded", 1)
 
 
+SPACE_REASON = "a space or line break inside a key: it would match no other row, remove it"
+GUARD_REASON = "Excel's text guard (=\"…\") or a quote around a key: it would match no other row, send the code alone"
+
+
+@pytest.mark.parametrize(("delivered", "value", "reason"), [
+    ("P 2", "P 2", SPACE_REASON), ("P\t2", "P\t2", SPACE_REASON), ('"P\n2"', "P\n2", SPACE_REASON),
+    ('"=""P2"""', '="P2"', GUARD_REASON), ('"""P2"""', '"P2"', GUARD_REASON),
+])
+def test_a_space_a_line_break_or_excels_text_guard_in_a_code_rejects_the_row(tmp_path, con, delivered, value, reason):
+    """A project code wrapped in its cell (a line break inside) or typed with a space, and a power
+    account written with Excel's text guard `="0658902252"`, look like the code and match nothing:
+    the project was paid its whole quarter as a new one (+518万 of a tiny budget), the account's
+    readings went to no enterprise (−22万). The row is rejected, saying why."""
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241118.csv",
+          [DAILY_HEADER, "P1,2024-11-11,10.5,正常", f"{delivered},2024-11-11,20.5,正常"], encoding="utf-8", eol="\n")
+    [outcome] = ingest_feed(con, landing, "power")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
+    assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", value, reason)]
+
+
 def test_a_name_in_a_key_keeps_its_full_width_brackets_and_dashes(tmp_path, con):
     """A buyer, a bank or a recognised park is named in Chinese text, where full-width brackets and
     dashes are the right characters: part of a key, a name is no code, and its row loads (the

@@ -582,6 +582,13 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
         checks += (f"when regexp_matches({v}, '{LOOKALIKE}') then format('look-alike character {{}} (U+{{:04X}}) in a "
                    f"key: it reads as an ASCII character and would match no other row, type the ASCII one', "
                    f"regexp_extract({v}, '{LOOKALIKE}'), unicode(regexp_extract({v}, '{LOOKALIKE}'))) ")
+        # A wrapped cell or a stray space inside a hand-typed code, and Excel's text guard ="…" around
+        # one, look like the code and match nothing: a project code with a line break in it was paid
+        # its whole quarter as a new project (+518万 of a tiny budget, 2026-12-07).
+        checks += (f"when regexp_matches({v}, '\\s') then 'a space or line break inside a key: it would match no "
+                   f"other row, remove it' ")
+        checks += (f"when regexp_matches({v}, '^=|\"') then 'Excel''s text guard (=\"…\") or a quote around a key: "
+                   f"it would match no other row, send the code alone' ")
     return (f"case {checks}when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "
             f"|| ' characters: longer than a workbook cell holds ({MAX_TEXT_LENGTH:,}), it would be cut' end")
 
