@@ -265,6 +265,20 @@ def test_a_crlf_file_cut_three_bytes_short_is_refused(tmp_path, con):
     assert con.execute("select count(*) from raw.stats_industry").fetchone() == (0,)
 
 
+def test_a_crlf_header_over_lf_rows_without_a_last_line_end_loads(tmp_path, con):
+    """A file put together by two writers (a CRLF header, LF rows) and no line end after its last,
+    complete row: refused as "truncated … while the others end with CRLF", which only the header
+    did (M22.new_market 0 on a tiny landing, 2026-12-07). Only a file whose every line ends with
+    CRLF is cut off so."""
+    landing = tmp_path / "landing"
+    rows = [f"D{i},{i},2024-10-0{1 + i},1234567890,{A},8501100000,0110,USA,100.00,710.00" for i in range(3)]
+    path = landing / "customs" / "customs_export_202410.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((CUSTOMS_HEADER + "\r\n" + "\n".join(rows)).encode("utf-8"))
+    [outcome] = ingest_feed(con, landing, "customs")
+    assert (outcome.status, outcome.rows_accepted) == ("loaded", 3)
+
+
 def test_a_complete_file_ending_in_a_dos_end_of_file_mark_loads(tmp_path, con):
     """A report written by an old DOS-era tool ends with Ctrl-Z (0x1A) after its last line end: it
     was refused as cut off ("ask the provider to send it again", who would send the same bytes).
