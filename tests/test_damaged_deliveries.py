@@ -265,6 +265,26 @@ def test_a_crlf_file_cut_three_bytes_short_is_refused(tmp_path, con):
     assert con.execute("select count(*) from raw.stats_industry").fetchone() == (0,)
 
 
+def test_a_stray_quote_that_runs_into_the_next_line_rejects_the_lines_it_joins(tmp_path, con):
+    """A project name typed `"十四五”…` (an ASCII quote opening it, a Chinese one closing) ran on to
+    the quote in the next line's `"智能化"`: the two lines loaded as one project with the next one's
+    figures, the next project gone, nothing rejected (−98.6万 of a tiny budget). The joined record is
+    rejected, naming both lines; the lines after it load, and so does a quoted name over two lines
+    that closes where it ends."""
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_enterprise_202410.csv", [
+        ENTERPRISE_HEADER,
+        f'{A},"十四五”甲公司,450102,3411,规上,201001,201001,',
+        f'{B},乙公司"智能化"改造,450102,3411,规上,201001,201001,',
+        f'{C},"丙公司\n（南宁）",450102,3411,规上,201001,201001,'], eol="\n")
+    [outcome] = ingest_feed(con, landing, "stats")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
+    assert con.execute("select uscc, enterprise_name from raw.stats_enterprise").fetchall() == [(C, "丙公司\n（南宁）")]
+    assert rejected(con) == [("stats_enterprise_202410.csv", 2, "_row", None,
+                              "a quote opened on line 2 closes inside a value on line 3: lines 2–3 read as one "
+                              "record, none of it is loaded")]
+
+
 def test_a_crlf_header_over_lf_rows_without_a_last_line_end_loads(tmp_path, con):
     """A file put together by two writers (a CRLF header, LF rows) and no line end after its last,
     complete row: refused as "truncated … while the others end with CRLF", which only the header

@@ -48,6 +48,9 @@ class TextTable:
     # Workbook cells whose text is not what the cell holds (an Excel error, a percentage, a formula
     # without its result): (row index, header position) -> why the field is rejected
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
+    # CSV records over several lines that are no well-formed quoted value: row index -> why none of
+    # the record loads
+    broken: dict[int, str] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -63,13 +66,14 @@ class TextTable:
     @classmethod
     def from_rows(cls, headers: list[str], rows: list[list[str | None]], lines: list[int], blank_rows: int,
                   ragged: dict[int, int] | None = None,
-                  cell_problems: dict[tuple[int, int], str] | None = None) -> TextTable:
+                  cell_problems: dict[tuple[int, int], str] | None = None,
+                  broken: dict[int, str] | None = None) -> TextTable:
         """Rows as parsed (possibly ragged, listed in `ragged`): values past the header are dropped,
         missing ones are NULL."""
         columns = [pa.array([row[i] if i < len(row) else None for row in rows], type=pa.string())
                    for i in range(len(headers))]
         return cls(_name_blank_headers(headers, columns), columns, pa.array(lines, type=pa.int64()), blank_rows,
-                   ragged or {}, cell_problems or {})
+                   ragged or {}, cell_problems or {}, broken or {})
 
 
 def _name_blank_headers(headers: list[str], columns: list[pa.Array]) -> list[str]:
@@ -205,6 +209,8 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
     rows: list[list[str | None]] = []
     lines: list[int] = []
     ragged: dict[int, int] = {}
+    broken: dict[int, str] = {}
+    physical: list[str] | None = None
     blank = 0
     start = last_end = 1
     try:
@@ -216,6 +222,12 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
             else:
                 if len(record) != len(headers):
                     ragged[len(rows)] = len(record)
+                elif reader.line_num > start:  # a quoted value over several lines, or a quote gone astray
+                    physical = physical or io.StringIO(text, newline="").readlines()
+                    if not _well_quoted("".join(physical[start - 1:reader.line_num])):
+                        broken[len(rows)] = (f"a quote opened on line {start} closes inside a value on line "
+                                             f"{reader.line_num}: lines {start}–{reader.line_num} read as one "
+                                             "record, none of it is loaded")
                 rows.append([_clean(v) for v in record])
                 lines.append(start)
                 last_end = reader.line_num
@@ -228,7 +240,21 @@ def _split_with_csv_module(path: Path, text: str) -> TextTable:
         # the last record opened a quote that nothing closed: every line after it became one value
         raise FileRefused(f"{path.name}: line {lines[-1]}: a quote opened there is never closed, so lines "
                           f"{lines[-1]}–{last_end} would be read as one value; ask the provider to send it again")
-    return TextTable.from_rows(headers, rows, lines, blank, ragged)
+    return TextTable.from_rows(headers, rows, lines, blank, ragged, broken=broken)
+
+
+def _well_quoted(record: str) -> bool:
+    """Whether a record's quoted values each close where a value ends (RFC 4180). The reader takes
+    text after a closing quote into the value: a name typed `"十四五”…` (an ASCII quote opening it,
+    a Chinese one closing) ran on to the quote in the next line's `"智能化"`, and the two lines
+    loaded as one project with the next one's figures, the other project gone (−98.6万 of a tiny
+    budget, 2026-12-07)."""
+    try:
+        for _ in csv.reader(io.StringIO(record, newline=""), strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
 
 
 def _odd_quotes(text: str, from_line: int) -> bool:
