@@ -1160,12 +1160,12 @@ def test_an_account_whose_holder_changes_between_snapshots_is_named(tmp_path, se
         assert result.passed("warning")
 
 
-def _validate_customs_october(session, destinations, cny):
+def _validate_customs_october(session, destinations, cny, dates=("2024-10-03", "2024-10-04", "2024-10-05")):
     """Three declaration lines of 1,000 USD each in customs_export_202410.csv, validated as delivered."""
     suite = SUITES["raw_customs_export"]
     lines = pd.DataFrame({
         "declaration_no": ["D1", "D2", "D3"], "line_no": ["1", "1", "1"],
-        "export_date": pd.to_datetime(["2024-10-03", "2024-10-04", "2024-10-05"]),
+        "export_date": pd.to_datetime(list(dates)),
         "customs_code": ["4501234567"] * 3, "uscc": [A, B, A], "hs_code": ["8471300000"] * 3,
         "trade_mode": ["0110"] * 3, "destination": destinations,
         "value_usd": [1000.0] * 3, "value_cny_yuan": cny, "_line": [2, 3, 4], "_quarantined": [None] * 3})
@@ -1197,6 +1197,21 @@ def test_a_customs_file_whose_amounts_disagree_on_most_lines_blocks(session, cny
     off = [i for i, cny in enumerate(cny_per_line) if cny != 7100.0]
     assert [e["_line"] for e in each.unexpected_examples] == [2 + i for i in off]
     assert each.unexpected_examples[0]["rate_problem"] == "人民币 7,100,000 / 美元 1,000 = 7,100 CNY per USD"
+
+
+@pytest.mark.parametrize("dates, blocks", [
+    (("2024-09-03", "2024-09-04", "2024-09-05"), True),  # September's file named 202410
+    (("2024-09-03", "2024-09-04", "2024-10-05"), True),  # two of three: more than half
+    (("2024-09-30", "2024-10-04", "2024-10-05"), False),  # one late declaration: named only
+])
+def test_a_customs_file_dated_outside_its_month_on_most_lines_blocks(session, dates, blocks):
+    """More than half of a file's lines dated outside the month its name gives is a file named for
+    another month (October's sent as 202411 dated a run 2024-12-10 and took October's exports out):
+    the run stops, naming the lines; fewer warn."""
+    out = _validate_customs_october(session, ["VNM", "THA", "CHE"], [7100.0] * 3, dates)
+    broadly, each = out["export_date_in_file_month_broadly"], out["export_date_in_file_month"]
+    assert broadly.severity == "blocking" and broadly.success is not blocks
+    assert not each.success and each.severity == "warning"
 
 
 @pytest.mark.parametrize("october_yuan, blocks", [(10_000.0, True), (9_999.99, False)])
