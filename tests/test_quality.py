@@ -1463,6 +1463,43 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
         assert result.passed("warning")
 
 
+def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_leaves_in_force(tmp_path, session):
+    """A `_v2` meant to correct a 20,000万 loan to 2,000万 typed the bank another way: keyed by
+    (USCC, 贷款银行, 放款日期), it corrected nothing, both loans counted (M23 264万 → 378万) and
+    nothing was said. Named, with the earlier row it leaves in force. A loan the correction adds
+    (a new day), a row it re-sends as it was, and a second bank's loan the earlier version already
+    held are not named."""
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    suite = SUITES["mart_register_corrections"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for name, version in (("registers_loans.xlsx", 1), ("registers_loans_v2.xlsx", 2)):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
+                        "values (?, 'registers', 'loans', ?, '2024-11-01', ?)", [name, version, name])
+        rows = [("registers_loans.xlsx", 1, 2, A, "中国建设银行广西区分行", "2024-10-08"),
+                ("registers_loans.xlsx", 1, 3, B, "桂林银行", "2024-10-09"),
+                ("registers_loans.xlsx", 1, 4, B, "柳州银行", "2024-10-09"),
+                ("registers_loans_v2.xlsx", 2, 2, A, "中国建设银行广西分行", "2024-10-08"),  # the bank retyped
+                ("registers_loans_v2.xlsx", 2, 3, B, "桂林银行", "2024-10-09"),
+                ("registers_loans_v2.xlsx", 2, 4, B, "柳州银行", "2024-10-09"),
+                ("registers_loans_v2.xlsx", 2, 5, A, "桂林银行", "2024-11-02")]  # a new loan
+        for file, version, line, uscc, lender, day in rows:
+            con.execute("insert into raw.registers_loans (_file, _version, _line, _available_on, uscc, lender, "
+                        "disbursed_on) values (?, ?, ?, '2024-11-01', ?, ?, ?)", [file, version, line, uscc, lender, day])
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+        [(_, outcome)] = result.failures("warning")
+        assert [(e["source_file"], e["source_line"], e["correction_problem"]) for e in outcome.unexpected_examples] == [
+            ("registers_loans_v2.xlsx", 2,
+             f"更正版中 {A} 于 2024-10-08 的贷款（中国建设银行广西分行）在此前版本中没有同一贷款银行的行，此前版本 "
+             "registers_loans.xlsx 第 2 行（中国建设银行广西区分行）的同日贷款仍然有效：两笔都计入 M23。"
+             "若为更正，贷款银行应与原行一致")]
+        con.execute("update raw.registers_loans set lender = '中国建设银行广西区分行' "
+                    "where _file = 'registers_loans_v2.xlsx' and _line = 2")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
+        assert result.passed("warning")
+
+
 @pytest.mark.parametrize("ytd, named", [(3_395_290.3, True), (303_529.3 + 36_000 * 5, True),
                                          (303_529.3 + 36_000 * 4.99, False), (339_529.3, False)])
 def test_a_digit_typed_twice_in_a_cumulative_figure_is_named(ytd, named):
