@@ -62,15 +62,15 @@ class Pace:
     pool_weights: np.ndarray | None = None
     days: np.ndarray | None = None
     day_weights: np.ndarray | None = None
-    # prior count added to last year's rest (a register: `forecast.rest_prior`); where last year had
-    # no row after the same day, the pool is this quarter's rows so far, dated over the days left
+    # the count taken for last year's rest where it had no row after the same day (a register:
+    # `forecast.rest_prior`); the pool is then this quarter's rows so far, dated over the days left
     rest_prior: float = 0.0
     pool_this_quarter: bool = False
 
     def draw_means(self, draws: int, rng: np.random.Generator) -> np.ndarray:
         """Each draw's expected number of rows still to come, with the uncertainty of its counts."""
         if self.from_last_year:
-            rest = rng.gamma(self.last_year_rest + self.rest_prior, 1.0, size=draws)
+            rest = rng.gamma(self.last_year_rest or self.rest_prior, 1.0, size=draws)
             return rest * rng.gamma(self.pace_shape, 1.0 / self.pace_rate, size=draws)
         rows = self.expected / self.scale if self.scale > 0 else 0.0
         return rng.gamma(rows, 1.0, size=draws) * self.scale
@@ -177,11 +177,12 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
     (enterprises entering the statistics in January, a register keyed in at once) says nothing
     about how many more the end of the year brings. `complete` (from `completeness`): how complete
     the register is for rows dated L days before `cutoff`; the rows of the quarter it lacks are
-    still to come too. `rest_prior`: a prior count on last year's rest (Jeffreys' 0.5 for a Poisson
-    count): a register whose last year had no row after the same day was forecast to get none,
-    with certainty, while this December's applications came at a row a day (a seventh data
-    process, 2026-12-07); with it, such a register may still get a few, resampled from this
-    quarter's rows."""
+    still to come too. `rest_prior`: the count taken for last year's rest where it is 0 (Jeffreys'
+    0.5 for a Poisson count): a register whose last year had no row after the same day was forecast
+    to get none, with certainty, while this December's applications came at a row a day (a seventh
+    data process, 2026-12-07); with it, such a register may still get a few, resampled from this
+    quarter's rows. Where last year had rows after the day, their count stands alone: the prior
+    added to every count took M08's mean absolute error on 20 replayed quarters from 27% to 35%."""
     d = on.astype("datetime64[D]")
 
     def held(days: np.ndarray, cut: date) -> np.ndarray:
@@ -218,7 +219,7 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
         this_quarter = rest_prior > 0 and len(rest) == 0
         if this_quarter:
             rest = np.flatnonzero(between(quarter_start, cutoff))
-        return Pace(so_far, last_so_far, rest_rows, (rest_rows + rest_prior) * quarter_pace, True, shape, rate,
+        return Pace(so_far, last_so_far, rest_rows, (rest_rows or rest_prior) * quarter_pace, True, shape, rate,
                     unregistered=float(weight[before].sum()) * quarter_pace,
                     pool_weights=None if complete is None or this_quarter else weight[rest],
                     rest_prior=rest_prior, pool_this_quarter=this_quarter), rest

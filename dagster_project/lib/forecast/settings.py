@@ -23,7 +23,7 @@ class ForecastSettings:
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
     start_prior: float  # beta prior count on each side of the monthly start rate of waiting projects
-    rest_prior: float  # gamma prior count on last year's register rows after the same day (new_events.pace)
+    rest_prior: float  # the count taken for last year's register rows after the same day where it had none (new_events.pace)
     new_destination_prior: float  # examples of a new destination's later month: half one-off (0), half repeated (1)
     completion_quantile: float  # a project's forecast stops at this quantile of completed projects' total over plan
     completion_share_fallback: float  # ... or at this share of its plan where too few projects have completed
