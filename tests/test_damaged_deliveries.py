@@ -665,6 +665,27 @@ def test_a_register_whose_sheet_misstates_its_own_size_is_read_to_its_last_row(t
     assert rejected(con) == []
 
 
+def test_a_hidden_register_row_is_rejected_as_hidden(tmp_path, con):
+    """A loan the clerk hid in the sheet loaded with nothing said, while a hidden sheet is refused:
+    what the register shows is not what loaded. The hidden row is rejected, saying so; the rows
+    shown load."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    for i, uscc in enumerate((A, B, C)):
+        ws.write_row(i + 1, 0, [uscc, "广西农信", "工业流动资金贷", f"2024-10-1{i}", f"2025-10-1{i}", 100 + i, 3.1])
+    ws.set_row(2, None, None, {"hidden": True})
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc from raw.registers_loans order by _line").fetchall() == [(A,), (C,)]
+    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, "a hidden row: the register shows it to no one "
+                              "who opens it; unhide it if it is a record, delete it if not")]
+
+
 def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):
     """A clerk's 合计 row under a register, or a provider's under a monthly report, is the sum of
     the rows above: rejected once, as a totals row (not as an invalid USCC with a missing date and

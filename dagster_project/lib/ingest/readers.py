@@ -48,8 +48,8 @@ class TextTable:
     # Workbook cells whose text is not what the cell holds (an Excel error, a percentage, a formula
     # without its result): (row index, header position) -> why the field is rejected
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
-    # CSV records over several lines that are no well-formed quoted value: row index -> why none of
-    # the record loads
+    # Rows rejected as a whole (a CSV record over several lines that is no well-formed quoted value,
+    # a hidden row of a sheet): row index -> why none of it loads
     broken: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -318,6 +318,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
                               f"{', '.join(visible) or 'none'}); unhide the sheet that holds the register, "
                               f"named {dataset.sheet!r}, and hide or delete the others")
         sheet_rows = list(_all_rows(wb[sheet]))
+        hidden = _hidden_rows(wb[sheet])
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
                     if (why := _cell_problem(c))}
@@ -340,6 +341,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     rows: list[list[str | None]] = []
     lines: list[int] = []
     cell_problems: dict[tuple[int, int], str] = {}
+    broken: dict[int, str] = {}
     by_row: dict[int, dict[int, str]] = {}
     for (i, j), why in problems.items():
         by_row.setdefault(i, {})[j] = why
@@ -350,13 +352,16 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
             blank += 1
             continue
         cell_problems.update({(len(rows), j): why for j, why in flagged.items()})
+        if i + 1 in hidden:
+            broken[len(rows)] = ("a hidden row: the register shows it to no one who opens it; unhide it if it "
+                                 "is a record, delete it if not")
         rows.append(list(row))
         lines.append(i + 1)  # sheet rows count from 1
     # Cells are where they are in a sheet (no shifting): a value right of the header row is a
     # column without a header, kept as such.
     width = max([len(headers), *(len(r) for r in rows)])
     return TextTable.from_rows(headers + [""] * (width - len(headers)), rows, lines, blank,
-                               cell_problems=cell_problems)
+                               cell_problems=cell_problems, broken=broken)
 
 
 def _all_rows(ws):
@@ -366,6 +371,23 @@ def _all_rows(ws):
     read to its last row."""
     ws.reset_dimensions()
     return ws.iter_rows()
+
+
+def _hidden_rows(ws) -> set[int]:
+    """The sheet row numbers (from 1) marked hidden. Read-only openpyxl reads no row formats: the
+    sheet's XML says it (`<row r="7" hidden="1">`). A hidden loan loaded with nothing said, while a
+    hidden sheet is refused (2026-12-07): what the clerk hid is not what the register shows."""
+    from xml.etree.ElementTree import iterparse
+
+    hidden, number = set(), 0
+    with ws.parent._archive.open(ws._worksheet_path) as xml:
+        for _, element in iterparse(xml):
+            if element.tag.endswith("}row"):
+                number = int(element.get("r") or number + 1)  # `r` may be left out: the row after the last
+                if element.get("hidden") in ("1", "true"):
+                    hidden.add(number)
+                element.clear()
+    return hidden
 
 
 def _cell_problem(cell) -> str | None:
