@@ -642,7 +642,8 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
     (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
-    files refused whole (`data.refused_files`), for deliveries
+    files refused whole (`data.refused_files`), for deliveries with columns FEEDS.md does not
+    define (`data.files_with_extra_columns`), for deliveries
     most of whose rows were rejected (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
     `on_summary` names (suspected unit or digit errors: `data.suspect_rows`)."""
     gaps = []
@@ -682,6 +683,12 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
             "日电量、月报），相关方案按未交付测算，金额可能偏低；两高名单未交付时其排除不生效，相关奖补可能偏高；"
             "被拒收的是更正版（_v2 等）时，更正前的版本继续计入，相关金额可能偏高，也可能偏低。"
             "请按原因更正后重新放入接收目录，再重新测算（明细见 KPI 报告「数据质量」）。")))
+    extra = data.files_with_extra_columns(con, as_of)
+    if extra:  # kept as delivered and read by no rule: what the defined columns mean may have changed
+        gaps.append(("注意：交付文件含未定义的列", (
+            f"以下交付文件含接口规范（FEEDS.md）未定义的列，共 {extra}。这些列已原样保留，但不参与测算；"
+            "若新列改变了其他列的含义（如币制列表明部分金额不是美元、单位列表明金额不是千元），相关金额可能有误。"
+            "请向提供方核实，必要时以更正版（_v2）按规范格式补交，再重新测算。")))
     broad = data.broadly_rejected_files(con, as_of)
     if broad:  # the rules then see those files' rows as not delivered
         gaps.append(("注意：交付文件大量行被拒收", (

@@ -299,6 +299,26 @@ def refused_files(con: duckdb.DuckDBPyConnection) -> str | None:
     return f"{len(rows)} 个文件：" + "；".join(named(name, reason) for name, reason in rows)
 
 
+def files_with_extra_columns(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The deliveries in use, arrived by `as_of`, holding columns FEEDS.md does not define (kept in
+    `_extra`, read by no rule), in words: the file and the columns; None when there are none. A
+    customs file with a 币制 column, one line in EUR, loaded that line's amount as US dollars, with
+    the extra column named in the Dagster log only (2026-12-07): a new column may change what the
+    others mean."""
+    relation = deliveries_in_use(con)
+    if relation is None:
+        return None
+    groups = con.execute(f"""select extra_columns, count(*), min(file_name), max(file_name) from {relation}
+                             where extra_columns is not null and available_on <= ?
+                             group by feed, dataset, extra_columns order by min(file_name)""", [as_of]).fetchall()
+    if not groups:
+        return None
+    # a provider's new column comes in every delivery after it: one line per dataset and columns
+    return f"{sum(n for _, n, _, _ in groups)} 个文件：" + "；".join(
+        (f"{first}（{columns}）" if n == 1 else f"{first} 至 {last} 等 {n} 个文件（{columns}）")
+        for columns, n, first, last in groups)
+
+
 def data_cutoff(con: duckdb.DuckDBPyConnection, as_of: date) -> list[FeedCutoff]:
     """Per feed, the latest period that had arrived by the as-of date and is in use (deliveries
     after it, and withdrawn ones, are not used)."""

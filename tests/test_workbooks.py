@@ -1161,6 +1161,29 @@ def test_a_delivery_whose_rows_were_mostly_rejected_is_named_on_the_summary(pipe
     assert f"以下交付文件超过一成的行被拒收，未计入测算，共 1 个文件：{name}（{read:,} 行中 {read:,} 行被拒收" in text
 
 
+def test_a_delivery_with_columns_the_contract_does_not_define_is_named_on_the_summary(pipeline, catalogue, tmp_path):
+    """A customs file with a 币制 column (one line in EUR) loaded that line's amount as US dollars,
+    the extra column named in the Dagster log only: deliveries in use with extra columns are named
+    in red on 汇总, with the columns; a delivery after the as-of date is not."""
+    shutil.copy(pipeline / "wh.duckdb", tmp_path / "wh.duckdb")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        assert data.files_with_extra_columns(con, AS_OF) is None
+        name = con.execute("select file_name from raw._manifest where dataset = 'export' and available_on <= ? "
+                           "order by file_name desc limit 1", [AS_OF]).fetchone()[0]
+        con.execute("update raw._manifest set extra_columns = '币制' where file_name = ?", [name])
+        con.execute("update raw._manifest set extra_columns = '备注' where available_on > ?", [AS_OF])
+        assert data.files_with_extra_columns(con, AS_OF) == f"1 个文件：{name}（币制）"
+        con.execute("update raw._manifest set extra_columns = '主管税务机关' where dataset = 'vat' "
+                    "and file_name in ('tax_vat_202409.csv', 'tax_vat_202410.csv')")
+        assert data.files_with_extra_columns(con, AS_OF) == (
+            f"3 个文件：{name}（币制）；tax_vat_202409.csv 至 tax_vat_202410.csv 等 2 个文件（主管税务机关）")
+        path = write_budget_workbook(con, catalogue, Parameters(catalogue), tmp_path / "reports", AS_OF)
+    ws = load_workbook(path, read_only=True)["汇总"]
+    text = "\n".join(" ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
+    assert (f"以下交付文件含接口规范（FEEDS.md）未定义的列，共 3 个文件：{name}（币制）；tax_vat_202409.csv 至 "
+            "tax_vat_202410.csv 等 2 个文件（主管税务机关）。") in text
+
+
 def test_the_print_check_allows_汇总_one_more_page_only_with_red_rows(tmp_path):
     """The red rows (注意：…) take the notes' room on page 1, which then begin page 2: four pages of
     汇总 pass with a red row and fail without one; five fail either way."""
