@@ -624,16 +624,15 @@ def _rejections(con, ds: Dataset, columns: dict[str, pa.Array], table: TextTable
     try:
         _register_reference(con, ds, columns, reference)
         totals = _totals_rows(table)
-        cells = {at: cell for at, cell in _cell_rejections(ds, table).items() if at[0] not in totals}
-        whole_row = {**table.ragged, **table.broken}  # rows rejected as a whole, not field by field
-        failing = [r for r in _failing_fields(con, ds)
-                   if r[0] not in whole_row and r[0] not in totals and r[:2] not in cells]
+        whole_row = {**table.ragged, **table.broken, **totals}  # rows rejected as a whole, not field by field
+        cells = {at: cell for at, cell in _cell_rejections(ds, table).items() if at[0] not in whole_row}
+        failing = [r for r in _failing_fields(con, ds) if r[0] not in whole_row and r[:2] not in cells]
         failing += [(i, name, table.columns[j][i].as_py(), why) for (i, name), (j, why) in cells.items()]
         width = len(table.headers)
         failing += [(i, "_row", f"{n} fields",
                      f"{n} fields where the header has {width}: an unquoted comma or a missing separator shifts "
                      "the values, none of them is loaded") for i, n in table.ragged.items() if i not in totals]
-        failing += [(i, "_row", None, why) for i, why in table.broken.items()]
+        failing += [(i, "_row", None, why) for i, why in table.broken.items() if i not in totals]
         failing += [(i, "_row", label, TOTALS_REASON) for i, label in totals.items()]
         rejected = {r[0] for r in failing}
         failing += _shared_keys(con, ds, rejected, table.lines.to_pylist())
