@@ -1284,3 +1284,5 @@ def test_a_register_whose_last_year_had_nothing_left_after_the_day_may_still_get
     assert np.bincount(draw_of, minlength=4001)[1:].mean() == pytest.approx(p.expected, rel=0.15)
     assert (dates > np.datetime64("2024-12-16")).all() and (dates <= np.datetime64("2024-12-31")).all()
     assert set(picked.tolist()) <= set(pool.tolist())
+    quiet, quiet_pool = pace(on[:3], cutoff, start, end, prior=5, from_month=2, rest_prior=0.5)  # none this quarter
+    assert quiet.expected == 0 and len(quiet_pool) == 0 and not quiet.pool_this_quarter

@@ -216,13 +216,14 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
         quarter_pace = shape / rate if rate > 0 else 0.0
         rest = np.flatnonzero(weight > 0)
         rest_rows = float(weight[rest].sum())
-        this_quarter = rest_prior > 0 and len(rest) == 0
+        this_quarter = rest_prior > 0 and len(rest) == 0 and so_far > 0  # nothing to resample otherwise
         if this_quarter:
             rest = np.flatnonzero(between(quarter_start, cutoff))
-        return Pace(so_far, last_so_far, rest_rows, (rest_rows or rest_prior) * quarter_pace, True, shape, rate,
+        prior = rest_prior if this_quarter else 0.0
+        return Pace(so_far, last_so_far, rest_rows, (rest_rows or prior) * quarter_pace, True, shape, rate,
                     unregistered=float(weight[before].sum()) * quarter_pace,
                     pool_weights=None if complete is None or this_quarter else weight[rest],
-                    rest_prior=rest_prior, pool_this_quarter=this_quarter), rest
+                    rest_prior=prior, pool_this_quarter=this_quarter), rest
     # this year's daily rate over the days as complete as the register is, to the days still to come
     this_year = np.flatnonzero(between(pace_start, cutoff))
     exposure = float(held(np.arange(np.datetime64(pace_start), np.datetime64(cutoff) + 1), cutoff).sum())
