@@ -419,6 +419,21 @@ def test_a_space_a_line_break_or_excels_text_guard_in_a_code_rejects_the_row(tmp
     assert rejected(con) == [("power_daily_20241118.csv", 3, "account_no", value, reason)]
 
 
+@pytest.mark.parametrize(("delivered", "reason"), [
+    ("\ufeff2024-11-11", "invisible character U+FEFF in the value: remove it"),
+    ("45607", "a number (45607), not a date: an Excel date serial? format the cell as a date or type YYYY-MM-DD"),
+    ("2024/11/11", "not a date YYYY-MM-DD"),
+])
+def test_a_date_that_is_no_date_says_what_it_is(tmp_path, con, delivered, reason):
+    """A byte-order mark before a date and a date's serial number (a cell formatted as a number)
+    were rejected as "not a date", which sent the clerk looking at a date that looks right."""
+    landing = tmp_path / "landing"
+    write(landing, "power", "power_daily_20241118.csv",
+          [DAILY_HEADER, "P1,2024-11-11,10.5,正常", f"P2,{delivered},20.5,正常"], encoding="utf-8", eol="\n")
+    ingest_feed(con, landing, "power")
+    assert rejected(con) == [("power_daily_20241118.csv", 3, "reading_date", delivered, reason)]
+
+
 def test_a_name_in_a_key_keeps_its_full_width_brackets_and_dashes(tmp_path, con):
     """A buyer, a bank or a recognised park is named in Chinese text, where full-width brackets and
     dashes are the right characters: part of a key, a name is no code, and its row loads (the

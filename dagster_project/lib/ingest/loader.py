@@ -536,13 +536,21 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
     v = c.name
     if c.kind is Kind.USCC:
         return f"(select 'invalid USCC: ' || problem from bad_uscc where code = {v})"
+    # An invisible character (a BOM before a date) reads as no date or number: say which it is
+    invisible = (f"when regexp_matches({v}, '{INVISIBLE}') then format('invisible character U+{{:04X}} in the value: "
+                 f"remove it', unicode(regexp_extract({v}, '{INVISIBLE}'))) ")
     if c.kind is Kind.MONTH:
-        return (f"case when not regexp_full_match({v}, '[0-9]{{6}}') or substr({v}, 5, 2)::int not between 1 and 12 "
+        return (f"case {invisible}"
+                f"when not regexp_full_match({v}, '[0-9]{{6}}') or substr({v}, 5, 2)::int not between 1 and 12 "
                 f"then 'not a month YYYYMM' "
                 f"when substr({v}, 1, 4)::int not between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
                 f"then {_date_range_reason()!r} end")
     if c.kind is Kind.DATE:
-        return (f"case when not regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+        # a date cell a workbook holds as its serial number (45580 for 2024-10-16: a cell formatted
+        # as a number) is said to be one
+        return (f"case {invisible}when regexp_full_match({v}, '[0-9]{{5}}') then 'a number (' || {v} || '), not a "
+                f"date: an Excel date serial? format the cell as a date or type YYYY-MM-DD' "
+                f"when not regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
                 f"or try_strptime({v}, '%Y-%m-%d') is null then 'not a date YYYY-MM-DD' "
                 f"when {v} not between '{EARLIEST_DATE}' and '{LATEST_DATE}' then {_date_range_reason()!r} end")
     if c.kind in (Kind.DECIMAL, Kind.INTEGER):
@@ -553,7 +561,7 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
             f"then {_decimals_reason(c)!r} ")
         positive = (f"when try_cast(replace({v}, ',', '') as decimal(38, 10)) <= 0 then {NOT_POSITIVE!r} "
                     if c.positive else "")
-        return (f"case when not regexp_full_match({v}, '{pattern}') "
+        return (f"case {invisible}when not regexp_full_match({v}, '{pattern}') "
                 f"then '{'not a whole number' if whole else 'not a number'}' {decimals}"
                 f"when coalesce(abs(try_cast(replace({v}, ',', '') as decimal(38, 10))) >= {c.max_abs}, true) "
                 f"then {_range_reason(c)!r} {positive}end")
