@@ -176,7 +176,8 @@ def test_a_nul_byte_in_a_field_rejects_the_row(tmp_path, con):
           encoding="utf-8")
     [outcome] = ingest_feed(con, landing, "power")
     assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)
-    assert rejected(con) == [("power_daily_20241125.csv", 3, "reading_date", "\x002024-11-21", "not a date YYYY-MM-DD")]
+    assert rejected(con) == [("power_daily_20241125.csv", 3, "reading_date", "\x002024-11-21",
+                              "invisible character U+0000 in the value: remove it")]
 
 
 def test_numbers_at_the_limits_load_exactly(tmp_path, con):
