@@ -50,7 +50,8 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
     v = verdict(score(forecasts, outcome, alpha=0.2))
     assert v["base error of the total from week 6"] == ("largest |error| 4.0% (+4.0%, c 2024 week 6) over 1 forecasts (target ≤ 5%)", True)
     assert v["80% interval coverage (schemes)"][1] is False  # 1 of 2 scheme forecasts covered: 50%
-    assert v["half-width of the total's interval in week 6"] == ("median 10.0% over 1 cases (target ≤ 15%)", True)
+    assert v["half-width of the total's interval in week 6"] == (
+        "median 10.0% over 1 cases, the outcome inside in 1 (target ≤ 15%)", True)
     assert v["interval score of the total vs naive"] == ("better in 50% of 2 weeks (target ≥ 90%)", False)
     table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
     assert "Produced by `gxindustry backtest`." in table and "| M24 | 2 | 0 |" in table
