@@ -76,6 +76,29 @@ def test_an_enterprise_that_left_the_statistics_mid_year_is_not_compared(wh):
     assert kpis(wh)["M07.food"][1] == pytest.approx(10.0)
 
 
+def test_an_enterprise_reporting_an_output_of_0_all_year_is_compared(wh):
+    """MEASURES.md: group growth over enterprises reporting in both years. One that reported every
+    month of 2024 with an output of 0 reports: (1000 + 0) / (1000 + 1000) − 1 = −50%. Until
+    2026-12-07 an output of 0 in either year left it out (0.0%, found by an independent audit)."""
+    wh.enterprise(1, group="造纸", q4_wan=100, q4b_wan=100, fy_wan=1000, fy_base_wan=1000)
+    wh.enterprise(2, group="造纸", q4_wan=0, q4b_wan=100, fy_wan=0, fy_base_wan=1000)
+    wh.run()
+    assert kpis(wh)["M09.paper"][1] == pytest.approx(-50.0)
+
+
+def test_the_growth_lists_hold_only_enterprises_with_a_base(wh):
+    """MEASURES.md: 正增长 (规上, has a base, year-to-date growth > 0); has a base = Q4b output > 0.
+    An enterprise that stopped in Q4 2023 (Q4b 0, 2023 year to date 1000万) is on neither list,
+    whatever its growth; one just above and one just below last year's year to date are."""
+    stopped = wh.enterprise(1, q4_wan=500, q4b_wan=0, fy_wan=2000, fy_base_wan=1000)
+    up = wh.enterprise(2, q4_wan=500, q4b_wan=0.01, fy_wan=1000.01, fy_base_wan=1000)
+    down = wh.enterprise(3, q4_wan=500, q4b_wan=0.01, fy_wan=999.99, fy_base_wan=1000)
+    wh.run()
+    assert members(wh, "M01.list_positive") == {up}
+    assert members(wh, "M01.list_negative") == {down}
+    assert stopped not in members(wh, "M01.list_positive") | members(wh, "M01.list_negative")
+
+
 def test_a_recognition_entered_twice_counts_once(wh):
     """The unit of M27 is 家: an enterprise listed 新认定 in June and again in December (a hand-kept
     register's duplicate) is one enterprise; two scenarios of one enterprise stay two."""

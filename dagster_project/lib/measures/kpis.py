@@ -41,14 +41,14 @@ def _group_growths(con, execute, binds: dict, span: str) -> dict[str, list[tuple
     `span` fy (the year) or ytd9 (January–September), over enterprises reporting in both years
     (comparable basis: both years' cumulative figures reach the span's last month, reported or
     drawn; an enterprise that left the statistics in June is not compared, half a year against a
-    whole one), in one pass over every draw's quantities (a query per group read them all again for
+    whole one; one that reported all year with an output of 0 is, as MEASURES.md says), in one pass over every draw's quantities (a query per group read them all again for
     each of the catalogue's 16 group KPIs and targets). A draw where a group has no comparable
     enterprise has no row: its growth is undefined."""
     rows = execute(con, f"""
         select e.industry_group, q.scenario,
                {as_percent(f"sum(q.{span}_output) / nullif(sum(q.{span}_base_output), 0) - 1")} as value
         from q_enterprise q join marts.dim_enterprise e on e.uscc = q.uscc
-        where q.{span}_base_output > 0 and q.{span}_output > 0 and q.{span}_comparable
+        where q.{span}_comparable
         group by all
     """, binds).fetchall()
     growths: dict[str, list[tuple]] = {}

@@ -21,11 +21,15 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
     threshold = ctx.p("M33.exit_risk_threshold")
     sep = f"date '{ctx.periods.q3_last_month}'"
     q3_month = ctx.periods.q3_last_month.month
+    base_q4 = f"date '{ctx.periods.base_q4_start}'"
     ytd = f"""
         select e.*, cur.output_ytd_yuan as ytd, prev.output_ytd_yuan as ytd_base
         from marts.dim_enterprise e
         join marts.fct_enterprise_month cur on cur.uscc = e.uscc and cur.month = {latest}
         left join marts.fct_enterprise_month prev on prev.uscc = e.uscc and prev.month = {latest} - interval 1 year
+        -- MEASURES.md: on the lists only enterprises that have a base (Q4b output > 0), as M02 reads it
+        join marts.fct_enterprise_quarter base on base.uscc = e.uscc and base.quarter_start = {base_q4}
+                                              and base.serves_as_base
         where e.is_above_size and prev.output_ytd_yuan > 0
     """
     growth = "ytd / ytd_base - 1"
