@@ -46,6 +46,23 @@ def test_growth_reason_names_values_and_thresholds(wh):
     assert reason.endswith("= 5.00万元（50,000.00元）")
 
 
+def test_a_base_quarter_not_reported_through_december_is_no_base_and_the_reason_says_why(wh):
+    """A base quarter reported to November has an output (November less September: 4000万) but is no
+    base (a missing end month is no 0). The reason read "上年四季度产值 4000.00万元 > 0 ✗" under M02.growth
+    and "… 4000.00万元 = 0 ✓" under M02.new, contradicting itself (an independent audit); it says why."""
+    code = wh.enterprise(1, q4_wan=7500, q4b_wan=4000, production_start=date(2023, 10, 1))
+    wh.con.execute("update marts.fct_enterprise_quarter set serves_as_base = false, last_reported_month = "
+                   "date '2023-11-01' where quarter_start = date '2023-10-01'")
+    wh.con.execute("update marts.fct_enterprise_quarter set has_base = false where quarter_start = date '2024-10-01'")
+    wh.run()
+    growth, new = wh.award("M02.growth", code), wh.award("M02.new", code)
+    assert not growth[0] and "有基数：上年四季度产值 4000.00万元（上年12月未报，不作基数） > 0 ✗" in growth[3]
+    assert new[0] and "无基数：上年四季度产值 4000.00万元（上年12月未报，不作基数） = 0 ✓" in new[3]
+    full = wh.enterprise(2, q4_wan=7500, q4b_wan=4000)
+    wh.run()
+    assert "有基数：上年四季度产值 4000.00万元 > 0 ✓" in wh.award("M02.growth", full)[3]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "eligible"),
     [

@@ -99,6 +99,15 @@ def wan(expr: str) -> str:
     return f"printf('%.2f万元', ({expr})::double / 10000)"
 
 
+def base_output(alias: str = "") -> str:
+    """Q4b output as the base conditions show it: a base quarter that did not report through
+    December has an output (to its last report) but is no base (fct_enterprise_quarter,
+    serves_as_base), and says so: "上年四季度产值 4000.00万元 > 0 ✗" read as a contradiction."""
+    q4b, has_base = f"{alias}q4b_output", f"{alias}has_base"
+    return (f"({wan(q4b)} || case when not {has_base} and coalesce({q4b}, 0) > 0 "
+            f"then '（上年12月未报，不作基数）' else '' end)")
+
+
 def pct(expr: str) -> str:
     """A fraction shown as a percentage."""
     return f"coalesce(printf('%.2f%%', ({expr})::double * 100), '—')"

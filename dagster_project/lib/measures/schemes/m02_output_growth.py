@@ -1,6 +1,6 @@
 """M02 增产增效奖励: output growth, new production, small-to-large (per enterprise)."""
 
-from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
+from ..rules import LiveFormula, RuleContext, base_output, basis, cap, condition, money, pct, reason, wan
 
 
 def _base(ctx: RuleContext) -> str:
@@ -19,7 +19,7 @@ def growth(ctx: RuleContext) -> str:
     eligible = f"(has_base and q4_output >= {min_output} and q4_output >= q4b_output * (1 + {min_growth}))"
     amount = cap(f"{ctx.p('M02.rate')} * (q4_output - q4b_output)", ctx.p("M02.cap"))
     trace = reason(
-        condition("有基数：上年四季度产值", wan("q4b_output"), ">", "'0'", "has_base"),
+        condition("有基数：上年四季度产值", base_output(), ">", "'0'", "has_base"),
         condition("四季度产值", wan("q4_output"), "≥", f"{wan(min_output)} || factor_note", f"q4_output >= {min_output}"),
         condition("同比", pct("q4_output / nullif(q4b_output, 0) - 1"), "≥", f"{pct(min_growth)} || factor_note",
                   f"has_base and q4_output >= q4b_output * (1 + {min_growth})"),
@@ -40,7 +40,7 @@ def new_production(ctx: RuleContext) -> str:
     since = f"strptime({ctx.p('M02.new_production_since')}, '%Y%m')::date"
     eligible = f"(not has_base and production_start >= {since} and q4_output >= {min_output})"
     trace = reason(
-        condition("无基数：上年四季度产值", wan("q4b_output"), "=", "'0'", "not has_base"),
+        condition("无基数：上年四季度产值", base_output(), "=", "'0'", "not has_base"),
         condition("投产年月", "coalesce(strftime(production_start, '%Y%m'), '空')", "≥",
                   f"{ctx.p('M02.new_production_since')}", f"production_start >= {since}"),
         condition("四季度产值", wan("q4_output"), "≥", f"{wan(min_output)} || factor_note", f"q4_output >= {min_output}"),

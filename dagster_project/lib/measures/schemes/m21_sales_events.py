@@ -1,6 +1,7 @@
 """M21 产销活动补助: product launch and order events held in Q4 (per enterprise)."""
 
-from ..rules import LiveFormula, RuleContext, applications_in_quarter, basis, cap, condition, money, pct, reason, wan
+from ..rules import (LiveFormula, RuleContext, applications_in_quarter, base_output, basis, cap, condition, money, pct,
+                     reason, wan)
 
 
 def sales_events(ctx: RuleContext) -> str:
@@ -10,7 +11,7 @@ def sales_events(ctx: RuleContext) -> str:
     amount = cap(f"{ctx.p('M21.share')} * a.cost", ctx.p("M21.cap"))
     trace = reason(
         condition("四季度活动", "a.events::varchar || '场，费用 ' || " + wan("a.cost"), "≥", "'1场'", "a.events > 0"),
-        condition("有基数：上年四季度产值", wan("q.q4b_output"), ">", "'0'", "q.has_base"),
+        condition("有基数：上年四季度产值", base_output("q."), ">", "'0'", "q.has_base"),
         condition("四季度产值", wan("q.q4_output"), "≥", ctx.shown("M21.min_output"), output_ok),
         condition("同比", pct("q.q4_output / nullif(q.q4b_output, 0) - 1"), "≥", ctx.shown("M21.min_growth"), growth_ok),
         amount_sql=f"{ctx.shown('M21.share')} || ' × ' || {wan('a.cost')} || '，上限 ' || {ctx.shown('M21.cap')} "
