@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -133,3 +134,59 @@ def test_an_earlier_months_project_library_sent_again_as_octobers_is_named(clean
             "select outcome, unexpected_examples from marts.dq_check_results_latest "
             "where file_name = 'stats_projects_202410.csv' and expectation = 'not_an_earlier_file_resent'").fetchall()
     assert outcome == "warn" and "the same bytes as stats_projects_202409.csv" in examples
+
+
+def test_rows_sharing_a_register_key_are_each_paid_and_counted_and_replaced_together(clean, tmp_path):
+    """FEEDS.md gives the loans and recognitions registers no key; MEASURES.md pays M23 per loan.
+    Two loans of one enterprise from one bank on one day (100万 and 200万 at 3%, a year each) were
+    both rejected as a key conflict: M23 paid nothing where 60,000.00 元 was due. Two 数字化转型典型场景
+    of one enterprise recognised together were both rejected: M19 counted neither. Now each is a row;
+    a row repeated exactly loads once; a `_v3` listing the key again (the 200万 corrected to 250万)
+    replaces both loans of v2 with its own, and the rows are named in red on 汇总 for a check."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from reports.data import suspect_rows
+
+    site, _ = clean
+    shutil.copytree(site / "landing", tmp_path / "landing")
+    registers = tmp_path / "landing" / "registers"
+    with duckdb.connect(str(site / "wh.duckdb"), read_only=True) as con:
+        borrower = con.execute("""select uscc from marts.dim_enterprise where uscc not in
+                                  (select uscc from marts.fct_loans) order by uscc limit 1""").fetchone()[0]
+    disbursed, matures = datetime(2024, 11, 1), datetime(2025, 11, 1)
+
+    delivered = registers / "registers_loans_v2.xlsx"
+    shutil.copyfile(delivered, tmp_path / "v2_as_generated.xlsx")
+
+    def loans_version(name: str, second_loan_wan: int) -> None:
+        book = load_workbook(tmp_path / "v2_as_generated.xlsx")
+        sheet = book["桂惠贷"]
+        for principal in (100, second_loan_wan, second_loan_wan):  # the last one a repeat of the one before
+            sheet.append([borrower, "审计银行", "工业流动资金贷", disbursed, matures, principal, 3.0])
+        book.save(registers / name)
+
+    loans_version("registers_loans_v2.xlsx", 200)
+    loans_version("registers_loans_v3.xlsx", 250)
+    book = load_workbook(registers / "registers_recognitions.xlsx")
+    for scenario in ("智能排产", "设备预测性维护"):
+        book["认定名单"].append(["数字化转型典型场景", "自治区级", borrower, scenario, datetime(2024, 11, 5), "新认定"])
+    book.save(registers / "registers_recognitions.xlsx")
+
+    result = refresh(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("select principal_yuan, source_file from marts.fct_loans where uscc = ? order by all",
+                           [borrower]).fetchall() == [(Decimal("1000000.00"), "registers_loans_v3.xlsx"),
+                                                      (Decimal("2500000.00"), "registers_loans_v3.xlsx")]
+        assert con.execute("select amount_yuan from marts.policy_awards where scheme_id = 'M23' and uscc = ? "
+                           "and scenario = 'base'", [borrower]).fetchone() == (Decimal("70000.00"),)
+        repeats = con.execute("select file_name, reason from raw._rejected_rows where value like ? order by all",
+                              [f"{borrower}%"]).fetchall()
+        assert [f for f, _ in repeats] == ["registers_loans_v2.xlsx", "registers_loans_v3.xlsx"]
+        assert all(r.startswith("repeats line ") and "loaded once" in r for _, r in repeats)
+        assert con.execute("select name from marts.fct_recognitions where uscc = ? "
+                           "and list_category = '数字化转型典型场景' order by name", [borrower]).fetchall() == [("智能排产",), ("设备预测性维护",)]
+        named = suspect_rows(con, AS_OF)
+    assert named is not None and "registers_loans_v3.xlsx" in named and "同一企业同一银行同日放款多笔" in named

@@ -11,8 +11,11 @@
   dated_by: for a register, the column dating its rows: rows dated after the as-of date are left
     out before the latest version is chosen (a later row of the same key, dated after the as-of
     date, did not replace the earlier one yet on that day).
+  several_rows_per_key: a delivery may hold several different rows with one key (two loans of one
+    day from one bank; the ingest spec's `several_rows_per_key`): all rows of the key's latest
+    (_dataset_period, _version) are kept, and a later version's rows replace all of them.
 #}
-{% macro latest_version(source_relation, key_columns, dated_by=none) -%}
+{% macro latest_version(source_relation, key_columns, dated_by=none, several_rows_per_key=false) -%}
     select *
     from {{ source_relation }}
     where _available_on <= {{ as_of_date() }}
@@ -20,10 +23,17 @@
       -- a register row dated after the as-of date did not exist then, nor did the version of a row it corrects
       and cast({{ dated_by }} as date) <= {{ as_of_date() }}
     {%- endif %}
+    {%- if several_rows_per_key %}
+    qualify dense_rank() over (
+        partition by {{ key_columns | join(', ') }}
+        order by _dataset_period desc nulls last, _version desc
+    ) = 1
+    {%- else %}
     qualify row_number() over (
         partition by {{ key_columns | join(', ') }}
         order by _dataset_period desc nulls last, _version desc, _line desc
     ) = 1
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -694,8 +694,11 @@ MAX_LINES_NAMED = 10
 def _shared_keys(con, ds: Dataset, rejected: set[int], lines: list[int]) -> list[tuple[int, str, str | None, str]]:
     """Rows (not rejected otherwise) whose key another such row of the file has too. Identical
     rows: the first loads, the repeats are rejected naming it. Different rows: which one holds is
-    unknown (the file's order says nothing), so none loads and each names the others."""
+    unknown (the file's order says nothing), so none loads and each names the others — except in
+    a dataset with several rows per key, where they are different rows."""
     keys = [k for k in supersession_key(ds) if k != "_dataset_period"]  # one file holds one period
+    if ds.several_rows_per_key:  # only a row repeated exactly is a repeat; different rows are rows
+        keys = [c.name for c in ds.columns]
     con.register("rejected_idx", pa.table({"i": pa.array(sorted(rejected), type=pa.int64())}))
     try:
         named = ", ".join(f"{k} as k{i}" for i, k in enumerate(keys))

@@ -3,7 +3,8 @@
 from .spec import Column, Dataset, Kind, PeriodKind
 
 
-def _register(dataset: str, sheet: str, key: tuple[str, ...], columns: tuple[Column, ...], description: str) -> Dataset:
+def _register(dataset: str, sheet: str, key: tuple[str, ...], columns: tuple[Column, ...], description: str,
+              several_rows_per_key: bool = False) -> Dataset:
     return Dataset(
         feed="registers",
         dataset=dataset,
@@ -13,6 +14,7 @@ def _register(dataset: str, sheet: str, key: tuple[str, ...], columns: tuple[Col
         key=key,
         columns=columns,
         description=description,
+        several_rows_per_key=several_rows_per_key,
     )
 
 
@@ -21,6 +23,7 @@ RECOGNITIONS = _register(
     "认定名单",
     key=("list_category", "level", "uscc", "name", "recognition_type", "recognised_on"),
     description="recognition lists (专精特新, 单项冠军, 绿色工厂/园区, ...)",
+    several_rows_per_key=True,  # the scenarios of one enterprise: the supersession key has no name
     columns=(
         Column(
             "名单类别",
@@ -41,6 +44,7 @@ LOANS = _register(
     "桂惠贷",
     key=("uscc", "lender", "disbursed_on"),
     description="桂惠贷 loans",
+    several_rows_per_key=True,  # MEASURES.md pays M23 per loan; a bank may lend twice on one day
     columns=(
         Column("统一社会信用代码", "uscc", Kind.USCC),
         Column("贷款银行", "lender"),

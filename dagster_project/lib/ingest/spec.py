@@ -128,6 +128,11 @@ class Dataset:
     # arrived (docs/contract/OUTPUTS.md: stats/tax ~15th, customs ~10th of the next month).
     arrival_day: int | None = None
     description: str = ""
+    # A delivery may hold several different rows with one key: two loans of one day from one bank,
+    # several 数字化转型典型场景 of one enterprise recognised together (FEEDS.md gives these registers
+    # no key). Each is a row in force; a later version's rows with the key replace all of them.
+    # Otherwise two different rows with one key in one file are a conflict (loader._shared_keys).
+    several_rows_per_key: bool = False
 
     @property
     def table(self) -> str:

@@ -1,4 +1,4 @@
--- 桂惠贷 loans (元), one row per (uscc, lender, disbursed_on).
+-- 桂惠贷 loans (元), one row per loan.
 with
 
 loans as (

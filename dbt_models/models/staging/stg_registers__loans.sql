@@ -1,9 +1,12 @@
--- 桂惠贷 loan register, one row per (borrower, lender, disbursement date), money in 元.
+-- 桂惠贷 loan register, one row per loan, money in 元. Loans of one (borrower, lender, disbursement
+-- date) are versions of each other across deliveries; one delivery may list several (a bank may lend
+-- twice on one day): all of the latest delivery's are in force.
 with
 
 source as (
 
-    {{ latest_version(source('raw', 'registers_loans'), ['uscc', 'lender', 'disbursed_on'], dated_by='disbursed_on') }}
+    {{ latest_version(source('raw', 'registers_loans'), ['uscc', 'lender', 'disbursed_on'], dated_by='disbursed_on',
+                      several_rows_per_key=true) }}
 
 ),
 

@@ -5,7 +5,8 @@ source as (
 
     {{ latest_version(
         source('raw', 'registers_recognitions'),
-        ['list_category', 'level', 'coalesce(uscc, name)', 'recognition_type', 'recognised_on'], dated_by='recognised_on') }}
+        ['list_category', 'level', 'coalesce(uscc, name)', 'recognition_type', 'recognised_on'], dated_by='recognised_on',
+        several_rows_per_key=true) }}
 
 ),
 
@@ -18,8 +19,9 @@ renamed as (
         name,
         cast(recognised_on as date) as recognised_on,
         recognition_type,
-        list_category || '|' || level || '|' || coalesce(uscc, name) || '|'
-            || recognition_type || '|' || recognised_on as recognition_key,
+        -- the name too: several scenarios of one enterprise recognised together are several rows
+        concat_ws('|', list_category, level, coalesce(uscc, ''), name, recognition_type, recognised_on)
+            as recognition_key,
         _version as source_version,
         _file as source_file,
         _line as source_line

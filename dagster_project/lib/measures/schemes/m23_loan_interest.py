@@ -24,7 +24,7 @@ def loan_interest(ctx: RuleContext) -> str:
             select scenario, uscc,
                    count(*) filter (where {ctx.in_quarter('disbursed_on')}) as loans,
                    coalesce(sum({per_loan}) filter (where {ctx.in_quarter('disbursed_on')}), 0) as subsidy,
-                   string_agg({loan_text}, '；' order by disbursed_on, lender)
+                   string_agg({loan_text}, '；' order by disbursed_on, lender, principal_yuan, annual_rate_pct, loan_days)
                        filter (where {ctx.in_quarter('disbursed_on')}) as detail
             from q_loans where product = {product}
             group by scenario, uscc
