@@ -204,7 +204,17 @@ def test_project_tag_overrides_among_the_feeds_md_tags(tmp_path, catalogue):
         ("M24.cap: -1\n", "bad.yaml: M24.cap = -1 is outside the allowed range: at least 0 万元"),
         ("M22.lookback_months: 0\n", "bad.yaml: M22.lookback_months = 0 is outside the allowed range: 1 to 120 个月"),
         ("forecast.draws: 0\n", "bad.yaml: forecast.draws = 0 is outside the allowed range: 1 to 10000 次"),
-        ("forecast.quantile_high: 120\n", "bad.yaml: forecast.quantile_high = 120 is outside the allowed range: 0 to 100 %"),
+        ("forecast.quantile_high: 120\n", "bad.yaml: forecast.quantile_high = 120 is outside the allowed range: 50 to 100 %"),
+        # OUTPUTS.md: low ≤ base ≤ high, base the median: a low quantile of 95 stored low > high, then crashed
+        ("forecast.quantile_low: 95\n", "bad.yaml: forecast.quantile_low = 95 is outside the allowed range: 0 to 50 %"),
+        ("forecast.quantile_high: 49.9\n",
+         "bad.yaml: forecast.quantile_high = 49.9 is outside the allowed range: 50 to 100 %"),
+        # YAML 1.1 read these as 40, 128, 100 and 90, and kept the last of two values, without a word
+        ("M22.new_market_cap: 050\n", "'050' is an ambiguous number"),
+        ("M02.cap: 0200\n", "'0200' is an ambiguous number"),
+        ("M20.rate: 0x64\n", "'0x64' is an ambiguous number"),
+        ("M20.rate: 1:30\n", "'1:30' is an ambiguous number"),
+        ("M02.rate: 1.5\nM02.cap: 100\nM02.rate: 1\n", "'M02.rate' is given twice (line 3): keep one"),
         ("forecast.untested_step_spread: -50\n",
          "bad.yaml: forecast.untested_step_spread = -50 is outside the allowed range: 0 to 500 %"),
         ("M21.activity_types: [新品发布会, 路演]\n",
@@ -251,6 +261,10 @@ def test_every_forecast_setting_declares_its_range(catalogue):
     for p in settings:
         if p.id == "forecast.plan_bounds_to":
             assert p.min == 100, p.id  # a project within its plan is bounded by it
+        elif p.id == "forecast.quantile_low":
+            assert (p.min, p.max) == (0, 50), p.id  # low ≤ base (the median)
+        elif p.id == "forecast.quantile_high":
+            assert (p.min, p.max) == (50, 100), p.id  # base ≤ high
         elif p.unit == "%":
             assert p.min == 0, p.id
         if p.unit == "个月" and p.id.endswith("_months") and p.id not in ("forecast.training_months",

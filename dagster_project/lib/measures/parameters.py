@@ -11,6 +11,7 @@ VARCHAR and a list as VARCHAR[].
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,55 @@ from pathlib import Path
 import yaml
 
 from .catalogue import UNIT_FACTORS, Catalogue, CatalogueError, Parameter, check_value
+
+
+class _OverridesLoader(yaml.SafeLoader):
+    """YAML as finance types it. PyYAML reads YAML 1.1: a key given twice keeps the last value
+    without a word (`M02.rate: 1.5` … `M02.rate: 1` dropped the 1.5), `050` is octal 40, `0200`
+    128, `0x64` 100 and `1:30` sexagesimal 90. Here a key twice is an error, and such numbers are
+    refused as ambiguous; plain numbers, decimals and `.nan`/`.inf` (refused later as not finite)
+    read as before."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice (line {key_node.start_mark.line + 1}): keep one", key_node.start_mark)
+            if isinstance(key, str):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_INT, _FLOAT, _AMBIGUOUS = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "!ambiguous-number"
+_OverridesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_OverridesLoader.add_implicit_resolver(  # tried first: a leading 0, 0x/0o/0b, or a colon between digits
+    _AMBIGUOUS, re.compile(r"^[-+]?(?:0[0-9_]+|0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"),
+    list("-+0123456789"))
+_OverridesLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789"))
+_OverridesLoader.add_implicit_resolver(
+    _FLOAT, re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                      |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                      |[-+]?\.(?:inf|Inf|INF)
+                      |\.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
+
+
+def _ambiguous_number(loader: yaml.SafeLoader, node: yaml.Node):
+    raise yaml.constructor.ConstructorError(
+        None, None, f"{node.value!r} is an ambiguous number (YAML 1.1 reads a leading 0 as octal, 0x as hex and "
+        "a colon as base 60): write it in plain decimal digits, 50 for 050", node.start_mark)
+
+
+_OverridesLoader.add_constructor(_AMBIGUOUS, _ambiguous_number)
+
+
+def load_overrides(text: str) -> object:
+    """A parameter override file's YAML, strictly (`_OverridesLoader`)."""
+    return yaml.load(text, Loader=_OverridesLoader)  # noqa: S506 — a SafeLoader subclass
 
 
 @dataclass(frozen=True)
@@ -63,7 +113,7 @@ class Parameters:
         if path is None:
             return cls(catalogue)
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = load_overrides(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise CatalogueError(f"{path}: cannot read parameter overrides: {exc}") from None
         if not isinstance(data, dict):
