@@ -59,6 +59,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^a hidden row: .*$"), "隐藏行：打开登记表的人看不到这一行；若是记录请取消隐藏，若不是请删除"),
     (re.compile(r"^a space or line break inside a key: .*$"),
      "代码中含空格或换行：看上去与原代码相同，却与任何其他行都对不上，请删除"),
+    (re.compile(r"^a special space (U\+[0-9A-F]+) in a key .*$"),
+     r"代码或名称中含特殊空格“\1”（如不间断空格、窄空格）：看上去像普通空格或没有空格，却与任何其他行都对不上，请改为普通空格或删除"),
     (re.compile(r"^Excel's text guard .* around a key: .*$"),
      "代码带有 Excel 文本保护（=\"…\"）或引号：与任何其他行都对不上，请只填代码本身"),
     (re.compile(r"^invisible character (U\+[0-9A-F]+) in the value: .*$"),

@@ -378,6 +378,8 @@ LOOKALIKE_REASON = ("look-alike character {char} ({code}) in a key: it reads as 
 @pytest.mark.parametrize(("char", "code", "reason"), [
     ("\ufeff", "U+FEFF", INVISIBLE_REASON), ("\u200b", "U+200B", INVISIBLE_REASON), ("\x00", "U+0000", INVISIBLE_REASON),
     ("\u2013", "U+2013", LOOKALIKE_REASON), ("\uff0d", "U+FF0D", LOOKALIKE_REASON), ("\uff11", "U+FF11", LOOKALIKE_REASON),
+    # a Japanese input method's dash and a box-drawing line passed as hyphens in a project code (+1,160万)
+    ("\u30fc", "U+30FC", LOOKALIKE_REASON), ("\u2500", "U+2500", LOOKALIKE_REASON),
 ])
 def test_an_invisible_or_look_alike_character_in_a_key_rejects_the_row(tmp_path, con, char, code, reason):
     """A byte-order mark, a zero-width space or a NUL in a power account looks like the account on
@@ -401,11 +403,15 @@ def test_an_invisible_or_look_alike_character_in_a_key_rejects_the_row(tmp_path,
 
 SPACE_REASON = "a space or line break inside a key: it would match no other row, remove it"
 GUARD_REASON = "Excel's text guard (=\"…\") or a quote around a key: it would match no other row, send the code alone"
+SPECIAL_SPACE_REASON = ("a special space {code} in a key (it looks like a plain space or none): it would match no "
+                        "other row, type a plain space or none")
 
 
 @pytest.mark.parametrize(("delivered", "value", "reason"), [
     ("P 2", "P 2", SPACE_REASON), ("P\t2", "P\t2", SPACE_REASON), ('"P\n2"', "P\n2", SPACE_REASON),
     ('"=""P2"""', '="P2"', GUARD_REASON), ('"""P2"""', '"P2"', GUARD_REASON),
+    ("P\u00a02", "P\u00a02", SPECIAL_SPACE_REASON.format(code="U+00A0")),  # a no-break space: +1,160万 as a project
+    ("P\u20092", "P\u20092", SPECIAL_SPACE_REASON.format(code="U+2009")),  # a thin space: an account's week lost
 ])
 def test_a_space_a_line_break_or_excels_text_guard_in_a_code_rejects_the_row(tmp_path, con, delivered, value, reason):
     """A project code wrapped in its cell (a line break inside) or typed with a space, and a power
@@ -446,6 +452,21 @@ def test_a_name_in_a_key_keeps_its_full_width_brackets_and_dashes(tmp_path, con)
         _links_workbook(("+86智联电子（南宁）有限公司", "崇左中国—东盟青年产业园")))
     [outcome] = ingest_feed(con, landing, "registers")
     assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 2, 0)
+
+
+def test_a_special_space_in_a_name_that_is_part_of_a_key_rejects_the_row(tmp_path, con):
+    """A buyer the supplier had supplied in September, keyed again in Q4 with a no-break space in
+    its name, read as a new buyer: a repeat counted as a first supply (M08 +20万, 2026-12-07), where
+    the name typed exactly is caught as a key conflict. The row is rejected naming the space; a
+    plain space inside a name is kept."""
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(
+        _links_workbook(("北海华宇光电\u00a0科技有限公司", "北海华宇光电 科技有限公司")))
+    [outcome] = ingest_feed(con, landing, "registers")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("loaded", 1, 1)
+    assert rejected(con) == [("registers_supply_links.xlsx", 2, "buyer_name", "北海华宇光电\u00a0科技有限公司",
+                              SPECIAL_SPACE_REASON.format(code="U+00A0"))]
 
 
 def test_the_look_alike_pattern_and_its_ascii_map_name_one_set_of_characters():
@@ -716,6 +737,7 @@ def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path,
     ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.45])
     ws.write_row(2, 0, [B, "桂林银行", "工业流动资金贷", "2024-10-09", "2025-10-08", 800, 1.85])
     ws.write_row(3, 0, ["合 计：", None, None, None, None, 1300])
+    ws.write_row(4, 0, ["汇总", None, None, None, None, 1300])  # Chinese Excel's label of a table's total row
     wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)
@@ -727,7 +749,8 @@ def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path,
     assert con.execute("select count(*) from raw.registers_loans").fetchone() == (2,)
     assert con.execute("select count(*) from raw.stats_industry").fetchone() == (2,)
     assert rejected(con) == [("registers_loans.xlsx", 4, "_row", "合 计：", TOTALS_REASON),
-                             ("stats_industry_202410.csv", 4, "_row", "小计", TOTALS_REASON)]
+                             ("stats_industry_202410.csv", 4, "_row", "小计", TOTALS_REASON),
+                             ("registers_loans.xlsx", 5, "_row", "汇总", TOTALS_REASON)]
 
 
 def test_a_register_workbook_is_found_by_its_sheet_trimmed_and_what_is_no_workbook_is_named(tmp_path, con):

@@ -68,6 +68,7 @@ from .spec import (
     MAX_TEXT_LENGTH,
     TOTALS_LABELS,
     TOTALS_REASON,
+    UNUSUAL_SPACE,
     Column,
     Dataset,
     DeliveredFile,
@@ -586,6 +587,9 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
     if key:
         checks += (f"when regexp_matches({v}, '{INVISIBLE}') then format('invisible character U+{{:04X}} in a key: "
                    f"it would match no other row, remove it', unicode(regexp_extract({v}, '{INVISIBLE}'))) ")
+        checks += (f"when regexp_matches({v}, '{UNUSUAL_SPACE}') then format('a special space U+{{:04X}} in a key "
+                   f"(it looks like a plain space or none): it would match no other row, type a plain space or none', "
+                   f"unicode(regexp_extract({v}, '{UNUSUAL_SPACE}'))) ")
     if key and c.code:
         checks += (f"when regexp_matches({v}, '{LOOKALIKE}') then format('look-alike character {{}} (U+{{:04X}}) in a "
                    f"key: it reads as an ASCII character and would match no other row, type the ASCII one', "
@@ -593,8 +597,8 @@ def _check_sql(c: Column, key: bool = False) -> str | None:
         # A wrapped cell or a stray space inside a hand-typed code, and Excel's text guard ="…" around
         # one, look like the code and match nothing: a project code with a line break in it was paid
         # its whole quarter as a new project (+518万 of a tiny budget, 2026-12-07).
-        checks += (f"when regexp_matches({v}, '\\s') then 'a space or line break inside a key: it would match no "
-                   f"other row, remove it' ")
+        checks += (f"when regexp_matches({v}, '[\\s\\p{{Z}}]') then 'a space or line break inside a key: it would "
+                   f"match no other row, remove it' ")
         checks += (f"when regexp_matches({v}, '^=|\"') then 'Excel''s text guard (=\"…\") or a quote around a key: "
                    f"it would match no other row, send the code alone' ")
     return (f"case {checks}when length({v}) > {MAX_TEXT_LENGTH} then 'text of ' || format('{{:,}}', length({v})) "

@@ -31,12 +31,20 @@ INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}]"
 #   space: a project code typed with en dashes read as a new project and was paid its whole
 #   quarter as increment (+528万 of a `tiny` budget, 2026-12-07). Each with the ASCII character it
 #   passes for (the rejected-rows check reads a rejected key as it would read typed in ASCII).
+#   Among the dashes: the katakana prolonged sound mark ー (a Japanese input method's dash) and the
+#   box-drawing ─, both of which passed as a hyphen in a project code (+1,160万, 2026-12-07).
 LOOKALIKE_ASCII = {
-    **{dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"},
+    **{dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"
+                             "\u02d7\u2043\u2500\u2501\u2796\u2e3a\u2e3b\u30fc\uff70"},
     **{chr(full): chr(full - 0xFEE0) for full in range(0xFF01, 0xFF5F)},
     "\u3000": " ",
 }
-LOOKALIKE = r"[\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF01}-\x{FF5E}\x{3000}]"  # RE2: LOOKALIKE_ASCII's keys
+LOOKALIKE = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in LOOKALIKE_ASCII) + "]"  # RE2: LOOKALIKE_ASCII's keys
+# - keys: a space that is not the plain one (no-break, thin, narrow, …; the ideographic space is a
+#   look-alike above) looks like a space or none and matches no other row: a buyer's name with a
+#   no-break space in it made a repeat supply "first" (M08 +20万), a thin space inside a power
+#   account sent its week to an account no one holds (2026-12-07). A code holds no space at all.
+UNUSUAL_SPACE = r"[\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}]"
 # A number as a provider may write it: ASCII digits, thousands separators in threes, a decimal
 # point (no exponent, sign at the end, decimal comma, `inf` or `NaN`). Ingestion and the checks'
 # reading of a quarantined row take numbers by this one grammar (number_pattern).
@@ -50,7 +58,7 @@ def number_pattern(whole: bool) -> str:
 # colon aside): the sum of the rows above, no record of its own. Rejected as such, it is left out
 # of 汇总's red rows, which warn that the rules lost a record (until 2026-12-07 a register's 合计
 # row was named there as a rejected enterprise).
-TOTALS_LABELS = ("合计", "总计", "小计", "共计")
+TOTALS_LABELS = ("合计", "总计", "小计", "共计", "汇总")  # 汇总: Chinese Excel's label of a table's total row
 TOTALS_REASON = "a totals row: the sum of the rows above, not a record of its own; not loaded"
 # A `_vN` re-delivery: corrections of one delivery are counted in ones, not in billions.
 MAX_VERSION = 99
