@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -295,7 +296,9 @@ def refused_files(con: duckdb.DuckDBPyConnection) -> str | None:
         return None
 
     def named(name: str, reason: str) -> str:  # a read file's reason begins with its name, a stray's does not
-        if reason.split(": ", 1)[0].rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
+        # (its spaces and invisible characters written <U+XXXX>: ingest.filenames._spaces_shown)
+        first = re.sub(r"<U\+([0-9A-F]{4,6})>", lambda m: chr(int(m.group(1), 16)), reason.split(": ", 1)[0])
+        if first.rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
             return wording.reason(reason)
         return f"{name}：{wording.reason(reason)}"
     return f"{len(rows)} 个文件：" + "；".join(named(name, reason) for name, reason in rows)

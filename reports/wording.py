@@ -57,6 +57,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^a quote opened on line (\d+) closes inside a value on line (\d+): .*$"),
      r"第 \1 行开始的引号在第 \2 行的值中间才结束：第 \1—\2 行被读成一条记录，整条不加载（请检查名称中的半角引号）"),
     (re.compile(r"^a hidden row: .*$"), "隐藏行：打开登记表的人看不到这一行；若是记录请取消隐藏，若不是请删除"),
+    (re.compile(r"^a row hidden by the sheet's filter: .*$"),
+     "被筛选隐藏的行：登记表保存时开着筛选，这一行看不到；请清除筛选，使全部记录可见后重新报送"),
     (re.compile(r"^a space or line break inside a key: .*$"),
      "代码中含空格或换行：看上去与原代码相同，却与任何其他行都对不上，请删除"),
     (re.compile(r"^a special space (U\+[0-9A-F]+) in a key .*$"),

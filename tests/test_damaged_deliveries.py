@@ -4,6 +4,7 @@ line, field and reason, or the file is refused with the reason; nothing refused 
 from __future__ import annotations
 
 import io
+import re
 import os
 from datetime import date
 from pathlib import Path
@@ -62,6 +63,9 @@ def rejected(con) -> list[tuple]:
 
 @pytest.mark.parametrize(("name", "message"), [
     ("stats_enterprise_2024１0.csv", "name does not match"),  # a full-width digit
+    # a space after .csv: the refusal read exactly like a good name (2026-12-07)
+    ("stats_enterprise_202410.csv ", "stats/stats_enterprise_202410.csv<U+0020>: name does not match"),
+    ("stats_enterprise\u200b_202410.csv", "stats/stats_enterprise<U+200B>_202410.csv: name does not match"),
     ("stats_industry_203010.csv", "period 203010 is after today (2026-12-03): no delivery can carry it yet"),
     ("stats_industry_202112.csv", "period 202112 is before the policy's history, which starts in 2022-01"),
     ("stats_industry_202409_v3000000000.csv", "re-delivery suffix must be _v2 to _v99"),
@@ -71,7 +75,7 @@ def rejected(con) -> list[tuple]:
 ])
 def test_names_are_strict(name, message):
     bounds = PeriodBounds(date(2022, 1, 1), date(2026, 12, 3))
-    with pytest.raises(FileNameError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(FileNameError, match=re.escape(message)):
         parse_name(name, "stats", STATS, bounds)
     assert parse_name("stats_industry_202409_v99.csv", "stats", STATS, bounds).version == 99
     assert parse_name("stats_industry_202201.csv", "stats", STATS, bounds).period == "202201"
@@ -530,15 +534,18 @@ def test_the_refusals_still_in_the_landing_dir_are_named_for_汇总(tmp_path, co
     landing = tmp_path / "landing"
     write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
     upper = write(landing, "stats", "stats_industry_202409.CSV", [INDUSTRY_HEADER, industry_row(A)])
+    spaced = write(landing, "stats", "stats_enterprise_202410.csv ", [ENTERPRISE_HEADER])  # the space named
     write(landing, "stats", ".stats_industry_202408.csv", [INDUSTRY_HEADER])
     write(landing, "stats", "~$stats_industry_202407.csv", [INDUSTRY_HEADER])
     (landing / "stats" / "archive").mkdir()
     ingest_feed(con, landing, "stats")
     record_landing_root(con, landing)
     assert data.refused_files(con) == (
-        "2 个文件：stats/archive/：stats/ 下的子文件夹（未读取：交付文件直接放在 stats/ 中）；stats/stats_industry_202409.CSV："
+        "3 个文件：stats/archive/：stats/ 下的子文件夹（未读取：交付文件直接放在 stats/ 中）；stats/stats_enterprise_202410.csv<U+0020>："
+        "文件名不符合 <数据源>_<数据集>_<期别>[_v<N>].<扩展名> 的格式（小写英文字母、半角数字）；stats/stats_industry_202409.CSV："
         "文件名不符合 <数据源>_<数据集>_<期别>[_v<N>].<扩展名> 的格式（小写英文字母、半角数字）")
     upper.unlink()
+    spaced.unlink()
     (landing / "stats" / "archive").rmdir()
     ingest_feed(con, landing, "stats")
     assert data.refused_files(con) is None  # kept in raw._file_refusals, no longer in the landing dir
@@ -721,6 +728,30 @@ def test_a_hidden_register_row_is_rejected_as_hidden(tmp_path, con):
     assert con.execute("select uscc from raw.registers_loans order by _line").fetchall() == [(A,), (C,)]
     assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, "a hidden row: the register shows it to no one "
                               "who opens it; unhide it if it is a record, delete it if not")]
+
+
+def test_a_row_hidden_by_a_filter_is_rejected_naming_the_filter(tmp_path, con):
+    """A loans sheet saved with a filter on 贷款银行 hides the other banks' rows: rejected as "a hidden
+    row", the clerk looked for rows no one had hidden (M23 233.8万 → 54.8万 on a `tiny` landing,
+    2026-12-07). The reason names the filter."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    for i, (uscc, bank) in enumerate(((A, "桂林银行"), (B, "广西农信"), (C, "桂林银行"))):
+        ws.write_row(i + 1, 0, [uscc, bank, "工业流动资金贷", f"2024-10-1{i}", f"2025-10-1{i}", 100 + i, 3.1])
+    ws.autofilter(0, 0, 3, 6)
+    ws.filter_column(1, "x == 桂林银行")
+    ws.set_row(2, None, None, {"hidden": True})  # xlsxwriter leaves hiding the rows to the writer, as Excel does
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc from raw.registers_loans order by _line").fetchall() == [(A,), (C,)]
+    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, "a row hidden by the sheet's filter: the "
+                              "register was saved filtered; clear the filter so that every record shows, and send it "
+                              "again")]
 
 
 def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):

@@ -8,6 +8,7 @@ passes is safe to store and to cast everywhere downstream.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,12 +42,19 @@ class PeriodBounds:
         return cls(date(base_year - 1, 1, 1), today or date.today())
 
 
+def _spaces_shown(name: str) -> str:
+    """`name` with each space and invisible character written as <U+XXXX>: a name refused for a
+    space after `.csv` read exactly like a good one (2026-12-07)."""
+    return "".join(f"<U+{ord(ch):04X}>" if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs") else ch
+                   for ch in name)
+
+
 def parse_name(name: str, feed_dir: str, datasets: tuple[Dataset, ...], bounds: PeriodBounds | None = None,
                ) -> DeliveredFile:
     m = _NAME.match(name)
     if not m:
-        raise FileNameError(f"{feed_dir}/{name}: name does not match <feed>_<dataset>_<period>[_v<N>].<ext> "
-                            "(lower-case ASCII letters, ASCII digits)")
+        raise FileNameError(f"{feed_dir}/{_spaces_shown(name)}: name does not match "
+                            "<feed>_<dataset>_<period>[_v<N>].<ext> (lower-case ASCII letters, ASCII digits)")
     feed, dataset_name, period, version, ext = m.group("feed", "dataset", "period", "version", "ext")
     if feed != feed_dir:
         raise FileNameError(f"{feed_dir}/{name}: feed prefix {feed!r} does not match its folder {feed_dir!r}")

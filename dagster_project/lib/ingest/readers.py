@@ -318,7 +318,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
                               f"{', '.join(visible) or 'none'}); unhide the sheet that holds the register, "
                               f"named {dataset.sheet!r}, and hide or delete the others")
         sheet_rows = list(_all_rows(wb[sheet]))
-        hidden = _hidden_rows(wb[sheet])
+        hidden, filtered = _hidden_rows(wb[sheet])
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
                     if (why := _cell_problem(c))}
@@ -352,7 +352,10 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
             blank += 1
             continue
         cell_problems.update({(len(rows), j): why for j, why in flagged.items()})
-        if i + 1 in hidden:
+        if i + 1 in hidden and filtered:
+            broken[len(rows)] = ("a row hidden by the sheet's filter: the register was saved filtered; clear the "
+                                 "filter so that every record shows, and send it again")
+        elif i + 1 in hidden:
             broken[len(rows)] = ("a hidden row: the register shows it to no one who opens it; unhide it if it "
                                  "is a record, delete it if not")
         rows.append(list(row))
@@ -373,13 +376,16 @@ def _all_rows(ws):
     return ws.iter_rows()
 
 
-def _hidden_rows(ws) -> set[int]:
-    """The sheet row numbers (from 1) marked hidden. Read-only openpyxl reads no row formats: the
-    sheet's XML says it (`<row r="7" hidden="1">`). A hidden loan loaded with nothing said, while a
-    hidden sheet is refused (2026-12-07): what the clerk hid is not what the register shows."""
+def _hidden_rows(ws) -> tuple[set[int], bool]:
+    """The sheet row numbers (from 1) marked hidden, and whether the sheet was saved with a filter
+    on. Read-only openpyxl reads no row formats: the sheet's XML says it (`<row r="7" hidden="1">`,
+    `<autoFilter><filterColumn>`). A hidden loan loaded with nothing said, while a hidden sheet is
+    refused (2026-12-07): what the clerk hid is not what the register shows. A filter hides rows
+    too, and its rows are rejected the same way, the reason naming the filter: "a hidden row" sent
+    a clerk looking for rows no one had hidden (13 loans of a `tiny` register, M23 −179万)."""
     from xml.etree.ElementTree import iterparse
 
-    hidden, number = set(), 0
+    hidden, number, filtered = set(), 0, False
     with ws.parent._archive.open(ws._worksheet_path) as xml:
         for _, element in iterparse(xml):
             if element.tag.endswith("}row"):
@@ -387,7 +393,9 @@ def _hidden_rows(ws) -> set[int]:
                 if element.get("hidden") in ("1", "true"):
                     hidden.add(number)
                 element.clear()
-    return hidden
+            elif element.tag.endswith("}filterColumn"):
+                filtered = True
+    return hidden, filtered
 
 
 def _cell_problem(cell) -> str | None:
