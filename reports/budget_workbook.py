@@ -642,6 +642,7 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
     (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
+    registers and weekly datasets never delivered (`data.undelivered_datasets`), for
     files refused whole (`data.refused_files`), for deliveries with columns FEEDS.md does not
     define (`data.files_with_extra_columns`), for deliveries
     most of whose rows were rejected (`data.broadly_rejected_files`), and for rows loaded as delivered that a check marked
@@ -676,6 +677,12 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
         gaps.append(("注意：季度产值含本年此前月份", (
             f"以下企业季初前一个月未报送，按“缺失月份计 0”的规定，其季度产值为本年累计，共 {spans}。这些企业的同比增速"
             "及相关奖补（M02、M24）可能明显偏高；请核实该月报送情况，补交后重新测算。")))
+    undelivered = data.undelivered_datasets(con, as_of)
+    if undelivered:  # the rules then see an empty register or no power at all
+        gaps.append(("注意：数据集从未交付", (
+            f"截至测算基准日，以下数据集没有任何交付（或已全部撤回），共 {undelivered}。依赖它们的方案按无数据测算："
+            "贷款、活动申报、认定、首次供需登记表缺失时相关奖补为 0；两高名单缺失时不排除任何企业（M24 可能偏高）；"
+            "电力数据缺失时 M24 为 0。请确认接收目录是否完整（如 registers/、power/ 文件夹），补交后重新测算。")))
     refused = data.refused_files(con)
     if refused:  # the rules then see nothing of those files
         gaps.append(("注意：交付文件被拒收", (

@@ -21,8 +21,9 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.forecast.draws import Horizon
-from dagster_project.lib.ingest import datasets_of
+from dagster_project.lib.ingest import FEEDS, datasets_of
 from dagster_project.lib.ingest.loader import LANDING_ROOT_SCOPE
+from dagster_project.lib.ingest.spec import PeriodKind
 from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.quality.suites import load_suites
@@ -250,6 +251,23 @@ def suspect_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
     return _rows_in_words(count, [
         f"{file or e.get('source_file')} 第 {e.get('_line', e.get('source_line'))} 行（{what(suite, name, e)}）"
         for suite, name, file, _, examples in rows for e in json.loads(examples or "[]")])
+
+
+def undelivered_datasets(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """The registers and weekly datasets of which no delivery is in use by `as_of` (never
+    delivered, or every delivery withdrawn), in words; None when every one has one. Monthly
+    datasets are named month by month (`missing_periods`). With no registers folder the 两高 list
+    excluded no one from M24 (a 两高 enterprise paid 245.55万, its reason "两高名单 不在 ✓") and
+    the register schemes read 0, with nothing on 汇总 (2026-12-07)."""
+    relation = deliveries_in_use(con)
+    if relation is None:
+        return None
+    delivered = {(feed, dataset) for feed, dataset in con.execute(
+        f"select distinct feed, dataset from {relation} where available_on <= ?", [as_of]).fetchall()}
+    missing = [f"{ds.feed}_{ds.dataset}" + ("（登记表）" if ds.period is PeriodKind.NONE else "（周报）")
+               for feed in FEEDS for ds in datasets_of(feed)
+               if ds.period is not PeriodKind.MONTH and (ds.feed, ds.dataset) not in delivered]
+    return f"{len(missing)} 个数据集：" + "、".join(missing) if missing else None
 
 
 def broadly_rejected_files(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:

@@ -203,7 +203,9 @@ def test_project_tag_overrides_among_the_feeds_md_tags(tmp_path, catalogue):
         ("M02.rate: -5\n", "bad.yaml: M02.rate = -5 is outside the allowed range: 0 to 100 %"),
         ("M24.cap: -1\n", "bad.yaml: M24.cap = -1 is outside the allowed range: at least 0 万元"),
         ("M22.lookback_months: 0\n", "bad.yaml: M22.lookback_months = 0 is outside the allowed range: 1 to 120 个月"),
-        ("forecast.draws: 0\n", "bad.yaml: forecast.draws = 0 is outside the allowed range: 1 to 10000 次"),
+        ("forecast.draws: 0\n", "bad.yaml: forecast.draws = 0 is outside the allowed range: 50 to 10000 次"),
+        # one draw's "range" is one number: it was printed on 汇总 as an 80% range (2026-12-07)
+        ("forecast.draws: 49\n", "bad.yaml: forecast.draws = 49 is outside the allowed range: 50 to 10000 次"),
         ("forecast.quantile_high: 120\n", "bad.yaml: forecast.quantile_high = 120 is outside the allowed range: 50 to 100 %"),
         # OUTPUTS.md: low ≤ base ≤ high, base the median: a low quantile of 95 stored low > high, then crashed
         ("forecast.quantile_low: 95\n", "bad.yaml: forecast.quantile_low = 95 is outside the allowed range: 0 to 50 %"),

@@ -527,6 +527,24 @@ def test_only_regular_files_in_feed_folders_are_read_the_rest_is_reported(tmp_pa
     assert con.execute("select count(*) from raw._file_refusals where sha256 <> ''").fetchone() == (0,)
 
 
+def test_registers_and_weekly_datasets_never_delivered_are_named_for_汇总(tmp_path, con):
+    """A landing without its registers folder: the 两高 list excluded no one from M24 (a 两高
+    enterprise paid 245.55万, its reason "两高名单 不在 ✓") and every register scheme read 0, with
+    nothing on 汇总 (2026-12-07). The registers and weekly datasets with no delivery in use by the
+    as-of date are named; monthly ones are named month by month elsewhere."""
+    landing = tmp_path / "landing"
+    write(landing, "stats", "stats_industry_202410.csv", [INDUSTRY_HEADER, industry_row(A)])
+    ingest_feed(con, landing, "stats")
+    everything = ("power_accounts（周报）、power_daily（周报）、registers_recognitions（登记表）、registers_loans（登记表）、"
+                  "registers_applications（登记表）、registers_two_high（登记表）、registers_supply_links（登记表）")
+    assert data.undelivered_datasets(con, date(2024, 11, 25)) == f"7 个数据集：{everything}"
+    (landing / "registers").mkdir()
+    (landing / "registers" / "registers_supply_links.xlsx").write_bytes(_links_workbook())
+    ingest_feed(con, landing, "registers")
+    assert "registers_supply_links" not in data.undelivered_datasets(con, date(2024, 11, 25))
+    assert data.undelivered_datasets(con, date(2024, 11, 25)).startswith("6 个数据集：")
+
+
 def test_the_refusals_still_in_the_landing_dir_are_named_for_汇总(tmp_path, con):
     """A loans register named .XLSX was refused and M23 lost its loans with the refusal only on
     数据质量: 汇总 names the files the latest look at their folder refused or did not read, not the

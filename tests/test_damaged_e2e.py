@@ -118,22 +118,31 @@ def test_a_delivery_removed_from_the_landing_dir_stops_counting_and_counts_again
     assert power_days_consistent(site)
 
 
-def test_an_earlier_months_project_library_sent_again_as_octobers_is_named(clean, tmp_path):
-    """September's project library sent again as October's, byte for byte: it has no period column
-    that would tell, and loaded it cut the budget by a third (every October investment gone) with
-    nothing said. Now the run names both files (a warning: the generator's own tiny libraries
-    repeat themselves truly, projects investing flat amounts)."""
+@pytest.mark.parametrize("resent", ["byte for byte", "exported again with other line ends"])
+def test_an_earlier_months_project_library_sent_again_as_octobers_is_named(clean, tmp_path, resent):
+    """September's project library sent again as October's: it has no period column that would
+    tell, and loaded it cut the budget by a third (every October investment gone) with nothing
+    said, byte for byte until 2026-12-06 and exported again with other line ends until 2026-12-07.
+    Now the run names both files, in red on 汇总 (a warning: a small library investing flat amounts
+    could repeat itself truly)."""
+    from reports.data import suspect_rows
+
     site, _ = clean
     shutil.copytree(site / "landing", tmp_path / "landing")
     stats = tmp_path / "landing" / "stats"
-    shutil.copyfile(stats / "stats_projects_202409.csv", stats / "stats_projects_202410.csv")
+    september = (stats / "stats_projects_202409.csv").read_bytes()
+    if resent != "byte for byte":
+        september = september.replace(b"\r\n", b"\n") if b"\r\n" in september else september.replace(b"\n", b"\r\n")
+    (stats / "stats_projects_202410.csv").write_bytes(september)
     result = refresh(tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
         [(outcome, examples)] = con.execute(
             "select outcome, unexpected_examples from marts.dq_check_results_latest "
             "where file_name = 'stats_projects_202410.csv' and expectation = 'not_an_earlier_file_resent'").fetchall()
-    assert outcome == "warn" and "the same bytes as stats_projects_202409.csv" in examples
+        named = suspect_rows(con, AS_OF)
+    assert outcome == "warn" and "the same rows as stats_projects_202409.csv" in examples
+    assert named is not None and "stats_projects_202410.csv" in named and "stats_projects_202409.csv" in named
 
 
 def test_rows_sharing_a_register_key_are_each_paid_and_counted_and_replaced_together(clean, tmp_path):

@@ -511,7 +511,7 @@ def test_an_earlier_periods_file_sent_again_under_a_new_name_is_named(tmp_path, 
     [outcome] = [o for b, o in result.failures("blocking") if o.expectation == "not_an_earlier_file_resent"]
     assert outcome.unexpected_count == 2
     assert outcome.unexpected_examples[0]["resend_problem"] == (
-        "the same bytes as stats_industry_202409.csv: that period's file sent again under this name?")
+        "the same rows as stats_industry_202409.csv: that period's file sent again under this name?")
     severities = {s.name: e.severity for s in SUITES.values() for e in s.expectations
                   if e.name == "not_an_earlier_file_resent"}
     assert severities == {"raw_stats_industry": "blocking", "raw_tax_vat": "blocking", "raw_customs_export": "blocking",

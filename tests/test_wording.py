@@ -67,9 +67,9 @@ def test_check_names_and_descriptions_in_chinese():
     text = wording.examples('[{"missing_report": "规上 enterprise 91451102MA1NBLEL86 without a report for 202305", '
                             '"uscc": "91451102MA1NBLEL86", "month": "2023-05-01"}]')
     assert text.startswith("规上企业 91451102MA1NBLEL86 未报送 202305 月报")  # who, not only when
-    text = wording.examples('[{"resend_problem": "the same bytes as stats_projects_202409.csv: that period\'s '
+    text = wording.examples('[{"resend_problem": "the same rows as stats_projects_202409.csv: that period\'s '
                             'file sent again under this name?", "_line": 2}]')
-    assert text == "第2行：与早期交付 stats_projects_202409.csv 逐字节相同：是否为该期文件以本期名称重发？"
+    assert text == "第2行：与早期交付 stats_projects_202409.csv 的数据行完全相同：是否为该期文件以本期名称重发？"
     assert wording.examples('[{"flag_problem": "flagged 正常 but kWh blank", "account_no": "0301"}, '
                             '{"account_problem": "account 0302 in no account snapshot", "account_no": "0302"}]') \
         == "标为正常但电量为空；户号 0301\n户号 0302 不在任何户号清单中"

@@ -456,14 +456,15 @@ def add_policy_awards(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_resend_problem(df: pd.DataFrame, lk: Lookups) -> pd.DataFrame:
     """`resend_problem` on every row of a file that repeats an earlier period's delivery byte for
-    byte: its rows are that period's, whatever the name says. Where the rows carry no period of
+    byte (or, where the rows carry no period, row for row): its rows are that period's, whatever
+    the name says. Where the rows carry no period of
     their own (the project library), only a file in which something moved (the suite's param
     `resend_moving_column` > 0 somewhere) counts: a small library of projects not started yet
     repeats itself month after month, and the generator's tiny sample does."""
     moving = lk.params.get("resend_moving_column")
     with np.errstate(invalid="ignore"):
         repeated = lk.identical_to is not None and (moving is None or bool((_floats(df[moving]) > 0).any()))
-    problem = (f"the same bytes as {lk.identical_to}: that period's file sent again under this name?"
+    problem = (f"the same rows as {lk.identical_to}: that period's file sent again under this name?"
                if repeated else None)
     return df.assign(resend_problem=np.full(len(df), problem, dtype=object))
 

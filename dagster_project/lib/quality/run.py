@@ -211,7 +211,8 @@ def validate_suites(con, suites: list[Suite], as_of: date, session: GxSession, r
                     warehouse.earlier_projects(con, delivery.period, as_of)
                 extra["project_history"] = warehouse.project_history(con, delivery.period, as_of)
             if "resend" in suite.derive:
-                extra["identical_to"] = warehouse.identical_earlier_delivery(con, ds, delivery, as_of)
+                extra["identical_to"] = warehouse.identical_earlier_delivery(
+                    con, ds, delivery, as_of, by_content="resend_moving_column" in suite.params)
             if "power_daily" in suite.derive:
                 extra["power_levels"] = warehouse.power_levels(
                     con, delivery.period, as_of, int(Lookups(as_of, params=suite.params).param("level_window_days")))

@@ -424,10 +424,15 @@ def project_history(con, period: str, as_of: date) -> pd.DataFrame:
         [period, as_of, period, period]).df()
 
 
-def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date) -> str | None:
+def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date,
+                               by_content: bool = False) -> str | None:
     """The delivery of an earlier period of the dataset with the same bytes (SHA-256) as this one,
     arrived by the as-of date and not withdrawn: an old file sent again under a new period's name
-    (projects and the directory carry no period column that would tell). None if there is none."""
+    (projects and the directory carry no period column that would tell). `by_content`: or with
+    the same rows loaded, whatever the bytes: September's library exported again with other line
+    ends as October's cut a tiny budget by 35% with no check failing (2026-12-07); for datasets
+    whose rows carry no period (others say their period in every row, and a weekly power file
+    is too large to compare with every earlier one). None if there is none."""
     if delivery.period is None:
         return None
     row = con.execute(
@@ -437,6 +442,24 @@ def identical_earlier_delivery(con, ds: Dataset, delivery: Delivery, as_of: date
             where this.file_name = ? and other.period < this.period and other.available_on <= ?
             order by other.period desc, other.file_name limit 1""",
         [delivery.file_name, as_of],
+    ).fetchone()
+    if row or not by_content:
+        return row[0] if row else None
+    cols = ", ".join(c.name for c in ds.columns)
+    row = con.execute(
+        f"""with this as (select file_name, period, rows_accepted from raw._manifest where file_name = $file),
+            candidates as (
+                select other.file_name, other.period from {DELIVERIES} other, this
+                join raw._manifest m on m.file_name = other.file_name
+                where other.feed = $feed and other.dataset = $dataset and other.period < this.period
+                  and other.available_on <= $as_of and m.rows_accepted = this.rows_accepted
+                  and this.rows_accepted > 0)
+            select c.file_name from candidates c
+            where not exists (select {cols} from raw.{ds.table} where _file = $file
+                              except all
+                              select {cols} from raw.{ds.table} where _file = c.file_name)
+            order by c.period desc, c.file_name limit 1""",
+        {"file": delivery.file_name, "feed": ds.feed, "dataset": ds.dataset, "as_of": as_of},
     ).fetchone()
     return row[0] if row else None
 
