@@ -1294,22 +1294,28 @@ def test_an_above_size_enterprise_without_a_report_is_named(tmp_path, session):
 
 def test_a_loan_product_typed_near_the_subsidised_one_is_named(tmp_path, session):
     """A 600万 loan typed 工业流动资金贷款 for 工业流动资金贷 lost its 12万 of M23 unseen: a product a
-    character or a word away from the catalogue's is named (on 汇总); the product itself and one
-    plainly another are not."""
+    character or a word away from the catalogue's is named (on 汇总), so is one with a space or an
+    invisible character inside or a character put in; the product itself and one plainly another
+    are not."""
     suite = SUITES["mart_loan_products"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create schema marts")
         con.execute("""create table marts.fct_loans as select * from (values
                            ('registers_loans.xlsx', 3, 'A', '工业流动资金贷'), ('registers_loans.xlsx', 4, 'B', '工业流动资金贷款'),
                            ('registers_loans.xlsx', 5, 'C', '工业流动资金代'), ('registers_loans.xlsx', 6, 'D', '流动资金贷'),
-                           ('registers_loans.xlsx', 7, 'E', '科技贷'))
+                           ('registers_loans.xlsx', 7, 'E', '科技贷'), ('registers_loans.xlsx', 8, 'F', '工业流动 资金贷'),
+                           ('registers_loans.xlsx', 9, 'G', '工业流动\u200b资金贷'), ('registers_loans.xlsx', 10, 'H', '工业流动啊资金贷'))
                        t(source_file, source_line, uscc, product)""")
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
     [(_, outcome)] = result.failures("warning")
     assert [(e["source_line"], e["product_problem"]) for e in outcome.unexpected_examples] == [
         (4, "产品“工业流动资金贷款”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
         (5, "产品“工业流动资金代”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
-        (6, "产品“流动资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23")]
+        (6, "产品“流动资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
+        # a space or a zero-width space inside, a character put in: −26.8万 of M23 unseen (2026-12-07)
+        (8, "产品“工业流动 资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
+        (9, "产品“工业流动\u200b资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23"),
+        (10, "产品“工业流动啊资金贷”与贴息产品“工业流动资金贷”相近但不同：该笔贷款不计入 M23")]
 
 
 def test_a_run_names_a_file_validated_twice_by_its_later_verdict_only(tmp_path):
