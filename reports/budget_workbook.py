@@ -637,11 +637,13 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
     return r + 2, notes_row
 
 
-def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
+def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, str]]:
     """The red rows of 汇总 for months the rules read that have nothing delivered (the checks
     `mart_base_periods` and `mart_policy_periods`) and for rows of known enterprises and projects
     rejected from them (`mart_rejected_policy_rows`) or from the registers
     (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
+    days without any power reading since the base quarter (`data.missing_power_days`), for
+    unfinished projects gone from the latest library (`data.projects_gone_from_the_library`), for
     registers and weekly datasets never delivered (`data.undelivered_datasets`), for
     files refused whole (`data.refused_files`), for deliveries with columns FEEDS.md does not
     define (`data.files_with_extra_columns`), for deliveries
@@ -677,6 +679,16 @@ def _data_gaps(con, as_of: date) -> list[tuple[str, str]]:
         gaps.append(("注意：季度产值含本年此前月份", (
             f"以下企业季初前一个月未报送，按“缺失月份计 0”的规定，其季度产值为本年累计，共 {spans}。这些企业的同比增速"
             "及相关奖补（M02、M24）可能明显偏高；请核实该月报送情况，补交后重新测算。")))
+    power_days = data.missing_power_days(con, base_quarter_start)
+    if power_days:  # the rules then read those days as no consumption
+        gaps.append(("注意：日电量缺失", (
+            f"以下日期没有任何户号的日电量（其间的周报未交付），共 {power_days}。这些日期按无用电计："
+            "相关企业的四季度用电量、用电增量（M24）和依据日电量的产值预测偏低。请补交缺失的周报后重新测算。")))
+    gone = data.projects_gone_from_the_library(con)
+    if gone:  # the rules then read the project's latest month as nothing invested
+        gaps.append(("注意：在建项目从项目库中消失", (
+            f"以下项目在上一期项目库中在建（无竣工年月）且当月有投资，最新一期项目库却没有列出，共 {gone}。"
+            "这些项目最新月份起按无投资计（M15、M20 等相关金额偏低）；若项目并未竣工或退库，请提供方以更正版（_v2）补交后重新测算。")))
     undelivered = data.undelivered_datasets(con, as_of)
     if undelivered:  # the rules then see an empty register or no power at all
         gaps.append(("注意：数据集从未交付", (
@@ -1164,7 +1176,7 @@ def write_budget_workbook(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, 
 
         start, notes_row = _write_info(summary, st, SUMMARY_PRINTED, title, as_of, params, cutoffs,
                             _notes(catalogue, phase, city, labels, run.draws if run else None), phase,
-                            _data_gaps(con, as_of))
+                            _data_gaps(con, as_of, catalogue.document.base_quarter.start))
         measure_table, total_row, subtotal_rows = _write_summary(summary, st, catalogue, sheets, figures, head.previous,
                                                                  start, notes_row)
         _write_headline(summary, st, head, total_row, subtotal_rows, figures, params, labels, phase, city)

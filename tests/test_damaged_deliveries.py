@@ -545,6 +545,40 @@ def test_registers_and_weekly_datasets_never_delivered_are_named_for_汇总(tmp_
     assert data.undelivered_datasets(con, date(2024, 11, 25)).startswith("6 个数据集：")
 
 
+def test_days_without_any_power_reading_are_named_for_汇总(con):
+    """A weekly power file not delivered between two that were: its days counted as no consumption
+    (M02.growth 523万 → 98万, M24 111万 → 14万 of a `tiny` budget) with a warning on 数据质量 only
+    (2026-12-07). The days since the base quarter on which no account has a reading are named, as
+    ranges; none when every day has one."""
+    con.execute("create schema if not exists staging")
+    con.execute("""create table staging.stg_power__daily as
+                   select 'P' || a as account_no, cast(d as date) as reading_date
+                   from range(2) t(a), generate_series(date '2023-09-25', date '2024-11-24', interval 1 day) g(d)
+                   where not (d between date '2024-11-11' and date '2024-11-17' or d = date '2024-02-01')""")
+    assert data.missing_power_days(con, date(2023, 10, 1)) == "8 天：2024-02-01、2024-11-11 至 2024-11-17"
+    con.execute("insert into staging.stg_power__daily values ('P0', date '2024-02-01'), ('P1', date '2024-11-11'), "
+                "('P1', date '2024-11-12'), ('P0', date '2024-11-13'), ('P0', date '2024-11-14'), "
+                "('P0', date '2024-11-15'), ('P0', date '2024-11-16'), ('P0', date '2024-11-17')")
+    assert data.missing_power_days(con, date(2023, 10, 1)) is None
+
+
+def test_an_unfinished_project_gone_from_the_latest_library_is_named_for_汇总(con):
+    """One unfinished project left out of October's library: its Q4 counted as nothing invested,
+    −18.5% of a `tiny` budget with nothing said (2026-12-07). The projects of the month before, not
+    completed and investing, that the latest library does not list are named; a completed one, one
+    not investing, and those still listed are not."""
+    con.execute("create schema if not exists staging")
+    con.execute("""create table staging.stg_stats__projects as select * from (values
+                       (date '2024-09-01', 'P1', '甲项目', null, 100.0), (date '2024-09-01', 'P2', '乙项目', null, 100.0),
+                       (date '2024-09-01', 'P3', '丙项目', date '2024-09-01', 100.0),
+                       (date '2024-09-01', 'P4', '丁项目', null, 0.0),
+                       (date '2024-10-01', 'P2', '乙项目', null, 100.0))
+                   t(report_month, project_code, project_name, completion_month, investment_yuan)""")
+    assert data.projects_gone_from_the_library(con) == "1 行：项目 P1（甲项目）"
+    con.execute("insert into staging.stg_stats__projects values (date '2024-10-01', 'P1', '甲项目', null, 50.0)")
+    assert data.projects_gone_from_the_library(con) is None
+
+
 def test_the_refusals_still_in_the_landing_dir_are_named_for_汇总(tmp_path, con):
     """A loans register named .XLSX was refused and M23 lost its loans with the refusal only on
     数据质量: 汇总 names the files the latest look at their folder refused or did not read, not the
