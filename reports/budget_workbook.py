@@ -682,7 +682,7 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
     power_days = data.missing_power_days(con, base_quarter_start)
     if power_days:  # the rules then read those days as no consumption
         gaps.append(("注意：日电量缺失", (
-            f"以下日期没有任何户号的日电量（其间的周报未交付），共 {power_days}。这些日期按无用电计："
+            f"以下日期多数户号没有日电量（其间的周报疑未交付），共 {power_days}。这些日期缺读数的户号按无用电计："
             "相关企业的四季度用电量、用电增量（M24）和依据日电量的产值预测偏低。请补交缺失的周报后重新测算。")))
     gone = data.projects_gone_from_the_library(con)
     if gone:  # the rules then read the project's latest month as nothing invested
