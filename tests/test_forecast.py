@@ -1284,5 +1284,23 @@ def test_a_register_whose_last_year_had_nothing_left_after_the_day_may_still_get
     assert np.bincount(draw_of, minlength=4001)[1:].mean() == pytest.approx(p.expected, rel=0.15)
     assert (dates > np.datetime64("2024-12-16")).all() and (dates <= np.datetime64("2024-12-31")).all()
     assert set(picked.tolist()) <= set(pool.tolist())
-    quiet, quiet_pool = pace(on[:3], cutoff, start, end, prior=5, from_month=2, rest_prior=0.5)  # none this quarter
+    quiet, quiet_pool = pace(on[:3], cutoff, start, end, prior=5, from_month=2, rest_prior=0.5)  # none this year
     assert quiet.expected == 0 and len(quiet_pool) == 0 and not quiet.pool_this_quarter
+
+
+def test_a_register_with_nothing_in_last_years_quarter_may_get_rows_before_its_first_of_this_quarter():
+    """Last year's fourth quarter had no application; this year's first comes after the run. On 7
+    October the rows still to come were 0 with certainty (M21 0 at low, base and high against 50万,
+    2026-12-07): with Jeffreys' prior count on last year's rest, a few may come, resampled from this
+    year's rows so far and dated over the days left; none this year, none to come."""
+    on = np.array(["2023-03-10", "2023-06-15", "2024-04-02", "2024-06-20", "2024-09-05"], dtype="datetime64[D]")
+    cutoff, start, end = date(2024, 10, 7), date(2024, 10, 1), date(2024, 12, 31)
+    plain, _ = pace(on, cutoff, start, end, prior=5, from_month=2)
+    assert plain.expected == 0
+    p, pool = pace(on, cutoff, start, end, prior=5, from_month=2, rest_prior=0.5)
+    assert p.pool_this_quarter and sorted(pool.tolist()) == [2, 3, 4]  # this year's rows
+    year_pace = (3 + 5) / (2 + 5)
+    assert p.expected == pytest.approx(0.5 * (0 + 5 * year_pace) / (0 + 5))
+    draw_of, _, dates = draw_new(p, pool, on, cutoff, end, 4000, 10.0, np.random.default_rng(3))
+    assert 0 < np.bincount(draw_of, minlength=4001)[1:].mean() == pytest.approx(p.expected, rel=0.15)
+    assert (dates > np.datetime64("2024-10-07")).all() and (dates <= np.datetime64("2024-12-31")).all()

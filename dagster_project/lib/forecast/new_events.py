@@ -216,9 +216,13 @@ def pace(on: np.ndarray, cutoff: date, quarter_start: date, quarter_end: date, p
         quarter_pace = shape / rate if rate > 0 else 0.0
         rest = np.flatnonzero(weight > 0)
         rest_rows = float(weight[rest].sum())
-        this_quarter = rest_prior > 0 and len(rest) == 0 and so_far > 0  # nothing to resample otherwise
+        # resampled from this quarter's rows, or before the quarter's first row from this year's:
+        # a register with none in last year's quarter read 0 at low, base and high until its first
+        # row of the quarter came (the generator's tiny applications, M21 0 against 50万 on 7 October,
+        # 2026-12-07); with nothing this year either there is nothing to resample
+        this_quarter = rest_prior > 0 and len(rest) == 0 and (so_far > 0 or year > 0)
         if this_quarter:
-            rest = np.flatnonzero(between(quarter_start, cutoff))
+            rest = np.flatnonzero(between(quarter_start if so_far > 0 else pace_start, cutoff))
         prior = rest_prior if this_quarter else 0.0
         return Pace(so_far, last_so_far, rest_rows, (rest_rows or prior) * quarter_pace, True, shape, rate,
                     unregistered=float(weight[before].sum()) * quarter_pace,
