@@ -201,8 +201,8 @@ def _reported(catalogue: Catalogue, cutoffs: list[data.FeedCutoff], quarter_clos
     out = []
     for c in cutoffs:
         end = c.end
-        if c.files == 0:
-            out.append(f"{c.label}：尚无到达文件，四季度全部为预测。")
+        if c.files == 0:  # nothing to forecast from: the rules read no rows (汇总 names the datasets in red)
+            out.append(f"{c.label}：尚无到达文件，没有可据以预测的数据，依赖它的方案按无数据测算（见汇总红字说明）。")
         elif c.period is None and quarter_closed:
             out.append(f"{c.label}：截至测算基准日登记的记录为已知（登记在册）；四季度已结束，没有需要预测的新增登记。")
         elif c.period is None:
