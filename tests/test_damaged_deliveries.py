@@ -762,49 +762,35 @@ def test_a_register_whose_sheet_misstates_its_own_size_is_read_to_its_last_row(t
     assert rejected(con) == []
 
 
-def test_a_hidden_register_row_is_rejected_as_hidden(tmp_path, con):
+HIDDEN_REASON = "a hidden row: the register shows it to no one who opens it; unhide it if it is a record, delete it if not"
+FILTERED_REASON = ("a row hidden by the sheet's filter: the register was saved filtered; clear the filter so that every "
+                   "record shows, and send it again")
+
+
+@pytest.mark.parametrize(("filtered", "reason"), [(False, HIDDEN_REASON), (True, FILTERED_REASON)])
+def test_a_hidden_register_row_is_rejected_saying_what_hid_it(tmp_path, con, filtered, reason):
     """A loan the clerk hid in the sheet loaded with nothing said, while a hidden sheet is refused:
     what the register shows is not what loaded. The hidden row is rejected, saying so; the rows
-    shown load."""
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    ws = wb.add_worksheet("桂惠贷")
-    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
-    for i, uscc in enumerate((A, B, C)):
-        ws.write_row(i + 1, 0, [uscc, "广西农信", "工业流动资金贷", f"2024-10-1{i}", f"2025-10-1{i}", 100 + i, 3.1])
-    ws.set_row(2, None, None, {"hidden": True})
-    wb.close()
-    landing = tmp_path / "landing"
-    (landing / "registers").mkdir(parents=True)
-    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
-    ingest_feed(con, landing, "registers")
-    assert con.execute("select uscc from raw.registers_loans order by _line").fetchall() == [(A,), (C,)]
-    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, "a hidden row: the register shows it to no one "
-                              "who opens it; unhide it if it is a record, delete it if not")]
-
-
-def test_a_row_hidden_by_a_filter_is_rejected_naming_the_filter(tmp_path, con):
-    """A loans sheet saved with a filter on 贷款银行 hides the other banks' rows: rejected as "a hidden
-    row", the clerk looked for rows no one had hidden (M23 233.8万 → 54.8万 on a `tiny` landing,
-    2026-12-07). The reason names the filter."""
+    shown load. A sheet saved with a filter on 贷款银行 hides the other banks' rows: rejected as "a
+    hidden row", the clerk looked for rows no one had hidden (M23 233.8万 → 54.8万 on a `tiny`
+    landing, 2026-12-07): the reason names the filter."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     ws = wb.add_worksheet("桂惠贷")
     ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
     for i, (uscc, bank) in enumerate(((A, "桂林银行"), (B, "广西农信"), (C, "桂林银行"))):
         ws.write_row(i + 1, 0, [uscc, bank, "工业流动资金贷", f"2024-10-1{i}", f"2025-10-1{i}", 100 + i, 3.1])
-    ws.autofilter(0, 0, 3, 6)
-    ws.filter_column(1, "x == 桂林银行")
-    ws.set_row(2, None, None, {"hidden": True})  # xlsxwriter leaves hiding the rows to the writer, as Excel does
+    if filtered:
+        ws.autofilter(0, 0, 3, 6)
+        ws.filter_column(1, "x == 桂林银行")
+    ws.set_row(2, None, None, {"hidden": True})  # a filter leaves hiding the rows to the writer, as Excel does
     wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)
     (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
     ingest_feed(con, landing, "registers")
     assert con.execute("select uscc from raw.registers_loans order by _line").fetchall() == [(A,), (C,)]
-    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, "a row hidden by the sheet's filter: the "
-                              "register was saved filtered; clear the filter so that every record shows, and send it "
-                              "again")]
+    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, reason)]
 
 
 def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):
