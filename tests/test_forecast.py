@@ -316,6 +316,23 @@ def test_shrinkage_measures_how_much_own_growth_persists():
     assert estimate_shrinkage(p, 3, S) > 0.8
 
 
+@pytest.mark.parametrize("factor, peer_growth", [(float("inf"), 2.55), (3.0, 1.155), (1.0, 1.0)])
+def test_one_entitys_spike_moves_its_peers_only_within_the_outlier_bound(factor, peer_growth):
+    # Five peers flat at 100 a month in both years; a sixth (as large) reports 100 times its output
+    # in September. A peer's forecast growth is its group's × (its own over the group's)^0.5
+    # (shrinkage 0.5), here √(group's). With the plain Σ this year / Σ last year the group grew
+    # (5×300 + 10,200) / 1,800 = 6.5 over the window: every peer ×2.55. Bounded at 3× the group's
+    # median growth (1.0), the spiker counts at ×3: (1,500 + 900) / 1,800 = 1.33, the peers ×1.155.
+    flat = [100.0] * 21
+    spike = [100.0] * 20 + [10_000.0]
+    p = panel([flat] * 5 + [spike], last=20)
+    s = dataclasses.replace(S, growth_shrinkage=0.5, group_outlier_factor=factor)
+    fc = point_forecast(p, 20, 3, "model", s)
+    assert fc.values[0] == pytest.approx([100.0 * peer_growth] * 3, rel=0.01)
+    # the spiker's own growth (10,200 / 300 = 34) still counts for itself, unbounded
+    assert fc.values[5, 0] == pytest.approx(100.0 * (peer_growth ** 2 * 34) ** 0.5, rel=0.01)
+
+
 def test_draws_vary_around_the_point_and_repeat_with_the_seed():
     rng = np.random.default_rng(1)
     n = 40

@@ -58,6 +58,7 @@ class ForecastSettings:
                 common_jitter=number("common_jitter"),
                 untested_step_spread=number("untested_step_spread"),
                 own_deviation_cap=number("own_deviation_cap"),
+                group_outlier_factor=number("group_outlier_factor"),
                 late_report_months=whole("late_report_months"),
                 plan_bounds_to=number("plan_bounds_to"),
             ),
