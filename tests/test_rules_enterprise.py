@@ -209,7 +209,8 @@ def power_month(wh, code, month, kwh):
 
 
 def power(wh, code, account, independent, q4_kwh, q4b_kwh):
-    wh.insert("marts.dim_power_account", account_no=account, uscc=code, is_independently_metered=independent)
+    wh.insert("marts.dim_power_account", account_no=account, uscc=code, is_independently_metered=independent,
+              is_in_latest_snapshot=True)
     for month, kwh in ((date(2024, 12, 1), q4_kwh), (date(2023, 12, 1), q4b_kwh)):
         power_month(wh, code, month, kwh)
 
@@ -224,13 +225,17 @@ def power(wh, code, account, independent, q4_kwh, q4b_kwh):
         (dict(q4_wan=2000, q4b_wan=1000), [True, False], "0"),  # mixed metering
         (dict(q4_wan=2000, q4b_wan=1000, two_high=True), [True], "0"),  # 两高
         (dict(q4_wan=2000, q4b_wan=1000), [], "0"),  # no account
+        # an account not independently metered that the latest snapshot no longer lists (closed)
+        (dict(q4_wan=2000, q4b_wan=1000), [True, "closed"], "30000.00"),
+        (dict(q4_wan=2000, q4b_wan=1000), ["closed"], "0"),  # no account held
     ],
 )
 def test_m24_power_increment(wh, kwargs, meters, amount):
     code = wh.enterprise(1, **kwargs)
     # The kWh sit on the first account; a second account only adds metering.
     for i, independent in enumerate(meters):
-        wh.insert("marts.dim_power_account", account_no=f"E{i}", uscc=code, is_independently_metered=independent)
+        wh.insert("marts.dim_power_account", account_no=f"E{i}", uscc=code, is_independently_metered=independent is True,
+                  is_in_latest_snapshot=independent != "closed")
     if meters:
         for month, kwh in ((date(2024, 12, 1), 3_000_000), (date(2023, 12, 1), 2_000_000)):
             power_month(wh, code, month, kwh)

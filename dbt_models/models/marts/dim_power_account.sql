@@ -53,6 +53,7 @@ final as (
         accounts.voltage_level,
         accounts.opened_on,
         accounts.snapshot_date,
+        coalesce(accounts.is_in_latest_snapshot, false) as is_in_latest_snapshot,
         accounts.account_no is not null as has_account_record,
         accounts.uscc is not null as is_matched,
         enterprises.uscc is not null as matched_to_directory,

@@ -1,4 +1,8 @@
-"""M24 增量用电奖励: incremental electricity of growing, independently metered, non-两高 enterprises."""
+"""M24 增量用电奖励: incremental electricity of growing, independently metered, non-两高 enterprises.
+
+"All its accounts": the accounts the latest account snapshot lists (a snapshot, FEEDS.md); an
+account closed since, not independently metered, no longer disqualifies its former holder, and
+its readings of the base quarter still count in the increment (the enterprise used that power)."""
 
 from ..rules import LiveFormula, RuleContext, basis, cap, condition, money, pct, reason, wan
 
@@ -23,7 +27,7 @@ def power_increment(ctx: RuleContext) -> str:
     return f"""
         with acc as (
             select uscc, count(*) as accounts, count(*) filter (where is_independently_metered) as independent
-            from marts.dim_power_account where uscc is not null group by uscc
+            from marts.dim_power_account where uscc is not null and is_in_latest_snapshot group by uscc
         )
         select q.scenario, 'M24' as scheme_id, q.uscc, null as project_code, {eligible} as eligible,
                case when {eligible} then {amount} else 0 end as amount_yuan, {trace} as reason,
