@@ -644,6 +644,7 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
     (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
     days without any power reading since the base quarter (`data.missing_power_days`), for
     unfinished projects gone from the latest library (`data.projects_gone_from_the_library`), for
+    enterprises missing from the latest monthly report (`data.enterprises_missing_from_the_latest_report`), for
     registers and weekly datasets never delivered (`data.undelivered_datasets`), for
     files refused whole (`data.refused_files`), for deliveries with columns FEEDS.md does not
     define (`data.files_with_extra_columns`), for deliveries
@@ -689,6 +690,12 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
         gaps.append(("注意：在建项目从项目库中消失", (
             f"以下项目在上一期项目库中在建（无竣工年月）且当月有投资，最新一期项目库却没有列出，共 {gone}。"
             "这些项目最新月份起按无投资计（M15、M20 等相关金额偏低）；若项目并未竣工或退库，请提供方以更正版（_v2）补交后重新测算。")))
+    late = data.enterprises_missing_from_the_latest_report(con)
+    if late:  # the forecast then takes their latest month as late, forecast from their latest report
+        gaps.append(("注意：企业月报缺报", (
+            f"以下企业上一期月报有报送、最新一期月报没有列出，且未退库，共 {late}。这些企业最新月份起按迟报处理，"
+            "由其最近一期报送预测（M02、M24 等相关金额含预测）；若企业已停产或应退库，相关金额偏高；"
+            "若为漏报，请提供方以更正版（_v2）补交后重新测算。")))
     undelivered = data.undelivered_datasets(con, as_of)
     if undelivered:  # the rules then see an empty register or no power at all
         gaps.append(("注意：数据集从未交付", (

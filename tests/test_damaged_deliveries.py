@@ -580,6 +580,28 @@ def test_an_unfinished_project_gone_from_the_latest_library_is_named_for_汇总(
     assert data.projects_gone_from_the_library(con) is None
 
 
+def test_an_enterprise_missing_from_the_latest_report_is_named_for_汇总(con):
+    """The largest enterprise left out of October's report: forecast as late, 283万 of M02.growth
+    and M24 of a `tiny` budget moved with a warning on 数据质量 only (2026-12-07). The enterprises of
+    the month-before report that the latest does not list and that have not left (退库) are named,
+    largest first; one that left, and those still reporting, are not."""
+    con.execute("create schema if not exists staging")
+    con.execute("create schema if not exists marts")
+    con.execute("""create table staging.stg_stats__industry as select * from (values
+                       ('A', date '2024-09-01', 1234565.0), ('B', date '2024-09-01', 5000000.0),
+                       ('C', date '2024-09-01', 9000000.0), ('D', date '2024-09-01', 100.0),
+                       ('D', date '2024-10-01', 100.0))
+                   t(uscc, report_month, output_month_yuan)""")
+    con.execute("""create table marts.dim_enterprise as select * from (values
+                       ('A', '甲厂', null), ('B', '乙厂', date '2024-12-01'), ('C', '丙厂', date '2024-10-01'),
+                       ('D', '丁厂', null))
+                   t(uscc, enterprise_name, above_size_exit)""")
+    assert data.enterprises_missing_from_the_latest_report(con) == (
+        "2 行：企业 B（乙厂，2024年9月产值 500.00万元）；企业 A（甲厂，2024年9月产值 123.46万元）")
+    con.execute("insert into staging.stg_stats__industry values ('A', date '2024-10-01', 1.0), ('B', date '2024-10-01', 1.0)")
+    assert data.enterprises_missing_from_the_latest_report(con) is None
+
+
 def test_the_refusals_still_in_the_landing_dir_are_named_for_汇总(tmp_path, con):
     """A loans register named .XLSX was refused and M23 lost its loans with the refusal only on
     数据质量: 汇总 names the files the latest look at their folder refused or did not read, not the
