@@ -619,6 +619,8 @@ def _write_info(ws, st: Styles, width: int, title: str, as_of: date, params: Par
         r += 1
         ws.merge_range(r, 0, r, 2, c.label, st.label)
         ws.merge_range(r, 3, r, width, c.text, st.info)
+        # a register's line names each register's latest date: it wraps on a narrow page
+        fit_height(ws, r, [(c.text, sum(SUMMARY_WIDTHS[3:width + 1]))], line_height=12.5)
     for label, text in gaps:  # the rules took those months as 0: finance must not take the amounts as they are
         r += 1
         ws.merge_range(r, 0, r, 2, label, st.get(bold=True, font_color="#C00000", border=1,
