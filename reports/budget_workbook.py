@@ -726,7 +726,7 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
     suspect = data.suspect_rows(con, as_of)
     if suspect:  # loaded as delivered: the amounts depending on them may be off by orders of magnitude
         gaps.append(("注意：数据疑似有误", (
-            f"以下数据行疑为单位、数位或录入错误（与同一来源此前的数值相差百倍以上，人民币与美元金额、年利率不合常理，"
+            f"以下数据行疑为单位、数位或录入错误（与同一来源此前的数值相差数十倍以上，人民币与美元金额、年利率不合常理，"
             f"投产、入统年月或项目的开工年月、标签、建设性质、计划总投资与上期不同，代码或贷款产品名称疑似录错），"
             f"已按原值计入测算，共 {suspect}。"
             "若确有错误，相关企业、项目的金额及其所在行业的预测会严重偏离；"

@@ -435,6 +435,19 @@ def test_one_enterprise_in_yuan_is_named_though_the_file_is_not(session):
     assert [name for name, o in out.items() if o.severity == "blocking" and not o.success] == ["month_vs_cumulative_digit"]
 
 
+@pytest.mark.parametrize("times, named", [(40, True), (30, True), (25, False)])
+def test_one_enterprise_tens_of_times_its_previous_report_is_named(session, times, named):
+    """A's October at 98× its September (a probe's ×100 of its month a year before) passed the
+    100× check unnamed and lifted its industry peers' forecasts: the suite names a month 30× its
+    previous report or more (never 20× in the clean data of the two processes)."""
+    out = validate(session, [(A, 202410, 1000.0 * times, 9000.0 + 1000.0 * times, 900.0 * times, 8100.0 + 900.0 * times),
+                             (B, 202410, 2100.0, 20_100.0, 2000.0, 19_000.0)])
+    each = out["unit_jump_vs_previous_report_each"]
+    assert each.success is not named
+    if named:
+        assert [(e["_line"], e["uscc"]) for e in each.unexpected_examples] == [(2, A)]
+
+
 def test_gx_reports_a_future_month_and_a_clean_file_passes(session):
     clean = [(A, 202410, 1000.0, 10_000.0, 900.0, 9000.0), (B, 202410, 2000.0, 20_000.0, 1900.0, 18_900.0)]
     assert all(o.success for o in validate(session, clean).values())
