@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
               "  gxindustry backtest --seeds --source /data/other /data/other.arrivals.json\n"
               "  gxindustry backtest --seeds --source /data/other   # delivery days from the file names\n"
               "  gxindustry backtest --seeds --source /data/a /data/a.arrivals.json --source /data/b /data/b.arrivals.json\n"
-              "  gxindustry backtest --scores gen/backtest.csv other/backtest.csv --out docs/backtest")
+              "  gxindustry backtest --scores gen/backtest.csv other/backtest.csv --out docs/backtest\n"
+              "  gxindustry backtest --rescore data/backtest --out /tmp/after   # a forecast change, same replays")
     bt.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5],
                     help="generator seeds (default: 1 2 3 4 5; none: only the --source data)")
     bt.add_argument("--years", type=int, nargs="+", default=[2023, 2024],
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     bt.add_argument("--workdir", type=Path, default=DEFAULT_DATA_DIR / "backtest",
                     help="replays, warehouses and snapshots (emptied first; default: data/backtest)")
     bt.add_argument("--out", type=Path, help="write backtest.md, backtest.csv and backtest.png into this folder")
+    bt.add_argument("--rescore", type=Path, metavar="WORKDIR",
+                    help="replay nothing: forecast and score again, with this code and catalogue, the replays an "
+                         "earlier run kept in its --workdir (minutes instead of an hour; the folder is not changed)")
     bt.add_argument("--scores", type=Path, nargs="+", metavar="BACKTEST_CSV",
                     help="replay nothing: report together the scores of earlier runs (their backtest.csv), e.g. "
                          "the generator's seeds and the other sources run side by side")
@@ -507,6 +511,10 @@ def backtest(args: argparse.Namespace) -> int:
     from dagster_project.lib.forecast import backtest as bt
 
     command = "gxindustry backtest " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "gxindustry backtest"
+    if args.scores and args.rescore:
+        print("gxindustry backtest: --scores reports earlier runs' scores, --rescore scores kept replays again: "
+              "one of them", file=sys.stderr)
+        return 2
     if args.scores:
         if args.source:
             print("gxindustry backtest: --scores reports earlier runs and replays nothing: no --source with it",
@@ -518,6 +526,19 @@ def backtest(args: argparse.Namespace) -> int:
             print(f"gxindustry backtest: {e}", file=sys.stderr)
             return 2
         return _backtest_report(report, args.out)
+    if args.rescore:
+        if args.source:
+            print("gxindustry backtest: --rescore scores kept replays and replays nothing: no --source with it",
+                  file=sys.stderr)
+            return 2
+        try:
+            cases = bt.kept_replays(args.rescore)
+        except ValueError as e:
+            print(f"gxindustry backtest: {e}", file=sys.stderr)
+            return 2
+        print(f"{args.rescore}: {len(cases)} kept replays: " + ", ".join(f"{label} (Q4 {', '.join(map(str, years))})"
+                                                                    for label, _, years in cases))
+        return _backtest_report(bt.rescore(args.rescore, command), args.out)
     if wrong := [" ".join(paths) for paths in args.source or [] if len(paths) > 2]:
         print(f"gxindustry backtest: --source takes a landing dir and at most one arrivals JSON, "
               f"not {'; '.join(wrong)}", file=sys.stderr)

@@ -169,3 +169,28 @@ def test_runs_side_by_side_are_reported_as_one(tmp_path, capsys):
     assert stop.value.code == 2
     assert f"{tmp_path / 'broken.csv'}, line 2: not a score" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+
+
+def test_kept_replays_are_found_by_case_and_year_and_an_empty_folder_is_named(tmp_path, capsys):
+    """`--rescore` takes a year of a case only where every replayed day of it has its snapshot."""
+    from dagster_project.cli import main
+    from dagster_project.lib.forecast.backtest import kept_replays, replayed_days
+
+    with pytest.raises(ValueError, match="no kept replay"):
+        kept_replays(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--rescore", str(tmp_path)])
+    assert stop.value.code == 2 and "no kept replay" in capsys.readouterr().err
+    for label, years in (("generator-1", [2023, 2024]), ("other-process-2", [2024])):
+        folder = tmp_path / "replays" / label / "snapshots"
+        folder.mkdir(parents=True)
+        for day in replayed_days(years):
+            (folder / f"{day}.duckdb").touch()
+    (tmp_path / "replays" / "generator-1" / "snapshots" / "2023-12-25.duckdb").unlink()  # a Monday of 2023 lost
+    (tmp_path / "replays" / "generator-1" / "snapshots" / "notes.duckdb").touch()
+    cases = kept_replays(tmp_path)
+    assert [(label, years, len(days)) for label, days, years in cases] == [
+        ("generator-1", [2024], 27), ("other-process-2", [2024], 14)]
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--rescore", str(tmp_path), "--source", str(tmp_path)])
+    assert stop.value.code == 2 and "no --source with it" in capsys.readouterr().err

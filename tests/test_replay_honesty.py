@@ -225,3 +225,24 @@ def test_every_reported_figure_is_its_own_distribution(sources, tmp_path):
         draws_total = sorted(r[0] for r in con.execute(
             "select sum(amount_yuan) from marts.policy_budget_draws group by draw").fetchall())
         assert total["base"] == draws_total[29] and total["low"] == draws_total[5] and total["high"] == draws_total[53]
+
+
+def test_scoring_kept_replays_again_gives_the_scores_of_the_run_that_kept_them(sources, tmp_path, monkeypatch):
+    """`gxindustry backtest --rescore` measures a forecast change on the replays of an earlier run:
+    with the code unchanged it must reach that run's scores exactly (the same snapshots, the same
+    draws), or a change it measures is partly its own doing. One Monday of Q4 2024 stands for the
+    quarter, to keep the replay short."""
+    from dagster_project.lib.forecast import backtest as bt
+
+    base, arrivals = sources
+    monkeypatch.setattr(bt, "mondays", lambda start, end: [DAY] if start.year == DAY.year else [])
+    catalogue = load_catalogue()
+    forecasts, outcomes = bt.run_case("clean", base / "clean", arrivals, [2024], tmp_path / "replays" / "clean",
+                                      catalogue, progress=lambda _: None)
+    assert {f.method for f in forecasts} == set(bt.METHODS) and outcomes[(2024, bt.TOTAL)] > 0
+    ran = bt._scored(forecasts, {("clean", y, s): v for (y, s), v in outcomes.items()}, catalogue, "x").scores
+
+    assert [(label, sorted(days), years) for label, days, years in bt.kept_replays(tmp_path)] == [
+        ("clean", [DAY, bt.outcome_day(2024)], [2024])]
+    again = bt.rescore(tmp_path, "x", progress=lambda _: None).scores
+    assert again == ran

@@ -138,11 +138,24 @@ def run_case(label: str, source: Path, arrivals: Mapping[str, date], years: list
              progress: Callable[[str], None] = print) -> tuple[list[Forecast], dict[tuple[int, str], Decimal]]:
     """Replay every Monday of Q4 of each year (and each outcome day) over one source; the forecasts
     of both methods and the outcomes per (year, scheme)."""
+    params = Parameters(catalogue, overrides, "backtest") if overrides else Parameters(catalogue)
+    snapshots = replay.replay(source, arrivals, replayed_days(years), workdir, params, progress)
+    return evaluate_case(label, snapshots, years, catalogue, overrides, progress)
+
+
+def replayed_days(years: list[int]) -> list[date]:
+    """The days a case is replayed on: every Monday of Q4 of each year, and its outcome day."""
     days = []
     for year in sorted(years):
         days += [*mondays(date(year, 10, 1), date(year, 12, 31)), outcome_day(year)]
-    params = Parameters(catalogue, overrides, "backtest") if overrides else Parameters(catalogue)
-    snapshots = replay.replay(source, arrivals, days, workdir, params, progress)
+    return days
+
+
+def evaluate_case(label: str, snapshots: Mapping[date, Path], years: list[int], catalogue: Catalogue,
+                  overrides: dict | None = None, progress: Callable[[str], None] = print,
+                  ) -> tuple[list[Forecast], dict[tuple[int, str], Decimal]]:
+    """The forecasts of both methods on each replayed Monday's snapshot, and the outcomes per (year,
+    scheme) from each outcome day's."""
     forecasts, outcomes = [], {}
     for year in sorted(years):
         shifted = shift_catalogue(catalogue, year - catalogue.document.year)
@@ -159,6 +172,52 @@ def run_case(label: str, source: Path, arrivals: Mapping[str, date], years: list
             progress(f"  {label} {day}: total model {total['model'].base / 1e4:,.0f}万 "
                      f"naive {total['naive'].base / 1e4:,.0f}万, outcome {float(outcomes[(year, TOTAL)]) / 1e4:,.0f}万")
     return forecasts, outcomes
+
+
+def kept_replays(workdir: Path) -> list[tuple[str, dict[date, Path], list[int]]]:
+    """The cases an earlier `run` replayed into `workdir` and kept: per case its label, the snapshot
+    of each replayed day, and the years whose every replayed day has one. A ValueError names the
+    folder where there is none."""
+    cases = []
+    for folder in sorted((workdir / "replays").glob("*/snapshots")):
+        snapshots = {}
+        for path in folder.glob("*.duckdb"):
+            try:
+                snapshots[date.fromisoformat(path.stem)] = path
+            except ValueError:
+                continue
+        years = [y for y in sorted({d.year - 1 for d in snapshots})
+                 if all(d in snapshots for d in replayed_days([y]))]
+        if years:
+            cases.append((folder.parent.name, snapshots, years))
+    if not cases:
+        raise ValueError(f"{workdir}: no kept replay (replays/<case>/snapshots/<day>.duckdb of a Q4's every "
+                         "Monday and its outcome day, as `gxindustry backtest --workdir` leaves them)")
+    return cases
+
+
+def rescore(workdir: Path, command: str, catalogue: Catalogue | None = None,
+            progress: Callable[[str], None] = print) -> Report:
+    """Forecast and score again, with the code and catalogue of now, the snapshots an earlier run
+    kept in `workdir`, replaying nothing: a change of the forecast measured against the run before
+    it on the same replays, in minutes instead of an hour."""
+    from dagster_project.lib.measures.catalogue import load_catalogue
+
+    catalogue = catalogue or load_catalogue()
+    forecasts, outcomes = [], {}
+    for label, snapshots, years in kept_replays(workdir):
+        progress(f"case {label}: scoring the kept replays of Q4 {', '.join(map(str, years))}")
+        found, outcome = evaluate_case(label, snapshots, years, catalogue, progress=progress)
+        forecasts += found
+        outcomes.update({(label, year, scheme): amount for (year, scheme), amount in outcome.items()})
+    return _scored(forecasts, outcomes, catalogue, command)
+
+
+def _scored(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Decimal], catalogue: Catalogue,
+            command: str) -> Report:
+    params = Parameters(catalogue)
+    alpha = 1 - (float(params.base("forecast.quantile_high")) - float(params.base("forecast.quantile_low")))
+    return report(score(forecasts, outcomes, alpha), command)
 
 
 def score(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Decimal], alpha: float) -> list[Score]:
@@ -301,6 +360,4 @@ def run(seeds: list[int], years: list[int], scale: str, sources: list[tuple[Path
                                   progress=progress)
         forecasts += found
         outcomes.update({(label, year, scheme): amount for (year, scheme), amount in outcome.items()})
-    alpha = 1 - (float(Parameters(catalogue).base("forecast.quantile_high"))
-                 - float(Parameters(catalogue).base("forecast.quantile_low")))
-    return report(score(forecasts, outcomes, alpha), command)
+    return _scored(forecasts, outcomes, catalogue, command)
