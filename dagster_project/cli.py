@@ -515,29 +515,21 @@ def backtest(args: argparse.Namespace) -> int:
         print("gxindustry backtest: --scores reports earlier runs' scores, --rescore scores kept replays again: "
               "one of them", file=sys.stderr)
         return 2
-    if args.scores:
-        if args.source:
-            print("gxindustry backtest: --scores reports earlier runs and replays nothing: no --source with it",
-                  file=sys.stderr)
-            return 2
-        try:
-            report = bt.report([s for path in args.scores for s in bt.read_csv(path)], command)
-        except (OSError, ValueError) as e:
-            print(f"gxindustry backtest: {e}", file=sys.stderr)
-            return 2
-        return _backtest_report(report, args.out)
-    if args.rescore:
-        if args.source:
-            print("gxindustry backtest: --rescore scores kept replays and replays nothing: no --source with it",
-                  file=sys.stderr)
-            return 2
-        try:
-            cases = bt.kept_replays(args.rescore)
-        except ValueError as e:
-            print(f"gxindustry backtest: {e}", file=sys.stderr)
-            return 2
-        print(f"{args.rescore}: {len(cases)} kept replays: " + ", ".join(f"{label} (Q4 {', '.join(map(str, years))})"
-                                                                    for label, _, years in cases))
+    if (args.scores or args.rescore) and args.source:
+        print(f"gxindustry backtest: {'--scores' if args.scores else '--rescore'} replays nothing: no --source with it",
+              file=sys.stderr)
+        return 2
+    try:
+        earlier = [s for path in args.scores for s in bt.read_csv(path)] if args.scores else None
+        cases = bt.kept_replays(args.rescore) if args.rescore else None
+    except (OSError, ValueError) as e:
+        print(f"gxindustry backtest: {e}", file=sys.stderr)
+        return 2
+    if earlier is not None:
+        return _backtest_report(bt.report(earlier, command), args.out)
+    if cases is not None:
+        print(f"{args.rescore}: {len(cases)} kept replays: "
+              + ", ".join(f"{label} (Q4 {', '.join(map(str, years))})" for label, _, years in cases))
         return _backtest_report(bt.rescore(args.rescore, command), args.out)
     if wrong := [" ".join(paths) for paths in args.source or [] if len(paths) > 2]:
         print(f"gxindustry backtest: --source takes a landing dir and at most one arrivals JSON, "
