@@ -200,7 +200,8 @@ def rescore(workdir: Path, command: str, catalogue: Catalogue | None = None,
             progress: Callable[[str], None] = print) -> Report:
     """Forecast and score again, with the code and catalogue of now, the snapshots an earlier run
     kept in `workdir`, replaying nothing: a change of the forecast measured against the run before
-    it on the same replays, without replaying them (about half the time of the run that kept them)."""
+    it on the same replays, without replaying them (measured 2026-12-07: 25 s against the run's 204 s
+    for one `tiny` case and year, about half the run's time at `small`)."""
     from dagster_project.lib.measures.catalogue import load_catalogue
 
     catalogue = catalogue or load_catalogue()
