@@ -8,6 +8,8 @@ quarter would have seen it; the forecast and the rules then run on each Monday's
 with the model and once with the naive baseline (missing month = same month last year × the
 year-to-date ratio, through the same rules and the same error simulation). The outcome is the
 run on the day December's statistics arrive (15 January), when nothing is left to forecast.
+The snapshots stay in the run's workdir: `rescore` forecasts and scores them again with the code
+of now, which is how a change of the forecast is measured against the run before it.
 
 Per (case, year, Monday, method, scheme or total): base error against the outcome, whether the
 outcome lies inside low–high (the 80% interval by default), its width, and the interval score
