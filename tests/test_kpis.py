@@ -203,6 +203,16 @@ def test_the_exit_risk_list_is_screened_on_the_months_reported_before_septembers
     wh.run(as_of=date(2024, 10, 15))
     [(detail,)] = wh.con.execute("select detail from marts.policy_lists where list_id = 'M33.exit_risk'").fetchall()
     assert detail.startswith("1—9月产值") and "初筛" not in detail
+    # An enterprise that stopped reporting in August is screened on its August report and says so;
+    # one whose latest report is last year's is not on it.
+    stopped, last_year = wh.enterprise(4), wh.enterprise(5)
+    month(stopped, 8, 1_400)
+    wh.insert("marts.fct_enterprise_month", uscc=last_year, month=date(2023, 9, 1),
+              output_ytd_yuan=100 * 10_000, revenue_ytd_yuan=100 * 10_000)
+    wh.run(as_of=date(2024, 10, 15))
+    listed = dict(wh.con.execute("select uscc, detail from marts.policy_lists where list_id = 'M33.exit_risk'").fetchall())
+    assert set(listed) == {high, stopped}
+    assert listed[stopped].startswith("1—8月产值 1400.00万元") and "9月未报送：按最近一期报送初筛" in listed[stopped]
 
 
 def test_a_count_is_forecast_while_the_quarter_is_open(wh):

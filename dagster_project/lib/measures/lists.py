@@ -62,17 +62,29 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
         # Before September's report the list is screened on the months reported: a cumulative only
         # grows, so every enterprise below the threshold in January–September is below it now (the
         # screen holds the final list; September's report decides). Empty instead until 15 October,
-        # as it was, it read as "no enterprise at risk".
+        # as it was, it read as "no enterprise at risk". A 规上 enterprise that did not report that
+        # month is screened on its latest report of the year, and says so: left off, as it was until
+        # 2026-12-07 (an independent audit), an enterprise that stopped reporting in August with
+        # 1,400万 to date was on no list, the one a department most needs to look at.
         "M33.exit_risk": f"""
+            with latest_report as (
+                select uscc, max(month) as month from marts.fct_enterprise_month
+                where month <= least({sep}, {latest}) and year(month) = year({sep})
+                group by uscc
+            )
             select e.uscc, e.enterprise_name, e.city_code, e.industry_group,
                    least(m.output_ytd_yuan, m.revenue_ytd_yuan)::double as value,
                    '1—' || month(m.month)::varchar || '月产值 ' || {wan('m.output_ytd_yuan')}
                    || '，营业收入 ' || {wan('m.revenue_ytd_yuan')}
                    || '，门槛 ' || {ctx.shown('M33.exit_risk_threshold')}
-                   || case when m.month < {sep} then '（{q3_month}月统计未到：按已报月份初筛，累计只增不减，'
+                   || case when m.month < least({sep}, {latest})
+                        then '（' || month(least({sep}, {latest}))::varchar || '月未报送：按最近一期报送初筛，'
+                             || '报送后确定）'
+                        when m.month < {sep} then '（{q3_month}月统计未到：按已报月份初筛，累计只增不减，'
                         || '1—{q3_month}月低于门槛的企业都在其中，{q3_month}月统计到达后确定）' else '' end as detail
             from marts.dim_enterprise e
-            join marts.fct_enterprise_month m on m.uscc = e.uscc and m.month = least({sep}, {latest})
+            join latest_report r on r.uscc = e.uscc
+            join marts.fct_enterprise_month m on m.uscc = r.uscc and m.month = r.month
             where e.is_above_size and (m.output_ytd_yuan < {threshold} or m.revenue_ytd_yuan < {threshold})""",
     }
 
