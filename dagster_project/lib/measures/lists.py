@@ -63,9 +63,9 @@ def _list_sql(ctx: RuleContext) -> dict[str, str]:
         # grows, so every enterprise below the threshold in January–September is below it now (the
         # screen holds the final list; September's report decides). Empty instead until 15 October,
         # as it was, it read as "no enterprise at risk". A 规上 enterprise that did not report that
-        # month is screened on its latest report of the year, and says so: left off, as it was until
-        # 2026-12-07 (an independent audit), an enterprise that stopped reporting in August with
-        # 1,400万 to date was on no list, the one a department most needs to look at.
+        # month is screened on its latest report of the year, and says so: left off, as it was until an
+        # independent audit found it, an enterprise that stopped reporting in August below the
+        # threshold was on no list, the one a department most needs to look at (docs/decisions.md).
         "M33.exit_risk": f"""
             with latest_report as (
                 select uscc, max(month) as month from marts.fct_enterprise_month
