@@ -240,7 +240,7 @@ def _group_ratio(v: np.ndarray, groups: np.ndarray, origin: int, window: int, ha
                  outlier_factor: float = float("inf")) -> np.ndarray:
     """Per entity: its group's growth over the same window (Σ this year / Σ last year, entities with
     a ratio), each entity's own growth counted at most `outlier_factor` times the group's median
-    growth either way. Without that bound one enterprise reporting ten times its output in one
+    growth either way. Without that bound one enterprise reporting 100 times its output in one
     month (a unit slip, or a one-off) raised the growth of every peer in its industry: on a probe of
     the other process's tiny sample, five 食品 enterprises whose rows had not changed were forecast
     1.8 times higher, and one of them paid M02.growth."""
