@@ -645,6 +645,7 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
     rejected from them (`mart_rejected_policy_rows`) or from the registers
     (`mart_rejected_register_rows`), for quarters that are a year to date (`mart_quarter_spans`), for
     days without any power reading since the base quarter (`data.missing_power_days`), for
+    accounts with days without a row between their readings (`data.accounts_with_days_without_a_row`), for
     unfinished projects gone from the latest library (`data.projects_gone_from_the_library`), for
     enterprises missing from the latest monthly report (`data.enterprises_missing_from_the_latest_report`), for
     registers and weekly datasets never delivered (`data.undelivered_datasets`), for
@@ -687,6 +688,12 @@ def _data_gaps(con, as_of: date, base_quarter_start: date) -> list[tuple[str, st
         gaps.append(("注意：日电量缺失", (
             f"以下日期多数户号没有日电量（其间的周报疑未交付），共 {power_days}。这些日期缺读数的户号按无用电计："
             "相关企业的四季度用电量、用电增量（M24）和依据日电量的产值预测偏低。请补交缺失的周报后重新测算。")))
+    account_days = data.accounts_with_days_without_a_row(con, base_quarter_start)
+    if account_days:  # the rules then read those days of the account as no consumption
+        gaps.append(("注意：户号日电量缺行", (
+            f"以下户号在其首末读数日之间有若干天没有任何交付行（既无读数，也无“缺失”标志），共 {account_days}。"
+            "这些天按无用电计：相关企业的四季度用电量、用电增量（M24）和依据日电量的产值预测偏低。"
+            "若为周报漏行，请提供方在下一期周报中补交（重读）这些天后重新测算；若该户号其间曾停用，可不处理。")))
     gone = data.projects_gone_from_the_library(con)
     if gone:  # the rules then read the project's latest month as nothing invested
         gaps.append(("注意：在建项目从项目库中消失", (

@@ -277,6 +277,21 @@ def undelivered_datasets(con: duckdb.DuckDBPyConnection, as_of: date) -> str | N
 SILENT_DAY_SHARE = 0.5
 
 
+def _silent_days_sql() -> str:
+    """SQL of the days from `?` (since) to the last day delivered on which most accounts have no
+    reading: fewer than `?` (SILENT_DAY_SHARE) of the median of the days around it."""
+    return """with counts as (select reading_date as day, count(*) as accounts from staging.stg_power__daily
+                           where reading_date >= ? group by all),
+                span as (select greatest(?, min(day)) as first_day, max(day) as last_day from counts),
+                days as (select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
+                         from span where first_day <= last_day),
+                daily as (select d.day, coalesce(c.accounts, 0) as accounts,
+                                 median(coalesce(c.accounts, 0)) over (order by d.day rows between 14 preceding
+                                                                        and 14 following) as usual
+                          from days d left join counts c using (day))
+            select day from daily where accounts < ? * usual"""
+
+
 def missing_power_days(con: duckdb.DuckDBPyConnection, since: date) -> str | None:
     """The days from `since` (the base quarter's start) to the last day delivered on which most
     accounts have no reading (fewer than SILENT_DAY_SHARE of the median of the days around it: a
@@ -287,24 +302,70 @@ def missing_power_days(con: duckdb.DuckDBPyConnection, since: date) -> str | Non
     if not table_exists(con, "staging.stg_power__daily"):
         return None
     ranges = con.execute(
-        """with counts as (select reading_date as day, count(*) as accounts from staging.stg_power__daily
-                           where reading_date >= ? group by all),
-                span as (select greatest(?, min(day)) as first_day, max(day) as last_day from counts),
-                days as (select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
-                         from span where first_day <= last_day),
-                daily as (select d.day, coalesce(c.accounts, 0) as accounts,
-                                 median(coalesce(c.accounts, 0)) over (order by d.day rows between 14 preceding
-                                                                        and 14 following) as usual
-                          from days d left join counts c using (day)),
-                silent as (select day from daily where accounts < ? * usual),
+        f"""with silent as ({_silent_days_sql()}),
                 runs as (select day, day - cast(row_number() over (order by day) as integer) as run from silent)
             select min(day), max(day), count(*) from runs group by run order by 1""",
         [since, since, SILENT_DAY_SHARE]).fetchall()
     if not ranges:
         return None
     days = sum(n for *_, n in ranges)
-    listed = "、".join(f"{a}" if a == b else f"{a} 至 {b}" for a, b, _ in ranges[:10])
-    return f"{days} 天：{listed}" + (f" 等（另有 {len(ranges) - 10} 段）" if len(ranges) > 10 else "")
+    return f"{days} 天：{_day_ranges(ranges)}"
+
+
+def _day_ranges(ranges: list[tuple[date, date, int]], shown: int = 10) -> str:
+    """(first, last, days) runs of days in words, the first `shown` listed."""
+    listed = "、".join(f"{a}" if a == b else f"{a} 至 {b}" for a, b, _ in ranges[:shown])
+    return listed + (f" 等（另有 {len(ranges) - shown} 段）" if len(ranges) > shown else "")
+
+
+NAMED_ACCOUNTS_WITH_GAPS = 10  # the accounts with the most days without a row named on 汇总
+
+
+def accounts_with_days_without_a_row(con: duckdb.DuckDBPyConnection, since: date) -> str | None:
+    """The accounts with days between their first and their last reading from `since` for which
+    no delivery holds a row at all (neither a reading nor a 缺失 flag: FEEDS.md flags a day not
+    read), leaving out the days most accounts lack (`missing_power_days` names those), in words:
+    the account, its holder, the days; most days first; None when there are none. Such a day counts
+    as no consumption; one account's rows left out of a weekly file moved its holder's Q4 and M24
+    with nothing said (issue 15's "left as they are", mended 2026-12-07). An account closed and
+    opened again also shows here: the message says so."""
+    if not table_exists(con, "staging.stg_power__daily"):
+        return None
+    holder = ("left join staging.stg_power__accounts a using (account_no) left join marts.dim_enterprise e using (uscc)"
+              if table_exists(con, "staging.stg_power__accounts") and table_exists(con, "marts.dim_enterprise")
+              else "")
+    rows = con.execute(
+        f"""with silent as ({_silent_days_sql()}),
+                readings as (select distinct account_no, reading_date as day from staging.stg_power__daily
+                             where reading_date >= ?),
+                spans as (select account_no, min(day) as first_day, max(day) as last_day, count(*) as days
+                          from readings group by account_no),
+                short as (select * from spans where days < last_day - first_day + 1),
+                expected as (select account_no,
+                                    cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
+                             from short),
+                gaps as (select account_no, day from expected
+                         where (account_no, day) not in (select (account_no, day) from readings)
+                           and day not in (select day from silent)),
+                runs as (select account_no, day,
+                                day - cast(row_number() over (partition by account_no order by day) as integer) as run
+                         from gaps),
+                ranges as (select account_no, min(day) as first_day, max(day) as last_day, count(*) as days
+                           from runs group by account_no, run)
+            select account_no, {"any_value(a.uscc), any_value(e.enterprise_name)" if holder else "null, null"},
+                   sum(days) as days, list(struct_pack(first_day, last_day, days) order by first_day)
+            from ranges {holder}
+            group by account_no order by days desc, account_no""",
+        [since, since, SILENT_DAY_SHARE, since]).fetchall()
+    if not rows:
+        return None
+    named = []
+    for account, uscc, name, days, runs in rows[:NAMED_ACCOUNTS_WITH_GAPS]:
+        who = f"（{uscc}，{name}）" if name else f"（{uscc or '持有企业未知'}）" if holder else ""
+        ranges = [(r["first_day"], r["last_day"], r["days"]) for r in runs]
+        named.append(f"户号 {account}{who or ' '}缺 {days} 天（{_day_ranges(ranges, 3)}）")
+    return f"{len(rows)} 户：{'；'.join(named)}" + (
+        f" 等（另有 {len(rows) - NAMED_ACCOUNTS_WITH_GAPS} 户）" if len(rows) > NAMED_ACCOUNTS_WITH_GAPS else "")
 
 
 def projects_gone_from_the_library(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -563,6 +563,34 @@ def test_days_without_any_power_reading_are_named_for_汇总(con):
     assert data.missing_power_days(con, date(2023, 10, 1)) is None  # 5 of 10 accounts: half, not most, missing
 
 
+def test_an_accounts_days_without_a_row_are_named_for_汇总(con):
+    """One account's rows left out of a weekly power file: its days counted as no consumption for
+    its holder's Q4 and M24, with nothing said (issue 15 had left it: "an account may stop"). An
+    account that stops has no later reading; one with days without any row between its first and
+    last reading is named with its holder and the days, most days first. The days most accounts
+    lack are `missing_power_days`' and are not named again; an account that stopped is not named."""
+    con.execute("create schema if not exists staging")
+    con.execute("create schema if not exists marts")
+    con.execute("""create table staging.stg_power__daily as
+                   select 'P' || a as account_no, cast(d as date) as reading_date
+                   from range(10) t(a), generate_series(date '2023-09-25', date '2024-11-24', interval 1 day) g(d)
+                   where not (d between date '2024-11-11' and date '2024-11-17' and a > 0)
+                     and not (a = 3 and d between date '2024-10-14' and date '2024-10-20')
+                     and not (a = 4 and d in (date '2024-03-05', date '2024-03-09'))
+                     and not (a = 5 and d > date '2024-06-30')""")
+    assert data.accounts_with_days_without_a_row(con, date(2023, 10, 1)) == (
+        "2 户：户号 P3 缺 7 天（2024-10-14 至 2024-10-20）；户号 P4 缺 2 天（2024-03-05、2024-03-09）")
+    con.execute("create table staging.stg_power__accounts as select * from (values ('P3', 'U3'), ('P4', null)) t(account_no, uscc)")
+    con.execute("create table marts.dim_enterprise as select 'U3' as uscc, '丙厂' as enterprise_name")
+    assert data.accounts_with_days_without_a_row(con, date(2023, 10, 1)) == (
+        "2 户：户号 P3（U3，丙厂）缺 7 天（2024-10-14 至 2024-10-20）；户号 P4（持有企业未知）缺 2 天（2024-03-05、2024-03-09）")
+    assert data.accounts_with_days_without_a_row(con, date(2024, 4, 1)) == (
+        "1 户：户号 P3（U3，丙厂）缺 7 天（2024-10-14 至 2024-10-20）")  # P4's days before `since`
+    con.execute("""insert into staging.stg_power__daily select 'P3', cast(d as date)
+                   from generate_series(date '2024-10-14', date '2024-10-20', interval 1 day) g(d)""")  # re-read
+    assert data.accounts_with_days_without_a_row(con, date(2024, 4, 1)) is None
+
+
 def test_an_unfinished_project_gone_from_the_latest_library_is_named_for_汇总(con):
     """One unfinished project left out of October's library: its Q4 counted as nothing invested,
     −18.5% of a `tiny` budget with nothing said (2026-12-07). The projects of the month before, not
