@@ -843,6 +843,36 @@ def test_a_hidden_register_row_is_rejected_saying_what_hid_it(tmp_path, con, fil
     assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, reason)]
 
 
+def test_a_struck_through_register_row_is_rejected_as_voided(tmp_path, con):
+    """A clerk voids a loan by striking its row through (作废): it loaded as a record, paid as any
+    other (issue 15 had left it: FEEDS.md is silent). A row whose every value is struck through is
+    rejected as voided; a struck-through value in a row of plain ones is rejected with its field
+    (which value is in force the sheet does not say); plain rows and a struck-through blank load."""
+    from dagster_project.lib.ingest.readers import STRUCK_CELL_REASON, STRUCK_ROW_REASON
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    struck = wb.add_format({"font_strikeout": True})
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07", 500, 3.45])
+    ws.write_row(2, 0, [B, "桂林银行", "工业流动资金贷", "2024-10-09", "2025-10-08", 800, 1.85], struck)
+    ws.write_row(3, 0, [C, "桂林银行", "工业流动资金贷", "2024-10-10", "2025-10-09"])
+    ws.write_number(3, 5, 300, struck)
+    ws.write_number(3, 6, 2.1)
+    ws.write_row(4, 0, [A, "桂林银行", "工业流动资金贷", "2024-10-11", "2025-10-10", 200, 2.2])
+    ws.write_blank(4, 7, None, struck)
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc, principal_10k_yuan from raw.registers_loans order by _line").fetchall() == [
+        (A, "500"), (A, "200")]
+    assert rejected(con) == [("registers_loans.xlsx", 3, "_row", None, STRUCK_ROW_REASON),
+                             ("registers_loans.xlsx", 4, "principal_10k_yuan", "300", STRUCK_CELL_REASON)]
+
+
 def test_a_totals_row_at_the_foot_of_a_sheet_is_rejected_as_what_it_is(tmp_path, con):
     """A clerk's 合计 row under a register, or a provider's under a monthly report, is the sum of
     the rows above: rejected once, as a totals row (not as an invalid USCC with a missing date and

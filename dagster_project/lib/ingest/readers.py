@@ -322,6 +322,7 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
                     if (why := _cell_problem(c))}
+        struck = _struck_through(sheet_rows, problems)
     finally:
         wb.close()
     problems.update(_formulas_without_results(data, sheet, all_rows))
@@ -352,7 +353,9 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
             blank += 1
             continue
         cell_problems.update({(len(rows), j): why for j, why in flagged.items()})
-        if i + 1 in hidden and filtered:
+        if i in struck:
+            broken[len(rows)] = STRUCK_ROW_REASON
+        elif i + 1 in hidden and filtered:
             broken[len(rows)] = ("a row hidden by the sheet's filter: the register was saved filtered; clear the "
                                  "filter so that every record shows, and send it again")
         elif i + 1 in hidden:
@@ -365,6 +368,28 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
     width = max([len(headers), *(len(r) for r in rows)])
     return TextTable.from_rows(headers + [""] * (width - len(headers)), rows, lines, blank,
                                cell_problems=cell_problems, broken=broken)
+
+
+STRUCK_ROW_REASON = ("every value of the row is struck through: the register shows it voided (作废); delete "
+                     "the row if it is void, remove the strikethrough if it is a record")
+STRUCK_CELL_REASON = ("a struck-through value: the register shows it voided (作废); type the value in force "
+                      "without the strikethrough")
+
+
+def _struck_through(sheet_rows: list, problems: dict[tuple[int, int], str]) -> set[int]:
+    """The rows (index into `sheet_rows`) whose every value is struck through; a struck-through
+    value in a row that also holds plain ones is added to `problems`. A clerk voids a record by
+    striking it through: such a loan loaded as a record (issue 15's "left as they are": FEEDS.md
+    is silent, and a hidden row is rejected, 2026-12-07). Read-only openpyxl reads each cell's font."""
+    struck = set()
+    for i, row in enumerate(sheet_rows):
+        valued = [(j, bool(c.font is not None and c.font.strike)) for j, c in enumerate(row)
+                  if c.value is not None and str(c.value).strip()]
+        if valued and all(strike for _, strike in valued):
+            struck.add(i)
+        else:
+            problems.update({(i, j): STRUCK_CELL_REASON for j, strike in valued if strike and (i, j) not in problems})
+    return struck
 
 
 def _all_rows(ws):
