@@ -50,7 +50,7 @@ from .safe_write import as_of_dir, atomic_path
 from .styles import (
     COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, NOTE_PT, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles,
     abs_range, add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put,
-    put_formula, room_at, sheet_name, spanned_headers, wan,
+    put_formula, room_at, sheet_name, spanned_headers, text_width, wan,
 )
 from .wording import plain
 
@@ -69,7 +69,7 @@ SUMMARY_PRINTED = C_HOW  # the last printed column
 HEADLINE_ROW = 3  # 汇总: the headline block's first row, under the title
 HEADLINE_ROWS = 7
 SIGNOFF_ROWS = 4  # 审核签字: its title and three lines
-PARAMETER_WIDTHS = (20, 26, 8, 7, 46, 6, 24, 14, 24, 8)
+PARAMETER_WIDTHS = (30, 26, 8, 7, 36, 6, 24, 14, 24, 8)  # 参数编号 holds the longest ids whole (finance types them into --params)
 PARAMETERS_PRINTED = 6  # 参数编号 … 工作假设; the columns to their right are for Excel users
 STALE_ROW = 6  # a measure sheet's row holding the stale flag; its table header is the row below
 ENGINE_HEADER = "引擎中位数（万元）"
@@ -344,6 +344,21 @@ class SheetContext:
     used_names: set[str] = field(default_factory=set)
 
 
+def _unambiguous_names(rows: list[Row]) -> dict[tuple[str, str], str]:
+    """The printed name of each project and enterprise whose name another one of the sheet shares,
+    with its code after it: the printed columns hold names, the codes are to their right, and two
+    projects named 防城港同创铜业智能化技术改造项目 printed with different amounts could not be told
+    apart (2026-12-07). Other names print as they are."""
+    codes: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        if row.project_code and row.project_name:
+            codes.setdefault(("project", row.project_name), set()).add(row.project_code)
+        if row.uscc and row.enterprise_name:
+            codes.setdefault(("enterprise", row.enterprise_name), set()).add(row.uscc)
+    return {(kind, code): f"{name}（{code}）" for (kind, name), shared in codes.items() if len(shared) > 1
+            for code in shared}
+
+
 def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx: SheetContext) -> MeasureSheet:
     name = sheet_name(f"{measure.id} {measure.title}")
     while name in ctx.used_names:
@@ -355,8 +370,11 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     per_project = any(s.beneficiary == "project" for s in measure.schemes)
     unit = _basis_unit(measure)
 
-    # (key, header, number format, width); the printed columns come first, the others to their right
-    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, 13)]
+    # (key, header, number format, width); the printed columns come first, the others to their right.
+    # 方案编号 as wide as the measure's longest scheme id (M02.small_to_large was cut at 13), the
+    # calculation narrower by as much: the page keeps its width and its type size.
+    scheme_width = max(13.0, max(text_width(s.id) for s in measure.schemes) + 1.5)
+    columns: list[tuple[str, str, str | None, float]] = [("scheme", "方案编号", None, scheme_width)]
     if per_project:
         columns += [("project_name", "项目名称", None, 16), ("enterprise", "企业名称", None, 14)]
     else:
@@ -364,7 +382,7 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 14),
                 ("amount", AMOUNT_HEADER, MONEY, 9), ("p_eligible", P_ELIGIBLE_HEADER, SHARE, 7),
                 ("expected", EXPECTED_HEADER, MONEY, 9), ("chosen", "计入基准预算", None, 6),
-                ("calculation", "计算式（基准情景）", None, 30 if per_project else 36)]
+                ("calculation", "计算式（基准情景）", None, (30 if per_project else 36) - (scheme_width - 13))]
     printed = len(columns)
     columns += [("low", "低情景计入（万元）", MONEY, 10), ("high", "高情景计入（万元）", MONEY, 10),
                 ("engine", "引擎基准金额（万元）", MONEY, 11), ("adjust", ADJUST_HEADER, MONEY, 10),
@@ -414,14 +432,18 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     header_row = STALE_ROW + 1
 
     rows = sorted(rows, key=lambda r: not r.base_chosen)  # stable: the engine's order within each part
+    shown_names = _unambiguous_names(rows)
     out_rows = []
     for row in rows:
         scheme = schemes[row.scheme_id]
         live = LIVE.get(row.scheme_id)
         reason = plain(row.reason)
         values = {
-            "scheme": row.scheme_id, "scheme_title": scheme.title, "project_name": row.project_name,
-            "project_code": row.project_code, "enterprise": row.enterprise_name or NOT_IN_DIRECTORY, "uscc": row.uscc,
+            "scheme": row.scheme_id, "scheme_title": scheme.title,
+            "project_name": shown_names.get(("project", row.project_code), row.project_name),
+            "project_code": row.project_code,
+            "enterprise": shown_names.get(("enterprise", row.uscc), row.enterprise_name or NOT_IN_DIRECTORY),
+            "uscc": row.uscc,
             "city": row.city, "group": row.group, "funding": FUNDING[scheme.funding],
             "construction": row.construction_type, "planned": wan(row.planned_investment),
             "q4b": wan(row.q4b_output), "q4": wan(row.q4_output_reported), "months": row.months_reported,

@@ -203,7 +203,7 @@ def _overview(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str 
             else:
                 fmt = text_fmt
             put(ws, r, c, value, fmt)
-        fit_height(ws, r, [(values[c], widths[c]) for c in (2, 4, 6)], line_height=13)
+        fit_height(ws, r, [(values[c], widths[c]) for c in (2, 4, 6)], line_height=15)  # 10 pt CJK text needs ~15 pt a line (13 clipped third lines)
     ws.add_table(header_row, 0, first + len(rows) - 1, width, {
         "name": "T_overview", "style": TABLE_STYLE, "columns": [{"header": h} for h in headers]})
     for c, h in enumerate(headers):

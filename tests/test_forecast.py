@@ -1061,20 +1061,22 @@ def test_the_series_table_says_where_the_history_could_not_measure_the_errors(em
     assert measured is False
 
 
-def _power_warehouse(december_days: list[float],
+def _power_warehouse(december_days: list[float | None],
                      year_before: tuple[float, float, float, float] | None = None) -> duckdb.DuckDBPyConnection:
-    """One enterprise at 100 kWh a day from January 2023, then the first days of December 2024;
-    `year_before`: its row of fct_power_month_to_date (kWh on the same dates, those dates, this
-    year's days read and month priced per weekday), none by default."""
+    """One enterprise at 100 kWh a day from January 2023, then the first days of December 2024
+    (None: a day flagged 缺失); `year_before`: its row of fct_power_month_to_date (kWh on the same
+    dates, those dates, this year's days read and month priced per weekday), none by default."""
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
     con.execute("create table marts.dim_enterprise (uscc varchar, industry_group varchar)")
     con.execute("insert into marts.dim_enterprise values ('E1', 'g')")
     con.execute("""create table marts.fct_power_month as
-                   select 'E1' as uscc, m::date as month, 100.0 * day(last_day(m)) as kwh, last_day(m) as last_reading_date
+                   select 'E1' as uscc, m::date as month, 100.0 * day(last_day(m)) as kwh, last_day(m) as last_reading_date,
+                          day(last_day(m)) as account_days_with_reading, 0 as account_days_missing
                    from range(date '2023-01-01', date '2024-12-01', interval 1 month) t(m)""")
-    con.execute("insert into marts.fct_power_month values ('E1', date '2024-12-01', ?, ?)",
-                [sum(december_days), date(2024, 12, len(december_days))])
+    read = [d for d in december_days if d is not None]
+    con.execute("insert into marts.fct_power_month values ('E1', date '2024-12-01', ?, ?, ?, ?)",
+                [sum(read), date(2024, 12, len(december_days)), len(read), len(december_days) - len(read)])
     con.execute(_TO_DATE_TABLE)
     if year_before is not None:
         con.execute("insert into marts.fct_power_month_to_date values ('E1', date '2024-12-01', ?, ?, ?, ?, ?, ?)",
@@ -1101,6 +1103,42 @@ def test_the_month_being_read_is_completed_with_what_its_days_carried_a_year_bef
     assert priced.series.forecast.values[0, 0] == pytest.approx(2800.0 / 1.1)
     plain = fd._power(_power_warehouse(week), december, settings, "model", 1, np.random.default_rng(1), SharedDraws())
     assert plain.series.forecast.values[0, 0] == pytest.approx(580.0 + 580.0 / 7 * 24)
+
+
+def test_days_flagged_missing_in_the_month_being_read_are_days_not_read_not_days_without_power():
+    """A week of December read with its last three days flagged 缺失 (blank; a later delivery
+    re-reads them): they counted as no power, and the month came out 300 kWh × 31/7 short. Filled at
+    the pace of the days read, the month is what the same week read in full makes it. On a third
+    data process a week flagged 缺失 for every account read as a week without power: every group's
+    October ×0.62–0.69 and M02.growth 26万 against 461万 (2026-12-07)."""
+    settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))
+    december = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                          date(2024, 10, 1), date(2024, 10, 1), date(2024, 12, 2))
+
+    def month(days):
+        return fd._power(_power_warehouse(days), december, settings, "model", 1, np.random.default_rng(1),
+                         SharedDraws()).series.forecast.values[0, 0]
+
+    assert month([100.0] * 4 + [None] * 3) == pytest.approx(month([100.0] * 7)) == pytest.approx(3100.0)
+
+
+def test_one_member_closing_moves_its_groups_power_change_at_most_by_the_outlier_bound():
+    """Group g: a plant at 10 times its peers' kWh stops (3% standby) in the month read, its three
+    peers run as before. Summed as they are, the group's power change is ×0.31, and every peer's
+    output forecast followed it (a third data process: one closing car maker made its peers'
+    October ×0.6). Counted at most `outlier_factor` times the group's median change, the plant
+    moves the group to ×(10/3 + 3) / 13 and keeps its own change in its own part."""
+    months = 16
+    kwh = np.full((4, months), 100.0)
+    kwh[0] *= 10
+    kwh[0, months - 1] = 30.0
+    signal = PowerSignal(kwh, np.full(months, 30.0), {}, 3, 7, 5.0, outlier_factor=3.0)
+    group, own = signal.changes(np.array(["g"] * 4), months - 2, months - 1, live=False)
+    assert np.exp(group) == pytest.approx(np.full(4, (1000 / 3 + 300) / 1300))
+    assert np.exp(own[0] + group[0]) == pytest.approx(0.03)
+    plain = PowerSignal(kwh, np.full(months, 30.0), {}, 3, 7, 5.0)
+    assert np.exp(plain.changes(np.array(["g"] * 4), months - 2, months - 1, live=False)[0]) == pytest.approx(
+        np.full(4, 330 / 1300))
 
 
 def test_read_shares_pool_each_group_and_fall_back_to_everyone_then_to_calendar_days():
