@@ -1197,3 +1197,22 @@ def test_the_print_check_allows_汇总_one_more_page_only_with_red_rows(tmp_path
     assert problems(limit, False) == [] and problems(limit + 1, True) == []
     assert problems(limit + 1, False) == [f"b.xlsx 汇总: {limit + 1} pages (at most {limit})"]
     assert problems(limit + 2, True) == [f"b.xlsx 汇总: {limit + 2} pages (at most {limit + 1})"]
+
+
+def test_a_name_two_beneficiaries_share_prints_with_its_code():
+    """Two projects named 防城港同创铜业智能化技术改造项目 printed on M15's sheet with different
+    amounts could not be told apart: the codes are right of the printed columns (2026-12-07). A
+    project or enterprise name another one of the sheet shares prints with its code; a name shared
+    by one project's or one enterprise's rows (its several schemes, its several projects) prints
+    as it is."""
+    def row(uscc, code, enterprise, project):
+        return budget_workbook.Row("M15.increment", "M15", uscc, code, enterprise, project, None, None, "450100", "南宁市",
+                                   "g", True, True, Decimal(1), Decimal(1), Decimal(1), None, None, None, None, None, 1.0,
+                                   Decimal(1))
+
+    rows = [row("U1", "P1", "甲公司", "改造项目"), row("U1", "P2", "甲公司", "改造项目"),
+            row("U2", "P3", "乙公司", "扩建项目"), row("U2", "P3", "乙公司", "扩建项目"),
+            row("U3", "P4", "乙公司", "新建项目")]
+    assert budget_workbook._unambiguous_names(rows) == {
+        ("project", "P1"): "改造项目（P1）", ("project", "P2"): "改造项目（P2）",
+        ("enterprise", "U2"): "乙公司（U2）", ("enterprise", "U3"): "乙公司（U3）"}
