@@ -110,7 +110,15 @@ def main(argv: list[str] | None = None) -> None:
          "Runs `dbt parse` into dbt_models/target/. scripts/setup.sh runs it; refresh runs it when a dbt file\n"
          "is newer than the manifest.", "  gxindustry prepare")
 
-    _withdraw_options(sub.add_parser("withdraw", help="withdraw a loaded delivery (its rows stay in raw, unused)"))
+    _withdraw_options(_sub(
+        sub, "withdraw", "withdraw a loaded delivery (its rows stay in raw, unused)",
+        "Records in raw._withdrawals that a delivery is withdrawn: from the next refresh on its rows are\n"
+        "used nowhere (raw is append-only: they stay, with file and line) and a blocking failure of it is\n"
+        "cleared. Removing the file from the landing dir does the same at the next refresh. To replace the\n"
+        "data, send the corrected file as _vN; --reinstate takes a withdrawal back (docs/operations.md,\n"
+        "\"Withdrawing a bad delivery\").",
+        "  gxindustry withdraw stats_industry_202410.csv --reason \"header only; the bureau re-sends it\"\n"
+        "  gxindustry withdraw stats_industry_202410.csv --reinstate --reason \"it was right after all\""))
 
     st = _sub(sub, "status", "deliveries, feed freshness and the last runs of a warehouse",
               "Freshness is judged against the warehouse's own as-of date (the as-of of its last run): a\n"
@@ -179,7 +187,7 @@ def _withdraw_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="the delivered file, by name (stats_industry_202410.csv) or path in the landing dir")
     p.add_argument("--reason", required=True, help="why (kept in raw._withdrawals)")
     p.add_argument("--reinstate", action="store_true", help="take back an earlier withdrawal of the file")
-    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (env {ENV_WAREHOUSE})")
+    p.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:

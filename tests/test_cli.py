@@ -1,5 +1,6 @@
 """The command line: clear refusals before anything runs."""
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -168,7 +169,12 @@ def test_a_feed_is_as_fresh_as_its_stalest_monthly_dataset(tmp_path):
 
 
 def test_every_subcommand_has_a_description_defaults_and_examples(tmp_path):
-    for command in ("generate", "refresh", "demo", "backtest", "prepare", "status", "docs"):
+    """Every command `gxindustry --help` lists (a fixed list here had left `withdraw` without a
+    description or an example, unseen)."""
+    listing = run("--help", env_home=tmp_path).stdout
+    commands = re.findall(r"^    ([a-z]+)  ", listing, re.M)
+    assert {"generate", "refresh", "demo", "backtest", "prepare", "withdraw", "status", "docs"} <= set(commands)
+    for command in commands:
         result = run(command, "--help", env_home=tmp_path)
         assert result.returncode == 0 and "examples:" in result.stdout, command
         if command not in ("demo", "prepare"):
