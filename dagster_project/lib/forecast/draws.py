@@ -72,7 +72,7 @@ from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, registered_through
 from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
-from .signal import KWH_READ_SQL, PowerSignal, read_shares
+from .signal import KWH_BEING_READ_SQL, PowerSignal, read_shares
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, late_reporters,
                      measure_errors, point_forecast, simulate, with_late_months)
@@ -375,7 +375,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
     month_read = add_months(last_complete, 1)
     panel = load_panel(
         con, "kwh",
-        f"""select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, {KWH_READ_SQL} as value
+        """select m.uscc as key, coalesce(e.industry_group, '其他') as grp, m.month, m.kwh as value
            from marts.fct_power_month m left join marts.dim_enterprise e using (uscc)
            where m.last_reading_date = last_day(m.month)""",
         _history_start(h, settings), max(h.q4_end_month, last_complete), last_complete,
@@ -384,7 +384,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
     read = np.zeros(len(panel.keys))
     if result.draws.shape[2] and month_read <= h.q4_end_month:
         rows = con.execute(
-            f"""select uscc, {KWH_READ_SQL} as kwh, datediff('day', month, last_reading_date) + 1 as days,
+            f"""select uscc, {KWH_BEING_READ_SQL} as kwh, datediff('day', month, last_reading_date) + 1 as days,
                       day(last_day(month)) as days_in_month
                from marts.fct_power_month where month = ?""", [month_read]).fetchnumpy()
         row = key_positions(panel.keys, rows["uscc"])

@@ -33,14 +33,16 @@ import numpy as np
 from .panel import Panel, key_positions, month_index_sql
 
 
-# An enterprise-month's kWh with its account-days flagged 缺失 filled at the pace of its account-days
-# read that month. A 缺失 day is a day the meter was not read, not a day without consumption, and
-# a later delivery usually re-reads it (FEEDS.md): on a third data process a week delivered 缺失 for
-# every account (re-read two weeks later) read as no power for that week, every group's October
-# power change 0.62–0.69, and the output forecast scaled ×0.69 (M02.growth 26万 against 461万,
-# 2026-12-07); the other process flags 0.3–2.5% of its latest days so. What the rules read stays as
-# delivered (`kwh`); the forecast of what the quarter will hold reads this.
-KWH_READ_SQL = """(case when account_days_with_reading > 0
+# The kWh of the month being read, per enterprise, with its account-days flagged 缺失 filled at the
+# pace of its account-days read that month. A 缺失 day there is a day not read yet, not a day
+# without power: a later delivery re-reads it (FEEDS.md). On a third data process a week delivered
+# 缺失 for every account (re-read two weeks later) read as a week without power: every group's
+# October power change 0.62–0.69 and the output forecast ×0.69 (M02.growth 26万 against 461万,
+# 2026-12-07); on the other process M24 was a median 9% low on the first Monday of December.
+# Complete months stay as delivered, as the rules read them: on the other process 1.6% of every
+# month's readings stay 缺失 for good, and filling those too raised the whole history (its M24 7
+# points higher in weeks 1–8 of the 20 replayed quarters).
+KWH_BEING_READ_SQL = """(case when account_days_with_reading > 0
                        then kwh::double * (account_days_with_reading + account_days_missing) / account_days_with_reading
                        else kwh::double end)"""
 
@@ -108,7 +110,8 @@ class PowerSignal:
         kwh = np.full((n, width), np.nan)
         end = panel.month(width - 1)
         rows = con.execute(
-            f"""select uscc, {month_index_sql('month', panel.start)} as col, {KWH_READ_SQL} as kwh,
+            f"""select uscc, {month_index_sql('month', panel.start)} as col,
+                       case when last_reading_date = last_day(month) then kwh::double else {KWH_BEING_READ_SQL} end as kwh,
                        last_reading_date = last_day(month) as complete,
                        datediff('day', month, last_reading_date) + 1 as days_read
                 from marts.fct_power_month where month between ? and ?""", [panel.start, end]).fetchnumpy()
