@@ -1158,25 +1158,6 @@ def test_days_flagged_missing_in_the_month_being_read_are_days_not_read_not_days
     assert month([100.0] * 4 + [None] * 3) == pytest.approx(month([100.0] * 7)) == pytest.approx(3100.0)
 
 
-def test_one_member_closing_moves_its_groups_power_change_at_most_by_the_outlier_bound():
-    """Group g: a plant at 10 times its peers' kWh stops (3% standby) in the month read, its three
-    peers run as before. Summed as they are, the group's power change is ×0.31, and every peer's
-    output forecast followed it (a third data process: one closing car maker made its peers'
-    October ×0.6). Counted at most `outlier_factor` times the group's median change, the plant
-    moves the group to ×(10/3 + 3) / 13 and keeps its own change in its own part."""
-    months = 16
-    kwh = np.full((4, months), 100.0)
-    kwh[0] *= 10
-    kwh[0, months - 1] = 30.0
-    signal = PowerSignal(kwh, np.full(months, 30.0), {}, 3, 7, 5.0, outlier_factor=3.0)
-    group, own = signal.changes(np.array(["g"] * 4), months - 2, months - 1, live=False)
-    assert np.exp(group) == pytest.approx(np.full(4, (1000 / 3 + 300) / 1300))
-    assert np.exp(own[0] + group[0]) == pytest.approx(0.03)
-    plain = PowerSignal(kwh, np.full(months, 30.0), {}, 3, 7, 5.0)
-    assert np.exp(plain.changes(np.array(["g"] * 4), months - 2, months - 1, live=False)[0]) == pytest.approx(
-        np.full(4, 330 / 1300))
-
-
 def test_read_shares_pool_each_group_and_fall_back_to_everyone_then_to_calendar_days():
     """Every row's days read price at 30 of a month at 100. Group g has two enterprises with a year
     before (their dates at 0.2 and 0.4 of what their weekdays say; pooled 30 / 100), group h one

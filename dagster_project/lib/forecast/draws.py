@@ -298,8 +298,7 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
         _history_start(h, settings), h.q4_end_month, h.output_month,
     )
     signal = PowerSignal.load(con, panel, settings.series.growth_window, settings.min_power_days,
-                              settings.power_max_adjustment, settings.series.min_group_entities,
-                              settings.series.group_outlier_factor)
+                              settings.power_max_adjustment, settings.series.min_group_entities)
     left = months_by_key(con, "select uscc as key, above_size_exit as month from marts.dim_enterprise",
                          panel.keys, panel.start)
     return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal, left)

@@ -99,13 +99,10 @@ class PowerSignal:
     beta_group: float = 0.0
     beta_own: float = 0.0
     carry: tuple[float, ...] = ()  # γ_k: how much of the latest group power change lasts k months on
-    # a member's power change counts in its group's at most this many times the group's median
-    # change, either way (`forecast.group_outlier_factor`, as the output's group growth)
-    outlier_factor: float = float("inf")
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, panel: Panel, window: int, min_days: int,
-             max_adjustment: float, min_group_entities: int, outlier_factor: float = float("inf")) -> PowerSignal:
+             max_adjustment: float, min_group_entities: int) -> PowerSignal:
         n, width = panel.values.shape
         kwh = np.full((n, width), np.nan)
         end = panel.month(width - 1)
@@ -131,7 +128,7 @@ class PowerSignal:
         partial = {col: (read, elapsed, read_shares(con, panel.keys, panel.groups, panel.month(col), elapsed,
                                                     np.full(n, days[col]), min_group_entities))
                    for col, (read, elapsed) in reading.items()}
-        return cls(kwh, days, partial, window, min_days, max_adjustment, outlier_factor=outlier_factor)
+        return cls(kwh, days, partial, window, min_days, max_adjustment)
 
     def changes(self, groups: np.ndarray, origin: int, target: int, live: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per entity: log power change of its group and its own beyond the group's, for month
@@ -165,21 +162,8 @@ class PowerSignal:
             return np.bincount(index, x, len(codes))[index]
 
         with np.errstate(divide="ignore", invalid="ignore"):
-            change = (rate_now / rate_before) / (win_now / win_then)
-            own = np.log(change)
-            counted_now = rate_now
-            if np.isfinite(self.outlier_factor) and usable.any():
-                # Each member's change counted at most `outlier_factor` times its group's median
-                # change either way: the group change is what the industry shares, and one plant
-                # closing (its meters at 3% standby, 67% of its group's kWh) made every peer's
-                # October ×0.6 on a third data process (2026-12-07); its own part still says it.
-                median = np.full(len(codes), np.nan)
-                for g in np.unique(index[usable]).tolist():
-                    median[g] = np.median(change[usable & (index == g)])
-                bounded = np.clip(change, median[index] / self.outlier_factor, median[index] * self.outlier_factor)
-                # the kWh per day now that makes the member's change its bounded change
-                counted_now = np.where(usable, rate_before * bounded * win_now / np.where(usable, win_then, 1), 0.0)
-            group = np.log((group_sum(counted_now) / group_sum(rate_before)) / (group_sum(win_now) / group_sum(win_then)))
+            own = np.log((rate_now / rate_before) / (win_now / win_then))
+            group = np.log((group_sum(rate_now) / group_sum(rate_before)) / (group_sum(win_now) / group_sum(win_then)))
         own = np.where(usable, own - group, np.nan)
         group = np.where(usable, group, np.nan)
         return group, own
