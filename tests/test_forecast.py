@@ -21,7 +21,6 @@ from dagster_project.lib.forecast.series import (
     estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months, within_plan,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
-from dagster_project.lib.forecast.new_events import start_spread
 from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shares
 from dagster_project.lib.measures.catalogue import load_catalogue
 from dagster_project.lib.measures.parameters import Parameters
@@ -956,41 +955,6 @@ def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():
     con.execute("insert into marts.dim_project values ('NEW', date '2024-09-01', null)")
     fd._write_project_starts(con, september, settings, 100, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.project_starts").fetchone()[0] == 0
-
-
-def test_a_project_that_has_waited_long_starts_more_slowly_where_projects_differ_in_how_soon_they_start():
-    """A third data process: small projects enter the library and start within a month or two, a
-    双百双新 project of 8亿 has waited since June. At their shared rate it started in 92% of the draws
-    and M11, which pays it while it has not started, read 0 with 3,600万 to pay. Twelve projects
-    started after one or two months (eight after one, four after two); the big one has waited four
-    months by September, and a second, entered in August, one. The spells say the projects differ
-    (a finite κ): the one that has waited four months starts less often than the one that waited one,
-    and less often than at the shared rate. With the spells of one rate for all (every project
-    starting after one to three months, and no long waiter) nothing changes: κ is infinite."""
-    assert np.isinf(start_spread(np.array([1] * 8 + [2] * 4 + [3] * 3), np.ones(15), np.zeros(15), 24, 5))
-    assert np.isinf(start_spread(np.array([1, 1, 2, 4]), np.array([1, 1, 1, 0]), np.zeros(4), 9, 5))  # 3 starts: too few
-    con = duckdb.connect()
-    con.execute("create schema marts; create schema forecast")
-    con.execute("create table marts.dim_project (project_code varchar, library_entry_month date, start_month date)")
-    con.execute("create table marts.fct_project_month (project_code varchar, month date)")
-    con.execute("insert into marts.fct_project_month values ('F0', date '2023-01-01')")
-    entries = [date(2023, m, 1) for m in range(1, 13)]
-    fast = [(f"F{i}", e, date(e.year + (e.month + 1 + (i >= 8)) // 13, (e.month + (i >= 8)) % 12 + 1, 1))
-            for i, e in enumerate(entries)]
-    con.executemany("insert into marts.dim_project values (?, ?, ?)",
-                    fast + [("BIG", date(2024, 5, 1), None), ("LATER", date(2024, 8, 1), None)])
-    settings = _settings()
-    september = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
-                           date(2024, 9, 1), date(2024, 9, 1), date(2024, 10, 20))
-    fd._write_project_starts(con, september, settings, 4000, np.random.default_rng(1))
-    share = con.execute("select project_code, count(*) / 4000 from forecast.project_starts group by 1").fetchall()
-    share = dict(share)
-    exposure, started = 8 * 1 + 4 * 2 + 4 + 1, 12
-    plain = 1 - np.prod([(exposure - started + 0.5 + i) / (exposure + 1 + i) for i in range(3)])
-    # κ 5.6 here; started within the quarter: 0.66 for the one that waited four months, 0.81 for
-    # the one that waited one, against 0.91 at the shared rate
-    assert share["BIG"] == pytest.approx(0.66, abs=0.03) and share["LATER"] == pytest.approx(0.81, abs=0.03)
-    assert plain == pytest.approx(0.91, abs=0.01)
 
 
 @pytest.mark.parametrize(("as_of", "stats", "customs", "open_"), [

@@ -70,7 +70,7 @@ from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, registered_through, start_spread
+from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, registered_through
 from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
 from .signal import KWH_BEING_READ_SQL, PowerSignal, read_shares
 from .signal import estimate as estimate_signal
@@ -761,50 +761,28 @@ def _write_project_starts(con, h: Horizon, settings: ForecastSettings, draws: in
     which it draws a start. Every waiting month of the history counts, not only last year's same
     months: a handful of projects wait at any one time, and last year's share among the four
     waiting then (two started) made a 24亿 project of the other process a coin flip in October.
-    The hazard is one for all months: the data hold too few starts to tell a December push of
-    starts from chance. Where the history holds `forecast.start_spread_min_starts` starts or more
-    and its waiting spells say that projects differ in how soon they start
-    (`new_events.start_spread`: κ), a project that has waited e months draws its own rate from
-    Beta(κ·rate, κ·(1 − rate) + e) around the draw's rate: the longer it has waited, the slower
-    it is. A start ends M11's 尚未开工 condition in that draw. Without a waiting project-month in
-    the history there is nothing to learn from: no starts are drawn (the condition holds as
-    reported)."""
-    waiting = con.execute(
-        """select project_code, greatest(datediff('month', library_entry_month, ?::date), 0) as waited
-           from marts.dim_project where start_month is null order by project_code""", [h.projects_month]).fetchnumpy()
+    The hazard is one for all months and all waiting times: the data hold too few starts to tell a
+    December push of starts, or a longer wait, from chance. A start ends M11's 尚未开工 condition in
+    that draw. Without a waiting project-month in the history there is nothing to learn from: no
+    starts are drawn (the condition holds as reported)."""
+    waiting = [k for (k,) in con.execute(
+        "select project_code from marts.dim_project where start_month is null order by project_code").fetchall()]
     [(data_from,)] = con.execute("select min(month) from marts.fct_project_month").fetchall()
     window_from = add_months(h.projects_month, 1 - settings.series.training_months)
-    window_from = max(window_from, data_from) if data_from else window_from
-    # per project that waited in the window: months waited in all (to its start, or to now), of
-    # them before the window, and whether it started
-    spells = con.execute("""
-        with months as (select unnest(generate_series(?::date, ?::date, interval 1 month))::date as m),
-        exposure as (
-            select p.project_code, p.library_entry_month, count(*) as months_in_window,
-                   count(*) filter (where p.start_month = months.m) as started
-            from months join marts.dim_project p
-              on p.library_entry_month < months.m and (p.start_month is null or p.start_month >= months.m)
-            group by all)
-        select greatest(datediff('month', library_entry_month, ?::date) - 1, 0) + months_in_window as waited,
-               started, greatest(datediff('month', library_entry_month, ?::date) - 1, 0) as waited_before
-        from exposure order by project_code
-    """, [window_from, h.projects_month, window_from, window_from]).fetchnumpy()
-    exposure, started = int(spells["waited"].sum() - spells["waited_before"].sum()), int(spells["started"].sum())
+    [(exposure, started)] = con.execute("""
+        with months as (select unnest(generate_series(?::date, ?::date, interval 1 month))::date as m)
+        select count(*), count(*) filter (where p.start_month = months.m)
+        from months join marts.dim_project p
+          on p.library_entry_month < months.m and (p.start_month is null or p.start_month >= months.m)
+    """, [max(window_from, data_from) if data_from else window_from, h.projects_month]).fetchall()
     to_come = [add_months(h.projects_month, k) for k in range(1, month_index(h.q4_end_month, h.projects_month) + 1)]
-    codes = waiting["project_code"].tolist()
     rows: dict[str, list] = {"draw": [], "project_code": [], "start_month": []}
-    if h.open and codes and exposure and to_come:
+    if h.open and waiting and exposure and to_come:
         hazard = rng.beta(started + settings.start_prior, exposure - started + settings.start_prior, size=draws)
-        spread = start_spread(spells["waited"], spells["started"], spells["waited_before"],
-                              exposure + 2 * settings.start_prior, settings.start_spread_min_starts)
-        hazard = np.repeat(hazard, len(codes)).reshape(draws, len(codes))
-        if np.isfinite(spread):
-            waited = np.asarray(waiting["waited"], dtype=float)[None, :]
-            hazard = rng.beta(spread * hazard, spread * (1 - hazard) + waited)
         hazard = np.maximum(hazard, np.finfo(float).tiny)  # a beta draw may underflow to 0: never a start
-        wait = rng.geometric(hazard)
+        wait = rng.geometric(np.repeat(hazard, len(waiting)).reshape(draws, len(waiting)))
         draw_index, project_index = np.nonzero(wait <= len(to_come))
-        rows = {"draw": (draw_index + 1).tolist(), "project_code": [codes[i] for i in project_index],
+        rows = {"draw": (draw_index + 1).tolist(), "project_code": [waiting[i] for i in project_index],
                 "start_month": [to_come[w - 1] for w in wait[draw_index, project_index]]}
     _store(con, "project_starts", pd.DataFrame({
         "draw": pd.Series(rows["draw"], dtype="int64"), "project_code": pd.Series(rows["project_code"], dtype=object),

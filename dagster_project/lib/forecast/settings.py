@@ -23,7 +23,6 @@ class ForecastSettings:
     pace_from_month: int  # the year's pace of new events counts from this month (a January batch is no pace)
     count_dispersion: float  # negative binomial size of the number of future events (smaller: wider)
     start_prior: float  # beta prior count on each side of the monthly start rate of waiting projects
-    start_spread_min_starts: int  # starts needed to tell slow starters from fast ones (new_events.start_spread)
     rest_prior: float  # the count taken for last year's register rows after the same day where it had none (new_events.pace)
     new_destination_prior: float  # examples of a new destination's later month: half one-off (0), half repeated (1)
     completion_quantile: float  # a project's forecast stops at this quantile of completed projects' total over plan
@@ -70,7 +69,6 @@ class ForecastSettings:
             pace_from_month=whole("pace_from_month"),
             count_dispersion=number("count_dispersion"),
             start_prior=number("start_prior"),
-            start_spread_min_starts=whole("start_spread_min_starts"),
             rest_prior=number("rest_prior"),
             new_destination_prior=number("new_destination_prior"),
             completion_quantile=number("completion_quantile"),
