@@ -1108,7 +1108,7 @@ def test_the_month_being_read_is_completed_with_what_its_days_carried_a_year_bef
 def test_days_flagged_missing_in_the_month_being_read_are_days_not_read_not_days_without_power():
     """A week of December read with its last three days flagged 缺失 (blank; a later delivery
     re-reads them): they counted as no power, and the month came out 300 kWh × 31/7 short. Filled at
-    the pace of the days read, the month is what the same week read in full makes it. On a third
+    the pace of the days read, the month is what the same week read in full makes it. On an eighth
     data process a week flagged 缺失 for every account read as a week without power: every group's
     October ×0.62–0.69 and M02.growth 26万 against 461万 (2026-12-07)."""
     settings = ForecastSettings.from_parameters(Parameters(load_catalogue()))

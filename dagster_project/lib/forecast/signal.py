@@ -35,7 +35,7 @@ from .panel import Panel, key_positions, month_index_sql
 
 # The kWh of the month being read, per enterprise, with its account-days flagged 缺失 filled at the
 # pace of its account-days read that month. A 缺失 day there is a day not read yet, not a day
-# without power: a later delivery re-reads it (FEEDS.md). On a third data process a week delivered
+# without power: a later delivery re-reads it (FEEDS.md). On an eighth data process a week delivered
 # 缺失 for every account (re-read two weeks later) read as a week without power: every group's
 # October power change 0.62–0.69 and the output forecast ×0.69 (M02.growth 26万 against 461万,
 # 2026-12-07); on the other process M24 was a median 9% low on the first Monday of December.
