@@ -277,10 +277,9 @@ def undelivered_datasets(con: duckdb.DuckDBPyConnection, as_of: date) -> str | N
 SILENT_DAY_SHARE = 0.5
 
 
-def _silent_days_sql() -> str:
-    """SQL of the days from `?` (since) to the last day delivered on which most accounts have no
-    reading: fewer than `?` (SILENT_DAY_SHARE) of the median of the days around it."""
-    return """with counts as (select reading_date as day, count(*) as accounts from staging.stg_power__daily
+# The days from `?` (since) to the last day delivered on which most accounts have no reading:
+# fewer than `?` (SILENT_DAY_SHARE) of the median of the days around it.
+_SILENT_DAYS_SQL = """with counts as (select reading_date as day, count(*) as accounts from staging.stg_power__daily
                            where reading_date >= ? group by all),
                 span as (select greatest(?, min(day)) as first_day, max(day) as last_day from counts),
                 days as (select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
@@ -302,7 +301,7 @@ def missing_power_days(con: duckdb.DuckDBPyConnection, since: date) -> str | Non
     if not table_exists(con, "staging.stg_power__daily"):
         return None
     ranges = con.execute(
-        f"""with silent as ({_silent_days_sql()}),
+        f"""with silent as ({_SILENT_DAYS_SQL}),
                 runs as (select day, day - cast(row_number() over (order by day) as integer) as run from silent)
             select min(day), max(day), count(*) from runs group by run order by 1""",
         [since, since, SILENT_DAY_SHARE]).fetchall()
@@ -335,7 +334,7 @@ def accounts_with_days_without_a_row(con: duckdb.DuckDBPyConnection, since: date
               if table_exists(con, "staging.stg_power__accounts") and table_exists(con, "marts.dim_enterprise")
               else "")
     rows = con.execute(
-        f"""with silent as ({_silent_days_sql()}),
+        f"""with silent as ({_SILENT_DAYS_SQL}),
                 readings as (select distinct account_no, reading_date as day from staging.stg_power__daily
                              where reading_date >= ?),
                 spans as (select account_no, min(day) as first_day, max(day) as last_day, count(*) as days
