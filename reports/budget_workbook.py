@@ -1064,7 +1064,10 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
     printed = c_share
     ws.merge_range(0, 0, 0, printed, title, st.title)
     ws.set_row(0, 24)
-    ws.merge_range(1, 0, 1, printed, subtitle, st.subtitle)
+    widths = ([9] if code_header else []) + [16, 10, 14, 14, 14, 10, 12, 12, 11, 11]
+    # wrapped within the printed columns: on one line its 单位：万元 printed cut to 单位：万
+    ws.merge_range(1, 0, 1, printed, subtitle, st.wrapped_subtitle)
+    fit_height(ws, 1, [(subtitle, sum(widths[:printed + 1]))], line_height=13)
     header_row = 3
     for c, h in enumerate(headers):
         ws.write_string(header_row, c, h, st.header)
@@ -1105,7 +1108,6 @@ def _write_breakdown(wb, ws, st: Styles, title: str, subtitle: str, key_header: 
             + ("城市待定：季末前预计新增的登记事项和出口，企业未定。"
                if any(code == UNASSIGNED_CITY for code, _ in keys) else ""))
     ws.merge_range(total_row + 1, 0, total_row + 1, printed, note, st.note)
-    widths = ([9] if code_header else []) + [16, 10, 14, 14, 14, 10, 12, 12, 11, 11]
     fit_height(ws, total_row + 1, [(note, sum(widths[:printed + 1]))], line_height=12)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)

@@ -92,6 +92,11 @@ class Styles:
         return self.get(font_size=10, font_color="#595959")
 
     @property
+    def wrapped_subtitle(self):
+        """A subtitle longer than its merged cells: wrapped, never cut at the print edge."""
+        return self.get(font_size=10, font_color="#595959", text_wrap=True, valign="top")
+
+    @property
     def section(self):
         return self.get(bold=True, font_size=11, font_color=HEADER_FILL, bottom=2, bottom_color=HEADER_FILL)
 
