@@ -631,7 +631,8 @@ def status(args: argparse.Namespace) -> int:
     from dagster_project.lib.money import wan_text
     from dagster_project.lib.alerts import alerts_since
     from dagster_project.lib.ingest.withdrawals import withdrawn_deliveries
-    from dagster_project.lib.status import current_beneficiaries, freshness, last_runs, unrecorded_run, warehouse_as_of
+    from dagster_project.lib.status import (checks_not_met, current_beneficiaries, freshness, last_runs, unrecorded_run,
+                                            warehouse_as_of)
 
     warehouse = _existing_warehouse(args, "status")
     if warehouse is None:
@@ -658,20 +659,26 @@ def status(args: argparse.Namespace) -> int:
         withdrawn = withdrawn_deliveries(con)
         awarded = current_beneficiaries(con)
         stopped = unrecorded_run(con)
+        not_met = checks_not_met(con)
     print(f"warehouse {warehouse}\nfreshness as of {as_of}: {basis}\n")
     print(f"{'feed':<10} {'files':>6} {'accepted':>10} {'rejected':>9}  freshness")
     for f in feeds:
-        print(f"{f.feed:<10} {f.files:>6} {f.rows_accepted:>10} {f.rows_rejected:>9}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
-    print(f"\nfiles refused: {refused} (select * from raw._file_refusals)")
+        print(f"{f.feed:<10} {f.files:>6,} {f.rows_accepted:>10,} {f.rows_rejected:>9,}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
+    print(f"\nfiles refused: {refused:,} (select * from raw._file_refusals)")
+    if not_met:
+        said = ", ".join(f"{checks} {severity} check(s) in {batches} batch(es)" for severity, (checks, batches)
+                         in sorted(not_met.items()))
+        print(f"checks not met in the latest validation of each delivery: {said} (a warning does not stop a run; "
+              "the KPI workbook's 数据质量 lists them; select * from marts.dq_check_results_latest where not success)")
     _print_withdrawn(withdrawn)
     print("\nlast runs:" if runs else "\nno measures run yet")
     for as_of_run, finished, fingerprint, n, base, low, high in runs:
         print(f"  {finished:%Y-%m-%d %H:%M} as of {as_of_run}: base {wan_text(base)}万元 "
-              f"(range {wan_text(low)}–{wan_text(high)}), {n} beneficiaries (distinct enterprises and projects), "
+              f"(P10–P90 {wan_text(low)}–{wan_text(high)}万元), {n:,} beneficiaries (distinct enterprises and projects), "
               f"parameters {fingerprint}")
     if awarded:
         awards, beneficiaries = awarded
-        print(f"latest run, median outcome: {awards} awards (scheme × beneficiary) to {beneficiaries} beneficiaries "
+        print(f"latest run, median outcome: {awards:,} awards (scheme × beneficiary) to {beneficiaries:,} beneficiaries "
               "(distinct enterprises and projects), as 汇总 counts them")
     if stopped:
         print(f"the measure tables hold a later run as of {stopped[0]} (base {wan_text(stopped[1])}万元) that its checks "

@@ -76,8 +76,9 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "ok    up to 2024-10" in lines["stats"]
     assert "ok    up to 2024-11-18; readings to 2024-11-17" in lines["power"]  # the day the workbooks' 数据至 names
     assert "STALE up to 2024-09; expected the month 2024-10 by 2024-11-25" in lines["tax"]
-    assert ("as of 2024-11-25: base 100.00万元 (range 90.00–120.00), 7 beneficiaries (distinct enterprises and projects), "
-            "parameters abc") in result.stdout
+    assert ("as of 2024-11-25: base 100.00万元 (P10–P90 90.00–120.00万元), 7 beneficiaries (distinct enterprises and "
+            "projects), parameters abc") in result.stdout
+    assert "checks not met" not in result.stdout  # no validation yet
     # without --as-of: the warehouse's own as-of (its last run), not the wall clock, and it says so
     default = run("status", "--warehouse", str(warehouse), env_home=tmp_path)
     assert "freshness as of 2024-11-25: the warehouse's as-of, the as-of of its last run" in default.stdout
@@ -98,6 +99,16 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
     assert "failed since the last good run" in failed
     assert "2024-12-02 07:05 as of 2024/12/02: as_of '2024/12/02' is not a date YYYY-MM-DD" in failed
     assert "an older failure" not in failed
+
+    # checks not met in the latest validation: counted, with where to read them
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""create view marts.dq_check_results_latest as select * from (values
+                           ('raw_tax_vat', 'uscc_check_characters', 'warning', false),
+                           ('raw_tax_vat', 'uscc_check_characters', 'warning', false),
+                           ('raw_tax_vat', 'key_unique', 'warning', true))
+                       t(suite, expectation, severity, success)""")
+    checked = run("status", "--warehouse", str(warehouse), "--as-of", "2024-11-25", env_home=tmp_path).stdout
+    assert "checks not met in the latest validation of each delivery: 1 warning check(s) in 2 batch(es)" in checked
 
 
 def test_status_names_a_measures_run_its_checks_stopped(tmp_path):

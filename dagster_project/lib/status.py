@@ -141,3 +141,15 @@ def unrecorded_run(con: duckdb.DuckDBPyConnection) -> tuple[date, object] | None
     recorded = con.execute("select as_of, base_yuan from marts.policy_runs order by finished_at desc limit 1"
                            ).fetchone() if _table_exists(con, "marts", "policy_runs") else None
     return None if computed is None or computed == recorded else computed
+
+
+def checks_not_met(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Per severity (warning, blocking): (checks, batches) not met in the latest validation of
+    each delivery and mart (`marts.dq_check_results_latest`); empty before any validation. The
+    demo's run prints two "failed (WARN)" lines a newcomer could take for a broken run; status
+    says how many checks are not met and where to read them (issue 16's operator check)."""
+    if not _table_exists(con, "marts", "dq_check_results_latest"):
+        return {}
+    rows = con.execute("""select severity, count(distinct suite || '/' || expectation), count(*)
+                          from marts.dq_check_results_latest where not success group by severity""").fetchall()
+    return {severity: (checks, batches) for severity, checks, batches in rows}
