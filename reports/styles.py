@@ -38,6 +38,7 @@ INPUT_FILL = "#FFF2CC"
 OVERRIDE_FILL = "#F8CBAD"
 TOTAL_FILL = "#D9E1F2"
 TABLE_STYLE = "Table Style Light 9"
+SUBTITLE = {"font_size": 10, "font_color": "#595959"}  # the grey line under a sheet's title
 BODY_PT = 10  # the workbooks' text size: column widths (character units) and text_width are counted at it
 NOTE_PT = 9  # notes and explanations
 
@@ -89,12 +90,12 @@ class Styles:
 
     @property
     def subtitle(self):
-        return self.get(font_size=10, font_color="#595959")
+        return self.get(**SUBTITLE)
 
     @property
     def wrapped_subtitle(self):
         """A subtitle longer than its merged cells: wrapped, never cut at the print edge."""
-        return self.get(font_size=10, font_color="#595959", text_wrap=True, valign="top")
+        return self.get(**SUBTITLE, text_wrap=True, valign="top")
 
     @property
     def section(self):

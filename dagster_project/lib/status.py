@@ -146,7 +146,7 @@ def unrecorded_run(con: duckdb.DuckDBPyConnection) -> tuple[date, object] | None
 def checks_not_met(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """Per severity (warning, blocking): (checks, batches) not met in the latest validation of
     each delivery and mart (`marts.dq_check_results_latest`); empty before any validation. The
-    demo's run prints two "failed (WARN)" lines a newcomer could take for a broken run; status
+    demo's run prints four "failed (WARN)" lines a newcomer could take for a broken run; status
     says how many checks are not met and where to read them (issue 16's operator check)."""
     if not _table_exists(con, "marts", "dq_check_results_latest"):
         return {}
