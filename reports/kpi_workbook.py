@@ -222,7 +222,7 @@ def _growth(wb, st: Styles, con, catalogue: Catalogue, as_of: date, city: str | 
     found = {r[0]: r[1:] for r in con.execute(
         "select kpi_id, target_value, actual_value, status from marts.policy_kpis where as_of = ?", [as_of]
     ).fetchall()}
-    headers = ["行业组", "措施", "指标编号", "目标口径", "目标（%）", "全年增速（%）", "差距（百分点）", "状态"]
+    headers = ["行业组", "措施", "指标编号", "目标口径", "目标\n（%）", "全年增速\n（%）", "差距\n（百分点）", "状态"]
     _write_title(ws, st, len(headers) - 1, "重点行业全年产值增速与目标",
                  f"截至 {as_of}｜全年增速 = 2024年与2023年均有报表企业的可比口径；四季度未结束时为预测数"
                  + (f"｜全区口径（{city}分册同）" if city else ""))
@@ -330,7 +330,10 @@ def _table(ws, st: Styles, top: int, title: str, headers: list[str], rows: list[
     return header_row + len(rows) + 2
 
 
-QUALITY_WIDTHS = (20, 24, 7, 9, 9, 8, 7, 10, 10, 21)  # A..J, shared by the blocks of 数据质量
+# A..J, shared by the blocks of 数据质量; A holds a delivery's name whole up to a `_vN` correction
+# ("stats_industry_202409_v2.csv"; at 20 the ".csv" of "customs_export_202305.csv" wrapped alone),
+# B a dataset's label on one line ("首次供需（supply_links）")
+QUALITY_WIDTHS = (32, 25, 7, 9, 9, 8, 7, 9, 9, 17)
 
 
 def _block(ws, st: Styles, top: int, title: str, columns: list[tuple[str, int, int]], rows: list[list],

@@ -203,9 +203,12 @@ def room_at(width: float, pt: float) -> float:
 
 def fit_widths(ws, headers: list[str], rows: list[list], minimum: float = 6, maximum: float = 48,
                first_col: int = 0) -> None:
-    """Set each column to the width of its longest header line or value, within bounds."""
+    """Set each column to the width of its longest header line or value, within bounds. A header
+    broken by hand ("差距\n（百分点）") keeps its lines whole; any other header may wrap once."""
     for i, header in enumerate(headers):
-        width = max(text_width(line) for line in str(header).split("\n")) / 1.6 + 2  # headers wrap
+        lines = str(header).split("\n")
+        widest = max(text_width(line) for line in lines)
+        width = widest + 1.5 if len(lines) > 1 else widest / 1.6 + 2
         shown = {f"{value:,.2f}" if isinstance(value, float) else str(value)
                  for row in rows if i < len(row) for value in [row[i]] if value is not None}
         width = max([width, *(text_width(text) + 1.5 for text in shown)])

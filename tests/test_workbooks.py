@@ -924,6 +924,22 @@ def test_wrapped_text_takes_a_line_per_word_that_does_not_fit():
     assert styles.lines_needed(None, 10) == styles.lines_needed("", 10) == 1
 
 
+def test_headers_broken_by_hand_keep_their_lines_whole(tmp_path, con, catalogue):
+    """A header with its own line break gets the width of its widest line: "差距（百分点）", left to
+    wrap, printed its "）" alone on a second line. On 数据质量 a delivered file's name, `_vN` included,
+    fits column A (at 20 the ".csv" of "customs_export_202305.csv" wrapped onto a line of its own)."""
+    wb = load_workbook(write_kpi_workbook(con, catalogue, tmp_path, AS_OF))
+    ws = wb["行业增速"]
+    header_row = next(r for r in ws.iter_rows() if any(c.value == "状态" for c in r))
+    for cell in header_row:
+        if isinstance(cell.value, str) and "\n" in cell.value:
+            widest = max(styles.text_width(line) for line in cell.value.split("\n"))
+            assert ws.column_dimensions[cell.column_letter].width >= widest + 1, cell.value
+    assert "差距\n（百分点）" in [c.value for c in header_row]
+    quality = wb["数据质量"]
+    assert styles.lines_needed("stats_industry_202409_v2.csv", quality.column_dimensions["A"].width) == 1
+
+
 # ----------------------------------------------------------------------------- writing safely
 
 
