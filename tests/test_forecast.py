@@ -15,7 +15,7 @@ import pytest
 from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import (assign_entries, completeness, draw_new, entry_weights, pace,
                                                      registered_through)
-from dagster_project.lib.forecast.panel import Panel, load_panel, progress
+from dagster_project.lib.forecast.panel import Panel, load_panel, month_index, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
     estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months, within_plan,
@@ -902,6 +902,36 @@ def test_entries_into_the_above_size_statistics_still_to_come():
                                  output_month=date(2024, 12, 1), projects_month=date(2024, 12, 1))
     fd._write_scale_entries(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.scale_entries").fetchone()[0] == 0
+
+
+def test_entries_still_to_come_go_at_this_years_rate_per_candidate():
+    """A wave of new builds: none entered the statistics from February to August last year, three
+    did after it; this year 10 of 20 newcomers entered from March to August. The pace of counts
+    (3 × (10 + 5) / (0 + 5) = 9) ignored that the pool empties; the rate per candidate-month does
+    not: 10 entries over 181 candidate-months (10 old candidates × 7 months, the 10 newcomers left
+    × 7, the 10 that entered until their month of entry: 41), for the 20 candidates now in each of
+    September to December: 20 × 4 × 10 / 181 ≈ 4.4 entries."""
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema forecast")
+    con.execute("create table marts.dim_enterprise (uscc varchar, above_size_since date, is_above_size boolean)")
+    con.execute("create table marts.fct_enterprise_month (uscc varchar, month date, output_single_month_yuan decimal(18, 2))")
+    entered_on = [date(2024, 3 + i % 6, 1) for i in range(10)]  # March to August, 41 months at risk in all
+    enterprises = ([(f"C{i}", None, False, date(2023, 1, 1)) for i in range(10)]
+                   + [(f"E{i}", date(2023, 10 + i, 1), True, date(2023, 1, 1)) for i in range(3)]
+                   + [(f"N{i}", entered_on[i], True, date(2024, 2, 1)) for i in range(10)]
+                   + [(f"N{i}", None, False, date(2024, 2, 1)) for i in range(10, 20)])
+    for uscc, since, above, first in enterprises:
+        con.execute("insert into marts.dim_enterprise values (?, ?, ?)", [uscc, since, above])
+        con.execute("""insert into marts.fct_enterprise_month
+                       select ?, m::date, 50 from range(?::date, date '2024-09-01', interval 1 month) t(m)""", [uscc, first])
+    assert sum(month_index(d, date(2024, 2, 1)) + 1 for d in entered_on) == 41
+    august = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                        date(2024, 8, 1), date(2024, 8, 1), date(2024, 9, 20))
+    fd._write_scale_entries(con, august, _settings(), 4000, np.random.default_rng(2))
+    entries = con.execute("select draw, uscc, above_size_since from forecast.scale_entries").df()
+    assert len(entries) / 4000 == pytest.approx(20 * 4 * 10 / 181, rel=0.1)
+    assert set(entries.above_size_since.dt.date) == {date(2024, m, 1) for m in (9, 10, 11, 12)}
+    assert set(entries.uscc) <= {f"C{i}" for i in range(10)} | {f"N{i}" for i in range(10, 20)}
 
 
 def test_projects_waiting_to_start_start_at_the_monthly_rate_of_the_history():

@@ -29,9 +29,9 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   not started yet (开工年月 blank) that will start in a month not delivered yet, at the monthly
   start rate of the projects that waited in the history;
 * `forecast.scale_entries(draw, uscc, above_size_since)` — per draw, enterprises below the
-  statistics' size threshold that will enter it (入统) in a month not delivered yet: as many as last
-  year's entries after the same month × this year's pace, picked by how often last year's
-  candidates of their size entered;
+  statistics' size threshold that will enter it (入统) in a month not delivered yet: as many as this
+  year's entries per candidate-month give the candidates now over the months left, picked by how
+  often last year's candidates of their size entered;
 * `forecast.months(series, key, month, point, low, median, high)` — per entity and forecast month,
   the point forecast and the quantiles of its draws (what a reason trace or a chart shows);
 * `forecast.series(series, method, entities, late_entities, months_ahead, origins, errors,
@@ -70,7 +70,7 @@ from dagster_project.lib.ingest.withdrawals import deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
-from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, registered_through
+from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, per_candidate, registered_through
 from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
 from .signal import KWH_BEING_READ_SQL, PowerSignal, read_shares
 from .signal import estimate as estimate_signal
@@ -679,13 +679,31 @@ def _write_new_enterprises(con, h: Horizon, settings: ForecastSettings, draws: i
 
 def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int, rng) -> None:
     """Entries into the above-size statistics (入统年月) still to come in the year's months not
-    delivered yet: their number from last year's entries after the same month and this year's pace
-    (new_events.pace), the enterprises among those below the threshold now, each as likely as last
-    year's candidates of its size (average monthly output over the last 12 months) were to enter."""
+    delivered yet: their number at this year's entries per candidate-month since
+    `forecast.pace_from_month` (new_events.per_candidate; without an entry this year, last year's
+    entries after the same month at this year's pace, new_events.pace), the enterprises among those
+    below the threshold now, each as likely as last year's candidates of its size (average monthly
+    output over the last 12 months) were to enter."""
     entries = con.execute(
         "select above_size_since from marts.dim_enterprise where above_size_since is not null order by uscc").df()
     months = entries["above_size_since"].to_numpy(dtype="datetime64[D]")
-    p, pool = pace(months, h.output_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    window_from = date(h.output_month.year, settings.pace_from_month, 1)
+    if window_from > h.output_month:
+        window_from = date(h.output_month.year, 1, 1)
+    # a candidate in a month: reporting then, not above the threshold before it (entering in it counts)
+    [(exposure, entered, candidates)] = con.execute("""
+        with reports as (select distinct uscc, month from marts.fct_enterprise_month where month between ? and ?)
+        select count(*) filter (where (e.above_size_since is null and not e.is_above_size) or e.above_size_since >= r.month),
+               count(*) filter (where e.above_size_since = r.month),
+               count(*) filter (where r.month = ? and e.above_size_since is null and not e.is_above_size)
+        from reports r join marts.dim_enterprise e using (uscc)
+    """, [window_from, h.output_month, h.output_month]).fetchall()
+    if entered:
+        ahead = [add_months(h.output_month, k) for k in range(1, month_index(h.q4_end_month, h.output_month) + 1)]
+        p = per_candidate(entered, exposure, candidates, ahead)
+        pool = np.flatnonzero((months >= np.datetime64(window_from)) & (months <= np.datetime64(h.output_month)))
+    else:
+        p, pool = pace(months, h.output_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
     draw_of, _, dates = draw_new(p, pool, months, h.output_month, h.q4_end_month, draws if h.open else 0,
                                  settings.count_dispersion, rng)
     then, then_end = add_months(h.output_month, -12), add_months(h.q4_end_month, -12)
