@@ -1,8 +1,10 @@
 """Print the workbooks as finance would and measure the result: pages per sheet and the smallest text.
 
     .venv/bin/python -m reports.render_check [--warehouse FILE] [--out DIR] [--dpi 60] [--screenshots docs/img]
+    .venv/bin/python -m reports.render_check data/reports/2024-11-25/*.xlsx [--out DIR]
 
-Writes both workbooks from the warehouse's latest measures run, prints them with headless
+Writes both workbooks from the warehouse's latest measures run (or takes the workbooks given, as a
+run wrote them: their 数据质量 sheet holds that run's check results), prints them with headless
 LibreOffice (recalculating profile) to PDF, renders every page to PNG (`pdftoppm`) in `--out`
 for a person to look at, and reports, per sheet, the pages it takes and the smallest text size
 printed on them. Exits 1 when a sheet prints text below MIN_TEXT_PT or takes more pages than
@@ -147,17 +149,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "gxindustry-print")
     parser.add_argument("--dpi", type=int, default=60)
     parser.add_argument("--screenshots", type=Path, help="also copy the README's pages there (docs/img)")
+    parser.add_argument("workbooks", nargs="*", type=Path,
+                        help="xlsx files to print as they are (e.g. a run's, data/reports/<as-of>/*.xlsx); "
+                             "default: both workbooks written afresh from --warehouse")
     args = parser.parse_args(argv)
+    not_workbooks = [str(p) for p in args.workbooks if not p.is_file() or p.suffix != ".xlsx"]
+    if not_workbooks:
+        print(f"render_check: not an .xlsx file: {', '.join(not_workbooks)}", file=sys.stderr)
+        return 2
     missing = tools_missing()
     if missing:
         print(f"render_check: install {' '.join(missing)} first (apt-get install -y ...)", file=sys.stderr)
         return 2
-    catalogue = load_catalogue()
-    with duckdb.connect(str(args.warehouse), read_only=True) as con, tempfile.TemporaryDirectory() as tmp:
-        as_of = con.execute("select max(as_of) from marts.policy_awards").fetchone()[0]
-        books = [write_budget_workbook(con, catalogue, Parameters(catalogue), Path(tmp), as_of),
-                 write_kpi_workbook(con, catalogue, Path(tmp), as_of)]
-        reports = [render(book, args.out, args.dpi) for book in books]
+    if args.workbooks:
+        reports = [render(book, args.out, args.dpi) for book in args.workbooks]
+    else:
+        catalogue = load_catalogue()
+        with duckdb.connect(str(args.warehouse), read_only=True) as con, tempfile.TemporaryDirectory() as tmp:
+            as_of = con.execute("select max(as_of) from marts.policy_awards").fetchone()[0]
+            books = [write_budget_workbook(con, catalogue, Parameters(catalogue), Path(tmp), as_of),
+                     write_kpi_workbook(con, catalogue, Path(tmp), as_of)]
+            reports = [render(book, args.out, args.dpi) for book in books]
     problems = []
     for report in reports:
         print(f"{report.workbook.name}: {sum(s.pages for s in report.sheets.values())} pages -> {args.out}")

@@ -1215,6 +1215,19 @@ def test_the_print_check_allows_汇总_one_more_page_only_with_red_rows(tmp_path
     assert problems(limit + 2, True) == [f"b.xlsx 汇总: {limit + 2} pages (at most {limit + 1})"]
 
 
+def test_the_print_check_takes_a_runs_workbooks_and_names_what_is_none(tmp_path, capsys):
+    """`render_check FILE…` prints the workbooks a run wrote, as they are (their 数据质量 holds the
+    run's check results, which a workbook written afresh lacks); a path that is no .xlsx file is
+    named before anything is printed."""
+    from reports.render_check import main
+
+    text = tmp_path / "budget.csv"
+    text.write_text("x\n", encoding="utf-8")
+    assert main([str(tmp_path / "missing.xlsx"), str(text), "--out", str(tmp_path / "out")]) == 2
+    assert f"not an .xlsx file: {tmp_path / 'missing.xlsx'}, {text}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_name_two_beneficiaries_share_prints_with_its_code():
     """Two projects named 防城港同创铜业智能化技术改造项目 printed on M15's sheet with different
     amounts could not be told apart: the codes are right of the printed columns (2026-12-07). A
