@@ -436,12 +436,13 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         next_row += 2
     else:
         checks = _checks_as_of(con, as_of, checks)
+        suite_labels = {s.name: s.label for s in load_suites()}
         failed = sorted((c for c in checks if not c.passed), key=lambda c: (c.severity.upper() != "ERROR", c.asset,
                                                                             c.check))
         title = f"未通过的数据检查（共 {len(checks)} 项检查，未通过 {len(failed)} 项；同一数据每次运行结果相同）"
         next_row = _block(ws, st, next_row, title,
-                          [("对象", 0, 0), ("检查", 1, 1), ("级别", 2, 2), ("问题行数", 3, 3), ("说明", 4, 9)],
-                          [[c.asset, f"{wording.check_name(c.check, c.asset)}\n（{c.check}）",
+                          [("对象", 0, 0), ("检查", 1, 3), ("级别", 4, 4), ("问题行数", 5, 5), ("说明", 6, 9)],
+                          [[c.asset, f"{wording.check_name(c.check, c.asset, suite_labels)}\n（{c.check}）",
                             wording.SEVERITY.get(c.severity.upper(), c.severity), c.failed_rows,
                             wording.check_description(c.description)] for c in failed],
                           # centred: right-aligned, the count ran into the 说明 beside it ("1 1,396 行中…" read 11,396)

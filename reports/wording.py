@@ -210,7 +210,8 @@ SEVERITY = {"ERROR": "错误（阻断）", "WARN": "警告", "blocking": "阻断
 
 def check_name(check: str, asset: str = "", suite_labels: Mapping[str, str] | None = None) -> str:
     """`relationships_fct_power_month_uscc__uscc__ref_dim_enterprise_` -> 关联：fct_power_month.uscc 应在 dim_enterprise 中;
-    `raw_tax_vat_warning` -> 数据期望（raw_tax_vat）警告项. The code stays beside it in the workbook."""
+    `raw_tax_vat_warning` -> 数据期望警告项：增值税申报 (the suite's label from `suite_labels`, else its
+    name). The code stays beside it in the workbook."""
     for suffix, label in (("_blocking", "阻断项"), ("_warning", "警告项")):
         if check.endswith(suffix):
             suite = check[: -len(suffix)]

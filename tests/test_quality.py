@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from dagster_project.lib.quality import warehouse
 from dagster_project.lib.quality.run import DATASET_BY_TABLE, catalogue_values, run_values, validate_suites
 from dagster_project.lib.quality.suites import DERIVATIONS, SuiteError, load_suite, load_suites
 from dagster_project.lib.uscc import CHARSET, make_uscc
+from reports import wording
 
 A = make_uscc("450102", "MA5K1234")
 B = make_uscc("450202", "MA5K9999")
@@ -47,6 +49,16 @@ def test_every_raw_dataset_and_key_mart_has_a_suite_with_both_severities():
     assert set(DERIVATIONS) == set(d.DERIVE)
 
 
+def test_every_suite_has_a_chinese_name_for_finance():
+    """The 数据质量 sheet names a failed suite by its label ("数据期望警告项：规上企业月报完整性"), not
+    by its code alone ("mart_stats_completeness"), which stays beside it."""
+    labels = [s.label for s in SUITES.values()]
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels)
+    assert len(set(labels)) == len(labels)
+    assert wording.check_name("mart_stats_completeness_warning", "marts/fct_enterprise_month",
+                              {s.name: s.label for s in SUITES.values()}) == "数据期望警告项：规上企业月报完整性"
+
+
 def test_check_names_are_suite_and_severity():
     s = SUITES["raw_stats_industry"]
     assert s.severities == ("blocking", "warning")
@@ -59,6 +71,7 @@ def test_check_names_are_suite_and_severity():
     ("mostly: 0.9", "mostly must be a share in (0, 1]"),
     ("kwargs: {value_set: ['$file_period']}", "unknown placeholder $tomorrow"),
     ("type: expect_column_values_to_be_null", "type 'expect_magic' is not supported"),
+    ("label: 增值税申报\n", "raw_tax_vat.yml: label is required"),
 ])
 def test_a_bad_suite_file_is_refused_with_a_clear_message(tmp_path, change, message):
     good = (Path(__file__).parent.parent / "expectations" / "raw_tax_vat.yml").read_text(encoding="utf-8")
@@ -67,6 +80,7 @@ def test_a_bad_suite_file_is_refused_with_a_clear_message(tmp_path, change, mess
         "mostly: 0.9": "mostly: 1.5",
         "kwargs: {value_set: ['$file_period']}": "kwargs: {value_set: ['$tomorrow']}",
         "type: expect_column_values_to_be_null": "type: expect_magic",
+        "label: 增值税申报\n": "",
     }[change]
     path = tmp_path / "raw_tax_vat.yml"
     path.write_text(good.replace(change, bad, 1), encoding="utf-8")

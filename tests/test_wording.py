@@ -49,6 +49,7 @@ def test_check_names_and_descriptions_in_chinese():
     check = "relationships_fct_power_month_uscc__uscc__ref_dim_enterprise_"
     assert wording.check_name(check, "marts/fct_power_month") == "关联：fct_power_month.uscc 应在 dim_enterprise 中"
     assert wording.check_name("raw_tax_vat_warning", "raw/tax_vat") == "数据期望警告项：raw_tax_vat"
+    assert wording.check_name("raw_tax_vat_warning", "raw/tax_vat", {"raw_tax_vat": "增值税申报"}) == "数据期望警告项：增值税申报"
     assert wording.check_description("4 warning expectation(s) not met in 23 file(s)") == "23 个文件中有 4 项警告期望未满足"
     assert wording.check_description("carried over from run b862aa11-0000 (model and sources unchanged)") \
         == "沿用运行 b862aa11 的检查结果（模型及其来源数据未变）"

@@ -1,7 +1,7 @@
 """Expectation suites as data: `expectations/<suite>.yml`, loaded and checked without Great Expectations.
 
-A suite names the asset it checks, how its batches are built, the derived columns it needs and its
-expectations. Every expectation has a severity (`blocking` stops everything downstream, `warning` is
+A suite names the asset it checks, its name for finance (`label`, Chinese: the 数据质量 sheet
+shows it), how its batches are built, the derived columns it needs and its expectations. Every expectation has a severity (`blocking` stops everything downstream, `warning` is
 reported) and, for rate-type expectations, `mostly` (the share of rows that must pass). Values that
 depend on the run are written as `$name` placeholders (see `PLACEHOLDERS`) and resolved per batch.
 GX itself is imported only when a suite is turned into a GX suite (`to_gx`).
@@ -109,6 +109,7 @@ class Expectation:
 class Suite:
     name: str  # = file stem
     asset: str  # Dagster asset key as a path, e.g. raw/stats_industry
+    label: str  # Chinese name for the workbook's 数据质量 sheet, e.g. 规上工业月报
     batch: str  # file | table | sql
     expectations: tuple[Expectation, ...]
     description: str = ""
@@ -157,7 +158,7 @@ def load_suite(path: Path) -> Suite:
     where = path.name
     if not isinstance(data, dict):
         raise SuiteError(f"{where}: expected a mapping at the top level")
-    known = {"suite", "asset", "description", "batch", "table", "sql", "dataset", "derive", "index_columns",
+    known = {"suite", "label", "asset", "description", "batch", "table", "sql", "dataset", "derive", "index_columns",
              "deps", "params", "expectations"}
     _no_unknown(where, data, known)
     name = _required(where, data, "suite", str)
@@ -169,6 +170,7 @@ def load_suite(path: Path) -> Suite:
     if batch not in BATCH_KINDS:
         raise SuiteError(f"{where}: batch {batch!r} is not one of {', '.join(BATCH_KINDS)}")
     asset = _required(where, data, "asset", str)
+    label = _required(where, data, "label", str)
     if batch == "file" and not data.get("dataset"):
         raise SuiteError(f"{where}: batch: file needs dataset: <feed>_<dataset>")
     if batch == "table" and not data.get("table"):
@@ -190,6 +192,7 @@ def load_suite(path: Path) -> Suite:
     return Suite(
         name=name,
         asset=asset,
+        label=label,
         batch=batch,
         expectations=expectations,
         description=str(data.get("description") or "").strip(),
