@@ -40,6 +40,24 @@ def _sub(sub, name: str, summary: str, description: str, examples: str) -> argpa
 
 
 def main(argv: list[str] | None = None) -> None:
+    try:
+        _main(argv)
+    except BrokenPipeError:
+        # the reader stopped reading (`gxindustry status | head`): no traceback over its output;
+        # Python's own flush of stdout at exit would raise again, so stdout goes to /dev/null
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
+
+
+def _iso_date(text: str) -> date:
+    """An --as-of value: a date YYYY-MM-DD, or argparse's usage error naming what is wrong with it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD ({exc})") from None
+
+
+def _main(argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(
         prog="gxindustry", formatter_class=_HelpFormatter,
         description="Guangxi Q4 2024 industrial-policy warehouse: sample feeds, the weekly refresh "
@@ -57,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--scale", choices=("tiny", "small", "province", "national"), default=DEFAULT_SCALE,
                      help=f"how many enterprises: tiny ~100, small ~1,500, province, national (default: {DEFAULT_SCALE})")
     gen.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
-    gen.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+    gen.add_argument("--as-of", type=_iso_date, default=DEFAULT_AS_OF,
                      help=f"last delivery date generated, YYYY-MM-DD (default: {DEFAULT_AS_OF})")
 
     ref = _sub(sub, "refresh", "ingest -> dbt -> checks -> measures -> workbooks, in-process",
@@ -128,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
               "  gxindustry status --as-of 2024-12-02")
     st.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
     when = st.add_mutually_exclusive_group()
-    when.add_argument("--as-of", type=date.fromisoformat,
+    when.add_argument("--as-of", type=_iso_date,
                       help="judge freshness as of this date (default: the warehouse's as-of)")
     when.add_argument("--live", action="store_true", help="judge freshness against today's date (the schedule's view)")
 
@@ -152,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         prepare_dbt(force=True)
         return
     if args.command == "demo":
-        settings = Settings.from_env()
+        settings = _settings_from_args(args)
         if not _has_deliveries(settings.landing):
             generate(settings.landing, DEFAULT_SCALE, DEFAULT_SEED, DEFAULT_AS_OF)
         else:
@@ -191,19 +209,23 @@ def _withdraw_options(p: argparse.ArgumentParser) -> None:
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
-    for var, value in (
-        (ENV_LANDING, args.landing),
-        (ENV_WAREHOUSE, args.warehouse),
-        (ENV_REPORTS, args.reports),
-        (ENV_PARAMS, args.params),
-        (ENV_AS_OF, args.as_of),
+    """The run's settings from the command's options (a command without one takes the environment's);
+    a value that is no setting (an as-of date that is no date) is a usage error: exit 2."""
+    for var, option in (
+        (ENV_LANDING, "landing"),
+        (ENV_WAREHOUSE, "warehouse"),
+        (ENV_REPORTS, "reports"),
+        (ENV_PARAMS, "params"),
+        (ENV_AS_OF, "as_of"),
     ):
+        value = getattr(args, option, None)
         if value:
             os.environ[var] = str(value)
     try:
         return Settings.from_env()
     except ValueError as exc:
-        raise SystemExit(f"gxindustry: {exc}") from None
+        print(f"gxindustry {args.command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def generate(landing: Path, scale: str, seed: int, as_of: date) -> int:
@@ -639,11 +661,21 @@ def status(args: argparse.Namespace) -> int:
         return 2
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:  # DuckDB has one writer, and a reader cannot open a file being written
-        print(f"gxindustry status: {warehouse} is being written by a running refresh{_lock_holder(warehouse)}; "
-              "ask again when it has finished", file=sys.stderr)
-        return 3
+    except duckdb.IOException as exc:
+        if "Conflicting lock" in str(exc):  # DuckDB has one writer, and a reader cannot open a file being written
+            print(f"gxindustry status: {warehouse} is being written by a running refresh{_lock_holder(warehouse)}; "
+                  "ask again when it has finished", file=sys.stderr)
+            return 3
+        # a folder, a text file, an empty file: said as what it is, not as a refresh holding it
+        print(f"gxindustry status: {warehouse} is not a DuckDB warehouse ({' '.join(str(exc).split())})",
+              file=sys.stderr)
+        return 2
     with con:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                           "and table_name = '_manifest'").fetchone()[0]:
+            print(f"gxindustry status: {warehouse} holds no refresh yet (no raw._manifest; run `gxindustry refresh` "
+                  "first)", file=sys.stderr)
+            return 2
         if args.live:
             as_of, basis = date.today(), "today's date (--live: what the weekly schedule expects by now)"
         elif args.as_of:
@@ -666,8 +698,8 @@ def status(args: argparse.Namespace) -> int:
         print(f"{f.feed:<10} {f.files:>6,} {f.rows_accepted:>10,} {f.rows_rejected:>9,}  {'ok   ' if f.fresh else 'STALE'} {f.note}")
     print(f"\nfiles refused: {refused:,} (select * from raw._file_refusals)")
     if not_met:
-        said = ", ".join(f"{checks} {severity} check(s) in {batches} batch(es)" for severity, (checks, batches)
-                         in sorted(not_met.items()))
+        said = ", ".join(f"{checks} {severity} check(s) ({expectations} expectation(s), {results} result(s) per file "
+                         "or mart)" for severity, (checks, expectations, results) in sorted(not_met.items()))
         print(f"checks not met in the latest validation of each delivery: {said} (a warning does not stop a run; "
               "the KPI workbook's 数据质量 lists them; select * from marts.dq_check_results_latest where not success)")
     _print_withdrawn(withdrawn)

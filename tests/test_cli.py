@@ -87,6 +87,13 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
                                                    "against today's date")
     live = run("status", "--warehouse", str(warehouse), "--live", env_home=tmp_path)
     assert "today's date (--live" in live.stdout and "STALE" in live.stdout.split("stats", 1)[1].split("\n")[0]
+    # read by a reader that stops before the end (`gxindustry status | head`; here one that reads
+    # nothing, so that the write always fails): no traceback
+    import os
+
+    piped = subprocess.run(f"'{GXINDUSTRY}' status --warehouse '{warehouse}' | true", shell=True,
+                           capture_output=True, text=True, env=dict(os.environ, DAGSTER_HOME=str(tmp_path)))
+    assert piped.stderr == ""
 
     # a scheduled run that failed after the last good one is said, with its cause; one before it is not
     from dagster_project.lib.alerts import Alert, raise_alert
@@ -108,7 +115,8 @@ def test_status_tells_freshness_and_the_last_run(tmp_path):
                            ('raw_tax_vat', 'key_unique', 'warning', true))
                        t(suite, expectation, severity, success)""")
     checked = run("status", "--warehouse", str(warehouse), "--as-of", "2024-11-25", env_home=tmp_path).stdout
-    assert "checks not met in the latest validation of each delivery: 1 warning check(s) in 2 batch(es)" in checked
+    assert ("checks not met in the latest validation of each delivery: 1 warning check(s) (1 expectation(s), "
+            "2 result(s) per file or mart)") in checked
 
 
 def test_status_names_a_measures_run_its_checks_stopped(tmp_path):
@@ -258,10 +266,37 @@ def test_an_as_of_date_outside_the_data_is_refused_before_anything_runs(tmp_path
                                   "today (")
     impossible = run("refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-13-01",
                      env_home=tmp_path)
-    assert impossible.returncode != 0
-    assert impossible.stderr == ("gxindustry: as-of date '2024-13-01' (--as-of / GXINDUSTRY_AS_OF) is not a date "
-                                 "YYYY-MM-DD: month must be in 1..12\n")
+    assert impossible.returncode == 2  # a usage error, as the others (it was 1)
+    assert impossible.stderr == ("gxindustry refresh: as-of date '2024-13-01' (--as-of / GXINDUSTRY_AS_OF) is not a "
+                                 "date YYYY-MM-DD: month must be in 1..12\n")
     assert not warehouse.exists()
+    for command in (("generate", "--landing", str(tmp_path / "l")), ("status", "--warehouse", str(warehouse))):
+        wrong = run(*command, "--as-of", "2024-13-01", env_home=tmp_path)
+        assert wrong.returncode == 2
+        assert wrong.stderr.endswith(f"gxindustry {command[0]}: error: argument --as-of: '2024-13-01' is not a date "
+                                     "YYYY-MM-DD (month must be in 1..12)\n")
+
+
+def test_status_on_what_is_no_warehouse_says_what_it_is(tmp_path):
+    """A folder, a text file or an empty file given as the warehouse was told "being written by a
+    running refresh" (DuckDB's open fails for all of them as for its lock), and a DuckDB file that
+    no refresh wrote gave a traceback."""
+    import duckdb
+
+    (tmp_path / "folder.duckdb").mkdir()
+    (tmp_path / "params.yaml").write_text("M02.rate: 5\n", encoding="utf-8")
+    (tmp_path / "zero.duckdb").write_bytes(b"")
+    for name, said in (("folder.duckdb", "Is a directory"), ("params.yaml", "not a valid DuckDB database file"),
+                       ("zero.duckdb", "not a valid DuckDB database file")):
+        result = run("status", "--warehouse", str(tmp_path / name), env_home=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"gxindustry status: {tmp_path / name} is not a DuckDB warehouse (IO Error: ")
+        assert said in result.stderr
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    result = run("status", "--warehouse", str(tmp_path / "empty.duckdb"), env_home=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (f"gxindustry status: {tmp_path / 'empty.duckdb'} holds no refresh yet (no raw._manifest; "
+                             "run `gxindustry refresh` first)\n")
 
 
 def test_a_parameter_override_out_of_range_is_refused_before_anything_runs(tmp_path):

@@ -143,13 +143,15 @@ def unrecorded_run(con: duckdb.DuckDBPyConnection) -> tuple[date, object] | None
     return None if computed is None or computed == recorded else computed
 
 
-def checks_not_met(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """Per severity (warning, blocking): (checks, batches) not met in the latest validation of
-    each delivery and mart (`marts.dq_check_results_latest`); empty before any validation. The
-    demo's run prints four "failed (WARN)" lines a newcomer could take for a broken run; status
-    says how many checks are not met and where to read them (issue 16's operator check)."""
+def checks_not_met(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int]]:
+    """Per severity (warning, blocking): (checks, expectations, results) not met in the latest
+    validation of each delivery and mart (`marts.dq_check_results_latest`); empty before any
+    validation. A check is a suite's expectations of one severity, as the run prints it ("! check
+    raw_tax_vat_warning failed (WARN)") and 数据质量 counts it (未通过的数据检查); a result is one
+    expectation on one file or mart, a row of that sheet's 未满足的数据期望. The demo's run prints four
+    such lines a newcomer could take for a broken run; status says how many and where to read them."""
     if not _table_exists(con, "marts", "dq_check_results_latest"):
         return {}
-    rows = con.execute("""select severity, count(distinct suite || '/' || expectation), count(*)
+    rows = con.execute("""select severity, count(distinct suite), count(distinct suite || '/' || expectation), count(*)
                           from marts.dq_check_results_latest where not success group by severity""").fetchall()
-    return {severity: (checks, batches) for severity, checks, batches in rows}
+    return {severity: (checks, expectations, results) for severity, checks, expectations, results in rows}
