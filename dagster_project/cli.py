@@ -299,6 +299,10 @@ def dagster_instance():
 def refresh(settings: Settings, city_packs: bool = False) -> int:
     from dagster_project.lib.lock import WarehouseBusy, warehouse_lock
 
+    if not settings.landing.is_dir():  # said before the lock, which creates the warehouse's folder
+        print(f"gxindustry refresh: there is no landing folder {settings.landing} (--landing / {ENV_LANDING}; "
+              f"sample feeds: gxindustry generate --landing {settings.landing})", file=sys.stderr)
+        return 2
     try:
         with warehouse_lock(settings.warehouse):
             return _refresh(settings, city_packs)
@@ -317,7 +321,8 @@ def _refresh(settings: Settings, city_packs: bool) -> int:
         return 2
     span = landing_span(settings.landing, _withdrawn_names(settings.warehouse))
     if span is None:
-        print(f"gxindustry refresh: no deliveries in {settings.landing} (run `gxindustry generate` first)", file=sys.stderr)
+        print(f"gxindustry refresh: no deliveries in {settings.landing} (a feed's files go in <landing>/<feed>/; "
+              f"sample feeds: gxindustry generate --landing {settings.landing})", file=sys.stderr)
         return 2
     as_of, problem = _run_as_of(settings.as_of, *span)
     if problem:

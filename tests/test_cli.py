@@ -31,9 +31,23 @@ def test_refresh_refuses_an_unknown_parameter_id(tmp_path):
 
 
 def test_refresh_without_deliveries_says_what_to_do(tmp_path):
+    (tmp_path / "empty").mkdir()
     result = run("refresh", "--landing", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "wh.duckdb"),
                  env_home=tmp_path)
-    assert result.returncode == 2 and "gxindustry generate" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (f"gxindustry refresh: no deliveries in {tmp_path / 'empty'} (a feed's files go in "
+                             f"<landing>/<feed>/; sample feeds: gxindustry generate --landing {tmp_path / 'empty'})\n")
+
+
+def test_refresh_from_a_landing_folder_that_is_not_there_says_so_and_leaves_nothing(tmp_path):
+    """A mistyped --landing read "no deliveries … run gxindustry generate first", and left the
+    warehouse's folder behind with a lock file and logs/."""
+    result = run("refresh", "--landing", str(tmp_path / "landnig"), "--warehouse", str(tmp_path / "wh" / "wh.duckdb"),
+                 "--reports", str(tmp_path / "reports"), env_home=tmp_path / "home")
+    assert result.returncode == 2
+    assert result.stderr == (f"gxindustry refresh: there is no landing folder {tmp_path / 'landnig'} (--landing / "
+                             f"GXINDUSTRY_LANDING; sample feeds: gxindustry generate --landing {tmp_path / 'landnig'})\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_generate_summarises_what_it_wrote_and_refuses_to_overwrite_it(tmp_path):
