@@ -63,7 +63,8 @@ def _main(argv: list[str] | None) -> None:
         description="Guangxi Q4 2024 industrial-policy warehouse: sample feeds, the weekly refresh "
                     "(ingest -> dbt -> checks -> measures -> workbooks), status and local docs.",
         epilog="`gxindustry COMMAND --help` describes each command, its defaults and examples.\n"
-               f"Paths default to ${ENV_LANDING}, ${ENV_WAREHOUSE}, ${ENV_REPORTS}, then data/ in the repository.")
+               f"Paths default to ${ENV_LANDING}, ${ENV_WAREHOUSE}, ${ENV_REPORTS}, then data/ in the repository;\n"
+               "Dagster's run history to $DAGSTER_HOME, then data/dagster_home in the repository.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = _sub(sub, "generate", "write sample feeds that follow docs/contract/FEEDS.md",

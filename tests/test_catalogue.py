@@ -192,9 +192,10 @@ def test_project_tag_overrides_among_the_feeds_md_tags(tmp_path, catalogue):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("M02.rates: 1\n", "unknown parameter id 'M02.rates'"),
+        ("M02.rates: 1\n", "unknown parameter id 'M02.rates' (did you mean M02.rate"),
+        ("no.such_parameter: 1\n", "unknown parameter id 'no.such_parameter' (the ids are listed on the 参数 sheet)"),
         ("M02.rate: high\n", "M02.rate: 'high' is not a decimal (%)"),
-        ("M22.lookback_months: 6.5\n", "M22.lookback_months: 6.5 is not a integer"),
+        ("M22.lookback_months: 6.5\n", "M22.lookback_months: 6.5 is not an integer"),
         ("M02.cap: null\n", "M02.cap: a value is required"),
         ("- M02.rate\n", "expected a mapping"),
         ("M02.rate: .nan\n", "bad.yaml: M02.rate = NaN: not a finite number (allowed: 0 to 100 %)"),

@@ -26,7 +26,7 @@ def test_refresh_refuses_an_unknown_parameter_id(tmp_path):
     result = run("refresh", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "wh.duckdb"),
                  "--params", str(params), env_home=tmp_path)
     assert result.returncode == 2
-    assert "finance.yaml: unknown parameter id 'M02.rat'" in result.stderr
+    assert "finance.yaml: unknown parameter id 'M02.rat' (did you mean M02.rate" in result.stderr
     assert not (tmp_path / "wh.duckdb").exists()
 
 

@@ -328,7 +328,8 @@ def check_value(param: Parameter, value: object) -> None:
         "category": isinstance(value, (str, tuple)),
     }[param.type]
     if not ok:
-        raise ValueError(f"{param.id}: {value!r} is not a {param.type} ({param.unit})")
+        article = "an" if param.type[0] in "aeiou" else "a"
+        raise ValueError(f"{param.id}: {value!r} is not {article} {param.type} ({param.unit})")
     if param.type == "category":
         _check_category(param, value)
     if param.type in ("decimal", "integer"):

@@ -10,6 +10,7 @@ VARCHAR and a list as VARCHAR[].
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -100,7 +101,9 @@ class Parameters:
         self._in_force = {pid: ParameterInForce(p, p.value, "catalogue") for pid, p in known.items()}
         for pid, value in (overrides or {}).items():
             if pid not in known:
-                raise CatalogueError(f"{origin or 'override'}: unknown parameter id {pid!r}")
+                near = difflib.get_close_matches(str(pid), known, n=3)
+                hint = f" (did you mean {', '.join(near)}?)" if near else " (the ids are listed on the 参数 sheet)"
+                raise CatalogueError(f"{origin or 'override'}: unknown parameter id {pid!r}{hint}")
             value = _coerce(known[pid], value)
             try:
                 check_value(known[pid], value)
