@@ -482,7 +482,8 @@ def _checks_as_of(con, as_of: date, checks: list[CheckOutcome]) -> list[CheckOut
     a rerun that finds no new file reports the same failures as the run that validated them."""
     if not table_exists(con, LATEST_VIEW):
         return checks
-    failing = {check: (expectations, len(files)) for check, (expectations, files) in standing_failures(con, as_of).items()}
+    failing = {check: (expectations, len(files), rows)
+               for check, (expectations, files, rows) in standing_failures(con, as_of).items()}
     suites = {s.check_name(sev) for s in load_suites() for sev in s.severities}
     out = []
     for c in checks:
@@ -494,9 +495,9 @@ def _checks_as_of(con, as_of: date, checks: list[CheckOutcome]) -> list[CheckOut
         if found is None:
             out.append(replace(c, passed=True, failed_rows=None, description=f"{severity}期望全部满足"))
         else:
-            expectations, files = found
+            expectations, files, rows = found
             where = f"{files} 个文件" if files else "最新一次校验"
-            out.append(replace(c, passed=False, failed_rows=None,
+            out.append(replace(c, passed=False, failed_rows=rows,
                                description=f"{where}中有 {expectations} 项{severity}期望未满足（各文件最新一次校验）"))
     return out
 

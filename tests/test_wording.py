@@ -153,9 +153,9 @@ def test_failed_checks_are_the_same_on_a_rerun_that_validates_nothing_new():
     con.execute("create table raw._manifest (file_name varchar, available_on date)")
     con.execute("insert into raw._manifest values ('tax_vat_202305.csv', '2023-06-15')")
     con.execute("create table marts.dq_check_results (asset varchar, suite varchar, file_name varchar, "
-                "expectation varchar, severity varchar, outcome varchar, checked_at timestamp)")
+                "expectation varchar, severity varchar, outcome varchar, checked_at timestamp, unexpected_count bigint)")
     con.execute("insert into marts.dq_check_results values ('raw/tax_vat', 'raw_tax_vat', 'tax_vat_202305.csv', "
-                "'uscc_check_characters', 'warning', 'warn', '2024-11-25 07:00')")
+                "'uscc_check_characters', 'warning', 'warn', '2024-11-25 07:00', 3)")
     con.execute("create view marts.dq_check_results_latest as select * from marts.dq_check_results")
     first_run = [CheckOutcome("raw/tax_vat", "raw_tax_vat_warning", False, "WARN", None,
                               "1 warning expectation(s) not met in 1 file(s)")]
@@ -164,6 +164,7 @@ def test_failed_checks_are_the_same_on_a_rerun_that_validates_nothing_new():
     judged = [_checks_as_of(con, date(2024, 11, 25), checks) for checks in (first_run, rerun)]
     assert judged[0] == judged[1]
     assert not judged[0][0].passed and "1 个文件中有 1 项警告期望未满足" in judged[0][0].description
+    assert judged[0][0].failed_rows == 3  # 问题行数: the rows the expectations name (the column was empty)
     assert _checks_as_of(con, date(2023, 6, 1), rerun)[0].passed  # the file had not arrived by then
 
 

@@ -106,7 +106,7 @@ def _run(context: dg.AssetCheckExecutionContext, settings: GxSettings, suites: l
             earlier = []
             if suite.batch == "file" and severity == "warning":
                 validated_now = {b.name for b in result.batches}
-                earlier = [f for f in standing.get(key.name, (0, []))[1] if f not in validated_now]
+                earlier = [f for f in standing.get(key.name, (0, [], None))[1] if f not in validated_now]
             if earlier:
                 description += (f"; {len(earlier)} earlier file(s) still with warnings, as last validated: "
                                 + ", ".join(earlier[:5]) + (" …" if len(earlier) > 5 else ""))

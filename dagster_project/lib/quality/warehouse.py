@@ -77,22 +77,23 @@ def write_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         con.unregister("dq_rows")
 
 
-def standing_failures(con, as_of: date) -> dict[str, tuple[int, list[str]]]:
-    """Per check (`<suite>_<severity>`): the expectations not met and the files they were not met in,
-    by the latest validation of every file delivered by `as_of` (and of each mart): the state of the
+def standing_failures(con, as_of: date) -> dict[str, tuple[int, list[str], int | None]]:
+    """Per check (`<suite>_<severity>`): the expectations not met, the files they were not met in
+    and the rows they name (None where only whole-batch expectations failed), by the latest validation of every file delivered by `as_of` (and of each mart): the state of the
     data, whichever run validated it. A file is validated in the run that first sees it (and again
     only while a blocking expectation fails on it), so a rerun that finds nothing new judges the
     same as the run that validated the files."""
     if not table_exists(con, LATEST_VIEW):
         return {}
     found = {}
-    for check, expectations, files in con.execute(
+    for check, expectations, files, rows in con.execute(
             f"""select q.suite || '_' || q.severity, count(distinct q.expectation),
-                       list(distinct q.file_name order by q.file_name) filter (where q.file_name is not null)
+                       list(distinct q.file_name order by q.file_name) filter (where q.file_name is not null),
+                       sum(q.unexpected_count)
                 from {LATEST_VIEW} q left join raw._manifest m using (file_name)
                 where q.outcome <> 'pass' and (q.file_name is null or m.available_on <= ?)
                 group by all""", [as_of]).fetchall():
-        found[check] = (expectations, files or [])
+        found[check] = (expectations, files or [], None if rows is None else int(rows))
     return found
 
 
