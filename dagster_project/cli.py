@@ -88,10 +88,11 @@ def _main(argv: list[str] | None) -> None:
                "  gxindustry refresh --params finance.yaml --city-packs")
     _refresh_options(ref)
 
-    _sub(sub, "demo", "generate the default sample (if not there yet), then refresh",
-         f"Writes the '{DEFAULT_SCALE}' sample (seed {DEFAULT_SEED}, as of {DEFAULT_AS_OF}) into ${ENV_LANDING} "
-         "(default data/landing)\nunless deliveries are already there, then runs `refresh` on it.",
-         "  gxindustry demo\n  GXINDUSTRY_LANDING=/tmp/l GXINDUSTRY_WAREHOUSE=/tmp/wh.duckdb gxindustry demo")
+    demo = _sub(sub, "demo", "generate the default sample (if not there yet), then refresh",
+                f"Writes the '{DEFAULT_SCALE}' sample (seed {DEFAULT_SEED}, as of {DEFAULT_AS_OF}) into the landing dir "
+                "unless deliveries\nare already there, then runs `refresh` on it.",
+                "  gxindustry demo\n  gxindustry demo --landing /tmp/l --warehouse /tmp/wh.duckdb --reports /tmp/r")
+    _path_options(demo)
 
     bt = _sub(sub, "backtest", "replay Q4 2023 and Q4 2024 Monday by Monday and score the forecast against the naive one",
               "Generates feeds with two years of history per seed (and takes other sources given with --source),\n"
@@ -191,10 +192,14 @@ def _main(argv: list[str] | None) -> None:
         raise SystemExit(serve_docs(args))
 
 
-def _refresh_options(p: argparse.ArgumentParser) -> None:
+def _path_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--landing", type=Path, help=f"landing dir (default: ${ENV_LANDING}, then data/landing)")
     p.add_argument("--warehouse", type=Path, help=f"DuckDB file (default: ${ENV_WAREHOUSE}, then data/warehouse.duckdb)")
     p.add_argument("--reports", type=Path, help=f"reports dir (default: ${ENV_REPORTS}, then data/reports)")
+
+
+def _refresh_options(p: argparse.ArgumentParser) -> None:
+    _path_options(p)
     p.add_argument("--params", type=Path, help=f"YAML parameter overrides (default: ${ENV_PARAMS}, then none)")
     p.add_argument("--as-of", help=f"the pipeline's today, YYYY-MM-DD (default: ${ENV_AS_OF}, then the latest "
                                    "data date landed)")
