@@ -332,8 +332,8 @@ def _table(ws, st: Styles, top: int, title: str, headers: list[str], rows: list[
 
 # A..J, shared by the blocks of 数据质量; A holds a delivery's name whole up to a `_vN` correction
 # ("stats_industry_202409_v2.csv"; at 20 the ".csv" of "customs_export_202305.csv" wrapped alone),
-# B a dataset's label on one line ("首次供需（supply_links）")
-QUALITY_WIDTHS = (32, 25, 7, 9, 9, 8, 7, 9, 9, 17)
+# B a dataset's label on one line ("活动申报（applications）": at 25 a second, empty line was kept for it)
+QUALITY_WIDTHS = (32, 27, 7, 9, 9, 8, 7, 9, 9, 15)
 
 
 def _block(ws, st: Styles, top: int, title: str, columns: list[tuple[str, int, int]], rows: list[list],
@@ -362,7 +362,8 @@ def _block(ws, st: Styles, top: int, title: str, columns: list[tuple[str, int, i
                 put(ws, r, first, value, fmt)
             if isinstance(value, str):
                 cells.append((value, sum(QUALITY_WIDTHS[first:last + 1])))
-        fit_height(ws, r, cells, line_height=13, max_lines=12)
+        # 14 pt a line: at 13 the fourth line of a label mixing CJK and Latin was cut off in print
+        fit_height(ws, r, cells, line_height=14, max_lines=12)
     return header_row + len(rows) + 2
 
 
@@ -399,8 +400,8 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
     date_fmt = st.get(num_format="yyyy-mm-dd", valign="top")
     count_fmt = st.get(num_format=COUNT, valign="top")
     next_row = _table(ws, st, 3, "各数据源接收情况", [
-        "数据源", "数据集", "文件数", "读取行数", "接受行数", "拒收行数", "拒收率", "数据截至（日期）", "最近到达日",
-        "主要拒收原因（行数）"],
+        "数据源", "数据集", "文件数", "读取行数", "接受行数", "拒收行数", "拒收率", "数据截至\n（日期）", "最近到达日",
+        "主要拒收原因\n（行数）"],
         rows, "T_feeds", {0: st.get(valign="top"), 1: st.get(valign="top"), 2: count_fmt, 3: count_fmt, 4: count_fmt, 5: count_fmt,
                           6: st.get(num_format="0.00%", valign="top"), 7: date_fmt, 8: date_fmt,
                           9: st.get(text_wrap=True, valign="top")})
@@ -435,6 +436,7 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                        "生成，未附。下文各文件的数据期望取自仓库，不受影响。", st.note)
         next_row += 2
     else:
+        checks_start = next_row
         checks = _checks_as_of(con, as_of, checks)
         suite_labels = {s.name: s.label for s in load_suites()}
         failed = sorted((c for c in checks if not c.passed), key=lambda c: (c.severity.upper() != "ERROR", c.asset,
@@ -449,9 +451,10 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
                           {3: st.get(num_format=COUNT, valign="top", align="center", bottom=1, bottom_color="#D9D9D9")},
                           empty="全部检查通过。")
 
-    # The two long blocks start on a page of their own: a block's title and header printed alone at
-    # the foot of a page, its rows on the next without them, could not be read.
-    page_breaks = [next_row]
+    # The run's checks and the two long blocks start on a page of their own: a block's title and
+    # header printed alone at the foot of a page, its rows on the next without them, could not be read.
+    page_breaks = [] if checks is None else [checks_start]
+    page_breaks.append(next_row)
     next_row = _expectations_not_met(ws, st, con, as_of, next_row)
     page_breaks.append(next_row)
 

@@ -896,11 +896,12 @@ def test_kpi_data_quality_sheet(kpi_file, con):
         "select coalesce(file_name, asset), suite, label from marts.dq_check_results_latest where outcome <> 'pass'"
     ).fetchall())
     assert listed == expected and expected, "the sample feeds' defects fail some expectations"
-    # The two long blocks each start a printed page, their title above their header (never a title
-    # and header alone at the foot of a page).
+    # The run's checks and the two long blocks each start a printed page, their title above their
+    # header (never a title and header alone at the foot of a page: the checks' title was, at the
+    # foot of page 1, once the first block's dataset labels took one line each).
     starts = [c.row for r in ws.iter_rows() for c in r
-              if isinstance(c.value, str) and c.value.startswith(("未满足的数据期望", "拒收行明细"))]
-    assert [brk.id for brk in ws.row_breaks.brk] == [row - 1 for row in starts] and len(starts) == 2
+              if isinstance(c.value, str) and c.value.startswith(("未通过的数据检查", "未满足的数据期望", "拒收行明细"))]
+    assert [brk.id for brk in ws.row_breaks.brk] == [row - 1 for row in starts] and len(starts) == 3
 
 
 
@@ -913,6 +914,10 @@ def test_kpi_written_outside_a_run_says_which_checks_it_lacks(tmp_path, con, cat
     assert any(t.startswith("流水线检查（dbt 测试、资产检查）的通过情况只在流水线运行中附上") for t in texts)
     assert not any(t.startswith("未通过的数据检查（共") for t in texts)
     assert any(t.startswith("未满足的数据期望") for t in texts) and table_rows(ws, "文件或数据表", "期望（套件）")
+    starts = [c.row for r in ws.iter_rows() for c in r
+              if isinstance(c.value, str) and c.value.startswith(("未满足的数据期望", "拒收行明细"))]
+    assert [brk.id for brk in ws.row_breaks.brk] == [row - 1 for row in starts]  # no break for checks not listed
+
 
 def test_wrapped_text_takes_a_line_per_word_that_does_not_fit():
     """Excel and LibreOffice wrap Latin words whole: a label whose words meet the edge takes a line
