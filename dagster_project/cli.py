@@ -491,16 +491,22 @@ def _dbt_errors(run_results: Path) -> list[str]:
 
 
 def _check_params(settings: Settings) -> str | None:
-    """Refuse a bad override file before anything runs: unknown ids and wrong types are errors."""
+    """Refuse a bad override file before anything runs: unknown ids and wrong types are errors.
+    A good one is said on the terminal, each override beside the catalogue's value it replaces."""
     from dagster_project.lib.measures.catalogue import CatalogueError, load_catalogue
     from dagster_project.lib.measures.parameters import Parameters
 
     if settings.params and not settings.params.is_file():
         return f"parameter file {settings.params} not found"
     try:
-        Parameters.from_file(load_catalogue(), settings.params)
+        params = Parameters.from_file(load_catalogue(), settings.params)
     except CatalogueError as exc:
         return str(exc)
+    overrides = [p for p in params if p.origin != "catalogue"]
+    if overrides:
+        said = "; ".join(f"{p.parameter.id} = {p.text} {p.parameter.unit} (catalogue: {p.parameter.value})"
+                         for p in overrides)
+        print(f"parameter overrides from {settings.params}: {said}")
     return None
 
 

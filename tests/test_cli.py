@@ -30,6 +30,18 @@ def test_refresh_refuses_an_unknown_parameter_id(tmp_path):
     assert not (tmp_path / "wh.duckdb").exists()
 
 
+def test_refresh_says_the_parameter_overrides_it_runs_with(tmp_path):
+    """Finance's file in force is said before the run, each value beside the catalogue's (the
+    terminal said nothing of it; only 汇总 did, after the run)."""
+    (tmp_path / "empty").mkdir()
+    params = tmp_path / "finance.yaml"
+    params.write_text("M02.rate: 6\nM02.cap: 60\n", encoding="utf-8")
+    result = run("refresh", "--landing", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "wh.duckdb"),
+                 "--params", str(params), env_home=tmp_path)
+    assert result.stdout == (f"parameter overrides from {params}: M02.rate = 6 % (catalogue: 1); "
+                             "M02.cap = 60 万元 (catalogue: 200)\n")
+
+
 def test_refresh_without_deliveries_says_what_to_do(tmp_path):
     (tmp_path / "empty").mkdir()
     result = run("refresh", "--landing", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "wh.duckdb"),
