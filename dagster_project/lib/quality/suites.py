@@ -1,7 +1,8 @@
 """Expectation suites as data: `expectations/<suite>.yml`, loaded and checked without Great Expectations.
 
 A suite names the asset it checks, its name for finance (`label`, Chinese: the 数据质量 sheet
-shows it), how its batches are built, the derived columns it needs and its expectations. Every expectation has a severity (`blocking` stops everything downstream, `warning` is
+shows it), how its batches are built, the derived columns it needs and its expectations. Every
+expectation has a severity (`blocking` stops everything downstream, `warning` is
 reported) and, for rate-type expectations, `mostly` (the share of rows that must pass). Values that
 depend on the run are written as `$name` placeholders (see `PLACEHOLDERS`) and resolved per batch.
 GX itself is imported only when a suite is turned into a GX suite (`to_gx`).

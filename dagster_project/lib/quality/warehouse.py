@@ -79,7 +79,8 @@ def write_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
 
 def standing_failures(con, as_of: date) -> dict[str, tuple[int, list[str], int | None]]:
     """Per check (`<suite>_<severity>`): the expectations not met, the files they were not met in
-    and the rows they name (None where only whole-batch expectations failed), by the latest validation of every file delivered by `as_of` (and of each mart): the state of the
+    and the rows they name (None where only whole-batch expectations failed), by the latest
+    validation of every file delivered by `as_of` (and of each mart): the state of the
     data, whichever run validated it. A file is validated in the run that first sees it (and again
     only while a blocking expectation fails on it), so a rerun that finds nothing new judges the
     same as the run that validated the files."""
