@@ -181,7 +181,11 @@ def test_the_withdraw_command(tmp_path):
     unknown = run("stats_industry_202411.csv", "--reason", "x")
     assert unknown.returncode == 2
     assert unknown.stderr == ("gxindustry withdraw: stats_industry_202411.csv is not a loaded delivery "
-                              "(see raw._manifest): nothing to withdraw\n")
+                              "(see raw._manifest): nothing to withdraw; did you mean stats_industry_202410.csv?\n")
+    bare = run("stats_industry_202410", "--reason", "x")  # the name without its extension
+    assert bare.stderr.endswith("nothing to withdraw; did you mean stats_industry_202410.csv?\n")
+    far = run("customs_export_202301.csv", "--reason", "x")
+    assert far.stderr.endswith("nothing to withdraw\n")
     done = run(str(landing / "stats" / "stats_industry_202410.csv"), "--reason", "header only")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("withdrawn stats/stats_industry_202410.csv: header only\n")

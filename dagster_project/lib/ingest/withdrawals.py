@@ -20,6 +20,7 @@ would otherwise keep rows they took from the file.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,7 +135,10 @@ def withdraw(con: duckdb.DuckDBPyConnection, file_name: str, reason: str, now: d
         raise WithdrawalError("a withdrawal needs a reason (--reason)")
     loaded, sources = _state(con, file_name)
     if loaded is None:
-        raise WithdrawalError(f"{file_name} is not a loaded delivery (see raw._manifest): nothing to withdraw")
+        names = [name for (name,) in con.execute("select distinct file_name from raw._manifest").fetchall()]
+        near = difflib.get_close_matches(file_name, names, n=3, cutoff=0.8)  # a month or an extension mistyped
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise WithdrawalError(f"{file_name} is not a loaded delivery (see raw._manifest): nothing to withdraw{hint}")
     if OPERATOR in sources:
         raise WithdrawalError(f"{file_name} is already withdrawn (see {WITHDRAWN})")
     return _record(con, file_name, loaded[0], loaded[1], "withdrawn", OPERATOR, reason.strip(), now or datetime.now())
