@@ -684,28 +684,6 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
     entries after the same month at this year's pace, new_events.pace), the enterprises among those
     below the threshold now, each as likely as last year's candidates of its size (average monthly
     output over the last 12 months) were to enter."""
-    entries = con.execute(
-        "select above_size_since from marts.dim_enterprise where above_size_since is not null order by uscc").df()
-    months = entries["above_size_since"].to_numpy(dtype="datetime64[D]")
-    window_from = date(h.output_month.year, settings.pace_from_month, 1)
-    if window_from > h.output_month:
-        window_from = date(h.output_month.year, 1, 1)
-    # a candidate in a month: reporting then, not above the threshold before it (entering in it counts)
-    [(exposure, entered, candidates)] = con.execute("""
-        with reports as (select distinct uscc, month from marts.fct_enterprise_month where month between ? and ?)
-        select count(*) filter (where (e.above_size_since is null and not e.is_above_size) or e.above_size_since >= r.month),
-               count(*) filter (where e.above_size_since = r.month),
-               count(*) filter (where r.month = ? and e.above_size_since is null and not e.is_above_size)
-        from reports r join marts.dim_enterprise e using (uscc)
-    """, [window_from, h.output_month, h.output_month]).fetchall()
-    if entered:
-        ahead = [add_months(h.output_month, k) for k in range(1, month_index(h.q4_end_month, h.output_month) + 1)]
-        p = per_candidate(entered, exposure, candidates, ahead)
-        pool = np.flatnonzero((months >= np.datetime64(window_from)) & (months <= np.datetime64(h.output_month)))
-    else:
-        p, pool = pace(months, h.output_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
-    draw_of, _, dates = draw_new(p, pool, months, h.output_month, h.q4_end_month, draws if h.open else 0,
-                                 settings.count_dispersion, rng)
     then, then_end = add_months(h.output_month, -12), add_months(h.q4_end_month, -12)
     people = con.execute("""
         with size as (
@@ -731,6 +709,27 @@ def _write_scale_entries(con, h: Horizon, settings: ForecastSettings, draws: int
         people["based_now"] = people["based_then"] = False
     now = people[people["candidate_now"].fillna(False)]
     before = people[people["candidate_then"].fillna(False)]
+    entries = con.execute(
+        "select above_size_since from marts.dim_enterprise where above_size_since is not null order by uscc").df()
+    months = entries["above_size_since"].to_numpy(dtype="datetime64[D]")
+    window_from = date(h.output_month.year, settings.pace_from_month, 1)
+    if window_from > h.output_month:
+        window_from = date(h.output_month.year, 1, 1)
+    # a candidate in a month: reporting then, not above the threshold before it (entering in it counts)
+    [(exposure, entered)] = con.execute("""
+        with reports as (select distinct uscc, month from marts.fct_enterprise_month where month between ? and ?)
+        select count(*) filter (where (e.above_size_since is null and not e.is_above_size) or e.above_size_since >= r.month),
+               count(*) filter (where e.above_size_since = r.month)
+        from reports r join marts.dim_enterprise e using (uscc)
+    """, [window_from, h.output_month]).fetchall()
+    if entered:
+        ahead = [add_months(h.output_month, k) for k in range(1, month_index(h.q4_end_month, h.output_month) + 1)]
+        p = per_candidate(entered, exposure, len(now), ahead)
+        pool = np.flatnonzero((months >= np.datetime64(window_from)) & (months <= np.datetime64(h.output_month)))
+    else:
+        p, pool = pace(months, h.output_month, h.q4_start, h.q4_end_month, settings.pace_prior, settings.pace_from_month)
+    draw_of, _, dates = draw_new(p, pool, months, h.output_month, h.q4_end_month, draws if h.open else 0,
+                                 settings.count_dispersion, rng)
     weights = entry_weights(before["size_then"].fillna(0).to_numpy(), before["based_then"].fillna(False).to_numpy(),
                             before["entered_then"].fillna(False).to_numpy(), now["size_now"].fillna(0).to_numpy(),
                             now["based_now"].fillna(False).to_numpy(), settings.series.size_classes)
