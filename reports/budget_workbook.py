@@ -48,7 +48,8 @@ from dagster_project.lib.money import wan_text
 from . import data, forecast_sheets
 from .safe_write import as_of_dir, atomic_path
 from .styles import (
-    COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, NOTE_PT, OVERRIDE_FILL, SHARE, SIGNED_MONEY, TABLE_STYLE, Styles,
+    AWARD_MONEY, COUNT, FONT, HEADER_FILL, INPUT_FILL, MONEY, NOTE_PT, OVERRIDE_FILL, SHARE, SIGNED_MONEY,
+    TABLE_STYLE, Styles,
     abs_range, add_sheet, cell, fit_height, lines_needed, new_workbook, print_setup, project_version, put,
     put_formula, room_at, sheet_name, spanned_headers, text_width, wan,
 )
@@ -308,10 +309,13 @@ _EXACT_YUAN = re.compile(r"（[\d,]+\.\d\d元）$")
 
 def _calculation(reason: str | None) -> str | None:
     """What prints of the engine's trace `conditions → calculation`: the calculation, without the
-    exact 元 the amount column already shows (the whole trace stays in the 测算依据 column)."""
+    exact 元 the amount column already shows (the whole trace stays in the 测算依据 column), but
+    for an amount that reads 0.00万元: there the 元 say what the column's "<0.01" is."""
     if not reason or " → " not in reason:
         return reason
-    return _EXACT_YUAN.sub("", reason.rsplit(" → ", 1)[1])
+    calculation = reason.rsplit(" → ", 1)[1]
+    under_a_cent = "= 0.00万元（" in calculation and not calculation.endswith("（0.00元）")
+    return calculation if under_a_cent else _EXACT_YUAN.sub("", calculation)
 
 
 def stale_flag_formula(params: Parameters) -> str:
@@ -380,12 +384,12 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     else:
         columns += [("enterprise", "企业名称", None, 21)]
     columns += [("city", "城市", None, 7), ("basis", f"计算基数（{unit}）" if unit else "计算基数", COUNT, 14),
-                ("amount", AMOUNT_HEADER, MONEY, 9), ("p_eligible", P_ELIGIBLE_HEADER, SHARE, 7),
-                ("expected", EXPECTED_HEADER, MONEY, 9), ("chosen", "计入基准预算", None, 6),
+                ("amount", AMOUNT_HEADER, AWARD_MONEY, 9), ("p_eligible", P_ELIGIBLE_HEADER, SHARE, 7),
+                ("expected", EXPECTED_HEADER, AWARD_MONEY, 9), ("chosen", "计入基准预算", None, 6),
                 ("calculation", "计算式（基准情景）", None, (30 if per_project else 36) - (scheme_width - 13))]
     printed = len(columns)
-    columns += [("low", "低情景计入（万元）", MONEY, 10), ("high", "高情景计入（万元）", MONEY, 10),
-                ("engine", "引擎基准金额（万元）", MONEY, 11), ("adjust", ADJUST_HEADER, MONEY, 10),
+    columns += [("low", "低情景计入（万元）", AWARD_MONEY, 10), ("high", "高情景计入（万元）", AWARD_MONEY, 10),
+                ("engine", "引擎基准金额（万元）", AWARD_MONEY, 11), ("adjust", ADJUST_HEADER, MONEY, 10),
                 ("scheme_title", "方案名称", None, 16)]
     if per_project:
         columns += [("project_code", "项目代码", None, 14)]
@@ -416,14 +420,14 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
         ws.merge_range(r, 0, r, last_printed, text, st.note)
         fit_height(ws, r, [(text, page_width)], line_height=12)
     if ctx.quarter_closed:
-        layout = ("金额单位：万元；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
+        layout = ("金额单位：万元（“<0.01”为不足 100 元的正数金额）；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
                   "其后为未计入基准的对象。四季度已结束：每行为实际结果，符合条件概率为 100% 或 0。")
     else:
         layout = ("每行为该对象在其自身中位情景下的评估（金额、是否计入、计算式）；符合条件概率 = 全部模拟中该对象"
                   "符合条件的比例，期望金额 = 各次模拟计入金额的平均值（不符合条件计 0）。各行之和不等于方案合计："
                   f"方案合计取方案自身分布的中位数（见「汇总」）。先列计入基准预算的对象（打印范围，按金额），其后为"
                   f"仅在部分模拟中符合条件的对象（按期望金额）。低、高情景列为该对象在其 {low}、{high} 情景下计入的金额。"
-                  "金额单位：万元；绿色底纹的基准金额为公式。")
+                  "金额单位：万元（“<0.01”为不足 100 元的正数金额）；绿色底纹的基准金额为公式。")
     ws.merge_range(5, 0, 5, last_printed, layout,
                    st.get(font_size=9, bold=True, font_color="#1F4E78", text_wrap=True, valign="top"))
     fit_height(ws, 5, [(layout, page_width)], line_height=12)
@@ -472,7 +476,7 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
     formats = {key: st.get(num_format=fmt, valign="top") if fmt else st.get(valign="top") for key, _, fmt, _ in columns}
     for key in wrapped:
         formats[key] = st.get(text_wrap=True, valign="top")
-    live_fmt = st.get(num_format=MONEY, bg_color="#EAF1DD", valign="top")
+    live_fmt = st.get(num_format=AWARD_MONEY, bg_color="#EAF1DD", valign="top")
     basis_cents = st.get(num_format=MONEY, valign="top")
     for i, (row, live, values) in enumerate(out_rows):
         r = first + i

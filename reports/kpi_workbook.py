@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.ingest.spec import REGISTERS_AVAILABLE_ON
 from dagster_project.lib.ingest.withdrawals import WITHDRAWN, deliveries_in_use
 from dagster_project.lib.measures.catalogue import Catalogue, Kpi
 from dagster_project.lib.quality.suites import load_suites
@@ -36,6 +37,9 @@ QUALITY = "数据质量"
 KINDS = {"subsidy": "奖补资金", "kpi_target": "量化目标", "monitoring_list": "监测清单", "qualitative": "定性措施"}
 STATUSES = ("达标", "进度正常", "滞后", "无量化指标")
 REJECTED_ROWS_SHOWN = 500
+# 最近到达日 of a register read as it stands on every day (no arrival rule in FEEDS.md; its rows
+# are cut by their own dates), instead of a blank cell
+REGISTER_ARRIVAL = "随时更新"
 # how a list's `value` column reads: (header, kind) with kind "share" (a fraction), "yuan" (元 -> 万元)
 LIST_VALUES = {
     "M01.list_positive": ("本年累计产值增速", "share"),
@@ -395,7 +399,7 @@ def _quality(wb, st: Styles, con, as_of: date, checks: list[CheckOutcome] | None
         rows.append([data.FEED_LABELS.get(feed, feed).split("（")[0] + f"（{feed}）",
                      f"{data.DATASET_LABELS.get(dataset, dataset)}（{dataset}）", files, read, accepted, rejected, rate,
                      (data.latest_reading(con) if (feed, dataset) == ("power", "daily") else None) or data.period_end(period),
-                     arrived if arrived and arrived.year > 1970 else None,
+                     arrived if arrived and arrived != REGISTERS_AVAILABLE_ON else REGISTER_ARRIVAL,
                      "；".join(f"{kind}（{n:,} 行）" for kind, n in top) or "—"])
     date_fmt = st.get(num_format="yyyy-mm-dd", valign="top")
     count_fmt = st.get(num_format=COUNT, valign="top")

@@ -22,6 +22,9 @@ FONT = "等线"  # Office's default CJK font; LibreOffice falls back to an insta
 WAN = Decimal(10_000)
 
 MONEY = "#,##0.00"  # 万元
+# One beneficiary's award, 万元: a positive award under 0.005万 (50元, e.g. M24 on a small power
+# increment) reads "<0.01" rather than an eligible 0.00; the cell keeps the exact value.
+AWARD_MONEY = '[>=0.005]#,##0.00;[>0]"<0.01";0.00'
 SIGNED_MONEY = "+#,##0.00;-#,##0.00;0.00"  # a change, 万元
 COUNT = "#,##0"
 SHARE = "0.0%"

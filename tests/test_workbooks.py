@@ -32,7 +32,7 @@ from dagster_project.lib.money import wan_text
 from reports import budget_workbook, data, forecast_sheets, styles, write_budget_workbook, write_city_packs, write_kpi_workbook
 from reports.budget_workbook import ADJUST_HEADER, AMOUNT_HEADER, ENGINE_HEADER, EXPECTED_HEADER, P_ELIGIBLE_HEADER
 from reports.data import StaleWarehouse
-from reports.styles import MONEY, put, wan
+from reports.styles import AWARD_MONEY, MONEY, put, wan
 
 AS_OF = date(2024, 11, 25)
 CLOSED = date(2025, 1, 20)  # December's statistics arrived on 2025-01-15: nothing left to forecast
@@ -441,8 +441,10 @@ def test_money_is_in_wan_with_two_decimals(budget_file):
         assert ws.cell(row + 1, cols[header]).number_format == MONEY
     m02 = measure_sheets(wb)[0]
     row, cols = header_row(m02, "方案编号")
-    for header in (AMOUNT_HEADER, EXPECTED_HEADER, "低情景计入（万元）", "高情景计入（万元）", "上年四季度产值（万元）"):
-        assert m02.cell(row + 1, cols[header]).number_format == MONEY
+    # one beneficiary's amounts: "<0.01" for a positive award under 50元 (test_workbooks_libreoffice)
+    for header in (AMOUNT_HEADER, EXPECTED_HEADER, "低情景计入（万元）", "高情景计入（万元）"):
+        assert m02.cell(row + 1, cols[header]).number_format == AWARD_MONEY
+    assert m02.cell(row + 1, cols["上年四季度产值（万元）"]).number_format == MONEY
     assert m02.cell(row + 1, cols[P_ELIGIBLE_HEADER]).number_format == "0.0%"
 
 
@@ -883,6 +885,12 @@ def test_kpi_data_quality_sheet(kpi_file, con):
         "select dataset, count(*), sum(rows_accepted), sum(rows_rejected) from raw._manifest"
         " where available_on <= ? group by dataset", [AS_OF]).fetchall()}
     assert per_dataset == expected
+    # a register (no arrival rule) reads 随时更新, not a blank; a delivery its latest arrival
+    arrivals = {r["数据集"].split("（")[1].rstrip("）"): r["最近到达日"] for r in table_rows(ws, "数据源", "数据集")}
+    latest = dict(con.execute("select dataset, max(available_on) from raw._manifest where available_on <= ?"
+                              " and feed <> 'registers' group by dataset", [AS_OF]).fetchall())
+    assert {d: a.date() for d, a in arrivals.items() if d in latest} == latest
+    assert arrivals["supply_links"] == "随时更新"
     texts = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
     assert any(t.startswith("未通过的数据检查（共") for t in texts), "the run's checks are listed"
     assert any(t.startswith("统一社会信用代码校验码错误：末位为") for t in texts)  # rejection reasons in Chinese
@@ -1250,3 +1258,15 @@ def test_a_name_two_beneficiaries_share_prints_with_its_code():
     assert budget_workbook._unambiguous_names(rows) == {
         ("project", "P1"): "改造项目（P1）", ("project", "P2"): "改造项目（P2）",
         ("enterprise", "U2"): "乙公司（U2）", ("enterprise", "U3"): "乙公司（U3）"}
+
+
+def test_the_printed_calculation_keeps_the_exact_yuan_only_where_the_wan_read_0_00():
+    """The 计算式 column drops the exact 元 the amount column shows, except where the amount is a
+    positive award under 50元: its column reads "<0.01" and the calculation says how much."""
+    from reports.budget_workbook import _calculation
+
+    trace = "增量用电 {kwh}千瓦时 > 0 ✓ → 0.03元/千瓦时 × {kwh}千瓦时 = {wan}万元（{yuan}元）"
+    assert _calculation(trace.format(kwh=495, wan="0.00", yuan="14.84")) == "0.03元/千瓦时 × 495千瓦时 = 0.00万元（14.84元）"
+    assert _calculation(trace.format(kwh="24,784,700", wan="74.35", yuan="743,541.01")) == (
+        "0.03元/千瓦时 × 24,784,700千瓦时 = 74.35万元")
+    assert _calculation(trace.format(kwh=0, wan="0.00", yuan="0.00")) == "0.03元/千瓦时 × 0千瓦时 = 0.00万元"

@@ -221,3 +221,22 @@ def test_closed_quarter_rate_edit_equals_an_engine_rerun(closed, tmp_path):
         assert schemes[sid] * 10_000 == pytest.approx(float(amount), abs=0.005), sid
     assert totals[TOTAL] * 10_000 == pytest.approx(float(total), abs=0.005)
     assert total == sum(after.values())
+
+
+def test_a_positive_award_under_50_yuan_reads_below_one_cent_of_a_wan(tmp_path):
+    """An eligible award of 14.84元 (0.001484万) reads "<0.01", not 0.00; from 0.005万 (50元) the
+    award rounds to the cent of a 万 as before; 0 stays 0.00 (a spreadsheet's own display, via CSV)."""
+    import xlsxwriter
+
+    from reports.styles import AWARD_MONEY
+
+    values = [0.001484, 0.0049999, 0.005, 0, 12.345, 1234.5]
+    source = tmp_path / "awards.xlsx"
+    book = xlsxwriter.Workbook(source)
+    sheet, money = book.add_worksheet(), book.add_format({"num_format": AWARD_MONEY})
+    for r, value in enumerate(values):
+        sheet.write_number(r, 0, value, money)
+    book.close()
+    as_shown = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true"  # the last: contents as shown
+    shown = convert(source, tmp_path / "out", as_shown).read_text(encoding="utf-8").split()
+    assert [s.strip('"') for s in shown] == ["<0.01", "<0.01", "0.01", "0.00", "12.35", "1,234.50"]
