@@ -314,8 +314,8 @@ def _accuracy(page: Page, title: str, backtest: data.Backtest | None, week: int,
 
 
 def _dormant_note(dormant: tuple[tuple[str, int, int, int, bool], ...]) -> str:
-    """The sentence on entities reporting 0 over their recent window (series.PointForecast.dormant_level)."""
-    parts = [f"{label}：{count} 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 {paths} 例中 {restarted} 例此后恢复，"
+    """The sentence on entities reporting 0 in their latest months (series.PointForecast.dormant_level)."""
+    parts = [f"{label}：{count} 个对象最近的月份为 0（此前不为 0）；往年各时点同样停滞的 {paths} 例中 {restarted} 例此后恢复，"
              + ("模拟中按此比例和幅度恢复" if drawn else "例数太少，无法估计恢复的可能，按 0 预测（若恢复则预测偏低）")
              for label, count, paths, restarted, drawn in dormant]
     return "停滞：" + "；".join(parts) + "。点预测按 0 计。"

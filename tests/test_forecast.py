@@ -1300,22 +1300,46 @@ def _dormant_panel(restarters: int, stayers: int) -> Panel:
 def test_a_dormant_project_restarts_in_the_draws_as_often_as_dormant_ones_did(restarters):
     """A project reporting 0 for its whole recent window (after 100 a month before it) is forecast 0,
     and any error times 0 is 0: four projects of a seventh data process, dormant for months and then
-    resuming, lay in no draw (2026-12-07). At past origins, 10 dormant projects restarted at their
-    old level and 10 stayed at 0 for six origins each: 10 of 70 dormant paths restart, so a dormant
-    project now restarts at its old level in about 1 draw in 7. Where no dormant project ever
-    restarted, it stays at 0 in every draw."""
+    resuming, lay in no draw (2026-12-07). At the past origins measured (months 14 to 20), 10
+    halted projects restarted at their old level after three months at 0 (a path from each of
+    their months 14 and 15 at 0: 0, 100, 100 and 100, 100, 100) and 10 stayed at 0 (a path from
+    each of the seven origins): 20 of 90 paths restart, so a dormant project now restarts at its
+    old level in about 2 draws in 9. Where no halted project ever restarted, it stays at 0 in
+    every draw."""
     p = _dormant_panel(restarters, 10)
     errors = measure_errors(p, 3, "model", PEERS)
     complete = errors.restarts[~np.isnan(errors.restarts).any(axis=1)]
-    assert len(complete) == 60 + restarters and (complete.sum(axis=1) > 0).sum() == restarters
+    assert len(complete) == 70 + 2 * restarters and (complete.sum(axis=1) > 0).sum() == 2 * restarters
     fc = point_forecast(p, p.last, 3, "model", PEERS)
     dormant = len(p.keys) - 1
     assert fc.values[dormant].tolist() == [0, 0, 0] and fc.dormant_level[dormant] == 100
     assert (fc.dormant_level[:dormant] == 0).all()
     draws = simulate(fc, p, errors, 700, np.random.default_rng(11), PEERS)[:, dormant, :]
     restarted = draws.sum(axis=1) > 0
-    assert restarted.mean() == pytest.approx(restarters / (60 + restarters), abs=0.04)
-    assert (draws[restarted] == 100).all()
+    assert restarted.mean() == pytest.approx(2 * restarters / (70 + 2 * restarters), abs=0.04)
+    assert set(np.unique(draws)) <= {0.0, 100.0}
+
+
+def test_a_project_halts_with_its_first_month_at_zero_and_its_equipment_with_it():
+    """Nine projects at 100 a month throughout; the last invested 100 a month and 0 in its latest two
+    months (a ninth data process, 2026-12-07: 4,907万 in September, 0 in October and November, read
+    at a third of September's pace times a long runway's December push: 6,735万 forecast for
+    December, 0 came). It halted: its point forecast is 0, and with no halted project in the history
+    it stays at 0 in every draw. Its equipment, 10 a month and still 10 in its latest months, halts
+    with its investment. The other projects go on; the naive forecast carries the year to date flat."""
+    steady = [100.0] * 24
+    investment = panel([steady] * 9 + [[100.0] * 22 + [0.0] * 2], last=23)
+    equipment = dataclasses.replace(panel([[10.0] * 24] * 10, last=23), pace=investment.values)
+    halted = len(investment.keys) - 1
+    for p, level in ((investment, 100.0), (equipment, 10.0)):
+        fc = point_forecast(p, p.last, 3, "model", PEERS)
+        assert fc.values[halted].tolist() == [0, 0, 0] and fc.dormant_level[halted] == level
+        assert (fc.values[:halted] > 0).all() and (fc.dormant_level[:halted] == 0).all()
+        errors = measure_errors(p, 3, "model", PEERS)
+        draws = simulate(fc, p, errors, 200, np.random.default_rng(5), PEERS)
+        assert (draws[:, halted, :] == 0).all() and (np.median(draws[:, :halted, :], axis=0) > 0).all()
+    naive = point_forecast(investment, investment.last, 3, "naive", PEERS)
+    assert naive.values[halted].tolist() == pytest.approx([1000 / 12] * 3) and not naive.dormant_level.any()
 
 
 def test_a_dormant_project_without_room_in_its_plan_or_under_the_naive_forecast_stays_at_zero():

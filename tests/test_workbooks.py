@@ -745,8 +745,8 @@ def test_method_sheet_says_how_dormant_entities_were_forecast(tmp_path, pipeline
         con.execute("update forecast.series set dormant_entities = 2, restart_paths = 12, restarted_paths = 0, "
                     "restarts_drawn = false where series = 'output'")
         assert _method_texts(con, catalogue, tmp_path, "停滞：") == [
-            "停滞：产值：2 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 12 例中 0 例此后恢复，例数太少，无法估计恢复的"
-            "可能，按 0 预测（若恢复则预测偏低）；项目投资：4 个对象近几个月为 0（此前不为 0）；往年各时点同样停滞的 70 例中 10 例"
+            "停滞：产值：2 个对象最近的月份为 0（此前不为 0）；往年各时点同样停滞的 12 例中 0 例此后恢复，例数太少，无法估计恢复的"
+            "可能，按 0 预测（若恢复则预测偏低）；项目投资：4 个对象最近的月份为 0（此前不为 0）；往年各时点同样停滞的 70 例中 10 例"
             "此后恢复，模拟中按此比例和幅度恢复。点预测按 0 计。"]
 
 

@@ -39,8 +39,9 @@ Reads the marts as of the run (reported months only) and writes schema `forecast
   series: entities forecast (of them late: not reported the latest month delivered yet, forecast
   from their latest report), months ahead, the past origins replayed and the errors measured there;
   `errors_measured` false where the history was too short to measure them and the draws use
-  `forecast.fallback_spread` (an assumption) instead; the dormant entities (0 in every month of
-  their recent window after more before, room left: point forecast 0), the dormant paths of past
+  `forecast.fallback_spread` (an assumption) instead; the dormant entities (room left, more reported
+  before; an enterprise's series 0 in every month of its recent window, a project's investment 0
+  in its latest month: point forecast 0), the dormant paths of past
   origins and how many of them restarted, and whether the draws took them (at least
   `forecast.min_error_samples`; else the dormant entities stay at 0 in every draw);
 * `forecast.runs` — one row per run: as-of, method, draws and seed.

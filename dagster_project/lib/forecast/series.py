@@ -98,9 +98,10 @@ class PointForecast:
     level: np.ndarray  # (n,) the mean of the entity's recent months: the level the steps start from
     follows_peers: bool  # the series goes by its peers' seasonal steps (model, life-cycle series)
     room: np.ndarray  # (n,) the most the entity may still report after the origin (its plan's room; inf: no limit)
-    # (n,) for a dormant entity (reported 0 in every month of its recent window, with room left, after
-    # reporting more before it): the mean of its positive months before the window, the level its
-    # restart is measured against (restart paths); 0 for every other entity
+    # (n,) for a dormant entity (room left, more reported before; a calendar series: 0 in every month
+    # of its recent window; a life-cycle series: its pace 0 in its latest month): the mean of its
+    # positive months before those zeros, the level its restart is measured against (restart
+    # paths); 0 for every other entity
     dormant_level: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -139,8 +140,20 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
     values = np.maximum(values, 0.0)
     room = _room_in_plan(panel, origin, s) if method == "model" else np.full(n, np.inf)
     dormant = np.zeros(n)
-    if method == "model":
+    if method == "model" and s.own_seasonal:
         dormant = np.where(active & (np.nan_to_num(recent) == 0) & (room > 0), _level_before(v, origin, window), 0.0)
+    elif method == "model":
+        # A life-cycle series (projects) halts with its first month of 0: read at its recent mean,
+        # a project that invested 4,907万 in September and 0 since went on at a third of it, times
+        # the December push of projects with a long runway (a ninth data process, 2026-12-07: five
+        # such projects, 1,100–5,700万 of M15 that never came). Whether and how much it resumes is
+        # what halted projects of past origins did (_draw_restarts); the point forecast is 0. A
+        # project halts by its pace (investment): its equipment, bought now and then, halts with it.
+        pace = v if panel.pace is None else panel.pace
+        run = _trailing_zeros(pace, origin)
+        halted = active & (run >= 1) & (room > 0) & (_positive_mean_before(pace, origin + 1 - run) > 0)
+        dormant = np.where(halted, _positive_mean_before(v, origin + 1 - run), 0.0)
+        values[halted] = 0.0
     return PointForecast(within_plan(values, room), np.where(seasonal, SEASONAL, FALLBACK), active, origin,
                          np.nan_to_num(recent), method == "model" and not s.own_seasonal, room, dormant)
 
@@ -295,6 +308,21 @@ def _level_before(v: np.ndarray, origin: int, window: int) -> np.ndarray:
     """Per entity: the mean of its positive months before its recent window (0 where none)."""
     block = v[:, :max(origin - window + 1, 0)]
     positive = np.where(block > 0, block, np.nan)
+    counts = (~np.isnan(positive)).sum(1)
+    return np.where(counts > 0, np.nansum(positive, 1) / np.maximum(counts, 1), 0.0)
+
+
+def _trailing_zeros(v: np.ndarray, origin: int) -> np.ndarray:
+    """Per entity: how many months up to `origin` it reported exactly 0, counted back from `origin`
+    (a month not reported ends the count)."""
+    zero = v[:, :origin + 1][:, ::-1] == 0
+    return np.where(zero.all(axis=1), zero.shape[1], np.argmin(zero, axis=1))
+
+
+def _positive_mean_before(v: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Per entity: the mean of its positive months before column `first[i]` (0 where none)."""
+    before = np.arange(v.shape[1])[None, :] < first[:, None]
+    positive = np.where(before & (v > 0), v, np.nan)
     counts = (~np.isnan(positive)).sum(1)
     return np.where(counts > 0, np.nansum(positive, 1) / np.maximum(counts, 1), 0.0)
 
@@ -565,8 +593,9 @@ def simulate(fc: PointForecast, panel: Panel, errors: ErrorModel, draws: int, rn
 
 def _draw_restarts(out: np.ndarray, fc: PointForecast, errors: ErrorModel, rng: np.random.Generator,
                    s: SeriesSettings) -> None:
-    """A dormant entity (0 in every month of its recent window, room left in its plan, more before)
-    is forecast 0, and any error times 0 is 0: 3,434万 of four projects of a seventh data process,
+    """A dormant entity (PointForecast.dormant_level: room left in its plan, more before; 0 over its
+    recent window, or a project halted in its latest month) is forecast 0, and any error times 0
+    is 0: 3,434万 of four projects of a seventh data process,
     reporting 0 for months and then resuming, lay in no draw (2026-12-07). Each draw takes the
     months after a dormant past entity's origin, over its level before the window, times this
     entity's level: as often as dormant entities restarted in the data, and as much. Where fewer
