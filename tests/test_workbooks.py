@@ -732,7 +732,7 @@ def test_method_sheet_says_how_many_enterprises_are_forecast_as_late(tmp_path, p
 
 
 def test_method_sheet_says_how_dormant_entities_were_forecast(tmp_path, pipeline, catalogue):
-    """Entities at 0 over their recent window (point forecast 0) are counted per series, with the
+    """Entities at 0 in their latest months (point forecast 0) are counted per series, with the
     dormant paths of past origins and how many restarted; where too few were measured to draw from,
     the sheet says they are forecast 0 and may be low. With none, nothing is said."""
     copy = tmp_path / "wh.duckdb"
