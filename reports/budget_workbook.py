@@ -420,14 +420,14 @@ def _write_measure_sheet(wb, st: Styles, measure: Measure, rows: list[Row], ctx:
         ws.merge_range(r, 0, r, last_printed, text, st.note)
         fit_height(ws, r, [(text, page_width)], line_height=12)
     if ctx.quarter_closed:
-        layout = ("金额单位：万元（“<0.01”为不足 100 元的正数金额）；计算基数的单位见其列标题。绿色底纹的基准金额为公式。先列计入基准预算的对象（打印范围），"
-                  "其后为未计入基准的对象。四季度已结束：每行为实际结果，符合条件概率为 100% 或 0。")
+        layout = ("金额单位：万元（“<0.01”为不足 50 元的正数金额）；计算基数的单位见其列标题。绿色底纹的基准金额为公式。"
+                  "先列计入基准预算的对象（打印范围），其后为未计入基准的对象。四季度已结束：每行为实际结果，符合条件概率为 100% 或 0。")
     else:
         layout = ("每行为该对象在其自身中位情景下的评估（金额、是否计入、计算式）；符合条件概率 = 全部模拟中该对象"
                   "符合条件的比例，期望金额 = 各次模拟计入金额的平均值（不符合条件计 0）。各行之和不等于方案合计："
                   f"方案合计取方案自身分布的中位数（见「汇总」）。先列计入基准预算的对象（打印范围，按金额），其后为"
                   f"仅在部分模拟中符合条件的对象（按期望金额）。低、高情景列为该对象在其 {low}、{high} 情景下计入的金额。"
-                  "金额单位：万元（“<0.01”为不足 100 元的正数金额）；绿色底纹的基准金额为公式。")
+                  "金额单位：万元（“<0.01”为不足 50 元的正数金额）；绿色底纹的基准金额为公式。")
     ws.merge_range(5, 0, 5, last_printed, layout,
                    st.get(font_size=9, bold=True, font_color="#1F4E78", text_wrap=True, valign="top"))
     fit_height(ws, 5, [(layout, page_width)], line_height=12)
