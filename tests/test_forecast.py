@@ -744,7 +744,8 @@ def _new_pairs_warehouse(pairs: list[tuple[str, str, date, int]]) -> duckdb.Duck
 def test_destinations_first_served_after_the_latest_delivery_come_from_last_years_late_ones():
     """As of October's customs (one new pair so far, as last year by October), the quarter still
     gets about as many new pairs as last year's November and December had, each with its quarter's
-    value, under a simulated exporter; once December is delivered none."""
+    value, opened by the exporter opening new destinations this quarter (D), its destination marked
+    as forecast; once December is delivered none."""
     con = _new_pairs_warehouse([("A", "USA", date(2023, 10, 1), 100), ("B", "VNM", date(2023, 11, 1), 2000),
                                 ("C", "THA", date(2023, 12, 1), 30000), ("D", "USA", date(2024, 10, 1), 7)])
     settings = _settings()
@@ -752,14 +753,37 @@ def test_destinations_first_served_after_the_latest_delivery_come_from_last_year
                          date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
     fd._write_new_export_destinations(con, october, settings, 2000, np.random.default_rng(1))
     new = con.execute("select draw, uscc, source_uscc, destination, q4_cny from forecast.new_export_destinations").df()
-    assert set(zip(new.source_uscc, new.destination, new.q4_cny.astype(float))) == {("B", "VNM", 2000.0),
-                                                                                    ("C", "THA", 30000.0)}
-    assert new.uscc.str.startswith(fd.PSEUDO + "export:").all() and new.uscc.is_unique
+    assert set(zip(new.source_uscc, new.destination, new.q4_cny.astype(float))) == {
+        ("B", "VNM（预计）", 2000.0), ("C", "THA（预计）", 30000.0)}
+    assert (new.uscc == "D").all()
     assert len(new) / 2000 == pytest.approx(2, rel=0.1)  # 2 pairs after October last year × pace 1
     closed = dataclasses.replace(october, stats_month=date(2024, 12, 1), customs_month=date(2024, 12, 1),
                                  output_month=date(2024, 12, 1), projects_month=date(2024, 12, 1))
     fd._write_new_export_destinations(con, closed, settings, 1, np.random.default_rng(1))
     assert con.execute("select count(*) from forecast.new_export_destinations").fetchone()[0] == 0
+
+
+def test_destinations_still_to_come_go_to_the_quarters_openers_as_often_as_each_has_opened():
+    """M22.new_market pays an enterprise on the sum of its new destinations: a pair still to come
+    opened by a simulated exporter of its own was judged alone, and on a tenth data process 30
+    exporters opening markets of about 18万 a month were forecast to pass 100万 with their
+    reported months only. As of October's customs A opened two new destinations this quarter and
+    B one: the pairs still to come go to A about twice as often as to B. Before the quarter's
+    first new pair (September's customs) they keep a simulated exporter each."""
+    con = _new_pairs_warehouse([("X", "USA", date(2023, 11, 1), 500), ("Y", "VNM", date(2023, 12, 1), 800),
+                                ("A", "JPN", date(2024, 10, 1), 10), ("A", "KOR", date(2024, 10, 1), 10),
+                                ("B", "THA", date(2024, 10, 1), 10)])
+    october = fd.Horizon(date(2024, 1, 1), date(2024, 7, 1), date(2024, 10, 1), date(2024, 12, 1),
+                         date(2024, 10, 1), date(2024, 10, 1), date(2024, 11, 25))
+    fd._write_new_export_destinations(con, october, _settings(), 3000, np.random.default_rng(1))
+    share = con.execute("select avg((uscc = 'A')::int), count(*) filter (where uscc not in ('A', 'B')) "
+                        "from forecast.new_export_destinations").fetchone()
+    assert share[0] == pytest.approx(2 / 3, abs=0.03) and share[1] == 0
+    september = dataclasses.replace(october, stats_month=date(2024, 9, 1), customs_month=date(2024, 9, 1))
+    fd._write_new_export_destinations(con, september, _settings(), 300, np.random.default_rng(1))
+    new = con.execute("select uscc, destination from forecast.new_export_destinations").df()
+    assert len(new) and new.uscc.str.startswith(fd.PSEUDO + "export:").all() and new.uscc.is_unique
+    assert not new.destination.str.endswith("（预计）").any()
 
 
 def test_without_last_years_new_pairs_this_years_rate_and_complete_quarters_say_how_many():

@@ -118,13 +118,16 @@ def build_draws(con: duckdb.DuckDBPyConnection, p: Periods, draws: int) -> None:
     # such rows see it (through q_row_enterprise): a loan still to come is no second enterprise
     # with its own output growth, as it was until 2026-12-04, when those pseudo beneficiaries were
     # in q_enterprise and M02 paid each the award of the enterprise its row came from.
-    con.execute("""
+    from dagster_project.lib.forecast.draws import PSEUDO  # draws reads this module's latest_delivered_month
+
+    con.execute(f"""
         create or replace temp table q_row_pseudo as
         select n.scenario, n.uscc, q.* exclude (scenario, uscc)
         from (select distinct draw as scenario, uscc, source_uscc from forecast.new_loans
               union select distinct draw, uscc, source_uscc from forecast.new_applications
               union select distinct draw, uscc, source_uscc from forecast.new_supply_links
-              union select distinct draw, uscc, source_uscc from forecast.new_export_destinations) n
+              union select distinct draw, uscc, source_uscc from forecast.new_export_destinations
+                    where starts_with(uscc::varchar, '{PSEUDO}')) n
         join q_enterprise q on q.uscc = n.source_uscc and q.scenario = n.scenario
     """)
     con.execute("""
