@@ -129,6 +129,29 @@ def test_m22_new_market_lookback_threshold_and_cap(wh):
     assert wh.award("M22.new_market", thirteen)[0] is False
 
 
+def test_a_destination_still_to_come_adds_to_its_exporters_new_markets_once(wh):
+    """A destination still to come opened by a real exporter (forecast.new_export_destinations,
+    draws._write_new_export_destinations) adds to that enterprise's new-market exports: 60万 reported
+    and 50万 still to come pass 100万 together (1% × 110万 = 1.1万), marked as forecast in the trace,
+    and the enterprise is judged once (no second, pseudo copy of it beside the real one). A pair
+    under a simulated exporter is judged alone: 50万 does not pass."""
+    code = wh.enterprise(1, q4_wan=600)
+    export(wh, code, "USA", 60, None)
+    wh.run()
+    assert wh.award("M22.new_market", code)[0] is False
+    wh.con.execute(f"""
+        create or replace table forecast.new_export_destinations as
+        select 1::smallint as draw, '{code}' as uscc, '{code}' as source_uscc, 'VNM（预计）' as destination,
+               500000.00::decimal(18, 2) as q4_cny
+        union all
+        select 1, '{PSEUDO}export:1:1', '{code}', 'THA', 500000.00
+    """)
+    engine.run(wh.con, wh.catalogue, Parameters(wh.catalogue), AFTER_Q4)
+    rows = wh.con.execute("select uscc, amount_yuan, reason from marts.policy_awards "
+                          "where scenario = 'base' and scheme_id = 'M22.new_market' and eligible").fetchall()
+    assert [(u, a) for u, a, _ in rows] == [(code, Decimal("11000.00"))] and "VNM（预计）" in rows[0][2]
+
+
 def loan(wh, code, lender, disbursed, days, principal_wan, rate, product="工业流动资金贷"):
     wh.insert("marts.fct_loans", uscc=code, lender=lender, product=product,
               disbursed_on=disbursed, matures_on=disbursed + timedelta(days=days), loan_days=days,
