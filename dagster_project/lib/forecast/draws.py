@@ -567,9 +567,10 @@ def _write_new_export_destinations(con, h: Horizon, settings: ForecastSettings, 
     # as it has. M22.new_market pays an enterprise on the sum of its new destinations, and a pair
     # still to come under an exporter of its own was judged alone: on a tenth data process 30
     # exporters opened markets of about 18万 each month of the quarter, 23 of them passed 100万
-    # only with their later months', and the pairs still to come paid nothing (56万 [54–59] from
-    # 11 November, 73万 came). Its destination is marked as forecast in the trace; before the
-    # quarter's first new pair the exporter stays a simulated one.
+    # only with their later months', and the pairs still to come could pay nothing (56万 [54–59]
+    # from 11 November, 73万 came; 57万 with this, its pairs still to come being last year's
+    # small ones). Its destination is marked as forecast in the trace; before the quarter's first
+    # new pair the exporter stays a simulated one.
     so_far = pairs.loc[(pairs["quarter_start"] == pd.Timestamp(h.q4_start))
                        & (pairs["first_month"] <= pd.Timestamp(h.customs_month)), "uscc"].value_counts().sort_index()
     if len(new) and len(so_far):
