@@ -141,7 +141,9 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
     room = _room_in_plan(panel, origin, s) if method == "model" else np.full(n, np.inf)
     dormant = np.zeros(n)
     if method == "model" and s.own_seasonal:
-        dormant = np.where(active & (np.nan_to_num(recent) == 0) & (room > 0), _level_before(v, origin, window), 0.0)
+        window_start = np.full(n, max(origin - window + 1, 0))
+        dormant = np.where(active & (np.nan_to_num(recent) == 0) & (room > 0), _positive_mean_before(v, window_start),
+                           0.0)
     elif method == "model":
         # A life-cycle series (projects) halts with its first month of 0: read at its recent mean,
         # a project that invested 4,907万 in September and 0 since went on at a third of it, times
@@ -302,14 +304,6 @@ def estimate_shrinkage(panel: Panel, horizon: int, s: SeriesSettings) -> float:
     if len(x) < s.min_error_samples or not (x @ x) > 0:
         return 1.0
     return float(np.clip((x @ y) / (x @ x), 0.0, 1.0))
-
-
-def _level_before(v: np.ndarray, origin: int, window: int) -> np.ndarray:
-    """Per entity: the mean of its positive months before its recent window (0 where none)."""
-    block = v[:, :max(origin - window + 1, 0)]
-    positive = np.where(block > 0, block, np.nan)
-    counts = (~np.isnan(positive)).sum(1)
-    return np.where(counts > 0, np.nansum(positive, 1) / np.maximum(counts, 1), 0.0)
 
 
 def _trailing_zeros(v: np.ndarray, origin: int) -> np.ndarray:
