@@ -596,6 +596,40 @@ def test_a_project_code_first_seen_after_its_project_entered_the_library_is_name
     assert failed[("stats_projects_202411.csv", "project_codes_listed_since_entry_broadly")].severity == "blocking"
 
 
+def test_a_project_listed_again_under_a_new_code_is_named_with_both_codes(tmp_path, session):
+    """An unfinished project gone from the library while a code new to it, of the same owner and
+    开工年月, enters it that month is one project listed again (its new code has no base quarter: all
+    its Q4 investment an increment): a warning naming both. A project that completed before it left,
+    a newcomer of another owner or of another 开工年月, and a code the library knew, pass."""
+    header = ("项目代码,项目名称,统一社会信用代码,行政区划代码,行业代码,建设性质,计划总投资_万元,开工年月,入库年月,"
+              "本月完成投资_万元,本月设备购置_万元,项目标签,竣工年月")
+    other = make_uscc("450102", "MA5K5678")
+
+    def library(month: int, rows: list[tuple[str, str, int, str]]) -> None:
+        path = tmp_path / "landing" / "stats" / f"stats_projects_{month}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes("\n".join([header, *(f"{code},项目,{owner},450102,3311,新建,50000,{start},{month},800,100,,{done}"
+                                             for code, owner, start, done in rows)]).encode("gb18030"))
+
+    library(202409, [("2022-450102-33-01-000001", A, 202203, ""), ("2022-450102-33-01-000002", A, 202205, "202409"),
+                     ("2022-450102-33-01-000003", A, 202206, "")])
+    library(202410, [("2022-450102-33-01-000003", A, 202206, ""),
+                     ("2024-450102-33-01-000011", A, 202203, ""),       # 000001 listed again
+                     ("2024-450102-33-01-000012", A, 202205, ""),       # 000002 completed: not a relisting
+                     ("2024-450102-33-01-000013", other, 202203, ""),   # another owner
+                     ("2024-450102-33-01-000014", A, 202204, "")])      # another start
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ingest_feed(con, tmp_path / "landing", "stats")
+        [result] = validate_suites(con, [SUITES["raw_stats_projects"]], date(2025, 1, 20), session, "run-1")
+    failed = [(b.name, o) for b, o in result.failures("warning")
+              if o.expectation == "project_codes_not_replacing_a_gone_project"]
+    assert [name for name, _ in failed] == ["stats_projects_202410.csv"]
+    [example] = failed[0][1].unexpected_examples
+    assert example["_line"] == 3 and example["relisted_problem"] == (
+        f"新项目代码 2024-450102-33-01-000011 与上一期在建、本期未列的项目 2022-450102-33-01-000001 "
+        f"业主（{A}）和开工年月（202203）相同：是否同一项目换了代码？")
+
+
 def test_a_library_of_year_to_date_sums_stops_the_run_from_the_years_latest_versions(tmp_path, session):
     """The sum a month is compared with is the project's months of the same year as delivered last
     (March's _v2, not both versions; not December before): May's column holding 550 against

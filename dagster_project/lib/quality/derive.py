@@ -11,7 +11,7 @@ so every check can be tested on a hand-made DataFrame.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -60,7 +60,8 @@ class Lookups:
     # the library listed before it
     previous_library: str | None = None
     earlier_project_codes: frozenset[str] = frozenset()
-    previous_open_projects: frozenset[str] = frozenset()  # unfinished in the previous library
+    # unfinished in the previous library: code -> (owner USCC, 开工年月) as delivered
+    previous_open_projects: Mapping[str, tuple] = field(default_factory=dict)
     # ... and per project, from the earlier libraries: columns project_code, peak_10k_yuan (its
     # largest month), year_before_10k_yuan and months_invested_in_year (the batch's year so far)
     project_history: pd.DataFrame | None = None
@@ -256,6 +257,9 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     makes a new project, its base quarter empty: all its investment counts as an increment);
     recode_problem: the same, where most of the previous library's unfinished projects are missing
     from the file as well: the codes were re-formatted, not a few projects late to the list;
+    relisted_problem: a code new to the library with the owner and 开工年月 of an unfinished project
+    of the previous library that this one no longer lists: one project listed again under a new
+    code (both named);
     investment_jump: a month's investment ≥ jump_factor × the project's largest earlier month (元 in
     the 万元 column where no plan tells: the plan check catches it where there is one);
     ytd_problem: a month's investment at or above the sum of the project's months earlier in the year
@@ -302,7 +306,10 @@ def add_stats_projects(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
             at_sum & broadly,
             lambda i: f"本月完成投资 {_fmt(investment[i])} 万元 ≥ 该项目本年此前 {int(months_before[i])} 个月合计 "
                       f"{_fmt(year_before[i])} 万元（本文件 {int(at_sum.sum())}/{int(compared.sum())} 个项目如此：是否填成了自年初累计？）")])
-    gone = lookups.previous_open_projects - set(df["project_code"].dropna()) if lookups.previous_open_projects else set()
+    gone = set(lookups.previous_open_projects) - set(df["project_code"].dropna()) if lookups.previous_open_projects \
+        else set()
+    df["relisted_problem"] = (_codes_replacing_gone_projects(df, lookups, gone) if gone
+                              else np.full(len(df), None, dtype=object))
     df["recode_problem"] = (df["code_problem"].to_numpy(dtype=object)
                             if len(gone) > lookups.param("recode_gone_share") * len(lookups.previous_open_projects)
                             else np.full(len(df), None, dtype=object))
@@ -322,6 +329,26 @@ def _codes_new_since_entry(df: pd.DataFrame, previous: int | None, earlier: froz
     return _messages(len(df), [(suspicious, lambda i: f"project code {codes[i]} not in any earlier library, though "
                                                       f"入库年月 {int(entered[i])} is not after the previous library "
                                                       f"month {previous}")])
+
+
+def _codes_replacing_gone_projects(df: pd.DataFrame, lookups: Lookups, gone: set[str]) -> np.ndarray:
+    """Per row, a message where a code new to the library has the owner and 开工年月 of a project the
+    previous library listed unfinished and this one no longer lists: one project listed again under
+    a new code (M15 keys on the code: the new one has no base quarter, its whole quarter counts as
+    increment); None elsewhere."""
+    gone_by_owner: dict[tuple[str, int], list[str]] = {}
+    for code in sorted(gone):
+        uscc, start = lookups.previous_open_projects[code]
+        [month] = _floats(pd.Series([start], dtype=object))
+        if uscc and not math.isnan(month):
+            gone_by_owner.setdefault((uscc, int(month)), []).append(code)
+    codes, owners = df["project_code"].to_numpy(dtype=object), df["uscc"].to_numpy(dtype=object)
+    starts = _floats(df["start_month"])
+    replaced = [gone_by_owner.get((owners[i], int(starts[i]))) if codes[i] is not None and not math.isnan(starts[i])
+                and codes[i] not in lookups.earlier_project_codes else None for i in range(len(df))]
+    return _messages(len(df), [(np.array([r is not None for r in replaced], dtype=bool),
+                                lambda i: f"新项目代码 {codes[i]} 与上一期在建、本期未列的项目 {'、'.join(replaced[i])} "
+                                          f"业主（{owners[i]}）和开工年月（{int(starts[i])}）相同：是否同一项目换了代码？")])
 
 
 # ---------------------------------------------------------------- power, tax, customs, registers

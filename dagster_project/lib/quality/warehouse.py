@@ -394,18 +394,20 @@ def previous_delivery_rows(con, ds: Dataset, period: str, as_of: date) -> int | 
     return row[0] if row else None
 
 
-def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozenset[str], frozenset[str]]:
+def earlier_projects(con, period: str, as_of: date) -> tuple[str | None, frozenset[str], dict[str, tuple]]:
     """The latest library month delivered before `period` (arrived by the as-of date, not
-    withdrawn), every project code the library listed before `period`, and the codes that latest
-    library listed unfinished (no 竣工年月); (None, ∅, ∅) if there is none."""
+    withdrawn), every project code the library listed before `period`, and the projects that latest
+    library listed unfinished (no 竣工年月), code -> (owner USCC, 开工年月) as delivered;
+    (None, ∅, {}) if there is none."""
     rows = con.execute(
-        f"""select _dataset_period, project_code, completion_month is null from {ACTIVE}.stats_projects
-            where _dataset_period < ? and _available_on <= ?""", [period, as_of]).fetchall()
+        f"""select _dataset_period, project_code, completion_month is null, uscc, start_month
+            from {ACTIVE}.stats_projects where _dataset_period < ? and _available_on <= ?""",
+        [period, as_of]).fetchall()
     if not rows:
-        return None, frozenset(), frozenset()
-    latest = max(p for p, _, _ in rows)
-    return (latest, frozenset(code for _, code, _ in rows),
-            frozenset(code for p, code, open_ in rows if p == latest and open_))
+        return None, frozenset(), {}
+    latest = max(row[0] for row in rows)
+    return (latest, frozenset(row[1] for row in rows),
+            {code: (uscc, start) for p, code, open_, uscc, start in rows if p == latest and open_})
 
 
 def project_history(con, period: str, as_of: date) -> pd.DataFrame:
