@@ -329,6 +329,7 @@ _PROBLEM_TEXTS = [
      r"与早期交付 \1 的数据行完全相同：是否为该期文件以本期名称重发？"),
     (re.compile(r"^account (\S+) in no account snapshot$"), r"户号 \1 不在任何户号清单中"),
     (re.compile(r"^account (\S+) is account (\S+) with a letter for a digit$"), r"户号 \1 疑为已知户号 \2 误录（字母代替了数字）"),
+    (re.compile(r"^account (\S+) is account (\S+) with its leading zeros changed$"), r"户号 \1 疑为已知户号 \2 误录（前导0丢失或多出）"),
     (re.compile(r"^到期日期 (\S+) not after 放款日期 (\S+)$"), r"到期日期 \1 不晚于放款日期 \2"),
     (re.compile(r"^flagged 缺失 but kWh (.*)$"), r"标为缺失但有电量 \1"),
     (re.compile(r"^flagged (\S+) but kWh blank$"), r"标为\1但电量为空"),

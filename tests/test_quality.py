@@ -259,12 +259,13 @@ def test_a_weekly_power_file_of_unknown_accounts_blocks(session, accounts, known
 
 def test_a_known_account_typed_with_a_letter_for_a_digit_is_named_on_the_summary(session):
     """`O658902252` for 0658902252: the week's readings reached no enterprise (−22万 of a tiny
-    budget), seven readings of 634, under account_known's 5%, with nothing said. Named in red on
-    汇总; a new account (in no snapshot, no known account when read with digits) is not."""
+    budget), seven readings of 634, under account_known's 5%, with nothing said; the same with a
+    leading zero dropped (`628624840`) or added. Named in red on 汇总; a new account (in no
+    snapshot, no known account when read with digits) is not."""
     suite = SUITES["raw_power_daily"]
-    power = pd.DataFrame({"account_no": ["O658902252", "0658902253", "l677906404"],
-                          "reading_date": pd.to_datetime(["2024-11-18"] * 3), "kwh": [10.0] * 3,
-                          "data_flag": ["正常"] * 3, "_line": [2, 3, 4], "_quarantined": [None] * 3})
+    power = pd.DataFrame({"account_no": ["O658902252", "0658902253", "l677906404", "658902254", "00658902254"],
+                          "reading_date": pd.to_datetime(["2024-11-18"] * 5), "kwh": [10.0] * 5,
+                          "data_flag": ["正常"] * 5, "_line": [2, 3, 4, 5, 6], "_quarantined": [None] * 5})
     known = frozenset({"0658902252", "0677906404", "0658902254"})
     frame = d.derive(power, suite.derive, d.Lookups(as_of=date(2024, 11, 25), period="20241125", accounts=known,
                                                     params=suite.params))
@@ -272,7 +273,9 @@ def test_a_known_account_typed_with_a_letter_for_a_digit_is_named_on_the_summary
     out = {o.expectation: o for o in session.validate(suite, frame, values, "power_daily_20241125.csv")}
     mistyped = out["account_not_mistyped"]
     assert [(e["_line"], e["account_mistyped_problem"]) for e in mistyped.unexpected_examples] == [
-        (2, "account O658902252 is account 0658902252 with a letter for a digit")]
+        (2, "account O658902252 is account 0658902252 with a letter for a digit"),
+        (5, "account 658902254 is account 0658902254 with its leading zeros changed"),
+        (6, "account 00658902254 is account 0658902254 with its leading zeros changed")]
     assert next(e for e in suite.expectations if e.name == "account_not_mistyped").on_summary
 
 
@@ -1533,9 +1536,10 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
 def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_leaves_in_force(tmp_path, session):
     """A `_v2` meant to correct a 20,000万 loan to 2,000万 typed the bank another way: keyed by
     (USCC, 贷款银行, 放款日期), it corrected nothing, both loans counted (M23 264万 → 378万) and
-    nothing was said. Named, with the earlier row it leaves in force. A loan the correction adds
-    (a new day), a row it re-sends as it was, and a second bank's loan the earlier version already
-    held are not named."""
+    nothing was said; the same for a `_v3` moving a loan from 1 to 11 October (its 12万 paid
+    twice). Named, with the earlier row it leaves in force. A loan the correction adds (another
+    bank, a new day), a row it re-sends as it was, and a second bank's loan the earlier version
+    already held are not named."""
     from dagster_project.lib.ingest.loader import ensure_raw_tables
 
     suite = SUITES["mart_register_corrections"]
@@ -1547,10 +1551,12 @@ def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_lea
         rows = [("registers_loans.xlsx", 1, 2, A, "中国建设银行广西区分行", "2024-10-08"),
                 ("registers_loans.xlsx", 1, 3, B, "桂林银行", "2024-10-09"),
                 ("registers_loans.xlsx", 1, 4, B, "柳州银行", "2024-10-09"),
+                ("registers_loans.xlsx", 1, 5, B, "北部湾银行", "2024-10-01"),
                 ("registers_loans_v2.xlsx", 2, 2, A, "中国建设银行广西分行", "2024-10-08"),  # the bank retyped
                 ("registers_loans_v2.xlsx", 2, 3, B, "桂林银行", "2024-10-09"),
                 ("registers_loans_v2.xlsx", 2, 4, B, "柳州银行", "2024-10-09"),
-                ("registers_loans_v2.xlsx", 2, 5, A, "桂林银行", "2024-11-02")]  # a new loan
+                ("registers_loans_v2.xlsx", 2, 5, A, "桂林银行", "2024-11-02"),  # a new loan
+                ("registers_loans_v2.xlsx", 2, 6, B, "北部湾银行", "2024-10-11")]  # the date retyped
         for file, version, line, uscc, lender, day in rows:
             con.execute("insert into raw.registers_loans (_file, _version, _line, _available_on, uscc, lender, "
                         "disbursed_on) values (?, ?, ?, '2024-11-01', ?, ?, ?)", [file, version, line, uscc, lender, day])
@@ -1558,11 +1564,55 @@ def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_lea
         [(_, outcome)] = result.failures("warning")
         assert [(e["source_file"], e["source_line"], e["correction_problem"]) for e in outcome.unexpected_examples] == [
             ("registers_loans_v2.xlsx", 2,
-             f"更正版中 {A} 于 2024-10-08 的贷款（中国建设银行广西分行）在此前版本中没有同一贷款银行的行，此前版本 "
-             "registers_loans.xlsx 第 2 行（中国建设银行广西区分行）的同日贷款仍然有效：两笔都计入 M23。"
-             "若为更正，贷款银行应与原行一致")]
+             f"更正版中 {A} 于 2024-10-08 的贷款（中国建设银行广西分行）在此前版本中没有同一贷款银行、同一放款日期的行，"
+             "此前版本 registers_loans.xlsx 第 2 行（中国建设银行广西区分行，2024-10-08）的贷款未列入更正版，仍然有效："
+             "两笔都计入 M23。若为更正，贷款银行和放款日期应与原行一致"),
+            ("registers_loans_v2.xlsx", 6,
+             f"更正版中 {B} 于 2024-10-11 的贷款（北部湾银行）在此前版本中没有同一贷款银行、同一放款日期的行，"
+             "此前版本 registers_loans.xlsx 第 5 行（北部湾银行，2024-10-01）的贷款未列入更正版，仍然有效："
+             "两笔都计入 M23。若为更正，贷款银行和放款日期应与原行一致")]
         con.execute("update raw.registers_loans set lender = '中国建设银行广西区分行' "
                     "where _file = 'registers_loans_v2.xlsx' and _line = 2")
+        con.execute("update raw.registers_loans set disbursed_on = '2024-10-01' "
+                    "where _file = 'registers_loans_v2.xlsx' and _line = 6")
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
+        assert result.passed("warning")
+
+
+def test_a_supply_link_correction_that_retypes_the_buyer_is_named_beside_the_link_it_leaves_in_force(tmp_path,
+                                                                                                     session):
+    """A `_v2` fixing a buyer's name (北海远航实业光电股份有限公司 → …有限公司), keyed by (USCC,
+    采购方名称), corrected nothing: both links counted, M08 paid the supplier twice (20万 → 40万),
+    nothing said. Named, with the earlier row it leaves in force. A new buyer of another day, a row
+    re-sent as it was, and a second buyer of the same day the earlier version already held are not."""
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    suite = SUITES["mart_supply_link_corrections"]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_raw_tables(con, DATASETS)
+        for name, version in (("registers_supply_links.xlsx", 1), ("registers_supply_links_v2.xlsx", 2)):
+            con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
+                        "values (?, 'registers', 'supply_links', ?, '2024-11-01', ?)", [name, version, name])
+        rows = [("registers_supply_links.xlsx", 1, 2, A, "北海远航实业光电股份有限公司", "2024-10-08"),
+                ("registers_supply_links.xlsx", 1, 3, B, "柳州五菱汽车有限公司", "2024-10-09"),
+                ("registers_supply_links.xlsx", 1, 4, B, "桂林电子有限公司", "2024-10-09"),
+                ("registers_supply_links_v2.xlsx", 2, 2, A, "北海远航实业光电有限公司", "2024-10-08"),  # retyped
+                ("registers_supply_links_v2.xlsx", 2, 3, B, "柳州五菱汽车有限公司", "2024-10-09"),
+                ("registers_supply_links_v2.xlsx", 2, 4, B, "桂林电子有限公司", "2024-10-09"),
+                ("registers_supply_links_v2.xlsx", 2, 5, A, "南宁富桂精密工业有限公司", "2024-11-02")]  # a new link
+        for file, version, line, uscc, buyer, day in rows:
+            con.execute("insert into raw.registers_supply_links (_file, _version, _line, _available_on, uscc, "
+                        "buyer_name, first_supply_on) values (?, ?, ?, '2024-11-01', ?, ?, ?)",
+                        [file, version, line, uscc, buyer, day])
+        [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-1")
+        [(_, outcome)] = result.failures("warning")
+        assert [(e["source_file"], e["source_line"], e["correction_problem"]) for e in outcome.unexpected_examples] == [
+            ("registers_supply_links_v2.xlsx", 2,
+             f"更正版中 {A} 向“北海远航实业光电有限公司”的首次供货（2024-10-08）在此前版本中没有同一采购方的行，此前版本 "
+             "registers_supply_links.xlsx 第 2 行（北海远航实业光电股份有限公司）的同日首次供货未列入更正版，仍然有效："
+             "两笔都计入 M08。若为更正，采购方名称应与原行一致")]
+        con.execute("update raw.registers_supply_links set buyer_name = '北海远航实业光电股份有限公司' "
+                    "where _file = 'registers_supply_links_v2.xlsx' and _line = 2")
         [result] = validate_suites(con, [suite], date(2024, 11, 25), session, "run-2")
         assert result.passed("warning")
 

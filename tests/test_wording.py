@@ -76,6 +76,8 @@ def test_check_names_and_descriptions_in_chinese():
         == "标为正常但电量为空；户号 0301\n户号 0302 不在任何户号清单中"
     assert wording.problem("account O658902252 is account 0658902252 with a letter for a digit") \
         == "户号 O658902252 疑为已知户号 0658902252 误录（字母代替了数字）"
+    assert wording.problem("account 658902254 is account 0658902254 with its leading zeros changed") \
+        == "户号 658902254 疑为已知户号 0658902254 误录（前导0丢失或多出）"
     assert wording.problem("到期日期 2025-10-01 not after 放款日期 2042-10-01") == "到期日期 2025-10-01 不晚于放款日期 2042-10-01"
 
 

@@ -10,6 +10,7 @@ so every check can be tested on a hand-made DataFrame.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -360,12 +361,24 @@ def _codes_replacing_gone_projects(df: pd.DataFrame, lookups: Lookups, gone: set
 DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 
 
+@functools.lru_cache(maxsize=2)
+def _accounts_without_leading_zeros(accounts: frozenset[str]) -> dict[str, str]:
+    """Known accounts by their digits after any leading zeros (built once per set of accounts)."""
+    return {account.lstrip("0"): account for account in accounts}
+
+
 def _mistyped_account(account: str | None, accounts: frozenset[str]) -> str | None:
-    """Why an account in no snapshot is a known account typed with a letter for a digit, or None."""
+    """Why an account in no snapshot is a known account typed with a letter for a digit, or with
+    its leading zeros dropped or added (a spreadsheet that read the account as a number: one
+    account's `0628624840` written `628624840` took its week from M02 and M24 with nothing said,
+    2026-12-07), or None."""
     if account is None or account in accounts:
         return None
     meant = account.translate(DIGIT_LOOKALIKES)
-    return f"account {account} is account {meant} with a letter for a digit" if meant != account and meant in accounts else None
+    if meant != account and meant in accounts:
+        return f"account {account} is account {meant} with a letter for a digit"
+    padded = _accounts_without_leading_zeros(accounts).get(account.lstrip("0"))
+    return f"account {account} is account {padded} with its leading zeros changed" if padded else None
 
 
 def add_power_daily(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
