@@ -1533,6 +1533,16 @@ def test_a_rejected_register_row_is_named_until_a_later_version_resends_its_ente
         assert result.passed("warning")
 
 
+def _register_with_a_correction(con, dataset: str) -> None:
+    """Raw tables, and the manifest rows of `registers_<dataset>.xlsx` and its `_v2` (arrived 1 November)."""
+    from dagster_project.lib.ingest.loader import ensure_raw_tables
+
+    ensure_raw_tables(con, DATASETS)
+    for name, version in ((f"registers_{dataset}.xlsx", 1), (f"registers_{dataset}_v2.xlsx", 2)):
+        con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
+                    "values (?, 'registers', ?, ?, '2024-11-01', ?)", [name, dataset, version, name])
+
+
 def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_leaves_in_force(tmp_path, session):
     """A `_v2` meant to correct a 20,000万 loan to 2,000万 typed the bank another way: keyed by
     (USCC, 贷款银行, 放款日期), it corrected nothing, both loans counted (M23 264万 → 378万) and
@@ -1540,14 +1550,9 @@ def test_a_loan_correction_that_retypes_the_bank_is_named_beside_the_loan_it_lea
     twice). Named, with the earlier row it leaves in force. A loan the correction adds (another
     bank, a new day), a row it re-sends as it was, and a second bank's loan the earlier version
     already held are not named."""
-    from dagster_project.lib.ingest.loader import ensure_raw_tables
-
     suite = SUITES["mart_register_corrections"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        ensure_raw_tables(con, DATASETS)
-        for name, version in (("registers_loans.xlsx", 1), ("registers_loans_v2.xlsx", 2)):
-            con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
-                        "values (?, 'registers', 'loans', ?, '2024-11-01', ?)", [name, version, name])
+        _register_with_a_correction(con, "loans")
         rows = [("registers_loans.xlsx", 1, 2, A, "中国建设银行广西区分行", "2024-10-08"),
                 ("registers_loans.xlsx", 1, 3, B, "桂林银行", "2024-10-09"),
                 ("registers_loans.xlsx", 1, 4, B, "柳州银行", "2024-10-09"),
@@ -1585,14 +1590,9 @@ def test_a_supply_link_correction_that_retypes_the_buyer_is_named_beside_the_lin
     采购方名称), corrected nothing: both links counted, M08 paid the supplier twice (20万 → 40万),
     nothing said. Named, with the earlier row it leaves in force. A new buyer of another day, a row
     re-sent as it was, and a second buyer of the same day the earlier version already held are not."""
-    from dagster_project.lib.ingest.loader import ensure_raw_tables
-
     suite = SUITES["mart_supply_link_corrections"]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        ensure_raw_tables(con, DATASETS)
-        for name, version in (("registers_supply_links.xlsx", 1), ("registers_supply_links_v2.xlsx", 2)):
-            con.execute("insert into raw._manifest (file_name, feed, dataset, version, available_on, sha256) "
-                        "values (?, 'registers', 'supply_links', ?, '2024-11-01', ?)", [name, version, name])
+        _register_with_a_correction(con, "supply_links")
         rows = [("registers_supply_links.xlsx", 1, 2, A, "北海远航实业光电股份有限公司", "2024-10-08"),
                 ("registers_supply_links.xlsx", 1, 3, B, "柳州五菱汽车有限公司", "2024-10-09"),
                 ("registers_supply_links.xlsx", 1, 4, B, "桂林电子有限公司", "2024-10-09"),
