@@ -18,7 +18,8 @@ from dagster_project.lib.forecast.new_events import (assign_entries, completenes
 from dagster_project.lib.forecast.panel import Panel, load_panel, month_index, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
-    estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months, within_plan,
+    error_groups_at, estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months,
+    within_plan,
 )
 from dagster_project.lib.forecast.settings import ForecastSettings
 from dagster_project.lib.forecast.signal import PowerSignal, estimate, read_shares
@@ -209,22 +210,25 @@ def test_a_project_is_forecast_up_to_its_plan_and_no_further():
     assert np.array_equal(held[:, 2, :], many[:, 2, :])
 
 
-def test_a_project_reporting_far_past_its_plan_is_not_held_to_it():
+def test_a_project_still_building_past_its_plan_is_not_held_to_it():
     """A project still reporting at three times its plan (E0) has shown that its plan does not
     bound it (`forecast.plan_bounds_to`, here 1.3): forecast on at its peers' pace, and classed
-    with the projects without a plan, not held at 0 as one that has finished; a project at 1.05
-    (E1) is held as before."""
-    rows = [[10.0] * 12, [10.0] * 12, [10.0] * 12]
-    built = [[3.0] * 12, [1.05] * 12, [np.nan] * 12]
-    p = dataclasses.replace(panel(rows, last=8, progress=built), planned=np.array([100.0, 100.0, np.nan]))
+    with the projects without a plan; a project at 1.05 (E1) is held to the 5 left to
+    `completion_share` (1.1). One past that share and still investing in its latest month (E3, at
+    1.2: three projects of an eleventh data process building at full pace past their plans were 0
+    in every draw for seven weeks) is not held at 0 either: it goes on by the step of the projects
+    finishing (runway class 0); past it and idle in its latest month (E4), it has finished."""
+    rows = [[10.0] * 12, [10.0] * 12, [10.0] * 12, [10.0] * 12, [10.0] * 8 + [0.0] * 4]
+    built = [[3.0] * 12, [1.05] * 12, [np.nan] * 12, [1.2] * 12, [1.2] * 12]
+    p = dataclasses.replace(panel(rows, last=8, progress=built), planned=np.array([100.0, 100.0, np.nan, 100.0, 100.0]))
     peers = dataclasses.replace(S, own_seasonal=False, runway_bounds=(3.0,), min_peers=1, completion_share=1.1,
                                 plan_bounds_to=1.3)
     fc = point_forecast(p, 8, 3, "model", peers)
     assert np.isinf(fc.room[0]) and fc.values[0].tolist() == pytest.approx([10.0] * 3)
     assert fc.room[1] == pytest.approx(5.0) and fc.values[1].tolist() == pytest.approx([5.0, 0.0, 0.0])
-    assert runway_class_of(p, 8, peers).tolist() == [2, 0, 2]  # E0 with the projects without a plan
-    bounded = dataclasses.replace(peers, plan_bounds_to=float("inf"))  # every plan bounds
-    assert point_forecast(p, 8, 3, "model", bounded).values[0].tolist() == pytest.approx([0.0] * 3)
+    assert np.isinf(fc.room[3]) and (fc.values[3] > 0).all()
+    assert fc.room[4] == 0 and fc.values[4].tolist() == [0.0] * 3 and fc.dormant_level[4] == 0
+    assert runway_class_of(p, 8, peers).tolist()[:4] == [2, 0, 2, 0]  # E0 with the projects without a plan
 
 
 def test_the_completion_share_is_a_quantile_of_completed_projects_whole_lives():
@@ -468,6 +472,43 @@ def _spread(draws: np.ndarray) -> np.ndarray:
 
 
 PEERS = dataclasses.replace(S, own_seasonal=False)
+
+
+def test_projects_share_their_common_errors_by_age_since_their_start():
+    """Projects' steps come from peers of their runway, young or old, and every past origin of the
+    replayed data forecast the projects in their first months low (they ramp up: 1.04-2.07 times
+    their forecast three months ahead). With `age_bands` the common errors are measured and drawn
+    per age class at each origin: the young projects' draws carry their ramp, the old ones' their
+    own error (here high: their peers' steps hold the young ones' ramp). Pooled, the young take the
+    old ones' errors. Without bands, or for a calendar series, the groups are the panel's."""
+    nan = np.nan
+    months = 30
+    rows, started = [], []
+    for i in range(6):  # old projects, flat
+        rows.append([10.0] * months)
+        started.append(0)
+    for start in range(4, 26, 2):  # a project starting every other month, ramping over six months
+        rows.append([nan] * start + [10.0 * min(k + 1, 6) for k in range(months - start)])
+        started.append(start)
+    p = dataclasses.replace(panel(rows, last=26), started=np.array(started))
+    young = dataclasses.replace(PEERS, runway_bounds=(), min_peers=1, age_bands=(6.0,))
+    assert error_groups_at(p, 26, young).tolist() == ["age1"] * 15 + ["age0"] * 2  # started at 22 and 24
+    assert error_groups_at(p, 26, PEERS).tolist() == ["g"] * len(rows)
+    assert error_groups_at(p, 26, dataclasses.replace(young, own_seasonal=True)).tolist() == ["g"] * len(rows)
+    by_age = measure_errors(p, 3, "model", young)
+    ramp = np.nanmean(by_age.common[by_age.groups.index("age0")], axis=0)
+    flat = np.nanmean(by_age.common[by_age.groups.index("age1")], axis=0)
+    assert (ramp > 0.2).all() and (np.abs(flat) < np.abs(ramp)).all()
+    fc = point_forecast(p, 26, 3, "model", young)
+    draws = simulate(fc, p, by_age, 400, np.random.default_rng(0), young, entity_kind="project")
+    lift = np.median(draws, axis=0) / fc.values
+    assert (lift[-2:] > 1.2).all()  # the ramp the point forecast misses
+    assert (lift[:6] < 1).all()  # the old ones stepped like their peers, the young among them: high
+    pooled = dataclasses.replace(young, age_bands=())
+    together = simulate(fc, p, measure_errors(p, 3, "model", pooled), 400, np.random.default_rng(0), pooled,
+                        entity_kind="project")
+    pooled_lift = np.median(together, axis=0) / fc.values
+    assert (pooled_lift[-2:] < 1).all()  # pooled with the old, the young take the old's errors
 
 
 def test_a_december_push_never_tested_out_of_sample_widens_only_december():
@@ -1028,10 +1069,10 @@ def test_the_horizon_never_reaches_past_the_quarter(as_of, stats, customs, open_
 def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_latest_month(tmp_path):
     """On 25 November October is due. The industry report has arrived, the project library of
     October has not: the projects are forecast from October on (as on 14 November, before it was
-    due), not taken as "no longer reporting" in a month delivered empty. What counts is the
-    delivery, not the rows: a December library whose projects all finished reports December. A
-    dataset with nothing at all keeps the month due; a withdrawn file is no delivery; nothing is
-    read past the month due or the as-of date."""
+    due), not taken as "no longer reporting" in a month delivered empty; the same for a customs
+    month. What counts is the delivery, not the rows: a December library whose projects all
+    finished reports December. A dataset with nothing at all keeps the month due; a withdrawn file
+    is no delivery; nothing is read past the month due or the as-of date."""
     from dagster_project.lib.ingest import DATASETS
     from dagster_project.lib.ingest.loader import ensure_raw_tables
     from dagster_project.lib.ingest.withdrawals import ensure_withdrawals, withdraw
@@ -1040,9 +1081,9 @@ def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_lat
     ensure_raw_tables(con, DATASETS)
     ensure_withdrawals(con, DATASETS)
 
-    def delivered(dataset: str, period: str, on: str) -> None:
-        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) values (?, 'stats', ?, ?, ?)",
-                    [f"stats_{dataset}_{period}.csv", dataset, period, on])
+    def delivered(dataset: str, period: str, on: str, feed: str = "stats") -> None:
+        con.execute("insert into raw._manifest (file_name, feed, dataset, period, available_on) values (?, ?, ?, ?, ?)",
+                    [f"{feed}_{dataset}_{period}.csv", feed, dataset, period, on])
 
     due = fd.Horizon.of(load_catalogue(), date(2024, 11, 25))
     assert due.as_delivered(con) == due  # nothing delivered at all: the months due
@@ -1057,12 +1098,20 @@ def test_a_stats_dataset_whose_due_month_is_missing_is_forecast_from_its_own_lat
     assert due.as_delivered(con).projects_month == date(2024, 10, 1)
     withdraw(con, "stats_projects_202410.csv", "sent by mistake")
     assert due.as_delivered(con).projects_month == date(2024, 9, 1)
+    assert due.customs_month == date(2024, 10, 1)  # due; nothing delivered at all: kept
+    delivered("export", "202409", "2024-10-20", feed="customs")
+    assert due.as_delivered(con).customs_month == date(2024, 9, 1)  # October's file late: forecast
+    delivered("export", "202410", "2024-11-20", feed="customs")
+    assert due.as_delivered(con).customs_month == date(2024, 10, 1)
     # the quarter reported but for the December library: still open, December forecast
     for dataset, period in (("industry", "202412"), ("projects", "202411")):
         delivered(dataset, period, "2025-01-15")
     closed = fd.Horizon.of(load_catalogue(), date(2025, 1, 20))
     assert not closed.open and closed.as_delivered(con).open
     delivered("projects", "202412", "2025-01-15")  # with rows or none: December is reported
+    assert closed.as_delivered(con).open  # customs still at October
+    for period in ("202411", "202412"):
+        delivered("export", period, "2025-01-15", feed="customs")
     assert not closed.as_delivered(con).open
 
 

@@ -74,7 +74,7 @@ from dagster_project.lib.measures.catalogue import Catalogue
 from dagster_project.lib.measures.quantities import latest_delivered_month
 
 from .new_events import assign_entries, completeness, draw_new, entry_weights, pace, per_candidate, registered_through
-from .panel import Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
+from .panel import NEVER, Panel, add_months, key_positions, load_panel, month_index, months_by_key, progress
 from .signal import KWH_BEING_READ_SQL, PowerSignal, read_shares
 from .signal import estimate as estimate_signal
 from .series import (PointForecast, SeriesSettings, SharedDraws, estimate_shrinkage, late_reporters,
@@ -117,27 +117,31 @@ class Horizon:
         return stats < self.q4_end_month or self.customs_month < self.q4_end_month
 
     def as_delivered(self, con: duckdb.DuckDBPyConnection) -> Horizon:
-        """The horizon with the latest month of the enterprise report and of the project library
-        delivered (in the manifest, arrived by the as-of date, not withdrawn), when earlier than the
+        """The horizon with the latest month of the enterprise report, the project library and the
+        customs exports delivered (in the manifest, arrived by the as-of date, not withdrawn), when earlier than the
         month due: a delivery due and missing (the check mart_policy_periods names it) is then
         forecast, not taken as reported and empty. Without October's project library (its industry
         report in) every project had not reported "the latest month", was taken as stopped, and
-        M15.increment fell from 1,253万 to 250万 on a tiny landing. A month delivered counts as
-        reported whatever rows it holds (a project library whose projects all finished in November
-        reports December with none of them); a month missing inside the data stays a gap."""
+        M15.increment fell from 1,253万 to 250万 on a tiny landing. The same for the customs month:
+        a late October file took the month's new destinations out of every draw (an eleventh data
+        process, 2026-12-07). A month delivered counts as reported whatever rows it holds (a project
+        library whose projects all finished in November reports December with none of them); a month
+        missing inside the data stays a gap."""
         deliveries = deliveries_in_use(con)
         if deliveries is None:
             return self  # no deliveries recorded (a warehouse built by hand): the months due
 
-        def delivered(dataset: str) -> date:
+        def delivered(feed: str, dataset: str, due: date) -> date:
             [(latest,)] = con.execute(
                 f"select max(period) filter (where period <> '') from {deliveries} "
-                "where feed = 'stats' and dataset = ? and coalesce(available_on, ?) <= ?",
-                [dataset, self.as_of, self.as_of]).fetchall()
+                "where feed = ? and dataset = ? and coalesce(available_on, ?) <= ?",
+                [feed, dataset, self.as_of, self.as_of]).fetchall()
             if not latest:  # nothing at all: nothing to forecast either
-                return self.stats_month
-            return min(date(int(latest[:4]), int(latest[4:6]), 1), self.stats_month)
-        return dataclasses.replace(self, output_month=delivered("industry"), projects_month=delivered("projects"))
+                return due
+            return min(date(int(latest[:4]), int(latest[4:6]), 1), due)
+        return dataclasses.replace(self, output_month=delivered("stats", "industry", self.stats_month),
+                                   projects_month=delivered("stats", "projects", self.stats_month),
+                                   customs_month=delivered("customs", "export", self.customs_month))
 
     @classmethod
     def of(cls, catalogue: Catalogue, as_of: date) -> Horizon:
@@ -332,8 +336,11 @@ def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: i
     assert np.array_equal(panels["investment"].keys, panels["equipment"].keys)
     series = dataclasses.replace(settings.series, completion_share=_completion_share(con, h, settings))
     pace = panels["investment"].values
-    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned, pace=pace), series, method,
-                             draws, stream(name), False, shared) for name, panel in panels.items()]
+    started = months_by_key(con, "select project_code as key, start_month as month from marts.dim_project",
+                            panels["investment"].keys, start)
+    started = np.where(started == NEVER, panels["investment"].first_reported, started)
+    return [_forecast_series(dataclasses.replace(panel, progress=built, planned=planned, pace=pace, started=started),
+                             series, method, draws, stream(name), False, shared) for name, panel in panels.items()]
 
 
 def _completion_share(con, h: Horizon, settings: ForecastSettings) -> float:

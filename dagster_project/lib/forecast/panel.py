@@ -53,6 +53,9 @@ class Panel:
     # (n, T) the months whose recent mean is the pace the plan is built at (a project's investment,
     # for its equipment too); None: the panel's own values
     pace: np.ndarray | None = None
+    # (n,) the column each entity started in (a project's 开工年月; its first reported month where
+    # the start is not known); None for series without a start
+    started: np.ndarray | None = None
 
     @property
     def months(self) -> int:

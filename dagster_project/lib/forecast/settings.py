@@ -61,6 +61,7 @@ class ForecastSettings:
                 group_outlier_factor=number("group_outlier_factor"),
                 late_report_months=whole("late_report_months"),
                 plan_bounds_to=number("plan_bounds_to"),
+                age_bands=tuple(sorted({number("young_project_months"), number("old_project_months")} - {0.0})),
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
