@@ -529,12 +529,11 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
         # An entity forecast but then not reporting counts as 0: it left the statistics (or finished).
         actual[:, :known] = np.where(fc.active[:, None], np.nan_to_num(block), np.nan)
         use = fc.active & (fc.values[:, 0] > 0)
-        records.append((oi, np.flatnonzero(use), fc.kind[use], fc.values[use], actual[use],
-                        error_groups_at(panel, int(o), s)[use]))
+        labels = error_groups_at(panel, int(o), s)[use]
+        records.append((oi, np.flatnonzero(use), fc.kind[use], fc.values[use], actual[use], labels))
         dormant = fc.dormant_level > 0
         restarts.append(actual[dormant] / fc.dormant_level[dormant, None])
-        labels = error_groups_at(panel, int(o), s)
-        for g in labels[use]:
+        for g in labels:
             counts[g] = counts.get(g, 0) + 1
     per_origin = max(len(origins), 1)
     groups = sorted(g for g, c in counts.items() if c / per_origin >= s.min_group_entities) + [POOLED_GROUP]
