@@ -29,6 +29,17 @@ def _undecodable(m: re.Match) -> str:
     return f"{name}：第 {line} 行不是有效的 {encoding} 编码（{feed} 数据源按 {encoding} 发送）{hint}"
 
 
+def _byte_order_mark(m: re.Match) -> str:
+    name, feed, encoding, cause = m.group(1, 2, 3, 4)
+    if cause.startswith("the text after the mark is neither"):
+        what = f"标记之后的内容既不是 UTF-8 也不是 {encoding}；请提供方按 {encoding} 重新发送"
+    elif cause.startswith("the text after the mark"):
+        what = f"标记之后的内容是 {encoding} 编码；请提供方去掉该标记后重新保存"
+    else:
+        what = f"文件按 UTF-8 保存；请提供方按 {encoding} 发送"
+    return f"{name}：文件以 UTF-8 字节顺序标记（EF BB BF）开头，但 {feed} 数据源按 {encoding} 发送：{what}"
+
+
 def _missing_columns(m: re.Match) -> str:
     unknown = f"；另有未知列 {m.group(4)}" if m.group(4) else ""
     return f"{m.group(1)}：缺少必需列 {m.group(2)}{unknown}"
@@ -94,6 +105,10 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^the cell holds the Excel error (.+)$"), r"单元格为 Excel 错误值：\1"),
     (re.compile(r"^a percentage cell: it shows (.+?)% and holds (.+?); enter the number of per cent \((.+?)\) in a "
                 r"plain number cell$"), r"百分比格式单元格：显示 \1%，实际值为 \2；请在普通数值单元格中填写百分数（\3）"),
+    (re.compile(r"^a cell formatted to show another number than it holds \((.+); it holds (.+?)\): .*$"),
+     r"单元格格式显示的数与实际值不同（格式 \1，实际值 \2）：请在普通数值单元格中按该列的单位填写"),
+    (re.compile(r"^part of the merged cell (\S+): the sheet shows (.+) here, the file holds it only in its first cell; .*$"),
+     r"属于合并单元格 \1：表中此处显示 \2，但文件只在合并区域的第一个单元格中保存该值；请取消合并并在每一行填写"),
     (re.compile(r"^a totals row: .*$"), "合计行：上方各行之和，不是一条记录，不加载"),
     (re.compile(r"^a number cell \((.+?)\): Excel keeps only (\d+) digits of a number, .*$"),
      r"代码填在数值单元格中（\1）：Excel 只保留数值的 \2 位有效数字，代码已不是所填的代码；请改填在文本格式单元格中（或在前面加 '）"),
@@ -115,6 +130,8 @@ _REASONS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"^(.+?): line (\d+): malformed CSV.*$"), r"\1：第 \2 行 CSV 格式错误"),
     (re.compile(r"^(.+?): line (\d+): bytes not valid (\S+) \(the (\w+) provider sends \S+\)"
                 r"(; it decodes as (\S+): was it sent in the wrong encoding\?)?$"), _undecodable),
+    (re.compile(r"^(.+?): starts with a UTF-8 byte-order mark \(EF BB BF\), but the (\w+) provider sends (\S+): (.*)$"),
+     _byte_order_mark),
     (re.compile(r"^(.+?): gzip-compressed, .*$"), r"\1：是 gzip 压缩文件，不是逗号分隔的文本：请提供方发送未压缩的 CSV 文件"),
     (re.compile(r"^(.+?): a zip archive .*$"), r"\1：是 zip 压缩包（.xlsx 工作簿改名为 .csv？），不是逗号分隔的文本：请提供方发送 CSV 文件"),
     (re.compile(r"^(.+?): an Excel 97-2003 workbook \(\.xls\) named \.xlsx: .*$"),

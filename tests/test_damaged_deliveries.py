@@ -1006,3 +1006,59 @@ def test_the_key_check_and_the_header_message_see_the_same_characters_as_invisib
     matched = duckdb.connect().execute(f"select list(c) from (select unnest(?) as c) where regexp_matches(c, '{INVISIBLE}')",
                                        [chars]).fetchone()[0]
     assert set(matched) == {c for c in chars if _visible(c) != c}
+
+
+def test_cells_covered_by_a_merged_cell_are_rejected_naming_the_range(tmp_path, con):
+    """A clerk merges an enterprise's USCC over its three recognitions: the sheet shows it on every
+    row, the file holds it in the first cell only. Read as blank, the rows below loaded as parks (a
+    recognition's USCC is optional) without a word; in a required field they were rejected as
+    "required value missing" while the clerk saw the value on screen. The covered cells are
+    rejected naming the range; the first row and a merged title above the header load as before."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("认定名单")
+    ws.merge_range(0, 0, 0, 5, "2024年第四季度认定名单")
+    ws.write_row(1, 0, ["名单类别", "级别", "统一社会信用代码", "名称", "认定日期", "认定类型"])
+    ws.write_row(2, 0, ["绿色工厂", "自治区级", None, "南宁甲企业", "2024-10-08", "新认定"])
+    ws.merge_range(2, 2, 4, 2, A)
+    ws.write_row(3, 0, ["专精特新中小企业", "自治区级", None, "南宁甲企业", "2024-10-09", "新认定"])
+    ws.write_row(4, 0, ["数字化转型典型场景", "自治区级", None, "南宁甲企业", "2024-10-10", "新认定"])
+    ws.write_row(5, 0, ["绿色园区", "自治区级", None, "南宁高新区", "2024-10-11", "新认定"])
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_recognitions.xlsx").write_bytes(buffer.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc, name from raw.registers_recognitions order by _line").fetchall() == [
+        (A, "南宁甲企业"), (None, "南宁高新区")]
+    why = ("part of the merged cell C3:C5: the sheet shows " + A + " here, the file holds it only in its first cell; "
+           "unmerge the cells and fill in every row")
+    assert rejected(con) == [("registers_recognitions.xlsx", 4, "uscc", None, why),
+                             ("registers_recognitions.xlsx", 5, "uscc", None, why)]
+
+
+@pytest.mark.parametrize("number_format", ['0!.0000"万"', '0"."0000"万元"', "#,##0,"])
+def test_a_register_amount_formatted_to_show_another_number_is_rejected(tmp_path, con, number_format):
+    """A Chinese sheet shows 元 as 万 with `0!.0000"万"`: a loan typed in 元 (500000) shows as
+    50.0000万 and was read as 500,000万元 = 50亿, inside every plausibility bound (issue 15's
+    damaged-delivery pass). A cell whose format shows another number than it holds is rejected with
+    its field; a literal unit after the number (`0.00"万元"`) shows what it holds and loads."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet("桂惠贷")
+    ws.write_row(0, 0, ["统一社会信用代码", "贷款银行", "产品", "放款日期", "到期日期", "贷款金额_万元", "年利率_百分比"])
+    ws.write_row(1, 0, [A, "广西农信", "工业流动资金贷", "2024-10-08", "2025-10-07"])
+    ws.write_number(1, 5, 500000, wb.add_format({"num_format": number_format}))
+    ws.write_number(1, 6, 3.45)
+    ws.write_row(2, 0, [B, "桂林银行", "工业流动资金贷", "2024-10-09", "2025-10-08"])
+    ws.write_number(2, 5, 800, wb.add_format({"num_format": '0.00"万元"'}))
+    ws.write_number(2, 6, 1.85)
+    wb.close()
+    landing = tmp_path / "landing"
+    (landing / "registers").mkdir(parents=True)
+    (landing / "registers" / "registers_loans.xlsx").write_bytes(buffer.getvalue())
+    ingest_feed(con, landing, "registers")
+    assert con.execute("select uscc, principal_10k_yuan from raw.registers_loans").fetchall() == [(B, "800")]
+    assert rejected(con) == [("registers_loans.xlsx", 2, "principal_10k_yuan", "500000",
+                              f"a cell formatted to show another number than it holds ({number_format}; it holds "
+                              "500000): type the number in the column's unit in a plain number cell")]

@@ -91,6 +91,25 @@ def test_wrong_encoding_is_refused_with_a_hint(tmp_path, con):
     assert "not valid GB18030" in outcome.message and "decodes as UTF-8" in outcome.message
 
 
+@pytest.mark.parametrize(("text_encoding", "cause"), [
+    ("gb18030", "the text after the mark is GB18030; ask the provider to save it again without the mark"),
+    ("utf-8", "the file was saved as UTF-8; ask the provider to send it in GB18030"),
+])
+def test_a_utf8_byte_order_mark_before_a_gb18030_feed_is_named(tmp_path, con, text_encoding, cause):
+    """A program saving "as UTF-8" puts EF BB BF first: before GB18030 text it was refused as "bytes
+    not valid GB18030" with no hint (issue 15's damaged-delivery pass). The mark is named, and what
+    follows it."""
+    landing = tmp_path / "landing"
+    (landing / "tax").mkdir(parents=True)
+    text = "纳税人识别号,所属期,开票销售额_元,应纳增值税额_元,申报日期\n" + f"{GOOD},202410,1,2,2024-11-10\n"
+    (landing / "tax" / "tax_vat_202410.csv").write_bytes(b"\xef\xbb\xbf" + text.encode(text_encoding))
+    [outcome] = ingest_feed(con, landing, "tax")
+    assert outcome.status == "refused"
+    assert outcome.message == ("tax/tax_vat_202410.csv: starts with a UTF-8 byte-order mark (EF BB BF), but the tax "
+                               f"provider sends GB18030: {cause}")
+    assert con.execute("select count(*) from raw.tax_vat").fetchone()[0] == 0
+
+
 def test_second_ingest_adds_nothing_and_changed_bytes_are_refused(tmp_path, con):
     landing = tmp_path / "landing"
     path = write(landing, "stats", "stats_industry_202410.csv", INDUSTRY_HEADER + f"\n{GOOD},202410,1,1,1,1,1,1\n", "gb18030")

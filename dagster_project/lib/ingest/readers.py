@@ -18,6 +18,7 @@ reject. A column without a header that holds values is named by its position
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -112,6 +113,8 @@ def _read_csv(path: Path, dataset: Dataset, data: bytes) -> TextTable:
         padding = len(data) - len(data.rstrip(b"\x00"))
         raise FileRefused(f"{path.name}: ends in {padding:,} zero bytes (NUL), padding left by a disk or a "
                           "transfer, not text: ask the provider to send the file again")
+    if data.startswith(codecs.BOM_UTF8) and not dataset.encoding.startswith("utf"):
+        raise FileRefused(_byte_order_mark_problem(path, dataset, data))
     try:
         text = data.decode(dataset.encoding)
     except UnicodeDecodeError as exc:
@@ -269,6 +272,23 @@ def _encoding_name(codec: str) -> str:
     return codec.upper().replace("-SIG", "")
 
 
+def _byte_order_mark_problem(path: Path, dataset: Dataset, data: bytes) -> str:
+    """A UTF-8 byte-order mark before a file whose provider sends another encoding: a program that
+    saves "as UTF-8" put it there, before UTF-8 text or before text still in the provider's encoding.
+    Decoded as GB18030 the mark is the character 锘 and more: "bytes not valid GB18030" named no cause."""
+    encoding = _encoding_name(dataset.encoding)
+    start = f"{path.name}: starts with a UTF-8 byte-order mark (EF BB BF), but the {dataset.feed} provider sends {encoding}"
+    for codec, what in ((dataset.encoding, f"the text after the mark is {encoding}; ask the provider to save it "
+                                           "again without the mark"),
+                        ("utf-8", f"the file was saved as UTF-8; ask the provider to send it in {encoding}")):
+        try:
+            data[len(codecs.BOM_UTF8):].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return f"{start}: {what}"
+    return f"{start}: the text after the mark is neither; ask the provider to send the file again in {encoding}"
+
+
 def _guess_encoding(data: bytes, expected: str) -> str:
     for enc in _OTHER_ENCODINGS:
         if enc != expected:
@@ -318,10 +338,11 @@ def _read_xlsx(path: Path, dataset: Dataset, data: bytes) -> TextTable:
                               f"{', '.join(visible) or 'none'}); unhide the sheet that holds the register, "
                               f"named {dataset.sheet!r}, and hide or delete the others")
         sheet_rows = list(_all_rows(wb[sheet]))
-        hidden, filtered = _hidden_rows(wb[sheet])
+        hidden, filtered, merged = _row_marks_and_merged_cells(wb[sheet])
         all_rows = [[_cell_text(c.value) for c in row] for row in sheet_rows]
         problems = {(i, j): why for i, row in enumerate(sheet_rows) for j, c in enumerate(row)
                     if (why := _cell_problem(c))}
+        problems.update(_covered_by_merged_cells(merged, all_rows))
         struck = _struck_through(sheet_rows, problems)
     finally:
         wb.close()
@@ -401,16 +422,17 @@ def _all_rows(ws):
     return ws.iter_rows()
 
 
-def _hidden_rows(ws) -> tuple[set[int], bool]:
-    """The sheet row numbers (from 1) marked hidden, and whether the sheet was saved with a filter
-    on. Read-only openpyxl reads no row formats: the sheet's XML says it (`<row r="7" hidden="1">`,
-    `<autoFilter><filterColumn>`). A hidden loan loaded with nothing said, while a hidden sheet is
-    refused (2026-12-07): what the clerk hid is not what the register shows. A filter hides rows
-    too, and its rows are rejected the same way, the reason naming the filter: "a hidden row" sent
-    a clerk looking for rows no one had hidden (13 loans of a `tiny` register, M23 −179万)."""
+def _row_marks_and_merged_cells(ws) -> tuple[set[int], bool, list[str]]:
+    """The sheet row numbers (from 1) marked hidden, whether the sheet was saved with a filter on,
+    and its merged ranges (`A25:A33`). Read-only openpyxl reads no row formats or merges: the
+    sheet's XML says them (`<row r="7" hidden="1">`, `<autoFilter><filterColumn>`, `<mergeCell>`).
+    A hidden loan loaded with nothing said, while a hidden sheet is refused (2026-12-07): what the
+    clerk hid is not what the register shows. A filter hides rows too, and its rows are rejected the
+    same way, the reason naming the filter: "a hidden row" sent a clerk looking for rows no one had
+    hidden (13 loans of a `tiny` register, M23 −179万)."""
     from xml.etree.ElementTree import iterparse
 
-    hidden, number, filtered = set(), 0, False
+    hidden, number, filtered, merged = set(), 0, False, []
     with ws.parent._archive.open(ws._worksheet_path) as xml:
         for _, element in iterparse(xml):
             if element.tag.endswith("}row"):
@@ -420,7 +442,32 @@ def _hidden_rows(ws) -> tuple[set[int], bool]:
                 element.clear()
             elif element.tag.endswith("}filterColumn"):
                 filtered = True
-    return hidden, filtered
+            elif element.tag.endswith("}mergeCell") and element.get("ref"):
+                merged.append(element.get("ref"))
+    return hidden, filtered, merged
+
+
+def _covered_by_merged_cells(merged: list[str], values: list[list[str | None]]) -> dict[tuple[int, int], str]:
+    """(row, column) -> why, for the cells a merged range covers beyond its first, where that first
+    cell holds a value. The sheet shows the value across the whole range; the file holds it in the
+    first cell only, so the rows below a USCC merged over an enterprise's three recognitions read
+    as blank: rejected as "required value missing" (the clerk sees the value on screen), or, where
+    the field is optional (a recognition's USCC: blank = a park), loaded as parks without a word
+    (issue 15's damaged-delivery pass, 2026-12-07). A merged title above the header row is no data
+    and stays unread (only rows under the header become records)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    found = {}
+    for ref in merged:
+        first_col, first_row, last_col, last_row = range_boundaries(ref)
+        row, col = first_row - 1, first_col - 1
+        if row >= len(values) or col >= len(values[row]) or values[row][col] is None:
+            continue
+        why = (f"part of the merged cell {ref}: the sheet shows {values[row][col]} here, the file holds it only in "
+               f"its first cell; unmerge the cells and fill in every row")
+        found.update({(i - 1, j - 1): why for i in range(first_row, last_row + 1)
+                      for j in range(first_col, last_col + 1) if (i, j) != (first_row, first_col)})
+    return found
 
 
 def _cell_problem(cell) -> str | None:
@@ -432,6 +479,9 @@ def _cell_problem(cell) -> str | None:
         shown = _cell_text(Decimal(repr(value)) * 100)
         return (f"a percentage cell: it shows {shown}% and holds {_cell_text(value)}; enter the number of "
                 f"per cent ({shown}) in a plain number cell")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and _shows_a_scaled_number(cell.number_format or ""):
+        return (f"a cell formatted to show another number than it holds ({cell.number_format}; it holds "
+                f"{_cell_text(value)}): type the number in the column's unit in a plain number cell")
     return None
 
 
@@ -460,24 +510,70 @@ def _shows_per_cent(number_format: str) -> bool:
     as 3.26%, a literal sign), not escaped (`0.00\\%`) and not in brackets (`[Red]`, `[$-804]`). A
     register formatted `0.00"%"` holds the number of per cent FEEDS.md asks for: until 2026-12-07
     its every loan was rejected as "a percentage cell", with advice to type 326 for 3.26."""
-    quoted = escaped = False
-    bracket = 0
+    return any(("plain", "%") in _format_tokens(section) for section in _format_sections(number_format))
+
+
+def _shows_a_scaled_number(number_format: str) -> bool:
+    """Whether a format shows a number other than the cell holds: a decimal point typed as a literal
+    (`0!.0000"万"` shows 5000000 as 500.0000万, a common way to show 元 as 万 in Chinese sheets) or
+    a comma after the last digit (`0,,` shows thousands or millions). A loan typed in 元 under such a
+    format looks right on screen and is read ×10,000: 50万 in 元 passes every plausibility bound as
+    50亿 (issue 15's damaged-delivery pass, 2026-12-07). A literal suffix alone (`0.00"万元"`) shows
+    the number held."""
+    for section in _format_sections(number_format):
+        tokens = _format_tokens(section)
+        digits = [k for k, (kind, _) in enumerate(tokens) if kind == "digit"]
+        if not digits:
+            continue
+        if any(kind == "literal" and "." in text for kind, text in tokens[digits[0]:digits[-1]]):
+            return True
+        after = tokens[digits[-1] + 1:]
+        if after and after[0] == ("plain", ","):
+            return True
+    return False
+
+
+def _format_sections(number_format: str) -> list[str]:
+    """A number format's sections (positive; negative; zero; text), split at `;` outside quotes."""
+    sections, current, quoted, escaped = [], "", False, False
     for ch in number_format:
         if escaped:
             escaped = False
-        elif quoted:
-            quoted = ch != '"'
-        elif ch == '"':
-            quoted = True
-        elif ch == "\\":
+        elif ch in "\\!" and not quoted:
             escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            sections.append(current)
+            current = ""
+            continue
+        current += ch
+    return [*sections, current]
+
+
+def _format_tokens(section: str) -> list[tuple[str, str]]:
+    """A format section as (kind, text): `digit` (0 # ?), `literal` (quoted, or escaped with \\ or !),
+    `bracket` ([Red], [$-804]) and `plain` (any other character)."""
+    tokens, k = [], 0
+    while k < len(section):
+        ch = section[k]
+        if ch == '"':
+            end = section.find('"', k + 1)
+            end = len(section) if end < 0 else end
+            tokens.append(("literal", section[k + 1:end]))
+            k = end + 1
+        elif ch in "\\!" and k + 1 < len(section):
+            tokens.append(("literal", section[k + 1]))
+            k += 2
         elif ch == "[":
-            bracket += 1
-        elif ch == "]":
-            bracket = max(bracket - 1, 0)
-        elif ch == "%" and not bracket:
-            return True
-    return False
+            end = section.find("]", k + 1)
+            end = len(section) if end < 0 else end
+            tokens.append(("bracket", section[k:end + 1]))
+            k = end + 1
+        else:
+            tokens.append(("digit" if ch in "0#?" else "plain", ch))
+            k += 1
+    return tokens
 
 
 def _formulas_without_results(data: bytes, sheet: str, values: list[list[str | None]]) -> dict[tuple[int, int], str]:
