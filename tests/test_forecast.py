@@ -17,7 +17,7 @@ from dagster_project.lib.forecast.new_events import (assign_entries, completenes
                                                      registered_through)
 from dagster_project.lib.forecast.panel import Panel, load_panel, month_index, progress
 from dagster_project.lib.forecast.series import (
-    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _runway_class,
+    FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _draw_own, _runway_class,
     error_groups_at, estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months,
     within_plan,
 )
@@ -374,6 +374,48 @@ def test_own_deviations_spread_the_total_without_moving_it():
     assert np.quantile(totals, 0.9, axis=0).min() > 1.2 * np.quantile(totals, 0.1, axis=0).max()
 
 
+def test_past_paths_are_drawn_as_often_as_their_forecasts_weigh():
+    """At a past origin the group's total was right: 20 projects forecast at 0.1 that reported 9
+    times it (ramping up) beside 80 forecast at 1 that reported 0.8 times it, a forecast-weighted
+    mean of 1. Drawn uniformly, the ramp-ups made the own draws' mean 2.4, and the centring divided
+    every draw by it: a typical project's draws sat at a third of what its kind reported, and a
+    plan cut their upper tail away (the other process's projects, August origins: the Q4 median
+    41% below the outcome). Drawn with the weight of their forecast, the paths' mean is what the
+    group's total measured, and a typical draw is the 0.8 the large ones reported."""
+    rng = np.random.default_rng(8)
+    horizon, ramping, steady = 2, 20, 80
+    paths = np.vstack([np.full((ramping, horizon), 9.0), np.full((steady, horizon), 0.8)])
+    sizes = np.concatenate([np.full(ramping, 0.1), np.full(steady, 1.0)])
+    assert (paths[:, 0] * sizes).sum() / sizes.sum() == pytest.approx(1.0)
+    errors = _own_paths(paths, sizes)
+    n = 30
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), False,
+                       np.full(n, np.inf))
+    settings = dataclasses.replace(S, size_classes=1, common_jitter=0.0)
+    draws = simulate(fc, panel(np.ones((n, 3))), errors, 400, rng, settings)
+    assert draws.sum(axis=1).mean(axis=0) == pytest.approx(fc.values.sum(axis=0), rel=1e-4)
+    assert np.median(draws) == pytest.approx(0.8, rel=0.05)
+
+
+def test_a_project_draws_the_paths_of_past_projects_of_its_runway():
+    """Past projects of one size: those reaching their plan within the quarter (runway class 0)
+    reported a tenth of their forecast, those with a year of plan ahead (class 2) 1.1 times it.
+    A project with a year ahead draws the paths of its class; where its class holds fewer than
+    `min_error_samples` paths, those of its size class whatever their runway."""
+    horizon, per_class = 2, 40
+    paths = np.vstack([np.full((per_class, horizon), 0.1), np.full((per_class, horizon), 1.1)])
+    runway_then = np.repeat([0, 2], per_class)
+    errors = _own_paths(paths, np.ones(2 * per_class), runway=runway_then)
+    n = 10
+    fc = PointForecast(np.full((n, horizon), 1.0), np.full(n, SEASONAL), np.ones(n, bool), 0, np.ones(n), True,
+                       np.full(n, np.inf))
+    settings = dataclasses.replace(S, size_classes=1)
+    for runway, expected in ((np.full(n, 2), {1.1}), (np.full(n, 0), {0.1}), (np.full(n, 1), {0.1, 1.1})):
+        own = _draw_own(fc, errors, 200, np.random.default_rng(9), settings, np.array([f"E{i}" for i in range(n)]),
+                        SharedDraws(), "project", runway)
+        assert {round(float(x), 3) for x in np.unique(own)} == expected
+
+
 def test_fewer_origins_than_min_origins_move_no_draw():
     """Past origins whose group came in at e times its forecast: with `min_origins` of them the
     draws carry that bias; with fewer (a history that begins a few months before the forecast, or
@@ -391,14 +433,16 @@ def test_fewer_origins_than_min_origins_move_no_draw():
         assert errors.measured(horizon, settings) is measured
 
 
-def _own_paths(paths: np.ndarray, sizes: np.ndarray, common: np.ndarray | None = None) -> ErrorModel:
+def _own_paths(paths: np.ndarray, sizes: np.ndarray, common: np.ndarray | None = None,
+               runway: np.ndarray | None = None) -> ErrorModel:
     """Errors measured at three past origins: own paths of past entities P0, P1, … (all from origin
-    0), common errors of group "g" and the pooled ones (0 unless given, (3,) per origin)."""
+    0), common errors of group "g" and the pooled ones (0 unless given, (3,) per origin), the
+    runway class of each path's entity then (0 unless given)."""
     count, horizon = paths.shape
     logs = np.zeros((2, 3, horizon)) if common is None else np.broadcast_to(common[None, :, None], (2, 3, horizon))
     return ErrorModel(np.arange(3), ["g", POOLED_GROUP], logs.copy(), paths, np.full(count, SEASONAL), sizes,
                       np.array([f"P{i}" for i in range(count)], dtype=object), np.zeros(count, np.int64),
-                      paths.size, np.array([0]))
+                      paths.size, np.array([0]), np.zeros(count, np.int64) if runway is None else runway)
 
 
 def test_a_path_measured_against_a_forecast_near_zero_does_not_move_the_others():

@@ -33,6 +33,7 @@ path of the same past entity at the same origin.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -454,6 +455,9 @@ class ErrorModel:
     own_origin: np.ndarray  # (P,) the origin column the path started from
     samples: int  # (entity, origin, horizon) errors measured
     tested: np.ndarray  # (M,) columns whose forecast error was measured from some origin
+    # (P,) the runway class of the path's entity at its origin (`_runway_class`; one class for a
+    # series without plans)
+    own_runway: np.ndarray
     # (R, H) what dormant entities of past origins (PointForecast.dormant_level) reported in the
     # months after, over that level: 0 where they stayed dormant; NaN where not known
     restarts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -519,7 +523,7 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
     origins = np.arange(first, last)
     n = len(panel.keys)
     counts = {}
-    records = []  # (origin index, entity idx, kind, forecast (H,), actual (H,))
+    records = []  # (origin index, entity idx, kind, forecast (H,), actual (H,), error group, runway class)
     restarts = [np.zeros((0, horizon))]
     for oi, o in enumerate(origins):
         fc = point_forecast(panel, int(o), horizon, method, s, signal)
@@ -530,7 +534,8 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
         actual[:, :known] = np.where(fc.active[:, None], np.nan_to_num(block), np.nan)
         use = fc.active & (fc.values[:, 0] > 0)
         labels = error_groups_at(panel, int(o), s)[use]
-        records.append((oi, np.flatnonzero(use), fc.kind[use], fc.values[use], actual[use], labels))
+        records.append((oi, np.flatnonzero(use), fc.kind[use], fc.values[use], actual[use], labels,
+                        _runway_class(panel, int(o), s.growth_window, s)[use]))
         dormant = fc.dormant_level > 0
         restarts.append(actual[dormant] / fc.dormant_level[dormant, None])
         for g in labels:
@@ -540,9 +545,9 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
     gindex = {g: i for i, g in enumerate(groups)}
     forecast_sum = np.zeros((len(groups), len(origins), horizon))
     actual_sum = np.zeros_like(forecast_sum)
-    paths, kinds, sizes, owners, entities = [], [], [], [], []
+    paths, kinds, sizes, owners, entities, runways = [], [], [], [], [], []
     pooled = gindex[POOLED_GROUP]
-    for oi, idx, kind, fcv, act, labels in records:
+    for oi, idx, kind, fcv, act, labels, runway in records:
         g = np.array([gindex.get(x, pooled) for x in labels], dtype=np.int64)
         measured = ~np.isnan(act)
         for h in range(horizon):
@@ -557,6 +562,7 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
         sizes.append(fcv[:, 0])
         owners.append(np.column_stack([np.full(len(idx), oi), g]))
         entities.append(panel.keys[idx])
+        runways.append(runway)
     with np.errstate(divide="ignore", invalid="ignore"):
         common = np.where((forecast_sum > 0) & (actual_sum > 0), np.log(actual_sum / forecast_sum), np.nan)
     # A group's origin without a measurement of its own takes the pooled one.
@@ -566,15 +572,15 @@ def measure_errors(panel: Panel, horizon: int, method: str, s: SeriesSettings,
         own_kind, own_size = np.concatenate(kinds), np.concatenate(sizes)
         who = np.vstack(owners)
         own = own / np.exp(common[who[:, 1], who[:, 0], :])
-        own_entity, own_origin = np.concatenate(entities), origins[who[:, 0]]
+        own_entity, own_origin, own_runway = np.concatenate(entities), origins[who[:, 0]], np.concatenate(runways)
     else:
         own, own_kind, own_size = np.zeros((0, horizon)), np.zeros(0, np.int64), np.zeros(0)
-        own_entity, own_origin = np.zeros(0, dtype=object), np.zeros(0, np.int64)
+        own_entity, own_origin, own_runway = np.zeros(0, dtype=object), np.zeros(0, np.int64), np.zeros(0, np.int64)
     samples = int((~np.isnan(own)).sum())
     measured = ~np.isnan(common[pooled])  # (O, H)
     tested = np.unique((origins[:, None] + np.arange(1, horizon + 1)[None, :])[measured])
     return ErrorModel(origins, groups, common, own, own_kind, own_size, own_entity, own_origin, samples, tested,
-                      np.vstack(restarts))
+                      own_runway, np.vstack(restarts))
 
 
 def simulate(fc: PointForecast, panel: Panel, errors: ErrorModel, draws: int, rng: np.random.Generator,
@@ -585,7 +591,8 @@ def simulate(fc: PointForecast, panel: Panel, errors: ErrorModel, draws: int, rn
     shared = shared or SharedDraws()
     groups = error_groups_at(panel, fc.origin, s)
     common = _draw_common(groups, errors, draws, horizon, rng, s, shared)  # (draws, n, H) multiplicative
-    own = _draw_own(fc, errors, draws, rng, s, panel.keys, shared, entity_kind)
+    runway = _runway_class(panel, fc.origin, s.growth_window, s)
+    own = _draw_own(fc, errors, draws, rng, s, panel.keys, shared, entity_kind, runway)
     own = _centred_within_groups(own, fc, groups, errors)  # (draws, n, H)
     amplitude = _draw_untested_steps(fc, errors, draws, rng, s)  # (draws, 1, H)
     # In place on the common draws (a fresh array): each product the same as point × common × own ×
@@ -721,11 +728,18 @@ def _draw_untested_steps(fc: PointForecast, errors: ErrorModel, draws: int, rng:
 
 
 def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.Generator, s: SeriesSettings,
-              keys: np.ndarray, shared: SharedDraws, entity_kind: str) -> np.ndarray:
+              keys: np.ndarray, shared: SharedDraws, entity_kind: str, runway: np.ndarray) -> np.ndarray:
     """(draws, n, H) own error paths: an entity that took a path in the first series of its kind
     (`shared.paths[entity_kind]`) takes the same past entity's path at the same origin where this series
-    has it; the others, and the draws without it, a path of a past entity of the same kind and
-    size class. The first series of a kind records what its entities drew."""
+    has it; the others, and the draws without it, a path of a past entity of the same kind, size
+    class and runway class (`runway`, (n,): the months a project's plan lasts at its recent pace;
+    one class for a series without plans), drawn as often as its forecast weighs
+    (`_forecast_weights`); where such paths are too few, of the same kind and size class. The first
+    series of a kind records what its entities drew.
+
+    Matched on size alone, a project halfway through its plan drew the path of a past project of
+    its size that finished within the months ahead (0) as readily as one that went on building; a
+    past project of its runway was where it is now."""
     n, horizon = fc.values.shape
     out = np.ones((draws, n, horizon), dtype=np.float32)
     if n == 0:
@@ -748,28 +762,47 @@ def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.
         if (fc.active & (size_now > 0)).sum() >= s.size_classes else np.array([])
     class_now = np.searchsorted(edges, size_now)
     class_then = np.searchsorted(edges, errors.own_size)
-    for kind in (SEASONAL, FALLBACK):
-        for size in range(s.size_classes):
-            members = np.flatnonzero(fc.active & (fc.kind == kind) & (class_now == size))
-            if len(members) == 0:
-                continue
+    for kind, size, runway_now in itertools.product((SEASONAL, FALLBACK), range(s.size_classes),
+                                                    np.unique(runway).tolist()):
+        members = np.flatnonzero(fc.active & (fc.kind == kind) & (class_now == size) & (runway == runway_now))
+        if len(members) == 0:
+            continue
+        pool = np.flatnonzero(complete & (errors.own_kind == kind) & (class_then == size)
+                              & (errors.own_runway == runway_now))
+        if len(pool) < s.min_error_samples:
             pool = np.flatnonzero(complete & (errors.own_kind == kind) & (class_then == size))
-            if len(pool) < s.min_error_samples:
-                pool = np.flatnonzero(complete & (errors.own_kind == kind))
-            if len(pool) < s.min_error_samples:
-                pool = np.flatnonzero(complete)
-            if len(pool) < s.min_error_samples:
-                z = rng.standard_normal((draws, len(members), 1)) * s.fallback_spread
-                out[:, members, :] = np.exp(z - s.fallback_spread ** 2 / 2)
-                continue
-            picked = rng.choice(pool, size=(draws, len(members)))
-            member_keys = keys[members].tolist()
-            if here is None:
-                first.rows.update(zip(member_keys, picked.T))
-            else:
-                again = [j for j, key in enumerate(member_keys) if key in first.rows]
-                if again:
-                    same = here[np.stack([first.rows[member_keys[j]] for j in again], axis=1)]  # (draws, len(again))
-                    picked[:, again] = np.where(same >= 0, same, picked[:, again])
-            out[:, members, :] = errors.own[picked][:, :, :horizon]
+        if len(pool) < s.min_error_samples:
+            pool = np.flatnonzero(complete & (errors.own_kind == kind))
+        if len(pool) < s.min_error_samples:
+            pool = np.flatnonzero(complete)
+        if len(pool) < s.min_error_samples:
+            z = rng.standard_normal((draws, len(members), 1)) * s.fallback_spread
+            out[:, members, :] = np.exp(z - s.fallback_spread ** 2 / 2)
+            continue
+        picked = rng.choice(pool, size=(draws, len(members)), p=_forecast_weights(errors.own_size[pool]))
+        member_keys = keys[members].tolist()
+        if here is None:
+            first.rows.update(zip(member_keys, picked.T))
+        else:
+            again = [j for j, key in enumerate(member_keys) if key in first.rows]
+            if again:
+                same = here[np.stack([first.rows[member_keys[j]] for j in again], axis=1)]  # (draws, len(again))
+                picked[:, again] = np.where(same >= 0, same, picked[:, again])
+        out[:, members, :] = errors.own[picked][:, :, :horizon]
     return np.minimum(out, s.own_deviation_cap, out=out)
+
+
+def _forecast_weights(sizes: np.ndarray) -> np.ndarray | None:
+    """The probability of drawing each past path: its forecast's share of the pool's (uniform where
+    the pool forecast nothing). A common error is the ratio of a group's reported total to its
+    forecast total, so at every past origin the own ratios' forecast-weighted mean is 1, while
+    their plain mean is not: small forecasts that turned out several times larger (projects
+    ramping up) lift it. Drawn uniformly, the paths' mean was 2.4 on the other process's projects
+    at August origins; the centring (`_centred_within_groups`) divided every draw by it, a typical
+    project's draws sat at half its point forecast, and the plans cut their upper tail away: the
+    projects' Q4 median 41% below the outcome on seed 3, 2023-10-09 (2026-12-07). Drawn with the
+    weight of their forecasts, the paths' mean is what the past totals measured, and a typical
+    draw what a typical unit of forecast did."""
+    weights = np.maximum(np.nan_to_num(sizes), 0.0)
+    total = weights.sum()
+    return weights / total if total > 0 else None
