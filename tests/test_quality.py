@@ -1728,3 +1728,25 @@ def test_a_quarantined_rows_numbers_are_read_by_ingestions_grammar_or_not_at_all
     got = d.typed(raw, dataset)["output_month_k_yuan"].tolist()
     assert all(pd.isna(v) for v in got[:6])
     assert got[6:] == [1_800_000.5, -7.0, 12.0]
+
+
+def test_a_control_character_inside_a_name_is_named_on_the_summary(session):
+    """A NUL inside a name is damaged bytes, not what anyone typed: it loaded as delivered and the
+    workbooks showed `_x0000_` (issue 15's damaged-delivery pass). The row stays loaded; the line is
+    named in red on 汇总 (`on_summary`). Names with spaces, brackets and full-width signs pass."""
+    suite = SUITES["raw_registers_supply_links"]
+    links = pd.DataFrame({
+        "uscc": [A, B, A, B], "buyer_name": ["南宁整机\x00厂", "柳州整机厂（二期）", "桂林 整机厂", "北海\n整机厂"],
+        "first_supply_on": pd.to_datetime(["2024-10-08", "2024-10-09", "2024-10-10", "2024-10-11"]),
+        "contract_10k_yuan": [100.0] * 4, "_line": [3, 4, 5, 6], "_quarantined": [None] * 4})
+    frame = d.derive(links, suite.derive, d.Lookups(as_of=date(2024, 11, 25), directory=frozenset({A, B}),
+                                                     params=suite.params))
+    out = {o.expectation: o for o in session.validate(suite, frame, run_values(date(2024, 11, 25)),
+                                                      "registers_supply_links.xlsx")}
+    named = out["buyer_name_without_control_characters"]
+    assert not named.success and named.severity == "warning"
+    assert [e["_line"] for e in named.unexpected_examples] == [3, 6]
+    assert all(e.on_summary for e in suite.expectations if e.name.endswith("_without_control_characters"))
+    for name, column in (("raw_stats_enterprise", "enterprise_name"), ("raw_stats_projects", "project_name"),
+                         ("raw_registers_recognitions", "name")):
+        assert f"{column}_without_control_characters" in {e.name for e in SUITES[name].expectations}
