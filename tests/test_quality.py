@@ -172,11 +172,16 @@ def test_power_flags_and_customs_rates():
     # re-reads go back 62 days at most: 24 September for a delivery of 25 November; a year back is a typo
     assert list(out["reread_problem"]) == [None, "日期 2024-09-23 早于交付日 2024-11-25 62 天以上",
                                            "日期 2023-11-20 早于交付日 2024-11-25 62 天以上"]
-    customs = pd.DataFrame({"value_usd": [1000.0, 1000.0], "value_cny_yuan": [7100.0, 71.0],
-                            "export_date": pd.to_datetime(["2024-10-03", "2024-11-01"])})
+    customs = pd.DataFrame({"value_usd": [1000.0] * 5, "value_cny_yuan": [7100.0, 71.0, 7100.0, 7100.0, 7100.0],
+                            "export_date": pd.to_datetime(["2024-10-03", "2024-11-01", "2024-09-30", "2023-10-02",
+                                                           "2024-12-01"])})
     out = d.add_customs_export(customs, lookups(period="202410"))
-    assert list(out["rate_problem"].isna()) == [True, False]
-    assert list(out["date_problem"].isna()) == [True, False]
+    assert list(out["rate_problem"].isna()) == [True, False, True, True, True]
+    assert list(out["date_problem"].isna()) == [True, False, False, False, False]
+    # a month either side is a late (or early) declaration; a year typed wrong is a year away
+    assert list(out["far_date_problem"]) == [None, None, None, "出口日期 2023-10-02 more than 1 month(s) from 202410",
+                                             "出口日期 2024-12-01 more than 1 month(s) from 202410"]
+    assert next(e for e in SUITES["raw_customs_export"].expectations if e.name == "export_date_near_file_month").on_summary
 
 
 LEVELS = pd.DataFrame({"account_no": ["1", "2"], "level_kwh": [10.0, 0.0]})

@@ -35,6 +35,7 @@ DEFAULTS = {
     "file_level_min_readings": 20,  # ... judged with at least this many readings compared
     "cny_per_usd_min": 5.0,  # customs: plausible CNY per USD
     "cny_per_usd_max": 9.0,
+    "late_declaration_months": 1,  # customs: a line dated further from its file's month is a date typed wrong
     "recode_gone_share": 0.5,  # projects: more of the previous library's unfinished ones gone: codes re-formatted
     "ytd_min_months": 3,  # projects: months with investment earlier in the year before a month is compared with their sum
     "ytd_broad_share": 0.8,  # ... more of those projects at or above that sum: the file holds year-to-date sums
@@ -456,7 +457,9 @@ def add_tax_vat(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
 
 def add_customs_export(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     """rate_problem: CNY per USD outside a plausible band (a value in the wrong unit);
-    date_problem: export date outside the file's month."""
+    date_problem: export date outside the file's month; far_date_problem: more than
+    `late_declaration_months` months from it (a year typed wrong: 2023-10-02 in October 2024's file
+    counts for Q4 2023, last year's base, and moved a destination out of this quarter's new ones)."""
     low, high = lookups.param("cny_per_usd_min"), lookups.param("cny_per_usd_max")
     usd, cny = _floats(df["value_usd"]), _floats(df["value_cny_yuan"])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -469,6 +472,13 @@ def add_customs_export(df: pd.DataFrame, lookups: Lookups) -> pd.DataFrame:
     outside = np.zeros(len(df), dtype=bool) if month is None else \
         (dates.notna() & (dates.dt.year * 100 + dates.dt.month != month)).to_numpy()
     df["date_problem"] = _messages(len(df), [(outside, lambda i: f"出口日期 {dates.iloc[i].date()} outside {month}")])
+    if month is None:
+        far = np.zeros(len(df), dtype=bool)
+    else:
+        apart = (dates.dt.year * 12 + dates.dt.month - (month // 100 * 12 + month % 100)).abs()
+        far = (dates.notna() & (apart > lookups.param("late_declaration_months"))).to_numpy()
+    df["far_date_problem"] = _messages(len(df), [(far, lambda i: (
+        f"出口日期 {dates.iloc[i].date()} more than {lookups.param('late_declaration_months'):g} month(s) from {month}"))])
     return df
 
 
