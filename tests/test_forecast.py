@@ -1511,3 +1511,14 @@ def test_a_register_with_nothing_in_last_years_quarter_may_get_rows_before_its_f
     draw_of, _, dates = draw_new(p, pool, on, cutoff, end, 4000, 10.0, np.random.default_rng(3))
     assert 0 < np.bincount(draw_of, minlength=4001)[1:].mean() == pytest.approx(p.expected, rel=0.15)
     assert (dates > np.datetime64("2024-10-07")).all() and (dates <= np.datetime64("2024-12-31")).all()
+
+
+def test_weighted_draws_come_as_often_as_their_weights():
+    """Walker's alias method against the weights it is given: a zero weight never drawn, the others
+    in proportion (200,000 draws: within half a point)."""
+    from dagster_project.lib.forecast.series import _weighted_draws
+
+    weights = np.array([0.5, 0.25, 0.125, 0.125, 0.0])
+    drawn = _weighted_draws(weights, (1000, 200), np.random.default_rng(10))
+    assert drawn.shape == (1000, 200)
+    assert np.bincount(drawn.ravel(), minlength=5) / drawn.size == pytest.approx(weights, abs=0.005)

@@ -779,7 +779,7 @@ def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.
             z = rng.standard_normal((draws, len(members), 1)) * s.fallback_spread
             out[:, members, :] = np.exp(z - s.fallback_spread ** 2 / 2)
             continue
-        picked = rng.choice(pool, size=(draws, len(members)), p=_forecast_weights(errors.own_size[pool]))
+        picked = pool[_weighted_draws(_forecast_weights(errors.own_size[pool]), (draws, len(members)), rng)]
         member_keys = keys[members].tolist()
         if here is None:
             first.rows.update(zip(member_keys, picked.T))
@@ -792,8 +792,26 @@ def _draw_own(fc: PointForecast, errors: ErrorModel, draws: int, rng: np.random.
     return np.minimum(out, s.own_deviation_cap, out=out)
 
 
-def _forecast_weights(sizes: np.ndarray) -> np.ndarray | None:
-    """The probability of drawing each past path: its forecast's share of the pool's (uniform where
+def _weighted_draws(weights: np.ndarray, size: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Indices into `weights` (non-negative, summing to 1), each drawn as often as its weight, by
+    Walker's alias method: two random numbers a draw whatever the number of weights, where
+    `rng.choice(p=...)` searches the cumulative weights for every draw (0.38 s against 0.19 s for
+    5,000 enterprises of a size class over 400 draws from 15,000 paths)."""
+    n = len(weights)
+    scaled = weights * n
+    threshold, alias = np.ones(n), np.arange(n)
+    small, large = np.flatnonzero(scaled < 1).tolist(), np.flatnonzero(scaled >= 1).tolist()
+    while small and large:
+        below, above = small.pop(), large.pop()
+        threshold[below], alias[below] = scaled[below], above
+        scaled[above] -= 1.0 - scaled[below]
+        (small if scaled[above] < 1 else large).append(above)
+    slot = rng.integers(0, n, size=size)
+    return np.where(rng.random(size) < threshold[slot], slot, alias[slot])
+
+
+def _forecast_weights(sizes: np.ndarray) -> np.ndarray:
+    """The probability of drawing each past path: its forecast's share of the pool's (alike where
     the pool forecast nothing). A common error is the ratio of a group's reported total to its
     forecast total, so at every past origin the own ratios' forecast-weighted mean is 1, while
     their plain mean is not: small forecasts that turned out several times larger (projects
@@ -805,4 +823,4 @@ def _forecast_weights(sizes: np.ndarray) -> np.ndarray | None:
     draw what a typical unit of forecast did."""
     weights = np.maximum(np.nan_to_num(sizes), 0.0)
     total = weights.sum()
-    return weights / total if total > 0 else None
+    return weights / total if total > 0 else np.full(len(sizes), 1.0 / len(sizes))
