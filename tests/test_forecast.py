@@ -1513,6 +1513,19 @@ def test_a_register_with_nothing_in_last_years_quarter_may_get_rows_before_its_f
     assert (dates > np.datetime64("2024-10-07")).all() and (dates <= np.datetime64("2024-12-31")).all()
 
 
+def test_one_giants_paths_weigh_no_more_than_a_typical_forecasts():
+    """The weights count less the paths measured against forecasts near 0; one giant's paths
+    (13.7% of a province's output on an eleventh data process) would otherwise be most large
+    enterprises' own draws. A path weighs at most the pool's median forecast."""
+    from dagster_project.lib.forecast.series import _forecast_weights
+
+    sizes = np.array([0.1, 1.0, 2.0, 3.0, 1000.0])
+    weights = _forecast_weights(sizes)
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[4] == pytest.approx(weights[2]) == pytest.approx(weights[3])
+    assert weights[0] == pytest.approx(weights[2] / 20)
+
+
 def test_weighted_draws_come_as_often_as_their_weights():
     """Walker's alias method against the weights it is given: a zero weight never drawn, the others
     in proportion (200,000 draws: within half a point)."""

@@ -820,7 +820,12 @@ def _forecast_weights(sizes: np.ndarray) -> np.ndarray:
     project's draws sat at half its point forecast, and the plans cut their upper tail away: the
     projects' Q4 median 41% below the outcome on seed 3, 2023-10-09 (2026-12-07). Drawn with the
     weight of their forecasts, the paths' mean is what the past totals measured, and a typical
-    draw what a typical unit of forecast did."""
+    draw what a typical unit of forecast did. A weight counts at most the pool's median forecast:
+    the weights are there to count less the paths measured against forecasts near 0, not to let
+    one giant stand for its class (on an eleventh data process one steel maker held 13.7% of the
+    province's output; uncapped, its volatile months were every large enterprise's own draws, and
+    M02.growth's mean absolute error over 13 Mondays went from 3.2% to 8.2%; capped, 3.8%)."""
     weights = np.maximum(np.nan_to_num(sizes), 0.0)
+    weights = np.minimum(weights, np.median(weights)) if len(weights) else weights
     total = weights.sum()
     return weights / total if total > 0 else np.full(len(sizes), 1.0 / len(sizes))
