@@ -1024,6 +1024,7 @@ def test_cells_covered_by_a_merged_cell_are_rejected_naming_the_range(tmp_path, 
     ws.write_row(3, 0, ["专精特新中小企业", "自治区级", None, "南宁甲企业", "2024-10-09", "新认定"])
     ws.write_row(4, 0, ["数字化转型典型场景", "自治区级", None, "南宁甲企业", "2024-10-10", "新认定"])
     ws.write_row(5, 0, ["绿色园区", "自治区级", None, "南宁高新区", "2024-10-11", "新认定"])
+    ws.merge_range(5, 3, 7, 3, "南宁高新区")  # merged on past the last record: the rows below stay blank
     wb.close()
     landing = tmp_path / "landing"
     (landing / "registers").mkdir(parents=True)

@@ -454,7 +454,8 @@ def _covered_by_merged_cells(merged: list[str], values: list[list[str | None]]) 
     as blank: rejected as "required value missing" (the clerk sees the value on screen), or, where
     the field is optional (a recognition's USCC: blank = a park), loaded as parks without a word
     (issue 15's damaged-delivery pass, 2026-12-07). A merged title above the header row is no data
-    and stays unread (only rows under the header become records)."""
+    and stays unread (only rows under the header become records), and a row that holds nothing but
+    the covered cell is a blank row under a range merged too far, not a record."""
     from openpyxl.utils.cell import range_boundaries
 
     found = {}
@@ -465,7 +466,8 @@ def _covered_by_merged_cells(merged: list[str], values: list[list[str | None]]) 
             continue
         why = (f"part of the merged cell {ref}: the sheet shows {values[row][col]} here, the file holds it only in "
                f"its first cell; unmerge the cells and fill in every row")
-        found.update({(i - 1, j - 1): why for i in range(first_row, last_row + 1)
+        found.update({(i - 1, j - 1): why for i in range(first_row, min(last_row, len(values)) + 1)
+                      if i == first_row or any(v is not None for v in values[i - 1])
                       for j in range(first_col, last_col + 1) if (i, j) != (first_row, first_col)})
     return found
 
