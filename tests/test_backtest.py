@@ -57,6 +57,22 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
     assert "Produced by `gxindustry backtest`." in table and "| M24 | 2 | 0 |" in table
 
 
+def test_the_week_table_reads_each_monday_over_the_cases():
+    """Median |error| and mean interval score per Monday, beside the per-forecast counts."""
+    outcome = {(case, 2024, TOTAL): Decimal(100) for case in ("c1", "c2", "c3")}
+    forecasts = [forecast(TOTAL, 90, 104, 110, case="c1"), forecast(TOTAL, 80, 88, 100, case="c2"),
+                 forecast(TOTAL, 95, 98, 99, case="c3"),  # outside: IS 0.04 + 10 × 0.01 = 0.14
+                 forecast(TOTAL, 70, 100, 130, case="c1", method="naive"),
+                 forecast(TOTAL, 70, 100, 130, case="c2", method="naive"),
+                 forecast(TOTAL, 70, 100, 130, case="c3", method="naive")]
+    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
+    [row] = [line for line in table.splitlines() if line.startswith("| 6 | 3 |")]
+    cells = row.strip("| ").split(" | ")
+    # median error −2%, median |error| 4% (of 4, 12, 2), max 12%; IS (0.20, 0.20, 0.14) against 0.60 each
+    assert cells[2:5] == ["-2.0%", "4.0%", "12.0%"]
+    assert cells[-2:] == ["3/3", "0.180 (0.600)"]
+
+
 def test_the_targets_are_also_judged_per_data_process():
     """A forecast good on the generator and bad on another process must not hide in the pooled verdict."""
     outcome = {(case, 2024, TOTAL): Decimal(100) for case in ("generator-1", "generator-2", "other-process-1")}
