@@ -270,12 +270,12 @@ def test_every_forecast_setting_declares_its_range(catalogue):
             assert (p.min, p.max) == (50, 100), p.id  # base ≤ high
         elif p.unit == "%":
             assert p.min == 0, p.id
-        ages = ("forecast.young_project_months", "forecast.old_project_months")
+        ages = ("forecast.young_project_months", "forecast.old_project_months", "forecast.ramp_up_months")
         if p.unit == "个月" and p.id.endswith("_months") and p.id not in ("forecast.training_months",
                                                                         "forecast.late_report_months", *ages):
             assert (p.min, p.max) == (1, 12), p.id  # windows within a year
         if p.id in ages:
-            assert (p.min, p.max) == (0, 120), p.id  # ages since 开工, not windows; 0: no such class
+            assert (p.min, p.max) == (0, 120), p.id  # ages since 开工 or 投产, not windows; 0: no such class
         if p.id == "forecast.late_report_months":
             assert (p.min, p.max) == (0, 12), p.id  # 0: a month not reported is a stop (the rule before)
         if p.id.startswith("forecast.runway_"):

@@ -15,7 +15,7 @@ import pytest
 from dagster_project.lib.forecast import draws as fd
 from dagster_project.lib.forecast.new_events import (assign_entries, completeness, draw_new, entry_weights, pace,
                                                      registered_through)
-from dagster_project.lib.forecast.panel import Panel, load_panel, month_index, progress
+from dagster_project.lib.forecast.panel import NEVER, Panel, load_panel, month_index, progress
 from dagster_project.lib.forecast.series import (
     FALLBACK, POOLED_GROUP, SEASONAL, ErrorModel, PointForecast, SeriesSettings, SharedDraws, _draw_own, _runway_class,
     error_groups_at, estimate_shrinkage, late_reporters, measure_errors, point_forecast, simulate, with_late_months,
@@ -313,11 +313,52 @@ def test_shrinkage_measures_how_much_own_growth_persists():
     # Each month's growth is the group's 5% plus noise that does not persist: nothing carries on.
     noisy = base * 1.05 * np.exp(rng.normal(0, 0.2, (n, 12)))
     p = panel(np.hstack([base, noisy]), last=23)
-    assert estimate_shrinkage(p, 3, S) < 0.3
+    assert estimate_shrinkage(p, 3, S)[0] < 0.3
     # A lasting lead of each enterprise: it carries on.
     lead = np.exp(rng.normal(0, 0.3, (n, 1)))
     p = panel(np.hstack([base, base * 1.05 * lead * np.exp(rng.normal(0, 0.01, (n, 12)))]), last=23)
-    assert estimate_shrinkage(p, 3, S) > 0.8
+    assert estimate_shrinkage(p, 3, S)[0] > 0.8
+
+
+def _established_and_ramping_up(started_known: bool = True) -> Panel:
+    """60 enterprises growing at their own constant rate for 3 years (their lead over the group's
+    persists exactly) and 20 plants started in month 12 that ramp up toward their capacity: their
+    growth against their first months is large and falls."""
+    rng = np.random.default_rng(2)
+    months = np.arange(36)
+    growth = rng.uniform(0.9, 1.3, (60, 1))
+    established = rng.uniform(50, 150, (60, 1)) * growth ** (months / 12)
+    ramp = np.where(months >= 12, rng.uniform(50, 150, (20, 1)) * (1 - np.exp(-(months - 11) / 8.0)), np.nan)
+    p = panel(np.vstack([established, ramp]), last=35)
+    started = np.concatenate([np.full(60, -60 if started_known else NEVER), np.full(20, 12)])
+    return dataclasses.replace(p, started=started)
+
+
+def test_plants_ramping_up_do_not_set_the_shrinkage_of_established_enterprises():
+    """Found on a data process without noise (2026-12-08): one slope for all came out 0.50, set by
+    the new plants' falling growth, and every established enterprise's growth, constant in the data,
+    was forecast halfway to its group's."""
+    p = _established_and_ramping_up()
+    pooled, _ = estimate_shrinkage(p, 3, S)  # ramp_up_months 0: one slope for all
+    established, ramping_up = estimate_shrinkage(p, 3, dataclasses.replace(S, ramp_up_months=24))
+    assert pooled < 0.8
+    assert established == pytest.approx(1.0, abs=0.01)
+    assert ramping_up < pooled
+    # an enterprise whose production start is not known counts as established
+    unknown = dataclasses.replace(_established_and_ramping_up(), started=np.full(80, NEVER))
+    assert estimate_shrinkage(unknown, 3, dataclasses.replace(S, ramp_up_months=24)) == (pytest.approx(pooled),) * 2
+
+
+def test_each_entity_takes_the_shrinkage_of_its_class():
+    # Both grew 20% over last year, a third one is flat at 100 in both years. The group's growth is
+    # its established entities': (120 + 100) / 200, the plant ramping up left out.
+    flat, grown = [100.0] * 21, [100.0] * 12 + [120.0] * 9
+    p = dataclasses.replace(panel([grown, grown, flat], last=20), started=np.array([-30, 10, -30]))
+    s = dataclasses.replace(S, ramp_up_months=24, growth_shrinkage=1.0, ramp_up_shrinkage=0.0)
+    fc = point_forecast(p, 20, 1, "model", s)
+    group = 220.0 / 200.0
+    assert fc.values[0, 0] == pytest.approx(120.0)  # established: all of its own growth
+    assert fc.values[1, 0] == pytest.approx(100.0 * group)  # ramping up (started 11 months ago): the group's
 
 
 @pytest.mark.parametrize("factor, peer_growth", [(float("inf"), 2.55), (3.0, 1.155), (1.0, 1.0)])
@@ -1215,8 +1256,8 @@ def _power_warehouse(december_days: list[float | None],
     dates, those dates, this year's days read and month priced per weekday), none by default."""
     con = duckdb.connect()
     con.execute("create schema marts; create schema forecast")
-    con.execute("create table marts.dim_enterprise (uscc varchar, industry_group varchar)")
-    con.execute("insert into marts.dim_enterprise values ('E1', 'g')")
+    con.execute("create table marts.dim_enterprise (uscc varchar, industry_group varchar, production_start date)")
+    con.execute("insert into marts.dim_enterprise values ('E1', 'g', date '2015-06-01')")
     con.execute("""create table marts.fct_power_month as
                    select 'E1' as uscc, m::date as month, 100.0 * day(last_day(m)) as kwh, last_day(m) as last_reading_date,
                           day(last_day(m)) as account_days_with_reading, 0 as account_days_missing

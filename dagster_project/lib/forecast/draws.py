@@ -258,7 +258,8 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
         return SeriesResult(panel.name, method, 0, 0, None, np.zeros((draws, len(panel.keys), 0)), panel, fc)
     s = dataclasses.replace(settings, own_seasonal=own_seasonal)
     if own_seasonal and method == "model":
-        s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
+        established, ramping_up = estimate_shrinkage(panel, horizon, s)
+        s = dataclasses.replace(s, growth_shrinkage=established, ramp_up_shrinkage=ramping_up)
     used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
     errors = measure_errors(panel, horizon, method, s, used)  # on the months as reported
     live, filled = with_late_months(panel, late_reporters(panel, left, s), method, s) if left is not None \
@@ -308,7 +309,15 @@ def _output(con, h: Horizon, settings: ForecastSettings, method: str, draws: int
                               settings.power_max_adjustment, settings.series.min_group_entities)
     left = months_by_key(con, "select uscc as key, above_size_exit as month from marts.dim_enterprise",
                          panel.keys, panel.start)
-    return _forecast_series(panel, settings.series, method, draws, rng, True, shared, signal, left)
+    return _forecast_series(_with_production_start(con, panel), settings.series, method, draws, rng, True, shared,
+                            signal, left)
+
+
+def _with_production_start(con, panel: Panel) -> Panel:
+    """The enterprises' panel with the month each started production (投产年月; NEVER where blank)."""
+    started = months_by_key(con, "select uscc as key, production_start as month from marts.dim_enterprise",
+                            panel.keys, panel.start)
+    return dataclasses.replace(panel, started=started)
 
 
 def _projects(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
@@ -389,7 +398,7 @@ def _power(con, h: Horizon, settings: ForecastSettings, method: str, draws: int,
            where m.last_reading_date = last_day(m.month)""",
         _history_start(h, settings), max(h.q4_end_month, last_complete), last_complete,
     )
-    result = _forecast_series(panel, settings.series, method, draws, rng, True, shared)
+    result = _forecast_series(_with_production_start(con, panel), settings.series, method, draws, rng, True, shared)
     read = np.zeros(len(panel.keys))
     if result.draws.shape[2] and month_read <= h.q4_end_month:
         rows = con.execute(

@@ -62,6 +62,7 @@ class ForecastSettings:
                 late_report_months=whole("late_report_months"),
                 plan_bounds_to=number("plan_bounds_to"),
                 age_bands=tuple(sorted({number("young_project_months"), number("old_project_months")} - {0.0})),
+                ramp_up_months=whole("ramp_up_months"),
             ),
             history_years=whole("history_years"),
             min_power_days=whole("min_power_days"),
