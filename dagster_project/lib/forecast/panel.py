@@ -53,8 +53,9 @@ class Panel:
     # (n, T) the months whose recent mean is the pace the plan is built at (a project's investment,
     # for its equipment too); None: the panel's own values
     pace: np.ndarray | None = None
-    # (n,) the column each entity started in (a project's 开工年月; its first reported month where
-    # the start is not known); None for series without a start
+    # (n,) the column each entity started in (a project's 开工年月, its first reported month where
+    # the start is not known; an enterprise's 投产年月, NEVER where not known); None for series
+    # without a start
     started: np.ndarray | None = None
 
     @property
