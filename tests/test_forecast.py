@@ -313,11 +313,11 @@ def test_shrinkage_measures_how_much_own_growth_persists():
     # Each month's growth is the group's 5% plus noise that does not persist: nothing carries on.
     noisy = base * 1.05 * np.exp(rng.normal(0, 0.2, (n, 12)))
     p = panel(np.hstack([base, noisy]), last=23)
-    assert estimate_shrinkage(p, 3, S)[0] < 0.3
+    assert estimate_shrinkage(p, 3, S) < 0.3
     # A lasting lead of each enterprise: it carries on.
     lead = np.exp(rng.normal(0, 0.3, (n, 1)))
     p = panel(np.hstack([base, base * 1.05 * lead * np.exp(rng.normal(0, 0.01, (n, 12)))]), last=23)
-    assert estimate_shrinkage(p, 3, S)[0] > 0.8
+    assert estimate_shrinkage(p, 3, S) > 0.8
 
 
 def _established_and_ramping_up(started_known: bool = True) -> Panel:
@@ -339,26 +339,31 @@ def test_plants_ramping_up_do_not_set_the_shrinkage_of_established_enterprises()
     the new plants' falling growth, and every established enterprise's growth, constant in the data,
     was forecast halfway to its group's."""
     p = _established_and_ramping_up()
-    pooled, _ = estimate_shrinkage(p, 3, S)  # ramp_up_months 0: one slope for all
-    established, ramping_up = estimate_shrinkage(p, 3, dataclasses.replace(S, ramp_up_months=24))
-    assert pooled < 0.8
-    assert established == pytest.approx(1.0, abs=0.01)
-    assert ramping_up < pooled
+    assert estimate_shrinkage(p, 3, S) < 0.8  # ramp_up_months 0: every entity counts
+    assert estimate_shrinkage(p, 3, dataclasses.replace(S, ramp_up_months=24)) == pytest.approx(1.0, abs=0.01)
     # an enterprise whose production start is not known counts as established
-    unknown = dataclasses.replace(_established_and_ramping_up(), started=np.full(80, NEVER))
-    assert estimate_shrinkage(unknown, 3, dataclasses.replace(S, ramp_up_months=24)) == (pytest.approx(pooled),) * 2
+    unknown = dataclasses.replace(p, started=np.full(80, NEVER))
+    assert estimate_shrinkage(unknown, 3, dataclasses.replace(S, ramp_up_months=24)) == (
+        pytest.approx(estimate_shrinkage(p, 3, S)))
 
 
-def test_each_entity_takes_the_shrinkage_of_its_class():
-    # Both grew 20% over last year, a third one is flat at 100 in both years. The group's growth is
-    # its established entities': (120 + 100) / 200, the plant ramping up left out.
-    flat, grown = [100.0] * 21, [100.0] * 12 + [120.0] * 9
-    p = dataclasses.replace(panel([grown, grown, flat], last=20), started=np.array([-30, 10, -30]))
-    s = dataclasses.replace(S, ramp_up_months=24, growth_shrinkage=1.0, ramp_up_shrinkage=0.0)
-    fc = point_forecast(p, 20, 1, "model", s)
-    group = 220.0 / 200.0
-    assert fc.values[0, 0] == pytest.approx(120.0)  # established: all of its own growth
-    assert fc.values[1, 0] == pytest.approx(100.0 * group)  # ramping up (started 11 months ago): the group's
+def test_a_plant_ramping_up_goes_by_its_recent_level_not_by_its_first_year():
+    """A plant started 15 months before the origin reached its capacity of 100 a month in its fourth
+    month: its growth against the same months a year earlier (20, 30, 100) is ×2, and last year's
+    months ahead were already at capacity: its own year says 200 a month where it reports 100 (on
+    the other process a 有色金属 plant at 552万kWh a month was forecast at 180万kWh for October,
+    M24 188万 expected against 42万 paid). Ramping up, it takes its recent level times its peers'
+    step: the month a year earlier over the recent level then, of the five established enterprises
+    flat at 100 and itself, (5 × 100 + 100) / (5 × 100 + 50)."""
+    nan = np.nan
+    plant = [nan] * 5 + [10.0, 20.0, 30.0] + [100.0] * 13
+    p = dataclasses.replace(panel([[100.0] * 21] * 5 + [plant], last=20),
+                            started=np.array([-30] * 5 + [5]))
+    seasonal = point_forecast(p, 20, 3, "model", S).values[5]
+    assert seasonal == pytest.approx([200.0, 200.0, 200.0])
+    ramping = point_forecast(p, 20, 3, "model", dataclasses.replace(S, ramp_up_months=24))
+    assert ramping.values[5] == pytest.approx([100.0 * 600 / 550] * 3)
+    assert ramping.kind[5] == FALLBACK and ramping.kind[0] == SEASONAL
 
 
 @pytest.mark.parametrize("factor, peer_growth", [(float("inf"), 2.55), (3.0, 1.155), (1.0, 1.0)])

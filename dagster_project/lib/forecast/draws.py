@@ -258,8 +258,7 @@ def _forecast_series(panel: Panel, settings: SeriesSettings, method: str, draws:
         return SeriesResult(panel.name, method, 0, 0, None, np.zeros((draws, len(panel.keys), 0)), panel, fc)
     s = dataclasses.replace(settings, own_seasonal=own_seasonal)
     if own_seasonal and method == "model":
-        established, ramping_up = estimate_shrinkage(panel, horizon, s)
-        s = dataclasses.replace(s, growth_shrinkage=established, ramp_up_shrinkage=ramping_up)
+        s = dataclasses.replace(s, growth_shrinkage=estimate_shrinkage(panel, horizon, s))
     used = _estimated(signal, panel, horizon, s) if own_seasonal and method == "model" else None
     errors = measure_errors(panel, horizon, method, s, used)  # on the months as reported
     live, filled = with_late_months(panel, late_reporters(panel, left, s), method, s) if left is not None \

@@ -73,12 +73,11 @@ class SeriesSettings:
     # is bounded by 0 (a project that stopped), which moves no mean.
     own_deviation_cap: float = float("inf")
     # How much of an entity's own recent growth (beyond its group's) carries into the forecast:
-    # estimated from the data (estimate_shrinkage), 1 = all of it; for an entity ramping up
-    # (_ramping_up) its own estimate.
+    # estimated from the data (estimate_shrinkage), 1 = all of it.
     growth_shrinkage: float = 1.0
-    ramp_up_shrinkage: float = 1.0
     # An entity is ramping up in its first this many months since it started (Panel.started): its
-    # growth against last year compares with its first months; 0: no entity is.
+    # months a year earlier were its first ones, so it goes by its recent level and its peers'
+    # seasonal steps, not by its own year (_ramping_up); 0: no entity is.
     ramp_up_months: int = 0
     # A group's growth counts each entity's growth at most this many times the group's median
     # growth, either way (_group_ratio); inf: the plain Σ this year / Σ last year.
@@ -125,12 +124,12 @@ def point_forecast(panel: Panel, origin: int, horizon: int, method: str, s: Seri
     window = s.growth_window if method == "model" else panel.month(origin).month  # naive: year to date
     min_pairs = s.min_growth_months if method == "model" else 1
     ratio, has_ratio = _growth_ratio(v, origin, window, min_pairs)
-    if method == "model" and (s.growth_shrinkage != 1.0 or s.ramp_up_shrinkage != 1.0):
-        ramping = _ramping_up(panel, origin, s)
-        group = _group_ratio(v, panel.groups, origin, window, has_ratio & ~ramping, s.group_outlier_factor)
-        shrinkage = np.where(ramping, s.ramp_up_shrinkage, s.growth_shrinkage)
+    ramping = _ramping_up(panel, origin, s) if method == "model" else np.zeros(n, bool)
+    has_ratio &= ~ramping
+    if method == "model" and s.growth_shrinkage != 1.0:
+        group = _group_ratio(v, panel.groups, origin, window, has_ratio, s.group_outlier_factor)
         with np.errstate(divide="ignore", invalid="ignore"):
-            shrunk = group * np.exp(shrinkage * np.log(ratio / group))
+            shrunk = group * np.exp(s.growth_shrinkage * np.log(ratio / group))
         ratio = np.where(has_ratio & (ratio > 0) & (group > 0), shrunk, ratio)
     recent = _recent_mean(v, origin, window)
     values = np.zeros((n, horizon))
@@ -299,51 +298,42 @@ def _group_ratio(v: np.ndarray, groups: np.ndarray, origin: int, window: int, ha
     return by_group[index]
 
 
-def estimate_shrinkage(panel: Panel, horizon: int, s: SeriesSettings) -> tuple[float, float]:
+def estimate_shrinkage(panel: Panel, horizon: int, s: SeriesSettings) -> float:
     """How much of an entity's growth beyond its group's persists: the slope, through the origin, of
     the later months' growth beyond the group's on the window's, over every past origin and month
-    ahead whose outcome is known (0 = only the group's growth carries on, 1 = all of it); one slope
-    for the entities established at each origin, one for those ramping up (_ramping_up), each
-    the slope of all where its own samples are too few.
+    ahead whose outcome is known (0 = only the group's growth carries on, 1 = all of it), over the
+    entities established at each origin.
 
-    Apart because a plant in its first years grows fast against its first months and then less:
-    one slope for all, its few large growths (the slope weighs each by its square) set the
+    Not over the plants ramping up (_ramping_up), which grow fast against their first months and
+    then less: with them, their few large growths (the slope weighs each by its square) set the
     persistence of every enterprise. On a data process without noise (each enterprise's growth
-    constant, 2026-12-08) the one slope came out 0.50 instead of 1, every established enterprise's
+    constant, 2026-12-08) that slope came out 0.50 instead of 1, every established enterprise's
     forecast was pulled toward its group's growth by half (median error 2.9%), and the enterprises
     paid M02.growth were forecast 782万 against 1,202万. A group's growth, what an entity's is shrunk
     toward, is its established entities' (a plant's ramp is no trend of its industry)."""
     v = panel.values
     last = panel.last
     data_from = int(panel.first_reported.min()) if len(panel.keys) else last
-    xs, ys, ramps = [], [], []
+    xs, ys = [], []
     for o in range(max(data_from + 12 + s.growth_window - 1, last - s.training_months), last):
-        ramping = _ramping_up(panel, o, s)
         ratio, ok = _growth_ratio(v, o, s.growth_window, s.min_growth_months)
-        group = _group_ratio(v, panel.groups, o, s.growth_window, ok & ~ramping, s.group_outlier_factor)
+        ok &= ~_ramping_up(panel, o, s)
+        group = _group_ratio(v, panel.groups, o, s.growth_window, ok, s.group_outlier_factor)
         for h in range(1, min(horizon, last - o) + 1):
             t = o + h
             cur, prev = v[:, t], v[:, t - 12]
             later = ok & (cur > 0) & (prev > 0) & (ratio > 0)
             realised = np.where(later, cur / np.where(later, prev, 1), np.nan)
-            later_group = _group_ratio(v, panel.groups, t, 1, later & ~ramping, s.group_outlier_factor)
+            later_group = _group_ratio(v, panel.groups, t, 1, later, s.group_outlier_factor)
             with np.errstate(divide="ignore", invalid="ignore"):
                 x = np.log(ratio / group)[later]
                 y = np.log(realised / later_group)[later]
             keep = np.isfinite(x) & np.isfinite(y) & (np.abs(x) < 2) & (np.abs(y) < 2)
             xs.append(x[keep])
             ys.append(y[keep])
-            ramps.append(ramping[later][keep])
-    x, y, ramp = ((np.concatenate(xs), np.concatenate(ys), np.concatenate(ramps)) if xs
-                  else (np.zeros(0), np.zeros(0), np.zeros(0, bool)))
-    pooled = _slope(x, y, s, 1.0)
-    return _slope(x[~ramp], y[~ramp], s, pooled), _slope(x[ramp], y[ramp], s, pooled)
-
-
-def _slope(x: np.ndarray, y: np.ndarray, s: SeriesSettings, fallback: float) -> float:
-    """The slope through the origin of y on x, within [0, 1]; `fallback` with too few samples."""
+    x, y = (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))
     if len(x) < s.min_error_samples or not (x @ x) > 0:
-        return fallback
+        return 1.0
     return float(np.clip((x @ y) / (x @ x), 0.0, 1.0))
 
 
