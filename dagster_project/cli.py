@@ -574,7 +574,12 @@ def backtest(args: argparse.Namespace) -> int:
         print(f"gxindustry backtest: {e}", file=sys.stderr)
         return 2
     if earlier is not None:
-        return _backtest_report(bt.report(earlier, command), args.out)
+        try:
+            together = bt.report(earlier, command)
+        except ValueError as e:
+            print(f"gxindustry backtest: {', '.join(map(str, args.scores))}: {e}", file=sys.stderr)
+            return 2
+        return _backtest_report(together, args.out)
     if cases is not None:
         print(f"{args.rescore}: {len(cases)} kept replays: "
               + ", ".join(f"{label} (Q4 {', '.join(map(str, years))})" for label, _, years in cases))

@@ -2,11 +2,12 @@
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.forecast.backtest import (TOTAL, Forecast, arrivals_by_name, mondays, outcome_day, read_arrivals,
-                                                  score)
+from dagster_project.lib.forecast.backtest import (TOTAL, Forecast, arrivals_by_name, code_fingerprint, mondays,
+                                                  outcome_day, read_arrivals, score)
 from dagster_project.lib.forecast.backtest_report import markdown, verdict
 
 
@@ -27,7 +28,7 @@ def forecast(scheme, low, base, high, week=6, method="model", case="c"):
     (80.0, 85.0, 99.0, False, 19.0 + 2 / 0.2 * 1.0),  # 1 above
 ])
 def test_coverage_and_interval_score_relative_to_the_outcome(low, base, high, covered, interval):
-    [s] = score([forecast("M24", low, base, high)], {("c", 2024, "M24"): Decimal(100)}, alpha=0.2)
+    [s] = score([forecast("M24", low, base, high)], {("c", 2024, "M24"): Decimal(100)}, alpha=0.2, scored_by="v1")
     assert s.covered is covered
     assert s.base_error == pytest.approx(base / 100 - 1)
     assert s.width == pytest.approx((high - low) / 100)
@@ -35,7 +36,7 @@ def test_coverage_and_interval_score_relative_to_the_outcome(low, base, high, co
 
 
 def test_an_outcome_of_zero_has_no_relative_scores_but_still_coverage():
-    [s] = score([forecast("M11", 0.0, 0.0, 0.0)], {("c", 2024, "M11"): Decimal(0)}, alpha=0.2)
+    [s] = score([forecast("M11", 0.0, 0.0, 0.0)], {("c", 2024, "M11"): Decimal(0)}, alpha=0.2, scored_by="v1")
     assert s.covered and s.base_error is None and s.interval_score is None
 
 
@@ -47,14 +48,14 @@ def test_the_verdict_reads_each_target_from_the_right_forecasts():
         forecast(TOTAL, 50, 80, 90, week=2, method="naive"),
         forecast("M24", 95, 100, 105), forecast("M24", 101, 102, 103, week=7),
     ]
-    v = verdict(score(forecasts, outcome, alpha=0.2))
+    v = verdict(score(forecasts, outcome, alpha=0.2, scored_by="v1"))
     assert v["base error of the total from week 6"] == ("largest |error| 4.0% (+4.0%, c 2024 week 6) over 1 forecasts (target ≤ 5%)", True)
     assert v["80% interval coverage (schemes)"][1] is False  # 1 of 2 scheme forecasts covered: 50%
     assert v["half-width of the total's interval in week 6"] == (
         "median 10.0% over 1 cases, the outcome inside in 1 (target ≤ 15%)", True)
     assert v["interval score of the total vs naive"] == ("better in 50% of 2 weeks (target ≥ 90%)", False)
-    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
-    assert "Produced by `gxindustry backtest`." in table and "| M24 | 2 | 0 |" in table
+    table = markdown(score(forecasts, outcome, alpha=0.2, scored_by="v1"), "gxindustry backtest")
+    assert "Produced by `gxindustry backtest` (forecast code v1: `backtest.code_fingerprint`)." in table and "| M24 | 2 | 0 |" in table
 
 
 def test_the_week_table_reads_each_monday_over_the_cases():
@@ -65,7 +66,7 @@ def test_the_week_table_reads_each_monday_over_the_cases():
                  forecast(TOTAL, 70, 100, 130, case="c1", method="naive"),
                  forecast(TOTAL, 70, 100, 130, case="c2", method="naive"),
                  forecast(TOTAL, 70, 100, 130, case="c3", method="naive")]
-    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
+    table = markdown(score(forecasts, outcome, alpha=0.2, scored_by="v1"), "gxindustry backtest")
     [row] = [line for line in table.splitlines() if line.startswith("| 6 | 3 |")]
     cells = row.strip("| ").split(" | ")
     # median error −2%, median |error| 4% (of 4, 12, 2), max 12%; IS (0.20, 0.20, 0.14) against 0.60 each
@@ -78,7 +79,7 @@ def test_the_targets_are_also_judged_per_data_process():
     outcome = {(case, 2024, TOTAL): Decimal(100) for case in ("generator-1", "generator-2", "other-process-1")}
     forecasts = [forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast(TOTAL, 95, 97, 110, case="generator-2"),
                  forecast(TOTAL, 110, 120, 130, case="other-process-1")]
-    table = markdown(score(forecasts, outcome, alpha=0.2), "gxindustry backtest")
+    table = markdown(score(forecasts, outcome, alpha=0.2, scored_by="v1"), "gxindustry backtest")
     rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines() if line.startswith("| ")}
     # the largest error is an under-forecast: its size unsigned, its sign and case beside it
     assert "largest |error| 3.0% (-3.0%, generator-2 2024 week 6) over 2 forecasts (met)" in rows["generator"]
@@ -161,8 +162,8 @@ def test_runs_side_by_side_are_reported_as_one(tmp_path, capsys):
     outcome = {("generator-1", 2024, TOTAL): Decimal(100), ("generator-1", 2024, "M11"): Decimal(0),
                ("other-process-1", 2024, TOTAL): Decimal(300)}
     gen = score([forecast(TOTAL, 95, 101, 105, case="generator-1"), forecast("M11", 0, 0, 0, case="generator-1"),
-                 forecast(TOTAL, 90, 99, 130, case="generator-1", method="naive")], outcome, alpha=0.2)
-    other = score([forecast(TOTAL, 310, 320, 330, case="other-process-1", week=7)], outcome, alpha=0.2)
+                 forecast(TOTAL, 90, 99, 130, case="generator-1", method="naive")], outcome, alpha=0.2, scored_by="v1")
+    other = score([forecast(TOTAL, 310, 320, 330, case="other-process-1", week=7)], outcome, alpha=0.2, scored_by="v1")
     write_csv(gen, tmp_path / "gen.csv")
     write_csv(other, tmp_path / "other.csv")
     assert read_csv(tmp_path / "gen.csv") == gen and gen[1].base_error is None and gen[0].covered is True
@@ -185,6 +186,44 @@ def test_runs_side_by_side_are_reported_as_one(tmp_path, capsys):
     assert stop.value.code == 2
     assert f"{tmp_path / 'broken.csv'}, line 2: not a score" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+
+
+def test_scores_of_different_forecast_code_are_not_reported_together(tmp_path, capsys):
+    """A model and a naive (or two data processes) scored by different code compared are no
+    measurement: the published backtest once held naive rows 30 commits older than its model rows.
+    `--scores` refuses them, names both versions and writes nothing."""
+    from dagster_project.cli import main
+    from dagster_project.lib.forecast.backtest import write_csv
+
+    outcome = {("generator-1", 2024, TOTAL): Decimal(100)}
+    write_csv(score([forecast(TOTAL, 95, 101, 105, case="generator-1")], outcome, 0.2, "aaaa"), tmp_path / "m.csv")
+    write_csv(score([forecast(TOTAL, 90, 99, 130, case="generator-1", method="naive")], outcome, 0.2, "bbbb"),
+              tmp_path / "n.csv")
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--scores", str(tmp_path / "m.csv"), str(tmp_path / "n.csv"), "--out", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert "2 versions of the forecast code (aaaa, bbbb)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_code_fingerprint_follows_the_forecast_and_the_catalogue_not_the_bytecode(tmp_path):
+    import shutil
+
+    from dagster_project.lib.forecast import backtest
+
+    lib = Path(backtest.__file__).resolve().parents[1]
+    for folder in ("forecast", "measures"):
+        shutil.copytree(lib / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_fingerprint(tmp_path) == code_fingerprint()
+    (tmp_path / "forecast" / "__pycache__").mkdir(exist_ok=True)
+    (tmp_path / "forecast" / "__pycache__" / "series.cpython-311.pyc").write_bytes(b"compiled")
+    assert code_fingerprint(tmp_path) == code_fingerprint()
+    catalogue = next((tmp_path / "measures" / "catalogues").glob("*.yaml"))
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
+    changed = code_fingerprint(tmp_path)
+    assert changed != code_fingerprint()
+    (tmp_path / "forecast" / "series.py").write_text("", encoding="utf-8")
+    assert code_fingerprint(tmp_path) not in (changed, code_fingerprint())
 
 
 def test_kept_replays_are_found_by_case_and_year_and_an_empty_folder_is_named(tmp_path, capsys):

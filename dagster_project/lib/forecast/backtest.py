@@ -20,6 +20,7 @@ each relative to the outcome.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import tempfile
@@ -111,6 +112,7 @@ class Score:
     covered: bool  # low ≤ outcome ≤ high
     width: float | None  # (high − low) / outcome
     interval_score: float | None  # relative to the outcome
+    scored_by: str  # code_fingerprint() of the code that made and scored the forecast
 
 
 def budget_rows(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Decimal]]:
@@ -220,10 +222,26 @@ def _scored(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], D
             command: str) -> Report:
     params = Parameters(catalogue)
     alpha = 1 - (float(params.base("forecast.quantile_high")) - float(params.base("forecast.quantile_low")))
-    return report(score(forecasts, outcomes, alpha), command)
+    return report(score(forecasts, outcomes, alpha, code_fingerprint()), command)
 
 
-def score(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Decimal], alpha: float) -> list[Score]:
+def code_fingerprint(lib: Path = Path(__file__).resolve().parents[1]) -> str:
+    """A hash of what makes and scores the forecasts on a replayed day's snapshot, model and naive
+    alike: the forecast's and the rules' code and the measure catalogues (dagster_project/lib/forecast
+    and lib/measures). The naive forecast shares the model's draws and error model: until 2026-12-08
+    the published backtest put the model's rows of one commit beside naive rows scored 33 changes
+    of this code earlier, and in between the naive's M15.increment had moved by up to 6.1亿 on one
+    Monday (the projects' common errors shared by age, their own paths drawn by runway). Scores of
+    different fingerprints are not reported together (`report`)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in ("forecast", "measures") for p in (lib / folder).rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(lib).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def score(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Decimal], alpha: float,
+          scored_by: str) -> list[Score]:
     """Each forecast against its outcome; `outcomes` keyed by (case, year, scheme)."""
     out = []
     for f in forecasts:
@@ -232,7 +250,7 @@ def score(forecasts: list[Forecast], outcomes: Mapping[tuple[str, int, str], Dec
         interval = (f.high - f.low) + 2 / alpha * (max(f.low - y, 0) + max(y - f.high, 0))
         out.append(Score(f.case, f.year, f.as_of, f.week, f.method, f.scheme_id, y / 1e4, f.base / 1e4, f.low / 1e4,
                          f.high / 1e4, (f.base - y) / y if y else None, covered,
-                         (f.high - f.low) / y if y else None, interval / y if y else None))
+                         (f.high - f.low) / y if y else None, interval / y if y else None, scored_by))
     return out
 
 
@@ -268,8 +286,14 @@ def read_csv(path: Path) -> list[Score]:
 
 
 def report(scores: list[Score], command: str) -> "Report":
+    """The report of `scores`; a ValueError where they were not all made and scored by the same code
+    (`code_fingerprint`): a model and a naive of different code compared are no measurement."""
     from .backtest_report import markdown
 
+    versions = sorted({s.scored_by for s in scores})
+    if len(versions) > 1:
+        raise ValueError(f"scores made by {len(versions)} versions of the forecast code ({', '.join(versions)}): "
+                         "rescore the kept replays with one (--rescore) before reporting them together")
     return Report(scores, markdown(scores, command))
 
 

@@ -79,7 +79,9 @@ def verdict(scores: list[Score]) -> dict[str, tuple[str, bool]]:
 
 
 def markdown(scores: list[Score], command: str) -> str:
-    lines = [f"Produced by `{command}`.", "", "| target | measured | met |", "|---|---|---|"]
+    versions = ", ".join(sorted({s.scored_by for s in scores}))
+    lines = [f"Produced by `{command}` (forecast code {versions}: `backtest.code_fingerprint`).", "",
+             "| target | measured | met |", "|---|---|---|"]
     for name, (text, met) in verdict(scores).items():
         lines.append(f"| {name} | {text} | {'yes' if met else 'no'} |")
     processes = sorted({process(s.case) for s in scores})
