@@ -226,6 +226,21 @@ def test_the_code_fingerprint_follows_the_forecast_and_the_catalogue_not_the_byt
     assert code_fingerprint(tmp_path) not in (changed, code_fingerprint())
 
 
+def test_the_published_backtest_is_one_code_version_with_both_methods_on_every_monday():
+    """docs/backtest/backtest.csv, which the 预测方法 sheet cites: one forecast code scored all of it
+    (the one its backtest.md names), and every model forecast has the naive one of its Monday and
+    scheme beside it, so that each comparison is like with like."""
+    from dagster_project.lib.forecast.backtest import METHODS, read_csv
+    from dagster_project.paths import BACKTEST_CSV
+
+    scores = read_csv(BACKTEST_CSV)
+    [version] = {s.scored_by for s in scores}
+    assert f"forecast code {version}" in (
+        BACKTEST_CSV.with_name("backtest.md").read_text(encoding="utf-8"))
+    keys = {m: {(s.case, s.year, s.week, s.scheme_id) for s in scores if s.method == m} for m in METHODS}
+    assert keys["model"] == keys["naive"] and len(keys["model"]) == len(scores) / 2
+
+
 def test_kept_replays_are_found_by_case_and_year_and_an_empty_folder_is_named(tmp_path, capsys):
     """`--rescore` takes a year of a case only where every replayed day of it has its snapshot."""
     from dagster_project.cli import main
